@@ -1,0 +1,440 @@
+"""MovieLens 100K sources -> canonical pandas frames -> deterministic splits."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+DATA_ENV = "RECEXPLORE_DATA_DIR"
+CACHE_ENV = "RECEXPLORE_CACHE_DIR"
+ML100K_URL = "https://files.grouplens.org/datasets/movielens/ml-100k.zip"
+# Official zip size and sha256, as registered in tensorflow-datasets' checksums.
+ML100K_ZIP_SIZE = 4924029
+ML100K_ZIP_SHA256 = "50d2a982c66986937beb9ffb3aa76efe955bf3d5c6b761f4e3a7cd717c6a3229"
+CORE_FILES = ("u.data", "u.item", "u.user")
+GENRES = (
+    "Unknown", "Action", "Adventure", "Animation", "Children", "Comedy", "Crime",
+    "Documentary", "Drama", "Fantasy", "Film-Noir", "Horror", "Musical", "Mystery",
+    "Romance", "Sci-Fi", "Thriller", "War", "Western",
+)  # fmt: skip
+AGE_BUCKETS = (1, 18, 25, 35, 45, 50, 56)  # TFDS's bucketized_user_age lower bounds
+OFFICIAL_SPLITS = ("u1", "u2", "u3", "u4", "u5", "ua", "ub")
+RANDOM_SPLIT = "random"
+_PARSE_VERSION = 1
+
+
+class DataError(Exception):
+    """A data problem with a one-line, user-facing explanation."""
+
+
+@dataclass(frozen=True)
+class MovieLens:
+    """Canonical MovieLens 100K frames (column names as TFDS's movielens features).
+
+    Attributes:
+        ratings: user_id, movie_id, user_rating, timestamp (one row per rating).
+        movies: movie_id, movie_title, movie_genres (tuple of genre names), year.
+        users: user_id, raw_user_age, bucketized_user_age, user_gender,
+            user_occupation_text, user_occupation_label, user_zip_code.
+        folder: the ml-100k folder the frames were parsed from.
+        fingerprint: sha256 prefix over the core files' bytes.
+    """
+
+    ratings: pd.DataFrame
+    movies: pd.DataFrame
+    users: pd.DataFrame
+    folder: Path
+    fingerprint: str
+
+    def available_splits(self) -> list[str]:
+        """Split names usable with this folder: 'random' plus the official folds present."""
+        folds = [
+            s for s in OFFICIAL_SPLITS
+            if (self.folder / f"{s}.base").is_file() and (self.folder / f"{s}.test").is_file()
+        ]  # fmt: skip
+        return [RANDOM_SPLIT, *folds]
+
+    def joined(self, ratings: pd.DataFrame | None = None) -> pd.DataFrame:
+        """Ratings joined with their movie and user features."""
+        frame = self.ratings if ratings is None else ratings
+        return frame.merge(self.movies, on="movie_id", how="left").merge(
+            self.users, on="user_id", how="left"
+        )
+
+
+@dataclass(frozen=True)
+class Split:
+    """A train/test partition of the ratings frame."""
+
+    name: str
+    seed: int
+    train: pd.DataFrame
+    test: pd.DataFrame
+
+    def describe(self) -> dict[str, object]:
+        """Plain-data summary stored beside models."""
+        return {
+            "name": self.name,
+            "seed": self.seed,
+            "train_rows": len(self.train),
+            "test_rows": len(self.test),
+        }
+
+
+# ---------------------------------------------------------------- sources
+
+
+def cache_dir() -> Path:
+    """RecExplore's cache folder (parsed frames, downloads); not created here."""
+    return Path(os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "recexplore")
+
+
+def resolve_folder(path: str | os.PathLike[str] | None = None, download: bool = True) -> Path:
+    """Find an ml-100k folder: an explicit path, RECEXPLORE_DATA_DIR, or a TFDS download.
+
+    Args:
+        path: an ml-100k folder, a folder containing `ml-100k/`, or an ml-100k zip.
+        download: fetch the official zip through tensorflow-datasets when no path
+            is given and none was downloaded before.
+
+    Returns:
+        The folder holding u.data, u.item and u.user.
+
+    Raises:
+        DataError: nothing usable was found.
+    """
+    chosen = path if path not in (None, "") else os.environ.get(DATA_ENV) or None
+    if chosen is not None:
+        return _folder_from_path(Path(chosen).expanduser())
+    downloaded = cache_dir() / "downloads" / "ml-100k"
+    if _has_core_files(downloaded):
+        return downloaded
+    if not download:
+        raise DataError(_no_data_message("no local copy found"))
+    return _download_official_zip()
+
+
+def _no_data_message(reason: str) -> str:
+    return (
+        f"MovieLens 100K is not available ({reason}): pass --data PATH to an ml-100k "
+        f"folder or zip, or set {DATA_ENV}, or allow the one-time download from GroupLens."
+    )
+
+
+def _has_core_files(folder: Path) -> bool:
+    return all((folder / name).is_file() for name in CORE_FILES)
+
+
+def _folder_from_path(path: Path) -> Path:
+    if not path.exists():
+        raise DataError(f"Data path {path} does not exist: point --data or {DATA_ENV} at an ml-100k folder or zip.")
+    if path.is_file():
+        if not zipfile.is_zipfile(path):
+            raise DataError(f"{path} is not a zip file: point --data at an ml-100k folder or ml-100k.zip.")
+        return _extract_zip(path)
+    for folder in (path, path / "ml-100k"):
+        if _has_core_files(folder):
+            return folder
+    missing = [name for name in CORE_FILES if not (path / name).is_file()]
+    raise DataError(f"{path} is not an ml-100k folder: missing {', '.join(missing)}.")
+
+
+def _extract_zip(zip_path: Path) -> Path:
+    digest = _sha256_file(zip_path)[:16]
+    target = cache_dir() / "extracted" / digest
+    if not _has_core_files(target / "ml-100k"):
+        tmp = target.with_name(target.name + f".tmp{os.getpid()}")
+        try:
+            with zipfile.ZipFile(zip_path) as archive:
+                names = archive.namelist()
+                if any(n.startswith("/") or ".." in Path(n).parts for n in names):
+                    raise DataError(f"{zip_path} holds unsafe paths; refusing to extract it.")
+                wanted = [n for n in names if Path(n).name in CORE_FILES or Path(n).suffix in (".base", ".test")]
+                for name in wanted:
+                    out = tmp / "ml-100k" / Path(name).name
+                    out.parent.mkdir(parents=True, exist_ok=True)
+                    out.write_bytes(archive.read(name))
+        except (zipfile.BadZipFile, OSError) as err:
+            raise DataError(f"Could not read {zip_path}: {err}.") from None
+        if not _has_core_files(tmp / "ml-100k"):
+            raise DataError(f"{zip_path} does not contain the MovieLens 100K files {', '.join(CORE_FILES)}.")
+        if target.exists():
+            import shutil
+
+            shutil.rmtree(target)
+        tmp.rename(target)
+    return target / "ml-100k"
+
+
+def _download_official_zip() -> Path:
+    """Download and verify the official zip with tensorflow-datasets' download manager."""
+    try:
+        import tensorflow_datasets as tfds
+    except ImportError:
+        raise DataError(_no_data_message("tensorflow-datasets is not installed")) from None
+    downloads = cache_dir() / "downloads"
+    try:
+        manager = tfds.download.DownloadManager(download_dir=str(downloads / "tfds"))
+        zip_path = Path(manager.download(ML100K_URL))
+    except Exception as err:  # network errors come in many types
+        reason = str(err).splitlines()[0] if str(err) else type(err).__name__
+        raise DataError(_no_data_message(f"download failed: {reason[:120]}")) from None
+    if zip_path.stat().st_size != ML100K_ZIP_SIZE or _sha256_file(zip_path) != ML100K_ZIP_SHA256:
+        raise DataError(f"Downloaded {zip_path} does not match the official ml-100k.zip checksum; delete it and retry.")
+    folder = _extract_zip(zip_path)
+    link = downloads / "ml-100k"
+    if not _has_core_files(link):
+        import shutil
+
+        shutil.copytree(folder, link, dirs_exist_ok=True)
+    return link
+
+
+def _sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+# ---------------------------------------------------------------- parsing
+
+
+def load_movielens(path: str | os.PathLike[str] | None = None, download: bool = True) -> MovieLens:
+    """Load MovieLens 100K as canonical frames, from the parse cache when unchanged.
+
+    Args:
+        path: see `resolve_folder`.
+        download: see `resolve_folder`.
+
+    Returns:
+        The parsed data set.
+
+    Raises:
+        DataError: missing, unreadable or malformed files (naming file and line).
+    """
+    folder = resolve_folder(path, download=download).resolve()
+    stamp = _stat_stamp(folder)
+    cache_file = cache_dir() / "parsed" / f"{hashlib.sha256(stamp.encode()).hexdigest()[:24]}.pkl"
+    cached = _read_cache(cache_file)
+    if cached is not None:
+        return MovieLens(folder=folder, **cached)
+    frames = parse_folder(folder)
+    _write_cache(cache_file, frames)
+    return MovieLens(folder=folder, **frames)
+
+
+def _stat_stamp(folder: Path) -> str:
+    parts = [str(_PARSE_VERSION), str(folder)]
+    for name in CORE_FILES:
+        st = (folder / name).stat()
+        parts.append(f"{name}:{st.st_size}:{st.st_mtime_ns}")
+    return "|".join(parts)
+
+
+def _read_cache(cache_file: Path) -> dict | None:
+    try:
+        with cache_file.open("rb") as handle:
+            return pickle.load(handle)
+    except Exception:  # missing or stale cache: reparse
+        return None
+
+
+def _write_cache(cache_file: Path, frames: dict) -> None:
+    try:
+        cache_file.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cache_file.with_suffix(f".tmp{os.getpid()}")
+        with tmp.open("wb") as handle:
+            pickle.dump(frames, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        tmp.replace(cache_file)
+    except OSError:
+        pass  # a read-only cache only costs speed
+
+
+def parse_folder(folder: Path) -> dict:
+    """Parse u.data, u.item and u.user of an ml-100k folder (no caching)."""
+    ratings = _parse_ratings(folder / "u.data")
+    movies = _parse_movies(folder / "u.item")
+    users = _parse_users(folder / "u.user")
+    _check_references(folder, ratings, movies, users)
+    digest = hashlib.sha256()
+    for name in CORE_FILES:
+        digest.update((folder / name).read_bytes())
+    return {"ratings": ratings, "movies": movies, "users": users, "fingerprint": digest.hexdigest()[:16]}
+
+
+def _decode(path: Path) -> str:
+    try:
+        raw = path.read_bytes()
+    except OSError as err:
+        raise DataError(f"Cannot read {path}: {err.strerror}.") from None
+    if b"\x00" in raw:
+        raise DataError(f"{path.name}: not a MovieLens text file (binary or UTF-16 content).")
+    try:
+        return raw.decode("utf-8")  # a re-encoded copy; ASCII-only files land here too
+    except UnicodeDecodeError:
+        return raw.decode("latin-1")  # the official encoding
+
+
+def _read_table(path: Path, sep: str, n_fields: int, names: list[str]) -> pd.DataFrame:
+    """Split a delimited file into string columns, naming the first bad line."""
+    text = _decode(path)
+    lines = text.splitlines()
+    while lines and not lines[-1].strip():
+        lines.pop()
+    if not lines:
+        raise DataError(f"{path.name}: the file is empty.")
+    for number, line in enumerate(lines, start=1):
+        if line.count(sep) != n_fields - 1:
+            raise DataError(
+                f"{path.name}: line {number}: expected {n_fields} fields separated by {sep!r}, "
+                f"found {line.count(sep) + 1}."
+            )
+    split = [line.split(sep) for line in lines]
+    return pd.DataFrame(split, columns=names)
+
+
+def _to_int(frame: pd.DataFrame, column: str, path: Path) -> np.ndarray:
+    values = pd.to_numeric(frame[column], errors="coerce")
+    bad = values.isna().to_numpy()
+    if bad.any():
+        line = int(np.argmax(bad)) + 1
+        raise DataError(f"{path.name}: line {line}: {column} {frame[column].iloc[line - 1]!r} is not an integer.")
+    as_float = values.to_numpy(dtype=np.float64)
+    if not np.all(as_float == np.round(as_float)):
+        line = int(np.argmax(as_float != np.round(as_float))) + 1
+        raise DataError(f"{path.name}: line {line}: {column} {frame[column].iloc[line - 1]!r} is not an integer.")
+    return as_float.astype(np.int64)
+
+
+def _parse_ratings(path: Path) -> pd.DataFrame:
+    raw = _read_table(path, "\t", 4, ["user_id", "movie_id", "user_rating", "timestamp"])
+    ratings = pd.DataFrame(
+        {
+            "user_id": _to_int(raw, "user_id", path).astype(np.int32),
+            "movie_id": _to_int(raw, "movie_id", path).astype(np.int32),
+            "user_rating": _to_int(raw, "user_rating", path).astype(np.float32),
+            "timestamp": _to_int(raw, "timestamp", path),
+        }
+    )
+    out_of_range = ~ratings["user_rating"].between(1, 5).to_numpy()
+    if out_of_range.any():
+        line = int(np.argmax(out_of_range)) + 1
+        raise DataError(f"{path.name}: line {line}: rating {ratings['user_rating'].iloc[line - 1]:g} is outside 1-5.")
+    return ratings
+
+
+def _parse_movies(path: Path) -> pd.DataFrame:
+    names = ["movie_id", "movie_title", "release_date", "video_release_date", "imdb_url", *GENRES]
+    raw = _read_table(path, "|", len(names), names)
+    flags = raw[list(GENRES)]
+    bad = ~flags.isin(["0", "1"]).all(axis=1).to_numpy()
+    if bad.any():
+        line = int(np.argmax(bad)) + 1
+        raise DataError(f"{path.name}: line {line}: genre flags must be 0 or 1.")
+    flag_values = flags.to_numpy() == "1"
+    genres = [tuple(g for g, on in zip(GENRES, row, strict=True) if on) for row in flag_values]
+    year = pd.to_numeric(raw["release_date"].str[-4:], errors="coerce")
+    movies = pd.DataFrame(
+        {
+            "movie_id": _to_int(raw, "movie_id", path).astype(np.int32),
+            "movie_title": raw["movie_title"].astype(str),
+            "movie_genres": genres,
+            "year": year.fillna(0).astype(np.int32),
+        }
+    )
+    _check_unique(movies, "movie_id", path)
+    return movies
+
+
+def _parse_users(path: Path) -> pd.DataFrame:
+    raw = _read_table(path, "|", 5, ["user_id", "age", "gender", "occupation", "zip"])
+    ages = _to_int(raw, "age", path)
+    bad_gender = ~raw["gender"].isin(["M", "F"]).to_numpy()
+    if bad_gender.any():
+        line = int(np.argmax(bad_gender)) + 1
+        raise DataError(f"{path.name}: line {line}: gender {raw['gender'].iloc[line - 1]!r} is not M or F.")
+    occupations = sorted(raw["occupation"].unique())
+    users = pd.DataFrame(
+        {
+            "user_id": _to_int(raw, "user_id", path).astype(np.int32),
+            "raw_user_age": ages.astype(np.float32),
+            "bucketized_user_age": np.array([bucketize_age(a) for a in ages], dtype=np.float32),
+            "user_gender": raw["gender"].astype(str),
+            "user_occupation_text": raw["occupation"].astype(str),
+            "user_occupation_label": raw["occupation"].map({o: i for i, o in enumerate(occupations)}).astype(np.int32),
+            "user_zip_code": raw["zip"].astype(str),
+        }
+    )
+    _check_unique(users, "user_id", path)
+    return users
+
+
+def bucketize_age(age: float) -> int:
+    """TFDS's bucketized_user_age: the largest bucket lower bound <= age."""
+    return max([b for b in AGE_BUCKETS if age >= b], default=AGE_BUCKETS[0])
+
+
+def _check_unique(frame: pd.DataFrame, column: str, path: Path) -> None:
+    dup = frame[column].duplicated().to_numpy()
+    if dup.any():
+        line = int(np.argmax(dup)) + 1
+        raise DataError(f"{path.name}: line {line}: duplicate {column} {frame[column].iloc[line - 1]}.")
+
+
+def _check_references(folder: Path, ratings: pd.DataFrame, movies: pd.DataFrame, users: pd.DataFrame) -> None:
+    for column, known, name in (("user_id", users, "u.user"), ("movie_id", movies, "u.item")):
+        unknown = ~ratings[column].isin(known[column]).to_numpy()
+        if unknown.any():
+            line = int(np.argmax(unknown)) + 1
+            raise DataError(f"u.data: line {line}: {column} {ratings[column].iloc[line - 1]} is not in {name}.")
+
+
+# ---------------------------------------------------------------- splits
+
+
+def make_split(data: MovieLens, name: str = RANDOM_SPLIT, seed: int = 42, test_fraction: float = 0.2) -> Split:
+    """A deterministic train/test split.
+
+    Args:
+        data: the parsed data set.
+        name: 'random' (seeded shuffle) or an official fold u1..u5, ua, ub.
+        seed: shuffle seed for 'random'.
+        test_fraction: held-out share for 'random'.
+
+    Returns:
+        The split; the same arguments always give the same rows.
+
+    Raises:
+        DataError: unknown split name, or fold files missing from the folder.
+    """
+    if name == RANDOM_SPLIT:
+        if not 0.0 < test_fraction < 1.0:
+            raise ValueError(f"test_fraction must be in (0, 1), got {test_fraction!r}")
+        order = np.random.default_rng(seed).permutation(len(data.ratings))
+        n_test = int(round(len(order) * test_fraction))
+        test_idx, train_idx = np.sort(order[:n_test]), np.sort(order[n_test:])
+        return Split(name, seed, data.ratings.iloc[train_idx].reset_index(drop=True),
+                     data.ratings.iloc[test_idx].reset_index(drop=True))  # fmt: skip
+    if name not in OFFICIAL_SPLITS:
+        raise DataError(f"Unknown split {name!r}: use 'random' or one of {', '.join(OFFICIAL_SPLITS)}.")
+    base, test = data.folder / f"{name}.base", data.folder / f"{name}.test"
+    if not (base.is_file() and test.is_file()):
+        raise DataError(f"Split {name!r} needs {base.name} and {test.name} in {data.folder}; they are not there.")
+    return Split(name, seed, _parse_ratings(base), _parse_ratings(test))
+
+
+def validation_slice(train: pd.DataFrame, seed: int, fraction: float = 0.1) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Hold out a seeded slice of the training split for early stopping."""
+    order = np.random.default_rng(seed + 1).permutation(len(train))
+    n_val = int(round(len(order) * fraction))
+    return (train.iloc[np.sort(order[n_val:])].reset_index(drop=True),
+            train.iloc[np.sort(order[:n_val])].reset_index(drop=True))  # fmt: skip

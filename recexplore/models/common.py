@@ -1,0 +1,62 @@
+"""Shared model building blocks and config validation helpers."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import keras
+
+MAX_LAYER_WIDTH = 4096
+MAX_LAYERS = 8
+
+
+def check_positive(name: str, value: Any, kind: type, upper: float | None = None) -> None:
+    """Raise ValueError naming `name` unless value is a positive `kind` (bools refused)."""
+    ok_type = isinstance(value, int) if kind is int else isinstance(value, (int, float))
+    if isinstance(value, bool) or not ok_type or not value > 0:
+        raise ValueError(f"{name} must be a positive {kind.__name__}, got {value!r}")
+    if upper is not None and value > upper:
+        raise ValueError(f"{name} must be at most {upper:g}, got {value!r}")
+
+
+def check_layers(name: str, value: Any, allow_empty: bool = False) -> tuple[int, ...]:
+    """Validate a list of layer widths and return it as a tuple of ints."""
+    if isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
+        raise ValueError(f"{name} must be a sequence of positive integers, got {value!r}")
+    widths = tuple(value)
+    if not widths and not allow_empty:
+        raise ValueError(f"{name} must name at least one layer width, got {value!r}")
+    if len(widths) > MAX_LAYERS:
+        raise ValueError(f"{name} may have at most {MAX_LAYERS} layers, got {len(widths)}")
+    for width in widths:
+        if isinstance(width, bool) or not isinstance(width, int) or not 0 < width <= MAX_LAYER_WIDTH:
+            raise ValueError(f"{name} widths must be integers in 1..{MAX_LAYER_WIDTH}, got {value!r}")
+    return widths
+
+
+def parse_layers(text: str) -> tuple[int, ...]:
+    """Parse '64,32' into (64, 32); raise ValueError naming 'layers' otherwise."""
+    parts = [p.strip() for p in str(text).split(",")]
+    if not text or not all(p.isdigit() for p in parts):
+        raise ValueError(f"layers must be comma-separated positive integers such as 64,32, got {text!r}")
+    return check_layers("layers", [int(p) for p in parts])
+
+
+def mlp(
+    widths: Sequence[int],
+    name: str,
+    dropout: float = 0.0,
+    final_activation: str | None = None,
+    kernel_l2: float = 0.0,
+) -> keras.Sequential:
+    """Dense stack with ReLU on all but the last layer (which gets `final_activation`)."""
+    layers: list[keras.layers.Layer] = []
+    for i, width in enumerate(widths):
+        last = i == len(widths) - 1
+        layers.append(keras.layers.Dense(width, activation=final_activation if last else "relu",
+                                         kernel_regularizer=keras.regularizers.L2(kernel_l2) if kernel_l2 else None,
+                                         name=f"{name}_dense_{i}"))  # fmt: skip
+        if dropout > 0 and not last:
+            layers.append(keras.layers.Dropout(dropout, name=f"{name}_dropout_{i}"))
+    return keras.Sequential(layers, name=name)

@@ -1,0 +1,196 @@
+"""DLRMConfig and the DLRM rating model built on keras_rs.layers.DotInteraction."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+import keras
+import keras_rs
+import numpy as np
+from keras import ops
+
+from recexplore.models.common import check_layers, check_positive, mlp
+
+# Sparse features in interaction order; "dense" (the bottom-MLP output) comes last.
+DLRM_SPARSE_FEATURES = (
+    "user_id", "movie_id", "user_gender", "user_zip", "user_occupation", "age_bucket", "movie_genres", "user_history",
+)  # fmt: skip
+DLRM_FEATURES = (*DLRM_SPARSE_FEATURES, "dense")
+
+
+@dataclass(frozen=True)
+class DLRMConfig:
+    """Hyperparameters of the DLRM rating model.
+
+    Attributes:
+        embedding_dim: width of every feature embedding (and of the bottom MLP output).
+        bottom_layers: hidden widths of the bottom MLP over the continuous features.
+        top_layers: hidden widths of the top MLP over the interactions.
+        dropout: dropout rate in the top MLP.
+        l2: L2 penalty on the looked-up embedding rows and biases (per example).
+        learning_rate: Adam learning rate.
+        batch_size: training batch size.
+        epochs: maximum epochs (early stopping on a validation slice ends sooner).
+        patience: epochs without validation improvement before stopping.
+    """
+
+    embedding_dim: int = 32
+    bottom_layers: tuple[int, ...] = (32,)
+    top_layers: tuple[int, ...] = (64, 32)
+    dropout: float = 0.3
+    l2: float = 0.05
+    learning_rate: float = 2e-3
+    batch_size: int = 1024
+    epochs: int = 20
+    patience: int = 2
+
+    def __post_init__(self) -> None:
+        check_positive("embedding_dim", self.embedding_dim, int, upper=1024)
+        object.__setattr__(self, "bottom_layers", check_layers("bottom_layers", self.bottom_layers, allow_empty=True))
+        object.__setattr__(self, "top_layers", check_layers("top_layers", self.top_layers, allow_empty=True))
+        if not isinstance(self.dropout, (int, float)) or not 0.0 <= self.dropout < 1.0:
+            raise ValueError(f"dropout must be a number in [0, 1), got {self.dropout!r}")
+        if not isinstance(self.l2, (int, float)) or not 0.0 <= self.l2 <= 1.0:
+            raise ValueError(f"l2 must be a number in [0, 1], got {self.l2!r}")
+        check_positive("learning_rate", self.learning_rate, float, upper=10.0)
+        check_positive("batch_size", self.batch_size, int, upper=1 << 16)
+        check_positive("epochs", self.epochs, int, upper=1000)
+        check_positive("patience", self.patience, int, upper=1000)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
+
+    @classmethod
+    def from_dict(cls, payload: dict[str, Any]) -> DLRMConfig:
+        """Inverse of `to_dict`; unknown keys are ignored."""
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in payload.items() if k in known})
+
+
+@keras.saving.register_keras_serializable(package="recexplore")
+class DLRM(keras.Model):
+    """DLRM with bias terms and an SVD++-style 'rated movies' feature.
+
+    prediction = global mean + user bias + movie bias + top_mlp([dense, interactions]),
+    where interactions = DotInteraction over one embedding per feature. The
+    'user_history' embedding is the mean movie-history embedding of the movies the
+    user rated in the training split (implicit feedback, no ratings used).
+    """
+
+    def __init__(
+        self,
+        vocab_sizes: dict[str, int],
+        n_dense: int,
+        embedding_dim: int = 32,
+        bottom_layers: tuple[int, ...] | list[int] = (32,),
+        top_layers: tuple[int, ...] | list[int] = (64, 32),
+        dropout: float = 0.1,
+        l2: float = 1e-6,
+        global_mean: float = 3.5,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.vocab_sizes = dict(vocab_sizes)
+        self.n_dense = int(n_dense)
+        self.embedding_dim = int(embedding_dim)
+        self.bottom_layers = tuple(int(x) for x in bottom_layers)
+        self.top_layers = tuple(int(x) for x in top_layers)
+        self.dropout = float(dropout)
+        self.l2 = float(l2)
+        self.global_mean = float(global_mean)
+        reg = None  # L2 is applied per example to looked-up rows (see `call`)
+        table_of = {
+            "user_id": "user_id", "movie_id": "movie_id", "user_gender": "user_gender", "user_zip": "user_zip",
+            "user_occupation": "user_occupation", "age_bucket": "age_bucket", "user_history": "movie_id",
+        }  # fmt: skip
+        self.embeddings = {
+            name: keras.layers.Embedding(self.vocab_sizes[table], self.embedding_dim,
+                                         embeddings_initializer=keras.initializers.RandomNormal(stddev=0.01),
+                                         embeddings_regularizer=reg, name=f"{name}_embedding")
+            for name, table in table_of.items()
+        }  # fmt: skip
+        self.embeddings["user_history"].build((None,))
+        self.genre_projection = keras.layers.Dense(self.embedding_dim, use_bias=False, name="movie_genres_embedding")
+        self.user_bias = keras.layers.Embedding(self.vocab_sizes["user_id"], 1, embeddings_initializer="zeros",
+                                                embeddings_regularizer=reg, name="user_bias")  # fmt: skip
+        self.movie_bias = keras.layers.Embedding(self.vocab_sizes["movie_id"], 1, embeddings_initializer="zeros",
+                                                 embeddings_regularizer=reg, name="movie_bias")  # fmt: skip
+        self.bottom_mlp = mlp((*self.bottom_layers, self.embedding_dim), name="bottom_mlp", final_activation="relu")
+        self.interaction = keras_rs.layers.DotInteraction(name="dot_interaction")
+        self.top_mlp = mlp((*self.top_layers, 1), name="top_mlp", dropout=self.dropout)
+        n_users, n_movies = self.vocab_sizes["user_id"], self.vocab_sizes["movie_id"]
+        self.rated_matrix = self.add_weight(shape=(n_users, n_movies), initializer="zeros", dtype="int8",
+                                       trainable=False, name="user_history_matrix")  # fmt: skip
+
+    def set_history(self, matrix: np.ndarray) -> None:
+        """Store the (n_users, n_movies) 0/1 matrix of training-split ratings."""
+        self.rated_matrix.assign(np.asarray(matrix, dtype=np.int8))
+
+    def feature_embeddings(self, inputs: dict[str, Any], training: bool = False) -> list[Any]:
+        """One (batch, embedding_dim) tensor per feature, in `DLRM_FEATURES` order."""
+        user = ops.cast(inputs["user_id"], "int32")
+        out = [self.embeddings[name](ops.cast(inputs[name], "int32")) for name in DLRM_SPARSE_FEATURES[:6]]
+        out.append(self.genre_projection(ops.cast(inputs["genres"], "float32")))
+        rated = ops.cast(ops.take(self.rated_matrix, user, axis=0), "float32")
+        counts = ops.maximum(ops.sum(rated, axis=1, keepdims=True), 1.0)
+        table = self.embeddings["user_history"].embeddings
+        out.append(ops.matmul(rated, table) / ops.sqrt(counts))
+        out.append(self.bottom_mlp(ops.cast(inputs["dense"], "float32"), training=training))
+        return out
+
+    def call(self, inputs: dict[str, Any], training: bool = False) -> Any:
+        embedded = self.feature_embeddings(inputs, training=training)
+        interactions = self.interaction(embedded)
+        top = self.top_mlp(ops.concatenate([embedded[-1], interactions], axis=1), training=training)
+        user = ops.cast(inputs["user_id"], "int32")
+        movie = ops.cast(inputs["movie_id"], "int32")
+        user_bias, movie_bias = self.user_bias(user), self.movie_bias(movie)
+        if training and self.l2 > 0:
+            penalty = sum(ops.sum(ops.square(e), axis=1) for e in embedded[:-1])
+            penalty = penalty + ops.square(user_bias[:, 0]) + ops.square(movie_bias[:, 0])
+            self.add_loss(self.l2 * ops.mean(penalty))
+        return top + user_bias + movie_bias + self.global_mean
+
+    def get_config(self) -> dict[str, Any]:
+        config = super().get_config()
+        config.update(
+            {
+                "vocab_sizes": self.vocab_sizes,
+                "n_dense": self.n_dense,
+                "embedding_dim": self.embedding_dim,
+                "bottom_layers": list(self.bottom_layers),
+                "top_layers": list(self.top_layers),
+                "dropout": self.dropout,
+                "l2": self.l2,
+                "global_mean": self.global_mean,
+            }
+        )
+        return config
+
+
+def build_dlrm(config: DLRMConfig, vocab_sizes: dict[str, int], n_dense: int, global_mean: float) -> DLRM:
+    """A compiled-ready, built DLRM for `config`."""
+    model = DLRM(
+        vocab_sizes=vocab_sizes,
+        n_dense=n_dense,
+        embedding_dim=config.embedding_dim,
+        bottom_layers=config.bottom_layers,
+        top_layers=config.top_layers,
+        dropout=config.dropout,
+        l2=config.l2,
+        global_mean=global_mean,
+    )
+    model(dummy_dlrm_inputs(n_dense, n_genres=vocab_sizes["genre"]))
+    return model
+
+
+def dummy_dlrm_inputs(n_dense: int, n_genres: int, batch: int = 2) -> dict[str, np.ndarray]:
+    """A tiny all-OOV batch used to build the model's weights."""
+    ints = {name: np.zeros((batch,), dtype=np.int32) for name in DLRM_SPARSE_FEATURES[:6]}
+    return {
+        **ints,
+        "genres": np.zeros((batch, n_genres), dtype=np.float32),
+        "dense": np.zeros((batch, n_dense), dtype=np.float32),
+    }
