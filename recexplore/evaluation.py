@@ -1,0 +1,106 @@
+"""RMSE/MAE, hit-rate@k, the seeds' top-k accuracy and the popularity baseline (DESIGN.md definitions)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+HIT_RATE_KS = (10, 100)
+SEED_K = 100
+
+
+def rmse(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    """Root mean squared error in stars."""
+    diff = np.asarray(y_pred, dtype=np.float64) - np.asarray(y_true, dtype=np.float64)
+    return float(np.sqrt(np.mean(diff**2)))
+
+
+def mae(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    """Mean absolute error in stars."""
+    return float(np.mean(np.abs(np.asarray(y_pred, dtype=np.float64) - np.asarray(y_true, dtype=np.float64))))
+
+
+def ranks_of(scores: np.ndarray, users: np.ndarray, items: np.ndarray, exclude: np.ndarray | None = None) -> np.ndarray:
+    """0-based rank of each (user, item) pair's item in its user's ranking.
+
+    Ranking order is score descending, ties broken by lower item index first (a
+    stable sort). Items where `exclude[user]` is True, and column 0 (the OOV row),
+    are ranked after every other item; a pair's own item is never excluded.
+
+    Args:
+        scores: (n_users, n_items) scores, or (1, n_items) shared by every user.
+        users: user row of each pair.
+        items: item column of each pair.
+        exclude: optional (n_users, n_items) bool mask of items to drop.
+
+    Returns:
+        int array, one rank per pair (rank < k means a hit in the top k).
+    """
+    users = np.asarray(users, dtype=np.int64)
+    items = np.asarray(items, dtype=np.int64)
+    unique_users, row_of_pair = np.unique(users, return_inverse=True)
+    table = np.asarray(scores, dtype=np.float64)
+    rows = np.array(table[unique_users] if table.shape[0] > 1 else np.repeat(table, len(unique_users), axis=0))
+    if exclude is not None:
+        mask = np.asarray(exclude, dtype=bool)[unique_users].copy()
+        mask[row_of_pair, items] = False
+        rows[mask] = -np.inf
+    rows[:, 0] = -np.inf
+    order = np.argsort(-rows, axis=1, kind="stable")
+    position = np.empty_like(order)
+    np.put_along_axis(position, order, np.arange(rows.shape[1])[None, :].repeat(len(rows), axis=0), axis=1)
+    return position[row_of_pair, items]
+
+
+def hit_rates(ranks: np.ndarray, ks: tuple[int, ...] = HIT_RATE_KS) -> dict[int, float]:
+    """Share of pairs whose rank is below k (micro-averaged recall@k)."""
+    return {k: float(np.mean(ranks < k)) if len(ranks) else 0.0 for k in ks}
+
+
+def popularity_scores(train_matrix: np.ndarray) -> np.ndarray:
+    """(1, n_items) training-interaction counts: the popularity baseline's scores."""
+    return np.asarray(train_matrix, dtype=np.float64).sum(axis=0, keepdims=True)
+
+
+def retrieval_report(
+    scores: np.ndarray,
+    train_matrix: np.ndarray,
+    test_users: np.ndarray,
+    test_items: np.ndarray,
+    test_ratings: np.ndarray,
+) -> dict[str, float]:
+    """Every retrieval number for a model, with the popularity baseline beside it.
+
+    Args:
+        scores: (n_users, n_items) model scores (row 0 / column 0 are OOV).
+        train_matrix: (n_users, n_items) 0/1 training interactions.
+        test_users: user row of each held-out rating.
+        test_items: item column of each held-out rating.
+        test_ratings: stars of each held-out rating.
+
+    Returns:
+        hit_rate_at_10/100 (seen excluded), seed_top100_accuracy (5-star test
+        ratings, no exclusion, as the KerasRS tutorial), seed_top100_accuracy_all
+        (all test ratings, as TFRS), and the same keys prefixed `popularity_`.
+    """
+    seen = np.asarray(train_matrix).astype(bool)
+    five = np.asarray(test_ratings) >= 5
+    popularity = popularity_scores(train_matrix)
+    report: dict[str, float] = {}
+    for prefix, table in (("", scores), ("popularity_", popularity)):
+        excluded = hit_rates(ranks_of(table, test_users, test_items, exclude=seen))
+        plain = ranks_of(table, test_users, test_items)
+        report[f"{prefix}hit_rate_at_10"] = excluded[10]
+        report[f"{prefix}hit_rate_at_100"] = excluded[100]
+        report[f"{prefix}seed_top100_accuracy"] = hit_rates(plain[five], (SEED_K,))[SEED_K]
+        report[f"{prefix}seed_top100_accuracy_all"] = hit_rates(plain, (SEED_K,))[SEED_K]
+    return report
+
+
+def top_k_unseen(scores: np.ndarray, seen: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Top-k item indices and scores of one user's score row, seen items and OOV removed."""
+    row = np.asarray(scores, dtype=np.float64).copy()
+    row[np.asarray(seen, dtype=bool)] = -np.inf
+    row[0] = -np.inf
+    k = int(min(k, np.isfinite(row).sum()))
+    order = np.lexsort((np.arange(len(row)), -row))[:k]
+    return order, row[order]

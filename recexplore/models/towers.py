@@ -1,0 +1,234 @@
+"""TowerConfig, query/candidate towers and the two-tower retrieval model."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+import keras
+import keras_rs
+import numpy as np
+from keras import ops
+
+from recexplore.features import MAX_TITLE_TOKENS
+from recexplore.models.common import check_layers, check_positive, mlp
+
+OBJECTIVES = ("softmax", "rating_mse")
+TOWER_PRESETS: dict[str, tuple[int, ...]] = {"1-layer": (32,), "2-layer": (64, 32), "3-layer": (128, 64, 32)}
+QUERY_FEATURES = ("user_id", "user_gender", "age_bucket", "gender_x_age", "user_occupation")
+CANDIDATE_FEATURES = ("movie_id", "title_tokens", "genres")
+_NEG = -1e9  # logit given to accidental hits
+
+
+@dataclass(frozen=True)
+class TowerConfig:
+    """Hyperparameters of a two-tower retrieval model.
+
+    Attributes:
+        layers: dense widths of each tower (ReLU on all but the last).
+        embedding_dim: width of every feature embedding.
+        objective: 'softmax' (in-batch sampled softmax with logQ correction and
+            accidental-hit removal) or 'rating_mse' (the tutorials' rating regression).
+        temperature: softmax temperature (logits are divided by it).
+        learning_rate: Adam learning rate.
+        batch_size: training batch size (also the number of in-batch negatives).
+        epochs: training epochs.
+    """
+
+    layers: tuple[int, ...] = (64, 32)
+    embedding_dim: int = 32
+    objective: str = "softmax"
+    temperature: float = 0.05
+    learning_rate: float = 5e-3
+    batch_size: int = 2048
+    epochs: int = 8
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "layers", check_layers("layers", self.layers))
+        check_positive("embedding_dim", self.embedding_dim, int, upper=1024)
+        if self.objective not in OBJECTIVES:
+            raise ValueError(f"objective must be one of {', '.join(OBJECTIVES)}, got {self.objective!r}")
+        check_positive("temperature", self.temperature, float, upper=100.0)
+        check_positive("learning_rate", self.learning_rate, float, upper=10.0)
+        check_positive("batch_size", self.batch_size, int, upper=1 << 16)
+        check_positive("epochs", self.epochs, int, upper=1000)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
+
+    @classmethod
+    def from_dict(cls, payload: dict[str, Any]) -> TowerConfig:
+        """Inverse of `to_dict`; unknown keys are ignored."""
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in payload.items() if k in known})
+
+
+def _embedding(size: int, dim: int, name: str) -> keras.layers.Embedding:
+    return keras.layers.Embedding(size, dim, embeddings_initializer=keras.initializers.RandomNormal(stddev=0.05),
+                                  name=name)  # fmt: skip
+
+
+@keras.saving.register_keras_serializable(package="recexplore")
+class QueryTower(keras.layers.Layer):
+    """User id, gender, age bucket, gender x age cross and occupation -> query vector."""
+
+    def __init__(self, vocab_sizes: dict[str, int], embedding_dim: int, layers: tuple[int, ...] | list[int],
+                 **kwargs: Any) -> None:  # fmt: skip
+        super().__init__(**kwargs)
+        self.vocab_sizes = dict(vocab_sizes)
+        self.embedding_dim = int(embedding_dim)
+        self.layer_sizes = tuple(int(x) for x in layers)
+        self.embeddings = {f: _embedding(self.vocab_sizes[f], self.embedding_dim, f"{f}_embedding")
+                           for f in QUERY_FEATURES}  # fmt: skip
+        self.dense = mlp(self.layer_sizes, name="query_mlp")
+
+    def call(self, inputs: dict[str, Any]) -> Any:
+        parts = [self.embeddings[f](ops.cast(inputs[f], "int32")) for f in QUERY_FEATURES]
+        return self.dense(ops.concatenate(parts, axis=1))
+
+    def get_config(self) -> dict[str, Any]:
+        config = super().get_config()
+        config.update({"vocab_sizes": self.vocab_sizes, "embedding_dim": self.embedding_dim,
+                       "layers": list(self.layer_sizes)})  # fmt: skip
+        return config
+
+
+@keras.saving.register_keras_serializable(package="recexplore")
+class CandidateTower(keras.layers.Layer):
+    """Movie id, title tokens (masked mean) and genres (multi-hot) -> candidate vector."""
+
+    def __init__(self, vocab_sizes: dict[str, int], embedding_dim: int, layers: tuple[int, ...] | list[int],
+                 **kwargs: Any) -> None:  # fmt: skip
+        super().__init__(**kwargs)
+        self.vocab_sizes = dict(vocab_sizes)
+        self.embedding_dim = int(embedding_dim)
+        self.layer_sizes = tuple(int(x) for x in layers)
+        self.movie_embedding = _embedding(self.vocab_sizes["movie_id"], self.embedding_dim, "movie_id_embedding")
+        self.token_embedding = _embedding(self.vocab_sizes["title_token"], self.embedding_dim, "title_embedding")
+        self.genre_projection = keras.layers.Dense(self.embedding_dim, use_bias=False, name="genre_embedding")
+        self.dense = mlp(self.layer_sizes, name="candidate_mlp")
+
+    def call(self, inputs: dict[str, Any]) -> Any:
+        tokens = ops.cast(inputs["title_tokens"], "int32")
+        mask = ops.cast(ops.not_equal(tokens, 0), "float32")[..., None]
+        title = ops.sum(self.token_embedding(tokens) * mask, axis=1) / ops.maximum(ops.sum(mask, axis=1), 1.0)
+        parts = [
+            self.movie_embedding(ops.cast(inputs["movie_id"], "int32")),
+            title,
+            self.genre_projection(ops.cast(inputs["genres"], "float32")),
+        ]
+        return self.dense(ops.concatenate(parts, axis=1))
+
+    def get_config(self) -> dict[str, Any]:
+        config = super().get_config()
+        config.update({"vocab_sizes": self.vocab_sizes, "embedding_dim": self.embedding_dim,
+                       "layers": list(self.layer_sizes)})  # fmt: skip
+        return config
+
+
+@keras.saving.register_keras_serializable(package="recexplore")
+class AccidentalHitRemoval(keras_rs.layers.RemoveAccidentalHits):
+    """keras-rs RemoveAccidentalHits with a logit low enough to take effect.
+
+    keras-rs 0.4.0 adds `smallest_normal / 100` (about 1e-40) to the duplicate logits,
+    which leaves them unchanged; TFRS's original subtracts a huge number. We run the
+    keras-rs layer (so a fixed release is used as is) and then mask duplicates.
+    """
+
+    def call(self, logits: Any, labels: Any, candidate_ids: Any) -> Any:
+        logits = super().call(logits, labels, candidate_ids)
+        positive = ops.take(candidate_ids, ops.argmax(labels, axis=-1))
+        duplicate = ops.cast(ops.equal(positive[:, None], candidate_ids[None, :]), logits.dtype) - labels
+        return logits + duplicate * _NEG
+
+
+@keras.saving.register_keras_serializable(package="recexplore")
+class TwoTowerModel(keras.Model):
+    """Query and candidate towers scored by dot product.
+
+    Inputs are one dict with the query and candidate features of a (user, movie)
+    pair; `call` returns the pair's score. Training uses `compute_loss`, which for
+    the softmax objective scores every query against every candidate in the batch.
+    """
+
+    def __init__(self, vocab_sizes: dict[str, int], embedding_dim: int = 32,
+                 layers: tuple[int, ...] | list[int] = (64, 32), objective: str = "softmax",
+                 temperature: float = 0.05, **kwargs: Any) -> None:  # fmt: skip
+        super().__init__(**kwargs)
+        self.vocab_sizes = dict(vocab_sizes)
+        self.embedding_dim = int(embedding_dim)
+        self.layer_sizes = tuple(int(x) for x in layers)
+        self.objective = str(objective)
+        self.temperature = float(temperature)
+        self.query_tower = QueryTower(self.vocab_sizes, self.embedding_dim, self.layer_sizes, name="query_tower")
+        self.candidate_tower = CandidateTower(self.vocab_sizes, self.embedding_dim, self.layer_sizes,
+                                              name="candidate_tower")  # fmt: skip
+        self.hit_removal = AccidentalHitRemoval(name="remove_accidental_hits")
+        self.sampling_correction = keras_rs.layers.SamplingProbabilityCorrection(name="sampling_correction")
+
+    def call(self, inputs: dict[str, Any], training: bool = False) -> Any:
+        query = self.query_tower({f: inputs[f] for f in QUERY_FEATURES})
+        candidate = self.candidate_tower({f: inputs[f] for f in CANDIDATE_FEATURES})
+        return query, candidate
+
+    def compute_loss(self, x: Any = None, y: Any = None, y_pred: Any = None, sample_weight: Any = None,
+                     training: bool = True) -> Any:  # fmt: skip
+        query, candidate = y_pred
+        if self.objective == "rating_mse":
+            score = ops.sum(query * candidate, axis=1)
+            return ops.mean(ops.square(score - ops.cast(y, "float32")))
+        logits = ops.matmul(query, ops.transpose(candidate)) / self.temperature
+        labels = ops.eye(ops.shape(logits)[0], dtype="float32")
+        logits = self.hit_removal(logits, labels, ops.cast(x["movie_id"], "int32"))
+        probability = ops.cast(x["sampling_probability"], "float32")
+        logits = self.sampling_correction(logits, ops.broadcast_to(probability[None, :], ops.shape(logits)))
+        loss = keras.losses.categorical_crossentropy(labels, logits, from_logits=True)
+        return ops.mean(loss)
+
+    def get_config(self) -> dict[str, Any]:
+        config = super().get_config()
+        config.update({"vocab_sizes": self.vocab_sizes, "embedding_dim": self.embedding_dim,
+                       "layers": list(self.layer_sizes), "objective": self.objective,
+                       "temperature": self.temperature})  # fmt: skip
+        return config
+
+    def query_embeddings(self, features: dict[str, np.ndarray], batch_size: int = 8192) -> np.ndarray:
+        """Query vectors for encoded query features."""
+        return _batched(self.query_tower, features, batch_size)
+
+    def candidate_embeddings(self, features: dict[str, np.ndarray], batch_size: int = 8192) -> np.ndarray:
+        """Candidate vectors for encoded candidate features."""
+        return _batched(self.candidate_tower, features, batch_size)
+
+
+def _batched(layer: keras.layers.Layer, features: dict[str, np.ndarray], batch_size: int) -> np.ndarray:
+    n = len(next(iter(features.values())))
+    chunks = [keras.ops.convert_to_numpy(layer({k: v[i : i + batch_size] for k, v in features.items()}))
+              for i in range(0, n, batch_size)]  # fmt: skip
+    return np.concatenate(chunks, axis=0).astype(np.float32)
+
+
+def build_towers(config: TowerConfig, vocab_sizes: dict[str, int]) -> TwoTowerModel:
+    """A built two-tower model for `config`."""
+    model = TwoTowerModel(vocab_sizes, config.embedding_dim, config.layers, config.objective, config.temperature)
+    model(dummy_tower_inputs(vocab_sizes["genre"]))
+    return model
+
+
+def dummy_tower_inputs(n_genres: int, batch: int = 2) -> dict[str, np.ndarray]:
+    """A tiny all-OOV batch used to build the towers' weights."""
+    out = {f: np.zeros((batch,), dtype=np.int32) for f in (*QUERY_FEATURES, "movie_id")}
+    out["title_tokens"] = np.zeros((batch, MAX_TITLE_TOKENS), dtype=np.int32)
+    out["genres"] = np.zeros((batch, n_genres), dtype=np.float32)
+    return out
+
+
+def make_retrieval(candidate_embeddings: np.ndarray, candidate_ids: np.ndarray, k: int) -> Any:
+    """A keras-rs BruteForceRetrieval index over candidate vectors (rebuilt after loading)."""
+    return keras_rs.layers.BruteForceRetrieval(
+        candidate_embeddings=keras.ops.convert_to_tensor(candidate_embeddings),
+        candidate_ids=keras.ops.convert_to_tensor(np.asarray(candidate_ids, dtype=np.int32)),
+        k=int(k),
+        return_scores=True,
+    )

@@ -1,0 +1,231 @@
+"""train(...) -> TrainResult for DLRM and two-tower models, with Streamlit-free progress hooks."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import keras
+import numpy as np
+
+from recexplore.data import MovieLens, Split, validation_slice
+from recexplore.evaluation import mae, ranks_of, retrieval_report, rmse
+from recexplore.features import DENSE_FEATURES, FeatureSpace, Vocabularies
+from recexplore.models.dlrm import DLRMConfig, build_dlrm
+from recexplore.models.towers import TowerConfig, build_towers
+
+KINDS = ("dlrm", "towers")
+CURVE_K = 100  # hit-rate@k recorded per epoch for retrieval curves
+
+
+@dataclass
+class ProgressHooks:
+    """Callbacks a caller (CLI, background job, test) passes to `train`.
+
+    Attributes:
+        on_epoch: called with (epoch index, logs dict) after every epoch.
+        on_batch: called with (batch index, logs dict) after every batch.
+        should_stop: polled after every batch; True stops training after it.
+    """
+
+    on_epoch: Callable[[int, dict[str, float]], None] | None = None
+    on_batch: Callable[[int, dict[str, float]], None] | None = None
+    should_stop: Callable[[], bool] | None = None
+
+
+@dataclass
+class TrainResult:
+    """Everything a training run produced."""
+
+    kind: str
+    model: keras.Model
+    config: DLRMConfig | TowerConfig
+    vocab: Vocabularies
+    history: list[dict[str, float]]
+    metrics: dict[str, float]
+    params: int
+    train_seconds: float
+    device: str
+    split: dict[str, Any]
+    data_fingerprint: str
+    seed: int
+    cancelled: bool = False
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+class _HookBridge(keras.callbacks.Callback):
+    """Keras callback forwarding to ProgressHooks and honouring cancellation."""
+
+    def __init__(self, hooks: ProgressHooks, extra_epoch_logs: Callable[[], dict[str, float]] | None = None) -> None:
+        super().__init__()
+        self.hooks = hooks
+        self.extra_epoch_logs = extra_epoch_logs
+        self.history: list[dict[str, float]] = []
+        self.cancelled = False
+
+    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        if self.hooks.on_batch:
+            self.hooks.on_batch(batch, {k: float(v) for k, v in (logs or {}).items()})
+        if self.hooks.should_stop and self.hooks.should_stop():
+            self.cancelled = True
+            self.model.stop_training = True
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        row = {"epoch": epoch + 1, **{k: float(v) for k, v in (logs or {}).items()}}
+        if self.extra_epoch_logs and not self.cancelled:
+            row.update(self.extra_epoch_logs())
+        self.history.append(row)
+        if self.hooks.on_epoch:
+            self.hooks.on_epoch(epoch, row)
+
+
+def device_description() -> str:
+    """The accelerator Keras will use, e.g. 'GPU: NVIDIA H100' or 'CPU (2 cores)'."""
+    backend = keras.backend.backend()
+    names: list[str] = []
+    try:
+        if backend == "tensorflow":
+            import tensorflow as tf
+
+            gpus = tf.config.list_physical_devices("GPU")
+            names = [tf.config.experimental.get_device_details(g).get("device_name", g.name) for g in gpus]
+        elif backend == "jax":
+            import jax
+
+            names = [d.device_kind for d in jax.devices() if d.platform == "gpu"]
+        elif backend == "torch":
+            import torch
+
+            names = [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
+    except Exception:  # device probing must never break training
+        names = []
+    if names:
+        return f"GPU: {names[0]}" + (f" (+{len(names) - 1})" if len(names) > 1 else "")
+    return f"CPU ({os.cpu_count()} cores)"
+
+
+def count_params(model: keras.Model) -> int:
+    """Trainable parameter count."""
+    return int(sum(np.prod(w.shape) for w in model.trainable_weights))
+
+
+def train(
+    kind: str,
+    data: MovieLens,
+    split: Split,
+    config: DLRMConfig | TowerConfig | None = None,
+    seed: int = 42,
+    hooks: ProgressHooks | None = None,
+    vocab: Vocabularies | None = None,
+) -> TrainResult:
+    """Train and evaluate one model.
+
+    Args:
+        kind: 'dlrm' or 'towers'.
+        data: parsed MovieLens.
+        split: train/test split (evaluation uses its test part only).
+        config: model config; the kind's defaults when None.
+        seed: seeds Python, NumPy and the backend (same seed, same result on a device).
+        hooks: optional progress/cancel hooks.
+        vocab: vocabularies; built from `data` when None.
+
+    Returns:
+        The trained model with its history and test metrics.
+    """
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {', '.join(KINDS)}, got {kind!r}")
+    keras.utils.set_random_seed(seed)
+    vocab = vocab or Vocabularies.build(data)
+    space = FeatureSpace(vocab, data)
+    hooks = hooks or ProgressHooks()
+    if kind == "dlrm":
+        return _train_dlrm(data, split, config or DLRMConfig(), seed, hooks, vocab, space)
+    return _train_towers(data, split, config or TowerConfig(), seed, hooks, vocab, space)
+
+
+def _train_dlrm(data: MovieLens, split: Split, config: DLRMConfig, seed: int, hooks: ProgressHooks,
+                vocab: Vocabularies, space: FeatureSpace) -> TrainResult:  # fmt: skip
+    if not isinstance(config, DLRMConfig):
+        raise ValueError(f"config must be a DLRMConfig for kind 'dlrm', got {type(config).__name__}")
+    fit_rows, val_rows = validation_slice(split.train, seed)
+    model = build_dlrm(config, vocab.sizes(), len(DENSE_FEATURES), float(fit_rows["user_rating"].mean()))
+    model.set_history(space.interaction_matrix(split.train))
+    model.compile(
+        optimizer=keras.optimizers.Adam(config.learning_rate),
+        loss="mse",
+        metrics=[keras.metrics.RootMeanSquaredError(name="rmse")],
+    )
+    bridge = _HookBridge(hooks)
+    stopper = keras.callbacks.EarlyStopping(monitor="val_rmse", patience=config.patience, restore_best_weights=True)
+    start = time.perf_counter()
+    model.fit(
+        space.dlrm_features(fit_rows),
+        fit_rows["user_rating"].to_numpy(np.float32),
+        validation_data=(space.dlrm_features(val_rows), val_rows["user_rating"].to_numpy(np.float32)),
+        batch_size=config.batch_size,
+        epochs=config.epochs,
+        shuffle=True,
+        verbose=0,
+        callbacks=[bridge, stopper],
+    )
+    seconds = time.perf_counter() - start
+    predictions = predict_ratings(model, space.dlrm_features(split.test))
+    truth = split.test["user_rating"].to_numpy()
+    metrics = {"test_rmse": rmse(truth, predictions), "test_mae": mae(truth, predictions),
+               "best_val_rmse": min((h["val_rmse"] for h in bridge.history), default=float("nan")),
+               "epochs_run": len(bridge.history)}  # fmt: skip
+    return TrainResult("dlrm", model, config, vocab, bridge.history, metrics, count_params(model), seconds,
+                       device_description(), split.describe(), data.fingerprint, seed, bridge.cancelled)  # fmt: skip
+
+
+def predict_ratings(model: keras.Model, features: dict[str, np.ndarray], batch_size: int = 16384) -> np.ndarray:
+    """DLRM star predictions clipped to the 1-5 scale."""
+    raw = model.predict(features, batch_size=batch_size, verbose=0)
+    return np.clip(np.asarray(raw, dtype=np.float64).reshape(-1), 1.0, 5.0)
+
+
+def all_pair_scores(model: keras.Model, space: FeatureSpace) -> np.ndarray:
+    """(n_users, n_movies) dot-product scores of every user against every movie."""
+    users = np.arange(space.n_users)
+    query = model.query_embeddings(space.query_features(users))
+    candidates = model.candidate_embeddings(space.candidate_features())
+    return query @ candidates.T
+
+
+def _tower_inputs(space: FeatureSpace, rows: Any, probability: np.ndarray) -> dict[str, np.ndarray]:
+    u = space.user_index(rows["user_id"])
+    m = space.movie_index(rows["movie_id"])
+    return {**space.query_features(u), **space.candidate_features(m), "sampling_probability": probability[m]}
+
+
+def _train_towers(data: MovieLens, split: Split, config: TowerConfig, seed: int, hooks: ProgressHooks,
+                  vocab: Vocabularies, space: FeatureSpace) -> TrainResult:  # fmt: skip
+    if not isinstance(config, TowerConfig):
+        raise ValueError(f"config must be a TowerConfig for kind 'towers', got {type(config).__name__}")
+    train_matrix = space.interaction_matrix(split.train)
+    counts = train_matrix.sum(axis=0).astype(np.float64)
+    probability = (counts / max(counts.sum(), 1.0)).astype(np.float32)
+    model = build_towers(config, vocab.sizes())
+    model.compile(optimizer=keras.optimizers.Adam(config.learning_rate))
+    x = _tower_inputs(space, split.train, probability)
+    y = split.train["user_rating"].to_numpy(np.float32) if config.objective == "rating_mse" else None
+    test_u = space.user_index(split.test["user_id"])
+    test_m = space.movie_index(split.test["movie_id"])
+    seen = train_matrix.astype(bool)
+
+    def curve() -> dict[str, float]:
+        ranks = ranks_of(all_pair_scores(model, space), test_u, test_m, exclude=seen)
+        return {"hit_rate_at_10": float(np.mean(ranks < 10)), f"hit_rate_at_{CURVE_K}": float(np.mean(ranks < CURVE_K))}
+
+    bridge = _HookBridge(hooks, extra_epoch_logs=curve)
+    start = time.perf_counter()
+    model.fit(x, y, batch_size=config.batch_size, epochs=config.epochs, shuffle=True, verbose=0, callbacks=[bridge])
+    seconds = time.perf_counter() - start
+    report = retrieval_report(all_pair_scores(model, space), train_matrix, test_u, test_m,
+                              split.test["user_rating"].to_numpy())  # fmt: skip
+    report["epochs_run"] = len(bridge.history)
+    return TrainResult("towers", model, config, vocab, bridge.history, report, count_params(model), seconds,
+                       device_description(), split.describe(), data.fingerprint, seed, bridge.cancelled)  # fmt: skip
