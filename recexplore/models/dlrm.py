@@ -89,6 +89,8 @@ class DLRM(keras.Model):
         dropout: float = 0.1,
         l2: float = 1e-6,
         global_mean: float = 3.5,
+        top_l2: float = 0.0,
+        mf_features: tuple[str, ...] | list[str] = ("user_id", "user_history"),
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -100,6 +102,8 @@ class DLRM(keras.Model):
         self.dropout = float(dropout)
         self.l2 = float(l2)
         self.global_mean = float(global_mean)
+        self.top_l2 = float(top_l2)
+        self.mf_features = tuple(str(f) for f in mf_features)
         reg = None  # L2 is applied per example to looked-up rows (see `call`)
         table_of = {
             "user_id": "user_id", "movie_id": "movie_id", "user_gender": "user_gender", "user_zip": "user_zip",
@@ -119,7 +123,7 @@ class DLRM(keras.Model):
                                                  embeddings_regularizer=reg, name="movie_bias")  # fmt: skip
         self.bottom_mlp = mlp((*self.bottom_layers, self.embedding_dim), name="bottom_mlp", final_activation="relu")
         self.interaction = keras_rs.layers.DotInteraction(name="dot_interaction")
-        self.top_mlp = mlp((*self.top_layers, 1), name="top_mlp", dropout=self.dropout)
+        self.top_mlp = mlp((*self.top_layers, 1), name="top_mlp", dropout=self.dropout, kernel_l2=self.top_l2)
         n_users, n_movies = self.vocab_sizes["user_id"], self.vocab_sizes["movie_id"]
         self.rated_matrix = self.add_weight(shape=(n_users, n_movies), initializer="zeros", dtype="int8",
                                        trainable=False, name="user_history_matrix")  # fmt: skip
@@ -151,6 +155,10 @@ class DLRM(keras.Model):
             penalty = sum(ops.sum(ops.square(e), axis=1) for e in embedded[:-1])
             penalty = penalty + ops.square(user_bias[:, 0]) + ops.square(movie_bias[:, 0])
             self.add_loss(self.l2 * ops.mean(penalty))
+        index = {name: i for i, name in enumerate(DLRM_FEATURES)}
+        if self.mf_features:
+            user_vec = sum(embedded[index[f]] for f in self.mf_features)
+            top = top + ops.sum(user_vec * embedded[index["movie_id"]], axis=1, keepdims=True)
         return top + user_bias + movie_bias + self.global_mean
 
     def get_config(self) -> dict[str, Any]:
@@ -165,9 +173,14 @@ class DLRM(keras.Model):
                 "dropout": self.dropout,
                 "l2": self.l2,
                 "global_mean": self.global_mean,
+                "top_l2": self.top_l2,
+                "mf_features": list(self.mf_features),
             }
         )
         return config
+
+
+_EXTRA: dict[str, Any] = {}
 
 
 def build_dlrm(config: DLRMConfig, vocab_sizes: dict[str, int], n_dense: int, global_mean: float) -> DLRM:
@@ -181,6 +194,7 @@ def build_dlrm(config: DLRMConfig, vocab_sizes: dict[str, int], n_dense: int, gl
         dropout=config.dropout,
         l2=config.l2,
         global_mean=global_mean,
+        **_EXTRA,
     )
     model(dummy_dlrm_inputs(n_dense, n_genres=vocab_sizes["genre"]))
     return model

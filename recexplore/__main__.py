@@ -1,0 +1,5 @@
+"""`python -m recexplore`: the command-line interface."""
+
+from recexplore.cli import main
+
+raise SystemExit(main())

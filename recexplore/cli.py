@@ -1,0 +1,352 @@
+"""Command-line interface: data, train, compare-towers, recommend, models, pretrain."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Sequence
+from typing import Any, NoReturn
+
+from recexplore.data import DATA_ENV
+
+EXIT_USAGE = 2
+EXIT_FAILURE = 1
+PRETRAINED = {"dlrm-default": ("dlrm", None), "towers-1-layer": ("towers", (32,)),
+              "towers-2-layer": ("towers", (64, 32)), "towers-3-layer": ("towers", (128, 64, 32))}  # fmt: skip
+DEFAULT_RECOMMEND_MODEL = "towers-2-layer"
+
+
+class UsageError(Exception):
+    """Bad command-line arguments (exit code 2)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """ArgumentParser whose errors are one line and exit code 2."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(message)
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+    return value
+
+
+def _layers(text: str) -> tuple[int, ...]:
+    from recexplore.models.common import parse_layers
+
+    try:
+        return parse_layers(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+
+
+def _add_data_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data", metavar="PATH", help=f"ml-100k folder or zip (default: ${DATA_ENV} or download)")
+    parser.add_argument("--split", default="random", help="'random' (seeded 80/20) or an official fold u1..u5, ua, ub")
+    parser.add_argument("--seed", type=int, default=42, help="split and training seed (default 42)")
+
+
+def _add_train_options(parser: argparse.ArgumentParser) -> None:
+    _add_data_options(parser)
+    parser.add_argument("--epochs", type=_positive_int, help="training epochs (default: the preset's)")
+    parser.add_argument("--batch-size", type=_positive_int, help="batch size")
+    parser.add_argument("--learning-rate", type=_positive_float, help="Adam learning rate")
+    parser.add_argument("--embedding-dim", type=_positive_int, help="embedding width")
+    parser.add_argument("--models-dir", metavar="DIR", help="registry folder (default ./cached_models)")
+    parser.add_argument("--json", action="store_true", help="print one JSON object as the last line")
+
+
+def build_parser() -> _Parser:
+    """The full argument parser."""
+    parser = _Parser(prog="python -m recexplore", description="RecExplore: deep recommenders on MovieLens 100K.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    data = sub.add_parser("data", help="load MovieLens 100K and summarise it")
+    _add_data_options(data)
+    data.add_argument("--json", action="store_true")
+
+    train = sub.add_parser("train", help="train one model")
+    train_sub = train.add_subparsers(dest="kind", required=True, parser_class=_Parser)
+    dlrm = train_sub.add_parser("dlrm", help="DLRM rating model")
+    _add_train_options(dlrm)
+    towers = train_sub.add_parser("towers", help="two-tower retrieval model")
+    _add_train_options(towers)
+    towers.add_argument("--layers", type=_layers, default=(64, 32), help="tower widths, e.g. 64,32 (default)")
+    towers.add_argument("--objective", choices=("softmax", "rating_mse"), help="training objective")
+    for p in (dlrm, towers):
+        p.add_argument("--save", metavar="NAME", help="save under this name in the registry")
+        p.add_argument("--overwrite", action="store_true", help="replace an existing entry of that name")
+
+    compare = sub.add_parser("compare-towers", help="train and evaluate the 1/2/3-layer tower presets")
+    _add_train_options(compare)
+
+    rec = sub.add_parser("recommend", help="top-k movies for a user from a saved retrieval model")
+    rec.add_argument("--user", required=True, help="user id")
+    rec.add_argument("--k", type=_positive_int, default=10, help="number of movies (default 10)")
+    rec.add_argument("--model", default=DEFAULT_RECOMMEND_MODEL, help=f"registry name (default {DEFAULT_RECOMMEND_MODEL})")
+    rec.add_argument("--models-dir", metavar="DIR")
+    rec.add_argument("--data", metavar="PATH")
+    rec.add_argument("--json", action="store_true")
+
+    models = sub.add_parser("models", help="list or delete saved models")
+    models_sub = models.add_subparsers(dest="action", required=True, parser_class=_Parser)
+    listing = models_sub.add_parser("list", help="list entries (broken ones with the reason)")
+    listing.add_argument("--models-dir", metavar="DIR")
+    listing.add_argument("--json", action="store_true")
+    remove = models_sub.add_parser("delete", help="delete an entry")
+    remove.add_argument("name")
+    remove.add_argument("--models-dir", metavar="DIR")
+
+    pretrain = sub.add_parser("pretrain", help="rebuild the pretrained entries of cached_models/")
+    _add_data_options(pretrain)
+    pretrain.add_argument("--models-dir", metavar="DIR")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; returns the process exit code."""
+    from recexplore.data import DataError
+    from recexplore.registry import RegistryError
+
+    try:
+        args = build_parser().parse_args(argv)
+    except UsageError as err:
+        print(f"recexplore: error: {err}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        return COMMANDS[args.command](args)
+    except UsageError as err:
+        print(f"recexplore: error: {err}", file=sys.stderr)
+        return EXIT_USAGE
+    except ValueError as err:  # invalid configs and requests name the argument
+        print(f"recexplore: error: {err}", file=sys.stderr)
+        return EXIT_USAGE
+    except (DataError, RegistryError) as err:
+        print(f"recexplore: error: {err}", file=sys.stderr)
+        return EXIT_FAILURE
+    except KeyboardInterrupt:
+        print("recexplore: interrupted", file=sys.stderr)
+        return 130
+    except MemoryError:
+        print("recexplore: error: out of memory; use smaller sizes", file=sys.stderr)
+        return EXIT_FAILURE
+
+
+def _emit(payload: dict[str, Any], as_json: bool, lines: list[str]) -> None:
+    if as_json:
+        print(json.dumps(payload, sort_keys=True, default=_json_default))
+    else:
+        print("\n".join(lines))
+
+
+def _json_default(value: Any) -> Any:
+    import numpy as np
+
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    return str(value)
+
+
+def _load_split(args: argparse.Namespace) -> tuple[Any, Any]:
+    from recexplore.data import load_movielens, make_split
+
+    data = load_movielens(args.data)
+    return data, make_split(data, args.split, seed=args.seed)
+
+
+def cmd_data(args: argparse.Namespace) -> int:
+    """Summarise the data set and the chosen split."""
+    data, split = _load_split(args)
+    payload = {
+        "folder": str(data.folder),
+        "fingerprint": data.fingerprint,
+        "ratings": len(data.ratings),
+        "users": len(data.users),
+        "movies": len(data.movies),
+        "splits": data.available_splits(),
+        "split": split.describe(),
+    }
+    lines = [f"{k}: {v}" for k, v in payload.items()]
+    _emit(payload, args.json, lines)
+    return 0
+
+
+def _config_for(kind: str, args: argparse.Namespace, layers: tuple[int, ...] | None = None) -> Any:
+    from recexplore.models.dlrm import DLRMConfig
+    from recexplore.models.towers import TowerConfig
+
+    overrides = {
+        "epochs": args.epochs,
+        "batch_size": args.batch_size,
+        "learning_rate": args.learning_rate,
+        "embedding_dim": args.embedding_dim,
+    }
+    if kind == "towers":
+        overrides["layers"] = layers if layers is not None else getattr(args, "layers", None)
+        overrides["objective"] = getattr(args, "objective", None)
+    chosen = {k: v for k, v in overrides.items() if v is not None}
+    return (DLRMConfig if kind == "dlrm" else TowerConfig)(**chosen)
+
+
+def _result_payload(result: Any, wall_start: float) -> dict[str, Any]:
+    return {
+        "kind": result.kind,
+        **result.metrics,
+        "train_seconds": round(result.train_seconds, 3),
+        "wall_seconds": round(time.perf_counter() - wall_start, 3),
+        "params": result.params,
+        "device": result.device,
+        "config": result.config.to_dict(),
+        "split": result.split,
+    }
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    """Train one model, print its metrics, optionally save it."""
+    from recexplore import registry
+    from recexplore.training import ProgressHooks, train
+
+    start = time.perf_counter()
+    config = _config_for(args.kind, args)
+    if args.save:
+        registry.check_name(args.save)
+        if (registry.models_dir(args.models_dir) / args.save).exists() and not args.overwrite:
+            raise UsageError(f"a model named {args.save!r} exists; pass --overwrite to replace it")
+    data, split = _load_split(args)
+
+    def epoch_line(epoch: int, logs: dict[str, float]) -> None:
+        if not args.json:
+            shown = ", ".join(f"{k}={v:.4f}" for k, v in logs.items() if k != "epoch")
+            print(f"epoch {epoch + 1}: {shown}", flush=True)
+
+    result = train(args.kind, data, split, config, seed=args.seed, hooks=ProgressHooks(on_epoch=epoch_line))
+    payload = _result_payload(result, start)
+    if args.save:
+        entry = registry.save(result, args.save, args.models_dir, overwrite=args.overwrite)
+        payload["saved"] = str(entry.path)
+    lines = [f"{k}: {v}" for k, v in payload.items() if k != "config"]
+    _emit(payload, args.json, lines)
+    return 0
+
+
+def cmd_compare_towers(args: argparse.Namespace) -> int:
+    """Train the three tower presets on one split and compare them with popularity."""
+    from recexplore.features import Vocabularies
+    from recexplore.models.towers import TOWER_PRESETS
+    from recexplore.training import train
+
+    start = time.perf_counter()
+    configs = {name: _config_for("towers", args, layers) for name, layers in TOWER_PRESETS.items()}
+    data, split = _load_split(args)
+    vocab = Vocabularies.build(data)
+    rows = []
+    for name, config in configs.items():
+        result = train("towers", data, split, config, seed=args.seed, vocab=vocab)
+        rows.append({"preset": name, "layers": list(config.layers), **result.metrics,
+                     "params": result.params, "train_seconds": round(result.train_seconds, 3)})  # fmt: skip
+    popularity = {k: v for k, v in rows[0].items() if k.startswith("popularity_")}
+    for row in rows:
+        for key in popularity:
+            row.pop(key, None)
+    best = max(rows, key=lambda r: r["hit_rate_at_100"])
+    payload = {"presets": rows, "popularity": popularity, "best": best["preset"], "device": result.device,
+               "wall_seconds": round(time.perf_counter() - start, 3), "split": split.describe()}  # fmt: skip
+    header = f"{'preset':<8} {'params':>8} {'secs':>6} {'HR@10':>6} {'HR@100':>7} {'seed@100':>8}"
+    lines = [header] + [
+        f"{r['preset']:<8} {r['params']:>8} {r['train_seconds']:>6.1f} {r['hit_rate_at_10']:>6.3f} "
+        f"{r['hit_rate_at_100']:>7.3f} {r['seed_top100_accuracy']:>8.3f}"
+        for r in rows
+    ]
+    lines.append(f"{'popular':<8} {'0':>8} {'':>6} {popularity['popularity_hit_rate_at_10']:>6.3f} "
+                 f"{popularity['popularity_hit_rate_at_100']:>7.3f} {popularity['popularity_seed_top100_accuracy']:>8.3f}")  # fmt: skip
+    _emit(payload, args.json, lines)
+    return 0
+
+
+def cmd_recommend(args: argparse.Namespace) -> int:
+    """Print top-k recommendations for one user."""
+    from recexplore import registry
+    from recexplore.data import load_movielens
+    from recexplore.recommend import Recommender
+
+    loaded = registry.load(args.model, args.models_dir)
+    if loaded.kind != "towers":
+        raise UsageError(f"model {args.model!r} is a {loaded.kind} model; recommend needs a two-tower model")
+    data = load_movielens(args.data)
+    recommender = Recommender.build(loaded.model, loaded.vocab, data)
+    frame = recommender.recommend(args.user, args.k)
+    payload = {"user": int(args.user), "model": args.model, "recommendations": frame.to_dict(orient="records")}
+    lines = [f"{r.rank:>3}. {r.movie_title} [{r.movie_genres}] score={r.score:.3f}" for r in frame.itertuples()]
+    _emit(payload, args.json, lines)
+    return 0
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    """List or delete registry entries."""
+    from recexplore import registry
+
+    if args.action == "delete":
+        registry.delete(args.name, args.models_dir)
+        print(f"deleted {args.name}")
+        return 0
+    entries = registry.list_entries(args.models_dir)
+    rows = []
+    for e in entries:
+        metrics = e.meta.get("metrics", {})
+        headline = (f"rmse={metrics.get('test_rmse', float('nan')):.4f}" if e.kind == "dlrm"
+                    else f"hr@100={metrics.get('hit_rate_at_100', float('nan')):.3f}")  # fmt: skip
+        rows.append({"name": e.name, "kind": e.kind, "ok": e.ok, "problem": e.problem, "metrics": metrics})
+        status = headline if e.ok else f"BROKEN: {e.problem}"
+        print(f"{e.name:<24} {e.kind:<7} {status}") if not args.json else None
+    if args.json:
+        print(json.dumps({"models": rows}, default=_json_default))
+    elif not entries:
+        print(f"no models in {registry.models_dir(args.models_dir)}")
+    return 0
+
+
+def cmd_pretrain(args: argparse.Namespace) -> int:
+    """Retrain and save the pretrained default entries."""
+    from recexplore import registry
+    from recexplore.features import Vocabularies
+    from recexplore.models.towers import TowerConfig
+    from recexplore.training import train
+
+    data, split = _load_split(args)
+    vocab = Vocabularies.build(data)
+    for name, (kind, layers) in PRETRAINED.items():
+        config = TowerConfig(layers=layers) if kind == "towers" else None
+        result = train(kind, data, split, config, seed=args.seed, vocab=vocab)
+        registry.save(result, name, args.models_dir, overwrite=True)
+        print(f"{name}: {json.dumps(result.metrics, default=_json_default)}", flush=True)
+    return 0
+
+
+COMMANDS = {
+    "data": cmd_data,
+    "train": cmd_train,
+    "compare-towers": cmd_compare_towers,
+    "recommend": cmd_recommend,
+    "models": cmd_models,
+    "pretrain": cmd_pretrain,
+}

@@ -1,0 +1,44 @@
+"""Shared fixtures: a synthetic MovieLens folder, isolated caches and registry."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.synthetic import write_fold, write_movielens
+
+# Real-data tests read the project's data setting as it was when pytest started;
+# each test then runs with the variable unset so nothing else picks it up by accident.
+REAL_DATA_DIR = os.environ.get("RECEXPLORE_DATA_DIR")
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test gets its own parse cache and registry; no test sees the user's setup."""
+    monkeypatch.setenv("RECEXPLORE_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+    monkeypatch.setenv("RECEXPLORE_MODELS_DIR", str(tmp_path_factory.mktemp("models")))
+    monkeypatch.delenv("RECEXPLORE_DATA_DIR", raising=False)
+
+
+@pytest.fixture(scope="session")
+def ml_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A synthetic ml-100k folder with an official-style u1 fold."""
+    folder = write_movielens(tmp_path_factory.mktemp("synthetic") / "ml-100k")
+    write_fold(folder, "u1")
+    return folder
+
+
+@pytest.fixture
+def ml_copy(tmp_path: Path) -> Path:
+    """A fresh, writable synthetic folder a test may corrupt."""
+    return write_movielens(tmp_path / "ml-100k")
+
+
+@pytest.fixture(scope="session")
+def real_data() -> Path:
+    """The real MovieLens 100K folder named by RECEXPLORE_DATA_DIR (skips when unset)."""
+    if not REAL_DATA_DIR or not Path(REAL_DATA_DIR).is_dir():
+        pytest.skip("real-data test: set RECEXPLORE_DATA_DIR to an ml-100k folder")
+    return Path(REAL_DATA_DIR)
