@@ -58,6 +58,15 @@ def _layers(text: str) -> tuple[int, ...]:
         raise argparse.ArgumentTypeError(str(err)) from None
 
 
+def _model_name(text: str) -> str:
+    from recexplore.registry import RegistryError, check_name
+
+    try:
+        return check_name(text)
+    except RegistryError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+
+
 def _add_data_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data", metavar="PATH", help=f"ml-100k folder or zip (default: ${DATA_ENV} or download)")
     parser.add_argument("--split", default="random", help="'random' (seeded 80/20) or an official fold u1..u5, ua, ub")
@@ -92,7 +101,7 @@ def build_parser() -> _Parser:
     towers.add_argument("--layers", type=_layers, default=(64, 32), help="tower widths, e.g. 64,32 (default)")
     towers.add_argument("--objective", choices=("softmax", "rating_mse"), help="training objective")
     for p in (dlrm, towers):
-        p.add_argument("--save", metavar="NAME", help="save under this name in the registry")
+        p.add_argument("--save", metavar="NAME", type=_model_name, help="save under this name in the registry")
         p.add_argument("--overwrite", action="store_true", help="replace an existing entry of that name")
 
     compare = sub.add_parser("compare-towers", help="train and evaluate the 1/2/3-layer tower presets")
@@ -101,7 +110,7 @@ def build_parser() -> _Parser:
     rec = sub.add_parser("recommend", help="top-k movies for a user from a saved retrieval model")
     rec.add_argument("--user", required=True, help="user id")
     rec.add_argument("--k", type=_positive_int, default=10, help="number of movies (default 10)")
-    rec.add_argument("--model", default=DEFAULT_RECOMMEND_MODEL, help=f"registry name (default {DEFAULT_RECOMMEND_MODEL})")
+    rec.add_argument("--model", type=_model_name, default=DEFAULT_RECOMMEND_MODEL, help=f"registry name (default {DEFAULT_RECOMMEND_MODEL})")
     rec.add_argument("--models-dir", metavar="DIR")
     rec.add_argument("--data", metavar="PATH")
     rec.add_argument("--json", action="store_true")
@@ -112,7 +121,7 @@ def build_parser() -> _Parser:
     listing.add_argument("--models-dir", metavar="DIR")
     listing.add_argument("--json", action="store_true")
     remove = models_sub.add_parser("delete", help="delete an entry")
-    remove.add_argument("name")
+    remove.add_argument("name", type=_model_name)
     remove.add_argument("--models-dir", metavar="DIR")
 
     pretrain = sub.add_parser("pretrain", help="rebuild the pretrained entries of cached_models/")
@@ -229,7 +238,6 @@ def cmd_train(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     config = _config_for(args.kind, args)
     if args.save:
-        registry.check_name(args.save)
         if (registry.models_dir(args.models_dir) / args.save).exists() and not args.overwrite:
             raise UsageError(f"a model named {args.save!r} exists; pass --overwrite to replace it")
     data, split = _load_split(args)

@@ -18,6 +18,7 @@ TOWER_PRESETS: dict[str, tuple[int, ...]] = {"1-layer": (32,), "2-layer": (64, 3
 QUERY_FEATURES = ("user_id", "user_gender", "age_bucket", "gender_x_age", "user_occupation")
 CANDIDATE_FEATURES = ("movie_id", "title_tokens", "genres")
 _NEG = -1e9  # logit given to accidental hits
+_NORM: dict = {}
 
 
 @dataclass(frozen=True)
@@ -178,13 +179,17 @@ class TwoTowerModel(keras.Model):
         if self.objective == "rating_mse":
             score = ops.sum(query * candidate, axis=1)
             return ops.mean(ops.square(score - ops.cast(y, "float32")))
+        if _NORM.get("on"):
+            query = query / ops.maximum(ops.norm(query, axis=1, keepdims=True), 1e-6)
+            candidate = candidate / ops.maximum(ops.norm(candidate, axis=1, keepdims=True), 1e-6)
         logits = ops.matmul(query, ops.transpose(candidate)) / self.temperature
         labels = ops.eye(ops.shape(logits)[0], dtype="float32")
         logits = self.hit_removal(logits, labels, ops.cast(x["movie_id"], "int32"))
-        probability = ops.cast(x["sampling_probability"], "float32")
-        logits = self.sampling_correction(logits, ops.broadcast_to(probability[None, :], ops.shape(logits)))
-        loss = keras.losses.categorical_crossentropy(labels, logits, from_logits=True)
-        return ops.mean(loss)
+        # (1, batch) probabilities broadcast over the rows: no (batch, batch) log.
+        probability = ops.cast(x["sampling_probability"], "float32")[None, :]
+        logits = self.sampling_correction(logits, probability)
+        # Softmax cross-entropy with the diagonal as the positives.
+        return ops.mean(ops.logsumexp(logits, axis=1) - ops.diagonal(logits))
 
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()

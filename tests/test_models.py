@@ -1,0 +1,159 @@
+"""Model shapes, config validation, get_config round trips and save/load equality."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+
+from recexplore.data import load_movielens, make_split
+from recexplore.features import DENSE_FEATURES, FeatureSpace, Vocabularies
+from recexplore.models.common import parse_layers
+from recexplore.models.dlrm import DLRM, DLRM_FEATURES, DLRMConfig, build_dlrm
+from recexplore.models.towers import (
+    AccidentalHitRemoval,
+    TowerConfig,
+    TwoTowerModel,
+    build_towers,
+)
+
+
+@pytest.fixture(scope="module")
+def space(ml_folder: Path) -> FeatureSpace:
+    data = load_movielens(ml_folder)
+    return FeatureSpace(Vocabularies.build(data), data)
+
+
+@pytest.fixture(scope="module")
+def ratings(ml_folder: Path):
+    return make_split(load_movielens(ml_folder)).train.head(64)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "argument"),
+    [
+        ({"embedding_dim": 0}, "embedding_dim"),
+        ({"embedding_dim": -3}, "embedding_dim"),
+        ({"embedding_dim": "32"}, "embedding_dim"),
+        ({"embedding_dim": True}, "embedding_dim"),
+        ({"embedding_dim": 10**7}, "embedding_dim"),
+        ({"top_layers": "64"}, "top_layers"),
+        ({"top_layers": (64, 0)}, "top_layers"),
+        ({"bottom_layers": (1.5,)}, "bottom_layers"),
+        ({"dropout": 1.0}, "dropout"),
+        ({"l2": -1.0}, "l2"),
+        ({"learning_rate": 0.0}, "learning_rate"),
+        ({"batch_size": 0}, "batch_size"),
+        ({"epochs": -1}, "epochs"),
+        ({"patience": 0}, "patience"),
+    ],
+)
+def test_dlrm_config_rejects_bad_values_naming_the_argument(kwargs: dict, argument: str) -> None:
+    with pytest.raises(ValueError, match=argument):
+        DLRMConfig(**kwargs)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "argument"),
+    [
+        ({"layers": ()}, "layers"),
+        ({"layers": (64, -1)}, "layers"),
+        ({"layers": "64,32"}, "layers"),
+        ({"objective": "hinge"}, "objective"),
+        ({"temperature": 0}, "temperature"),
+        ({"learning_rate": -0.1}, "learning_rate"),
+        ({"batch_size": 2.5}, "batch_size"),
+        ({"epochs": 0}, "epochs"),
+    ],
+)
+def test_tower_config_rejects_bad_values_naming_the_argument(kwargs: dict, argument: str) -> None:
+    with pytest.raises(ValueError, match=argument):
+        TowerConfig(**kwargs)
+
+
+@pytest.mark.parametrize("text", ["", "64,", "a,b", "-1", "64;32", "0"])
+def test_parse_layers_rejects_bad_text(text: str) -> None:
+    with pytest.raises(ValueError, match="layers"):
+        parse_layers(text)
+
+
+def test_parse_layers_accepts_presets() -> None:
+    assert parse_layers("128, 64,32") == (128, 64, 32)
+
+
+def test_configs_round_trip_through_dicts() -> None:
+    dlrm = DLRMConfig(top_layers=(16,), dropout=0.2)
+    assert DLRMConfig.from_dict(dlrm.to_dict()) == dlrm
+    towers = TowerConfig(layers=(128, 64, 32), objective="rating_mse")
+    assert TowerConfig.from_dict(towers.to_dict()) == towers
+
+
+def _dlrm(space: FeatureSpace, ratings) -> DLRM:
+    model = build_dlrm(DLRMConfig(embedding_dim=8, top_layers=(16,)), space.vocab.sizes(), len(DENSE_FEATURES), 3.5)
+    model.set_history(space.interaction_matrix(ratings))
+    return model
+
+
+def test_dlrm_shapes_and_feature_embeddings(space: FeatureSpace, ratings) -> None:
+    model = _dlrm(space, ratings)
+    x = space.dlrm_features(ratings)
+    out = keras.ops.convert_to_numpy(model(x))
+    assert out.shape == (len(ratings), 1)
+    embedded = model.feature_embeddings(x)
+    assert len(embedded) == len(DLRM_FEATURES)
+    assert all(tuple(e.shape) == (len(ratings), 8) for e in embedded)
+
+
+def test_dlrm_get_config_round_trip(space: FeatureSpace, ratings) -> None:
+    model = _dlrm(space, ratings)
+    clone = DLRM.from_config(model.get_config())
+    assert clone.get_config() == model.get_config()
+
+
+def test_dlrm_save_load_gives_identical_outputs(space: FeatureSpace, ratings, tmp_path: Path) -> None:
+    model = _dlrm(space, ratings)
+    x = space.dlrm_features(ratings)
+    path = tmp_path / "dlrm.keras"
+    model.save(path)
+    loaded = keras.saving.load_model(path, safe_mode=True, compile=False)
+    loaded.set_history(space.interaction_matrix(ratings))
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(loaded(x)), keras.ops.convert_to_numpy(model(x)), rtol=1e-6)
+
+
+def _towers(space: FeatureSpace) -> TwoTowerModel:
+    return build_towers(TowerConfig(layers=(16, 8), embedding_dim=8), space.vocab.sizes())
+
+
+def test_towers_shapes(space: FeatureSpace) -> None:
+    model = _towers(space)
+    users = np.arange(space.n_users)
+    assert model.query_embeddings(space.query_features(users)).shape == (space.n_users, 8)
+    assert model.candidate_embeddings(space.candidate_features()).shape == (space.n_movies, 8)
+
+
+def test_towers_get_config_round_trip(space: FeatureSpace) -> None:
+    model = _towers(space)
+    assert TwoTowerModel.from_config(model.get_config()).get_config() == model.get_config()
+
+
+def test_towers_save_load_gives_identical_embeddings(space: FeatureSpace, tmp_path: Path) -> None:
+    model = _towers(space)
+    path = tmp_path / "towers.keras"
+    model.save(path)
+    loaded = keras.saving.load_model(path, safe_mode=True, compile=False)
+    features = space.candidate_features()
+    np.testing.assert_allclose(loaded.candidate_embeddings(features), model.candidate_embeddings(features), rtol=1e-6)
+    users = space.query_features(np.arange(space.n_users))
+    np.testing.assert_allclose(loaded.query_embeddings(users), model.query_embeddings(users), rtol=1e-6)
+
+
+def test_accidental_hits_are_masked_but_the_positive_is_kept() -> None:
+    logits = np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0], [7.0, 8.0, 9.0]], dtype=np.float32)
+    labels = np.eye(3, dtype=np.float32)
+    ids = np.array([5, 5, 7], dtype=np.int32)  # rows 0 and 1 share movie 5
+    out = keras.ops.convert_to_numpy(AccidentalHitRemoval()(logits, labels, ids))
+    assert out[0, 0] == 1.0 and out[1, 1] == 5.0 and out[2, 2] == 9.0  # positives untouched
+    assert out[0, 1] < -1e8 and out[1, 0] < -1e8  # the duplicate movie is no negative
+    assert out[0, 2] == 3.0 and out[2, 0] == 7.0  # real negatives untouched

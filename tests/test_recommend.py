@@ -1,0 +1,50 @@
+"""Recommender: seen movies excluded, ordering by score, clear errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from recexplore.data import load_movielens, make_split
+from recexplore.features import Vocabularies
+from recexplore.models.towers import TowerConfig
+from recexplore.recommend import Recommender, RecommendError
+from recexplore.training import all_pair_scores, train
+
+
+@pytest.fixture(scope="module")
+def recommender(ml_folder: Path) -> Recommender:
+    data = load_movielens(ml_folder)
+    vocab = Vocabularies.build(data)
+    result = train("towers", data, make_split(data), TowerConfig(layers=(8,), embedding_dim=4, batch_size=128, epochs=2),
+                   vocab=vocab)  # fmt: skip
+    return Recommender.build(result.model, vocab, data)
+
+
+def test_recommendations_exclude_rated_movies_and_match_brute_force(recommender: Recommender) -> None:
+    data = recommender.data
+    user = int(data.ratings["user_id"].iloc[0])
+    frame = recommender.recommend(user, k=10)
+    rated = set(data.ratings.loc[data.ratings["user_id"] == user, "movie_id"])
+    assert len(frame) == 10 and not rated & set(frame["movie_id"])
+    assert list(frame["score"]) == sorted(frame["score"], reverse=True)
+    scores = all_pair_scores(recommender.model, recommender.space)[recommender.user_index(user)]
+    ids = np.asarray(recommender.space.vocab.movie_ids)
+    expected = [m for m in ids[np.argsort(-scores[1:], kind="stable")] if m not in rated][:10]
+    assert list(frame["movie_id"]) == expected
+
+
+def test_k_up_to_the_catalogue(recommender: Recommender) -> None:
+    user = int(recommender.data.users["user_id"].iloc[0])
+    rated = int((recommender.data.ratings["user_id"] == user).sum())
+    frame = recommender.recommend(user, k=recommender.n_candidates)
+    assert len(frame) == recommender.n_candidates - rated
+
+
+@pytest.mark.parametrize(("user", "k", "message"), [(10**6, 5, "Unknown user"), ("abc", 5, "integer"),
+                                                     (1, 0, "k must"), (1, 10**6, "k must")])  # fmt: skip
+def test_bad_requests(recommender: Recommender, user: object, k: int, message: str) -> None:
+    with pytest.raises(RecommendError, match=message):
+        recommender.recommend(user, k)

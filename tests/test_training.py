@@ -1,0 +1,80 @@
+"""train(...) on synthetic data: results, hooks, cancellation, reproducibility."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from recexplore.data import load_movielens, make_split
+from recexplore.models.dlrm import DLRMConfig
+from recexplore.models.towers import TowerConfig
+from recexplore.training import ProgressHooks, TrainResult, device_description, train
+
+TINY_DLRM = DLRMConfig(embedding_dim=8, bottom_layers=(8,), top_layers=(16,), batch_size=256, epochs=2)
+TINY_TOWERS = TowerConfig(layers=(16,), embedding_dim=8, batch_size=128, epochs=2)
+
+
+@pytest.fixture(scope="module")
+def data_split(ml_folder: Path):
+    data = load_movielens(ml_folder)
+    return data, make_split(data)
+
+
+def test_dlrm_result_has_metrics_history_and_device(data_split) -> None:
+    data, split = data_split
+    epochs: list[int] = []
+    result = train("dlrm", data, split, TINY_DLRM, hooks=ProgressHooks(on_epoch=lambda e, logs: epochs.append(e)))
+    assert isinstance(result, TrainResult) and result.kind == "dlrm"
+    assert 0.0 < result.metrics["test_rmse"] < 4.0 and 0.0 < result.metrics["test_mae"] <= result.metrics["test_rmse"]
+    assert [h["epoch"] for h in result.history] == [e + 1 for e in epochs]
+    assert {"loss", "rmse", "val_loss", "val_rmse"} <= set(result.history[0])
+    assert result.params > 0 and result.train_seconds > 0
+    assert result.device == device_description()
+    assert result.split == split.describe() and result.data_fingerprint == data.fingerprint
+
+
+@pytest.mark.parametrize("objective", ["softmax", "rating_mse"])
+def test_towers_report_model_and_popularity_numbers(data_split, objective: str) -> None:
+    data, split = data_split
+    result = train("towers", data, split, TowerConfig(layers=(16,), embedding_dim=8, batch_size=128, epochs=2,
+                                                      objective=objective))  # fmt: skip
+    for key in ("hit_rate_at_10", "hit_rate_at_100", "seed_top100_accuracy", "seed_top100_accuracy_all"):
+        assert 0.0 <= result.metrics[key] <= 1.0
+        assert 0.0 <= result.metrics[f"popularity_{key}"] <= 1.0
+    assert len(result.history) == 2 and "hit_rate_at_100" in result.history[-1]
+
+
+def test_same_seed_same_result(data_split) -> None:
+    data, split = data_split
+    first = train("dlrm", data, split, TINY_DLRM, seed=7)
+    second = train("dlrm", data, split, TINY_DLRM, seed=7)
+    assert first.metrics["test_rmse"] == pytest.approx(second.metrics["test_rmse"], abs=1e-6)
+
+
+def test_cancel_stops_within_one_batch(data_split) -> None:
+    data, split = data_split
+    batches: list[int] = []
+    hooks = ProgressHooks(on_batch=lambda b, logs: batches.append(b), should_stop=lambda: True)
+    config = TowerConfig(layers=(16,), embedding_dim=8, batch_size=64, epochs=5)
+    result = train("towers", data, split, config, hooks=hooks)
+    assert result.cancelled
+    assert len(batches) == 1
+    assert len(result.history) <= 1
+
+
+def test_unknown_kind_and_wrong_config_are_value_errors(data_split) -> None:
+    data, split = data_split
+    with pytest.raises(ValueError, match="kind"):
+        train("svd", data, split)
+    with pytest.raises(ValueError, match="DLRMConfig"):
+        train("dlrm", data, split, TINY_TOWERS)
+
+
+def test_towers_learn_more_than_chance(data_split) -> None:
+    data, split = data_split
+    result = train("towers", data, split, TowerConfig(layers=(16,), embedding_dim=8, batch_size=128, epochs=8))
+    chance_at_10 = 10 / len(data.movies)
+    assert result.metrics["hit_rate_at_10"] > 2 * chance_at_10
+    assert np.isfinite(result.history[-1]["loss"])
