@@ -279,7 +279,7 @@ def _decode(path: Path) -> str:
     if b"\x00" in raw:
         raise DataError(f"{path.name}: not a MovieLens text file (binary or UTF-16 content).")
     try:
-        return raw.decode("utf-8")  # a re-encoded copy; ASCII-only files land here too
+        return raw.decode("utf-8-sig")  # a re-encoded copy (BOM allowed); ASCII-only files land here too
     except UnicodeDecodeError:
         return raw.decode("latin-1")  # the official encoding
 

@@ -40,15 +40,19 @@ def ranks_of(scores: np.ndarray, users: np.ndarray, items: np.ndarray, exclude: 
     unique_users, row_of_pair = np.unique(users, return_inverse=True)
     table = np.asarray(scores, dtype=np.float64)
     rows = np.array(table[unique_users] if table.shape[0] > 1 else np.repeat(table, len(unique_users), axis=0))
+    own = rows[row_of_pair, items]
     if exclude is not None:
-        mask = np.asarray(exclude, dtype=bool)[unique_users].copy()
-        mask[row_of_pair, items] = False
-        rows[mask] = -np.inf
+        rows[np.asarray(exclude, dtype=bool)[unique_users]] = -np.inf
     rows[:, 0] = -np.inf
     order = np.argsort(-rows, axis=1, kind="stable")
     position = np.empty_like(order)
     np.put_along_axis(position, order, np.arange(rows.shape[1])[None, :].repeat(len(rows), axis=0), axis=1)
-    return position[row_of_pair, items]
+    ranks = position[row_of_pair, items]
+    dropped = np.flatnonzero(rows[row_of_pair, items] != own)  # the pair's own item was excluded
+    for p in dropped:  # rare: rank it among the kept items directly
+        row, item = rows[row_of_pair[p]], items[p]
+        ranks[p] = int(np.sum(row > own[p]) + np.sum((row == own[p]) & (np.arange(len(row)) < item)))
+    return ranks
 
 
 def hit_rates(ranks: np.ndarray, ks: tuple[int, ...] = HIT_RATE_KS) -> dict[int, float]:

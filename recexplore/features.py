@@ -15,7 +15,7 @@ GENDERS = ("F", "M")
 MAX_TITLE_TOKENS = 8
 DENSE_FEATURES = ("raw_user_age", "hour_of_day_sin", "hour_of_day_cos", "hour_of_week_sin", "hour_of_week_cos")
 _AGE_MEAN, _AGE_STD = 33.0, 12.0  # fixed scaling keeps encoders data-independent
-_TOKEN_RE = re.compile(r"[a-z0-9']+")
+_TOKEN_RE = re.compile(r"[^\W_]+(?:'[^\W_]+)*")  # Unicode words: "Misérables" stays whole
 _YEAR_RE = re.compile(r"\(\d{4}\)\s*$")
 
 
@@ -120,7 +120,7 @@ def time_features(timestamps: np.ndarray) -> np.ndarray:
     """Cyclic hour-of-day and hour-of-week encodings, shape (n, 4)."""
     seconds = np.asarray(timestamps, dtype=np.int64)
     hour_of_day = (seconds % 86400) / 3600.0
-    hour_of_week = ((seconds // 3600) + 96) % 168  # epoch day 0 was a Thursday; 0 = Monday 00:00
+    hour_of_week = ((seconds // 3600) + 72) % 168  # 1970-01-01 was a Thursday; 0 = Monday 00:00
     day = 2 * np.pi * hour_of_day / 24.0
     week = 2 * np.pi * hour_of_week / 168.0
     return np.stack([np.sin(day), np.cos(day), np.sin(week), np.cos(week)], axis=1).astype(np.float32)

@@ -11,7 +11,7 @@ from typing import Any
 import keras
 import numpy as np
 
-from recexplore.data import MovieLens, Split, validation_slice
+from recexplore.data import DataError, MovieLens, Split, make_split, validation_slice
 from recexplore.evaluation import mae, ranks_of, retrieval_report, rmse
 from recexplore.features import DENSE_FEATURES, FeatureSpace, Vocabularies
 from recexplore.models.dlrm import DLRMConfig, build_dlrm
@@ -172,13 +172,57 @@ def _train_dlrm(data: MovieLens, split: Split, config: DLRMConfig, seed: int, ho
         callbacks=[bridge, stopper],
     )
     seconds = time.perf_counter() - start
-    predictions = predict_ratings(model, space.dlrm_features(split.test))
-    truth = split.test["user_rating"].to_numpy()
-    metrics = {"test_rmse": rmse(truth, predictions), "test_mae": mae(truth, predictions),
+    metrics = {**dlrm_metrics(model, space, split),
                "best_val_rmse": min((h["val_rmse"] for h in bridge.history), default=float("nan")),
                "epochs_run": len(bridge.history)}  # fmt: skip
     return TrainResult("dlrm", model, config, vocab, bridge.history, metrics, count_params(model), seconds,
                        device_description(), split.describe(), data.fingerprint, seed, bridge.cancelled)  # fmt: skip
+
+
+def dlrm_metrics(model: keras.Model, space: FeatureSpace, split: Split) -> dict[str, float]:
+    """Test RMSE and MAE of a DLRM (its rated-movies matrix must already be set)."""
+    predictions = predict_ratings(model, space.dlrm_features(split.test))
+    truth = split.test["user_rating"].to_numpy()
+    return {"test_rmse": rmse(truth, predictions), "test_mae": mae(truth, predictions)}
+
+
+def towers_metrics(model: keras.Model, space: FeatureSpace, split: Split) -> dict[str, float]:
+    """Hit-rates, seed accuracies and the popularity baseline of a two-tower model."""
+    return retrieval_report(
+        all_pair_scores(model, space),
+        space.interaction_matrix(split.train),
+        space.user_index(split.test["user_id"]),
+        space.movie_index(split.test["movie_id"]),
+        split.test["user_rating"].to_numpy(),
+    )
+
+
+def split_of(meta: dict[str, Any], data: MovieLens) -> Split:
+    """Recreate the split a saved model was trained on, refusing different data."""
+    if meta.get("data_fingerprint") != data.fingerprint:
+        raise DataError(
+            f"Model {meta.get('name', '?')!r} was trained on data with fingerprint {meta.get('data_fingerprint')}, "
+            f"but the loaded data has {data.fingerprint}: point --data at the data set it was trained on."
+        )
+    split = meta.get("split", {})
+    return make_split(data, split.get("name", "random"), seed=int(meta.get("seed", 42)))
+
+
+def prepare_loaded(kind: str, model: keras.Model, meta: dict[str, Any], data: MovieLens,
+                   vocab: Vocabularies) -> tuple[FeatureSpace, Split]:  # fmt: skip
+    """Rebuild what a loaded model needs from the data (the DLRM's rated-movies matrix)."""
+    split = split_of(meta, data)
+    space = FeatureSpace(vocab, data)
+    if kind == "dlrm":
+        model.set_history(space.interaction_matrix(split.train))
+    return space, split
+
+
+def evaluate_loaded(kind: str, model: keras.Model, meta: dict[str, Any], data: MovieLens,
+                    vocab: Vocabularies) -> dict[str, float]:  # fmt: skip
+    """Recompute a loaded model's test metrics on the split it was trained on."""
+    space, split = prepare_loaded(kind, model, meta, data, vocab)
+    return dlrm_metrics(model, space, split) if kind == "dlrm" else towers_metrics(model, space, split)
 
 
 def predict_ratings(model: keras.Model, features: dict[str, np.ndarray], batch_size: int = 16384) -> np.ndarray:
@@ -224,8 +268,7 @@ def _train_towers(data: MovieLens, split: Split, config: TowerConfig, seed: int,
     start = time.perf_counter()
     model.fit(x, y, batch_size=config.batch_size, epochs=config.epochs, shuffle=True, verbose=0, callbacks=[bridge])
     seconds = time.perf_counter() - start
-    report = retrieval_report(all_pair_scores(model, space), train_matrix, test_u, test_m,
-                              split.test["user_rating"].to_numpy())  # fmt: skip
+    report = towers_metrics(model, space, split)
     report["epochs_run"] = len(bridge.history)
     return TrainResult("towers", model, config, vocab, bridge.history, report, count_params(model), seconds,
                        device_description(), split.describe(), data.fingerprint, seed, bridge.cancelled)  # fmt: skip

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -67,6 +68,20 @@ def _one_line_error(call: Callable[[], object]) -> str:
     message = str(info.value)
     assert message and "\n" not in message
     return message
+
+
+@pytest.fixture
+def ml_copy(ml_folder: Path, tmp_path: Path) -> Path:
+    """A fresh writable copy of the synthetic folder without fold files.
+
+    Overrides conftest's fixture of the same name: copying is much faster than
+    regenerating, and write_movielens is deterministic, so the bytes are the same.
+    """
+    target = tmp_path / "ml-100k"
+    shutil.copytree(ml_folder, target)
+    for fold_file in [*target.glob("*.base"), *target.glob("*.test")]:
+        fold_file.unlink()
+    return target
 
 
 @pytest.fixture
@@ -321,11 +336,10 @@ def test_nothing_configured_without_download() -> None:
     _one_line_error(lambda: load_movielens(download=False))
 
 
-def test_previous_download_is_used() -> None:
+def test_previous_download_is_used(ml_folder: Path) -> None:
     """A complete cache/downloads/ml-100k folder is found without a path."""
-    from tests.synthetic import write_movielens
-
-    target = write_movielens(data_mod.cache_dir() / "downloads" / "ml-100k", n_ratings=50)
+    target = data_mod.cache_dir() / "downloads" / "ml-100k"
+    shutil.copytree(ml_folder, target)
     assert resolve_folder(None, download=False) == target
 
 
@@ -362,9 +376,17 @@ BAD_FILES: list[tuple[str, Callable[[Path], None], list[str]]] = [
     ("wrong field count", _wrong_fields, ["u.data", "line 3", "expected 4 fields", "found 3"]),
     ("blank line inside", _blank_middle, ["u.data", "line 5"]),
     ("user field count", _user_fields, ["u.user", "line 2", "expected 5 fields"]),
-    ("non-integer user id", lambda f: _set_field(f / "u.data", 5, 0, "x", "\t"), ["u.data", "line 5", "user_id 'x'", "not an integer"]),
+    (
+        "non-integer user id",
+        lambda f: _set_field(f / "u.data", 5, 0, "x", "\t"),
+        ["u.data", "line 5", "user_id 'x'", "not an integer"],
+    ),
     ("non-integer movie id", lambda f: _set_field(f / "u.data", 6, 1, "abc", "\t"), ["u.data", "line 6", "movie_id"]),
-    ("fractional rating", lambda f: _set_field(f / "u.data", 9, 2, "3.5", "\t"), ["u.data", "line 9", "user_rating", "not an integer"]),
+    (
+        "fractional rating",
+        lambda f: _set_field(f / "u.data", 9, 2, "3.5", "\t"),
+        ["u.data", "line 9", "user_rating", "not an integer"],
+    ),
     ("rating 0", lambda f: _set_field(f / "u.data", 7, 2, "0", "\t"), ["u.data", "line 7", "rating 0", "outside 1-5"]),
     ("rating 6", lambda f: _set_field(f / "u.data", 7, 2, "6", "\t"), ["u.data", "line 7", "rating 6", "outside 1-5"]),
     ("bad timestamp", lambda f: _set_field(f / "u.data", 11, 3, "soon", "\t"), ["u.data", "line 11", "timestamp"]),
@@ -374,12 +396,24 @@ BAD_FILES: list[tuple[str, Callable[[Path], None], list[str]]] = [
     ("duplicate user id", _dup_user, ["u.user", "line 8", "duplicate user_id 3"]),
     ("bad gender", lambda f: _set_field(f / "u.user", 6, 2, "X", "|"), ["u.user", "line 6", "gender 'X'"]),
     ("bad age", lambda f: _set_field(f / "u.user", 3, 1, "old", "|"), ["u.user", "line 3", "age"]),
-    ("unknown user", lambda f: _set_field(f / "u.data", 4, 0, "999", "\t"), ["u.data", "line 4", "user_id 999", "u.user"]),
-    ("unknown movie", lambda f: _set_field(f / "u.data", 12, 1, "5000", "\t"), ["u.data", "line 12", "movie_id 5000", "u.item"]),
+    (
+        "unknown user",
+        lambda f: _set_field(f / "u.data", 4, 0, "999", "\t"),
+        ["u.data", "line 4", "user_id 999", "u.user"],
+    ),
+    (
+        "unknown movie",
+        lambda f: _set_field(f / "u.data", 12, 1, "5000", "\t"),
+        ["u.data", "line 12", "movie_id 5000", "u.item"],
+    ),
     ("empty u.item", lambda f: (f / "u.item").write_bytes(b""), ["u.item", "empty"]),
     ("blank-only u.data", lambda f: (f / "u.data").write_bytes(b"\n\n  \n"), ["u.data", "empty"]),
     ("binary u.user", lambda f: (f / "u.user").write_bytes(bytes(range(256)) * 4), ["u.user", "binary"]),
-    ("utf-16 u.data", lambda f: (f / "u.data").write_bytes((f / "u.data").read_text("latin-1").encode("utf-16")), ["u.data"]),
+    (
+        "utf-16 u.data",
+        lambda f: (f / "u.data").write_bytes((f / "u.data").read_text("latin-1").encode("utf-16")),
+        ["u.data"],
+    ),
 ]
 
 
@@ -502,3 +536,12 @@ def test_validation_slice(ml: MovieLens) -> None:
     assert not _row_set(fit) & _row_set(val)
     assert _row_set(fit) | _row_set(val) == _row_set(train)
     assert _row_set(validation_slice(train, seed=4)[1]) != _row_set(val)
+
+
+def test_utf8_with_bom_item_decodes(ml_copy: Path) -> None:
+    """A UTF-8 u.item that starts with a byte-order mark parses like one without."""
+    item = ml_copy / "u.item"
+    item.write_bytes(b"\xef\xbb\xbf" + item.read_bytes().decode("latin-1").encode("utf-8"))
+    movies = load_movielens(ml_copy, download=False).movies.set_index("movie_id")
+    assert movies.loc[4, "movie_title"] == "Café Society (1993)"
+    assert movies.index.tolist() == list(range(1, N_MOVIES + 1))

@@ -154,11 +154,19 @@ class DLRM(keras.Model):
         if training and self.l2 > 0:
             penalty = sum(ops.sum(ops.square(e), axis=1) for e in embedded[:-1])
             penalty = penalty + ops.square(user_bias[:, 0]) + ops.square(movie_bias[:, 0])
+            if _EXTRA_RUN.get("hist_rows"):
+                rated = ops.cast(ops.take(self.rated_matrix, user, axis=0), "float32")
+                row_norms = ops.sum(ops.square(self.embeddings["user_history"].embeddings), axis=1)
+                counts = ops.maximum(ops.sum(rated, axis=1), 1.0)
+                penalty = penalty + _EXTRA_RUN["hist_rows"] * ops.matmul(rated, row_norms) / counts
             self.add_loss(self.l2 * ops.mean(penalty))
         index = {name: i for i, name in enumerate(DLRM_FEATURES)}
         if self.mf_features:
             user_vec = sum(embedded[index[f]] for f in self.mf_features)
-            top = top + ops.sum(user_vec * embedded[index["movie_id"]], axis=1, keepdims=True)
+            movie_vec = embedded[index["movie_id"]]
+            if _EXTRA_RUN.get("genres_mf"):
+                movie_vec = movie_vec + embedded[index["movie_genres"]]
+            top = top + ops.sum(user_vec * movie_vec, axis=1, keepdims=True)
         return top + user_bias + movie_bias + self.global_mean
 
     def get_config(self) -> dict[str, Any]:
@@ -181,6 +189,7 @@ class DLRM(keras.Model):
 
 
 _EXTRA: dict[str, Any] = {}
+_EXTRA_RUN: dict[str, Any] = {}
 
 
 def build_dlrm(config: DLRMConfig, vocab_sizes: dict[str, int], n_dense: int, global_mean: float) -> DLRM:
