@@ -157,3 +157,14 @@ def test_accidental_hits_are_masked_but_the_positive_is_kept() -> None:
     assert out[0, 0] == 1.0 and out[1, 1] == 5.0 and out[2, 2] == 9.0  # positives untouched
     assert out[0, 1] < -1e8 and out[1, 0] < -1e8  # the duplicate movie is no negative
     assert out[0, 2] == 3.0 and out[2, 0] == 7.0  # real negatives untouched
+
+
+def test_saved_dlrm_carries_no_rated_movies_matrix(space: FeatureSpace, ratings, tmp_path: Path) -> None:
+    """The who-rated-what matrix is data (not redistributable): it is rebuilt, never saved."""
+    model = _dlrm(space, ratings)
+    assert keras.ops.convert_to_numpy(model.rated.matrix).sum() == len(ratings)
+    model.save(tmp_path / "dlrm.keras")
+    loaded = keras.saving.load_model(tmp_path / "dlrm.keras", safe_mode=True, compile=False)
+    assert keras.ops.convert_to_numpy(loaded.rated.matrix).sum() == 0
+    with pytest.raises(ValueError, match="shape"):
+        loaded.set_history(np.zeros((2, 2)))

@@ -17,6 +17,8 @@ DLRM_SPARSE_FEATURES = (
     "user_id", "movie_id", "user_gender", "user_zip", "user_occupation", "age_bucket", "movie_genres", "user_history",
 )  # fmt: skip
 DLRM_FEATURES = (*DLRM_SPARSE_FEATURES, "dense")
+_MOVIE_SIDE = tuple(DLRM_FEATURES.index(f) for f in ("movie_id", "movie_genres"))
+_USER_SIDE = tuple(i for i, f in enumerate(DLRM_SPARSE_FEATURES) if i not in _MOVIE_SIDE)
 
 
 @dataclass(frozen=True)
@@ -29,6 +31,10 @@ class DLRMConfig:
         top_layers: hidden widths of the top MLP over the interactions.
         dropout: dropout rate in the top MLP.
         l2: L2 penalty on the looked-up embedding rows and biases (per example).
+        top_l2: L2 penalty on the top MLP's kernels (keeps it from rescaling the
+            interactions past the embedding penalty).
+        fm_path: add the fixed-weight dot product of the summed user-side and
+            movie-side embeddings to the score, so the top MLP only models a residual.
         learning_rate: Adam learning rate.
         batch_size: training batch size.
         epochs: maximum epochs (early stopping on a validation slice ends sooner).
@@ -38,12 +44,14 @@ class DLRMConfig:
     embedding_dim: int = 32
     bottom_layers: tuple[int, ...] = (32,)
     top_layers: tuple[int, ...] = (64, 32)
-    dropout: float = 0.3
-    l2: float = 0.05
-    learning_rate: float = 2e-3
-    batch_size: int = 1024
-    epochs: int = 20
-    patience: int = 2
+    dropout: float = 0.5
+    l2: float = 0.12
+    top_l2: float = 0.01
+    fm_path: bool = True
+    learning_rate: float = 8e-3
+    batch_size: int = 4000
+    epochs: int = 6
+    patience: int = 1
 
     def __post_init__(self) -> None:
         check_positive("embedding_dim", self.embedding_dim, int, upper=1024)
@@ -51,8 +59,12 @@ class DLRMConfig:
         object.__setattr__(self, "top_layers", check_layers("top_layers", self.top_layers, allow_empty=True))
         if not isinstance(self.dropout, (int, float)) or not 0.0 <= self.dropout < 1.0:
             raise ValueError(f"dropout must be a number in [0, 1), got {self.dropout!r}")
-        if not isinstance(self.l2, (int, float)) or not 0.0 <= self.l2 <= 1.0:
-            raise ValueError(f"l2 must be a number in [0, 1], got {self.l2!r}")
+        for name in ("l2", "top_l2"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value <= 1.0:
+                raise ValueError(f"{name} must be a number in [0, 1], got {value!r}")
+        if not isinstance(self.fm_path, bool):
+            raise ValueError(f"fm_path must be true or false, got {self.fm_path!r}")
         check_positive("learning_rate", self.learning_rate, float, upper=10.0)
         check_positive("batch_size", self.batch_size, int, upper=1 << 16)
         check_positive("epochs", self.epochs, int, upper=1000)
@@ -70,13 +82,50 @@ class DLRMConfig:
 
 
 @keras.saving.register_keras_serializable(package="recexplore")
+class RatedMovies(keras.layers.Layer):
+    """Holds the users x movies 0/1 'who rated what' matrix of the training split.
+
+    Its variable is deliberately left out of saved files (MovieLens may not be
+    redistributed, and the matrix is rebuilt from the data and the stored split).
+    """
+
+    def __init__(self, n_users: int, n_movies: int, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.n_users, self.n_movies = int(n_users), int(n_movies)
+        self.matrix = self.add_weight(shape=(self.n_users, self.n_movies), initializer="zeros", dtype="int8",
+                                      trainable=False, name="matrix")  # fmt: skip
+        self.built = True
+
+    def assign(self, matrix: np.ndarray) -> None:
+        """Replace the matrix (shape must match)."""
+        values = np.asarray(matrix, dtype=np.int8)
+        if values.shape != (self.n_users, self.n_movies):
+            raise ValueError(f"rated matrix must have shape {(self.n_users, self.n_movies)}, got {values.shape}")
+        self.matrix.assign(values)
+
+    def save_own_variables(self, store: Any) -> None:
+        """Save nothing: the matrix is data, rebuilt after loading."""
+
+    def load_own_variables(self, store: Any) -> None:
+        """Nothing was saved."""
+
+    def get_config(self) -> dict[str, Any]:
+        config = super().get_config()
+        config.update({"n_users": self.n_users, "n_movies": self.n_movies})
+        return config
+
+
+@keras.saving.register_keras_serializable(package="recexplore")
 class DLRM(keras.Model):
     """DLRM with bias terms and an SVD++-style 'rated movies' feature.
 
-    prediction = global mean + user bias + movie bias + top_mlp([dense, interactions]),
+    prediction = global mean + user bias + movie bias + top_mlp([dense, interactions])
+    (+ fm_path: <sum of user-side embeddings, sum of movie-side embeddings>),
     where interactions = DotInteraction over one embedding per feature. The
     'user_history' embedding is the mean movie-history embedding of the movies the
-    user rated in the training split (implicit feedback, no ratings used).
+    user rated in the training split (implicit feedback, no ratings used). With
+    fm_path the dot product carries the factorisation signal at a fixed weight and
+    the top MLP (with `top_l2` on its kernels) models a residual.
     """
 
     def __init__(
@@ -90,7 +139,7 @@ class DLRM(keras.Model):
         l2: float = 1e-6,
         global_mean: float = 3.5,
         top_l2: float = 0.0,
-        mf_features: tuple[str, ...] | list[str] = ("user_id", "user_history"),
+        fm_path: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -103,7 +152,7 @@ class DLRM(keras.Model):
         self.l2 = float(l2)
         self.global_mean = float(global_mean)
         self.top_l2 = float(top_l2)
-        self.mf_features = tuple(str(f) for f in mf_features)
+        self.fm_path = bool(fm_path)
         reg = None  # L2 is applied per example to looked-up rows (see `call`)
         table_of = {
             "user_id": "user_id", "movie_id": "movie_id", "user_gender": "user_gender", "user_zip": "user_zip",
@@ -124,50 +173,53 @@ class DLRM(keras.Model):
         self.bottom_mlp = mlp((*self.bottom_layers, self.embedding_dim), name="bottom_mlp", final_activation="relu")
         self.interaction = keras_rs.layers.DotInteraction(name="dot_interaction")
         self.top_mlp = mlp((*self.top_layers, 1), name="top_mlp", dropout=self.dropout, kernel_l2=self.top_l2)
-        n_users, n_movies = self.vocab_sizes["user_id"], self.vocab_sizes["movie_id"]
-        self.rated_matrix = self.add_weight(shape=(n_users, n_movies), initializer="zeros", dtype="int8",
-                                       trainable=False, name="user_history_matrix")  # fmt: skip
+        self.rated = RatedMovies(self.vocab_sizes["user_id"], self.vocab_sizes["movie_id"], name="rated_movies")
 
     def set_history(self, matrix: np.ndarray) -> None:
-        """Store the (n_users, n_movies) 0/1 matrix of training-split ratings."""
-        self.rated_matrix.assign(np.asarray(matrix, dtype=np.int8))
+        """Store the (n_users, n_movies) 0/1 matrix of training-split ratings.
+
+        The matrix is MovieLens data, not a learned weight: it is never saved with the
+        model, so call this after loading (`training.prepare_loaded` does).
+        """
+        self.rated.assign(matrix)
 
     def feature_embeddings(self, inputs: dict[str, Any], training: bool = False) -> list[Any]:
         """One (batch, embedding_dim) tensor per feature, in `DLRM_FEATURES` order."""
+        return self._embed(inputs, training)[0]
+
+    def _embed(self, inputs: dict[str, Any], training: bool) -> tuple[list[Any], Any]:
+        """The feature embeddings and each example's mean squared history-row norm."""
         user = ops.cast(inputs["user_id"], "int32")
         out = [self.embeddings[name](ops.cast(inputs[name], "int32")) for name in DLRM_SPARSE_FEATURES[:6]]
         out.append(self.genre_projection(ops.cast(inputs["genres"], "float32")))
-        rated = ops.cast(ops.take(self.rated_matrix, user, axis=0), "float32")
+        # The history of every user at once (n_users rows, fewer than a large batch), then gathered.
+        rated = ops.cast(self.rated.matrix, "float32")
         counts = ops.maximum(ops.sum(rated, axis=1, keepdims=True), 1.0)
         table = self.embeddings["user_history"].embeddings
-        out.append(ops.matmul(rated, table) / ops.sqrt(counts))
+        out.append(ops.take(ops.matmul(rated, table) / ops.sqrt(counts), user, axis=0))
         out.append(self.bottom_mlp(ops.cast(inputs["dense"], "float32"), training=training))
-        return out
+        history_norm = ops.matmul(rated, ops.sum(ops.square(table), axis=1, keepdims=True)) / counts
+        return out, ops.take(history_norm[:, 0], user, axis=0)
 
     def call(self, inputs: dict[str, Any], training: bool = False) -> Any:
-        embedded = self.feature_embeddings(inputs, training=training)
+        embedded, history_norm = self._embed(inputs, training)
         interactions = self.interaction(embedded)
-        top = self.top_mlp(ops.concatenate([embedded[-1], interactions], axis=1), training=training)
-        user = ops.cast(inputs["user_id"], "int32")
-        movie = ops.cast(inputs["movie_id"], "int32")
-        user_bias, movie_bias = self.user_bias(user), self.movie_bias(movie)
+        residual = self.top_mlp(ops.concatenate([embedded[-1], interactions], axis=1), training=training)
+        user_bias = self.user_bias(ops.cast(inputs["user_id"], "int32"))[:, 0]
+        movie_bias = self.movie_bias(ops.cast(inputs["movie_id"], "int32"))[:, 0]
+        score = self.global_mean + user_bias + movie_bias + residual[:, 0]
+        if self.fm_path:
+            # Fixed-weight factorisation-machine path: every user-side embedding
+            # (id, rated movies, demographics) dotted with every movie-side one.
+            user_vec = sum(embedded[i] for i in _USER_SIDE)
+            movie_vec = sum(embedded[i] for i in _MOVIE_SIDE)
+            score = score + ops.sum(user_vec * movie_vec, axis=1)
         if training and self.l2 > 0:
             penalty = sum(ops.sum(ops.square(e), axis=1) for e in embedded[:-1])
-            penalty = penalty + ops.square(user_bias[:, 0]) + ops.square(movie_bias[:, 0])
-            if _EXTRA_RUN.get("hist_rows"):
-                rated = ops.cast(ops.take(self.rated_matrix, user, axis=0), "float32")
-                row_norms = ops.sum(ops.square(self.embeddings["user_history"].embeddings), axis=1)
-                counts = ops.maximum(ops.sum(rated, axis=1), 1.0)
-                penalty = penalty + _EXTRA_RUN["hist_rows"] * ops.matmul(rated, row_norms) / counts
+            penalty = penalty + ops.square(user_bias) + ops.square(movie_bias)
+            penalty = penalty + history_norm  # the rated-movie rows themselves, not only their mean
             self.add_loss(self.l2 * ops.mean(penalty))
-        index = {name: i for i, name in enumerate(DLRM_FEATURES)}
-        if self.mf_features:
-            user_vec = sum(embedded[index[f]] for f in self.mf_features)
-            movie_vec = embedded[index["movie_id"]]
-            if _EXTRA_RUN.get("genres_mf"):
-                movie_vec = movie_vec + embedded[index["movie_genres"]]
-            top = top + ops.sum(user_vec * movie_vec, axis=1, keepdims=True)
-        return top + user_bias + movie_bias + self.global_mean
+        return score[:, None]
 
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()
@@ -182,14 +234,10 @@ class DLRM(keras.Model):
                 "l2": self.l2,
                 "global_mean": self.global_mean,
                 "top_l2": self.top_l2,
-                "mf_features": list(self.mf_features),
+                "fm_path": self.fm_path,
             }
         )
         return config
-
-
-_EXTRA: dict[str, Any] = {}
-_EXTRA_RUN: dict[str, Any] = {}
 
 
 def build_dlrm(config: DLRMConfig, vocab_sizes: dict[str, int], n_dense: int, global_mean: float) -> DLRM:
@@ -203,7 +251,8 @@ def build_dlrm(config: DLRMConfig, vocab_sizes: dict[str, int], n_dense: int, gl
         dropout=config.dropout,
         l2=config.l2,
         global_mean=global_mean,
-        **_EXTRA,
+        top_l2=config.top_l2,
+        fm_path=config.fm_path,
     )
     model(dummy_dlrm_inputs(n_dense, n_genres=vocab_sizes["genre"]))
     return model
