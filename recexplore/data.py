@@ -123,8 +123,8 @@ def resolve_folder(path: str | os.PathLike[str] | None = None, download: bool = 
 
 def _no_data_message(reason: str) -> str:
     return (
-        f"MovieLens 100K is not available ({reason}): pass --data PATH to an ml-100k "
-        f"folder or zip, or set {DATA_ENV}, or allow the one-time download from GroupLens."
+        f"MovieLens 100K is not available ({reason}): pass --data PATH to an ml-100k folder or zip, "
+        f"or set {DATA_ENV} (with network access the official zip is downloaded once)."
     )
 
 
@@ -180,6 +180,8 @@ def _download_official_zip() -> Path:
     except ImportError:
         raise DataError(_no_data_message("tensorflow-datasets is not installed")) from None
     downloads = cache_dir() / "downloads"
+    _check_reachable(ML100K_URL)
+    tfds.disable_progress_bar()
     try:
         manager = tfds.download.DownloadManager(download_dir=str(downloads / "tfds"))
         zip_path = Path(manager.download(ML100K_URL))
@@ -195,6 +197,18 @@ def _download_official_zip() -> Path:
 
         shutil.copytree(folder, link, dirs_exist_ok=True)
     return link
+
+
+def _check_reachable(url: str, timeout: float = 5.0) -> None:
+    """Fail fast (instead of TFDS's long retry loop) when the download host is unreachable."""
+    import socket
+    from urllib.parse import urlparse
+
+    host = urlparse(url).hostname or ""
+    try:
+        socket.create_connection((host, 443), timeout=timeout).close()
+    except OSError:
+        raise DataError(_no_data_message(f"cannot reach {host} to download it")) from None
 
 
 def _sha256_file(path: Path) -> str:
