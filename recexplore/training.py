@@ -107,6 +107,11 @@ def device_description() -> str:
     return f"CPU ({os.cpu_count()} cores)"
 
 
+def _build_optimizer(model: keras.Model) -> None:
+    """Create the optimizer's slots before fit: TF then traces the train step once, not twice."""
+    model.optimizer.build(model.trainable_variables)
+
+
 def count_params(model: keras.Model) -> int:
     """Trainable parameter count."""
     return int(sum(np.prod(w.shape) for w in model.trainable_weights))
@@ -158,6 +163,7 @@ def _train_dlrm(data: MovieLens, split: Split, config: DLRMConfig, seed: int, ho
         loss="mse",
         metrics=[keras.metrics.RootMeanSquaredError(name="rmse")],
     )
+    _build_optimizer(model)
     bridge = _HookBridge(hooks)
     stopper = keras.callbacks.EarlyStopping(monitor="val_rmse", patience=config.patience, restore_best_weights=True)
     start = time.perf_counter()
@@ -225,8 +231,8 @@ def evaluate_loaded(kind: str, model: keras.Model, meta: dict[str, Any], data: M
     return dlrm_metrics(model, space, split) if kind == "dlrm" else towers_metrics(model, space, split)
 
 
-def predict_ratings(model: keras.Model, features: dict[str, np.ndarray], batch_size: int = 16384) -> np.ndarray:
-    """DLRM star predictions clipped to the 1-5 scale."""
+def predict_ratings(model: keras.Model, features: dict[str, np.ndarray], batch_size: int = 65536) -> np.ndarray:
+    """DLRM star predictions clipped to the 1-5 scale (one batch up to `batch_size`: one trace)."""
     raw = model.predict(features, batch_size=batch_size, verbose=0)
     return np.clip(np.asarray(raw, dtype=np.float64).reshape(-1), 1.0, 5.0)
 
@@ -254,6 +260,7 @@ def _train_towers(data: MovieLens, split: Split, config: TowerConfig, seed: int,
     probability = (counts / max(counts.sum(), 1.0)).astype(np.float32)
     model = build_towers(config, vocab.sizes())
     model.compile(optimizer=keras.optimizers.Adam(config.learning_rate))
+    _build_optimizer(model)
     x = _tower_inputs(space, split.train, probability)
     y = split.train["user_rating"].to_numpy(np.float32) if config.objective == "rating_mse" else None
     test_u = space.user_index(split.test["user_id"])
