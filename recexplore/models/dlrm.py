@@ -201,6 +201,11 @@ class DLRM(keras.Model):
         history_norm = ops.matmul(rated, ops.sum(ops.square(table), axis=1, keepdims=True)) / counts
         return out, ops.take(history_norm[:, 0], user, axis=0)
 
+    def build(self, input_shape: Any = None) -> None:
+        """Create every weight by running the model once on an all-OOV batch."""
+        self.call(dummy_dlrm_inputs(self.n_dense, self.vocab_sizes["genre"]))
+        self.built = True
+
     def call(self, inputs: dict[str, Any], training: bool = False) -> Any:
         embedded, history_norm = self._embed(inputs, training)
         interactions = self.interaction(embedded)

@@ -174,6 +174,11 @@ class TwoTowerModel(keras.Model):
         self.hit_removal = AccidentalHitRemoval(name="remove_accidental_hits")
         self.sampling_correction = keras_rs.layers.SamplingProbabilityCorrection(name="sampling_correction")
 
+    def build(self, input_shape: Any = None) -> None:
+        """Create every weight by running both towers once on an all-OOV batch."""
+        self.call(dummy_tower_inputs(self.vocab_sizes["genre"]))
+        self.built = True
+
     def call(self, inputs: dict[str, Any], training: bool = False) -> Any:
         query = self.query_tower({f: inputs[f] for f in QUERY_FEATURES})
         candidate = self.candidate_tower({f: inputs[f] for f in CANDIDATE_FEATURES})
