@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import keras
+import numpy as np
 
 MAX_LAYER_WIDTH = 4096
 MAX_LAYERS = 8
@@ -60,3 +61,37 @@ def mlp(
         if dropout > 0 and not last:
             layers.append(keras.layers.Dropout(dropout, name=f"{name}_dropout_{i}"))
     return keras.Sequential(layers, name=name)
+
+
+@keras.saving.register_keras_serializable(package="recexplore")
+class RatedMovies(keras.layers.Layer):
+    """Holds the users x movies 0/1 'who rated what' matrix of the training split.
+
+    Its variable is deliberately left out of saved files (MovieLens may not be
+    redistributed, and the matrix is rebuilt from the data and the stored split).
+    """
+
+    def __init__(self, n_users: int, n_movies: int, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.n_users, self.n_movies = int(n_users), int(n_movies)
+        self.matrix = self.add_weight(shape=(self.n_users, self.n_movies), initializer="zeros", dtype="int8",
+                                      trainable=False, name="matrix")  # fmt: skip
+        self.built = True
+
+    def assign(self, matrix: np.ndarray) -> None:
+        """Replace the matrix (shape must match)."""
+        values = np.asarray(matrix, dtype=np.int8)
+        if values.shape != (self.n_users, self.n_movies):
+            raise ValueError(f"rated matrix must have shape {(self.n_users, self.n_movies)}, got {values.shape}")
+        self.matrix.assign(values)
+
+    def save_own_variables(self, store: Any) -> None:
+        """Save nothing: the matrix is data, rebuilt after loading."""
+
+    def load_own_variables(self, store: Any) -> None:
+        """Nothing was saved."""
+
+    def get_config(self) -> dict[str, Any]:
+        config = super().get_config()
+        config.update({"n_users": self.n_users, "n_movies": self.n_movies})
+        return config
