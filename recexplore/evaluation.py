@@ -19,12 +19,35 @@ def mae(y_true: np.ndarray, y_pred: np.ndarray) -> float:
     return float(np.mean(np.abs(np.asarray(y_pred, dtype=np.float64) - np.asarray(y_true, dtype=np.float64))))
 
 
+def _masked_rows(scores: np.ndarray, users: np.ndarray, items: np.ndarray,
+                 exclude: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
+    """Per-user score rows with excluded items and column 0 at -inf, plus each pair's row and own score."""
+    users = np.asarray(users, dtype=np.int64)
+    items = np.asarray(items, dtype=np.int64)
+    unique_users, row_of_pair = np.unique(users, return_inverse=True)
+    table = np.asarray(scores)
+    if table.dtype != np.float32:  # float32 model scores stay float32 (faster); others become float64
+        table = table.astype(np.float64)
+    rows = np.array(table[unique_users] if table.shape[0] > 1 else np.repeat(table, len(unique_users), axis=0))
+    own = rows[row_of_pair, items].copy()
+    if exclude is not None:
+        rows[np.asarray(exclude, dtype=bool)[unique_users]] = -np.inf
+    rows[:, 0] = -np.inf
+    return rows, row_of_pair, items, own
+
+
+def _rank_in_row(row: np.ndarray, own: float, item: int) -> int:
+    """Kept items ranked ahead of `item` (score higher, or equal with a lower index)."""
+    ahead = np.sum(row > own) + np.sum(row[:item] == own)
+    return int(ahead)
+
+
 def ranks_of(scores: np.ndarray, users: np.ndarray, items: np.ndarray, exclude: np.ndarray | None = None) -> np.ndarray:
     """0-based rank of each (user, item) pair's item in its user's ranking.
 
     Ranking order is score descending, ties broken by lower item index first (a
     stable sort). Items where `exclude[user]` is True, and column 0 (the OOV row),
-    are ranked after every other item; a pair's own item is never excluded.
+    are dropped; a pair's own item is always ranked, even when excluded.
 
     Args:
         scores: (n_users, n_items) scores, or (1, n_items) shared by every user.
@@ -35,24 +58,38 @@ def ranks_of(scores: np.ndarray, users: np.ndarray, items: np.ndarray, exclude: 
     Returns:
         int array, one rank per pair (rank < k means a hit in the top k).
     """
-    users = np.asarray(users, dtype=np.int64)
-    items = np.asarray(items, dtype=np.int64)
-    unique_users, row_of_pair = np.unique(users, return_inverse=True)
-    table = np.asarray(scores, dtype=np.float64)
-    rows = np.array(table[unique_users] if table.shape[0] > 1 else np.repeat(table, len(unique_users), axis=0))
-    own = rows[row_of_pair, items]
-    if exclude is not None:
-        rows[np.asarray(exclude, dtype=bool)[unique_users]] = -np.inf
-    rows[:, 0] = -np.inf
+    rows, row_of_pair, items, own = _masked_rows(scores, users, items, exclude)
     order = np.argsort(-rows, axis=1, kind="stable")
     position = np.empty_like(order)
-    np.put_along_axis(position, order, np.arange(rows.shape[1])[None, :].repeat(len(rows), axis=0), axis=1)
+    position[np.arange(len(rows))[:, None], order] = np.arange(rows.shape[1])[None, :]
     ranks = position[row_of_pair, items]
-    dropped = np.flatnonzero(rows[row_of_pair, items] != own)  # the pair's own item was excluded
-    for p in dropped:  # rare: rank it among the kept items directly
-        row, item = rows[row_of_pair[p]], items[p]
-        ranks[p] = int(np.sum(row > own[p]) + np.sum((row == own[p]) & (np.arange(len(row)) < item)))
+    for p in np.flatnonzero(rows[row_of_pair, items] != own):  # own item was excluded: rank it directly
+        ranks[p] = _rank_in_row(rows[row_of_pair[p]], own[p], items[p])
     return ranks
+
+
+def hits_at(scores: np.ndarray, users: np.ndarray, items: np.ndarray, exclude: np.ndarray | None = None,
+            ks: tuple[int, ...] = HIT_RATE_KS) -> dict[int, np.ndarray]:  # fmt: skip
+    """For each k, whether each pair's `ranks_of` rank is below k, without ranking everything.
+
+    A pair is a hit when its score beats its user's k-th best kept score and a miss
+    when below it; only pairs tied with that threshold (or whose own item was
+    excluded) are ranked one by one. Exact, and several times faster than a sort.
+    """
+    rows, row_of_pair, items, own = _masked_rows(scores, users, items, exclude)
+    dropped = rows[row_of_pair, items] != own
+    out: dict[int, np.ndarray] = {}
+    for k in ks:
+        if k >= rows.shape[1]:
+            out[k] = np.ones(len(items), dtype=bool)
+            continue
+        threshold = -np.partition(-rows, k - 1, axis=1)[:, k - 1]
+        limit = threshold[row_of_pair]
+        hit = own > limit
+        for p in np.flatnonzero((own == limit) | dropped):
+            hit[p] = _rank_in_row(rows[row_of_pair[p]], own[p], items[p]) < k
+        out[k] = hit
+    return out
 
 
 def hit_rates(ranks: np.ndarray, ks: tuple[int, ...] = HIT_RATE_KS) -> dict[int, float]:
@@ -91,12 +128,12 @@ def retrieval_report(
     popularity = popularity_scores(train_matrix)
     report: dict[str, float] = {}
     for prefix, table in (("", scores), ("popularity_", popularity)):
-        excluded = hit_rates(ranks_of(table, test_users, test_items, exclude=seen))
-        plain = ranks_of(table, test_users, test_items)
-        report[f"{prefix}hit_rate_at_10"] = excluded[10]
-        report[f"{prefix}hit_rate_at_100"] = excluded[100]
-        report[f"{prefix}seed_top100_accuracy"] = hit_rates(plain[five], (SEED_K,))[SEED_K]
-        report[f"{prefix}seed_top100_accuracy_all"] = hit_rates(plain, (SEED_K,))[SEED_K]
+        excluded = hits_at(table, test_users, test_items, exclude=seen, ks=HIT_RATE_KS)
+        plain = hits_at(table, test_users, test_items, ks=(SEED_K,))[SEED_K]
+        report[f"{prefix}hit_rate_at_10"] = float(np.mean(excluded[10]))
+        report[f"{prefix}hit_rate_at_100"] = float(np.mean(excluded[100]))
+        report[f"{prefix}seed_top100_accuracy"] = float(np.mean(plain[five])) if five.any() else 0.0
+        report[f"{prefix}seed_top100_accuracy_all"] = float(np.mean(plain))
     return report
 
 

@@ -12,7 +12,7 @@ import keras
 import numpy as np
 
 from recexplore.data import DataError, MovieLens, Split, make_split, validation_slice
-from recexplore.evaluation import mae, ranks_of, retrieval_report, rmse
+from recexplore.evaluation import hits_at, mae, retrieval_report, rmse
 from recexplore.features import DENSE_FEATURES, FeatureSpace, Vocabularies
 from recexplore.models.dlrm import DLRMConfig, build_dlrm
 from recexplore.models.towers import TowerConfig, build_towers
@@ -268,8 +268,8 @@ def _train_towers(data: MovieLens, split: Split, config: TowerConfig, seed: int,
     seen = train_matrix.astype(bool)
 
     def curve() -> dict[str, float]:
-        ranks = ranks_of(all_pair_scores(model, space), test_u, test_m, exclude=seen)
-        return {"hit_rate_at_10": float(np.mean(ranks < 10)), f"hit_rate_at_{CURVE_K}": float(np.mean(ranks < CURVE_K))}
+        hits = hits_at(all_pair_scores(model, space), test_u, test_m, exclude=seen, ks=(10, CURVE_K))
+        return {"hit_rate_at_10": float(np.mean(hits[10])), f"hit_rate_at_{CURVE_K}": float(np.mean(hits[CURVE_K]))}
 
     bridge = _HookBridge(hooks, extra_epoch_logs=curve)
     start = time.perf_counter()

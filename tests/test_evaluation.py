@@ -9,6 +9,7 @@ import pytest
 
 from recexplore.evaluation import (
     hit_rates,
+    hits_at,
     mae,
     popularity_scores,
     ranks_of,
@@ -204,3 +205,16 @@ def test_top_k_unseen_k_larger_than_candidates() -> None:
     assert items.tolist() == [1, 3]
     assert values.tolist() == [2.0, 1.0]
     assert top_k_unseen(row, np.ones(5, dtype=bool), 5)[0].tolist() == []
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_hits_at_matches_full_ranking_with_ties_and_exclusions(seed: int) -> None:
+    """The threshold shortcut gives exactly the hits of the full stable ranking."""
+    rng = np.random.default_rng(seed)
+    scores = rng.integers(0, 6, size=(12, 140)).astype(np.float64)  # many ties
+    exclude = rng.random((12, 140)) < 0.3
+    users = rng.integers(0, 12, size=300)
+    items = rng.integers(1, 140, size=300)
+    ranks = ranks_of(scores, users, items, exclude=exclude)
+    for k, hits in hits_at(scores, users, items, exclude=exclude, ks=(1, 10, 100, 200)).items():
+        np.testing.assert_array_equal(hits, ranks < k)
