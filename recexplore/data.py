@@ -147,7 +147,7 @@ def _folder_from_path(path: Path) -> Path:
 
 
 def _extract_zip(zip_path: Path) -> Path:
-    digest = _sha256_file(zip_path)[:16]
+    digest = sha256_file(zip_path)[:16]
     target = cache_dir() / "extracted" / digest
     if not _has_core_files(target / "ml-100k"):
         tmp = target.with_name(target.name + f".tmp{os.getpid()}")
@@ -188,7 +188,7 @@ def _download_official_zip() -> Path:
     except Exception as err:  # network errors come in many types
         reason = str(err).splitlines()[0] if str(err) else type(err).__name__
         raise DataError(_no_data_message(f"download failed: {reason[:120]}")) from None
-    if zip_path.stat().st_size != ML100K_ZIP_SIZE or _sha256_file(zip_path) != ML100K_ZIP_SHA256:
+    if zip_path.stat().st_size != ML100K_ZIP_SIZE or sha256_file(zip_path) != ML100K_ZIP_SHA256:
         raise DataError(f"Downloaded {zip_path} does not match the official ml-100k.zip checksum; delete it and retry.")
     folder = _extract_zip(zip_path)
     link = downloads / "ml-100k"
@@ -211,7 +211,8 @@ def _check_reachable(url: str, timeout: float = 5.0) -> None:
         raise DataError(_no_data_message(f"cannot reach {host} to download it")) from None
 
 
-def _sha256_file(path: Path) -> str:
+def sha256_file(path: Path) -> str:
+    """Hex sha256 of a file, read in 1 MiB blocks."""
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import os
 import re
@@ -12,6 +11,8 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from recexplore.data import sha256_file
 
 MODELS_ENV = "RECEXPLORE_MODELS_DIR"
 DEFAULT_MODELS_DIR = Path(__file__).resolve().parent.parent / "cached_models"
@@ -83,15 +84,6 @@ def check_name(name: str) -> str:
     return name
 
 
-def sha256_of(path: Path) -> str:
-    """Hex sha256 of a file."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def library_versions() -> dict[str, str]:
     """Versions of the libraries a saved model depends on."""
     import keras
@@ -144,7 +136,7 @@ def save(result: Any, name: str, directory: str | os.PathLike[str] | None = None
         model_path = tmp / MODEL_FILE
         result.model.save(model_path)
         meta = build_meta(result, name)
-        meta["model_sha256"] = sha256_of(model_path)
+        meta["model_sha256"] = sha256_file(model_path)
         _write_json(tmp / META_FILE, meta)
         _fsync_dir(tmp)
         _swap_into_place(tmp, target)
@@ -210,7 +202,7 @@ def inspect(path: Path) -> Entry:
     model_path = path / MODEL_FILE
     if not model_path.is_file():
         return Entry(name, path, meta, f"{MODEL_FILE} is missing")
-    if sha256_of(model_path) != meta["model_sha256"]:
+    if sha256_file(model_path) != meta["model_sha256"]:
         return Entry(name, path, meta, f"{MODEL_FILE} does not match its recorded sha256 (truncated or modified)")
     return Entry(name, path, meta)
 

@@ -50,7 +50,7 @@ def test_download_with_wrong_checksum_is_refused(ml_folder: Path, tmp_path: Path
 def test_download_with_matching_checksum_is_used(ml_folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     zip_path = _zip_folder(ml_folder, tmp_path / "ml-100k.zip")
     monkeypatch.setattr(data_module, "ML100K_ZIP_SIZE", zip_path.stat().st_size)
-    monkeypatch.setattr(data_module, "ML100K_ZIP_SHA256", data_module._sha256_file(zip_path))
+    monkeypatch.setattr(data_module, "ML100K_ZIP_SHA256", data_module.sha256_file(zip_path))
     _fake_download(monkeypatch, zip_path)
     first = load_movielens()
     assert len(first.users) == 60

@@ -3,13 +3,29 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from dataclasses import asdict, fields
+from typing import Any, TypeVar
 
 import keras
 import numpy as np
 
+_C = TypeVar("_C", bound="ConfigDict")
 MAX_LAYER_WIDTH = 4096
 MAX_LAYERS = 8
+
+
+class ConfigDict:
+    """to_dict/from_dict for frozen config dataclasses (tuples stored as JSON lists)."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}  # type: ignore[call-overload]
+
+    @classmethod
+    def from_dict(cls: type[_C], payload: dict[str, Any]) -> _C:
+        """Inverse of `to_dict`; unknown keys are ignored."""
+        known = {f.name for f in fields(cls)}  # type: ignore[arg-type]
+        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in payload.items() if k in known})
 
 
 def check_positive(name: str, value: Any, kind: type, upper: float | None = None) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass
 from typing import Any
 
 import keras
@@ -10,7 +10,7 @@ import keras_rs
 import numpy as np
 from keras import ops
 
-from recexplore.models.common import RatedMovies, check_layers, check_positive, mlp
+from recexplore.models.common import ConfigDict, RatedMovies, check_layers, check_positive, mlp
 
 # Sparse features in interaction order; "dense" (the bottom-MLP output) comes last.
 DLRM_SPARSE_FEATURES = (
@@ -22,7 +22,7 @@ _USER_SIDE = tuple(i for i, f in enumerate(DLRM_SPARSE_FEATURES) if i not in _MO
 
 
 @dataclass(frozen=True)
-class DLRMConfig:
+class DLRMConfig(ConfigDict):
     """Hyperparameters of the DLRM rating model.
 
     Attributes:
@@ -70,15 +70,6 @@ class DLRMConfig:
         check_positive("epochs", self.epochs, int, upper=1000)
         check_positive("patience", self.patience, int, upper=1000)
 
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form."""
-        return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
-
-    @classmethod
-    def from_dict(cls, payload: dict[str, Any]) -> DLRMConfig:
-        """Inverse of `to_dict`; unknown keys are ignored."""
-        known = {f.name for f in fields(cls)}
-        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in payload.items() if k in known})
 
 
 @keras.saving.register_keras_serializable(package="recexplore")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass
 from typing import Any
 
 import keras
@@ -11,7 +11,7 @@ import numpy as np
 from keras import ops
 
 from recexplore.features import MAX_TITLE_TOKENS
-from recexplore.models.common import check_layers, check_positive, mlp
+from recexplore.models.common import ConfigDict, check_layers, check_positive, mlp
 
 OBJECTIVES = ("softmax", "rating_mse")
 TOWER_PRESETS: dict[str, tuple[int, ...]] = {"1-layer": (32,), "2-layer": (64, 32), "3-layer": (128, 64, 32)}
@@ -21,7 +21,7 @@ _NEG = -1e9  # logit given to accidental hits
 
 
 @dataclass(frozen=True)
-class TowerConfig:
+class TowerConfig(ConfigDict):
     """Hyperparameters of a two-tower retrieval model.
 
     Attributes:
@@ -58,15 +58,6 @@ class TowerConfig:
         check_positive("batch_size", self.batch_size, int, upper=1 << 16)
         check_positive("epochs", self.epochs, int, upper=1000)
 
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form."""
-        return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
-
-    @classmethod
-    def from_dict(cls, payload: dict[str, Any]) -> TowerConfig:
-        """Inverse of `to_dict`; unknown keys are ignored."""
-        known = {f.name for f in fields(cls)}
-        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in payload.items() if k in known})
 
 
 def _embedding(size: int, dim: int, name: str) -> keras.layers.Embedding:
@@ -74,9 +65,8 @@ def _embedding(size: int, dim: int, name: str) -> keras.layers.Embedding:
                                   name=name)  # fmt: skip
 
 
-@keras.saving.register_keras_serializable(package="recexplore")
-class QueryTower(keras.layers.Layer):
-    """User id, gender, age bucket, gender x age cross and occupation -> query vector."""
+class _Tower(keras.layers.Layer):
+    """Shared constructor arguments and config of the two towers."""
 
     def __init__(self, vocab_sizes: dict[str, int], embedding_dim: int, layers: tuple[int, ...] | list[int],
                  **kwargs: Any) -> None:  # fmt: skip
@@ -84,13 +74,6 @@ class QueryTower(keras.layers.Layer):
         self.vocab_sizes = dict(vocab_sizes)
         self.embedding_dim = int(embedding_dim)
         self.layer_sizes = tuple(int(x) for x in layers)
-        self.embeddings = {f: _embedding(self.vocab_sizes[f], self.embedding_dim, f"{f}_embedding")
-                           for f in QUERY_FEATURES}  # fmt: skip
-        self.dense = mlp(self.layer_sizes, name="query_mlp")
-
-    def call(self, inputs: dict[str, Any]) -> Any:
-        parts = [self.embeddings[f](ops.cast(inputs[f], "int32")) for f in QUERY_FEATURES]
-        return self.dense(ops.concatenate(parts, axis=1))
 
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()
@@ -100,15 +83,28 @@ class QueryTower(keras.layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package="recexplore")
-class CandidateTower(keras.layers.Layer):
+class QueryTower(_Tower):
+    """User id, gender, age bucket, gender x age cross and occupation -> query vector."""
+
+    def __init__(self, vocab_sizes: dict[str, int], embedding_dim: int, layers: tuple[int, ...] | list[int],
+                 **kwargs: Any) -> None:  # fmt: skip
+        super().__init__(vocab_sizes, embedding_dim, layers, **kwargs)
+        self.embeddings = {f: _embedding(self.vocab_sizes[f], self.embedding_dim, f"{f}_embedding")
+                           for f in QUERY_FEATURES}  # fmt: skip
+        self.dense = mlp(self.layer_sizes, name="query_mlp")
+
+    def call(self, inputs: dict[str, Any]) -> Any:
+        parts = [self.embeddings[f](ops.cast(inputs[f], "int32")) for f in QUERY_FEATURES]
+        return self.dense(ops.concatenate(parts, axis=1))
+
+
+@keras.saving.register_keras_serializable(package="recexplore")
+class CandidateTower(_Tower):
     """Movie id, title tokens (masked mean) and genres (multi-hot) -> candidate vector."""
 
     def __init__(self, vocab_sizes: dict[str, int], embedding_dim: int, layers: tuple[int, ...] | list[int],
                  **kwargs: Any) -> None:  # fmt: skip
-        super().__init__(**kwargs)
-        self.vocab_sizes = dict(vocab_sizes)
-        self.embedding_dim = int(embedding_dim)
-        self.layer_sizes = tuple(int(x) for x in layers)
+        super().__init__(vocab_sizes, embedding_dim, layers, **kwargs)
         self.movie_embedding = _embedding(self.vocab_sizes["movie_id"], self.embedding_dim, "movie_id_embedding")
         self.token_embedding = _embedding(self.vocab_sizes["title_token"], self.embedding_dim, "title_embedding")
         self.genre_projection = keras.layers.Dense(self.embedding_dim, use_bias=False, name="genre_embedding")
@@ -124,12 +120,6 @@ class CandidateTower(keras.layers.Layer):
             self.genre_projection(ops.cast(inputs["genres"], "float32")),
         ]
         return self.dense(ops.concatenate(parts, axis=1))
-
-    def get_config(self) -> dict[str, Any]:
-        config = super().get_config()
-        config.update({"vocab_sizes": self.vocab_sizes, "embedding_dim": self.embedding_dim,
-                       "layers": list(self.layer_sizes)})  # fmt: skip
-        return config
 
 
 @keras.saving.register_keras_serializable(package="recexplore")
