@@ -80,7 +80,7 @@ def main() -> int:
     """Run every benchmark and print the table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--skip-compare", action="store_true", help="skip the compare-towers run")
-    parser.add_argument("--model", default="towers-2-layer", help="pretrained model for the latency figure")
+    parser.add_argument("--model", default="towers-1-layer", help="pretrained model for the latency figure")
     args = parser.parse_args()
     env = dict(os.environ)
     if not env.get("RECEXPLORE_DATA_DIR"):

@@ -15,7 +15,7 @@ EXIT_USAGE = 2
 EXIT_FAILURE = 1
 PRETRAINED = {"dlrm-default": ("dlrm", None), "towers-1-layer": ("towers", (32,)),
               "towers-2-layer": ("towers", (64, 32)), "towers-3-layer": ("towers", (128, 64, 32))}  # fmt: skip
-DEFAULT_RECOMMEND_MODEL = "towers-2-layer"
+DEFAULT_RECOMMEND_MODEL = "towers-1-layer"  # the best pretrained retrieval model
 
 
 class UsageError(Exception):

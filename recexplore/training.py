@@ -259,7 +259,9 @@ def _train_towers(data: MovieLens, split: Split, config: TowerConfig, seed: int,
     counts = train_matrix.sum(axis=0).astype(np.float64)
     probability = (counts / max(counts.sum(), 1.0)).astype(np.float32)
     model = build_towers(config, vocab.sizes())
-    model.compile(optimizer=keras.optimizers.Adam(config.learning_rate))
+    steps = -(-len(split.train) // config.batch_size) * config.epochs
+    schedule = keras.optimizers.schedules.CosineDecay(config.learning_rate, decay_steps=max(steps, 1))
+    model.compile(optimizer=keras.optimizers.AdamW(schedule, weight_decay=config.weight_decay))
     _build_optimizer(model)
     x = _tower_inputs(space, split.train, probability)
     y = split.train["user_rating"].to_numpy(np.float32) if config.objective == "rating_mse" else None

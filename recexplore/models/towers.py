@@ -33,19 +33,21 @@ class TowerConfig(ConfigDict):
         correction_exponent: the logQ correction subtracts this multiple of
             log(sampling probability); above 1 it leaves some popularity in the
             scores, which raises hit rates on MovieLens.
-        learning_rate: Adam learning rate.
+        learning_rate: peak AdamW learning rate (cosine-decayed to 0 over training).
+        weight_decay: AdamW decoupled weight decay.
         batch_size: training batch size (also the number of in-batch negatives).
         epochs: training epochs.
     """
 
     layers: tuple[int, ...] = (64, 32)
-    embedding_dim: int = 32
+    embedding_dim: int = 48
     objective: str = "softmax"
     temperature: float = 0.2
     correction_exponent: float = 1.25
-    learning_rate: float = 3e-3
+    learning_rate: float = 9e-3
+    weight_decay: float = 0.3
     batch_size: int = 1024
-    epochs: int = 6
+    epochs: int = 5
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "layers", check_layers("layers", self.layers))
@@ -55,6 +57,10 @@ class TowerConfig(ConfigDict):
         check_positive("temperature", self.temperature, float, upper=100.0)
         check_positive("correction_exponent", self.correction_exponent, float, upper=10.0)
         check_positive("learning_rate", self.learning_rate, float, upper=10.0)
+        if isinstance(self.weight_decay, bool) or not isinstance(self.weight_decay, (int, float)) or not (
+            0.0 <= self.weight_decay <= 10.0
+        ):
+            raise ValueError(f"weight_decay must be a number in [0, 10], got {self.weight_decay!r}")
         check_positive("batch_size", self.batch_size, int, upper=1 << 16)
         check_positive("epochs", self.epochs, int, upper=1000)
 
