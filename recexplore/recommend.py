@@ -103,3 +103,70 @@ class Recommender:
                 "score": np.round(np.asarray(scores, dtype=np.float64), 4),
             }
         )
+
+
+def user_profile(data: MovieLens, user_id: int) -> tuple[dict[str, object], pd.DataFrame]:
+    """A user's demographics and rated movies (best first), or RecommendError."""
+    row = data.users.loc[data.users["user_id"] == int(user_id)]
+    if row.empty:
+        ids = data.users["user_id"]
+        raise RecommendError(f"Unknown user {user_id}: user ids run from {ids.min()} to {ids.max()}.")
+    user = row.iloc[0]
+    profile = {"age": int(user["raw_user_age"]), "gender": user["user_gender"],
+               "occupation": user["user_occupation_text"], "zip": user["user_zip_code"]}  # fmt: skip
+    rated = data.ratings.loc[data.ratings["user_id"] == int(user_id), ["movie_id", "user_rating", "timestamp"]]
+    rated = rated.merge(data.movies[["movie_id", "movie_title", "movie_genres"]], on="movie_id")
+    rated = rated.sort_values(["user_rating", "timestamp"], ascending=[False, False]).reset_index(drop=True)
+    rated["movie_genres"] = [", ".join(g) for g in rated["movie_genres"]]
+    return profile, rated
+
+
+def because_you_rated(rec: Recommender, user_id: int, movie_ids: list[int], min_stars: float = 4.0) -> list[str]:
+    """For each recommended movie, the user's well-rated movie most similar to it (cosine of candidate vectors)."""
+    _, rated = user_profile(rec.data, user_id)
+    liked = rated.loc[rated["user_rating"] >= min_stars]
+    if liked.empty:
+        liked = rated
+    if liked.empty:
+        return ["" for _ in movie_ids]
+    unit = rec.candidate_vectors / np.maximum(np.linalg.norm(rec.candidate_vectors, axis=1, keepdims=True), 1e-9)
+    liked_rows = rec.space.movie_index(liked["movie_id"]) - 1
+    target_rows = rec.space.movie_index(movie_ids) - 1
+    similarity = unit[target_rows] @ unit[liked_rows].T
+    best = similarity.argmax(axis=1)
+    titles = liked["movie_title"].to_numpy()
+    return [f"{titles[b]} (similarity {similarity[i, b]:.2f})" for i, b in enumerate(best)]
+
+
+def for_new_user(rec: Recommender, ratings: dict[int, float], k: int = 10) -> pd.DataFrame:
+    """Recommendations for someone not in the data, from a few (movie_id -> stars) ratings.
+
+    The query vector is the star-weighted mean of the rated movies' candidate vectors
+    (stars centred on 3, so disliked movies push away); rated movies are excluded.
+    """
+    if not ratings:
+        raise RecommendError("Rate at least one movie to get recommendations.")
+    k = rec.check_k(k)
+    ids = np.array(list(ratings), dtype=np.int64)
+    stars = np.array([float(ratings[m]) for m in ratings], dtype=np.float64)
+    if np.any((stars < 1) | (stars > 5)):
+        raise RecommendError("Ratings must be between 1 and 5 stars.")
+    rows = rec.space.movie_index(ids)
+    if np.any(rows == 0):
+        raise RecommendError(f"Unknown movie id {int(ids[rows == 0][0])}.")
+    weights = stars - 3.0
+    if not np.any(weights):
+        weights = np.ones_like(weights)  # all 3-star: treat them as mild likes
+    query = (weights[:, None] * rec.candidate_vectors[rows - 1]).sum(axis=0) / np.abs(weights).sum()
+    movie_idx, scores = rec.top_k(query.astype(np.float32), rows, k)
+    return rec.describe(movie_idx, scores)
+
+
+def predict_stars(dlrm: keras.Model, space: FeatureSpace, user_id: int, movie_ids: list[int],
+                  timestamp: int) -> np.ndarray:  # fmt: skip
+    """A DLRM's predicted stars for one user and several movies (the re-ranking stage)."""
+    from recexplore.training import predict_ratings
+
+    frame = pd.DataFrame({"user_id": int(user_id), "movie_id": np.asarray(movie_ids, dtype=np.int64),
+                          "timestamp": int(timestamp)})  # fmt: skip
+    return predict_ratings(dlrm, space.dlrm_features(frame))

@@ -1,0 +1,49 @@
+"""Home: what RecExplore is, the data set in numbers, the saved models, where to start."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from recexplore import app_state
+
+st.title("RecExplore")
+st.write(
+    "Train, load and look inside deep recommenders on MovieLens 100K: a **DLRM** rating model "
+    "built on keras-rs `DotInteraction`, and **two-tower** retrieval models served by "
+    "`BruteForceRetrieval`, always measured beside the popularity baseline on a clean split."
+)
+
+data = app_state.data_or_stop()
+cols = st.columns(4)
+cols[0].metric("Ratings", f"{len(data.ratings):,}")
+cols[1].metric("Users", f"{len(data.users):,}")
+cols[2].metric("Movies", f"{len(data.movies):,}")
+cols[3].metric("Splits", ", ".join(data.available_splits()))
+
+st.subheader("Saved models")
+entries = app_state.list_models(only_ok=False)
+if not entries:
+    st.info("No saved models yet: run `python -m recexplore pretrain`, or train one on the Train page.")
+else:
+    rows = []
+    for e in entries:
+        metrics = e.meta.get("metrics", {})
+        rows.append(
+            {
+                "name": e.name,
+                "kind": e.kind,
+                "status": "ok" if e.ok else f"broken: {e.problem}",
+                "test RMSE": metrics.get("test_rmse"),
+                "hit-rate@10": metrics.get("hit_rate_at_10"),
+                "hit-rate@100": metrics.get("hit_rate_at_100"),
+                "popularity hit-rate@100": metrics.get("popularity_hit_rate_at_100"),
+            }
+        )
+    st.dataframe(rows, hide_index=True, key="home_models")
+
+st.subheader("Where to start")
+st.markdown(
+    "- **Recommend**: pick a user and see what the two-tower model retrieves for them.\n"
+    "- Every number is measured on held-out ratings the model never saw; the popularity "
+    "baseline (most-rated movies) is the bar to beat."
+)

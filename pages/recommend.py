@@ -1,0 +1,78 @@
+"""Recommend: top-N retrieval for a user, optional DLRM re-ranking, explanations, new-user mode."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from recexplore import app_state
+from recexplore.recommend import RecommendError, because_you_rated, for_new_user, predict_stars, user_profile
+
+st.title("Recommend")
+st.write(
+    "A two-tower model embeds the user (query tower) and every movie (candidate tower); "
+    "`BruteForceRetrieval` returns the movies with the highest dot product. Movies the user "
+    "already rated are never recommended. Optionally a DLRM re-ranks the retrieved candidates "
+    "by predicted stars: the two-stage pipeline of production recommenders."
+)
+
+data = app_state.data_or_stop()
+towers = [e.name for e in app_state.list_models("towers")]
+if not towers:
+    app_state.stop_with("No two-tower model is saved yet: run `python -m recexplore pretrain` or use the Train page.")
+dlrms = [e.name for e in app_state.list_models("dlrm")]
+
+left, right = st.columns([1, 1])
+default_model = towers.index("towers-1-layer") if "towers-1-layer" in towers else 0
+model_name = left.selectbox("Retrieval model", towers, index=default_model, key="recommend_model")
+k = left.slider("How many movies", min_value=1, max_value=50, value=10, key="recommend_k")
+mode = right.radio("Who", ["A MovieLens user", "A new user"], horizontal=True, key="recommend_mode")
+rerank = right.selectbox("Re-rank with a DLRM", ["(no re-ranking)", *dlrms], key="recommend_rerank")
+
+try:
+    rec = app_state.recommender(model_name)
+except Exception as err:  # RegistryError / DataError: one line and a way forward
+    app_state.stop_with(f"{err}", "error")
+
+if mode == "A MovieLens user":
+    user_ids = sorted(int(u) for u in data.users["user_id"])
+    user_id = st.selectbox("User id (type to search)", user_ids, index=0, key="recommend_user")
+    try:
+        profile, rated = user_profile(data, user_id)
+        recs = rec.recommend(user_id, k)
+    except RecommendError as err:
+        app_state.stop_with(str(err), "error")
+    st.caption(
+        f"Age {profile['age']} · gender {profile['gender']} · {profile['occupation']} · "
+        f"{len(rated)} ratings"
+    )
+    recs["because you rated"] = because_you_rated(rec, user_id, list(recs["movie_id"]))
+    timestamp = int(rated["timestamp"].max()) if len(rated) else 0
+else:
+    st.write("Rate a handful of movies (1-5 stars); recommendations update at once.")
+    titles = dict(zip(data.movies["movie_title"], data.movies["movie_id"], strict=True))
+    picked = st.multiselect("Movies you have seen", sorted(titles), key="recommend_new_movies",
+                            max_selections=20)  # fmt: skip
+    ratings = {titles[t]: st.slider(t, 1, 5, 4, key=f"recommend_new_{titles[t]}") for t in picked}
+    if not ratings:
+        app_state.stop_with("Pick at least one movie you have seen to get recommendations.")
+    try:
+        recs = for_new_user(rec, ratings, k)
+    except RecommendError as err:
+        app_state.stop_with(str(err), "error")
+    user_id, timestamp, rated = None, 0, None
+
+if rerank != "(no re-ranking)" and user_id is not None:
+    dlrm = app_state.model_or_stop(rerank)
+    recs["predicted stars"] = predict_stars(dlrm.model, dlrm.space, user_id, list(recs["movie_id"]), timestamp)
+    recs = recs.sort_values("predicted stars", ascending=False).reset_index(drop=True)
+    recs["rank"] = range(1, len(recs) + 1)
+elif rerank != "(no re-ranking)":
+    st.caption("DLRM re-ranking needs a MovieLens user (its embeddings know only those users).")
+
+st.subheader(f"Top {len(recs)} for " + (f"user {user_id}" if user_id is not None else "you"))
+st.dataframe(recs, hide_index=True, key="recommend_table", width="stretch")
+
+if rated is not None:
+    with st.expander(f"What user {user_id} rated ({len(rated)} movies)"):
+        shown = rated.assign(stars=["★" * int(s) for s in rated["user_rating"]])
+        st.dataframe(shown[["movie_title", "stars", "movie_genres"]], hide_index=True, key="recommend_rated")

@@ -1,0 +1,103 @@
+"""AppTest page tests on synthetic data with tiny models in an isolated registry."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from recexplore import registry
+from recexplore.data import load_movielens, make_split
+from recexplore.models.dlrm import DLRMConfig
+from recexplore.models.towers import TowerConfig
+from recexplore.training import train
+
+APP = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
+TIMEOUT = 120
+
+
+@pytest.fixture(scope="module")
+def tiny_registry(ml_folder: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A registry holding a tiny two-tower model and a tiny DLRM trained on the synthetic data."""
+    folder = tmp_path_factory.mktemp("registry")
+    data = load_movielens(ml_folder)
+    split = make_split(data)
+    towers = train("towers", data, split, TowerConfig(layers=(8,), embedding_dim=4, batch_size=128, epochs=2))
+    registry.save(towers, "towers-1-layer", folder)
+    dlrm = train("dlrm", data, split, DLRMConfig(embedding_dim=4, top_layers=(8,), epochs=2, batch_size=256))
+    registry.save(dlrm, "dlrm-default", folder)
+    return folder
+
+
+@pytest.fixture
+def app_env(ml_folder: Path, tiny_registry: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RECEXPLORE_DATA_DIR", str(ml_folder))
+    monkeypatch.setenv("RECEXPLORE_MODELS_DIR", str(tiny_registry))
+
+
+def _app() -> AppTest:
+    return AppTest.from_file(APP, default_timeout=TIMEOUT)
+
+
+def test_home_without_data_explains_what_to_do() -> None:
+    at = _app().run()
+    assert not at.exception
+    assert at.title[0].value == "RecExplore"
+    assert any("RECEXPLORE_DATA_DIR" in w.value for w in at.warning)
+
+
+def test_home_shows_counts_models_and_device(app_env: None) -> None:
+    at = _app().run()
+    assert not at.exception
+    values = {m.label: m.value for m in at.metric}
+    assert values["Users"] == "60" and values["Movies"] == "80"
+    models = at.dataframe[0].value
+    assert set(models["name"]) == {"towers-1-layer", "dlrm-default"}
+    assert any("CPU" in m.value or "GPU" in m.value for m in at.sidebar.markdown)
+
+
+def test_recommend_for_a_user_excludes_seen_movies(app_env: None, ml_folder: Path) -> None:
+    at = _app().run()
+    at.switch_page("pages/recommend.py").run()
+    assert not at.exception
+    at.selectbox(key="recommend_user").set_value(5).run()
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert len(table) == 10 and list(table["rank"]) == list(range(1, 11))
+    data = load_movielens(ml_folder)
+    seen = set(data.ratings.loc[data.ratings["user_id"] == 5, "movie_id"])
+    assert not seen & set(table["movie_id"])
+    assert all(text for text in table["because you rated"])
+
+
+def test_recommend_rerank_with_dlrm_sorts_by_predicted_stars(app_env: None) -> None:
+    at = _app().run()
+    at.switch_page("pages/recommend.py").run()
+    at.selectbox(key="recommend_rerank").set_value("dlrm-default").run()
+    assert not at.exception
+    stars = list(at.dataframe[0].value["predicted stars"])
+    assert stars == sorted(stars, reverse=True) and all(1.0 <= s <= 5.0 for s in stars)
+
+
+def test_recommend_new_user_mode(app_env: None) -> None:
+    at = _app().run()
+    at.switch_page("pages/recommend.py").run()
+    at.radio(key="recommend_mode").set_value("A new user").run()
+    assert not at.exception
+    assert any("Pick at least one movie" in i.value for i in at.info)
+    options = at.multiselect(key="recommend_new_movies").options
+    at.multiselect(key="recommend_new_movies").set_value(options[:2]).run()
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert len(table) == 10 and not set(options[:2]) & set(table["movie_title"])
+
+
+def test_recommend_without_models_says_what_to_do(ml_folder: Path, tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    monkeypatch.setenv("RECEXPLORE_DATA_DIR", str(ml_folder))
+    monkeypatch.setenv("RECEXPLORE_MODELS_DIR", str(tmp_path))
+    at = _app().run()
+    at.switch_page("pages/recommend.py").run()
+    assert not at.exception
+    assert any("pretrain" in i.value for i in at.info)
