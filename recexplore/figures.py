@@ -1,0 +1,73 @@
+"""Plotly figure factories for models: pure functions, data in, go.Figure out."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+
+POPULARITY_COLOR = "#888888"
+
+
+def training_curves(history: Sequence[Mapping[str, float]], metrics: Sequence[str], title: str = "") -> go.Figure:
+    """Per-epoch lines for the named history keys (missing keys are skipped).
+
+    Args:
+        history: one dict per epoch, with an 'epoch' key.
+        metrics: history keys to draw, e.g. ('rmse', 'val_rmse').
+        title: figure title.
+    """
+    fig = go.Figure()
+    epochs = [int(h.get("epoch", i + 1)) for i, h in enumerate(history)]
+    for name in metrics:
+        values = [h.get(name) for h in history]
+        if any(v is not None for v in values):
+            fig.add_trace(go.Scatter(x=epochs, y=values, mode="lines+markers", name=name))
+    fig.update_layout(title=title, xaxis_title="epoch", height=320, margin={"t": 40, "b": 40, "l": 40, "r": 10})
+    fig.update_xaxes(dtick=1)
+    return fig
+
+
+def hit_rate_comparison(histories: Mapping[str, Sequence[Mapping[str, float]]], popularity: float,
+                        key: str = "hit_rate_at_100") -> go.Figure:  # fmt: skip
+    """Overlaid hit-rate-per-epoch curves of several models with the popularity baseline as a line."""
+    fig = go.Figure()
+    for label, history in histories.items():
+        epochs = [int(h.get("epoch", i + 1)) for i, h in enumerate(history)]
+        fig.add_trace(go.Scatter(x=epochs, y=[h.get(key) for h in history], mode="lines+markers", name=label))
+    fig.add_hline(y=popularity, line_dash="dash", line_color=POPULARITY_COLOR,
+                  annotation_text=f"popularity {popularity:.3f}", annotation_position="bottom right")  # fmt: skip
+    fig.update_layout(xaxis_title="epoch", yaxis_title=key.replace("_", " "), height=360,
+                      margin={"t": 30, "b": 40, "l": 50, "r": 10})  # fmt: skip
+    fig.update_xaxes(dtick=1)
+    return fig
+
+
+def interaction_heatmap(names: Sequence[str], matrix: np.ndarray, title: str = "") -> go.Figure:
+    """Symmetric feature-by-feature heatmap with hover values and names on both axes."""
+    values = np.asarray(matrix, dtype=float)
+    fig = go.Figure(
+        go.Heatmap(
+            z=values,
+            x=list(names),
+            y=list(names),
+            colorscale="Viridis",
+            hovertemplate="%{y} x %{x}: %{z:.4f}<extra></extra>",
+        )
+    )
+    fig.update_layout(title=title, height=520, margin={"t": 40, "b": 40, "l": 40, "r": 10})
+    fig.update_yaxes(autorange="reversed")
+    return fig
+
+
+def contribution_bars(parts: Mapping[str, float], title: str = "") -> go.Figure:
+    """Horizontal bars of additive contributions to one prediction."""
+    labels = list(parts)
+    values = [float(parts[k]) for k in labels]
+    colors = ["#2a9d8f" if v >= 0 else "#e76f51" for v in values]
+    fig = go.Figure(go.Bar(x=values, y=labels, orientation="h", marker_color=colors,
+                           hovertemplate="%{y}: %{x:+.3f}<extra></extra>"))  # fmt: skip
+    fig.update_layout(title=title, height=60 + 28 * len(labels), margin={"t": 40, "b": 30, "l": 10, "r": 10})
+    fig.update_yaxes(autorange="reversed")
+    return fig
