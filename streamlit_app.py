@@ -12,6 +12,7 @@ st.set_page_config(page_title="RecExplore", page_icon="🎬", layout="wide")
 
 PAGES = [
     st.Page("pages/home.py", title="Home", icon="🏠", default=True),
+    st.Page("pages/interactions.py", title="Feature interactions", icon="🔥"),
     st.Page("pages/recommend.py", title="Recommend", icon="🎯"),
 ]
 

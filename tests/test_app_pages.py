@@ -101,3 +101,15 @@ def test_recommend_without_models_says_what_to_do(ml_folder: Path, tmp_path: Pat
     at.switch_page("pages/recommend.py").run()
     assert not at.exception
     assert any("pretrain" in i.value for i in at.info)
+
+
+def test_interactions_page_shows_heatmap_and_breakdown(app_env: None) -> None:
+    at = AppTest.from_file(str(Path(APP).parent / "pages" / "interactions.py"), default_timeout=TIMEOUT).run()
+    assert not at.exception
+    charts = at.get("plotly_chart")
+    assert len(charts) == 2
+    labels = {m.label for m in at.metric}
+    assert {"User", "Actual stars", "Predicted stars"} <= labels
+    at.number_input(key="interactions_row").set_value(5).run()
+    assert not at.exception
+    assert len(at.dataframe[0].value) == 36  # 9 features -> 36 pairs

@@ -17,6 +17,7 @@ DLRM_SPARSE_FEATURES = (
     "user_id", "movie_id", "user_gender", "user_zip", "user_occupation", "age_bucket", "movie_genres", "user_history",
 )  # fmt: skip
 DLRM_FEATURES = (*DLRM_SPARSE_FEATURES, "dense")
+SCORE_PARTS = ("global_mean", "user_bias", "movie_bias", "factorisation", "top_mlp")
 _MOVIE_SIDE = tuple(DLRM_FEATURES.index(f) for f in ("movie_id", "movie_genres"))
 _USER_SIDE = tuple(i for i, f in enumerate(DLRM_SPARSE_FEATURES) if i not in _MOVIE_SIDE)
 
@@ -163,23 +164,43 @@ class DLRM(keras.Model):
         self.call(dummy_dlrm_inputs(self.n_dense, self.vocab_sizes["genre"]))
         self.built = True
 
-    def call(self, inputs: dict[str, Any], training: bool = False) -> Any:
+    def score_parts(self, inputs: dict[str, Any], training: bool = False) -> dict[str, Any]:
+        """The additive parts of each prediction (batch,) plus the embeddings they came from.
+
+        Keys: global_mean, user_bias, movie_bias, factorisation (0 without fm_path),
+        top_mlp (the MLP over [dense, DotInteraction]); `embedded` and `interactions`
+        hold the per-feature embeddings and the DotInteraction output.
+        """
         embedded, history_norm = self._embed(inputs, training)
         interactions = self.interaction(embedded)
-        residual = self.top_mlp(ops.concatenate([embedded[-1], interactions], axis=1), training=training)
+        residual = self.top_mlp(ops.concatenate([embedded[-1], interactions], axis=1), training=training)[:, 0]
         user_bias = self.user_bias(ops.cast(inputs["user_id"], "int32"))[:, 0]
         movie_bias = self.movie_bias(ops.cast(inputs["movie_id"], "int32"))[:, 0]
-        score = self.global_mean + user_bias + movie_bias + residual[:, 0]
+        factorisation = ops.zeros_like(residual)
         if self.fm_path:
             # Fixed-weight factorisation-machine path: every user-side embedding
             # (id, rated movies, demographics) dotted with every movie-side one.
             user_vec = sum(embedded[i] for i in _USER_SIDE)
             movie_vec = sum(embedded[i] for i in _MOVIE_SIDE)
-            score = score + ops.sum(user_vec * movie_vec, axis=1)
+            factorisation = ops.sum(user_vec * movie_vec, axis=1)
+        return {
+            "global_mean": ops.full_like(residual, self.global_mean),
+            "user_bias": user_bias,
+            "movie_bias": movie_bias,
+            "factorisation": factorisation,
+            "top_mlp": residual,
+            "embedded": embedded,
+            "interactions": interactions,
+            "history_norm": history_norm,
+        }
+
+    def call(self, inputs: dict[str, Any], training: bool = False) -> Any:
+        parts = self.score_parts(inputs, training)
+        score = sum(parts[k] for k in SCORE_PARTS)
         if training and self.l2 > 0:
-            penalty = sum(ops.sum(ops.square(e), axis=1) for e in embedded[:-1])
-            penalty = penalty + ops.square(user_bias) + ops.square(movie_bias)
-            penalty = penalty + history_norm  # the rated-movie rows themselves, not only their mean
+            penalty = sum(ops.sum(ops.square(e), axis=1) for e in parts["embedded"][:-1])
+            penalty = penalty + ops.square(parts["user_bias"]) + ops.square(parts["movie_bias"])
+            penalty = penalty + parts["history_norm"]  # the rated-movie rows themselves, not only their mean
             self.add_loss(self.l2 * ops.mean(penalty))
         return score[:, None]
 
