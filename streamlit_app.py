@@ -12,8 +12,10 @@ st.set_page_config(page_title="RecExplore", page_icon="🎬", layout="wide")
 
 PAGES = [
     st.Page("pages/home.py", title="Home", icon="🏠", default=True),
+    st.Page("pages/data.py", title="Data", icon="📊"),
     st.Page("pages/interactions.py", title="Feature interactions", icon="🔥"),
     st.Page("pages/recommend.py", title="Recommend", icon="🎯"),
+    st.Page("pages/movie_map.py", title="Movie map", icon="🗺️"),
 ]
 
 

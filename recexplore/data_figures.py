@@ -1,0 +1,121 @@
+"""Plotly figure factories for the Data and Movie map pages: pure, data in, go.Figure out."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.colors import qualitative
+
+_MARGIN = {"t": 40, "b": 40, "l": 50, "r": 10}
+HIGHLIGHT_COLOR = "#d62728"
+
+
+def _layout(fig: go.Figure, title: str, x: str, y: str, height: int = 320) -> go.Figure:
+    fig.update_layout(title=title, xaxis_title=x, yaxis_title=y, height=height, margin=_MARGIN)
+    return fig
+
+
+def rating_histogram(distribution: pd.DataFrame) -> go.Figure:
+    """Bars of ratings per star value (columns stars, ratings, share)."""
+    fig = go.Figure(
+        go.Bar(x=distribution["stars"], y=distribution["ratings"], customdata=distribution["share"],
+               hovertemplate="%{x} stars: %{y} ratings (%{customdata:.1%})<extra></extra>")
+    )  # fmt: skip
+    fig.update_xaxes(dtick=1)
+    return _layout(fig, "Ratings per star value", "stars", "ratings")
+
+
+def long_tail(counts: pd.DataFrame, id_column: str, title: str) -> go.Figure:
+    """Ratings per entity sorted descending against rank, log y axis (columns rank, id, ratings)."""
+    fig = go.Figure(
+        go.Scatter(x=counts["rank"], y=counts["ratings"], mode="lines", customdata=counts[id_column],
+                   hovertemplate=f"rank %{{x}} · {id_column} %{{customdata}}: %{{y}} ratings<extra></extra>",
+                   fill="tozeroy")
+    )  # fmt: skip
+    fig.update_yaxes(type="log")
+    return _layout(fig, title, "rank (most ratings first)", "ratings (log)")
+
+
+def genre_bars(genres: pd.DataFrame) -> go.Figure:
+    """Grouped horizontal bars: movies and ratings per genre (ratings on a second axis)."""
+    fig = go.Figure()
+    fig.add_trace(go.Bar(y=genres["genre"], x=genres["movies"], name="movies", orientation="h",
+                         xaxis="x", offsetgroup=0))  # fmt: skip
+    fig.add_trace(go.Bar(y=genres["genre"], x=genres["ratings"], name="ratings", orientation="h",
+                         xaxis="x2", offsetgroup=1))  # fmt: skip
+    fig.update_layout(
+        title="Movies and ratings per genre", height=520, margin={"t": 70, "b": 40, "l": 90, "r": 10},
+        barmode="group", xaxis={"title": "movies"},
+        xaxis2={"title": "ratings", "overlaying": "x", "side": "top"},
+        legend={"orientation": "h", "y": -0.1},
+    )  # fmt: skip
+    fig.update_yaxes(autorange="reversed")
+    return fig
+
+
+def age_histogram(ages: Sequence[float] | np.ndarray, buckets: Sequence[int] = ()) -> go.Figure:
+    """Histogram of user ages with the age-bucket lower bounds as dotted lines."""
+    fig = go.Figure(go.Histogram(x=np.asarray(ages), xbins={"size": 2}, name="users"))
+    for bound in buckets:
+        fig.add_vline(x=bound, line_dash="dot", line_color="#888888")
+    return _layout(fig, "User ages (dotted: age-bucket bounds)", "age", "users")
+
+
+def category_bars(counts: pd.DataFrame, label: str, title: str, height: int = 320) -> go.Figure:
+    """Horizontal bars of users per category (columns `label`, users), most common on top."""
+    fig = go.Figure(go.Bar(y=counts[label], x=counts["users"], orientation="h"))
+    fig.update_yaxes(autorange="reversed")
+    return _layout(fig, title, "users", label, height=height)
+
+
+def hour_of_day_encoding(curve: pd.DataFrame, marks: pd.DataFrame | None = None) -> go.Figure:
+    """sin/cos of hour of day over 24 h; optional marks (hour of day, sin, cos) for real ratings."""
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=curve["hour"], y=curve["sin"], mode="lines", name="hour_of_day_sin"))
+    fig.add_trace(go.Scatter(x=curve["hour"], y=curve["cos"], mode="lines", name="hour_of_day_cos"))
+    if marks is not None and len(marks):
+        for column, symbol in (("hour_of_day_sin", "circle"), ("hour_of_day_cos", "diamond")):
+            fig.add_trace(go.Scatter(x=marks["hour of day"], y=marks[column], mode="markers", name=f"{column} (samples)",
+                                     marker={"symbol": symbol, "size": 9, "color": "black"}))  # fmt: skip
+    fig.update_xaxes(range=[0, 24], dtick=3)
+    return _layout(fig, "Hour of day as a point on a circle: 23:00 sits next to 00:00", "hour of day (UTC)", "value")
+
+
+def movie_map(points: pd.DataFrame, explained: Sequence[float], selected: int | None = None,
+              neighbours: Sequence[int] = ()) -> go.Figure:  # fmt: skip
+    """PCA scatter of movies coloured by first genre; the selected movie and neighbours highlighted.
+
+    Args:
+        points: columns x, y, genre, movie_title, movie_id.
+        explained: explained-variance share of the two components (axis titles).
+        selected: position in `points` of the chosen movie, if any.
+        neighbours: positions in `points` of its neighbours.
+    """
+    fig = go.Figure()
+    palette = qualitative.Dark24
+    for i, (genre, group) in enumerate(points.groupby("genre", sort=True)):
+        fig.add_trace(go.Scattergl(
+            x=group["x"], y=group["y"], mode="markers", name=str(genre), text=group["movie_title"],
+            customdata=group["movie_id"], marker={"size": 6, "opacity": 0.55, "color": palette[i % len(palette)]},
+            hovertemplate="%{text}<br>movie_id %{customdata}<extra>" + str(genre) + "</extra>",
+        ))  # fmt: skip
+    if len(neighbours):
+        near = points.iloc[list(neighbours)]
+        fig.add_trace(go.Scatter(
+            x=near["x"], y=near["y"], mode="markers", name="neighbours", text=near["movie_title"],
+            marker={"size": 12, "color": "rgba(0,0,0,0)", "line": {"width": 2, "color": HIGHLIGHT_COLOR}},
+            hovertemplate="%{text}<extra>neighbour</extra>",
+        ))  # fmt: skip
+    if selected is not None:
+        chosen = points.iloc[[selected]]
+        fig.add_trace(go.Scatter(
+            x=chosen["x"], y=chosen["y"], mode="markers+text", name="chosen movie", text=chosen["movie_title"],
+            textposition="top center", marker={"size": 16, "symbol": "star", "color": HIGHLIGHT_COLOR},
+            hovertemplate="%{text}<extra>chosen</extra>",
+        ))  # fmt: skip
+    ex = [float(e) for e in explained] + [0.0, 0.0]
+    return _layout(fig, "Candidate-tower embeddings, PCA to 2-D", f"PC1 ({ex[0]:.0%} of variance)",
+                   f"PC2 ({ex[1]:.0%} of variance)", height=620)  # fmt: skip

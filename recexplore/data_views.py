@@ -1,0 +1,286 @@
+"""Tables behind the Data and Movie map pages: summaries of MovieLens and its encoded features."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from recexplore.data import GENRES, MovieLens
+from recexplore.features import MAX_TITLE_TOKENS, Vocabularies, lookup, time_features, title_tokens, user_table
+
+OOV_LABEL = "(out of vocabulary)"
+NO_GENRE = "(none)"
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+# ---------------------------------------------------------------- data at a glance
+
+
+def overview(data: MovieLens) -> dict[str, float]:
+    """Headline numbers: users, movies, ratings, density (share of user x movie cells rated), mean stars."""
+    n_users, n_movies, n_ratings = len(data.users), len(data.movies), len(data.ratings)
+    cells = n_users * n_movies
+    return {
+        "users": n_users,
+        "movies": n_movies,
+        "ratings": n_ratings,
+        "density": n_ratings / cells if cells else 0.0,
+        "mean_rating": float(data.ratings["user_rating"].mean()) if n_ratings else 0.0,
+    }
+
+
+def rating_distribution(ratings: pd.DataFrame) -> pd.DataFrame:
+    """How many ratings gave 1..5 stars.
+
+    Args:
+        ratings: frame with a `user_rating` column.
+
+    Returns:
+        Columns stars (1..5, all present) and ratings (count), and share (of all ratings).
+    """
+    counts = ratings["user_rating"].round().astype(int).value_counts().reindex(range(1, 6), fill_value=0)
+    total = int(counts.sum())
+    return pd.DataFrame(
+        {"stars": list(range(1, 6)), "ratings": counts.to_numpy(dtype=np.int64),
+         "share": counts.to_numpy(dtype=np.float64) / total if total else np.zeros(5)}
+    )  # fmt: skip
+
+
+def ratings_per(ratings: pd.DataFrame, column: str) -> pd.DataFrame:
+    """Ratings per user or per movie, sorted descending (the long tail).
+
+    Args:
+        ratings: the ratings frame.
+        column: 'user_id' or 'movie_id'.
+
+    Returns:
+        Columns rank (1 = most ratings), the id column, and ratings.
+
+    Raises:
+        ValueError: column is not a ratings column.
+    """
+    if column not in ("user_id", "movie_id"):
+        raise ValueError(f"column must be 'user_id' or 'movie_id', got {column!r}")
+    counts = ratings.groupby(column).size().sort_values(ascending=False, kind="stable")
+    return pd.DataFrame(
+        {"rank": np.arange(1, len(counts) + 1), column: counts.index.to_numpy(), "ratings": counts.to_numpy()}
+    )
+
+
+def genre_counts(movies: pd.DataFrame, ratings: pd.DataFrame) -> pd.DataFrame:
+    """Movies and ratings per genre (a movie with several genres counts once for each).
+
+    Returns:
+        Columns genre, movies, ratings; every genre of `GENRES`, most movies first.
+    """
+    per_movie = ratings.groupby("movie_id").size()
+    exploded = movies[["movie_id", "movie_genres"]].explode("movie_genres").dropna(subset=["movie_genres"])
+    exploded["ratings"] = exploded["movie_id"].map(per_movie).fillna(0).astype(np.int64)
+    grouped = exploded.groupby("movie_genres").agg(movies=("movie_id", "size"), ratings=("ratings", "sum"))
+    grouped = grouped.reindex(list(GENRES), fill_value=0)
+    out = grouped.rename_axis("genre").reset_index()
+    out[["movies", "ratings"]] = out[["movies", "ratings"]].astype(np.int64)
+    return out.sort_values(["movies", "ratings"], ascending=False, kind="stable").reset_index(drop=True)
+
+
+def category_counts(users: pd.DataFrame, column: str, label: str) -> pd.DataFrame:
+    """Users per value of a categorical user column, most common first.
+
+    Args:
+        users: the users frame.
+        column: e.g. 'user_gender' or 'user_occupation_text'.
+        label: name of the value column in the result.
+
+    Returns:
+        Columns `label` and users.
+    """
+    counts = users[column].value_counts(sort=False).sort_values(ascending=False, kind="stable")
+    return pd.DataFrame({label: counts.index.to_numpy(), "users": counts.to_numpy()})
+
+
+def first_genres(movies: pd.DataFrame) -> pd.Series:
+    """Each movie's first listed genre (`NO_GENRE` when it has none), aligned with `movies`."""
+    return pd.Series([g[0] if len(g) else NO_GENRE for g in movies["movie_genres"]], index=movies.index, name="genre")
+
+
+def sample(frame: pd.DataFrame, n: int, seed: int) -> pd.DataFrame:
+    """A seeded sample of at most n rows, in the frame's order."""
+    n = max(0, min(int(n), len(frame)))
+    return frame.sample(n=n, random_state=seed).sort_index().reset_index(drop=True)
+
+
+# ---------------------------------------------------------------- feature preprocessing
+
+
+def vocabulary_sizes(vocab: Vocabularies) -> pd.DataFrame:
+    """Embedding-table sizes (vocabulary + the OOV row at index 0) as a table."""
+    notes = {
+        "genre": "multi-hot vector, no OOV row",
+        "gender_x_age": "(genders + 1) x (age buckets + 1) crossed cells",
+    }
+    return pd.DataFrame(
+        [{"feature": k, "table rows": v, "note": notes.get(k, "index 0 = out of vocabulary")}
+         for k, v in vocab.sizes().items()]
+    )  # fmt: skip
+
+
+def vocabulary_examples(vocab: Vocabularies, n: int = 4) -> pd.DataFrame:
+    """The first entries of each categorical vocabulary with their indices (0 = OOV).
+
+    Args:
+        vocab: the vocabularies.
+        n: entries shown per vocabulary after the OOV row.
+
+    Returns:
+        Columns vocabulary, index, value.
+    """
+    named = {
+        "user_id": vocab.user_ids, "movie_id": vocab.movie_ids, "user_occupation": vocab.occupations,
+        "user_zip": vocab.zip_regions, "title_token": vocab.title_tokens, "user_gender": vocab.genders,
+        "age_bucket": vocab.age_buckets,
+    }  # fmt: skip
+    rows = []
+    for name, values in named.items():
+        rows.append({"vocabulary": name, "index": 0, "value": OOV_LABEL})
+        rows += [{"vocabulary": name, "index": i + 1, "value": str(v)} for i, v in enumerate(values[:n])]
+    return pd.DataFrame(rows)
+
+
+def hour_of_day_curve(points: int = 97) -> pd.DataFrame:
+    """sin/cos of the hour of day over one day, as `time_features` encodes it.
+
+    Returns:
+        Columns hour (0..24), sin, cos.
+    """
+    hours = np.linspace(0.0, 24.0, points)
+    encoded = time_features(np.round(hours * 3600).astype(np.int64))
+    return pd.DataFrame({"hour": hours, "sin": encoded[:, 0], "cos": encoded[:, 1]})
+
+
+def time_encoding_rows(ratings: pd.DataFrame) -> pd.DataFrame:
+    """The cyclic time features of some ratings, beside their UTC date and time.
+
+    Args:
+        ratings: rating rows (user_id, movie_id, timestamp).
+
+    Returns:
+        Columns user_id, movie_id, timestamp, UTC time, weekday, hour of day, hour of week,
+        and the four encoded values (hour_of_day_sin/cos, hour_of_week_sin/cos).
+    """
+    ts = ratings["timestamp"].to_numpy(dtype=np.int64)
+    when = pd.to_datetime(ts, unit="s", utc=True)
+    encoded = time_features(ts)
+    return pd.DataFrame(
+        {
+            "user_id": ratings["user_id"].to_numpy(),
+            "movie_id": ratings["movie_id"].to_numpy(),
+            "timestamp": ts,
+            "UTC time": when.strftime("%Y-%m-%d %H:%M"),
+            "weekday": [WEEKDAYS[d] for d in when.dayofweek],
+            "hour of day": np.round((ts % 86400) / 3600.0, 2),
+            "hour of week": ((ts // 3600) + 72) % 168,
+            "hour_of_day_sin": encoded[:, 0],
+            "hour_of_day_cos": encoded[:, 1],
+            "hour_of_week_sin": encoded[:, 2],
+            "hour_of_week_cos": encoded[:, 3],
+        }
+    )
+
+
+def user_encoding_rows(vocab: Vocabularies, users: pd.DataFrame) -> pd.DataFrame:
+    """Age bucket, gender and their cross index for some users, as the query tower sees them.
+
+    Returns:
+        Columns user_id, age, age bucket, gender, occupation and their vocabulary indices,
+        gender_x_age = gender index x (age buckets + 1) + age bucket index, and the scaled age.
+    """
+    enc = user_table(vocab, users)
+    return pd.DataFrame(
+        {
+            "user_id": users["user_id"].to_numpy(),
+            "age": users["raw_user_age"].to_numpy().astype(int),
+            "age bucket": users["bucketized_user_age"].to_numpy().astype(int),
+            "age_bucket index": enc["age_bucket"],
+            "gender": users["user_gender"].to_numpy(),
+            "user_gender index": enc["user_gender"],
+            "gender_x_age index": enc["gender_x_age"],
+            "occupation": users["user_occupation_text"].to_numpy(),
+            "user_occupation index": enc["user_occupation"],
+            "raw_user_age (scaled)": np.round(enc["raw_user_age"], 3),
+        }
+    )
+
+
+def title_token_rows(vocab: Vocabularies, movies: pd.DataFrame) -> pd.DataFrame:
+    """Title -> tokens -> token ids (0 = rare/unknown token, dropped) -> the padded model input.
+
+    Returns:
+        Columns movie_id, title, tokens, token ids, model input (MAX_TITLE_TOKENS ids, 0-padded).
+    """
+    rows = []
+    for movie_id, title in zip(movies["movie_id"], movies["movie_title"], strict=True):
+        tokens = title_tokens(title)
+        ids = lookup(vocab.title_tokens, tokens) if tokens else np.zeros(0, dtype=np.int32)
+        kept = [int(i) for i in ids if i > 0][:MAX_TITLE_TOKENS]
+        padded = kept + [0] * (MAX_TITLE_TOKENS - len(kept))
+        rows.append({"movie_id": int(movie_id), "title": title, "tokens": " | ".join(tokens),
+                     "token ids": ", ".join(str(int(i)) for i in ids),
+                     "model input": ", ".join(str(i) for i in padded)})  # fmt: skip
+    return pd.DataFrame(rows, columns=["movie_id", "title", "tokens", "token ids", "model input"])
+
+
+# ---------------------------------------------------------------- movie map
+
+
+def movie_catalogue(vocab: Vocabularies, movies: pd.DataFrame) -> pd.DataFrame:
+    """One row per movie vocabulary entry (index 1..n), in embedding-row order.
+
+    Returns:
+        Columns row (embedding row = vocabulary index), movie_id, movie_title, genre (first
+        genre), genres (all, joined).
+    """
+    ids = list(vocab.movie_ids)
+    frame = movies.set_index("movie_id").reindex(ids)
+    titles = frame["movie_title"].fillna("").astype(str).to_numpy()
+    genres = [g if isinstance(g, tuple) else () for g in frame["movie_genres"]]
+    return pd.DataFrame(
+        {
+            "row": np.arange(1, len(ids) + 1),
+            "movie_id": np.asarray(ids, dtype=np.int64),
+            "movie_title": titles,
+            "genre": [g[0] if g else NO_GENRE for g in genres],
+            "genres": [", ".join(g) if g else NO_GENRE for g in genres],
+        }
+    )
+
+
+def map_points(catalogue: pd.DataFrame, coords: np.ndarray) -> pd.DataFrame:
+    """The catalogue with 2-D coordinates (x, y) attached, row for row.
+
+    Raises:
+        ValueError: coords does not have one (x, y) row per catalogue row.
+    """
+    xy = np.asarray(coords)
+    if xy.ndim != 2 or xy.shape[0] != len(catalogue) or xy.shape[1] < 2:
+        raise ValueError(f"coords must have shape ({len(catalogue)}, 2), got {xy.shape}")
+    return catalogue.assign(x=xy[:, 0], y=xy[:, 1])
+
+
+def neighbour_table(catalogue: pd.DataFrame, positions: Sequence[int], similarities: Sequence[float]) -> pd.DataFrame:
+    """The neighbours at catalogue positions with their cosine similarity, ranked.
+
+    Returns:
+        Columns rank, movie_id, movie_title, genres, cosine similarity.
+    """
+    picked = catalogue.iloc[list(positions)]
+    return pd.DataFrame(
+        {
+            "rank": np.arange(1, len(picked) + 1),
+            "movie_id": picked["movie_id"].to_numpy(),
+            "movie_title": picked["movie_title"].to_numpy(),
+            "genres": picked["genres"].to_numpy(),
+            "cosine similarity": np.round(np.asarray(similarities, dtype=np.float64), 4),
+        }
+    )

@@ -1,0 +1,76 @@
+"""Embedding geometry with numpy only: PCA via SVD and cosine nearest neighbours."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def pca(points: np.ndarray, n_components: int = 2) -> tuple[np.ndarray, np.ndarray]:
+    """Project points onto their leading principal components.
+
+    Args:
+        points: array of shape (n, d), one row per point.
+        n_components: how many components to keep (at most d).
+
+    Returns:
+        (coords, explained): coords of shape (n, n_components) and the share of the
+        total variance each component explains (zeros when all points coincide).
+        Components beyond the rank of the data are padded with zero columns.
+
+    Raises:
+        ValueError: points is not 2-D, has no rows, or n_components is not positive.
+    """
+    x = np.asarray(points, dtype=np.float64)
+    if x.ndim != 2 or len(x) == 0:
+        raise ValueError(f"points must be a non-empty 2-D array, got shape {x.shape}")
+    if n_components < 1:
+        raise ValueError(f"n_components must be >= 1, got {n_components!r}")
+    centred = x - x.mean(axis=0, keepdims=True)
+    _, singular, vt = np.linalg.svd(centred, full_matrices=False)
+    # Fix the sign of each component (largest |loading| positive) so results are reproducible.
+    signs = np.sign(vt[np.arange(len(vt)), np.argmax(np.abs(vt), axis=1)])
+    signs[signs == 0] = 1.0
+    vt = vt * signs[:, None]
+    keep = min(n_components, len(vt))
+    coords = np.zeros((len(x), n_components))
+    coords[:, :keep] = centred @ vt[:keep].T
+    variance = singular**2
+    total = float(variance.sum())
+    explained = np.zeros(n_components)
+    if total > 0:
+        explained[:keep] = variance[:keep] / total
+    return coords, explained
+
+
+def cosine_similarities(vectors: np.ndarray, query: np.ndarray) -> np.ndarray:
+    """Cosine similarity of every row of `vectors` with `query` (0 for zero-length vectors)."""
+    v = np.asarray(vectors, dtype=np.float64)
+    q = np.asarray(query, dtype=np.float64)
+    norms = np.linalg.norm(v, axis=1) * np.linalg.norm(q)
+    dots = v @ q
+    return np.divide(dots, norms, out=np.zeros_like(dots), where=norms > 0)
+
+
+def nearest_neighbours(vectors: np.ndarray, index: int, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """The k rows most cosine-similar to row `index`, the row itself excluded.
+
+    Args:
+        vectors: array of shape (n, d).
+        index: the query row.
+        k: how many neighbours (capped at n - 1).
+
+    Returns:
+        (indices, similarities), most similar first; ties keep the lower index first.
+
+    Raises:
+        ValueError: index out of range or k not positive.
+    """
+    v = np.asarray(vectors)
+    if not 0 <= index < len(v):
+        raise ValueError(f"index must be in [0, {len(v)}), got {index!r}")
+    if k < 1:
+        raise ValueError(f"k must be >= 1, got {k!r}")
+    sims = cosine_similarities(v, v[index])
+    order = np.argsort(-sims, kind="stable")
+    order = order[order != index][:k]
+    return order, sims[order]

@@ -1,0 +1,136 @@
+"""AppTest runs of the Data and Movie map pages on synthetic data with a tiny two-tower model."""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from recexplore import registry
+from recexplore.data import load_movielens, make_split
+from recexplore.models.towers import TowerConfig
+from recexplore.training import train
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA_PAGE = str(ROOT / "pages" / "data.py")
+MAP_PAGE = str(ROOT / "pages" / "movie_map.py")
+TIMEOUT = 120
+
+
+@pytest.fixture(scope="module")
+def towers_registry(ml_folder: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A registry holding one tiny two-tower model trained on the synthetic data."""
+    folder = tmp_path_factory.mktemp("registry")
+    data = load_movielens(ml_folder)
+    towers = train(
+        "towers", data, make_split(data), TowerConfig(layers=(8,), embedding_dim=4, batch_size=128, epochs=2)
+    )
+    registry.save(towers, "towers-1-layer", folder)
+    return folder
+
+
+@pytest.fixture
+def app_env(ml_folder: Path, towers_registry: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RECEXPLORE_DATA_DIR", str(ml_folder))
+    monkeypatch.setenv("RECEXPLORE_MODELS_DIR", str(towers_registry))
+
+
+def _charts(at: AppTest) -> list[dict]:
+    return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+
+
+def _values(encoded: list | dict) -> list:
+    """A trace's data array as a list (plotly 6 ships numpy arrays as base64 typed arrays)."""
+    if isinstance(encoded, dict) and "bdata" in encoded:
+        return np.frombuffer(base64.b64decode(encoded["bdata"]), dtype=encoded["dtype"]).tolist()
+    return list(encoded)
+
+
+def test_data_page_without_data_says_what_to_do() -> None:
+    at = AppTest.from_file(DATA_PAGE, default_timeout=TIMEOUT).run()
+    assert not at.exception
+    assert any("RECEXPLORE_DATA_DIR" in w.value for w in at.warning)
+    assert not at.get("plotly_chart")
+
+
+def test_data_page_shows_counts_charts_and_encodings(app_env: None, ml_folder: Path) -> None:
+    at = AppTest.from_file(DATA_PAGE, default_timeout=TIMEOUT).run()
+    assert not at.exception
+    assert at.title[0].value == "Data"
+    values = {m.label: m.value for m in at.metric}
+    assert values["Users"] == "60" and values["Movies"] == "80" and values["Ratings"] == "1,800"
+    charts = _charts(at)
+    assert len(charts) == 7
+    stars = charts[0]["data"][0]
+    data = load_movielens(ml_folder)
+    assert _values(stars["x"]) == [1, 2, 3, 4, 5] and sum(_values(stars["y"])) == len(data.ratings)
+    assert charts[1]["layout"]["yaxis"]["type"] == "log"
+    sizes = at.dataframe[0].value
+    assert dict(zip(sizes["feature"], sizes["table rows"], strict=True))["user_id"] == 61
+    examples = at.dataframe[1].value
+    assert (examples.loc[examples["index"] == 0, "value"] == "(out of vocabulary)").all()
+    # default sample size: 5 real rows in each example table
+    for table in at.dataframe[2:]:
+        assert len(table.value) == 5
+    time_rows = at.dataframe[2].value
+    assert set(time_rows["timestamp"]) <= set(data.ratings["timestamp"])
+    assert time_rows["UTC time"].str.match(r"\d{4}-\d\d-\d\d \d\d:\d\d").all()
+
+
+def test_data_page_sample_size_and_long_tail_toggle(app_env: None) -> None:
+    at = AppTest.from_file(DATA_PAGE, default_timeout=TIMEOUT).run()
+    at.slider(key="data_rows").set_value(12).run()
+    assert not at.exception
+    assert [len(t.value) for t in at.dataframe[2:]] == [12, 12, 12]
+    first = at.dataframe[2].value
+    at.number_input(key="data_seed").set_value(7).run()
+    assert not at.exception and not at.dataframe[2].value.equals(first)
+    at.radio(key="data_tail").set_value("Ratings per movie").run()
+    assert not at.exception
+    tail = _charts(at)[1]
+    assert "movie" in tail["layout"]["title"]["text"] and len(_values(tail["data"][0]["y"])) <= 80
+
+
+def test_movie_map_plots_every_movie_and_lists_neighbours(app_env: None) -> None:
+    at = AppTest.from_file(MAP_PAGE, default_timeout=TIMEOUT).run()
+    assert not at.exception
+    assert at.title[0].value == "Movie map"
+    assert at.selectbox(key="map_model").value == "towers-1-layer"
+    (chart,) = _charts(at)
+    traces = chart["data"]
+    assert [t["name"] for t in traces[-2:]] == ["neighbours", "chosen movie"]
+    assert sum(len(_values(t["x"])) for t in traces[:-2]) == 80  # every movie, the OOV row dropped
+    assert "of variance" in chart["layout"]["xaxis"]["title"]["text"]
+    table = at.dataframe[0].value
+    chosen = at.selectbox(key="map_movie").value
+    assert len(table) == 10 and chosen not in set(table["movie_id"])
+    sims = list(table["cosine similarity"])
+    assert sims == sorted(sims, reverse=True) and all(-1.0 <= s <= 1.0 for s in sims)
+    assert len(_values(traces[-2]["x"])) == 10
+
+
+def test_movie_map_neighbours_follow_movie_and_k(app_env: None) -> None:
+    at = AppTest.from_file(MAP_PAGE, default_timeout=TIMEOUT).run()
+    at.selectbox(key="map_movie").set_value(4).run()
+    at.slider(key="map_k").set_value(25).run()
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert len(table) == 25 and 4 not in set(table["movie_id"])
+    assert list(table["rank"]) == list(range(1, 26))
+    assert any("Café Society" in s.value for s in at.subheader)
+    at.slider(key="map_k").set_value(5).run()
+    assert len(at.dataframe[0].value) == 5
+
+
+def test_movie_map_without_towers_model_says_what_to_do(ml_folder: Path, tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    monkeypatch.setenv("RECEXPLORE_DATA_DIR", str(ml_folder))
+    monkeypatch.setenv("RECEXPLORE_MODELS_DIR", str(tmp_path))
+    at = AppTest.from_file(MAP_PAGE, default_timeout=TIMEOUT).run()
+    assert not at.exception
+    assert any("No two-tower model" in i.value for i in at.info)
+    assert not at.get("plotly_chart") and not at.dataframe
