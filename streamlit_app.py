@@ -13,7 +13,9 @@ st.set_page_config(page_title="RecExplore", page_icon="🎬", layout="wide")
 PAGES = [
     st.Page("pages/home.py", title="Home", icon="🏠", default=True),
     st.Page("pages/data.py", title="Data", icon="📊"),
+    st.Page("pages/train.py", title="Train", icon="🏋️"),
     st.Page("pages/interactions.py", title="Feature interactions", icon="🔥"),
+    st.Page("pages/compare.py", title="Compare towers", icon="📈"),
     st.Page("pages/recommend.py", title="Recommend", icon="🎯"),
     st.Page("pages/movie_map.py", title="Movie map", icon="🗺️"),
 ]

@@ -113,3 +113,16 @@ def test_interactions_page_shows_heatmap_and_breakdown(app_env: None) -> None:
     at.number_input(key="interactions_row").set_value(5).run()
     assert not at.exception
     assert len(at.dataframe[0].value) == 36  # 9 features -> 36 pairs
+
+
+@pytest.mark.parametrize(
+    "page",
+    ["pages/data.py", "pages/train.py", "pages/interactions.py", "pages/compare.py", "pages/recommend.py",
+     "pages/movie_map.py"],  # fmt: skip
+)
+def test_every_page_renders_inside_the_navigation(app_env: None, page: str) -> None:
+    at = _app().run()
+    at.switch_page(page).run()
+    assert not at.exception
+    assert at.title and at.title[0].value  # each page opens with its title
+    assert any("CPU" in m.value or "GPU" in m.value for m in at.sidebar.markdown)

@@ -1,0 +1,119 @@
+"""Compare towers: 1-, 2- and 3-layer two-tower models side by side, against the popularity baseline."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from recexplore import app_state, figures
+from recexplore.data import DataError, make_split
+from recexplore.jobs import FINISHED
+from recexplore.models.towers import TOWER_PRESETS, TowerConfig
+from recexplore.train_forms import (
+    PRESET_ENTRIES,
+    TowerRun,
+    comparison_rows,
+    comparison_sentence,
+    popularity_value,
+    queue_message,
+)
+
+JOBS_KEY = "compare_job_ids"
+SAVED, TRAIN_NOW = "Saved models", "Train all three now"
+
+st.title("Compare towers")
+st.write(
+    "Do deeper towers retrieve better? The same two-tower model with 1, 2 or 3 dense layers per "
+    "tower, measured by hit-rate@k on held-out ratings (movies the user already rated excluded) "
+    "beside the popularity baseline: recommending the most-rated movies to everyone."
+)
+
+data = app_state.data_or_stop()
+owner = app_state.session_id()
+queue = app_state.job_queue()
+
+source = st.radio("Source", [SAVED, TRAIN_NOW], horizontal=True, key="compare_source")
+k_label = st.radio("Hit-rate at", ["@100", "@10"], horizontal=True, key="compare_k")
+k = int(k_label.lstrip("@"))
+
+
+def show(runs: list[TowerRun], partial: dict[str, list[dict[str, float]]] | None = None) -> None:
+    """Chart, sentence and table for finished runs; `partial` adds live curves of running jobs."""
+    histories = {run.label: run.history for run in runs}
+    histories.update(partial or {})
+    popularity = popularity_value(runs, k)
+    if popularity is not None and histories:
+        st.plotly_chart(figures.hit_rate_comparison(histories, popularity, f"hit_rate_at_{k}"),
+                        key="compare_chart")  # fmt: skip
+    if runs:
+        st.info(comparison_sentence(runs, k))
+        st.dataframe(comparison_rows(runs), hide_index=True, key="compare_table")
+        baselines = {run.metrics.get(f"popularity_hit_rate_at_{k}") for run in runs}
+        if len(baselines) > 1:
+            st.caption("These models were trained on different splits: the baseline line is the first model's.")
+
+
+if source == SAVED:
+    entries = {e.name: e for e in app_state.list_models("towers")}
+    runs = [TowerRun.from_meta(preset, entries[name].meta) for preset, name in PRESET_ENTRIES.items()
+            if name in entries]  # fmt: skip
+    if not runs:
+        app_state.stop_with(
+            f"None of {', '.join(PRESET_ENTRIES.values())} is saved: run `python -m recexplore pretrain`, "
+            "or choose 'Train all three now'."
+        )
+    missing = [name for name in PRESET_ENTRIES.values() if name not in entries]
+    if missing:
+        st.caption(f"Not saved yet: {', '.join(missing)}.")
+    show(runs)
+    st.stop()
+
+left, middle, right = st.columns(3)
+epochs = left.slider("Epochs", 1, 30, TowerConfig().epochs, key="compare_epochs")
+split_name = middle.selectbox("Split", data.available_splits(), key="compare_split")
+seed = int(right.number_input("Seed", min_value=0, max_value=2**31 - 1, value=42, step=1, key="compare_seed"))
+if st.button("Train all three", type="primary", key="compare_train"):
+    try:
+        split = make_split(data, split_name, seed=seed)
+    except (DataError, ValueError) as err:
+        app_state.stop_with(str(err), "error")
+    ids = []
+    for preset, layers in TOWER_PRESETS.items():
+        config = TowerConfig(layers=layers, epochs=int(epochs))
+        params = {"kind": "towers", "data": data, "split": split, "config": config, "seed": seed,
+                  "preset": preset}  # fmt: skip
+        ids.append(queue.submit(owner, f"two-tower {preset}", config.epochs, params).job_id)
+    st.session_state[JOBS_KEY] = ids
+
+
+@st.fragment(run_every=1.0)
+def live() -> None:
+    """The three jobs of the last 'Train all three' of this session, redrawn every second."""
+    jobs = [queue.get(i, owner) for i in st.session_state.get(JOBS_KEY, [])]
+    jobs = [j for j in jobs if j is not None]
+    if not jobs:
+        st.caption("Press 'Train all three' to train the 1-, 2- and 3-layer towers on the same split and seed.")
+        return
+    runs, partial = [], {}
+    cols = st.columns(len(jobs))
+    for col, job in zip(cols, jobs, strict=True):
+        snap = job.snapshot()
+        preset = job.params.get("preset", snap["label"])
+        total = max(int(snap["total_epochs"]), 1)
+        with col:
+            st.markdown(f"**{preset}** · {snap['status']}")
+            if snap["status"] not in FINISHED:
+                text = queue_message(snap["status"], queue.position(job))
+                st.progress(min(snap["epoch"] / total, 1.0), text=f"{text} · epoch {snap['epoch']} / {total}")
+                st.button("Cancel", key=f"compare_cancel_{snap['job_id']}", on_click=queue.cancel, args=(job,))
+            elif snap["status"] == "failed":
+                st.error(snap["error"])
+        if job.status == "done" and job.result is not None:
+            runs.append(TowerRun.from_result(preset, job.result))
+        elif snap["history"]:
+            partial[f"{preset} (training)"] = snap["history"]
+    show(runs, partial)
+    if not runs:
+        st.caption("Results appear as each model finishes.")
+
+
+live()

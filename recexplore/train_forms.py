@@ -1,0 +1,185 @@
+"""Pure helpers for the Train and Compare pages: form parsing, queue wording, comparison table and sentence."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from recexplore.models.dlrm import DLRMConfig
+from recexplore.models.towers import TOWER_PRESETS, TowerConfig
+
+PRESET_ENTRIES: dict[str, str] = {preset: f"towers-{preset}" for preset in TOWER_PRESETS}
+DLRM_CURVES = ("rmse", "val_rmse")
+DLRM_LOSS_CURVES = ("loss", "val_loss")
+TOWER_CURVES = ("hit_rate_at_10", "hit_rate_at_100")
+TOWER_LOSS_CURVES = ("loss",)
+
+
+def parse_layers(text: str, name: str = "layers", allow_empty: bool = False) -> tuple[int, ...]:
+    """Comma-separated layer widths ("64, 32") as a tuple of ints.
+
+    Raises:
+        ValueError: a one-line message naming `name` when the text is not a list of integers.
+    """
+    parts = [p.strip() for p in str(text).replace(";", ",").split(",") if p.strip()]
+    if not parts and not allow_empty:
+        raise ValueError(f"{name} must name at least one layer width, e.g. 64,32")
+    widths = []
+    for part in parts:
+        try:
+            widths.append(int(part))
+        except ValueError:
+            raise ValueError(f"{name} must be comma-separated whole numbers, got {text!r}") from None
+    return tuple(widths)
+
+
+def build_config(kind: str, values: Mapping[str, Any]) -> DLRMConfig | TowerConfig:
+    """The model config for the form's values; fields not in `values` keep their defaults.
+
+    For 'towers', a 'preset' value ('1-layer', ...) sets the layers.
+
+    Raises:
+        ValueError: unknown kind, preset or field, or a value the config refuses.
+    """
+    fields_ = dict(values)
+    if kind == "dlrm":
+        cls: type[DLRMConfig] | type[TowerConfig] = DLRMConfig
+    elif kind == "towers":
+        cls = TowerConfig
+        preset = fields_.pop("preset", None)
+        if preset is not None:
+            if preset not in TOWER_PRESETS:
+                raise ValueError(f"preset must be one of {', '.join(TOWER_PRESETS)}, got {preset!r}")
+            fields_["layers"] = TOWER_PRESETS[preset]
+    else:
+        raise ValueError(f"kind must be 'dlrm' or 'towers', got {kind!r}")
+    known = set(cls.__dataclass_fields__)
+    unknown = sorted(set(fields_) - known)
+    if unknown:
+        raise ValueError(f"unknown {kind} setting(s): {', '.join(unknown)}")
+    return cls(**fields_)
+
+
+def job_label(kind: str, config: DLRMConfig | TowerConfig) -> str:
+    """A short human-readable description of a training request."""
+    if isinstance(config, TowerConfig):
+        preset = next((p for p, layers in TOWER_PRESETS.items() if layers == config.layers), None)
+        shape = preset or "layers " + ",".join(str(w) for w in config.layers)
+        return f"two-tower {shape}, dim {config.embedding_dim}, {config.epochs} epochs"
+    return f"DLRM dim {config.embedding_dim}, {config.epochs} epochs"
+
+
+def queue_message(status: str, position: int) -> str:
+    """Where a job stands, e.g. 'waiting: 2 jobs ahead' (position as JobQueue.position gives it)."""
+    if status == "queued":
+        ahead = max(position, 1)
+        return f"waiting: {ahead} job{'s' if ahead != 1 else ''} ahead"
+    return {"running": "training", "done": "done", "failed": "failed", "cancelled": "cancelled"}.get(status, status)
+
+
+def save_problem(name: str, existing: Sequence[str], overwrite: bool) -> str | None:
+    """Why `name` cannot be used to save a model now, or None when it can."""
+    from recexplore.registry import RegistryError, check_name
+
+    try:
+        check_name(name)
+    except RegistryError as err:
+        return str(err)
+    if name in existing and not overwrite:
+        return f"A model named {name!r} already exists: choose another name or tick 'overwrite'."
+    return None
+
+
+@dataclass
+class TowerRun:
+    """One two-tower model's numbers for the comparison (from a registry entry or a finished job)."""
+
+    label: str
+    metrics: dict[str, float]
+    history: list[dict[str, float]] = field(default_factory=list)
+    params: int | None = None
+    train_seconds: float | None = None
+    layers: tuple[int, ...] = ()
+
+    @classmethod
+    def from_meta(cls, label: str, meta: Mapping[str, Any]) -> TowerRun:
+        """From a registry entry's metadata."""
+        config = meta.get("config", {}) or {}
+        return cls(label, dict(meta.get("metrics", {}) or {}), [dict(h) for h in meta.get("history", []) or []],
+                   meta.get("params"), meta.get("train_seconds"), tuple(config.get("layers", ()) or ()))  # fmt: skip
+
+    @classmethod
+    def from_result(cls, label: str, result: Any) -> TowerRun:
+        """From a TrainResult."""
+        layers = tuple(getattr(result.config, "layers", ()) or ())
+        return cls(label, dict(result.metrics), [dict(h) for h in result.history], result.params,
+                   result.train_seconds, layers)  # fmt: skip
+
+
+def _num(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+def comparison_rows(runs: Sequence[TowerRun]) -> list[dict[str, Any]]:
+    """One table row per run: size, time, hit-rates, seed accuracies and the popularity values."""
+    rows = []
+    for run in runs:
+        m = run.metrics
+        rows.append({
+            "preset": run.label,
+            "layers": ",".join(str(w) for w in run.layers) or None,
+            "parameters": run.params,
+            "training time (s)": None if run.train_seconds is None else round(float(run.train_seconds), 2),
+            "epochs": len(run.history) or _num(m.get("epochs_run")),
+            "hit-rate@10": _num(m.get("hit_rate_at_10")),
+            "hit-rate@100": _num(m.get("hit_rate_at_100")),
+            "seed top-100 acc. (5-star)": _num(m.get("seed_top100_accuracy")),
+            "seed top-100 acc. (all)": _num(m.get("seed_top100_accuracy_all")),
+            "popularity hit-rate@10": _num(m.get("popularity_hit_rate_at_10")),
+            "popularity hit-rate@100": _num(m.get("popularity_hit_rate_at_100")),
+            "popularity seed acc. (5-star)": _num(m.get("popularity_seed_top100_accuracy")),
+            "popularity seed acc. (all)": _num(m.get("popularity_seed_top100_accuracy_all")),
+        })  # fmt: skip
+    return rows
+
+
+def popularity_value(runs: Sequence[TowerRun], k: int = 100) -> float | None:
+    """The popularity baseline hit-rate@k (the first run that has it; all share a split normally)."""
+    for run in runs:
+        value = run.metrics.get(f"popularity_hit_rate_at_{k}")
+        if value is not None:
+            return float(value)
+    return None
+
+
+def comparison_sentence(runs: Sequence[TowerRun], k: int = 100) -> str:
+    """One sentence on what the numbers show: the best run at hit-rate@k, its margin over
+    popularity, and whether deeper towers helped (runs are taken in depth order)."""
+    key = f"hit_rate_at_{k}"
+    scored = [r for r in runs if r.metrics.get(key) is not None]
+    if not scored:
+        return f"No model has a hit-rate@{k} yet."
+    best = max(scored, key=lambda r: float(r.metrics[key]))
+    value = float(best.metrics[key])
+    text = f"The {best.label} towers are best at hit-rate@{k} ({value:.3f})"
+    popularity = popularity_value(scored, k)
+    if popularity is not None:
+        gap = value - popularity
+        relative = f", {gap / popularity:+.0%}" if popularity > 0 else ""
+        side = "above" if gap >= 0 else "below"
+        text += f", {abs(gap):.3f} {side} the popularity baseline ({popularity:.3f}{relative})"
+    if len(scored) > 1:
+        ordered = sorted(scored, key=lambda r: len(r.layers) if r.layers else scored.index(r))
+        values = [float(r.metrics[key]) for r in ordered]
+        chain = " → ".join(f"{r.label} {v:.3f}" for r, v in zip(ordered, values, strict=True))
+        if best is ordered[-1] and all(b >= a for a, b in zip(values, values[1:], strict=False)):
+            verdict = "each extra layer helped"
+        elif best is ordered[-1]:
+            verdict = "the deepest towers did best, though not every extra layer helped"
+        elif best is ordered[0]:
+            verdict = "deeper towers did not help"
+        else:
+            verdict = f"depth helped up to {best.label}, not beyond"
+        text += f"; {verdict} ({chain})"
+    return text + "."

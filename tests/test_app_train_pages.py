@@ -1,0 +1,318 @@
+"""Train and Compare pages (AppTest on synthetic data, isolated registry) and recexplore.train_forms."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from recexplore import registry
+from recexplore.data import load_movielens, make_split
+from recexplore.models.dlrm import DLRMConfig
+from recexplore.models.towers import TOWER_PRESETS, TowerConfig
+from recexplore.train_forms import (
+    PRESET_ENTRIES,
+    TowerRun,
+    build_config,
+    comparison_rows,
+    comparison_sentence,
+    job_label,
+    parse_layers,
+    popularity_value,
+    queue_message,
+    save_problem,
+)
+from recexplore.training import train
+
+ROOT = Path(__file__).resolve().parent.parent
+TRAIN_PAGE = str(ROOT / "pages" / "train.py")
+COMPARE_PAGE = str(ROOT / "pages" / "compare.py")
+TIMEOUT = 120
+
+
+@pytest.fixture(scope="module")
+def presets_registry(ml_folder: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A registry holding tiny towers-1-layer, towers-2-layer and towers-3-layer models."""
+    folder = tmp_path_factory.mktemp("presets")
+    data = load_movielens(ml_folder)
+    split = make_split(data)
+    for preset, layers in TOWER_PRESETS.items():
+        result = train("towers", data, split, TowerConfig(layers=layers, embedding_dim=4, batch_size=128, epochs=2))
+        registry.save(result, PRESET_ENTRIES[preset], folder)
+    return folder
+
+
+@pytest.fixture
+def data_env(ml_folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RECEXPLORE_DATA_DIR", str(ml_folder))
+
+
+def _train_page() -> AppTest:
+    return AppTest.from_file(TRAIN_PAGE, default_timeout=TIMEOUT)
+
+
+def _compare_page() -> AppTest:
+    return AppTest.from_file(COMPARE_PAGE, default_timeout=TIMEOUT)
+
+
+def _wait_for_jobs(at: AppTest, seconds: float = 60.0) -> None:
+    """Re-run the page until none of its session's jobs is queued or running."""
+    from recexplore import app_state
+    from recexplore.jobs import FINISHED
+
+    owner = at.session_state["recexplore_session_id"]
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        if all(j.status in FINISHED for j in app_state.job_queue().jobs_for(owner)):
+            break
+        time.sleep(0.2)
+    at.run()
+
+
+# ---------------------------------------------------------------- pages
+
+
+def test_train_page_renders_with_defaults(data_env: None) -> None:
+    at = _train_page().run()
+    assert not at.exception
+    assert at.title[0].value == "Train"
+    assert not at.error
+    assert at.button(key="train_submit").disabled is False
+    assert any("No saved models" in i.value for i in at.info)
+
+
+def test_train_page_invalid_values_show_an_error(data_env: None) -> None:
+    at = _train_page().run()
+    at.text_input(key="train_top_layers").set_value("64,abc").run()
+    assert not at.exception
+    assert any("top MLP widths" in e.value for e in at.error)
+    assert at.button(key="train_submit").disabled
+    at.text_input(key="train_top_layers").set_value("64,32").run()
+    assert not at.error
+    at.radio(key="train_kind").set_value("Two-tower (retrieval)").run()
+    at.number_input(key="train_learning_rate_towers").set_value(0.0).run()
+    assert not at.exception
+    assert any("learning_rate" in e.value for e in at.error)
+
+
+def test_train_save_and_refuse_duplicate(data_env: None) -> None:
+    at = _train_page().run()
+    at.radio(key="train_kind").set_value("Two-tower (retrieval)").run()
+    at.selectbox(key="train_preset").set_value("1-layer")
+    at.number_input(key="train_embedding_dim_towers").set_value(4)
+    at.slider(key="train_epochs_towers").set_value(1)
+    at.number_input(key="train_batch_size_towers").set_value(256).run()
+    assert not at.error
+    at.button(key="train_submit").click().run()
+    assert not at.exception
+    assert any("Job" in m.value for m in at.markdown)
+    _wait_for_jobs(at)
+    assert not at.exception
+    assert any("· done" in m.value for m in at.markdown)
+    assert not at.error
+
+    at.text_input(key="train_save_name").set_value("my tiny")  # a space: refused by check_name
+    at.button(key="train_save").click().run()
+    assert any("Invalid model name" in e.value for e in at.error)
+    assert registry.list_entries() == []
+
+    at.text_input(key="train_save_name").set_value("my-tiny")
+    at.button(key="train_save").click().run()
+    assert not at.exception
+    assert any("Saved as 'my-tiny'" in s.value for s in at.success)
+    entries = registry.list_entries()
+    assert [e.name for e in entries] == ["my-tiny"] and entries[0].ok and entries[0].kind == "towers"
+    assert entries[0].meta["config"]["layers"] == [32] and entries[0].meta["config"]["embedding_dim"] == 4
+
+    at.button(key="train_save").click().run()
+    assert not at.exception
+    assert any("already exists" in e.value for e in at.error)
+    assert not at.success
+    created = registry.list_entries()[0].meta["created"]
+
+    at.checkbox(key="train_overwrite").check()
+    at.button(key="train_save").click().run()
+    assert any("Saved as 'my-tiny'" in s.value for s in at.success)
+    entries = registry.list_entries()
+    assert [e.name for e in entries] == ["my-tiny"] and entries[0].ok and entries[0].meta["created"] >= created
+
+    # the saved entry is listed in the "load an existing entry" section
+    assert at.selectbox(key="train_load_model").options == ["my-tiny"]
+
+
+def test_train_page_hides_other_sessions_jobs(data_env: None, ml_folder: Path) -> None:
+    from recexplore import app_state
+
+    data = load_movielens(ml_folder)
+    config = TowerConfig(layers=(8,), embedding_dim=4, batch_size=256, epochs=1)
+    params = {"kind": "towers", "data": data, "split": make_split(data), "config": config, "seed": 1}
+    other = app_state.job_queue().submit("someone-else", "secret-job", 1, params)
+    try:
+        at = _train_page().run()
+        assert not at.exception
+        assert not any("secret-job" in m.value for m in at.markdown)
+        assert any("No training jobs in this session" in c.value for c in at.caption)
+    finally:
+        app_state.job_queue().wait(other, 60)
+
+
+def test_train_page_cancel(data_env: None) -> None:
+    at = _train_page().run()
+    at.radio(key="train_kind").set_value("Two-tower (retrieval)").run()
+    at.number_input(key="train_embedding_dim_towers").set_value(4)
+    at.slider(key="train_epochs_towers").set_value(50)
+    at.number_input(key="train_batch_size_towers").set_value(64).run()
+    at.button(key="train_submit").click().run()
+    assert not at.exception
+    assert len(at.get("progress")) == 1
+    cancel = [b for b in at.button if b.key and b.key.startswith("train_cancel_")]
+    assert len(cancel) == 1
+    cancel[0].click().run()
+    assert not at.exception
+    _wait_for_jobs(at)
+    assert any("cancelled" in m.value for m in at.markdown)
+    assert any("Cancelled" in w.value for w in at.warning)
+    assert not any(b.key and b.key.startswith("train_cancel_") for b in at.button)
+
+
+def test_compare_page_without_models_says_what_to_do(data_env: None) -> None:
+    at = _compare_page().run()
+    assert not at.exception
+    assert any("pretrain" in i.value for i in at.info)
+
+
+def test_compare_page_from_registry(data_env: None, presets_registry: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RECEXPLORE_MODELS_DIR", str(presets_registry))
+    at = _compare_page().run()
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert list(table["preset"]) == ["1-layer", "2-layer", "3-layer"]
+    assert list(table["layers"]) == ["32", "64,32", "128,64,32"]
+    assert table["parameters"].is_monotonic_increasing
+    chart = at.get("plotly_chart")[0]
+    import json
+
+    spec = json.loads(chart.proto.spec)
+    traces = spec["data"]
+    assert [t["name"] for t in traces] == ["1-layer", "2-layer", "3-layer"]
+    shapes = spec["layout"].get("shapes", [])
+    popularity = float(table["popularity hit-rate@100"][0])
+    assert len(shapes) == 1 and shapes[0]["y0"] == pytest.approx(popularity)
+    assert any("hit-rate@100" in i.value and "popularity" in i.value for i in at.info)
+
+    at.radio(key="compare_k").set_value("@10").run()
+    assert not at.exception
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    assert spec["layout"]["shapes"][0]["y0"] == pytest.approx(float(table["popularity hit-rate@10"][0]))
+    assert any("hit-rate@10 " in i.value for i in at.info)
+
+
+def test_compare_page_train_all_three(data_env: None) -> None:
+    at = _compare_page().run()
+    at.radio(key="compare_source").set_value("Train all three now").run()
+    assert not at.exception
+    at.slider(key="compare_epochs").set_value(1).run()
+    at.button(key="compare_train").click().run()
+    assert not at.exception
+    ids = at.session_state["compare_job_ids"]
+    assert len(ids) == 3
+    _wait_for_jobs(at, 180)
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert list(table["preset"]) == ["1-layer", "2-layer", "3-layer"]
+
+
+# ---------------------------------------------------------------- train_forms
+
+
+def test_parse_layers() -> None:
+    assert parse_layers("64, 32") == (64, 32)
+    assert parse_layers("128;64") == (128, 64)
+    assert parse_layers("", allow_empty=True) == ()
+    with pytest.raises(ValueError, match="at least one"):
+        parse_layers("")
+    with pytest.raises(ValueError, match="whole numbers"):
+        parse_layers("64,x", "top")
+
+
+def test_build_config() -> None:
+    config = build_config("towers", {"preset": "3-layer", "embedding_dim": 8, "epochs": 2})
+    assert isinstance(config, TowerConfig) and config.layers == (128, 64, 32) and config.embedding_dim == 8
+    dlrm = build_config("dlrm", {"top_layers": (16,), "learning_rate": 0.01})
+    assert isinstance(dlrm, DLRMConfig) and dlrm.top_layers == (16,) and dlrm.batch_size == DLRMConfig().batch_size
+    with pytest.raises(ValueError, match="learning_rate"):
+        build_config("towers", {"learning_rate": 0.0})
+    with pytest.raises(ValueError, match="preset"):
+        build_config("towers", {"preset": "9-layer"})
+    with pytest.raises(ValueError, match="unknown"):
+        build_config("dlrm", {"nonsense": 1})
+    with pytest.raises(ValueError, match="kind"):
+        build_config("svd", {})
+
+
+def test_job_label_and_queue_message() -> None:
+    assert job_label("towers", TowerConfig(layers=(32,), epochs=3)) == "two-tower 1-layer, dim 48, 3 epochs"
+    assert "layers 7" in job_label("towers", TowerConfig(layers=(7,)))
+    assert job_label("dlrm", DLRMConfig()).startswith("DLRM")
+    assert queue_message("queued", 2) == "waiting: 2 jobs ahead"
+    assert queue_message("queued", 1) == "waiting: 1 job ahead"
+    assert queue_message("running", 0) == "training"
+    assert queue_message("done", -1) == "done"
+
+
+def test_save_problem() -> None:
+    assert save_problem("ok-name", [], False) is None
+    assert "Invalid model name" in (save_problem("bad name", [], False) or "")
+    assert "Invalid model name" in (save_problem("../x", [], False) or "")
+    assert "already exists" in (save_problem("a", ["a"], False) or "")
+    assert save_problem("a", ["a"], True) is None
+
+
+def _run(label: str, layers: tuple[int, ...], hr100: float, hr10: float = 0.05, pop100: float = 0.3) -> TowerRun:
+    metrics = {"hit_rate_at_10": hr10, "hit_rate_at_100": hr100, "popularity_hit_rate_at_10": 0.04,
+               "popularity_hit_rate_at_100": pop100, "seed_top100_accuracy": 0.5,
+               "seed_top100_accuracy_all": 0.4, "popularity_seed_top100_accuracy": 0.45,
+               "popularity_seed_top100_accuracy_all": 0.35}  # fmt: skip
+    history = [{"epoch": 1, "hit_rate_at_100": hr100 / 2}, {"epoch": 2, "hit_rate_at_100": hr100}]
+    return TowerRun(label, metrics, history, params=1000 * len(layers), train_seconds=1.234, layers=layers)
+
+
+def test_comparison_rows() -> None:
+    rows = comparison_rows([_run("1-layer", (32,), 0.4), _run("2-layer", (64, 32), 0.5)])
+    assert len(rows) == 2
+    assert rows[1]["layers"] == "64,32" and rows[1]["parameters"] == 2000 and rows[0]["training time (s)"] == 1.23
+    assert rows[0]["hit-rate@100"] == 0.4 and rows[0]["popularity hit-rate@100"] == 0.3
+    assert rows[0]["seed top-100 acc. (5-star)"] == 0.5 and rows[0]["seed top-100 acc. (all)"] == 0.4
+    assert rows[0]["epochs"] == 2
+    empty = comparison_rows([TowerRun("x", {})])[0]
+    assert empty["hit-rate@100"] is None and empty["parameters"] is None
+
+
+def test_comparison_sentence_cases() -> None:
+    one, two, three = (32,), (64, 32), (128, 64, 32)
+    rising = comparison_sentence([_run("1-layer", one, 0.4), _run("2-layer", two, 0.5), _run("3-layer", three, 0.6)])
+    assert rising.startswith("The 3-layer towers are best at hit-rate@100 (0.600)")
+    assert "0.300 above the popularity baseline (0.300, +100%)" in rising and "each extra layer helped" in rising
+    falling = comparison_sentence([_run("1-layer", one, 0.6), _run("2-layer", two, 0.5), _run("3-layer", three, 0.4)])
+    assert "1-layer" in falling.split(";")[0] and "deeper towers did not help" in falling
+    peak = comparison_sentence([_run("1-layer", one, 0.4), _run("2-layer", two, 0.6), _run("3-layer", three, 0.5)])
+    assert "depth helped up to 2-layer, not beyond" in peak
+    bumpy = comparison_sentence([_run("1-layer", one, 0.5), _run("2-layer", two, 0.4), _run("3-layer", three, 0.6)])
+    assert "not every extra layer helped" in bumpy
+    below = comparison_sentence([_run("1-layer", one, 0.2)])
+    assert "0.100 below the popularity baseline" in below and ";" not in below
+    at10 = comparison_sentence([_run("1-layer", one, 0.2, hr10=0.09)], k=10)
+    assert "hit-rate@10 (0.090)" in at10 and "(0.040" in at10
+    assert comparison_sentence([]) == "No model has a hit-rate@100 yet."
+
+
+def test_popularity_value_and_from_meta() -> None:
+    assert popularity_value([TowerRun("x", {}), _run("y", (1,), 0.5, pop100=0.25)]) == 0.25
+    assert popularity_value([TowerRun("x", {})]) is None
+    meta = {"metrics": {"hit_rate_at_100": 0.5}, "history": [{"epoch": 1}], "params": 10, "train_seconds": 2.0,
+            "config": {"layers": [64, 32]}}  # fmt: skip
+    run = TowerRun.from_meta("2-layer", meta)
+    assert run.layers == (64, 32) and run.params == 10 and run.history == [{"epoch": 1}]
+    assert TowerRun.from_meta("x", {}).metrics == {}
