@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
 from recexplore import app_state
@@ -54,6 +53,5 @@ st.caption(f"Movie: {movie}")
 parts = prediction_breakdown(ready.model, ready.space, row)
 st.plotly_chart(contribution_bars(parts, f"Sum = {sum(parts.values()):.3f} (clipped to 1-5: {predicted:.2f})"),
                 key="interactions_parts")  # fmt: skip
-pairs = interaction_pairs(ready.model, ready.space, row)
-pairs = pairs.reindex(pairs["dot"].abs().sort_values(ascending=False).index)
-st.dataframe(pd.DataFrame(pairs), hide_index=True, key="interactions_pairs")
+pairs = interaction_pairs(ready.model, ready.space, row, by_strength=True)
+st.dataframe(pairs, hide_index=True, key="interactions_pairs")

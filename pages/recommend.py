@@ -5,7 +5,14 @@ from __future__ import annotations
 import streamlit as st
 
 from recexplore import app_state
-from recexplore.recommend import RecommendError, because_you_rated, for_new_user, predict_stars, user_profile
+from recexplore.recommend import (
+    RecommendError,
+    because_you_rated,
+    for_new_user,
+    predict_stars,
+    rerank_by_stars,
+    user_profile,
+)
 
 st.title("Recommend")
 st.write(
@@ -63,9 +70,8 @@ else:
 
 if rerank != "(no re-ranking)" and user_id is not None:
     dlrm = app_state.model_or_stop(rerank)
-    recs["predicted stars"] = predict_stars(dlrm.model, dlrm.space, user_id, list(recs["movie_id"]), timestamp)
-    recs = recs.sort_values("predicted stars", ascending=False).reset_index(drop=True)
-    recs["rank"] = range(1, len(recs) + 1)
+    stars = predict_stars(dlrm.model, dlrm.space, user_id, list(recs["movie_id"]), timestamp)
+    recs = rerank_by_stars(recs, stars)
 elif rerank != "(no re-ranking)":
     st.caption("DLRM re-ranking needs a MovieLens user (its embeddings know only those users).")
 

@@ -53,13 +53,19 @@ def interaction_strength(model: DLRM, space: FeatureSpace, ratings: pd.DataFrame
     return np.abs(np.einsum("nfd,ngd->nfg", emb, emb)).mean(axis=0)
 
 
-def interaction_pairs(model: DLRM, space: FeatureSpace, rating: pd.DataFrame) -> pd.DataFrame:
-    """The DotInteraction output for one rating, one row per feature pair (as the layer orders them)."""
+def interaction_pairs(model: DLRM, space: FeatureSpace, rating: pd.DataFrame, by_strength: bool = False) -> pd.DataFrame:
+    """The DotInteraction output for one rating, one row per feature pair.
+
+    Rows follow the layer's output order, or largest |dot| first with `by_strength`.
+    """
     parts = model.score_parts(space.dlrm_features(rating.head(1)))
     values = ops.convert_to_numpy(parts["interactions"])[0]
     names = feature_names()
     pairs = [(names[i], names[j]) for i in range(len(names)) for j in range(i)]  # DotInteraction's lower triangle
-    return pd.DataFrame({"feature a": [a for a, _ in pairs], "feature b": [b for _, b in pairs], "dot": values})
+    frame = pd.DataFrame({"feature a": [a for a, _ in pairs], "feature b": [b for _, b in pairs], "dot": values})
+    if by_strength:
+        frame = frame.reindex(frame["dot"].abs().sort_values(ascending=False).index).reset_index(drop=True)
+    return frame
 
 
 def prediction_breakdown(model: DLRM, space: FeatureSpace, rating: pd.DataFrame) -> dict[str, float]:

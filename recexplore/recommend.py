@@ -162,6 +162,14 @@ def for_new_user(rec: Recommender, ratings: dict[int, float], k: int = 10) -> pd
     return rec.describe(movie_idx, scores)
 
 
+def rerank_by_stars(recs: pd.DataFrame, stars: np.ndarray) -> pd.DataFrame:
+    """Retrieved candidates re-ordered by a ranking model's predicted stars (rank renumbered)."""
+    out = recs.assign(**{"predicted stars": np.asarray(stars, dtype=np.float64)})
+    out = out.sort_values("predicted stars", ascending=False, kind="stable").reset_index(drop=True)
+    out["rank"] = np.arange(1, len(out) + 1)
+    return out
+
+
 def predict_stars(dlrm: keras.Model, space: FeatureSpace, user_id: int, movie_ids: list[int],
                   timestamp: int) -> np.ndarray:  # fmt: skip
     """A DLRM's predicted stars for one user and several movies (the re-ranking stage)."""

@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from recexplore.models import common
 from recexplore.models.dlrm import DLRMConfig
 from recexplore.models.towers import TOWER_PRESETS, TowerConfig
 
@@ -17,21 +18,8 @@ TOWER_LOSS_CURVES = ("loss",)
 
 
 def parse_layers(text: str, name: str = "layers", allow_empty: bool = False) -> tuple[int, ...]:
-    """Comma-separated layer widths ("64, 32") as a tuple of ints.
-
-    Raises:
-        ValueError: a one-line message naming `name` when the text is not a list of integers.
-    """
-    parts = [p.strip() for p in str(text).replace(";", ",").split(",") if p.strip()]
-    if not parts and not allow_empty:
-        raise ValueError(f"{name} must name at least one layer width, e.g. 64,32")
-    widths = []
-    for part in parts:
-        try:
-            widths.append(int(part))
-        except ValueError:
-            raise ValueError(f"{name} must be comma-separated whole numbers, got {text!r}") from None
-    return tuple(widths)
+    """Layer widths typed into a form: the CLI's parser, also accepting ';' between widths."""
+    return common.parse_layers(str(text).replace(";", ","), name, allow_empty)
 
 
 def build_config(kind: str, values: Mapping[str, Any]) -> DLRMConfig | TowerConfig:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from recexplore.models.towers import TowerConfig
 from tests.synthetic import write_fold, write_movielens
 
 # Real-data tests read the project's data setting as it was when pytest started;
@@ -42,3 +43,8 @@ def real_data() -> Path:
     if not REAL_DATA_DIR or not Path(REAL_DATA_DIR).is_dir():
         pytest.skip("real-data test: set RECEXPLORE_DATA_DIR to an ml-100k folder")
     return Path(REAL_DATA_DIR)
+
+
+def tiny_towers_config(layers: tuple[int, ...] = (8,)) -> TowerConfig:
+    """The small two-tower config the page and registry tests train on synthetic data."""
+    return TowerConfig(layers=layers, embedding_dim=4, batch_size=128, epochs=2)

@@ -12,8 +12,8 @@ from streamlit.testing.v1 import AppTest
 
 from recexplore import registry
 from recexplore.data import load_movielens, make_split
-from recexplore.models.towers import TowerConfig
 from recexplore.training import train
+from tests.conftest import tiny_towers_config
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA_PAGE = str(ROOT / "pages" / "data.py")
@@ -26,9 +26,7 @@ def towers_registry(ml_folder: Path, tmp_path_factory: pytest.TempPathFactory) -
     """A registry holding one tiny two-tower model trained on the synthetic data."""
     folder = tmp_path_factory.mktemp("registry")
     data = load_movielens(ml_folder)
-    towers = train(
-        "towers", data, make_split(data), TowerConfig(layers=(8,), embedding_dim=4, batch_size=128, epochs=2)
-    )
+    towers = train("towers", data, make_split(data), tiny_towers_config())
     registry.save(towers, "towers-1-layer", folder)
     return folder
 

@@ -10,8 +10,8 @@ from streamlit.testing.v1 import AppTest
 from recexplore import registry
 from recexplore.data import load_movielens, make_split
 from recexplore.models.dlrm import DLRMConfig
-from recexplore.models.towers import TowerConfig
 from recexplore.training import train
+from tests.conftest import tiny_towers_config
 
 APP = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
 TIMEOUT = 120
@@ -23,7 +23,7 @@ def tiny_registry(ml_folder: Path, tmp_path_factory: pytest.TempPathFactory) -> 
     folder = tmp_path_factory.mktemp("registry")
     data = load_movielens(ml_folder)
     split = make_split(data)
-    towers = train("towers", data, split, TowerConfig(layers=(8,), embedding_dim=4, batch_size=128, epochs=2))
+    towers = train("towers", data, split, tiny_towers_config())
     registry.save(towers, "towers-1-layer", folder)
     dlrm = train("dlrm", data, split, DLRMConfig(embedding_dim=4, top_layers=(8,), epochs=2, batch_size=256))
     registry.save(dlrm, "dlrm-default", folder)

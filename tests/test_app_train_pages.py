@@ -25,6 +25,7 @@ from recexplore.train_forms import (
     save_problem,
 )
 from recexplore.training import train
+from tests.conftest import tiny_towers_config
 
 ROOT = Path(__file__).resolve().parent.parent
 TRAIN_PAGE = str(ROOT / "pages" / "train.py")
@@ -39,7 +40,7 @@ def presets_registry(ml_folder: Path, tmp_path_factory: pytest.TempPathFactory) 
     data = load_movielens(ml_folder)
     split = make_split(data)
     for preset, layers in TOWER_PRESETS.items():
-        result = train("towers", data, split, TowerConfig(layers=layers, embedding_dim=4, batch_size=128, epochs=2))
+        result = train("towers", data, split, tiny_towers_config(layers))
         registry.save(result, PRESET_ENTRIES[preset], folder)
     return folder
 

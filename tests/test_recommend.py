@@ -9,16 +9,16 @@ import pytest
 
 from recexplore.data import load_movielens, make_split
 from recexplore.features import Vocabularies
-from recexplore.models.towers import TowerConfig
 from recexplore.recommend import Recommender, RecommendError
 from recexplore.training import all_pair_scores, train
+from tests.conftest import tiny_towers_config
 
 
 @pytest.fixture(scope="module")
 def recommender(ml_folder: Path) -> Recommender:
     data = load_movielens(ml_folder)
     vocab = Vocabularies.build(data)
-    result = train("towers", data, make_split(data), TowerConfig(layers=(8,), embedding_dim=4, batch_size=128, epochs=2),
+    result = train("towers", data, make_split(data), tiny_towers_config(),
                    vocab=vocab)  # fmt: skip
     return Recommender.build(result.model, vocab, data)
 

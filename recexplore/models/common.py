@@ -52,12 +52,17 @@ def check_layers(name: str, value: Any, allow_empty: bool = False) -> tuple[int,
     return widths
 
 
-def parse_layers(text: str) -> tuple[int, ...]:
-    """Parse '64,32' into (64, 32); raise ValueError naming 'layers' otherwise."""
-    parts = [p.strip() for p in str(text).split(",")]
-    if not text or not all(p.isdigit() for p in parts):
-        raise ValueError(f"layers must be comma-separated positive integers such as 64,32, got {text!r}")
-    return check_layers("layers", [int(p) for p in parts])
+def parse_layers(text: str, name: str = "layers", allow_empty: bool = False) -> tuple[int, ...]:
+    """Parse '64,32' into (64, 32); raise ValueError naming `name` otherwise."""
+    text = str(text).strip()
+    if not text:
+        if allow_empty:
+            return ()
+        raise ValueError(f"{name} must name at least one layer width, e.g. 64,32")
+    parts = [p.strip() for p in text.split(",")]
+    if not all(p.isdigit() for p in parts):
+        raise ValueError(f"{name} must be comma-separated whole numbers such as 64,32, got {text!r}")
+    return check_layers(name, [int(p) for p in parts], allow_empty=allow_empty)
 
 
 def mlp(
