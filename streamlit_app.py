@@ -8,16 +8,18 @@ import streamlit as st
 
 from recexplore import app_state
 
-st.set_page_config(page_title="RecExplore", page_icon="🎬", layout="wide")
+st.set_page_config(page_title="RecExplore", page_icon=":material/movie:", layout="wide")
 
+# Pages whose imports need Keras (TensorFlow); Home and Data do not.
+KERAS_PAGES = {"Train", "Feature interactions", "Compare towers", "Recommend", "Movie map"}
 PAGES = [
-    st.Page("pages/home.py", title="Home", icon="🏠", default=True),
-    st.Page("pages/data.py", title="Data", icon="📊"),
-    st.Page("pages/train.py", title="Train", icon="🏋️"),
-    st.Page("pages/interactions.py", title="Feature interactions", icon="🔥"),
-    st.Page("pages/compare.py", title="Compare towers", icon="📈"),
-    st.Page("pages/recommend.py", title="Recommend", icon="🎯"),
-    st.Page("pages/movie_map.py", title="Movie map", icon="🗺️"),
+    st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
+    st.Page("pages/data.py", title="Data", icon=":material/bar_chart:"),
+    st.Page("pages/train.py", title="Train", icon=":material/model_training:"),
+    st.Page("pages/interactions.py", title="Feature interactions", icon=":material/grid_on:"),
+    st.Page("pages/compare.py", title="Compare towers", icon=":material/stacked_line_chart:"),
+    st.Page("pages/recommend.py", title="Recommend", icon=":material/recommend:"),
+    st.Page("pages/movie_map.py", title="Movie map", icon=":material/scatter_plot:"),
 ]
 
 
@@ -31,15 +33,40 @@ def sidebar() -> None:
             st.warning(str(err).split(":")[0])
         else:
             st.write(f"`{data.folder}`")
-        facts = app_state.device_summary()
-        st.caption("Device")
-        st.write(facts["device"])
-        st.caption("Keras backend")
-        st.write(facts["backend"])
+        device_panel(app_state.warm_up())
         if not os.environ.get("RECEXPLORE_DATA_DIR"):
             st.caption("Set RECEXPLORE_DATA_DIR to use a local ml-100k folder.")
 
 
+def _show_device(facts: dict[str, str]) -> None:
+    st.caption("Device")
+    st.write(facts["device"])
+    st.caption("Keras backend")
+    st.write(facts["backend"])
+
+
+def device_panel(warm: app_state.WarmUp) -> None:
+    """Device and backend; while Keras is still loading in the background, a placeholder that
+    polls once a second and reruns the app once the facts are known (then stops polling)."""
+    if warm.device is not None:
+        _show_device(warm.device)
+        return
+    if warm.done.is_set():  # the warm-up failed before it knew the device: say so, no polling
+        _show_device({"device": "unknown", "backend": f"Keras did not load: {warm.error}"})
+        return
+
+    @st.fragment(run_every=1.0)
+    def waiting() -> None:
+        if warm.done.is_set() or warm.device is not None:
+            st.rerun(scope="app")
+        st.caption("Device")
+        st.write("Loading Keras ...")
+
+    waiting()
+
+
 page = st.navigation(PAGES)
 sidebar()
+if page.title in KERAS_PAGES:
+    app_state.wait_for_keras()
 page.run()

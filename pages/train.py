@@ -115,6 +115,29 @@ def _metrics_table(metrics: dict[str, Any], key: str) -> None:
     st.dataframe(rows, hide_index=True, key=key)
 
 
+SAVE_OUTCOME = "train_save_outcome"
+
+
+def _save(job: Any) -> None:
+    """Save button callback: save `job`'s model under the typed name; the outcome stays on the page
+    (the panel redraws every second, so a message drawn only on the click's run would vanish)."""
+    name = str(st.session_state.get("train_save_name", "")).strip()
+    overwrite = bool(st.session_state.get("train_overwrite", False))
+    existing = [e.name for e in app_state.list_models(only_ok=False)]
+    refused = save_problem(name, existing, overwrite)
+    if refused is None:
+        try:
+            registry.save(job.result, name, overwrite=overwrite)
+        except registry.RegistryError as err:
+            refused = str(err)
+    if refused is not None:
+        st.session_state[SAVE_OUTCOME] = (job.job_id, "error", refused)
+        return
+    app_state.clear_model_caches()
+    message = f"Saved as {name!r} in {app_state.models_dir()}: it is now on the other pages."
+    st.session_state[SAVE_OUTCOME] = (job.job_id, "success", message)
+
+
 def _save_form(done: list[Any]) -> None:
     """Save one finished job of this session under a registry name."""
     st.subheader("Save a finished model")
@@ -125,22 +148,12 @@ def _save_form(done: list[Any]) -> None:
     if job is None or job.result is None:
         st.info("That job is gone; train again.")
         return
-    default = f"my-{job.result.kind}-{job.job_id}"
-    name = st.text_input("Name (letters, digits, '-' or '_')", default, key="train_save_name").strip()
-    overwrite = st.checkbox("overwrite an existing model of that name", key="train_overwrite")
-    if st.button("Save", key="train_save"):
-        existing = [e.name for e in app_state.list_models(only_ok=False)]
-        refused = save_problem(name, existing, overwrite)
-        if refused:
-            st.error(refused)
-            return
-        try:
-            registry.save(job.result, name, overwrite=overwrite)
-        except registry.RegistryError as err:
-            st.error(str(err))
-            return
-        app_state.clear_model_caches()
-        st.success(f"Saved as {name!r} in {app_state.models_dir()}: it is now on the other pages.")
+    st.text_input("Name (letters, digits, '-' or '_')", f"my-{job.result.kind}-{job.job_id}", key="train_save_name")
+    st.checkbox("overwrite an existing model of that name", key="train_overwrite")
+    st.button("Save", key="train_save", on_click=_save, args=(job,))
+    outcome = st.session_state.get(SAVE_OUTCOME)
+    if outcome is not None and outcome[0] == job.job_id:
+        getattr(st, outcome[1])(outcome[2])
 
 
 def _any_active() -> bool:

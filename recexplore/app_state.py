@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import os
+import threading
 import uuid
 from dataclasses import dataclass
 from typing import Any, NoReturn
@@ -15,6 +17,11 @@ from recexplore.features import FeatureSpace, Vocabularies
 from recexplore.registry import RegistryError
 
 SESSION_KEY = "recexplore_session_id"
+# Pretrained entries prepared in the background at start-up: the Recommend, Movie map and
+# Feature interactions pages then open without loading anything.
+WARM_TOWERS = "towers-1-layer"
+WARM_DLRM = "dlrm-default"
+_LOG = logging.getLogger("recexplore.app")
 
 
 @dataclass
@@ -105,7 +112,7 @@ def _cached_recommender(name: str, directory: str, sha: str, fingerprint: str) -
     from recexplore.recommend import Recommender
 
     ready = _cached_model(name, directory, sha, fingerprint)
-    return Recommender.build(ready.model, ready.vocab, load_data())
+    return Recommender.build(ready.model, ready.vocab, load_data(), ready.space)
 
 
 def recommender(name: str) -> Any:
@@ -145,9 +152,58 @@ def job_queue() -> Any:
 
 @st.cache_resource(show_spinner=False)
 def device_summary() -> dict[str, str]:
-    """Device and backend facts for the sidebar (computed once per process)."""
+    """Device and backend facts for the sidebar (computed once per process; imports Keras)."""
     import keras
 
     from recexplore.training import device_description
 
     return {"device": device_description(), "backend": keras.backend.backend()}
+
+
+class WarmUp:
+    """Imports Keras and prepares the default pretrained models on a background thread.
+
+    Importing TensorFlow alone takes about 4 s on a 2-core CPU; doing it here keeps it off the
+    first page's critical path. Cached functions share per-key locks, so a page that asks for a
+    model while the warm-up is loading it waits for that one load instead of starting another.
+    """
+
+    def __init__(self) -> None:
+        self.device: dict[str, str] | None = None
+        self.error: str | None = None
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="recexplore-warm-up", daemon=True)
+
+    def _run(self) -> None:
+        try:
+            self.device = device_summary()
+            names = {e.name for e in list_models()}
+            if WARM_TOWERS in names:
+                recommender(WARM_TOWERS)
+            if WARM_DLRM in names:
+                ready_model(WARM_DLRM)
+        except Exception as err:  # never fatal: the pages load on demand and report their own errors
+            self.error = str(err)
+            _LOG.warning("warm-up stopped: %s", err)
+        finally:
+            self.done.set()
+
+
+def wait_for_keras() -> None:
+    """Block, with a spinner, until the warm-up has imported Keras (only right after start-up)."""
+    warm = warm_up()
+    if warm.device is None and not warm.done.is_set():
+        with st.spinner("Starting Keras and TensorFlow (once per server start, a few seconds) ..."):
+            while warm.device is None and not warm.done.wait(0.1):
+                pass
+
+
+@st.cache_resource(show_spinner=False)
+def warm_up() -> WarmUp:
+    """Start the process-wide warm-up once (the first page view of the server process)."""
+    # Cached calls on this thread have no page to draw their spinners on; Streamlit would warn
+    # about the missing script context once per call.
+    logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").setLevel(logging.ERROR)
+    job = WarmUp()
+    job.thread.start()
+    return job

@@ -103,9 +103,9 @@ def user_table(vocab: Vocabularies, users: pd.DataFrame) -> dict[str, np.ndarray
 def movie_table(vocab: Vocabularies, movies: pd.DataFrame) -> dict[str, np.ndarray]:
     """Encoded movie features, one row per row of `movies`."""
     tokens = np.zeros((len(movies), MAX_TITLE_TOKENS), dtype=np.int32)
+    token_index = {token: i + 1 for i, token in enumerate(vocab.title_tokens)}  # as `lookup`, built once
     for row, title in enumerate(movies["movie_title"]):
-        ids = lookup(vocab.title_tokens, title_tokens(title))
-        ids = ids[ids > 0][:MAX_TITLE_TOKENS]
+        ids = [token_index[t] for t in title_tokens(title) if t in token_index][:MAX_TITLE_TOKENS]
         tokens[row, : len(ids)] = ids
     genre_index = {g: i for i, g in enumerate(vocab.genres)}
     genres = np.zeros((len(movies), len(vocab.genres)), dtype=np.float32)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import logging
 import threading
 import time
 import traceback
@@ -16,6 +17,8 @@ from recexplore.training import ProgressHooks, TrainResult
 QUEUED, RUNNING, DONE, FAILED, CANCELLED = "queued", "running", "done", "failed", "cancelled"
 FINISHED = (DONE, FAILED, CANCELLED)
 Runner = Callable[["TrainingJob", ProgressHooks], TrainResult]
+
+_LOG = logging.getLogger("recexplore.jobs")
 
 
 @dataclass
@@ -177,7 +180,9 @@ class JobQueue:
             result = self._runner(job, hooks)
         except Exception as err:  # reported to the owner as one line; the worker keeps serving
             message = str(err).splitlines()[0] if str(err) else type(err).__name__
-            job._update(status=FAILED, error=message, finished=time.time(), details=traceback.format_exc())
+            details = traceback.format_exc()
+            job._update(status=FAILED, error=message, finished=time.time(), details=details)
+            _LOG.error("training job %s failed:\n%s", job.job_id, details)  # the operator's log, never the page
             return
         status = CANCELLED if job.cancel_requested or result.cancelled else DONE
         job._update(status=status, result=None if status == CANCELLED else result, finished=time.time())

@@ -34,9 +34,10 @@ class Recommender:
     index: keras.layers.Layer
 
     @classmethod
-    def build(cls, model: TwoTowerModel, vocab: Vocabularies, data: MovieLens) -> Recommender:
-        """Encode every user and movie once and build the retrieval index."""
-        space = FeatureSpace(vocab, data)
+    def build(cls, model: TwoTowerModel, vocab: Vocabularies, data: MovieLens,
+              space: FeatureSpace | None = None) -> Recommender:  # fmt: skip
+        """Encode every user and movie once and build the retrieval index (`space`: reuse an encoding)."""
+        space = space if space is not None else FeatureSpace(vocab, data)
         query = model.query_embeddings(space.query_features(np.arange(space.n_users)))
         movies = np.arange(1, space.n_movies)  # row 0 is the OOV movie: never recommended
         candidates = model.candidate_embeddings(space.candidate_features(movies))

@@ -99,6 +99,14 @@ class QueryTower(_Tower):
                            for f in QUERY_FEATURES}  # fmt: skip
         self.dense = mlp(self.layer_sizes, name="query_mlp")
 
+    def build(self, input_shape: Any = None) -> None:
+        """Create every weight eagerly (Keras would otherwise trace `call` in a stateless scope,
+        whose deferred variable initialisation is not safe while another thread also builds)."""
+        for layer in self.embeddings.values():
+            layer.build((None,))
+        self.dense.build((None, len(QUERY_FEATURES) * self.embedding_dim))
+        self.built = True
+
     def call(self, inputs: dict[str, Any]) -> Any:
         parts = [self.embeddings[f](ops.cast(inputs[f], "int32")) for f in QUERY_FEATURES]
         return self.dense(ops.concatenate(parts, axis=1))
@@ -115,6 +123,14 @@ class CandidateTower(_Tower):
         self.token_embedding = _embedding(self.vocab_sizes["title_token"], self.embedding_dim, "title_embedding")
         self.genre_projection = keras.layers.Dense(self.embedding_dim, use_bias=False, name="genre_embedding")
         self.dense = mlp(self.layer_sizes, name="candidate_mlp")
+
+    def build(self, input_shape: Any = None) -> None:
+        """Create every weight eagerly (see `QueryTower.build`)."""
+        self.movie_embedding.build((None,))
+        self.token_embedding.build((None, MAX_TITLE_TOKENS))
+        self.genre_projection.build((None, self.vocab_sizes["genre"]))
+        self.dense.build((None, 3 * self.embedding_dim))
+        self.built = True
 
     def call(self, inputs: dict[str, Any]) -> Any:
         tokens = ops.cast(inputs["title_tokens"], "int32")

@@ -1,0 +1,207 @@
+"""The app in a real browser: `streamlit run` on a free loopback port, driven by Playwright in Debian's Chromium.
+
+One server and one browser page for the module; the tests run in file order and build on each
+other (train, save, then use the saved model), like a person working through the app.
+With RECEXPLORE_DATA_DIR set (CI) the server uses the real data and a copy of cached_models/;
+otherwise synthetic MovieLens files and an empty registry. Screenshots of every page go to
+test-artifacts/browser/ (git-ignored).
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import re
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.browser_app import (
+    PAGES,
+    ROOT,
+    app_env,
+    browser_available,
+    chromium_page,
+    page_errors,
+    running_app,
+    wait_idle,
+    wait_text,
+)
+from tests.conftest import REAL_DATA_DIR
+
+pytestmark = pytest.mark.browser
+ARTIFACTS = ROOT / "test-artifacts" / "browser"
+TRAINED = "browser-towers"
+
+
+@pytest.fixture(scope="module")
+def app_page(tmp_path_factory: pytest.TempPathFactory, ml_folder: Path) -> Iterator[Any]:
+    """A browser page on a freshly started app server."""
+    missing = browser_available()
+    if missing:
+        if os.environ.get("CI"):
+            pytest.fail(f"browser test cannot run in CI: {missing}")
+        pytest.skip(missing)
+    base = tmp_path_factory.mktemp("browser")
+    real = bool(REAL_DATA_DIR and Path(REAL_DATA_DIR).is_dir())
+    data_dir = Path(REAL_DATA_DIR) if real else ml_folder
+    models = base / "models"
+    if real:
+        shutil.copytree(ROOT / "cached_models", models)
+    else:
+        models.mkdir()
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    env = app_env(data_dir, models, base / "cache")
+    with running_app(env, base / "streamlit.log") as server, chromium_page() as page:
+        page.goto(server.url)
+        wait_text(page, PAGES["Home"][1], timeout=120)
+        wait_idle(page)
+        page.real_data = real  # type: ignore[attr-defined]
+        page.data_dir = data_dir  # type: ignore[attr-defined]
+        page.server = server  # type: ignore[attr-defined]
+        yield page
+        assert "Traceback" not in server.log_tail(20000), server.log_tail()
+
+
+def _go(page: Any, title: str) -> None:
+    """Open a page from the sidebar and wait for its heading and the end of its run."""
+    page.locator('[data-testid="stSidebarNav"]').get_by_text(title, exact=True).click()
+    page.locator('[data-testid="stMain"] h1').filter(has_text=title if title != "Home" else "RecExplore").wait_for(
+        timeout=60_000
+    )
+    wait_idle(page)
+
+
+def _wait(page: Any, locator: Any, timeout: float = 30.0) -> None:
+    """Wait for `locator`; on timeout fail with a screenshot, the page's text and the server log."""
+    try:
+        locator.wait_for(timeout=timeout * 1000)
+    except Exception as err:
+        _shot(page, "failure")
+        raise AssertionError(
+            f"{str(err).splitlines()[0]}\n--- page ---\n{_main_text(page)[:1500]}\n"
+            f"--- server log ---\n{page.server.log_tail()}"
+        ) from None
+
+
+def _shot(page: Any, name: str) -> None:
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def _table_csv(page: Any, table: Any) -> list[dict[str, str]]:
+    """The rows of a dataframe as a person downloads them (its toolbar's 'Download as CSV')."""
+    table.hover()
+    with page.expect_download(timeout=30_000) as info:
+        table.get_by_role("button", name="Download as CSV").click()
+    with open(info.value.path(), encoding="utf-8-sig", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def _main_text(page: Any) -> str:
+    return str(page.locator('[data-testid="stMain"]').inner_text())
+
+
+def test_home_shows_the_data_and_models(app_page: Any) -> None:
+    main = app_page.locator('[data-testid="stMain"]')
+    ratings = main.locator('[data-testid="stMetric"]').filter(has_text="Ratings")
+    expected = "100,000" if app_page.real_data else "1,800"
+    _wait(app_page, ratings.get_by_text(expected), 30)
+    text = _main_text(app_page)
+    assert "Users" in text and "Movies" in text
+    sidebar = app_page.locator('[data-testid="stSidebar"]')
+    _wait(app_page, sidebar.get_by_text("Keras backend"), 60)  # the device panel after the warm-up
+    assert re.search(r"CPU \(\d+ cores\)|GPU", sidebar.inner_text())
+    assert page_errors(app_page) == []
+    _shot(app_page, "home")
+
+
+def test_train_one_epoch_watch_progress_and_save(app_page: Any) -> None:
+    _go(app_page, "Train")
+    main = app_page.locator('[data-testid="stMain"]')
+    main.get_by_text("Two-tower (retrieval)").click()
+    wait_idle(app_page)
+    epochs = main.locator(".st-key-train_epochs_towers input[type=range]")
+    epochs.focus()
+    epochs.press("Home")  # the slider's minimum: 1 epoch
+    wait_idle(app_page)
+    assert epochs.input_value() == "1"
+    main.get_by_role("button", name="Train", exact=True).click()
+    # The live panel: a progress bar while training, then "done" and the save form.
+    _wait(app_page, main.get_by_text("Your training jobs"), 30)
+    job_line = main.get_by_text(re.compile(r"Job 1 · two-tower .* 1 epochs · "))
+    _wait(app_page, job_line, 30)
+    _wait(app_page, main.locator('[data-testid="stProgress"]').or_(main.get_by_text("· done")).first, 60)
+    _wait(app_page, main.get_by_role("heading", name="Save a finished model"), 240)
+    assert job_line.inner_text().endswith("· done")
+    assert "Training failed" not in _main_text(app_page)
+    _shot(app_page, "train-done")
+    name_box = main.get_by_label("Name (letters, digits, '-' or '_')")
+    name_box.fill(TRAINED)
+    name_box.press("Enter")
+    wait_idle(app_page)
+    main.get_by_role("button", name="Save", exact=True).click()
+    _wait(app_page, main.get_by_text(f"Saved as '{TRAINED}'"), 30)
+    assert page_errors(app_page) == []
+
+
+def test_a_bad_model_name_is_refused_in_one_line(app_page: Any) -> None:
+    main = app_page.locator('[data-testid="stMain"]')
+    name_box = main.get_by_label("Name (letters, digits, '-' or '_')")
+    name_box.fill("../escape")
+    name_box.press("Enter")
+    wait_idle(app_page)
+    main.get_by_role("button", name="Save", exact=True).click()
+    alert = main.locator('[data-testid="stAlertContentError"]').first
+    _wait(app_page, alert, 30)
+    assert "\n" not in alert.inner_text().strip()
+    assert page_errors(app_page) == []
+
+
+def _check_recommendations(rows: list[dict[str, str]], data_dir: Path, user_id: int) -> None:
+    """Ten ranked movies, best first, none of them rated by the user."""
+    from recexplore.data import load_movielens
+
+    assert [int(r["rank"]) for r in rows] == list(range(1, 11))
+    scores = [float(r["score"]) for r in rows]
+    assert scores == sorted(scores, reverse=True)
+    ratings = load_movielens(data_dir, download=False).ratings
+    rated = set(ratings.loc[ratings["user_id"] == user_id, "movie_id"].astype(int))
+    assert rated and not rated & {int(r["movie_id"]) for r in rows}
+    assert all(r["movie_title"] and r["because you rated"] for r in rows)
+
+
+def test_recommend_for_a_user_then_another(app_page: Any) -> None:
+    _go(app_page, "Recommend")
+    main = app_page.locator('[data-testid="stMain"]')
+    if not app_page.real_data:  # the trained model is the only one; it is picked by default
+        assert main.locator(".st-key-recommend_model input").input_value() == TRAINED
+    _wait(app_page, main.get_by_text("Top 10 for user 1"), 60)
+    table = main.locator(".st-key-recommend_table, [data-testid='stDataFrame']").first
+    _wait(app_page, table, 30)
+    first = _table_csv(app_page, table)
+    _check_recommendations(first, app_page.data_dir, 1)
+    _shot(app_page, "recommend")
+
+    user_box = main.locator(".st-key-recommend_user input")
+    user_box.click()
+    user_box.fill("7")
+    app_page.get_by_role("option", name="7", exact=True).click()
+    _wait(app_page, main.get_by_text("Top 10 for user 7"), 30)
+    wait_idle(app_page)
+    second = _table_csv(app_page, main.locator("[data-testid='stDataFrame']").first)
+    _check_recommendations(second, app_page.data_dir, 7)
+    assert [r["movie_id"] for r in second] != [r["movie_id"] for r in first]
+    assert "Age " in _main_text(app_page)
+    assert page_errors(app_page) == []
+
+
+@pytest.mark.parametrize("title", [t for t in PAGES if t not in ("Home", "Train", "Recommend")])
+def test_every_other_page_renders(app_page: Any, title: str) -> None:
+    _go(app_page, title)
+    if app_page.real_data:  # pretrained models: every page shows its full content
+        wait_text(app_page, PAGES[title][1])
+    assert page_errors(app_page) == []
+    _shot(app_page, PAGES[title][0] or "home")
