@@ -7,6 +7,7 @@ import json
 import sys
 import time
 from collections.abc import Sequence
+from itertools import pairwise
 from typing import Any, NoReturn
 
 from recexplore.data import DATA_ENV
@@ -16,6 +17,14 @@ EXIT_FAILURE = 1
 PRETRAINED = {"dlrm-default": ("dlrm", None), "towers-1-layer": ("towers", (32,)),
               "towers-2-layer": ("towers", (64, 32)), "towers-3-layer": ("towers", (128, 64, 32))}  # fmt: skip
 DEFAULT_RECOMMEND_MODEL = "towers-1-layer"  # the best pretrained retrieval model
+MAX_SEED = 2**32 - 1  # numpy's seed range
+# Training-memory estimate (see `estimate_training_bytes`): float32 everywhere; weights,
+# gradients and Adam's two moment slots; about four batch x batch tensors live at once in
+# the in-batch softmax (measured: peak RSS grows by ~4.2-4.8 x 4 * batch**2 bytes at 4096-8192).
+WEIGHT_COPIES = 4
+ACTIVATION_COPIES = 3
+IN_BATCH_COPIES = 4
+QUERY_INPUTS, CANDIDATE_INPUTS = 5, 3  # embeddings concatenated into each tower's first layer
 
 
 class UsageError(Exception):
@@ -36,6 +45,17 @@ def _positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
     if value <= 0:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def _seed(text: str) -> int:
+    message = f"expected an integer from 0 to {MAX_SEED}, got {text!r}"
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(message) from None
+    if not 0 <= value <= MAX_SEED:
+        raise argparse.ArgumentTypeError(message)
     return value
 
 
@@ -70,7 +90,7 @@ def _model_name(text: str) -> str:
 def _add_data_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data", metavar="PATH", help=f"ml-100k folder or zip (default: ${DATA_ENV} or download)")
     parser.add_argument("--split", default="random", help="'random' (seeded 80/20) or an official fold u1..u5, ua, ub")
-    parser.add_argument("--seed", type=int, default=42, help="split and training seed (default 42)")
+    parser.add_argument("--seed", type=_seed, default=42, help="split and training seed (default 42)")
 
 
 def _add_train_options(parser: argparse.ArgumentParser) -> None:
@@ -217,6 +237,52 @@ def _config_for(kind: str, args: argparse.Namespace, layers: tuple[int, ...] | N
     return (DLRMConfig if kind == "dlrm" else TowerConfig)(**chosen)
 
 
+def estimate_training_bytes(kind: str, config: Any, vocab_sizes: dict[str, int], train_rows: int) -> int:
+    """A rough lower estimate of the memory that training `config` on `train_rows` rows needs.
+
+    Counts the embedding tables and dense kernels (weights, gradients, two Adam slots), the
+    per-batch activations, the users x movies scoring matrix of the evaluation and, for the
+    two-tower softmax, the batch x batch logits of the in-batch negatives.
+    """
+    dim = int(config.embedding_dim)
+    batch = max(1, min(int(config.batch_size), int(train_rows)))
+    params = sum(vocab_sizes.values()) * dim
+    activations = batch * len(vocab_sizes) * dim * ACTIVATION_COPIES
+    scores = vocab_sizes.get("user_id", 1) * vocab_sizes.get("movie_id", 1) * 2
+    if kind == "towers":
+        for inputs in (QUERY_INPUTS, CANDIDATE_INPUTS):
+            widths = (inputs * dim, *config.layers)
+            params += sum(a * b for a, b in pairwise(widths))
+            activations += batch * sum(config.layers) * ACTIVATION_COPIES
+        if config.objective == "softmax":
+            activations += batch * batch * IN_BATCH_COPIES
+    else:
+        widths = (*config.bottom_layers, *config.top_layers)
+        params += sum(a * b for a, b in pairwise(widths))
+        activations += batch * sum(widths) * ACTIVATION_COPIES
+    return 4 * (params * WEIGHT_COPIES + activations + scores)
+
+
+def _check_memory(kind: str, config: Any, vocab_sizes: dict[str, int], train_rows: int) -> None:
+    """Refuse, before anything is allocated, a configuration this machine cannot hold."""
+    try:
+        import psutil
+    except ImportError:  # the check is a courtesy; without psutil training just runs
+        return
+    needed = estimate_training_bytes(kind, config, vocab_sizes, train_rows)
+    available = psutil.virtual_memory().available
+    if needed > available:
+        knobs = "--batch-size, --embedding-dim or --layers" if kind == "towers" else "--batch-size or --embedding-dim"
+        raise UsageError(
+            f"not enough memory: training this {kind} model needs about {_size(needed)} but only "
+            f"{_size(available)} is available; use a smaller {knobs}"
+        )
+
+
+def _size(n_bytes: float) -> str:
+    return f"{n_bytes / 2**30:.1f} GiB" if n_bytes >= 2**30 else f"{n_bytes / 2**20:.1f} MiB"
+
+
 def _result_payload(result: Any, wall_start: float) -> dict[str, Any]:
     return {
         "kind": result.kind,
@@ -233,6 +299,7 @@ def _result_payload(result: Any, wall_start: float) -> dict[str, Any]:
 def cmd_train(args: argparse.Namespace) -> int:
     """Train one model, print its metrics, optionally save it."""
     from recexplore import registry
+    from recexplore.features import Vocabularies
     from recexplore.training import ProgressHooks, train
 
     start = time.perf_counter()
@@ -241,13 +308,17 @@ def cmd_train(args: argparse.Namespace) -> int:
         if (registry.models_dir(args.models_dir) / args.save).exists() and not args.overwrite:
             raise UsageError(f"a model named {args.save!r} exists; pass --overwrite to replace it")
     data, split = _load_split(args)
+    vocab = Vocabularies.build(data)
+    _check_memory(args.kind, config, vocab.sizes(), len(split.train))
 
     def epoch_line(epoch: int, logs: dict[str, float]) -> None:
         if not args.json:
             shown = ", ".join(f"{k}={v:.4f}" for k, v in logs.items() if k != "epoch")
             print(f"epoch {epoch + 1}: {shown}", flush=True)
 
-    result = train(args.kind, data, split, config, seed=args.seed, hooks=ProgressHooks(on_epoch=epoch_line))
+    result = train(
+        args.kind, data, split, config, seed=args.seed, hooks=ProgressHooks(on_epoch=epoch_line), vocab=vocab
+    )
     payload = _result_payload(result, start)
     if args.save:
         entry = registry.save(result, args.save, args.models_dir, overwrite=args.overwrite)
@@ -267,6 +338,8 @@ def cmd_compare_towers(args: argparse.Namespace) -> int:
     configs = {name: _config_for("towers", args, layers) for name, layers in TOWER_PRESETS.items()}
     data, split = _load_split(args)
     vocab = Vocabularies.build(data)
+    for config in configs.values():
+        _check_memory("towers", config, vocab.sizes(), len(split.train))
     rows = []
     for name, config in configs.items():
         result = train("towers", data, split, config, seed=args.seed, vocab=vocab)

@@ -1,0 +1,146 @@
+"""Measure the app's responsiveness in a real browser (Debian Chromium driven by Playwright).
+
+Usage (real data and the pretrained models, as a presenter would start it):
+    RECEXPLORE_DATA_DIR=../shared/data/ml-100k python bench/browser_bench.py [--rounds 3] [--screenshots DIR]
+
+Each run starts a fresh `streamlit run streamlit_app.py` on a free loopback port with a copy of
+cached_models/ and the user's parse cache, then times, from the browser's side:
+  - first page interactive: process launch -> Home's last section shown and its run finished;
+  - Recommend right after Home (the Keras warm-up may still be running) and on a later visit;
+  - every page switch after the first visit of each page (`--rounds` passes over all pages);
+  - another user: choosing a different user on Recommend -> that user's top 10 shown.
+A page counts as shown when a text that only its finished content has is visible and Streamlit's
+'Running' indicator is gone. Results go to stdout and bench/results/browser.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.browser_app import (  # noqa: E402 - the repo root must be on the path first
+    PAGES,
+    app_env,
+    browser_available,
+    chromium_page,
+    open_page,
+    page_errors,
+    running_app,
+    wait_idle,
+    wait_marker,
+    wait_text,
+)
+
+RESULTS = ROOT / "bench" / "results"
+OTHER_USERS = [7, 42, 105, 311, 500, 650, 777, 880, 901, 943]
+
+
+def choose_user(page: object, user_id: int) -> float:
+    """Pick `user_id` in Recommend's searchable user box; seconds until their top 10 shows."""
+    box = page.locator('[data-testid="stMain"] .st-key-recommend_user input')  # type: ignore[attr-defined]
+    box.click()
+    box.fill(str(user_id))
+    option = page.get_by_role("option", name=str(user_id), exact=True)  # type: ignore[attr-defined]
+    option.wait_for()
+    started = time.perf_counter()
+    option.click()
+    wait_text(page, f"Top 10 for user {user_id}")
+    wait_idle(page)
+    return time.perf_counter() - started
+
+
+def measure(data_dir: Path, rounds: int, shots: Path | None) -> dict[str, object]:
+    """One fresh server and browser; every figure in seconds."""
+    base = Path(tempfile.mkdtemp(prefix="recexplore-bench-"))
+    shutil.copytree(ROOT / "cached_models", base / "models")
+    cache = Path(os.environ.get("RECEXPLORE_CACHE_DIR", Path.home() / ".cache" / "recexplore"))
+    env = app_env(data_dir, base / "models", cache)
+    out: dict[str, object] = {}
+    try:
+        with chromium_page() as page, running_app(env, base / "streamlit.log") as server:
+            out["server healthy"] = time.perf_counter() - server.started
+            page.goto(server.url)
+            wait_marker(page, "Home", timeout=120)
+            out["first page interactive"] = time.perf_counter() - server.started
+            out["Recommend right after Home"] = open_page(page, "Recommend", timeout=120)
+            visited = {"Home", "Recommend"}
+            for title in PAGES:  # first visits: caches fill (not counted as switches)
+                if title not in visited:
+                    open_page(page, title, timeout=120)
+            switches: dict[str, list[float]] = {title: [] for title in PAGES}
+            for _ in range(rounds):
+                for title in [*PAGES, "Home"][1:]:
+                    switches[title].append(open_page(page, title))
+                    if page_errors(page):
+                        raise SystemExit(f"{title}: a traceback reached the page: {page_errors(page)[0][:300]}")
+            out["switches"] = switches
+            open_page(page, "Recommend")
+            out["other user"] = [choose_user(page, u) for u in OTHER_USERS]
+            if shots is not None:
+                take_screenshots(page, shots)
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+    return out
+
+
+def take_screenshots(page: object, folder: Path) -> None:
+    """Viewport screenshots of pages that show models and aggregates (no MovieLens rows) for the README."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for title, name in [("Home", "home"), ("Compare towers", "compare"), ("Feature interactions", "interactions"),
+                        ("Train", "train")]:  # fmt: skip
+        open_page(page, title)
+        time.sleep(1.0)  # let plotly finish drawing
+        page.screenshot(path=str(folder / f"{name}.png"))  # type: ignore[attr-defined]
+
+
+def report(out: dict[str, object]) -> str:
+    """A markdown table of the figures against the issue's targets."""
+    switches: dict[str, list[float]] = out["switches"]  # type: ignore[assignment]
+    every = [t for times in switches.values() for t in times]
+    others: list[float] = out["other user"]  # type: ignore[assignment]
+    rows = [
+        ("first page interactive after `streamlit run`", f"{out['first page interactive']:.2f} s", "<= 5 s"),
+        ("Recommend, navigated to right after Home", f"{out['Recommend right after Home']:.2f} s", "<= 3 s"),
+        ("Recommend, later visits (median / max)",
+         f"{statistics.median(switches['Recommend']):.2f} / {max(switches['Recommend']):.2f} s", "<= 3 s"),
+        ("page switch, all pages (median / p90 / max)",
+         f"{statistics.median(every):.2f} / {statistics.quantiles(every, n=10, method='inclusive')[-1]:.2f} / {max(every):.2f} s",
+         "<= 1 s"),
+        ("another user on Recommend (median / max)", f"{statistics.median(others):.2f} / {max(others):.2f} s",
+         "<= 0.5 s"),
+    ]  # fmt: skip
+    lines = ["| measure | value | target |", "|---|---|---|"]
+    lines += [f"| {a} | {b} | {c} |" for a, b, c in rows]
+    lines += ["", "| page switch to | median | max |", "|---|---|---|"]
+    lines += [f"| {t} | {statistics.median(v):.2f} s | {max(v):.2f} s |" for t, v in switches.items() if v]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=3, help="passes over all pages for the switch times")
+    parser.add_argument("--screenshots", type=Path, default=None, help="also save README screenshots here")
+    args = parser.parse_args()
+    missing = browser_available()
+    if missing:
+        raise SystemExit(missing)
+    data = os.environ.get("RECEXPLORE_DATA_DIR")
+    if not data or not Path(data).is_dir():
+        raise SystemExit("set RECEXPLORE_DATA_DIR to the ml-100k folder (the pretrained models need the real data)")
+    table = report(measure(Path(data), args.rounds, args.screenshots))
+    print(table)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "browser.md").write_text(f"# Browser responsiveness ({time.strftime('%Y-%m-%d %H:%M')})\n\n{table}\n")
+
+
+if __name__ == "__main__":
+    main()
