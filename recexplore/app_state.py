@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 import uuid
 from dataclasses import dataclass
 from typing import Any, NoReturn
@@ -21,6 +22,7 @@ SESSION_KEY = "recexplore_session_id"
 # Feature interactions pages then open without loading anything.
 WARM_TOWERS = "towers-1-layer"
 WARM_DLRM = "dlrm-default"
+KERAS_WAIT_S = 60.0
 _LOG = logging.getLogger("recexplore.app")
 
 
@@ -175,8 +177,10 @@ class WarmUp:
         self.thread = threading.Thread(target=self._run, name="recexplore-warm-up", daemon=True)
 
     def _run(self) -> None:
+        started = time.perf_counter()
         try:
             self.device = device_summary()
+            _LOG.info("warm-up: Keras loaded in %.1f s", time.perf_counter() - started)
             names = {e.name for e in list_models()}
             if WARM_TOWERS in names:
                 recommender(WARM_TOWERS)
@@ -194,7 +198,8 @@ def wait_for_keras() -> None:
     warm = warm_up()
     if warm.device is None and not warm.done.is_set():
         with st.spinner("Starting Keras and TensorFlow (once per server start, a few seconds) ..."):
-            while warm.device is None and not warm.done.wait(0.1):
+            deadline = time.monotonic() + KERAS_WAIT_S  # never hang a page on the warm-up
+            while warm.device is None and not warm.done.wait(0.1) and time.monotonic() < deadline:
                 pass
 
 

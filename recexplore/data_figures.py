@@ -97,7 +97,7 @@ def movie_map(points: pd.DataFrame, explained: Sequence[float], selected: int | 
     fig = go.Figure()
     palette = qualitative.Dark24
     for i, (genre, group) in enumerate(points.groupby("genre", sort=True)):
-        fig.add_trace(go.Scattergl(
+        fig.add_trace(go.Scatter(
             x=group["x"], y=group["y"], mode="markers", name=str(genre), text=group["movie_title"],
             customdata=group["movie_id"], marker={"size": 6, "opacity": 0.55, "color": palette[i % len(palette)]},
             hovertemplate="%{text}<br>movie_id %{customdata}<extra>" + str(genre) + "</extra>",
