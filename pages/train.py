@@ -8,9 +8,11 @@ import streamlit as st
 
 from recexplore import app_state, figures, registry
 from recexplore.data import DataError, make_split
+from recexplore.features import Vocabularies
 from recexplore.jobs import FINISHED, QUEUED, RUNNING
 from recexplore.models.dlrm import DLRMConfig
 from recexplore.models.towers import TOWER_PRESETS, TowerConfig
+from recexplore.resources import ResourceError, check_training_memory
 from recexplore.train_forms import (
     DLRM_CURVES,
     DLRM_LOSS_CURVES,
@@ -90,6 +92,9 @@ if problem is not None:
 if st.button("Train", type="primary", disabled=config is None, key="train_submit") and config is not None:
     try:
         split = make_split(data, split_name, seed=seed)
+        check_training_memory(kind, config, Vocabularies.build(data).sizes(), len(split.train))
+    except ResourceError as err:  # refused before anything is allocated
+        st.error(f"{err}: lower the batch size or the embedding dim.")
     except (DataError, ValueError) as err:
         st.error(str(err))
     else:

@@ -7,7 +7,6 @@ import json
 import sys
 import time
 from collections.abc import Sequence
-from itertools import pairwise
 from typing import Any, NoReturn
 
 from recexplore.data import DATA_ENV
@@ -18,13 +17,6 @@ PRETRAINED = {"dlrm-default": ("dlrm", None), "towers-1-layer": ("towers", (32,)
               "towers-2-layer": ("towers", (64, 32)), "towers-3-layer": ("towers", (128, 64, 32))}  # fmt: skip
 DEFAULT_RECOMMEND_MODEL = "towers-1-layer"  # the best pretrained retrieval model
 MAX_SEED = 2**32 - 1  # numpy's seed range
-# Training-memory estimate (see `estimate_training_bytes`): float32 everywhere; weights,
-# gradients and Adam's two moment slots; about four batch x batch tensors live at once in
-# the in-batch softmax (measured: peak RSS grows by ~4.2-4.8 x 4 * batch**2 bytes at 4096-8192).
-WEIGHT_COPIES = 4
-ACTIVATION_COPIES = 3
-IN_BATCH_COPIES = 4
-QUERY_INPUTS, CANDIDATE_INPUTS = 5, 3  # embeddings concatenated into each tower's first layer
 
 
 class UsageError(Exception):
@@ -237,50 +229,15 @@ def _config_for(kind: str, args: argparse.Namespace, layers: tuple[int, ...] | N
     return (DLRMConfig if kind == "dlrm" else TowerConfig)(**chosen)
 
 
-def estimate_training_bytes(kind: str, config: Any, vocab_sizes: dict[str, int], train_rows: int) -> int:
-    """A rough lower estimate of the memory that training `config` on `train_rows` rows needs.
-
-    Counts the embedding tables and dense kernels (weights, gradients, two Adam slots), the
-    per-batch activations, the users x movies scoring matrix of the evaluation and, for the
-    two-tower softmax, the batch x batch logits of the in-batch negatives.
-    """
-    dim = int(config.embedding_dim)
-    batch = max(1, min(int(config.batch_size), int(train_rows)))
-    params = sum(vocab_sizes.values()) * dim
-    activations = batch * len(vocab_sizes) * dim * ACTIVATION_COPIES
-    scores = vocab_sizes.get("user_id", 1) * vocab_sizes.get("movie_id", 1) * 2
-    if kind == "towers":
-        for inputs in (QUERY_INPUTS, CANDIDATE_INPUTS):
-            widths = (inputs * dim, *config.layers)
-            params += sum(a * b for a, b in pairwise(widths))
-            activations += batch * sum(config.layers) * ACTIVATION_COPIES
-        if config.objective == "softmax":
-            activations += batch * batch * IN_BATCH_COPIES
-    else:
-        widths = (*config.bottom_layers, *config.top_layers)
-        params += sum(a * b for a, b in pairwise(widths))
-        activations += batch * sum(widths) * ACTIVATION_COPIES
-    return 4 * (params * WEIGHT_COPIES + activations + scores)
-
-
 def _check_memory(kind: str, config: Any, vocab_sizes: dict[str, int], train_rows: int) -> None:
     """Refuse, before anything is allocated, a configuration this machine cannot hold."""
+    from recexplore.resources import ResourceError, check_training_memory
+
     try:
-        import psutil
-    except ImportError:  # the check is a courtesy; without psutil training just runs
-        return
-    needed = estimate_training_bytes(kind, config, vocab_sizes, train_rows)
-    available = psutil.virtual_memory().available
-    if needed > available:
-        knobs = "--batch-size, --embedding-dim or --layers" if kind == "towers" else "--batch-size or --embedding-dim"
-        raise UsageError(
-            f"not enough memory: training this {kind} model needs about {_size(needed)} but only "
-            f"{_size(available)} is available; use a smaller {knobs}"
-        )
-
-
-def _size(n_bytes: float) -> str:
-    return f"{n_bytes / 2**30:.1f} GiB" if n_bytes >= 2**30 else f"{n_bytes / 2**20:.1f} MiB"
+        check_training_memory(kind, config, vocab_sizes, train_rows)
+    except ResourceError as err:
+        flags = "--batch-size, --embedding-dim or --layers" if kind == "towers" else "--batch-size or --embedding-dim"
+        raise UsageError(f"{err.args[0]}; use a smaller {flags}") from None
 
 
 def _result_payload(result: Any, wall_start: float) -> dict[str, Any]:

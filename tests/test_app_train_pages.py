@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -96,6 +97,19 @@ def test_train_page_invalid_values_show_an_error(data_env: None) -> None:
     at.number_input(key="train_learning_rate_towers").set_value(0.0).run()
     assert not at.exception
     assert any("learning_rate" in e.value for e in at.error)
+
+
+def test_train_page_refuses_a_job_that_cannot_fit_in_memory(data_env: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    import psutil
+
+    from recexplore import app_state
+
+    monkeypatch.setattr(psutil, "virtual_memory", lambda: SimpleNamespace(available=1024))
+    at = _train_page().run()
+    at.button(key="train_submit").click().run()
+    assert not at.exception
+    assert any("not enough memory" in e.value and "\n" not in e.value for e in at.error)
+    assert app_state.job_queue().jobs_for(at.session_state["recexplore_session_id"]) == []
 
 
 def test_train_save_and_refuse_duplicate(data_env: None) -> None:

@@ -23,10 +23,11 @@ import pytest
 
 import recexplore.models.towers  # noqa: F401  (import Keras up front so timings measure the CLI only)
 from recexplore import registry, training
-from recexplore.cli import estimate_training_bytes, main
+from recexplore.cli import main
 from recexplore.data import load_movielens, make_split
 from recexplore.features import Vocabularies
 from recexplore.models.towers import TowerConfig
+from recexplore.resources import estimate_training_bytes
 from tests.synthetic import write_movielens
 
 ROOT = Path(__file__).resolve().parent.parent
