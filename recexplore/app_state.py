@@ -76,8 +76,12 @@ def models_dir() -> str:
 
 
 def list_models(kind: str | None = None, only_ok: bool = True) -> list[registry.Entry]:
-    """Registry entries (optionally of one kind, optionally only loadable ones)."""
-    entries = registry.list_entries()
+    """Registry entries (optionally of one kind, optionally only loadable ones); a message and a
+    stopped page when the registry folder itself is unusable."""
+    try:
+        entries = registry.list_entries()
+    except RegistryError as err:
+        stop_with(str(err), "error")
     return [e for e in entries if (kind is None or e.kind == kind) and (e.ok or not only_ok)]
 
 

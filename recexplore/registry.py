@@ -210,6 +210,8 @@ def inspect(path: Path) -> Entry:
 def list_entries(directory: str | os.PathLike[str] | None = None) -> list[Entry]:
     """Every entry of the registry, broken ones included (with their problem), by name."""
     root = models_dir(directory)
+    if root.exists() and not root.is_dir():
+        raise RegistryError(f"The models folder {root} is a file, not a folder: point it at a folder.")
     if not root.is_dir():
         return []
     folders = [p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".") and NAME_RE.fullmatch(p.name)]

@@ -125,3 +125,15 @@ def test_every_page_renders_inside_the_navigation(app_env: None, page: str) -> N
     at.switch_page(page).run()
     assert not at.exception
     assert at.title and at.title[0].value  # each page opens with its title
+
+
+@pytest.mark.parametrize("page", ["home", "train", "compare", "interactions", "recommend", "movie_map"])
+def test_a_file_as_the_models_folder_gets_one_message(ml_folder: Path, tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch, page: str) -> None:  # fmt: skip
+    not_a_folder = tmp_path / "models"
+    not_a_folder.write_text("x")
+    monkeypatch.setenv("RECEXPLORE_DATA_DIR", str(ml_folder))
+    monkeypatch.setenv("RECEXPLORE_MODELS_DIR", str(not_a_folder))
+    at = AppTest.from_file(str(Path(APP).parent / "pages" / f"{page}.py"), default_timeout=TIMEOUT).run()
+    assert not at.exception
+    assert [e.value for e in at.error] == [f"The models folder {not_a_folder} is a file, not a folder: point it at a folder."]

@@ -134,3 +134,10 @@ def test_loading_uses_safe_mode(result: TrainResult, tmp_path: Path, monkeypatch
     monkeypatch.setattr(keras.saving, "load_model", spy)
     registry.load("safe", tmp_path)
     assert seen.get("safe_mode") is True
+
+
+def test_a_file_as_the_models_folder_is_an_error(tmp_path: Path) -> None:
+    not_a_folder = tmp_path / "models"
+    not_a_folder.write_text("x")
+    with pytest.raises(registry.RegistryError, match="is a file, not a folder"):
+        registry.list_entries(not_a_folder)
