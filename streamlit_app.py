@@ -51,13 +51,13 @@ def device_panel(warm: app_state.WarmUp) -> None:
     if warm.device is not None:
         _show_device(warm.device)
         return
-    if warm.done.is_set():  # the warm-up failed before it knew the device: say so, no polling
+    if warm.keras_settled.is_set():  # the warm-up failed before it knew the device: say so, no polling
         _show_device({"device": "unknown", "backend": f"Keras did not load: {warm.error}"})
         return
 
     @st.fragment(run_every=1.0)
     def waiting() -> None:
-        if warm.done.is_set() or warm.device is not None:
+        if warm.keras_settled.is_set():
             st.rerun(scope="app")
         st.caption("Device")
         st.write("Loading Keras ...")

@@ -31,31 +31,16 @@ from tests.browser_app import (  # noqa: E402 - the repo root must be on the pat
     PAGES,
     app_env,
     browser_available,
+    choose_user,
     chromium_page,
     open_page,
     page_errors,
     running_app,
-    wait_idle,
     wait_marker,
-    wait_text,
 )
 
 RESULTS = ROOT / "bench" / "results"
 OTHER_USERS = [7, 42, 105, 311, 500, 650, 777, 880, 901, 943]
-
-
-def choose_user(page: object, user_id: int) -> float:
-    """Pick `user_id` in Recommend's searchable user box; seconds until their top 10 shows."""
-    box = page.locator('[data-testid="stMain"] .st-key-recommend_user input')  # type: ignore[attr-defined]
-    box.click()
-    box.fill(str(user_id))
-    option = page.get_by_role("option", name=str(user_id), exact=True)  # type: ignore[attr-defined]
-    option.wait_for()
-    started = time.perf_counter()
-    option.click()
-    wait_text(page, f"Top 10 for user {user_id}")
-    wait_idle(page)
-    return time.perf_counter() - started
 
 
 def measure(data_dir: Path, rounds: int, shots: Path | None) -> dict[str, object]:

@@ -19,9 +19,7 @@ st.write(
 )
 
 data = app_state.data_or_stop()
-dlrms = [e.name for e in app_state.list_models("dlrm")]
-if not dlrms:
-    app_state.stop_with("No DLRM is saved yet: run `python -m recexplore pretrain` or train one on the Train page.")
+dlrms = app_state.model_names_or_stop("dlrm")
 left, right = st.columns(2)
 name = left.selectbox("DLRM model", dlrms, key="interactions_model")
 sample = right.slider("Ratings sampled", 200, 5000, 2000, step=200, key="interactions_sample")

@@ -19,12 +19,8 @@ st.write(
 )
 
 data = app_state.data_or_stop()
-towers = [e.name for e in app_state.list_models("towers")]
-if not towers:
-    app_state.stop_with("No two-tower model is saved yet: run `python -m recexplore pretrain` or use the Train page.")
-
-default_model = towers.index("towers-1-layer") if "towers-1-layer" in towers else 0
-model_name = st.selectbox("Two-tower model", towers, index=default_model, key="map_model")
+towers = app_state.model_names_or_stop("towers")
+model_name = st.selectbox("Two-tower model", towers, index=app_state.preferred_index(towers, "towers"), key="map_model")
 ready = app_state.model_or_stop(model_name)
 if ready.kind != "towers":
     app_state.stop_with(f"Model {model_name!r} is a {ready.kind} model; choose a two-tower model.", "error")

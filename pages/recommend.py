@@ -23,14 +23,12 @@ st.write(
 )
 
 data = app_state.data_or_stop()
-towers = [e.name for e in app_state.list_models("towers")]
-if not towers:
-    app_state.stop_with("No two-tower model is saved yet: run `python -m recexplore pretrain` or use the Train page.")
+towers = app_state.model_names_or_stop("towers")
 dlrms = [e.name for e in app_state.list_models("dlrm")]
 
 left, right = st.columns([1, 1])
-default_model = towers.index("towers-1-layer") if "towers-1-layer" in towers else 0
-model_name = left.selectbox("Retrieval model", towers, index=default_model, key="recommend_model")
+model_name = left.selectbox("Retrieval model", towers, index=app_state.preferred_index(towers, "towers"),
+                            key="recommend_model")  # fmt: skip
 k = left.slider("How many movies", min_value=1, max_value=50, value=10, key="recommend_k")
 mode = right.radio("Who", ["A MovieLens user", "A new user"], horizontal=True, key="recommend_mode")
 rerank = right.selectbox("Re-rank with a DLRM", ["(no re-ranking)", *dlrms], key="recommend_rerank")

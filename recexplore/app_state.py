@@ -85,6 +85,26 @@ def list_models(kind: str | None = None, only_ok: bool = True) -> list[registry.
     return [e for e in entries if (kind is None or e.kind == kind) and (e.ok or not only_ok)]
 
 
+NO_MODEL_MESSAGES = {
+    "towers": "No two-tower model is saved yet: run `python -m recexplore pretrain` or use the Train page.",
+    "dlrm": "No DLRM is saved yet: run `python -m recexplore pretrain` or train one on the Train page.",
+}
+PREFERRED = {"towers": WARM_TOWERS, "dlrm": WARM_DLRM}
+
+
+def model_names_or_stop(kind: str) -> list[str]:
+    """Names of the loadable models of `kind`, or a message saying how to get one and a stopped page."""
+    names = [e.name for e in list_models(kind)]
+    if not names:
+        stop_with(NO_MODEL_MESSAGES[kind])
+    return names
+
+
+def preferred_index(names: list[str], kind: str) -> int:
+    """Position of the pretrained default of `kind` in `names` (0 when it is not there)."""
+    return names.index(PREFERRED[kind]) if PREFERRED[kind] in names else 0
+
+
 @st.cache_resource(show_spinner="Loading model ...", max_entries=16)
 def _cached_model(name: str, directory: str, sha: str, fingerprint: str) -> ReadyModel:
     from recexplore.training import prepare_loaded
@@ -177,13 +197,15 @@ class WarmUp:
     def __init__(self) -> None:
         self.device: dict[str, str] | None = None
         self.error: str | None = None
-        self.done = threading.Event()
+        # Set once Keras is imported (`device` known) or the warm-up has given up (`error` set).
+        self.keras_settled = threading.Event()
         self.thread = threading.Thread(target=self._run, name="recexplore-warm-up", daemon=True)
 
     def _run(self) -> None:
         started = time.perf_counter()
         try:
             self.device = device_summary()
+            self.keras_settled.set()
             _LOG.info("warm-up: Keras loaded in %.1f s", time.perf_counter() - started)
             names = {e.name for e in list_models()}
             if WARM_TOWERS in names:
@@ -194,17 +216,15 @@ class WarmUp:
             self.error = str(err)
             _LOG.warning("warm-up stopped: %s", err)
         finally:
-            self.done.set()
+            self.keras_settled.set()
 
 
 def wait_for_keras() -> None:
     """Block, with a spinner, until the warm-up has imported Keras (only right after start-up)."""
     warm = warm_up()
-    if warm.device is None and not warm.done.is_set():
+    if not warm.keras_settled.is_set():
         with st.spinner("Starting Keras and TensorFlow (once per server start, a few seconds) ..."):
-            deadline = time.monotonic() + KERAS_WAIT_S  # never hang a page on the warm-up
-            while warm.device is None and not warm.done.wait(0.1) and time.monotonic() < deadline:
-                pass
+            warm.keras_settled.wait(KERAS_WAIT_S)  # bounded: never hang a page on the warm-up
 
 
 @st.cache_resource(show_spinner=False)

@@ -188,3 +188,17 @@ def page_errors(page: Any) -> list[str]:
     """Texts of any exception boxes Streamlit shows (a traceback reaching the page)."""
     boxes = page.locator('[data-testid="stException"]')
     return [boxes.nth(i).inner_text() for i in range(boxes.count())]
+
+
+def choose_user(page: Any, user_id: int, timeout: float = 60.0) -> float:
+    """Pick `user_id` in Recommend's searchable user box; seconds from the click until their top 10 shows."""
+    box = page.locator('[data-testid="stMain"] .st-key-recommend_user input')
+    box.click()
+    box.fill(str(user_id))
+    option = page.get_by_role("option", name=str(user_id), exact=True)
+    option.wait_for(timeout=timeout * 1000)
+    started = time.perf_counter()
+    option.click()
+    wait_text(page, f"Top 10 for user {user_id}", timeout)
+    wait_idle(page, timeout)
+    return time.perf_counter() - started

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from recexplore.models.dlrm import DLRMConfig
 from recexplore.models.towers import TowerConfig
 from tests.synthetic import write_fold, write_movielens
 
@@ -48,3 +49,23 @@ def real_data() -> Path:
 def tiny_towers_config(layers: tuple[int, ...] = (8,)) -> TowerConfig:
     """The small two-tower config the page and registry tests train on synthetic data."""
     return TowerConfig(layers=layers, embedding_dim=4, batch_size=128, epochs=2)
+
+
+TINY_DLRM = DLRMConfig(embedding_dim=4, top_layers=(8,), epochs=2, batch_size=256)
+
+
+def save_tiny_models(folder: Path, ml_folder: Path, towers: dict[str, tuple[int, ...]],
+                     dlrm_name: str | None = None) -> Path:  # fmt: skip
+    """Train tiny two-tower models (name -> layers) and optionally a tiny DLRM on the synthetic
+    data, all on one split, and save them in the registry `folder`."""
+    from recexplore import registry
+    from recexplore.data import load_movielens, make_split
+    from recexplore.training import train
+
+    data = load_movielens(ml_folder)
+    split = make_split(data)
+    for name, layers in towers.items():
+        registry.save(train("towers", data, split, tiny_towers_config(layers)), name, folder)
+    if dlrm_name is not None:
+        registry.save(train("dlrm", data, split, TINY_DLRM), dlrm_name, folder)
+    return folder

@@ -10,10 +10,8 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from recexplore import registry
-from recexplore.data import load_movielens, make_split
-from recexplore.training import train
-from tests.conftest import tiny_towers_config
+from recexplore.data import load_movielens
+from tests.conftest import save_tiny_models
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA_PAGE = str(ROOT / "pages" / "data.py")
@@ -24,11 +22,7 @@ TIMEOUT = 120
 @pytest.fixture(scope="module")
 def towers_registry(ml_folder: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A registry holding one tiny two-tower model trained on the synthetic data."""
-    folder = tmp_path_factory.mktemp("registry")
-    data = load_movielens(ml_folder)
-    towers = train("towers", data, make_split(data), tiny_towers_config())
-    registry.save(towers, "towers-1-layer", folder)
-    return folder
+    return save_tiny_models(tmp_path_factory.mktemp("registry"), ml_folder, {"towers-1-layer": (8,)})
 
 
 @pytest.fixture

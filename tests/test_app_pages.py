@@ -7,11 +7,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from recexplore import registry
-from recexplore.data import load_movielens, make_split
-from recexplore.models.dlrm import DLRMConfig
-from recexplore.training import train
-from tests.conftest import tiny_towers_config
+from recexplore.data import load_movielens
+from tests.conftest import save_tiny_models
 
 APP = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
 TIMEOUT = 120
@@ -20,14 +17,7 @@ TIMEOUT = 120
 @pytest.fixture(scope="module")
 def tiny_registry(ml_folder: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A registry holding a tiny two-tower model and a tiny DLRM trained on the synthetic data."""
-    folder = tmp_path_factory.mktemp("registry")
-    data = load_movielens(ml_folder)
-    split = make_split(data)
-    towers = train("towers", data, split, tiny_towers_config())
-    registry.save(towers, "towers-1-layer", folder)
-    dlrm = train("dlrm", data, split, DLRMConfig(embedding_dim=4, top_layers=(8,), epochs=2, batch_size=256))
-    registry.save(dlrm, "dlrm-default", folder)
-    return folder
+    return save_tiny_models(tmp_path_factory.mktemp("registry"), ml_folder, {"towers-1-layer": (8,)}, "dlrm-default")
 
 
 @pytest.fixture

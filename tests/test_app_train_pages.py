@@ -25,8 +25,7 @@ from recexplore.train_forms import (
     queue_message,
     save_problem,
 )
-from recexplore.training import train
-from tests.conftest import tiny_towers_config
+from tests.conftest import save_tiny_models
 
 ROOT = Path(__file__).resolve().parent.parent
 TRAIN_PAGE = str(ROOT / "pages" / "train.py")
@@ -37,13 +36,8 @@ TIMEOUT = 120
 @pytest.fixture(scope="module")
 def presets_registry(ml_folder: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A registry holding tiny towers-1-layer, towers-2-layer and towers-3-layer models."""
-    folder = tmp_path_factory.mktemp("presets")
-    data = load_movielens(ml_folder)
-    split = make_split(data)
-    for preset, layers in TOWER_PRESETS.items():
-        result = train("towers", data, split, tiny_towers_config(layers))
-        registry.save(result, PRESET_ENTRIES[preset], folder)
-    return folder
+    presets = {PRESET_ENTRIES[preset]: layers for preset, layers in TOWER_PRESETS.items()}
+    return save_tiny_models(tmp_path_factory.mktemp("presets"), ml_folder, presets)
 
 
 @pytest.fixture

@@ -24,6 +24,7 @@ from tests.browser_app import (
     ROOT,
     app_env,
     browser_available,
+    choose_user,
     chromium_page,
     page_errors,
     running_app,
@@ -185,12 +186,7 @@ def test_recommend_for_a_user_then_another(app_page: Any) -> None:
     _check_recommendations(first, app_page.data_dir, 1)
     _shot(app_page, "recommend")
 
-    user_box = main.locator(".st-key-recommend_user input")
-    user_box.click()
-    user_box.fill("7")
-    app_page.get_by_role("option", name="7", exact=True).click()
-    _wait(app_page, main.get_by_text("Top 10 for user 7"), 30)
-    wait_idle(app_page)
+    choose_user(app_page, 7)
     second = _table_csv(app_page, main.locator("[data-testid='stDataFrame']").first)
     _check_recommendations(second, app_page.data_dir, 7)
     assert [r["movie_id"] for r in second] != [r["movie_id"] for r in first]
