@@ -262,7 +262,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     config = _config_for(args.kind, args)
     if args.save:
-        if (registry.models_dir(args.models_dir) / args.save).exists() and not args.overwrite:
+        if registry.has_entry(args.save, args.models_dir) and not args.overwrite:
             raise UsageError(f"a model named {args.save!r} exists; pass --overwrite to replace it")
     data, split = _load_split(args)
     vocab = Vocabularies.build(data)

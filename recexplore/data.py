@@ -12,6 +12,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from recexplore.hashing import sha256_file
+
 DATA_ENV = "RECEXPLORE_DATA_DIR"
 CACHE_ENV = "RECEXPLORE_CACHE_DIR"
 ML100K_URL = "https://files.grouplens.org/datasets/movielens/ml-100k.zip"
@@ -209,15 +211,6 @@ def _check_reachable(url: str, timeout: float = 5.0) -> None:
         socket.create_connection((host, 443), timeout=timeout).close()
     except OSError:
         raise DataError(_no_data_message(f"cannot reach {host} to download it")) from None
-
-
-def sha256_file(path: Path) -> str:
-    """Hex sha256 of a file, read in 1 MiB blocks."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 # ---------------------------------------------------------------- parsing

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
 import re
 import shutil
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from recexplore.data import sha256_file
+from recexplore.hashing import sha256_file
 
 MODELS_ENV = "RECEXPLORE_MODELS_DIR"
 DEFAULT_MODELS_DIR = Path(__file__).resolve().parent.parent / "cached_models"
@@ -20,6 +22,14 @@ MODEL_FILE = "model.keras"
 META_FILE = "meta.json"
 NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 FORMAT_VERSION = 1
+# Hidden folders of the registry. A save writes into TMP, and an overwrite parks the old entry
+# as TRASH while the new one is renamed into place; a delete parks the entry as DELETED.
+TMP, TRASH, DELETED = ".tmp-", ".trash-", ".deleted-"
+
+try:  # POSIX advisory locks; elsewhere saves from two processes at once are not serialised
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
 
 
 class RegistryError(Exception):
@@ -118,28 +128,36 @@ def build_meta(result: Any, name: str) -> dict[str, Any]:
 def save(result: Any, name: str, directory: str | os.PathLike[str] | None = None, overwrite: bool = False) -> Entry:
     """Save a TrainResult atomically as `<directory>/<name>/`.
 
-    The model and metadata are written into a hidden temporary folder, flushed, and
-    then renamed into place, so a crash leaves either the old entry or the new one.
+    The model and metadata are written into a hidden temporary folder, flushed, and then
+    renamed into place under the registry lock. A process killed at any point leaves either
+    the old entry or the new one: an old entry parked by an interrupted overwrite is what
+    readers see (and the next save or delete puts it back), and hidden leftovers are never
+    listed.
 
     Raises:
-        RegistryError: bad name, existing entry without `overwrite`, or an I/O failure
-            (the previous entry is left intact).
+        RegistryError: bad name, existing entry without `overwrite`, or a failure while
+            writing (disk full, permission denied, ...); the previous entry is left intact.
     """
     check_name(name)
     root = models_dir(directory)
     target = root / name
-    if target.exists() and not overwrite:
-        raise RegistryError(f"A model named {name!r} already exists: choose another name or overwrite it.")
-    tmp = root / f".tmp-{name}-{uuid.uuid4().hex[:8]}"
+    tmp = root / f"{TMP}{name}-{uuid.uuid4().hex[:8]}"
+    _check_root(root)
     try:
-        tmp.mkdir(parents=True)
-        model_path = tmp / MODEL_FILE
-        result.model.save(model_path)
-        meta = build_meta(result, name)
-        meta["model_sha256"] = sha256_file(model_path)
-        _write_json(tmp / META_FILE, meta)
-        _fsync_dir(tmp)
-        _swap_into_place(tmp, target)
+        root.mkdir(parents=True, exist_ok=True)
+        with _locked(root):
+            if target.is_symlink() or (target.exists() and not target.is_dir()):
+                raise RegistryError(f"{target} is not a model folder: move it away before saving as {name!r}.")
+            if _folder_of(root, name) is not None and not overwrite:
+                raise RegistryError(f"A model named {name!r} already exists: choose another name or overwrite it.")
+            tmp.mkdir()
+            model_path = tmp / MODEL_FILE
+            _save_model(result.model, model_path)
+            meta = build_meta(result, name)
+            meta["model_sha256"] = sha256_file(model_path)
+            _write_json(tmp / META_FILE, meta)
+            _fsync_dir(tmp)
+            _swap_into_place(tmp, target)
     except RegistryError:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -147,6 +165,70 @@ def save(result: Any, name: str, directory: str | os.PathLike[str] | None = None
         shutil.rmtree(tmp, ignore_errors=True)
         raise RegistryError(f"Could not save model {name!r}: {err.strerror or err}.") from None
     return Entry(name, target, meta)
+
+
+def _save_model(model: Any, path: Path) -> None:
+    """model.save, with any failure of Keras' writer reported as an OSError."""
+    try:
+        model.save(path)
+    except OSError:
+        raise
+    except Exception as err:  # Keras and h5py wrap some I/O errors in their own types
+        raise OSError(str(err).splitlines()[0][:160] if str(err) else type(err).__name__) from None
+
+
+def recover(directory: str | os.PathLike[str] | None = None) -> None:
+    """Finish what a killed save or delete left behind (saves and deletes do this first)."""
+    root = models_dir(directory)
+    if root.is_dir():
+        with _locked(root):
+            pass
+
+
+@contextlib.contextmanager
+def _locked(root: Path) -> Iterator[None]:
+    """Hold the registry's write lock (a lock on the folder itself), finishing interrupted work first."""
+    fd = os.open(root, os.O_RDONLY)
+    try:
+        if fcntl is not None:
+            fcntl.flock(fd, fcntl.LOCK_EX)  # released when fd is closed
+        _recover(root)
+        yield
+    finally:
+        os.close(fd)
+
+
+def _recover(root: Path) -> None:
+    """Finish what a killed writer left: restore parked entries, remove partial ones.
+
+    Called with the lock held, so no other writer is in the middle of a save.
+    """
+    for hidden in sorted(root.iterdir()):
+        if hidden.name.startswith(TRASH):
+            name = _hidden_name(hidden.name, TRASH)
+            if name is not None and not (root / name).exists():
+                hidden.rename(root / name)  # the overwrite never got its new entry in place
+                continue
+            shutil.rmtree(hidden, ignore_errors=True)
+        elif hidden.name.startswith((TMP, DELETED)):
+            shutil.rmtree(hidden, ignore_errors=True)
+
+
+def _hidden_name(folder: str, prefix: str) -> str | None:
+    """The entry name in '<prefix><name>-<8 hex>', or None for anything else."""
+    match = re.fullmatch(re.escape(prefix) + r"([A-Za-z0-9_-]{1,64})-[0-9a-f]{8}", folder)
+    return match.group(1) if match else None
+
+
+def _folder_of(root: Path, name: str) -> Path | None:
+    """The folder holding entry `name`: its own, or the old entry an interrupted overwrite parked."""
+    target = root / name
+    if target.is_dir():
+        return target
+    parked = sorted(p for p in root.glob(f"{TRASH}{name}-*") if _hidden_name(p.name, TRASH) == name)
+    if parked:
+        return parked[-1]
+    return target if target.is_dir() else None  # the overwrite may have finished meanwhile
 
 
 def _write_json(path: Path, payload: dict[str, Any]) -> None:
@@ -157,12 +239,15 @@ def _write_json(path: Path, payload: dict[str, Any]) -> None:
 
 
 def _fsync_dir(path: Path) -> None:
+    """Flush a folder's entries to disk; best effort (some file systems refuse)."""
     try:
         fd = os.open(path, os.O_RDONLY)
     except OSError:
         return
     try:
         os.fsync(fd)
+    except OSError:
+        pass
     finally:
         os.close(fd)
 
@@ -172,7 +257,7 @@ def _swap_into_place(tmp: Path, target: Path) -> None:
         tmp.rename(target)
         _fsync_dir(target.parent)
         return
-    trash = target.with_name(f".trash-{target.name}-{uuid.uuid4().hex[:8]}")
+    trash = target.with_name(f"{TRASH}{target.name}-{uuid.uuid4().hex[:8]}")
     target.rename(trash)
     try:
         tmp.rename(target)
@@ -180,12 +265,28 @@ def _swap_into_place(tmp: Path, target: Path) -> None:
         trash.rename(target)  # put the old entry back
         raise
     _fsync_dir(target.parent)
-    shutil.rmtree(trash, ignore_errors=True)
+    _discard(trash)
 
 
-def inspect(path: Path) -> Entry:
-    """Validate one registry folder (metadata readable, model present, sha256 matches)."""
-    name = path.name
+def _discard(folder: Path) -> None:
+    """Remove a hidden folder: renamed to DELETED first, so no reader takes it for an entry."""
+    name = _hidden_name(folder.name, TRASH) or folder.name
+    gone = folder.with_name(f"{DELETED}{name}-{uuid.uuid4().hex[:8]}")
+    try:
+        folder.rename(gone)
+    except OSError:
+        return  # left for the next writer's recovery
+    shutil.rmtree(gone, ignore_errors=True)
+
+
+def inspect(path: Path, name: str | None = None) -> Entry:
+    """Validate one registry folder (metadata readable, model present, sha256 matches).
+
+    `name` is the entry's name when `path` is an old entry parked by an interrupted overwrite.
+    """
+    name = name or path.name
+    if path.is_symlink() or (path / MODEL_FILE).is_symlink() or (path / META_FILE).is_symlink():
+        return Entry(name, path, {}, "it is a symbolic link (models load only from files inside the registry folder)")
     try:
         meta = json.loads((path / META_FILE).read_text(encoding="utf-8"))
         if not isinstance(meta, dict):
@@ -210,12 +311,38 @@ def inspect(path: Path) -> Entry:
 def list_entries(directory: str | os.PathLike[str] | None = None) -> list[Entry]:
     """Every entry of the registry, broken ones included (with their problem), by name."""
     root = models_dir(directory)
-    if root.exists() and not root.is_dir():
-        raise RegistryError(f"The models folder {root} is a file, not a folder: point it at a folder.")
+    _check_root(root)
     if not root.is_dir():
         return []
-    folders = [p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".") and NAME_RE.fullmatch(p.name)]
-    return [inspect(p) for p in sorted(folders)]
+    names = {p.name for p in root.iterdir() if NAME_RE.fullmatch(p.name)}
+    names |= {n for p in root.glob(f"{TRASH}*") if (n := _hidden_name(p.name, TRASH)) is not None}
+    entries = [_inspect_name(root, name) for name in sorted(names)]
+    return [e for e in entries if e is not None]
+
+
+def has_entry(name: str, directory: str | os.PathLike[str] | None = None) -> bool:
+    """True when an entry (valid or broken) is saved under `name`."""
+    root = models_dir(directory)
+    return root.is_dir() and _folder_of(root, check_name(name)) is not None
+
+
+def _check_root(root: Path) -> None:
+    """Refuse a models folder that is a file."""
+    if root.exists() and not root.is_dir():
+        raise RegistryError(f"The models folder {root} is a file, not a folder: point it at a folder.")
+
+
+def _inspect_name(root: Path, name: str) -> Entry | None:
+    """The entry `name` (None when it is not a folder, or vanished while looking)."""
+    if (root / name).exists() and not (root / name).is_dir() and not (root / name).is_symlink():
+        return None  # a stray file, not an entry
+    folder = _folder_of(root, name)
+    if folder is None:
+        return inspect(root / name) if (root / name).is_symlink() else None
+    entry = inspect(folder, name)
+    if not entry.ok and folder.name != name and (root / name).is_dir():
+        entry = inspect(root / name)  # a concurrent overwrite finished while we looked
+    return entry
 
 
 def load(name: str, directory: str | os.PathLike[str] | None = None) -> LoadedModel:
@@ -230,14 +357,15 @@ def load(name: str, directory: str | os.PathLike[str] | None = None) -> LoadedMo
     import recexplore.models.towers  # noqa: F401
 
     check_name(name)
-    path = models_dir(directory) / name
-    if not path.is_dir():
-        raise RegistryError(f"No model named {name!r} in {models_dir(directory)}: run `python -m recexplore models list`.")
-    entry = inspect(path)
+    entry = _inspect_name(models_dir(directory), name)
+    if entry is None:
+        raise RegistryError(
+            f"No model named {name!r} in {models_dir(directory)}: run `python -m recexplore models list`."
+        )
     if not entry.ok:
         raise RegistryError(f"Model {name!r} is broken: {entry.problem}.")
     try:
-        model = keras.saving.load_model(path / MODEL_FILE, compile=False, safe_mode=True)
+        model = keras.saving.load_model(entry.path / MODEL_FILE, compile=False, safe_mode=True)
     except Exception as err:  # Keras raises many types for bad archives
         raise RegistryError(f"Model {name!r} could not be loaded: {str(err).splitlines()[0][:160]}") from None
     return LoadedModel(name, entry.kind, model, entry.meta)
@@ -246,9 +374,15 @@ def load(name: str, directory: str | os.PathLike[str] | None = None) -> LoadedMo
 def delete(name: str, directory: str | os.PathLike[str] | None = None) -> None:
     """Remove an entry (renamed away first, so a crash never leaves half an entry listed)."""
     check_name(name)
-    path = models_dir(directory) / name
-    if not path.is_dir():
-        raise RegistryError(f"No model named {name!r} in {models_dir(directory)}.")
-    trash = path.with_name(f".trash-{name}-{uuid.uuid4().hex[:8]}")
-    path.rename(trash)
-    shutil.rmtree(trash, ignore_errors=True)
+    root = models_dir(directory)
+    try:
+        with _locked(root) if root.is_dir() else contextlib.nullcontext():
+            path = root / name
+            if not path.is_dir() or path.is_symlink():
+                raise RegistryError(f"No model named {name!r} in {root}.")
+            gone = root / f"{DELETED}{name}-{uuid.uuid4().hex[:8]}"
+            path.rename(gone)
+            _fsync_dir(root)
+            shutil.rmtree(gone, ignore_errors=True)
+    except OSError as err:
+        raise RegistryError(f"Could not delete model {name!r}: {err.strerror or err}.") from None
