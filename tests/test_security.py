@@ -1,0 +1,109 @@
+"""Security rules: no model uploads or free-text paths, nothing user-typed reaches a shell or eval,
+models load only as validated .keras files with safe_mode, and Keras is new enough."""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+from pathlib import Path
+
+import keras
+import pytest
+
+from recexplore import registry
+from recexplore.hashing import sha256_file
+from recexplore.registry import RegistryError
+
+ROOT = Path(__file__).resolve().parent.parent
+APP_SOURCES = sorted([ROOT / "streamlit_app.py", *(ROOT / "pages").glob("*.py"), *(ROOT / "recexplore").rglob("*.py")])
+SAFE_KERAS = (3, 13, 2)  # the first release with the known safe_mode bypasses fixed
+
+
+def _calls(path: Path) -> list[str]:
+    """Dotted names of every call in a source file ('st.file_uploader', 'os.system', 'eval', ...)."""
+    names = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Call):
+            names.append(ast.unparse(node.func))
+    return names
+
+
+def test_the_sources_are_scanned() -> None:
+    assert len(APP_SOURCES) > 20 and any("st.selectbox" in _calls(p) for p in APP_SOURCES)
+
+
+FORBIDDEN_CALLS = re.compile(
+    r"^(eval|exec|compile|__import__|input|open_code)$"  # builtins that run text as code
+    r"|^os\.(system|popen|exec\w*|spawn\w*|posix_spawn\w*)$|^subprocess\.\w+$"  # shells and processes
+    r"|^st\.(file_uploader|camera_input|audio_input)$"  # uploads
+    r"|(^|\.)(load_weights|load_model|from_config|deserialize_keras_object|enable_unsafe_deserialization)$"
+    r"|^(pickle|marshal|shelve|dill|joblib)\.\w+$"
+)
+# The only places allowed to deserialise: the registry (validated .keras, safe_mode) and the
+# project's own parse cache (a pickle it wrote itself under RECEXPLORE_CACHE_DIR).
+ALLOWED = {"recexplore/registry.py": {"keras.saving.load_model"}, "recexplore/data.py": {"pickle.load", "pickle.dump"}}
+
+
+@pytest.mark.parametrize("path", APP_SOURCES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_no_uploads_shells_eval_or_foreign_deserialisation(path: Path) -> None:
+    allowed = ALLOWED.get(path.relative_to(ROOT).as_posix(), set())
+    found = [name for name in _calls(path) if FORBIDDEN_CALLS.search(name) and name not in allowed]
+    assert found == [], f"{path.name} calls {found}"
+    source = path.read_text(encoding="utf-8")
+    assert "shell=True" not in source and "safe_mode=False" not in source
+
+
+def test_the_forbidden_list_catches_what_it_should() -> None:
+    for name in ["eval", "os.system", "subprocess.run", "st.file_uploader", "keras.saving.load_model",
+                 "model.load_weights", "pickle.loads", "keras.models.load_model"]:  # fmt: skip
+        assert FORBIDDEN_CALLS.search(name), name
+    for name in ["model.compile", "re.compile", "registry.load", "json.loads", "page.run", "self.call"]:
+        assert not FORBIDDEN_CALLS.search(name), name
+
+
+def test_keras_is_pinned_to_a_safe_release() -> None:
+    requirement = next(line for line in (ROOT / "requirements.txt").read_text().splitlines()
+                       if line.startswith("keras") and not line.startswith("keras-rs"))  # fmt: skip
+    pinned = tuple(int(x) for x in re.fullmatch(r"keras>=(\d+)\.(\d+)\.(\d+)", requirement.strip()).groups())
+    assert pinned >= SAFE_KERAS
+    installed = tuple(int(x) for x in re.match(r"(\d+)\.(\d+)\.(\d+)", keras.__version__).groups())
+    assert installed >= SAFE_KERAS
+
+
+def _plant(folder: Path, name: str, model: keras.Model) -> None:
+    """Put a model into the registry by hand, with metadata whose sha256 matches (a forged entry)."""
+    entry = folder / name
+    entry.mkdir(parents=True)
+    model.save(entry / registry.MODEL_FILE)
+    meta = {"kind": "towers", "config": {}, "vocab": {}, "model_sha256": sha256_file(entry / registry.MODEL_FILE)}
+    (entry / registry.META_FILE).write_text(json.dumps(meta))
+
+
+def test_a_forged_entry_with_a_lambda_layer_is_refused_by_safe_mode(tmp_path: Path) -> None:
+    inputs = keras.Input((2,))
+    model = keras.Model(inputs, keras.layers.Lambda(lambda x: x * 2.0)(inputs))
+    _plant(tmp_path, "forged", model)
+    (entry,) = registry.list_entries(tmp_path)
+    assert entry.ok  # the checksum matches: only safe_mode stands between us and the lambda
+    with pytest.raises(RegistryError, match="could not be loaded") as err:
+        registry.load("forged", tmp_path)
+    assert "\n" not in str(err.value)
+
+
+def test_a_model_file_that_is_not_a_keras_archive_is_refused(tmp_path: Path) -> None:
+    entry = tmp_path / "fake"
+    entry.mkdir()
+    (entry / registry.MODEL_FILE).write_bytes(b"cos\nsystem\n(S'echo pwned'\ntR.")  # a pickle, not a zip
+    meta = {"kind": "towers", "config": {}, "vocab": {}, "model_sha256": sha256_file(entry / registry.MODEL_FILE)}
+    (entry / registry.META_FILE).write_text(json.dumps(meta))
+    with pytest.raises(RegistryError, match="could not be loaded"):
+        registry.load("fake", tmp_path)
+
+
+@pytest.mark.parametrize("name", ["../models", "/etc", "a/../b", "C:\\x", "~", "name.keras", "-" * 65])
+def test_paths_never_pass_as_model_names(name: str, tmp_path: Path) -> None:
+    with pytest.raises(RegistryError, match="Invalid model name"):
+        registry.load(name, tmp_path)
+    with pytest.raises(RegistryError, match="Invalid model name"):
+        registry.delete(name, tmp_path)
