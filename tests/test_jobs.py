@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -103,3 +104,32 @@ def test_real_training_job_reports_progress(ml_folder: Path) -> None:
 def test_unknown_job_id(owner: str) -> None:
     queue = JobQueue(lambda job, hooks: FakeResult())  # type: ignore[arg-type,return-value]
     assert queue.get(999, owner) is None
+
+
+def test_cancel_releases_the_worker_within_one_batch(ml_folder: Path) -> None:
+    """Cancel a real training mid-epoch: at most one more batch runs, no result is kept (so nothing
+    can be saved), and the next queued job starts."""
+    data = load_movielens(ml_folder)
+    split = make_split(data)
+    batches = {"total": 0, "at_cancel": -1}
+
+    def runner(job: TrainingJob, hooks: ProgressHooks) -> TrainResult:
+        def counting(batch: int, logs: dict[str, float]) -> None:
+            batches["total"] += 1
+            hooks.on_batch(batch, logs)
+
+        counted = ProgressHooks(on_epoch=hooks.on_epoch, on_batch=counting, should_stop=hooks.should_stop)
+        return train("towers", data, split, job.params["config"], hooks=counted)
+
+    queue = JobQueue(runner)
+    long_job = queue.submit("me", "long", 50, {"config": TowerConfig(layers=(8,), embedding_dim=4, batch_size=16, epochs=50)})
+    next_job = queue.submit("me", "next", 1, {"config": TowerConfig(layers=(8,), embedding_dim=4, batch_size=128, epochs=1)})
+    while batches["total"] < 5:
+        time.sleep(0.01)
+    batches["at_cancel"] = batches["total"]
+    queue.cancel(long_job)
+    assert queue.wait(long_job, 60)
+    ran_after = batches["total"] - batches["at_cancel"]
+    assert long_job.status == CANCELLED and long_job.result is None
+    assert ran_after <= 1, f"{ran_after} batches ran after the cancel"
+    assert queue.wait(next_job, 120) and next_job.status == DONE and next_job.result is not None
