@@ -148,9 +148,12 @@ def for_new_user(rec: Recommender, ratings: dict[int, float], k: int = 10) -> pd
     if not ratings:
         raise RecommendError("Rate at least one movie to get recommendations.")
     k = rec.check_k(k)
-    ids = np.array(list(ratings), dtype=np.int64)
-    stars = np.array([float(ratings[m]) for m in ratings], dtype=np.float64)
-    if np.any((stars < 1) | (stars > 5)):
+    try:
+        ids = np.array([int(m) for m in ratings], dtype=np.int64)
+        stars = np.array([float(ratings[m]) for m in ratings], dtype=np.float64)
+    except (TypeError, ValueError, OverflowError):
+        raise RecommendError("Ratings must map integer movie ids to 1-5 stars.") from None
+    if not np.all(np.isfinite(stars) & (stars >= 1) & (stars <= 5)):
         raise RecommendError("Ratings must be between 1 and 5 stars.")
     rows = rec.space.movie_index(ids)
     if np.any(rows == 0):

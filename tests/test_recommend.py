@@ -9,7 +9,7 @@ import pytest
 
 from recexplore.data import load_movielens, make_split
 from recexplore.features import Vocabularies
-from recexplore.recommend import Recommender, RecommendError
+from recexplore.recommend import Recommender, RecommendError, for_new_user
 from recexplore.training import all_pair_scores, train
 from tests.conftest import tiny_towers_config
 
@@ -48,3 +48,21 @@ def test_k_up_to_the_catalogue(recommender: Recommender) -> None:
 def test_bad_requests(recommender: Recommender, user: object, k: int, message: str) -> None:
     with pytest.raises(RecommendError, match=message):
         recommender.recommend(user, k)
+
+
+@pytest.mark.parametrize(
+    ("ratings", "message"),
+    [({}, "Rate at least one movie"), ({1: 0}, "between 1 and 5"), ({1: 6}, "between 1 and 5"),
+     ({1: float("nan")}, "between 1 and 5"), ({1: float("inf")}, "between 1 and 5"), ({1: "five"}, "integer movie ids"),
+     ({"abc": 4}, "integer movie ids"), ({10**9: 4}, "Unknown movie id"), ({-1: 4}, "Unknown movie id")],
+)  # fmt: skip
+def test_bad_new_user_ratings(recommender: Recommender, ratings: dict, message: str) -> None:
+    with pytest.raises(RecommendError, match=message) as err:
+        for_new_user(recommender, ratings)
+    assert "\n" not in str(err.value)
+
+
+def test_new_user_recommendations_exclude_the_rated_movies(recommender: Recommender) -> None:
+    movies = [int(m) for m in recommender.data.movies["movie_id"].iloc[:3]]
+    frame = for_new_user(recommender, {movies[0]: 5, movies[1]: 1, movies[2]: 3}, k=7)
+    assert len(frame) == 7 and not set(movies) & set(frame["movie_id"]) and frame["score"].notna().all()
