@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
-import pickle
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,7 +29,7 @@ GENRES = (
 AGE_BUCKETS = (1, 18, 25, 35, 45, 50, 56)  # TFDS's bucketized_user_age lower bounds
 OFFICIAL_SPLITS = ("u1", "u2", "u3", "u4", "u5", "ua", "ub")
 RANDOM_SPLIT = "random"
-_PARSE_VERSION = 1
+_PARSE_VERSION = 2
 
 
 class DataError(Exception):
@@ -231,7 +231,7 @@ def load_movielens(path: str | os.PathLike[str] | None = None, download: bool = 
     """
     folder = resolve_folder(path, download=download).resolve()
     stamp = _stat_stamp(folder)
-    cache_file = cache_dir() / "parsed" / f"{hashlib.sha256(stamp.encode()).hexdigest()[:24]}.pkl"
+    cache_file = cache_dir() / "parsed" / f"{hashlib.sha256(stamp.encode()).hexdigest()[:24]}.npz"
     cached = _read_cache(cache_file)
     if cached is not None:
         return MovieLens(folder=folder, **cached)
@@ -249,22 +249,54 @@ def _stat_stamp(folder: Path) -> str:
 
 
 def _read_cache(cache_file: Path) -> dict | None:
+    """The frames stored by _write_cache, or None (missing, stale or damaged: reparse).
+
+    The cache is plain arrays read with allow_pickle=False, so a planted file cannot run code.
+    """
     try:
-        with cache_file.open("rb") as handle:
-            return pickle.load(handle)
-    except Exception:  # missing or stale cache: reparse
+        with np.load(cache_file, allow_pickle=False) as stored:
+            spec = json.loads(str(stored["__spec__"]))
+            frames: dict = {
+                frame: pd.DataFrame({column: _decode_column(stored[f"{frame}__{column}"], dtype)
+                                     for column, dtype in columns})  # fmt: skip
+                for frame, columns in spec["frames"].items()
+            }
+            return {**frames, "fingerprint": str(spec["fingerprint"])}
+    except Exception:  # missing or damaged cache: reparse
         return None
 
 
-def _write_cache(cache_file: Path, frames: dict) -> None:
+def _write_cache(cache_file: Path, parsed: dict) -> None:
+    """Store parse_folder's frames as .npz arrays (strings as unicode, genre tuples joined by '|')."""
+    arrays: dict[str, np.ndarray] = {}
+    spec: dict = {"fingerprint": parsed["fingerprint"], "frames": {}}
+    for frame in ("ratings", "movies", "users"):
+        table = parsed[frame]
+        spec["frames"][frame] = [(column, str(table[column].dtype)) for column in table.columns]
+        for column in table.columns:
+            arrays[f"{frame}__{column}"] = _encode_column(table[column])
     try:
         cache_file.parent.mkdir(parents=True, exist_ok=True)
         tmp = cache_file.with_suffix(f".tmp{os.getpid()}")
         with tmp.open("wb") as handle:
-            pickle.dump(frames, handle, protocol=pickle.HIGHEST_PROTOCOL)
+            np.savez(handle, __spec__=np.array(json.dumps(spec)), **arrays)
         tmp.replace(cache_file)
     except OSError:
         pass  # a read-only cache only costs speed
+
+
+def _encode_column(values: pd.Series) -> np.ndarray:
+    if values.dtype == object:  # movie_genres: tuples of genre names
+        return np.array(["|".join(v) for v in values], dtype=str)
+    if not pd.api.types.is_numeric_dtype(values.dtype):
+        return np.array(values.astype(str).tolist(), dtype=str)
+    return values.to_numpy()
+
+
+def _decode_column(array: np.ndarray, dtype: str) -> pd.Series:
+    if dtype == "object":
+        return pd.Series([tuple(v.split("|")) if v else () for v in array.tolist()], dtype=object)
+    return pd.Series(array.tolist() if array.dtype.kind == "U" else array).astype(dtype)
 
 
 def parse_folder(folder: Path) -> dict:

@@ -221,9 +221,9 @@ def test_fingerprint_changes_on_same_size_edit(ml_copy: Path) -> None:
 
 
 def test_warm_load_uses_parse_cache(ml_folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The second load reads the pickle instead of parsing, and returns equal frames."""
+    """The second load reads the .npz cache instead of parsing, and returns equal frames."""
     cold = load_movielens(ml_folder, download=False)
-    assert list((data_mod.cache_dir() / "parsed").glob("*.pkl"))
+    assert list((data_mod.cache_dir() / "parsed").glob("*.npz"))
 
     def _no_parse(folder: Path) -> dict:
         raise AssertionError("parse_folder called on a warm cache")
@@ -256,8 +256,8 @@ def test_cache_reparses_after_change(ml_copy: Path, monkeypatch: pytest.MonkeyPa
 def test_corrupt_cache_is_ignored(ml_folder: Path) -> None:
     """A damaged cache file only costs a reparse."""
     first = load_movielens(ml_folder, download=False)
-    for pkl in (data_mod.cache_dir() / "parsed").glob("*.pkl"):
-        pkl.write_bytes(b"not a pickle")
+    for cached in (data_mod.cache_dir() / "parsed").glob("*.npz"):
+        cached.write_bytes(b"not an npz file")
     again = load_movielens(ml_folder, download=False)
     _assert_frames_equal(first, again)
 
@@ -433,7 +433,7 @@ def test_bad_file_not_cached(ml_copy: Path) -> None:
     _set_field(ml_copy / "u.data", 7, 2, "0", "\t")
     _one_line_error(lambda: load_movielens(ml_copy, download=False))
     _one_line_error(lambda: load_movielens(ml_copy, download=False))
-    assert not list((data_mod.cache_dir() / "parsed").glob("*.pkl"))
+    assert not list((data_mod.cache_dir() / "parsed").glob("*.npz"))
 
 
 # ---------------------------------------------------------------- age buckets

@@ -40,9 +40,9 @@ FORBIDDEN_CALLS = re.compile(
     r"|(^|\.)(load_weights|load_model|from_config|deserialize_keras_object|enable_unsafe_deserialization)$"
     r"|^(pickle|marshal|shelve|dill|joblib)\.\w+$"
 )
-# The only places allowed to deserialise: the registry (validated .keras, safe_mode) and the
-# project's own parse cache (a pickle it wrote itself under RECEXPLORE_CACHE_DIR).
-ALLOWED = {"recexplore/registry.py": {"keras.saving.load_model"}, "recexplore/data.py": {"pickle.load", "pickle.dump"}}
+# The only place allowed to deserialise a model: the registry (validated .keras, safe_mode).
+# The parse cache is plain arrays read with np.load(allow_pickle=False).
+ALLOWED = {"recexplore/registry.py": {"keras.saving.load_model"}}
 
 
 @pytest.mark.parametrize("path", APP_SOURCES, ids=lambda p: str(p.relative_to(ROOT)))
@@ -60,6 +60,12 @@ def test_the_forbidden_list_catches_what_it_should() -> None:
         assert FORBIDDEN_CALLS.search(name), name
     for name in ["model.compile", "re.compile", "registry.load", "json.loads", "page.run", "self.call"]:
         assert not FORBIDDEN_CALLS.search(name), name
+
+
+def test_numpy_loads_never_allow_pickles() -> None:
+    loads = [(p.name, ast.unparse(node)) for p in APP_SOURCES for node in ast.walk(ast.parse(p.read_text()))
+             if isinstance(node, ast.Call) and ast.unparse(node.func) == "np.load"]  # fmt: skip
+    assert loads and all("allow_pickle=False" in call for _, call in loads), loads
 
 
 def test_keras_is_pinned_to_a_safe_release() -> None:
