@@ -33,6 +33,8 @@ queue = app_state.job_queue()
 
 source = st.radio("Source", [SAVED, TRAIN_NOW], horizontal=True, key="compare_source")
 k_label = st.radio("Hit-rate at", ["@100", "@10"], horizontal=True, key="compare_k")
+if k_label is None:  # set from code: the radio itself cannot be cleared
+    app_state.stop_with("Pick a hit-rate cutoff: @100 or @10.")
 k = int(k_label.lstrip("@"))
 
 
@@ -61,7 +63,11 @@ if source == SAVED:
             f"None of {', '.join(PRESET_ENTRIES.values())} is saved: run `python -m recexplore pretrain`, "
             "or choose 'Train all three now'."
         )
-    missing = [name for name in PRESET_ENTRIES.values() if name not in entries]
+    broken = {e.name: e.problem for e in app_state.list_models(only_ok=False)
+              if e.name in PRESET_ENTRIES.values() and not e.ok}  # fmt: skip
+    if broken:  # saved but unloadable: say so instead of calling them "not saved"
+        st.warning("Left out, broken: " + "; ".join(f"{name} ({problem})" for name, problem in broken.items()) + ".")
+    missing = [name for name in PRESET_ENTRIES.values() if name not in entries and name not in broken]
     if missing:
         st.caption(f"Not saved yet: {', '.join(missing)}.")
     show(runs)

@@ -20,6 +20,7 @@ st.write(
 
 data = app_state.data_or_stop()
 dlrms = app_state.model_names_or_stop("dlrm")
+app_state.note_gone("interactions_model", dlrms)
 left, right = st.columns(2)
 name = left.selectbox("DLRM model", dlrms, key="interactions_model")
 sample = right.slider("Ratings sampled", 200, 5000, 2000, step=200, key="interactions_sample")

@@ -20,6 +20,7 @@ st.write(
 
 data = app_state.data_or_stop()
 towers = app_state.model_names_or_stop("towers")
+app_state.note_gone("map_model", towers)
 model_name = st.selectbox("Two-tower model", towers, index=app_state.preferred_index(towers, "towers"), key="map_model")
 ready = app_state.model_or_stop(model_name)
 if ready.kind != "towers":
@@ -49,6 +50,8 @@ options = list(labels)
 movie_id = left.selectbox("Movie (type to search by title)", options, format_func=labels.get,
                           index=options.index(most_rated) if most_rated in labels else 0, key="map_movie")  # fmt: skip
 k = right.slider("Neighbours", min_value=5, max_value=30, value=10, key="map_k")
+if movie_id not in labels:  # None, set from code: the box itself cannot be cleared
+    app_state.stop_with("Pick a movie to list its nearest neighbours.")
 
 position = int(np.flatnonzero(points["movie_id"].to_numpy() == movie_id)[0])
 near, sims = embeddings.nearest_neighbours(vectors, position, k)

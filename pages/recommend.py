@@ -14,6 +14,8 @@ from recexplore.recommend import (
     user_profile,
 )
 
+MAX_NEW_MOVIES = 20
+
 st.title("Recommend")
 st.write(
     "A two-tower model embeds the user (query tower) and every movie (candidate tower); "
@@ -26,6 +28,8 @@ data = app_state.data_or_stop()
 towers = app_state.model_names_or_stop("towers")
 dlrms = [e.name for e in app_state.list_models("dlrm")]
 
+app_state.note_gone("recommend_model", towers)
+app_state.note_gone("recommend_rerank", ["(no re-ranking)", *dlrms])
 left, right = st.columns([1, 1])
 model_name = left.selectbox("Retrieval model", towers, index=app_state.preferred_index(towers, "towers"),
                             key="recommend_model")  # fmt: skip
@@ -41,6 +45,8 @@ except Exception as err:  # RegistryError / DataError: one line and a way forwar
 if mode == "A MovieLens user":
     user_ids = sorted(int(u) for u in data.users["user_id"])
     user_id = st.selectbox("User id (type to search)", user_ids, index=0, key="recommend_user")
+    if user_id is None:  # only code can clear the box (session state); say what to do
+        app_state.stop_with("Pick a user id to see their recommendations.")
     try:
         profile, rated = user_profile(data, user_id)
         recs = rec.recommend(user_id, k)
@@ -55,8 +61,12 @@ if mode == "A MovieLens user":
 else:
     st.write("Rate a handful of movies (1-5 stars); recommendations update at once.")
     titles = dict(zip(data.movies["movie_title"], data.movies["movie_id"], strict=True))
+    earlier = st.session_state.get("recommend_new_movies")
+    if isinstance(earlier, list) and len(earlier) > MAX_NEW_MOVIES:  # only set from code: the widget stops at 20
+        st.session_state["recommend_new_movies"] = earlier[:MAX_NEW_MOVIES]
+        st.warning(f"At most {MAX_NEW_MOVIES} movies: kept the first {MAX_NEW_MOVIES} of the {len(earlier)} picked.")
     picked = st.multiselect("Movies you have seen", sorted(titles), key="recommend_new_movies",
-                            max_selections=20)  # fmt: skip
+                            max_selections=MAX_NEW_MOVIES)  # fmt: skip
     ratings = {titles[t]: st.slider(t, 1, 5, 4, key=f"recommend_new_{titles[t]}") for t in picked}
     if not ratings:
         app_state.stop_with("Pick at least one movie you have seen to get recommendations.")

@@ -40,6 +40,8 @@ owner = app_state.session_id()
 queue = app_state.job_queue()
 
 kind_label = st.radio("Model", list(KIND_LABELS), horizontal=True, key="train_kind")
+if kind_label not in KIND_LABELS:  # None, set from code: the radio itself cannot be cleared
+    app_state.stop_with("Pick a model kind: DLRM or two-tower.")
 kind = KIND_LABELS[kind_label]
 defaults: Any = DLRM_DEFAULTS if kind == "dlrm" else TOWER_DEFAULTS
 
@@ -216,8 +218,11 @@ entries = app_state.list_models()
 if not entries:
     st.info("No saved models yet: train one above, or run `python -m recexplore pretrain`.")
 else:
+    app_state.note_gone("train_load_model", [e.name for e in entries])
     picked = st.selectbox("Saved model", [e.name for e in entries], key="train_load_model")
-    entry = next(e for e in entries if e.name == picked)
+    entry = next((e for e in entries if e.name == picked), None)
+    if entry is None:  # None, set from code: the box itself cannot be cleared
+        app_state.stop_with("Pick a saved model to see its metrics and curves.")
     meta = entry.meta
     st.caption(f"{entry.kind} · {meta.get('params', 0):,} parameters · trained {meta.get('train_seconds', 0):.1f} s "
                f"on {meta.get('device', '?')} · split {meta.get('split', {}).get('name', '?')} · "

@@ -100,6 +100,23 @@ def model_names_or_stop(kind: str) -> list[str]:
     return names
 
 
+def note_gone(key: str, options: list[str]) -> None:
+    """One warning when the model picked under widget `key` on an earlier run is no longer among
+    `options` (deleted, broken or of another kind): call it before drawing the selectbox, which
+    otherwise falls back to its default without saying why."""
+    previous = st.session_state.get(key)
+    if not isinstance(previous, str) or previous in options:
+        return
+    entry = next((e for e in list_models(only_ok=False) if e.name == previous), None)
+    if entry is None:
+        why = "is not in the models folder"
+    elif not entry.ok:
+        why = f"is broken ({entry.problem})"
+    else:
+        why = f"is a {entry.kind} model and cannot be used here"
+    st.warning(f"Model {previous!r} {why}, so it is no longer offered here.")
+
+
 def preferred_index(names: list[str], kind: str) -> int:
     """Position of the pretrained default of `kind` in `names` (0 when it is not there)."""
     return names.index(PREFERRED[kind]) if PREFERRED[kind] in names else 0

@@ -18,8 +18,21 @@ TOWER_LOSS_CURVES = ("loss",)
 
 
 def parse_layers(text: str, name: str = "layers", allow_empty: bool = False) -> tuple[int, ...]:
-    """Layer widths typed into a form: the CLI's parser, also accepting ';' between widths."""
-    return common.parse_layers(str(text).replace(";", ","), name, allow_empty)
+    """Layer widths typed into a form: the CLI's parser, also accepting ';' between widths.
+
+    Only ASCII digits count as digits ('²' or '٣' are refused, not passed to int()), and a width
+    too long to be in range is refused before it is converted, so every message is one clear line.
+    """
+    text = str(text).replace(";", ",")
+    parts = [p.strip() for p in text.split(",")] if text.strip() else []
+    if any(not (p.isascii() and p.isdigit()) for p in parts):
+        typed = text.strip() if len(text.strip()) <= 40 else text.strip()[:40] + "..."
+        raise ValueError(f"{name} must be comma-separated whole numbers such as 64,32, got {typed!r}")
+    for part in parts:
+        if len(part.lstrip("0")) > len(str(common.MAX_LAYER_WIDTH)) or not 0 < int(part) <= common.MAX_LAYER_WIDTH:
+            shown = part if len(part) <= 12 else part[:12] + "..."
+            raise ValueError(f"{name}: each width must be from 1 to {common.MAX_LAYER_WIDTH}, got {shown}")
+    return common.parse_layers(text, name, allow_empty)
 
 
 def build_config(kind: str, values: Mapping[str, Any]) -> DLRMConfig | TowerConfig:
