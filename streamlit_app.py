@@ -7,7 +7,9 @@ import os
 import streamlit as st
 
 from recexplore import app_state
+from recexplore.keras_guard import keep_keras_state_between_runs
 
+keep_keras_state_between_runs()  # Streamlit would otherwise reset Keras for every thread after each run
 st.set_page_config(page_title="RecExplore", page_icon=":material/movie:", layout="wide")
 
 # Pages whose imports need Keras (TensorFlow); Home and Data do not.

@@ -16,6 +16,15 @@ from tests.synthetic import write_fold, write_movielens
 REAL_DATA_DIR = os.environ.get("RECEXPLORE_DATA_DIR")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _keras_kept_between_runs() -> None:
+    """As streamlit_app.py does at start-up: page tests run without Streamlit's after-run Keras
+    reset (see recexplore/keras_guard.py), like the pages in the real app."""
+    from recexplore.keras_guard import keep_keras_state_between_runs
+
+    assert keep_keras_state_between_runs()
+
+
 @pytest.fixture(autouse=True)
 def _isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
     """Every test gets its own parse cache and registry; no test sees the user's setup."""

@@ -50,23 +50,6 @@ FAKE_FREE_BYTES = 64 * 2**20  # the defaults fit in this on the synthetic data, 
 # ---------------------------------------------------------------- fixtures and helpers
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _no_keras_reset_between_runs() -> Iterator[None]:
-    """Skip Streamlit's after-run `keras.backend.clear_session()` in this module.
-
-    Once Keras is imported, Streamlit's script runner resets Keras' global state and runs a full
-    `gc.collect()` after every script run: about 0.4 s of CPU per AppTest run here, more than the
-    page itself (the whole module took ~80 s of CPU with it, ~35 s without). Nothing these tests
-    check depends on it; the other page tests keep it. If Streamlit renames the hook, this only
-    stops saving time.
-    """
-    import streamlit.runtime.scriptrunner.script_runner as script_runner
-
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(script_runner, "_clean_problem_modules", lambda: None, raising=False)
-        yield
-
-
 @pytest.fixture(scope="module")
 def registry_dir(ml_folder: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Tiny towers-1-layer and dlrm-default, plus a byte copy of each (towers-spare, dlrm-spare):
