@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 
 import keras
 import numpy as np
@@ -32,6 +33,9 @@ class Recommender:
     candidate_vectors: np.ndarray
     rated: dict[int, np.ndarray]
     index: keras.layers.Layer
+    # The index's k is layer state: one request at a time sets it and reads the index (the app
+    # shares one Recommender between all sessions; without this, concurrent requests got short lists).
+    _index_lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     @classmethod
     def build(cls, model: TwoTowerModel, vocab: Vocabularies, data: MovieLens,
@@ -74,8 +78,10 @@ class Recommender:
 
     def top_k(self, query_vector: np.ndarray, exclude: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """Movie indices and scores of the best k candidates, `exclude` (movie indices) removed."""
-        self.index.k = int(min(k + len(exclude), self.n_candidates))
-        scores, ids = self.index(keras.ops.convert_to_tensor(query_vector[None, :].astype(np.float32)))
+        query = keras.ops.convert_to_tensor(query_vector[None, :].astype(np.float32))
+        with self._index_lock:
+            self.index.k = int(min(k + len(exclude), self.n_candidates))
+            scores, ids = self.index(query)
         scores, ids = keras.ops.convert_to_numpy(scores)[0], keras.ops.convert_to_numpy(ids)[0]
         keep = ~np.isin(ids, exclude)
         return ids[keep][:k], scores[keep][:k]

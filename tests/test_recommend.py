@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -66,3 +67,24 @@ def test_new_user_recommendations_exclude_the_rated_movies(recommender: Recommen
     movies = [int(m) for m in recommender.data.movies["movie_id"].iloc[:3]]
     frame = for_new_user(recommender, {movies[0]: 5, movies[1]: 1, movies[2]: 3}, k=7)
     assert len(frame) == 7 and not set(movies) & set(frame["movie_id"]) and frame["score"].notna().all()
+
+
+def test_concurrent_requests_get_full_and_correct_lists(recommender: Recommender) -> None:
+    """The app shares one Recommender between sessions: eight threads asking at once get exactly
+    what one thread gets (the index's k used to be overwritten between threads: short lists)."""
+    users = [int(u) for u in recommender.data.users["user_id"]]
+    expected = {u: list(recommender.recommend(u, k=10)["movie_id"]) for u in users}
+    failures: list[str] = []
+
+    def ask(offset: int) -> None:
+        for u in users[offset:] + users[:offset]:
+            got = list(recommender.recommend(u, k=10)["movie_id"])
+            if got != expected[u]:
+                failures.append(f"user {u}: {len(got)} movies")
+
+    threads = [threading.Thread(target=ask, args=(i * 7,)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    assert failures == []
