@@ -43,6 +43,14 @@ PAGES = {
     "Movie map": ("movie_map", "Nearest 10 to"),
 }
 
+# True once the current script run has finished (Streamlit's 'Running' status widget is gone).
+IDLE_JS = """() => {
+    const w = document.querySelector('[data-testid="stStatusWidget"]');
+    return !w || !w.innerText.includes('Running');
+}"""
+MAIN = '[data-testid="stMain"]'
+USER_BOX = f"{MAIN} .st-key-recommend_user input"
+
 
 def browser_available() -> str | None:
     """None when Playwright and Chromium are both installed, else the reason they are not."""
@@ -134,14 +142,18 @@ def running_app(env: dict[str, str], log_path: Path) -> Iterator[AppServer]:
         server.stop()
 
 
+def chromium_executable() -> str | None:
+    """Path of Debian's Chromium ($RECEXPLORE_CHROMIUM, else /usr/bin/chromium, else `chromium` on PATH)."""
+    return CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium")
+
+
 @contextmanager
 def chromium_page(width: int = 1400, height: int = 1000) -> Iterator[Any]:
     """A Playwright page in headless Debian Chromium."""
     from playwright.sync_api import sync_playwright
 
-    executable = CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium")
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(executable_path=chromium_executable(), headless=True, args=CHROMIUM_ARGS)
         try:
             page = browser.new_page(viewport={"width": width, "height": height}, accept_downloads=True)
             # Without the File System Access API a table's "Download as CSV" becomes a plain
@@ -154,20 +166,12 @@ def chromium_page(width: int = 1400, height: int = 1000) -> Iterator[Any]:
 
 def wait_idle(page: Any, timeout: float = 60.0) -> None:
     """Wait until the current script run has finished (Streamlit's 'Running' widget is gone)."""
-    page.wait_for_function(
-        """() => {
-            const w = document.querySelector('[data-testid="stStatusWidget"]');
-            return !w || !w.innerText.includes('Running');
-        }""",
-        timeout=timeout * 1000,
-    )
+    page.wait_for_function(IDLE_JS, timeout=timeout * 1000)
 
 
 def wait_text(page: Any, text: str, timeout: float = 60.0) -> None:
     """Wait until `text` is visible in the main area."""
-    page.locator('[data-testid="stMain"]').get_by_text(text, exact=False).first.wait_for(
-        state="visible", timeout=timeout * 1000
-    )
+    page.locator(MAIN).get_by_text(text, exact=False).first.wait_for(state="visible", timeout=timeout * 1000)
 
 
 def wait_marker(page: Any, title: str, timeout: float = 60.0) -> None:
@@ -192,7 +196,7 @@ def page_errors(page: Any) -> list[str]:
 
 def choose_user(page: Any, user_id: int, timeout: float = 60.0) -> float:
     """Pick `user_id` in Recommend's searchable user box; seconds from the click until their top 10 shows."""
-    box = page.locator('[data-testid="stMain"] .st-key-recommend_user input')
+    box = page.locator(USER_BOX)
     box.click()
     box.fill(str(user_id))
     option = page.get_by_role("option", name=str(user_id), exact=True)
@@ -201,4 +205,52 @@ def choose_user(page: Any, user_id: int, timeout: float = 60.0) -> float:
     option.click()
     wait_text(page, f"Top 10 for user {user_id}", timeout)
     wait_idle(page, timeout)
+    return time.perf_counter() - started
+
+
+# Async twins of the helpers above, for many pages driven concurrently from one event loop
+# (Playwright's sync API cannot share one browser between threads).
+
+
+async def wait_idle_async(page: Any, timeout: float = 60.0) -> None:
+    """`wait_idle` for a playwright.async_api page."""
+    await page.wait_for_function(IDLE_JS, timeout=timeout * 1000)
+
+
+async def wait_text_async(page: Any, text: str, timeout: float = 60.0) -> None:
+    """`wait_text` for a playwright.async_api page."""
+    await page.locator(MAIN).get_by_text(text, exact=False).first.wait_for(state="visible", timeout=timeout * 1000)
+
+
+async def choose_user_async(page: Any, user_id: int, timeout: float = 60.0, retype_after: float = 3.0) -> float:
+    """`choose_user` for a playwright.async_api page (same steps, same clock), except that the id is
+    typed again whenever its option has not shown `retype_after` seconds later. (With Streamlit 1.67,
+    filling "127" into the box while user 1 is selected leaves "27"; a second fill gives "127".)"""
+    from playwright.async_api import TimeoutError as PlaywrightTimeout
+
+    box = page.locator(USER_BOX)
+    option = page.get_by_role("option", name=str(user_id), exact=True)
+    deadline = time.monotonic() + timeout
+    await box.click(timeout=timeout * 1000)
+    while True:
+        await box.fill(str(user_id), timeout=max(deadline - time.monotonic(), 0.001) * 1000)
+        try:
+            await option.wait_for(timeout=max(min(retype_after, deadline - time.monotonic()), 0.001) * 1000)
+            break
+        except PlaywrightTimeout:
+            if time.monotonic() >= deadline:
+                raise
+    started = time.perf_counter()
+    await option.click(timeout=timeout * 1000)
+    await wait_text_async(page, f"Top 10 for user {user_id}", timeout)
+    await wait_idle_async(page, timeout)
+    return time.perf_counter() - started
+
+
+async def open_page_async(page: Any, title: str, timeout: float = 60.0) -> float:
+    """`open_page` for a playwright.async_api page."""
+    started = time.perf_counter()
+    await page.locator('[data-testid="stSidebarNav"]').get_by_text(title, exact=True).click(timeout=timeout * 1000)
+    await wait_text_async(page, PAGES[title][1], timeout)
+    await wait_idle_async(page, timeout)
     return time.perf_counter() - started
