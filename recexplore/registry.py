@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import errno
+import hashlib
 import json
 import os
 import re
 import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -25,6 +28,7 @@ FORMAT_VERSION = 1
 # Hidden folders of the registry. A save writes into TMP, and an overwrite parks the old entry
 # as TRASH while the new one is renamed into place; a delete parks the entry as DELETED.
 TMP, TRASH, DELETED = ".tmp-", ".trash-", ".deleted-"
+SYMLINK_PROBLEM = "it is a symbolic link (models load only from files inside the registry folder)"
 
 try:  # POSIX advisory locks; elsewhere saves from two processes at once are not serialised
     import fcntl
@@ -284,28 +288,87 @@ def inspect(path: Path, name: str | None = None) -> Entry:
 
     `name` is the entry's name when `path` is an old entry parked by an interrupted overwrite.
     """
-    name = name or path.name
-    if path.is_symlink() or (path / MODEL_FILE).is_symlink() or (path / META_FILE).is_symlink():
-        return Entry(name, path, {}, "it is a symbolic link (models load only from files inside the registry folder)")
+    entry = _read_entry(path, name or path.name, keep_model=False)[0]
+    return entry if entry is not None else Entry(name or path.name, path, {}, "the folder is gone")
+
+
+def _read_entry(path: Path, name: str, keep_model: bool) -> tuple[Entry | None, bytes | None]:
+    """Validate a folder, reading both files through one open handle on the folder.
+
+    A concurrent overwrite renames folders, never edits them, so the metadata and the model
+    come from the same save. With `keep_model`, the model bytes that were hashed are returned,
+    and those exact bytes are what gets loaded (no window between the check and the load).
+    (None, None) when the folder was renamed away before or while it was read.
+    """
+    if path.is_symlink():
+        return Entry(name, path, {}, SYMLINK_PROBLEM), None
     try:
-        meta = json.loads((path / META_FILE).read_text(encoding="utf-8"))
+        folder = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except FileNotFoundError:
+        return None, None
+    except OSError as err:
+        return Entry(name, path, {}, f"the folder cannot be read ({err.strerror or err})"), None
+    try:
+        entry, model = _read_files(folder, path, name)
+        if not entry.ok and not _still_at(path, folder):
+            return None, None  # renamed away while we read it: not a verdict on the entry
+    finally:
+        os.close(folder)
+    return entry, model if keep_model else None
+
+
+def _still_at(path: Path, folder: int) -> bool:
+    """True when `path` still names the open folder."""
+    try:
+        return os.stat(path).st_ino == os.fstat(folder).st_ino
+    except OSError:
+        return False
+
+
+def _read_files(folder: int, path: Path, name: str) -> tuple[Entry, bytes | None]:
+    """Check meta.json and model.keras of an open folder; the model's bytes when valid."""
+    try:
+        meta = json.loads(_read_at(folder, META_FILE).decode("utf-8"))
         if not isinstance(meta, dict):
             raise ValueError("metadata is not an object")
     except FileNotFoundError:
-        return Entry(name, path, {}, "meta.json is missing")
+        return Entry(name, path, {}, "meta.json is missing"), None
+    except _SymlinkError:
+        return Entry(name, path, {}, SYMLINK_PROBLEM), None
     except (OSError, ValueError) as err:
-        return Entry(name, path, {}, f"meta.json is unreadable ({str(err).splitlines()[0][:80]})")
+        return Entry(name, path, {}, f"meta.json is unreadable ({str(err).splitlines()[0][:80]})"), None
     for key in ("kind", "config", "vocab", "model_sha256"):
         if key not in meta:
-            return Entry(name, path, meta, f"meta.json lacks {key!r}")
+            return Entry(name, path, meta, f"meta.json lacks {key!r}"), None
     if meta["kind"] not in ("dlrm", "towers"):
-        return Entry(name, path, meta, f"unknown model kind {meta['kind']!r}")
-    model_path = path / MODEL_FILE
-    if not model_path.is_file():
-        return Entry(name, path, meta, f"{MODEL_FILE} is missing")
-    if sha256_file(model_path) != meta["model_sha256"]:
-        return Entry(name, path, meta, f"{MODEL_FILE} does not match its recorded sha256 (truncated or modified)")
-    return Entry(name, path, meta)
+        return Entry(name, path, meta, f"unknown model kind {meta['kind']!r}"), None
+    try:
+        model = _read_at(folder, MODEL_FILE)
+    except FileNotFoundError:
+        return Entry(name, path, meta, f"{MODEL_FILE} is missing"), None
+    except _SymlinkError:
+        return Entry(name, path, meta, SYMLINK_PROBLEM), None
+    except OSError as err:
+        return Entry(name, path, meta, f"{MODEL_FILE} cannot be read ({err.strerror or err})"), None
+    if hashlib.sha256(model).hexdigest() != meta["model_sha256"]:
+        return Entry(name, path, meta, f"{MODEL_FILE} does not match its recorded sha256 (truncated or modified)"), None
+    return Entry(name, path, meta), model
+
+
+class _SymlinkError(OSError):
+    """A file of an entry is a symbolic link."""
+
+
+def _read_at(folder: int, filename: str) -> bytes:
+    """The bytes of a regular file inside an open folder (symbolic links refused)."""
+    try:
+        fd = os.open(filename, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0), dir_fd=folder)
+    except OSError as err:
+        if err.errno == errno.ELOOP:
+            raise _SymlinkError(err.errno, err.strerror) from None
+        raise
+    with os.fdopen(fd, "rb") as handle:
+        return handle.read()
 
 
 def list_entries(directory: str | os.PathLike[str] | None = None) -> list[Entry]:
@@ -333,16 +396,23 @@ def _check_root(root: Path) -> None:
 
 
 def _inspect_name(root: Path, name: str) -> Entry | None:
-    """The entry `name` (None when it is not a folder, or vanished while looking)."""
-    if (root / name).exists() and not (root / name).is_dir() and not (root / name).is_symlink():
-        return None  # a stray file, not an entry
-    folder = _folder_of(root, name)
-    if folder is None:
-        return inspect(root / name) if (root / name).is_symlink() else None
-    entry = inspect(folder, name)
-    if not entry.ok and folder.name != name and (root / name).is_dir():
-        entry = inspect(root / name)  # a concurrent overwrite finished while we looked
-    return entry
+    """The entry `name` (None when it is not a folder)."""
+    return _resolve(root, name, keep_model=False)[0]
+
+
+def _resolve(root: Path, name: str, keep_model: bool) -> tuple[Entry | None, bytes | None]:
+    """Find and read entry `name`, looking again when a concurrent writer moved it meanwhile."""
+    target = root / name
+    for _ in range(20):
+        if target.exists() and not target.is_dir() and not target.is_symlink():
+            return None, None  # a stray file, not an entry
+        folder = _folder_of(root, name)
+        if folder is None:
+            return (inspect(target), None) if target.is_symlink() else (None, None)
+        entry, model = _read_entry(folder, name, keep_model)
+        if entry is not None:
+            return entry, model
+    return Entry(name, target, {}, "it kept changing while being read"), None
 
 
 def load(name: str, directory: str | os.PathLike[str] | None = None) -> LoadedModel:
@@ -357,16 +427,19 @@ def load(name: str, directory: str | os.PathLike[str] | None = None) -> LoadedMo
     import recexplore.models.towers  # noqa: F401
 
     check_name(name)
-    entry = _inspect_name(models_dir(directory), name)
+    entry, model_bytes = _resolve(models_dir(directory), name, keep_model=True)  # the bytes that were checked
     if entry is None:
         raise RegistryError(
             f"No model named {name!r} in {models_dir(directory)}: run `python -m recexplore models list`."
         )
-    if not entry.ok:
+    if not entry.ok or model_bytes is None:
         raise RegistryError(f"Model {name!r} is broken: {entry.problem}.")
     try:
-        model = keras.saving.load_model(entry.path / MODEL_FILE, compile=False, safe_mode=True)
-    except Exception as err:  # Keras raises many types for bad archives
+        with tempfile.TemporaryDirectory(prefix="recexplore-load-") as scratch:
+            checked = Path(scratch) / MODEL_FILE
+            checked.write_bytes(model_bytes)
+            model = keras.saving.load_model(checked, compile=False, safe_mode=True)
+    except Exception as err:  # Keras raises many types for bad archives; OSError for the scratch copy
         raise RegistryError(f"Model {name!r} could not be loaded: {str(err).splitlines()[0][:160]}") from None
     return LoadedModel(name, entry.kind, model, entry.meta)
 
