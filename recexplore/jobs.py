@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+import functools
+import gc
 import itertools
 import logging
 import threading
 import time
 import traceback
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,7 +22,39 @@ QUEUED, RUNNING, DONE, FAILED, CANCELLED = "queued", "running", "done", "failed"
 FINISHED = (DONE, FAILED, CANCELLED)
 Runner = Callable[["TrainingJob", ProgressHooks], TrainResult]
 
+# Finished jobs (each holding its TrainResult and model) kept in memory. No page forgets a job
+# and a session that ends never does, so the queue itself bounds them: per session the newest
+# three (the Compare page trains three at once), and eight across the whole server process.
+# Each kept model costs about 10-15 MB of resident memory (bench/memory_bench.py).
+KEEP_FINISHED_PER_OWNER = 3
+KEEP_FINISHED_TOTAL = 8
+
 _LOG = logging.getLogger("recexplore.jobs")
+
+
+@functools.cache
+def _malloc_trim() -> Callable[[int], int] | None:
+    """glibc's malloc_trim, or None where the C library has none (musl, macOS, Windows)."""
+    try:
+        return ctypes.CDLL(ctypes.util.find_library("c") or None).malloc_trim  # type: ignore[no-any-return]
+    except (OSError, AttributeError):
+        return None
+
+
+def release_memory() -> None:
+    """Collect garbage, then hand the C heap's free pages back to the operating system.
+
+    A training allocates and frees hundreds of MB of temporaries (batches, activations, the
+    users x movies score matrix); glibc keeps freed memory in its per-thread arenas, so without
+    a trim the server's resident memory ratchets up with every job even though nothing is
+    live. Both steps are safe while other threads run Keras models: nothing global is reset
+    (unlike `keras.backend.clear_session`, which replaces every thread's Keras state and clears
+    TensorFlow's process-wide kernel cache).
+    """
+    gc.collect()
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
 
 
 @dataclass
@@ -30,7 +66,9 @@ class TrainingJob:
         owner: the session that asked for it (only the owner sees its result).
         label: human-readable description ("DLRM", "towers 64,32", ...).
         total_epochs: epochs requested (progress bar denominator).
-        params: whatever the runner needs (kind, config, split, ...).
+        params: whatever the runner needs (kind, config, split, ...); once the job finished only
+            the plain values (str, int, float, bool, None) stay, so a kept job does not hold
+            its inputs (a split is a few MB of frames).
     """
 
     job_id: int
@@ -76,12 +114,28 @@ class TrainingJob:
             for key, value in changes.items():
                 setattr(self, key, value)
 
+    def _release_inputs(self) -> None:
+        """Keep only the plain params: the runner is done with the rest."""
+        with self._lock:
+            self.params = {k: v for k, v in self.params.items() if v is None or isinstance(v, (str, int, float, bool))}
+
 
 class JobQueue:
-    """Runs training jobs one at a time (Keras state is process-wide) in a worker thread."""
+    """Runs training jobs one at a time (Keras state is process-wide) in a worker thread.
 
-    def __init__(self, runner: Runner) -> None:
+    Finished jobs stay visible to their owner until forgotten, within bounds: when a job
+    finishes, older finished jobs beyond the newest `keep_per_owner` of its owner, or beyond the
+    newest `keep_total` of the whole queue, are dropped (a page still holding one keeps it until
+    that page run ends). After every job the worker releases memory (`release_memory`).
+    """
+
+    def __init__(self, runner: Runner, keep_per_owner: int = KEEP_FINISHED_PER_OWNER,
+                 keep_total: int = KEEP_FINISHED_TOTAL) -> None:  # fmt: skip
+        if keep_per_owner < 1 or keep_total < 1:
+            raise ValueError("keep_per_owner and keep_total must be at least 1")
         self._runner = runner
+        self._keep_per_owner = int(keep_per_owner)
+        self._keep_total = int(keep_total)
         self._ids = itertools.count(1)
         self._queue: deque[TrainingJob] = deque()
         self._jobs: dict[int, TrainingJob] = {}
@@ -118,7 +172,9 @@ class JobQueue:
         with self._lock:
             if job in self._queue:
                 self._queue.remove(job)
+                job._release_inputs()
                 job._update(status=CANCELLED, finished=time.time())
+                self._prune_locked(job)
 
     def jobs_for(self, owner: str) -> list[TrainingJob]:
         """The owner's jobs, newest first."""
@@ -135,6 +191,20 @@ class JobQueue:
         """Drop a finished job (and its model) from memory."""
         with self._lock:
             if job.status in FINISHED:
+                self._jobs.pop(job.job_id, None)
+
+    def _prune_locked(self, finishing: TrainingJob) -> None:
+        """Drop finished jobs beyond the bounds, newest kept first (`finishing` counts as the
+        newest); the caller holds the queue lock."""
+        done = [j for j in self._jobs.values() if j.status in FINISHED or j is finishing]
+        done.sort(key=lambda j: (j is finishing, j.finished or 0.0, j.job_id), reverse=True)
+        per_owner: Counter[str] = Counter()
+        kept = 0
+        for job in done:
+            if per_owner[job.owner] < self._keep_per_owner and kept < self._keep_total:
+                per_owner[job.owner] += 1
+                kept += 1
+            else:
                 self._jobs.pop(job.job_id, None)
 
     def queue_length(self) -> int:
@@ -163,6 +233,9 @@ class JobQueue:
             self._run(job)
             with self._lock:
                 self._current = None
+            # Idle waits last up to a minute: this frame must not keep the last job (and its model)
+            # alive after its owner forgot it or the bounds dropped it.
+            del job
 
     def _run(self, job: TrainingJob) -> None:
         job._update(status=RUNNING, started=time.time())
@@ -176,13 +249,20 @@ class JobQueue:
             job.batch = batch + 1
 
         hooks = ProgressHooks(on_epoch=on_epoch, on_batch=on_batch, should_stop=lambda: job.cancel_requested)
+        outcome: dict[str, Any]
         try:
             result = self._runner(job, hooks)
         except Exception as err:  # reported to the owner as one line; the worker keeps serving
             message = str(err).splitlines()[0] if str(err) else type(err).__name__
-            details = traceback.format_exc()
-            job._update(status=FAILED, error=message, finished=time.time(), details=details)
-            _LOG.error("training job %s failed:\n%s", job.job_id, details)  # the operator's log, never the page
-            return
-        status = CANCELLED if job.cancel_requested or result.cancelled else DONE
-        job._update(status=status, result=None if status == CANCELLED else result, finished=time.time())
+            outcome = {"status": FAILED, "error": message, "details": traceback.format_exc()}
+            _LOG.error("training job %s failed:\n%s", job.job_id, outcome["details"])  # the operator's log
+        else:
+            status = CANCELLED if job.cancel_requested or result.cancelled else DONE
+            outcome = {"status": status, "result": None if status == CANCELLED else result}
+            del result
+        # Before the job shows as finished, so that whoever waits for it sees the memory settled.
+        job._release_inputs()
+        with self._lock:
+            self._prune_locked(job)
+        release_memory()
+        job._update(**outcome, finished=time.time())
