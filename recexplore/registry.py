@@ -379,7 +379,7 @@ def list_entries(directory: str | os.PathLike[str] | None = None) -> list[Entry]
         return []
     names = {p.name for p in root.iterdir() if NAME_RE.fullmatch(p.name)}
     names |= {n for p in root.glob(f"{TRASH}*") if (n := _hidden_name(p.name, TRASH)) is not None}
-    entries = [_inspect_name(root, name) for name in sorted(names)]
+    entries = [_resolve(root, name, keep_model=False)[0] for name in sorted(names)]
     return [e for e in entries if e is not None]
 
 
@@ -393,11 +393,6 @@ def _check_root(root: Path) -> None:
     """Refuse a models folder that is a file."""
     if root.exists() and not root.is_dir():
         raise RegistryError(f"The models folder {root} is a file, not a folder: point it at a folder.")
-
-
-def _inspect_name(root: Path, name: str) -> Entry | None:
-    """The entry `name` (None when it is not a folder)."""
-    return _resolve(root, name, keep_model=False)[0]
 
 
 def _resolve(root: Path, name: str, keep_model: bool) -> tuple[Entry | None, bytes | None]:

@@ -33,6 +33,17 @@ def _isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.
     monkeypatch.delenv("RECEXPLORE_DATA_DIR", raising=False)
 
 
+@pytest.fixture
+def data_env(ml_folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pages read the synthetic data set."""
+    monkeypatch.setenv("RECEXPLORE_DATA_DIR", str(ml_folder))
+
+
+def registry_leftovers(folder: Path) -> list[str]:
+    """Hidden folders a registry save or delete left behind in `folder`."""
+    return [p.name for p in folder.iterdir() if p.name.startswith(".")]
+
+
 @pytest.fixture(scope="session")
 def ml_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A synthetic ml-100k folder with an official-style u1 fold."""

@@ -18,6 +18,7 @@ cached models stay valid), and Streamlit's after-run Keras reset is skipped (see
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import math
@@ -231,13 +232,20 @@ def test_train_bound_values_are_accepted(env: Path) -> None:
     assert _jobs(at) == []
 
 
-@pytest.fixture(scope="module")
-def dlrm_form(ml_folder: Path, registry_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> AppTest:
-    """One Train page (DLRM form) shared by the layer-list cases: each sets its own text."""
+@contextlib.contextmanager
+def _page_env(ml_folder: Path, models: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The environment a module-scoped page runs in (function-scoped monkeypatch is not available)."""
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("RECEXPLORE_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
         mp.setenv("RECEXPLORE_DATA_DIR", str(ml_folder))
-        mp.setenv("RECEXPLORE_MODELS_DIR", str(registry_dir))
+        mp.setenv("RECEXPLORE_MODELS_DIR", str(models))
+        yield
+
+
+@pytest.fixture(scope="module")
+def dlrm_form(ml_folder: Path, registry_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> AppTest:
+    """One Train page (DLRM form) shared by the layer-list cases: each sets its own text."""
+    with _page_env(ml_folder, registry_dir, tmp_path_factory):
         return _page("train").run()
 
 
@@ -336,10 +344,7 @@ def trained_page(ml_folder: Path, save_registry: Path, tmp_path_factory: pytest.
     """A Train page whose session has one finished tiny two-tower job (layers 32, dim 4, 1 epoch)."""
     from recexplore.jobs import FINISHED
 
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("RECEXPLORE_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
-        mp.setenv("RECEXPLORE_DATA_DIR", str(ml_folder))
-        mp.setenv("RECEXPLORE_MODELS_DIR", str(save_registry))
+    with _page_env(ml_folder, save_registry, tmp_path_factory):
         at = _page("train", train_kind=TOWERS_LABEL, train_preset="1-layer", train_embedding_dim_towers=4,
                    train_epochs_towers=1, train_batch_size_towers=256).run()  # fmt: skip
         at.button(key="train_submit").click().run()

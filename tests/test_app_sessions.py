@@ -7,7 +7,6 @@ import re
 import time
 from pathlib import Path
 
-import pytest
 from streamlit.testing.v1 import AppTest
 
 from recexplore import app_state, registry
@@ -16,10 +15,6 @@ from recexplore.jobs import DONE, FINISHED
 TRAIN_PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "train.py")
 SESSIONS = 5
 
-
-@pytest.fixture
-def data_env(ml_folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("RECEXPLORE_DATA_DIR", str(ml_folder))
 
 
 def _submit(embedding_dim: int) -> AppTest:

@@ -40,10 +40,6 @@ def presets_registry(ml_folder: Path, tmp_path_factory: pytest.TempPathFactory) 
     return save_tiny_models(tmp_path_factory.mktemp("presets"), ml_folder, presets)
 
 
-@pytest.fixture
-def data_env(ml_folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("RECEXPLORE_DATA_DIR", str(ml_folder))
-
 
 def _train_page() -> AppTest:
     return AppTest.from_file(TRAIN_PAGE, default_timeout=TIMEOUT)

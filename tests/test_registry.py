@@ -14,6 +14,7 @@ from recexplore.data import load_movielens, make_split
 from recexplore.models.towers import TowerConfig
 from recexplore.registry import RegistryError
 from recexplore.training import TrainResult, train
+from tests.conftest import registry_leftovers
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +60,7 @@ def test_existing_name_needs_overwrite(result: TrainResult, tmp_path: Path) -> N
         registry.save(result, "same", tmp_path)
     registry.save(result, "same", tmp_path, overwrite=True)
     assert [e.name for e in registry.list_entries(tmp_path)] == ["same"]
-    assert not _leftovers(tmp_path)
+    assert not registry_leftovers(tmp_path)
 
 
 def test_failed_save_keeps_previous_entry(result: TrainResult, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -74,7 +75,7 @@ def test_failed_save_keeps_previous_entry(result: TrainResult, tmp_path: Path, m
         registry.save(result, "keep", tmp_path, overwrite=True)
     assert (tmp_path / "keep" / registry.META_FILE).read_text() == before
     assert registry.list_entries(tmp_path)[0].ok
-    assert not _leftovers(tmp_path)
+    assert not registry_leftovers(tmp_path)
 
 
 def test_half_written_temp_folder_is_not_listed(result: TrainResult, tmp_path: Path) -> None:
@@ -141,8 +142,3 @@ def test_a_file_as_the_models_folder_is_an_error(tmp_path: Path) -> None:
     not_a_folder.write_text("x")
     with pytest.raises(registry.RegistryError, match="is a file, not a folder"):
         registry.list_entries(not_a_folder)
-
-
-def _leftovers(folder: Path) -> list[str]:
-    """Hidden folders a save or delete left behind."""
-    return [p.name for p in folder.iterdir() if p.name.startswith(".")]

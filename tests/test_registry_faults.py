@@ -23,7 +23,7 @@ from recexplore.hashing import sha256_file
 from recexplore.registry import RegistryError
 from recexplore.training import train
 from tests import registry_crash_child as child
-from tests.conftest import tiny_towers_config
+from tests.conftest import registry_leftovers, tiny_towers_config
 
 ROOT = Path(__file__).resolve().parent.parent
 NAME = "entry"
@@ -71,9 +71,6 @@ def _visible(directory: Path) -> list[tuple[str, str]]:
     return [(e.name, e.meta["model_sha256"]) for e in entries]
 
 
-def _leftovers(directory: Path) -> list[str]:
-    return [p.name for p in directory.iterdir() if p.name.startswith(".")]
-
 
 @pytest.mark.parametrize("op", ["overwrite", "first save", "delete"])
 def test_killed_at_every_step_leaves_old_or_new_entry(payloads: dict[str, Path], tmp_path: Path, op: str) -> None:
@@ -94,7 +91,7 @@ def test_killed_at_every_step_leaves_old_or_new_entry(payloads: dict[str, Path],
         for name, sha in state:  # whichever entry is visible, Keras loads it (safe mode)
             assert sha in (old, new) and registry.load(name, registry_dir).kind == "towers"
         registry.recover(registry_dir)  # the next writer finishes the interrupted work
-        assert _visible(registry_dir) == state and not _leftovers(registry_dir)
+        assert _visible(registry_dir) == state and not registry_leftovers(registry_dir)
         seen.append(state == after)
         if code == 0:
             break
@@ -129,7 +126,7 @@ def test_disk_full_or_permission_denied_at_every_step(payloads: dict[str, Path],
             child.STEPS.update(count=0, kill_at=0)
             registry.save(child.fake_result(payloads["old"], payloads["meta"]), NAME, tmp_path)
         child.STEPS.update(count=0, kill_at=0)
-        assert [e.ok for e in registry.list_entries(tmp_path)] == [True] and not _leftovers(tmp_path)
+        assert [e.ok for e in registry.list_entries(tmp_path)] == [True] and not registry_leftovers(tmp_path)
         fail_at += 1
     assert failures >= 6
 
@@ -157,7 +154,7 @@ def test_keras_writer_failing_mid_archive_keeps_previous_entry(payloads: dict[st
         registry.save(result, NAME, tmp_path, overwrite=True)
     monkeypatch.undo()
     assert calls["n"] > 1
-    assert (tmp_path / NAME / registry.META_FILE).read_bytes() == before and not _leftovers(tmp_path)
+    assert (tmp_path / NAME / registry.META_FILE).read_bytes() == before and not registry_leftovers(tmp_path)
     loaded = registry.load(NAME, tmp_path)
     for mine, theirs in zip(loaded.model.get_weights(), result.model.get_weights(), strict=True):
         np.testing.assert_allclose(mine, theirs)
@@ -188,7 +185,7 @@ def test_concurrent_writers_and_readers(payloads: dict[str, Path], tmp_path: Pat
         thread.join()
     assert torn == [] and len(seen) > 10
     assert all(len(state) == 1 and state[0][0] == NAME and state[0][1] in shas for state in seen)
-    assert not _leftovers(tmp_path)
+    assert not registry_leftovers(tmp_path)
 
 
 def test_symlinked_entry_is_broken_and_never_loaded(payloads: dict[str, Path], tmp_path: Path) -> None:
