@@ -68,6 +68,7 @@ def device_panel(warm: app_state.WarmUp) -> None:
 
 
 page = st.navigation(PAGES)
+app_state.workspace()  # every page's URL carries the workspace token, so a reload keeps the jobs
 sidebar()
 if page.title in KERAS_PAGES:
     app_state.wait_for_keras()

@@ -5,19 +5,21 @@ from __future__ import annotations
 import streamlit as st
 
 from recexplore import app_state, figures
-from recexplore.data import DataError, make_split
-from recexplore.jobs import FINISHED
+from recexplore.data import MAX_SEED
+from recexplore.job_request import TrainRequest
+from recexplore.jobs import DONE, FINISHED
 from recexplore.models.towers import TOWER_PRESETS, TowerConfig
 from recexplore.train_forms import (
     PRESET_ENTRIES,
     TowerRun,
     comparison_rows,
     comparison_sentence,
+    latest_comparison,
     popularity_value,
     queue_message,
+    submit_problem,
 )
 
-JOBS_KEY = "compare_job_ids"
 SAVED, TRAIN_NOW = "Saved models", "Train all three now"
 
 st.title("Compare towers")
@@ -28,8 +30,7 @@ st.write(
 )
 
 data = app_state.data_or_stop()
-owner = app_state.session_id()
-queue = app_state.job_queue()
+owner = app_state.workspace()
 
 source = st.radio("Source", [SAVED, TRAIN_NOW], horizontal=True, key="compare_source")
 k_label = st.radio("Hit-rate at", ["@100", "@10"], horizontal=True, key="compare_k")
@@ -73,29 +74,24 @@ if source == SAVED:
     show(runs)
     st.stop()
 
+queue = app_state.job_manager_or_stop()
 left, middle, right = st.columns(3)
 epochs = left.slider("Epochs", 1, 30, TowerConfig().epochs, key="compare_epochs")
 split_name = middle.selectbox("Split", data.available_splits(), key="compare_split")
-seed = int(right.number_input("Seed", min_value=0, max_value=2**31 - 1, value=42, step=1, key="compare_seed"))
+seed = int(right.number_input("Seed", min_value=0, max_value=MAX_SEED, value=42, step=1, key="compare_seed"))
 if st.button("Train all three", type="primary", key="compare_train"):
-    try:
-        split = make_split(data, split_name, seed=seed)
-    except (DataError, ValueError) as err:
-        app_state.stop_with(str(err), "error")
-    ids = []
-    for preset, layers in TOWER_PRESETS.items():
-        config = TowerConfig(layers=layers, epochs=int(epochs))
-        params = {"kind": "towers", "data": data, "split": split, "config": config, "seed": seed,
-                  "preset": preset}  # fmt: skip
-        ids.append(queue.submit(owner, f"two-tower {preset}", config.epochs, params).job_id)
-    st.session_state[JOBS_KEY] = ids
+    requests = [TrainRequest("towers", TowerConfig(layers=layers, epochs=int(epochs)), split_name, seed,
+                             label=f"two-tower {preset}", preset=preset)
+                for preset, layers in TOWER_PRESETS.items()]  # fmt: skip
+    _, refused = submit_problem(queue, owner, requests, data)
+    if refused is not None:
+        st.error(refused)
 
 
 @st.fragment(run_every=1.0)
 def live() -> None:
-    """The three jobs of the last 'Train all three' of this session, redrawn every second."""
-    jobs = [queue.get(i, owner) for i in st.session_state.get(JOBS_KEY, [])]
-    jobs = [j for j in jobs if j is not None]
+    """The three jobs of this workspace's last 'Train all three', redrawn every second."""
+    jobs = latest_comparison(queue.jobs_for(owner))
     if not jobs:
         st.caption("Press 'Train all three' to train the 1-, 2- and 3-layer towers on the same split and seed.")
         return
@@ -103,7 +99,7 @@ def live() -> None:
     cols = st.columns(len(jobs))
     for col, job in zip(cols, jobs, strict=True):
         snap = job.snapshot()
-        preset = job.params.get("preset", snap["label"])
+        preset = job.request.preset or snap["label"]
         total = max(int(snap["total_epochs"]), 1)
         with col:
             st.markdown(f"**{preset}** · {snap['status']}")
@@ -113,7 +109,7 @@ def live() -> None:
                 st.button("Cancel", key=f"compare_cancel_{snap['job_id']}", on_click=queue.cancel, args=(job,))
             elif snap["status"] == "failed":
                 st.error(snap["error"])
-        if job.status == "done" and job.result is not None:
+        if job.status == DONE and job.result is not None:
             runs.append(TowerRun.from_result(preset, job.result))
         elif snap["history"]:
             partial[f"{preset} (training)"] = snap["history"]

@@ -6,13 +6,13 @@ from typing import Any
 
 import streamlit as st
 
-from recexplore import app_state, figures, registry
-from recexplore.data import DataError, make_split
-from recexplore.features import Vocabularies
-from recexplore.jobs import FINISHED, QUEUED, RUNNING
+from recexplore import app_state, figures, workspaces
+from recexplore.data import MAX_SEED
+from recexplore.job_request import TrainRequest
+from recexplore.jobs import DONE, FINISHED, QUEUED, RUNNING
 from recexplore.models.dlrm import DLRMConfig
 from recexplore.models.towers import TOWER_PRESETS, TowerConfig
-from recexplore.resources import ResourceError, check_training_memory
+from recexplore.registry import RegistryError
 from recexplore.train_forms import (
     DLRM_CURVES,
     DLRM_LOSS_CURVES,
@@ -20,9 +20,10 @@ from recexplore.train_forms import (
     TOWER_LOSS_CURVES,
     build_config,
     job_label,
+    limits_caption,
     parse_layers,
     queue_message,
-    save_problem,
+    submit_problem,
 )
 
 KIND_LABELS = {"DLRM (rating prediction)": "dlrm", "Two-tower (retrieval)": "towers"}
@@ -30,14 +31,17 @@ DLRM_DEFAULTS, TOWER_DEFAULTS = DLRMConfig(), TowerConfig()
 
 st.title("Train")
 st.write(
-    "Train a model on a clean split. Training runs in the background, one job at a time for the "
-    "whole app: your job waits its turn, you can leave and come back, and cancel it at any time. "
-    "Save a finished model to use it on the other pages."
+    "Train a model on a clean split. Each training runs as a job in a worker process of its own "
+    "(on Ray): several jobs train at once when the machine has the cores, the rest wait their turn. "
+    "Your jobs belong to your workspace, kept in this page's link: reload, open a second tab with "
+    "the same link or come back later, and they are still here. Save a finished model to use it on "
+    "the other pages; your saved models are yours, the shared ones are read-only."
 )
 
 data = app_state.data_or_stop()
-owner = app_state.session_id()
-queue = app_state.job_queue()
+owner = app_state.workspace()
+queue = app_state.job_manager_or_stop()
+st.caption(limits_caption(queue.settings, len(workspaces.own_entries(owner))))
 
 kind_label = st.radio("Model", list(KIND_LABELS), horizontal=True, key="train_kind")
 if kind_label not in KIND_LABELS:  # None, set from code: the radio itself cannot be cleared
@@ -80,7 +84,7 @@ values["learning_rate"] = float(right.number_input("Learning rate", min_value=0.
 
 splits = data.available_splits()
 split_name = left.selectbox("Split", splits, key="train_split")
-seed = int(middle.number_input("Seed", min_value=0, max_value=2**31 - 1, value=42, step=1, key="train_seed"))
+seed = int(middle.number_input("Seed", min_value=0, max_value=MAX_SEED, value=42, step=1, key="train_seed"))
 
 config = None
 if problem is None:
@@ -92,17 +96,12 @@ if problem is not None:
     st.error(f"Invalid setting: {problem}")
 
 if st.button("Train", type="primary", disabled=config is None, key="train_submit") and config is not None:
-    try:
-        split = make_split(data, split_name, seed=seed)
-        check_training_memory(kind, config, Vocabularies.build(data).sizes(), len(split.train))
-    except ResourceError as err:  # refused before anything is allocated
-        st.error(f"{err}: lower the batch size or the embedding dim.")
-    except (DataError, ValueError) as err:
-        st.error(str(err))
+    request = TrainRequest(kind, config, split_name, seed, label=job_label(kind, config))
+    job, refused = submit_problem(queue, owner, [request], data)
+    if refused is not None:
+        st.error(refused)
     else:
-        params = {"kind": kind, "data": data, "split": split, "config": config, "seed": seed}
-        job = queue.submit(owner, job_label(kind, config), config.epochs, params)
-        st.toast(f"Job {job.job_id} submitted: {job.label}")
+        st.toast(f"Job {job[0].job_id[:6]} submitted: {job[0].label}")
 
 
 def _curves(kind: str, history: list[dict[str, float]], key: str) -> None:
@@ -126,37 +125,34 @@ SAVE_OUTCOME = "train_save_outcome"
 
 
 def _save(job: Any) -> None:
-    """Save button callback: save `job`'s model under the typed name; the outcome stays on the page
-    (the panel redraws every second, so a message drawn only on the click's run would vanish)."""
+    """Save button callback: save `job`'s model into this workspace under the typed name; the
+    outcome stays on the page (the panel redraws every second, so a message drawn only on the
+    click's run would vanish)."""
     name = str(st.session_state.get("train_save_name", "")).strip()
     overwrite = bool(st.session_state.get("train_overwrite", False))
-    existing = [e.name for e in app_state.list_models(only_ok=False)]
-    refused = save_problem(name, existing, overwrite)
-    if refused is None:
-        try:
-            registry.save(job.result, name, overwrite=overwrite)
-        except registry.RegistryError as err:
-            refused = str(err)
-    if refused is not None:
-        st.session_state[SAVE_OUTCOME] = (job.job_id, "error", refused)
+    try:
+        workspaces.save(owner, queue.model_bytes(job), job.result.meta, name, overwrite,
+                        queue.settings.max_saved_models)  # fmt: skip
+    except (RegistryError, ValueError) as err:
+        st.session_state[SAVE_OUTCOME] = (job.job_id, "error", str(err))
         return
     app_state.clear_model_caches()
-    message = f"Saved as {name!r} in {app_state.models_dir()}: it is now on the other pages."
+    message = f"Saved as {name!r} in your workspace: it is now on the other pages."
     st.session_state[SAVE_OUTCOME] = (job.job_id, "success", message)
 
 
 def _save_form(done: list[Any]) -> None:
-    """Save one finished job of this session under a registry name."""
+    """Save one finished job of this workspace under a registry name."""
     st.subheader("Save a finished model")
     ids = [j.job_id for j in done]
-    job_id = st.selectbox("Job", ids, format_func=lambda i: f"job {i}: {queue.get(i, owner).label}",
+    job_id = st.selectbox("Job", ids, format_func=lambda i: f"job {i[:6]}: {queue.get(i, owner).label}",
                           key="train_save_job") if len(ids) > 1 else ids[0]  # fmt: skip
     job = queue.get(job_id, owner)
     if job is None or job.result is None:
         st.info("That job is gone; train again.")
         return
-    st.text_input("Name (letters, digits, '-' or '_')", f"my-{job.result.kind}-{job.job_id}", key="train_save_name")
-    st.checkbox("overwrite an existing model of that name", key="train_overwrite")
+    st.text_input("Name (letters, digits, '-' or '_')", f"my-{job.result.kind}-{job.job_id[:6]}", key="train_save_name")
+    st.checkbox("overwrite a model of that name in your workspace", key="train_overwrite")
     st.button("Save", key="train_save", on_click=_save, args=(job,))
     outcome = st.session_state.get(SAVE_OUTCOME)
     if outcome is not None and outcome[0] == job.job_id:
@@ -183,7 +179,7 @@ def jobs_panel() -> None:
         status = snap["status"]
         with st.container(border=True):
             head, button = st.columns([5, 1])
-            head.markdown(f"**Job {snap['job_id']}** · {snap['label']} · "
+            head.markdown(f"**Job {snap['job_id'][:6]}** · {snap['label']} · "
                           f"{queue_message(status, queue.position(job))}")  # fmt: skip
             if status in (QUEUED, RUNNING):
                 button.button("Cancel", key=f"train_cancel_{snap['job_id']}", on_click=queue.cancel, args=(job,))
@@ -194,7 +190,7 @@ def jobs_panel() -> None:
                 st.error(f"Training failed: {snap['error']}")
             elif status == "cancelled":
                 st.warning("Cancelled.")
-            job_kind = job.params.get("kind", "towers")
+            job_kind = job.request.kind
             if status != "done":
                 _curves(job_kind, snap["history"], f"train_job_{snap['job_id']}")
             elif job.result is not None:
@@ -203,7 +199,7 @@ def jobs_panel() -> None:
                     st.caption(f"{job.result.params:,} parameters · {job.result.train_seconds:.1f} s on "
                                f"{job.result.device}")  # fmt: skip
                     _curves(job_kind, snap["history"], f"train_job_{snap['job_id']}")
-    done = [j for j in jobs if j.status == "done" and j.result is not None]
+    done = [j for j in jobs if j.status == DONE and j.result is not None]
     if done:
         _save_form(done)
     if ACTIVE_AT_START and not _any_active():

@@ -6,18 +6,18 @@ import logging
 import os
 import threading
 import time
-import uuid
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
 import streamlit as st
 
-from recexplore import registry
+from recexplore import registry, workspaces
 from recexplore.data import DataError, MovieLens, Split, load_movielens
 from recexplore.features import FeatureSpace, Vocabularies
 from recexplore.registry import RegistryError
 
-SESSION_KEY = "recexplore_session_id"
+WORKSPACE_KEY = "recexplore_workspace"  # session state: this session's workspace token
+WORKSPACE_PARAM = "ws"  # the URL query parameter that carries it across reloads and tabs
 # Pretrained entries prepared in the background at start-up: the Recommend, Movie map and
 # Feature interactions pages then open without loading anything.
 WARM_TOWERS = "towers-1-layer"
@@ -76,10 +76,10 @@ def models_dir() -> str:
 
 
 def list_models(kind: str | None = None, only_ok: bool = True) -> list[registry.Entry]:
-    """Registry entries (optionally of one kind, optionally only loadable ones); a message and a
-    stopped page when the registry folder itself is unusable."""
+    """The shared entries plus this workspace's own (optionally of one kind, optionally only
+    loadable ones); a message and a stopped page when the registry folder itself is unusable."""
     try:
-        entries = registry.list_entries()
+        entries = workspaces.visible_entries(workspace())
     except RegistryError as err:
         stop_with(str(err), "error")
     return [e for e in entries if (kind is None or e.kind == kind) and (e.ok or not only_ok)]
@@ -133,13 +133,20 @@ def _cached_model(name: str, directory: str, sha: str, fingerprint: str) -> Read
 
 
 def ready_model(name: str) -> ReadyModel:
-    """A prepared registry model, cached per (name, file sha256); raises RegistryError/DataError."""
-    entry = next((e for e in registry.list_entries() if e.name == name), None)
+    """A prepared model (shared or this workspace's own), cached per (folder, file sha256);
+    raises RegistryError/DataError."""
+    entry = _visible_entry(name)
+    return _cached_model(name, str(entry.path.parent), entry.meta["model_sha256"], load_data().fingerprint)
+
+
+def _visible_entry(name: str) -> registry.Entry:
+    """The loadable entry `name` that this workspace sees; RegistryError otherwise."""
+    entry = next((e for e in workspaces.visible_entries(workspace()) if e.name == name), None)
     if entry is None:
         raise RegistryError(f"No model named {name!r}: pick another one or train it on the Train page.")
     if not entry.ok:
         raise RegistryError(f"Model {name!r} is broken ({entry.problem}); pick another one.")
-    return _cached_model(name, models_dir(), entry.meta["model_sha256"], load_data().fingerprint)
+    return entry
 
 
 def model_or_stop(name: str) -> ReadyModel:
@@ -163,7 +170,8 @@ def recommender(name: str) -> Any:
     ready = ready_model(name)
     if ready.kind != "towers":
         raise RegistryError(f"Model {name!r} is a {ready.kind} model; choose a two-tower model.")
-    return _cached_recommender(name, models_dir(), ready.meta["model_sha256"], load_data().fingerprint)
+    entry = _visible_entry(name)
+    return _cached_recommender(name, str(entry.path.parent), ready.meta["model_sha256"], load_data().fingerprint)
 
 
 def clear_model_caches() -> None:
@@ -172,25 +180,40 @@ def clear_model_caches() -> None:
     _cached_recommender.clear()
 
 
-def session_id() -> str:
-    """A stable id for this browser session (owner of its training jobs)."""
-    if SESSION_KEY not in st.session_state:
-        st.session_state[SESSION_KEY] = uuid.uuid4().hex
-    return str(st.session_state[SESSION_KEY])
+def workspace() -> str:
+    """This session's workspace token, kept in the URL (`?ws=...`) so a reload or a second tab
+    with the same link finds the same jobs and saved models. A link without a valid token gets
+    a new workspace (and one note when the link carried an invalid one)."""
+    from_url = st.query_params.get(WORKSPACE_PARAM)
+    token = st.session_state.get(WORKSPACE_KEY)
+    if workspaces.is_token(from_url):
+        token = from_url
+    elif not workspaces.is_token(token):
+        if from_url is not None:
+            st.warning("The workspace in this link is not valid, so a new one was started for you.")
+        token = workspaces.new_token()
+    st.session_state[WORKSPACE_KEY] = token
+    if from_url != token:
+        st.query_params[WORKSPACE_PARAM] = token
+    return str(token)
 
 
-@st.cache_resource
-def job_queue() -> Any:
-    """The process-wide training queue (one job at a time; Keras state is global)."""
-    from recexplore.jobs import JobQueue
-    from recexplore.training import train
+@st.cache_resource(show_spinner=False)
+def job_manager() -> Any:
+    """The process-wide training jobs (on Ray; nothing starts until the first submit)."""
+    from recexplore.jobs import JobManager
 
-    def run(job: Any, hooks: Any) -> Any:
-        params = job.params
-        return train(params["kind"], params["data"], params["split"], params["config"], seed=params["seed"],
-                     hooks=hooks)  # fmt: skip
+    return JobManager()
 
-    return JobQueue(run)
+
+def job_manager_or_stop() -> Any:
+    """`job_manager`, or one line and a stopped page when an engine setting is invalid."""
+    from recexplore.engine_settings import SettingsError
+
+    try:
+        return job_manager()
+    except SettingsError as err:
+        stop_with(f"Training is unavailable: {err}.", "error")
 
 
 @st.cache_resource(show_spinner=False)

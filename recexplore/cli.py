@@ -9,18 +9,21 @@ import time
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
-from recexplore.data import DATA_ENV
+from recexplore.data import DATA_ENV, MAX_SEED
 
 EXIT_USAGE = 2
 EXIT_FAILURE = 1
 PRETRAINED = {"dlrm-default": ("dlrm", None), "towers-1-layer": ("towers", (32,)),
               "towers-2-layer": ("towers", (64, 32)), "towers-3-layer": ("towers", (128, 64, 32))}  # fmt: skip
 DEFAULT_RECOMMEND_MODEL = "towers-1-layer"  # the best pretrained retrieval model
-MAX_SEED = 2**32 - 1  # numpy's seed range
 
 
 class UsageError(Exception):
     """Bad command-line arguments (exit code 2)."""
+
+
+class EngineJobError(Exception):
+    """A job on the training engine failed or was stopped (exit code 1)."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -145,6 +148,7 @@ def build_parser() -> _Parser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the process exit code."""
     from recexplore.data import DataError
+    from recexplore.engine import EngineError
     from recexplore.registry import RegistryError
 
     try:
@@ -160,7 +164,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError as err:  # invalid configs and requests name the argument
         print(f"recexplore: error: {err}", file=sys.stderr)
         return EXIT_USAGE
-    except (DataError, RegistryError) as err:
+    except (DataError, RegistryError, EngineError, EngineJobError) as err:
         print(f"recexplore: error: {err}", file=sys.stderr)
         return EXIT_FAILURE
     except KeyboardInterrupt:
@@ -286,22 +290,35 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_compare_towers(args: argparse.Namespace) -> int:
-    """Train the three tower presets on one split and compare them with popularity."""
-    from recexplore.features import Vocabularies
+    """Train the three tower presets on one split, as concurrent jobs on the training engine
+    (a local Ray, or the cluster in RECEXPLORE_RAY_ADDRESS), and compare them with popularity."""
+    from recexplore.data import load_movielens, make_split
+    from recexplore.job_request import TrainRequest
+    from recexplore.jobs import DONE, JobManager
     from recexplore.models.towers import TOWER_PRESETS
-    from recexplore.training import train
+    from recexplore.resources import ResourceError
 
     start = time.perf_counter()
-    configs = {name: _config_for("towers", args, layers) for name, layers in TOWER_PRESETS.items()}
-    data, split = _load_split(args)
-    vocab = Vocabularies.build(data)
-    for config in configs.values():
-        _check_memory("towers", config, vocab.sizes(), len(split.train))
-    rows = []
-    for name, config in configs.items():
-        result = train("towers", data, split, config, seed=args.seed, vocab=vocab)
-        rows.append({"preset": name, "layers": list(config.layers), **result.metrics,
-                     "params": result.params, "train_seconds": round(result.train_seconds, 3)})  # fmt: skip
+    requests = [TrainRequest("towers", _config_for("towers", args, layers), args.split, args.seed, label=name,
+                             preset=name) for name, layers in TOWER_PRESETS.items()]  # fmt: skip
+    data = load_movielens(args.data)
+    manager = JobManager()
+    try:
+        jobs = manager.submit_many("cli", requests, data)
+    except ResourceError as err:
+        raise UsageError(f"{err.args[0]}; use a smaller --batch-size, --embedding-dim or --layers") from None
+    try:
+        for job in jobs:
+            manager.wait(job, float("inf"))
+    finally:
+        manager.shutdown()
+    failed = [j for j in jobs if j.status != DONE or j.result is None]
+    if failed:
+        raise EngineJobError(f"the {failed[0].request.preset} job {failed[0].status}: {failed[0].error}")
+    rows = [{"preset": j.request.preset, "layers": list(j.result.config.layers), **j.result.metrics,
+             "params": j.result.params, "train_seconds": round(j.result.train_seconds, 3)} for j in jobs]  # fmt: skip
+    result = jobs[-1].result
+    split = make_split(data, args.split, seed=args.seed)
     popularity = {k: v for k, v in rows[0].items() if k.startswith("popularity_")}
     for row in rows:
         for key in popularity:

@@ -29,6 +29,7 @@ GENRES = (
 AGE_BUCKETS = (1, 18, 25, 35, 45, 50, 56)  # TFDS's bucketized_user_age lower bounds
 OFFICIAL_SPLITS = ("u1", "u2", "u3", "u4", "u5", "ua", "ub")
 RANDOM_SPLIT = "random"
+MAX_SEED = 2**32 - 1  # split and training seeds: numpy's seed range
 _PARSE_VERSION = 2
 
 

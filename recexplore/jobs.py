@@ -1,268 +1,456 @@
-"""Background training jobs: one worker thread, a FIFO queue, per-owner visibility, cancel."""
+"""Training jobs on Ray: submit, watch, cancel and collect, per workspace.
+
+Each job runs in a `TrainingWorker` actor process that declares its CPUs (and a GPU share
+where the cluster has GPUs); Ray runs as many at once as the cluster holds and keeps the
+rest waiting. The server keeps only each job's small summary (status, progress, metrics);
+the trained model's bytes stay in Ray's object store until the owner saves or forgets it.
+A worker runs one job and is then killed, so its memory goes back to the system; spare
+workers are started ahead of need (`warm_workers`) so a job does not wait for Keras to import.
+"""
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
-import functools
-import gc
-import itertools
 import logging
+import secrets
 import threading
 import time
-import traceback
-from collections import Counter, deque
-from collections.abc import Callable
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
-from recexplore.training import ProgressHooks, TrainResult
+from recexplore.engine import ensure_started
+from recexplore.engine_settings import EngineSettings
+from recexplore.job_request import TrainRequest
+from recexplore.models.dlrm import DLRMConfig
+from recexplore.models.towers import TowerConfig
 
 QUEUED, RUNNING, DONE, FAILED, CANCELLED = "queued", "running", "done", "failed", "cancelled"
 FINISHED = (DONE, FAILED, CANCELLED)
-Runner = Callable[["TrainingJob", ProgressHooks], TrainResult]
-
-# Finished jobs (each holding its TrainResult and model) kept in memory. No page forgets a job
-# and a session that ends never does, so the queue itself bounds them: per session the newest
-# three (the Compare page trains three at once), and eight across the whole server process.
-# Each kept model costs about 10-15 MB of resident memory (bench/memory_bench.py).
-KEEP_FINISHED_PER_OWNER = 3
-KEEP_FINISHED_TOTAL = 8
-
+POLL_S = 0.25  # how often the server asks running workers for progress
+KILL_GRACE_S = 30.0  # past its time budget plus this, a worker that did not stop is killed
+WORKER_DIED = "the worker process died (killed, or out of memory); nothing was saved"
 _LOG = logging.getLogger("recexplore.jobs")
 
 
-@functools.cache
-def _malloc_trim() -> Callable[[int], int] | None:
-    """glibc's malloc_trim, or None where the C library has none (musl, macOS, Windows)."""
-    try:
-        return ctypes.CDLL(ctypes.util.find_library("c") or None).malloc_trim  # type: ignore[no-any-return]
-    except (OSError, AttributeError):
-        return None
-
-
-def release_memory() -> None:
-    """Collect garbage, then hand the C heap's free pages back to the operating system.
-
-    A training allocates and frees hundreds of MB of temporaries (batches, activations, the
-    users x movies score matrix); glibc keeps freed memory in its per-thread arenas, so without
-    a trim the server's resident memory ratchets up with every job even though nothing is
-    live. Both steps are safe while other threads run Keras models: nothing global is reset
-    (unlike `keras.backend.clear_session`, which replaces every thread's Keras state and clears
-    TensorFlow's process-wide kernel cache).
-    """
-    gc.collect()
-    trim = _malloc_trim()
-    if trim is not None:
-        trim(0)
+class JobLimitError(ValueError):
+    """A workspace asked for more than its limits allow; the message is one line."""
 
 
 @dataclass
-class TrainingJob:
-    """One training request; the worker writes progress into it under its lock.
+class JobResult:
+    """What a finished job produced, as the pages need it (the model itself stays in Ray)."""
 
-    Attributes:
-        job_id: process-unique id.
-        owner: the session that asked for it (only the owner sees its result).
-        label: human-readable description ("DLRM", "towers 64,32", ...).
-        total_epochs: epochs requested (progress bar denominator).
-        params: whatever the runner needs (kind, config, split, ...); once the job finished only
-            the plain values (str, int, float, bool, None) stay, so a kept job does not hold
-            its inputs (a split is a few MB of frames).
-    """
+    kind: str
+    config: DLRMConfig | TowerConfig
+    metrics: dict[str, float]
+    history: list[dict[str, float]]
+    params: int
+    train_seconds: float
+    device: str
+    meta: dict[str, Any]
 
-    job_id: int
-    owner: str
-    label: str
-    total_epochs: int
-    params: dict[str, Any]
+    @classmethod
+    def from_summary(cls, summary: dict[str, Any]) -> JobResult:
+        """From a worker's summary."""
+        config_cls = DLRMConfig if summary["kind"] == "dlrm" else TowerConfig
+        return cls(summary["kind"], config_cls.from_dict(summary["config"]), summary["metrics"], summary["history"],
+                   int(summary["params"]), float(summary["train_seconds"]), summary["device"], summary["meta"])  # fmt: skip
+
+
+@dataclass
+class Job:
+    """One job as the server tracks it; fields change only under the manager's lock."""
+
+    job_id: str
+    workspace: str
+    request: TrainRequest
+    group: str = ""  # jobs submitted together (Compare's three presets) share it
+    submitted: float = field(default_factory=time.time)
     status: str = QUEUED
     epoch: int = 0
     batch: int = 0
     history: list[dict[str, float]] = field(default_factory=list)
-    result: TrainResult | None = None
-    error: str | None = None
-    details: str | None = None
-    submitted: float = field(default_factory=time.time)
     started: float | None = None
     finished: float | None = None
-    _cancel: threading.Event = field(default_factory=threading.Event, repr=False)
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
-
-    def snapshot(self) -> dict[str, Any]:
-        """A consistent copy of the progress fields for rendering."""
-        with self._lock:
-            return {
-                "job_id": self.job_id,
-                "label": self.label,
-                "status": self.status,
-                "epoch": self.epoch,
-                "batch": self.batch,
-                "total_epochs": self.total_epochs,
-                "history": [dict(h) for h in self.history],
-                "error": self.error,
-                "elapsed": (self.finished or time.time()) - self.started if self.started else 0.0,
-            }
+    result: JobResult | None = None
+    error: str | None = None
+    cancel_requested: bool = False
+    ran: tuple[float, float] | None = None  # when the worker started and ended training (its clock)
+    batches: tuple[int, int | None] = (0, None)  # batches run, and how many had run when the cancel arrived
+    _actor: Any = field(default=None, repr=False)
+    _summary_ref: Any = field(default=None, repr=False)
+    _model_ref: Any = field(default=None, repr=False)
+    _progress_ref: Any = field(default=None, repr=False)
 
     @property
-    def cancel_requested(self) -> bool:
-        """True once cancel was asked for."""
-        return self._cancel.is_set()
+    def label(self) -> str:
+        """The request's description."""
+        return self.request.label
 
-    def _update(self, **changes: Any) -> None:
+    @property
+    def total_epochs(self) -> int:
+        """Epochs asked for."""
+        return self.request.epochs
+
+    def snapshot(self) -> dict[str, Any]:
+        """The fields a page draws, as plain values."""
+        end = self.finished or time.time()
+        return {"job_id": self.job_id, "label": self.label, "status": self.status, "epoch": self.epoch,
+                "batch": self.batch, "total_epochs": self.total_epochs, "history": [dict(h) for h in self.history],
+                "error": self.error, "elapsed": end - self.started if self.started else 0.0,
+                "waited": (self.started or end) - self.submitted}  # fmt: skip
+
+
+class JobManager:
+    """Every training job of this server process, across workspaces; thread-safe."""
+
+    def __init__(self, settings: EngineSettings | None = None) -> None:
+        self.settings = settings or EngineSettings.from_env()
+        self._jobs: dict[str, Job] = {}
+        self._data_refs: dict[str, Any] = {}
+        self._lock = threading.RLock()
+        self._poller: threading.Thread | None = None
+        self._closed = threading.Event()
+
+    # ---- submitting -------------------------------------------------------------------------
+    def check_limits(self, workspace: str, new_jobs: int = 1) -> None:
+        """Refuse (JobLimitError) when `new_jobs` more would pass the workspace's active-job limit."""
+        limit = self.settings.max_active_jobs
         with self._lock:
-            for key, value in changes.items():
-                setattr(self, key, value)
+            active = sum(1 for j in self._jobs.values() if j.workspace == workspace and j.status not in FINISHED)
+        if active + new_jobs > limit:
+            raise JobLimitError(f"This workspace may have {limit} jobs queued or running at once and has {active}: "
+                                "wait for one to finish or cancel one.")  # fmt: skip
 
-    def _release_inputs(self) -> None:
-        """Keep only the plain params: the runner is done with the rest."""
+    def submit(self, workspace: str, request: TrainRequest, data: Any) -> Job:
+        """Queue one training job for `workspace` (see `submit_many`)."""
+        return self.submit_many(workspace, [request], data)[0]
+
+    def submit_many(self, workspace: str, requests: list[TrainRequest], data: Any) -> list[Job]:
+        """Check every request, then queue them all (or none).
+
+        Raises:
+            JobLimitError: the workspace's limit on active jobs would be passed.
+            ResourceError: a request needs more memory than the machine has.
+            DataError / ValueError: the split cannot be made from `data`.
+            EngineError: Ray could not be started or joined.
+        """
+        from recexplore.data import make_split
+        from recexplore.features import Vocabularies
+        from recexplore.resources import check_training_memory
+
+        self.check_limits(workspace, len(requests))
+        sizes = Vocabularies.build(data).sizes()
+        for request in requests:
+            split = make_split(data, request.split, seed=request.seed)
+            check_training_memory(request.kind, request.config, sizes, len(split.train))
+        ensure_started(self.settings)
+        data_ref = self._data_ref(data)
+        jobs = []
         with self._lock:
-            self.params = {k: v for k, v in self.params.items() if v is None or isinstance(v, (str, int, float, bool))}
+            self.check_limits(workspace, len(requests))  # again, under the lock: two tabs may race
+            group = secrets.token_hex(4)
+            for request in requests:
+                job = Job(secrets.token_hex(8), workspace, request, group)
+                job._actor = self._take_worker()
+                job._summary_ref, job._model_ref = job._actor.run.remote(request, data_ref,
+                                                                         float(self.settings.job_time_budget_s))
+                self._jobs[job.job_id] = job
+                jobs.append(job)
+            self._top_up_spares()
+            self._ensure_poller()
+        return jobs
 
+    def _data_ref(self, data: Any) -> Any:
+        """The data set in Ray's object store, put there once per fingerprint."""
+        import ray
 
-class JobQueue:
-    """Runs training jobs one at a time (Keras state is process-wide) in a worker thread.
-
-    Finished jobs stay visible to their owner until forgotten, within bounds: when a job
-    finishes, older finished jobs beyond the newest `keep_per_owner` of its owner, or beyond the
-    newest `keep_total` of the whole queue, are dropped (a page still holding one keeps it until
-    that page run ends). After every job the worker releases memory (`release_memory`).
-    """
-
-    def __init__(self, runner: Runner, keep_per_owner: int = KEEP_FINISHED_PER_OWNER,
-                 keep_total: int = KEEP_FINISHED_TOTAL) -> None:  # fmt: skip
-        if keep_per_owner < 1 or keep_total < 1:
-            raise ValueError("keep_per_owner and keep_total must be at least 1")
-        self._runner = runner
-        self._keep_per_owner = int(keep_per_owner)
-        self._keep_total = int(keep_total)
-        self._ids = itertools.count(1)
-        self._queue: deque[TrainingJob] = deque()
-        self._jobs: dict[int, TrainingJob] = {}
-        self._lock = threading.Lock()
-        self._wake = threading.Condition(self._lock)
-        self._current: TrainingJob | None = None
-        self._worker: threading.Thread | None = None
-
-    def submit(self, owner: str, label: str, total_epochs: int, params: dict[str, Any]) -> TrainingJob:
-        """Queue a job and make sure the worker runs."""
-        job = TrainingJob(next(self._ids), owner, label, int(total_epochs), dict(params))
-        with self._wake:
-            self._jobs[job.job_id] = job
-            self._queue.append(job)
-            if self._worker is None or not self._worker.is_alive():
-                self._worker = threading.Thread(target=self._work, name="recexplore-training", daemon=True)
-                self._worker.start()
-            self._wake.notify()
-        return job
-
-    def position(self, job: TrainingJob) -> int:
-        """0 while running, 1.. for the place in the queue, -1 when finished."""
         with self._lock:
-            if job is self._current:
+            if data.fingerprint not in self._data_refs:
+                self._data_refs = {data.fingerprint: ray.put(data)}  # one data set at a time
+            return self._data_refs[data.fingerprint]
+
+    def _worker_shape(self) -> tuple[float, float]:
+        """(CPUs, GPU share) each job's worker declares; no GPU share where the cluster has none."""
+        import ray
+
+        gpus = self.settings.job_gpus if ray.cluster_resources().get("GPU", 0) > 0 else 0.0
+        return float(self.settings.job_cpus), float(gpus)
+
+    def _take_worker(self) -> Any:
+        return POOL.take(*self._worker_shape())
+
+    def _top_up_spares(self) -> None:
+        POOL.top_up(*self._worker_shape(), self.settings.warm_workers)
+
+    def warm(self) -> None:
+        """Start Ray and the spare workers now, and wait until they are up (CLI, benchmarks, tests)."""
+        ensure_started(self.settings)
+        self._top_up_spares()
+        POOL.wait_ready()
+
+    # ---- reading ----------------------------------------------------------------------------
+    def jobs_for(self, workspace: str) -> list[Job]:
+        """The workspace's jobs, newest first."""
+        with self._lock:
+            return sorted((j for j in self._jobs.values() if j.workspace == workspace), key=lambda j: -j.submitted)
+
+    def get(self, job_id: str, workspace: str) -> Job | None:
+        """A job by id, only for its own workspace."""
+        with self._lock:
+            job = self._jobs.get(job_id) if isinstance(job_id, str) else None
+        return job if job is not None and job.workspace == workspace else None
+
+    def position(self, job: Job) -> int:
+        """0 while running, 1.. for its place among waiting jobs (all workspaces), -1 when finished."""
+        with self._lock:
+            if job.status == RUNNING:
                 return 0
-            try:
-                return list(self._queue).index(job) + 1
-            except ValueError:
+            if job.status != QUEUED:
                 return -1
+            return 1 + sum(1 for j in self._jobs.values() if j.status == QUEUED and j.submitted < job.submitted)
 
-    def cancel(self, job: TrainingJob) -> None:
-        """Cancel a queued job at once, or a running one after its current batch."""
-        job._cancel.set()
+    def model_bytes(self, job: Job) -> bytes:
+        """The trained model's `.keras` bytes (fetched from Ray's object store).
+
+        Raises:
+            ValueError: the job has no model (not done, cancelled, failed or forgotten).
+        """
+        import ray
+
         with self._lock:
-            if job in self._queue:
-                self._queue.remove(job)
-                job._release_inputs()
-                job._update(status=CANCELLED, finished=time.time())
-                self._prune_locked(job)
+            ref = job._model_ref if job.status == DONE else None
+        if ref is None:
+            raise ValueError(f"Job {job.job_id} has no trained model to save.")
+        return ray.get(ref)
 
-    def jobs_for(self, owner: str) -> list[TrainingJob]:
-        """The owner's jobs, newest first."""
-        with self._lock:
-            return sorted((j for j in self._jobs.values() if j.owner == owner), key=lambda j: -j.job_id)
+    def worker_progress(self, job: Job, timeout: float = 30.0) -> dict[str, Any]:
+        """Ask the job's worker directly (its pid, batch counts, ...): diagnostics and tests."""
+        import ray
 
-    def get(self, job_id: int, owner: str) -> TrainingJob | None:
-        """A job by id, only for its owner."""
-        with self._lock:
-            job = self._jobs.get(job_id)
-        return job if job is not None and job.owner == owner else None
+        return ray.get(job._actor.progress.remote(), timeout=timeout)
 
-    def forget(self, job: TrainingJob) -> None:
-        """Drop a finished job (and its model) from memory."""
-        with self._lock:
-            if job.status in FINISHED:
-                self._jobs.pop(job.job_id, None)
-
-    def _prune_locked(self, finishing: TrainingJob) -> None:
-        """Drop finished jobs beyond the bounds, newest kept first (`finishing` counts as the
-        newest); the caller holds the queue lock."""
-        done = [j for j in self._jobs.values() if j.status in FINISHED or j is finishing]
-        done.sort(key=lambda j: (j is finishing, j.finished or 0.0, j.job_id), reverse=True)
-        per_owner: Counter[str] = Counter()
-        kept = 0
-        for job in done:
-            if per_owner[job.owner] < self._keep_per_owner and kept < self._keep_total:
-                per_owner[job.owner] += 1
-                kept += 1
-            else:
-                self._jobs.pop(job.job_id, None)
-
-    def queue_length(self) -> int:
-        """Jobs waiting (not counting the running one)."""
-        with self._lock:
-            return len(self._queue)
-
-    def wait(self, job: TrainingJob, timeout: float) -> bool:
+    def wait(self, job: Job, timeout: float) -> bool:
         """Block until the job finishes or `timeout` seconds pass; True if finished."""
         deadline = time.time() + timeout
-        while time.time() < deadline:
-            if job.status in FINISHED:
-                return True
+        while time.time() < deadline and job.status not in FINISHED:
+            if self._poller is None or not self._poller.is_alive():
+                self.poll()
             time.sleep(0.05)
         return job.status in FINISHED
 
-    def _work(self) -> None:
-        while True:
-            with self._wake:
-                while not self._queue:
-                    if not self._wake.wait(timeout=60):
-                        self._worker = None
-                        return
-                job = self._queue.popleft()
-                self._current = job
-            self._run(job)
-            with self._lock:
-                self._current = None
-            # Idle waits last up to a minute: this frame must not keep the last job (and its model)
-            # alive after its owner forgot it or the bounds dropped it.
-            del job
+    # ---- cancelling and forgetting ----------------------------------------------------------
+    def cancel(self, job: Job) -> None:
+        """Cancel a waiting job at once, or a running one after its current batch."""
+        import ray
 
-    def _run(self, job: TrainingJob) -> None:
-        job._update(status=RUNNING, started=time.time())
-
-        def on_epoch(epoch: int, logs: dict[str, float]) -> None:
-            with job._lock:
-                job.epoch = epoch + 1
-                job.history.append(dict(logs))
-
-        def on_batch(batch: int, logs: dict[str, float]) -> None:
-            job.batch = batch + 1
-
-        hooks = ProgressHooks(on_epoch=on_epoch, on_batch=on_batch, should_stop=lambda: job.cancel_requested)
-        outcome: dict[str, Any]
-        try:
-            result = self._runner(job, hooks)
-        except Exception as err:  # reported to the owner as one line; the worker keeps serving
-            message = str(err).splitlines()[0] if str(err) else type(err).__name__
-            outcome = {"status": FAILED, "error": message, "details": traceback.format_exc()}
-            _LOG.error("training job %s failed:\n%s", job.job_id, outcome["details"])  # the operator's log
-        else:
-            status = CANCELLED if job.cancel_requested or result.cancelled else DONE
-            outcome = {"status": status, "result": None if status == CANCELLED else result}
-            del result
-        # Before the job shows as finished, so that whoever waits for it sees the memory settled.
-        job._release_inputs()
         with self._lock:
-            self._prune_locked(job)
-        release_memory()
-        job._update(**outcome, finished=time.time())
+            if job.status in FINISHED:
+                return
+            job.cancel_requested = True
+            if job.status == QUEUED:  # its worker is not running it yet: drop the worker now
+                ray.kill(job._actor, no_restart=True)
+                self._finish(job, CANCELLED)
+                return
+            job._actor.cancel.remote()
+
+    def forget(self, job: Job) -> None:
+        """Drop a finished job and its unsaved model."""
+        with self._lock:
+            if job.status in FINISHED:
+                self._jobs.pop(job.job_id, None)
+                job._model_ref = None
+
+    def shutdown(self) -> None:
+        """Stop polling, cancel unfinished jobs and kill the spare workers (tests, the end of a CLI run)."""
+        import ray
+
+        self._closed.set()
+        with self._lock:
+            for job in self._jobs.values():
+                if job.status not in FINISHED:
+                    job.cancel_requested = True
+                    ray.kill(job._actor, no_restart=True)
+                    self._finish(job, CANCELLED)
+        POOL.clear()
+
+    # ---- the poller -------------------------------------------------------------------------
+    def _ensure_poller(self) -> None:
+        if self._poller is None or not self._poller.is_alive():
+            self._poller = threading.Thread(target=self._poll_forever, name="recexplore-jobs", daemon=True)
+            self._poller.start()
+
+    def _poll_forever(self) -> None:
+        while not self._closed.wait(POLL_S):
+            try:
+                if not self.poll():
+                    with self._lock:  # nothing left to watch: stop until the next submit
+                        if not any(j.status not in FINISHED for j in self._jobs.values()):
+                            self._poller = None
+                            return
+            except Exception:  # the poller must survive anything one job does
+                _LOG.exception("job poller")
+
+    def poll(self) -> bool:
+        """Collect finished jobs and fresh progress once; True while any job is unfinished."""
+        import ray
+
+        with self._lock:
+            active = [j for j in self._jobs.values() if j.status not in FINISHED]
+        if not active:
+            return False
+        ready, _ = ray.wait([j._summary_ref for j in active], num_returns=len(active), timeout=0)
+        ready_ids = {ref.hex() for ref in ready}
+        for job in active:
+            if job._summary_ref.hex() in ready_ids:
+                self._collect(job)
+            else:
+                self._refresh(job)
+        return True
+
+    def _refresh(self, job: Job) -> None:
+        """Take the worker's last progress answer if it came, and ask again."""
+        import ray
+
+        if job._progress_ref is not None:
+            done, _ = ray.wait([job._progress_ref], timeout=0)
+            if not done:
+                self._enforce_budget(job)
+                return
+            try:
+                progress = ray.get(job._progress_ref)
+            except Exception:  # the worker died; `_collect` reports it when the run's ref fails
+                progress = None
+            with self._lock:
+                if progress is not None and job.status not in FINISHED:
+                    job.epoch, job.batch = int(progress["epoch"]), int(progress["batch"])
+                    job.history = progress["history"]
+                    if progress["status"] == "running" and job.status == QUEUED:
+                        job.status, job.started = RUNNING, float(progress["started"])
+        self._enforce_budget(job)
+        job._progress_ref = job._actor.progress.remote()
+
+    def _enforce_budget(self, job: Job) -> None:
+        """Kill a worker that kept training past its time budget (it normally stops itself)."""
+        import ray
+
+        if job.started and time.time() - job.started > self.settings.job_time_budget_s + KILL_GRACE_S:
+            ray.kill(job._actor, no_restart=True)
+            with self._lock:
+                self._finish(job, FAILED, f"stopped: it ran past the time budget of {self.settings.job_time_budget_s} s")
+
+    def _collect(self, job: Job) -> None:
+        """Read a finished job's summary (or its worker's death) and recycle its worker."""
+        import ray
+
+        try:
+            summary = ray.get(job._summary_ref)
+        except ray.exceptions.RayActorError:
+            outcome: tuple[str, str | None] = (CANCELLED, None) if job.cancel_requested else (FAILED, WORKER_DIED)
+            summary = None
+        except Exception as err:  # the training raised: one line for the page, the whole story for the log
+            outcome, summary = (FAILED, first_line(getattr(err, "cause", None) or err)), None
+            _LOG.error("training job %s failed:\n%s", job.job_id, err)
+        else:
+            stopped_by = summary["stopped_by"]
+            if stopped_by == "time budget":
+                outcome = (FAILED, f"stopped: it ran past the time budget of {self.settings.job_time_budget_s} s")
+            elif stopped_by is not None:
+                outcome = (CANCELLED, None)
+            else:
+                outcome = (DONE, None)
+        ray.kill(job._actor, no_restart=True)  # one job per worker: its memory goes back to the system
+        with self._lock:
+            if summary is not None:
+                job.ran = (float(summary["started"]), float(summary["finished"]))
+                job.batches = (int(summary["batches_run"]), summary["batches_at_cancel"])
+                job.started = job.started or job.ran[0]
+                job.history = [dict(h) for h in summary["history"]]
+                job.epoch = len(job.history)
+                if outcome[0] == DONE:
+                    job.result = JobResult.from_summary(summary)
+            self._finish(job, *outcome)
+            self._prune(job.workspace)
+
+    def _finish(self, job: Job, status: str, error: str | None = None) -> None:
+        """Mark a job finished (caller holds the lock); only a done job keeps its model."""
+        if job.status in FINISHED:
+            return
+        job.status, job.error, job.finished = status, error, time.time()
+        if status != DONE:
+            job._model_ref = None
+        job._progress_ref = None
+
+    def _prune(self, workspace: str) -> None:
+        """Forget the workspace's oldest finished jobs beyond `keep_finished_jobs` (caller holds the lock)."""
+        done = sorted((j for j in self._jobs.values() if j.workspace == workspace and j.status in FINISHED),
+                      key=lambda j: j.finished or 0.0, reverse=True)  # fmt: skip
+        for job in done[self.settings.keep_finished_jobs :]:
+            self._jobs.pop(job.job_id, None)
+            job._model_ref = None
+
+
+class WorkerPool:
+    """Spare workers, started ahead of need and shared by every JobManager of the process."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._spares: deque[tuple[tuple[float, float], Any]] = deque()
+
+    def take(self, cpus: float, gpus: float) -> Any:
+        """The oldest spare of this shape (maybe still waiting for a CPU), or a new worker."""
+        with self._lock:
+            for i, (shape, worker) in enumerate(self._spares):
+                if shape == (cpus, gpus):
+                    del self._spares[i]
+                    return worker
+        return _new_worker(cpus, gpus)
+
+    def top_up(self, cpus: float, gpus: float, count: int) -> None:
+        """Keep `count` spares of this shape; spares of another shape (old settings) are dropped."""
+        import ray
+
+        with self._lock:
+            for _, worker in [s for s in self._spares if s[0] != (cpus, gpus)]:
+                ray.kill(worker, no_restart=True)
+            kept = deque(s for s in self._spares if s[0] == (cpus, gpus))
+            while len(kept) < count:
+                kept.append(((cpus, gpus), _new_worker(cpus, gpus)))
+            while len(kept) > count:
+                ray.kill(kept.pop()[1], no_restart=True)
+            self._spares = kept
+
+    def wait_ready(self, timeout: float = 300.0) -> None:
+        """Block until every spare has started (imported Keras)."""
+        import ray
+
+        with self._lock:
+            workers = [w for _, w in self._spares]
+        ray.get([w.ready.remote() for w in workers], timeout=timeout)
+
+    def clear(self) -> None:
+        """Kill every spare."""
+        import ray
+
+        with self._lock:
+            for _, worker in self._spares:
+                ray.kill(worker, no_restart=True)
+            self._spares.clear()
+
+    def __len__(self) -> int:
+        return len(self._spares)
+
+
+def _new_worker(cpus: float, gpus: float) -> Any:
+    from recexplore.worker import TrainingWorker
+
+    return TrainingWorker.options(num_cpus=cpus, num_gpus=gpus).remote(cpus)
+
+
+POOL = WorkerPool()
+
+
+def first_line(err: BaseException) -> str:
+    """An exception's message as one line (its type's name when it has none)."""
+    lines = [line.strip() for line in str(err).splitlines() if line.strip()]
+    return (lines[0] if lines else type(err).__name__)[:300]

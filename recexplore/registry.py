@@ -12,7 +12,7 @@ import re
 import shutil
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -124,7 +124,7 @@ def build_meta(result: Any, name: str) -> dict[str, Any]:
         "params": result.params,
         "train_seconds": result.train_seconds,
         "device": result.device,
-        "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "created": _now(),
         "versions": library_versions(),
     }
 
@@ -142,6 +142,24 @@ def save(result: Any, name: str, directory: str | os.PathLike[str] | None = None
         RegistryError: bad name, existing entry without `overwrite`, or a failure while
             writing (disk full, permission denied, ...); the previous entry is left intact.
     """
+    return _save_with(lambda path: _save_model(result.model, path), lambda: build_meta(result, name), name,
+                      directory, overwrite)  # fmt: skip
+
+
+def save_payload(model_bytes: bytes, meta: dict[str, Any], name: str,
+                 directory: str | os.PathLike[str] | None = None, overwrite: bool = False) -> Entry:  # fmt: skip
+    """Save a model trained elsewhere (a worker): its `.keras` bytes and its `build_meta` metadata.
+
+    Same guarantees and errors as `save`; the name and the creation time are this save's.
+    """
+    if not isinstance(model_bytes, bytes) or not model_bytes:
+        raise RegistryError(f"Could not save model {name!r}: the trained model's bytes are missing.")
+    stamped = lambda: {**meta, "name": name, "created": _now()}  # noqa: E731
+    return _save_with(lambda path: _write_bytes(path, model_bytes), stamped, name, directory, overwrite)
+
+
+def _save_with(write_model: Callable[[Path], None], make_meta: Callable[[], dict[str, Any]], name: str,
+               directory: str | os.PathLike[str] | None, overwrite: bool) -> Entry:  # fmt: skip
     check_name(name)
     root = models_dir(directory)
     target = root / name
@@ -156,8 +174,8 @@ def save(result: Any, name: str, directory: str | os.PathLike[str] | None = None
                 raise RegistryError(f"A model named {name!r} already exists: choose another name or overwrite it.")
             tmp.mkdir()
             model_path = tmp / MODEL_FILE
-            _save_model(result.model, model_path)
-            meta = build_meta(result, name)
+            write_model(model_path)
+            meta = make_meta()
             meta["model_sha256"] = sha256_file(model_path)
             _write_json(tmp / META_FILE, meta)
             _fsync_dir(tmp)
@@ -169,6 +187,17 @@ def save(result: Any, name: str, directory: str | os.PathLike[str] | None = None
         shutil.rmtree(tmp, ignore_errors=True)
         raise RegistryError(f"Could not save model {name!r}: {err.strerror or err}.") from None
     return Entry(name, target, meta)
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def _write_bytes(path: Path, payload: bytes) -> None:
+    with path.open("wb") as handle:
+        handle.write(payload)
+        handle.flush()
+        os.fsync(handle.fileno())
 
 
 def _save_model(model: Any, path: Path) -> None:

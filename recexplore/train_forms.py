@@ -72,24 +72,46 @@ def job_label(kind: str, config: DLRMConfig | TowerConfig) -> str:
 
 
 def queue_message(status: str, position: int) -> str:
-    """Where a job stands, e.g. 'waiting: 2 jobs ahead' (position as JobQueue.position gives it)."""
+    """Where a job stands, e.g. 'waiting for a free worker: 2 jobs ahead' (position as
+    JobManager.position gives it: 1 is the next to start)."""
     if status == "queued":
-        ahead = max(position, 1)
-        return f"waiting: {ahead} job{'s' if ahead != 1 else ''} ahead"
+        ahead = max(position - 1, 0)
+        return f"waiting for a free worker: {ahead} job{'s' if ahead != 1 else ''} ahead"
     return {"running": "training", "done": "done", "failed": "failed", "cancelled": "cancelled"}.get(status, status)
 
 
-def save_problem(name: str, existing: Sequence[str], overwrite: bool) -> str | None:
-    """Why `name` cannot be used to save a model now, or None when it can."""
-    from recexplore.registry import RegistryError, check_name
+def limits_caption(settings: Any, saved: int) -> str:
+    """The workspace limits in one line, as the Train and Compare pages show them."""
+    minutes = settings.job_time_budget_s / 60
+    return (f"Workspace limits: {settings.max_active_jobs} jobs queued or running at once · each job stops after "
+            f"{minutes:g} min · {saved} of {settings.max_saved_models} saved models used.")  # fmt: skip
+
+
+def submit_problem(manager: Any, workspace: str, requests: Sequence[Any], data: Any) -> tuple[list[Any], str | None]:
+    """Submit `requests` through the job manager (the one submit path: limits and memory are
+    checked there); returns (jobs, None), or ([], one line saying why nothing was queued)."""
+    from recexplore.data import DataError
+    from recexplore.engine import EngineError
+    from recexplore.resources import ResourceError
 
     try:
-        check_name(name)
-    except RegistryError as err:
-        return str(err)
-    if name in existing and not overwrite:
-        return f"A model named {name!r} already exists: choose another name or tick 'overwrite'."
-    return None
+        return manager.submit_many(workspace, list(requests), data), None
+    except ResourceError as err:  # refused before anything is allocated
+        return [], f"{err}: lower the batch size or the embedding dim."
+    except (EngineError, DataError, ValueError) as err:  # limits (JobLimitError), bad split, no engine
+        return [], str(err)
+
+
+def latest_comparison(jobs: Sequence[Any]) -> list[Any]:
+    """The preset jobs of the newest 'Train all three' among `jobs` (a workspace's, newest first),
+    in preset order; [] when there is none."""
+    presets = [j for j in jobs if getattr(j.request, "preset", None)]
+    if not presets:
+        return []
+    group = presets[0].group
+    chosen = [j for j in presets if j.group == group]
+    order = list(TOWER_PRESETS)
+    return sorted(chosen, key=lambda j: order.index(j.request.preset) if j.request.preset in order else len(order))
 
 
 @dataclass

@@ -112,25 +112,6 @@ def _build_optimizer(model: keras.Model) -> None:
     model.optimizer.build(model.trainable_variables)
 
 
-COMPILED_FUNCTIONS = ("train_function", "test_function", "predict_function")
-
-
-def release_compiled_functions(model: keras.Model) -> None:
-    """Drop the step functions Keras traced for fit/evaluate/predict, with their graphs.
-
-    A finished model kept in memory (a job's result, until it is saved or forgotten) would
-    otherwise hold every traced graph of its training, evaluation and prediction (about 20 MB
-    for a default DLRM). The model stays fully usable: Keras traces again on its next
-    fit/evaluate/predict. Assigning None alone is not enough on the TensorFlow backend: the
-    model also tracks the old tf.function as a dependency under the attribute's name, and
-    only deleting the attribute drops that reference.
-    """
-    for name in COMPILED_FUNCTIONS:
-        if getattr(model, name, None) is not None:
-            delattr(model, name)
-            setattr(model, name, None)
-
-
 def count_params(model: keras.Model) -> int:
     """Trainable parameter count."""
     return int(sum(np.prod(w.shape) for w in model.trainable_weights))
@@ -200,7 +181,6 @@ def _train_dlrm(data: MovieLens, split: Split, config: DLRMConfig, seed: int, ho
     metrics = {**dlrm_metrics(model, space, split),
                "best_val_rmse": min((h["val_rmse"] for h in bridge.history), default=float("nan")),
                "epochs_run": len(bridge.history)}  # fmt: skip
-    release_compiled_functions(model)
     return TrainResult("dlrm", model, config, vocab, bridge.history, metrics, count_params(model), seconds,
                        device_description(), split.describe(), data.fingerprint, seed, bridge.cancelled)  # fmt: skip
 
@@ -299,6 +279,5 @@ def _train_towers(data: MovieLens, split: Split, config: TowerConfig, seed: int,
     seconds = time.perf_counter() - start
     report = towers_metrics(model, space, split)
     report["epochs_run"] = len(bridge.history)
-    release_compiled_functions(model)
     return TrainResult("towers", model, config, vocab, bridge.history, report, count_params(model), seconds,
                        device_description(), split.describe(), data.fingerprint, seed, bridge.cancelled)  # fmt: skip

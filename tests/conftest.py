@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from tests.synthetic import write_fold, write_movielens
 # Real-data tests read the project's data setting as it was when pytest started;
 # each test then runs with the variable unset so nothing else picks it up by accident.
 REAL_DATA_DIR = os.environ.get("RECEXPLORE_DATA_DIR")
+TEST_RAY_CPUS = 2
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -31,6 +33,21 @@ def _isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.
     monkeypatch.setenv("RECEXPLORE_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
     monkeypatch.setenv("RECEXPLORE_MODELS_DIR", str(tmp_path_factory.mktemp("models")))
     monkeypatch.delenv("RECEXPLORE_DATA_DIR", raising=False)
+    monkeypatch.setenv("RECEXPLORE_RAY_CPUS", str(TEST_RAY_CPUS))  # whichever test starts Ray bounds it
+    for variable in ("RECEXPLORE_RAY_ADDRESS", "RAY_ADDRESS", "RECEXPLORE_WORKSPACES_DIR"):
+        monkeypatch.delenv(variable, raising=False)
+
+
+@pytest.fixture(scope="session")
+def ray_engine() -> Iterator[None]:
+    """One local Ray for the whole test session, bounded to TEST_RAY_CPUS CPUs (jobs take 1 each)."""
+    from recexplore.engine import ensure_started
+    from recexplore.engine_settings import EngineSettings
+    from recexplore.jobs import POOL
+
+    ensure_started(EngineSettings(local_cpus=TEST_RAY_CPUS, object_store_mb=256))
+    yield
+    POOL.clear()
 
 
 @pytest.fixture

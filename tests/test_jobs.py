@@ -1,135 +1,171 @@
-"""JobQueue: one job at a time, FIFO positions, owner isolation, cancel, failures."""
+"""JobManager on a real local Ray (2 CPUs): jobs overlap, cancel stops within a batch, a killed
+worker fails one job only, workspaces are isolated, limits refuse with one line."""
 
 from __future__ import annotations
 
-import threading
+import os
+import signal
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from recexplore.data import load_movielens, make_split
-from recexplore.jobs import CANCELLED, DONE, FAILED, JobQueue, TrainingJob
+from recexplore import registry, workspaces
+from recexplore.data import load_movielens
+from recexplore.engine_settings import EngineSettings
+from recexplore.job_request import TrainRequest
+from recexplore.jobs import CANCELLED, DONE, FAILED, FINISHED, QUEUED, WORKER_DIED, Job, JobLimitError, JobManager
 from recexplore.models.towers import TowerConfig
-from recexplore.training import ProgressHooks, TrainResult, train
+from tests.conftest import tiny_towers_config
+
+pytestmark = pytest.mark.usefixtures("ray_engine")
+WS, OTHER = "workspace-a" * 3, "workspace-b" * 3
 
 
-class FakeResult:
-    cancelled = False
+def long_request(epochs: int = 40) -> TrainRequest:
+    """A tiny model with many small batches: long enough to watch, cancel or kill."""
+    return TrainRequest("towers", TowerConfig(layers=(8,), embedding_dim=4, batch_size=16, epochs=epochs), label="long")
 
 
-def gated_runner(gate: threading.Event, running: list[int]):
-    def run(job: TrainingJob, hooks: ProgressHooks) -> TrainResult:
-        running.append(job.job_id)
-        assert len(running) - len(done) == 1  # never two at once
-        for epoch in range(job.total_epochs):
-            gate.wait(5)
-            hooks.on_batch(0, {})
-            if hooks.should_stop():
-                result = FakeResult()
-                result.cancelled = True
-                done.append(job.job_id)
-                return result  # type: ignore[return-value]
-            hooks.on_epoch(epoch, {"loss": 1.0 / (epoch + 1)})
-        if job.params.get("fail"):
-            done.append(job.job_id)
-            raise RuntimeError("boom: bad things\nsecond line")
-        done.append(job.job_id)
-        return FakeResult()  # type: ignore[return-value]
-
-    done: list[int] = []
-    return run
+def quick_request() -> TrainRequest:
+    return TrainRequest("towers", tiny_towers_config(), label="quick")
 
 
-def test_jobs_run_one_at_a_time_in_order_and_owners_are_isolated() -> None:
-    gate, running = threading.Event(), []
-    queue = JobQueue(gated_runner(gate, running))
-    jobs = [queue.submit(f"session-{i}", f"job {i}", 2, {}) for i in range(5)]
-    positions = [queue.position(j) for j in jobs]
-    assert positions == sorted(positions) and positions[-1] == positions[0] + 4  # FIFO places
-    gate.set()
-    for job in jobs:
-        assert queue.wait(job, 10)
-        assert job.status == DONE and [h["loss"] for h in job.history] == [1.0, 0.5]
-    assert running == [j.job_id for j in jobs]
-    assert queue.jobs_for("session-3") == [jobs[3]]
-    assert queue.get(jobs[3].job_id, "session-1") is None
-    assert queue.get(jobs[3].job_id, "session-3") is jobs[3]
+@pytest.fixture
+def manager() -> Any:
+    jobs = JobManager(EngineSettings(local_cpus=2, max_active_jobs=3))
+    yield jobs
+    jobs.shutdown()
 
 
-def test_cancel_queued_and_running_jobs() -> None:
-    gate, running = threading.Event(), []
-    queue = JobQueue(gated_runner(gate, running))
-    first = queue.submit("a", "first", 3, {})
-    second = queue.submit("a", "second", 3, {})
-    queue.cancel(second)
-    assert second.status == CANCELLED and queue.position(second) == -1
-    queue.cancel(first)
-    gate.set()
-    assert queue.wait(first, 10)
-    assert first.status == CANCELLED and first.result is None
-    assert second.job_id not in running
+@pytest.fixture(scope="module")
+def data(ml_folder: Path) -> Any:
+    return load_movielens(ml_folder)
 
 
-def test_failure_is_one_line_and_the_worker_survives() -> None:
-    gate, running = threading.Event(), []
-    gate.set()
-    queue = JobQueue(gated_runner(gate, running))
-    bad = queue.submit("a", "bad", 1, {"fail": True})
-    good = queue.submit("a", "good", 1, {})
-    assert queue.wait(bad, 10) and queue.wait(good, 10)
-    assert bad.status == FAILED and bad.error == "boom: bad things"
-    assert good.status == DONE
+def wait_until(check: Any, timeout: float = 120.0) -> None:
+    deadline = time.time() + timeout
+    while not check():
+        assert time.time() < deadline, "timed out"
+        time.sleep(0.05)
 
 
-def test_real_training_job_reports_progress(ml_folder: Path) -> None:
-    data = load_movielens(ml_folder)
-    split = make_split(data)
-
-    def runner(job: TrainingJob, hooks: ProgressHooks) -> TrainResult:
-        return train("towers", data, split, job.params["config"], hooks=hooks)
-
-    queue = JobQueue(runner)
-    config = TowerConfig(layers=(8,), embedding_dim=4, batch_size=128, epochs=2)
-    job = queue.submit("me", "towers", config.epochs, {"config": config})
-    assert queue.wait(job, 120)
-    snap = job.snapshot()
-    assert snap["status"] == DONE and snap["epoch"] == 2 and len(snap["history"]) == 2
-    assert job.result is not None and "hit_rate_at_100" in job.result.metrics
-    queue.forget(job)
-    assert queue.jobs_for("me") == []
+def test_two_jobs_overlap_on_two_cpus_and_each_sees_only_its_workspace(manager: JobManager, data: Any) -> None:
+    first = manager.submit(WS, long_request(30), data)
+    second = manager.submit(OTHER, long_request(30), data)
+    assert manager.wait(first, 300) and manager.wait(second, 300)
+    assert first.status == DONE and second.status == DONE
+    (a0, a1), (b0, b1) = first.ran, second.ran
+    assert a0 < b1 and b0 < a1, f"no overlap: {first.ran} {second.ran}"  # both trained at the same time
+    assert manager.jobs_for(WS) == [first] and manager.jobs_for(OTHER) == [second]
+    assert manager.get(first.job_id, OTHER) is None and manager.get(first.job_id, WS) is first
+    assert len(first.job_id) == 16 and first.job_id != second.job_id  # unguessable ids
+    assert len(first.history) == 30 and first.result is not None and "hit_rate_at_100" in first.result.metrics
 
 
-@pytest.mark.parametrize("owner", ["x", "y"])
-def test_unknown_job_id(owner: str) -> None:
-    queue = JobQueue(lambda job, hooks: FakeResult())  # type: ignore[arg-type,return-value]
-    assert queue.get(999, owner) is None
+def test_cancel_stops_a_running_job_within_one_batch(manager: JobManager, data: Any) -> None:
+    job = manager.submit(WS, long_request(), data)
+    wait_until(lambda: job.batch >= 3 or job.epoch >= 1)
+    clicked = time.perf_counter()
+    manager.cancel(job)
+    assert manager.wait(job, 60)
+    latency = time.perf_counter() - clicked
+    run, at_cancel = job.batches
+    assert job.status == CANCELLED and job.result is None and at_cancel is not None
+    assert run - at_cancel <= 1, f"{run - at_cancel} batches ran after the cancel reached the worker"
+    with pytest.raises(ValueError, match="no trained model"):
+        manager.model_bytes(job)
+    print(f"cancel: {run - at_cancel} batch after it arrived, finished {latency:.2f} s after the click")
 
 
-def test_cancel_releases_the_worker_within_one_batch(ml_folder: Path) -> None:
-    """Cancel a real training mid-epoch: at most one more batch runs, no result is kept (so nothing
-    can be saved), and the next queued job starts."""
-    data = load_movielens(ml_folder)
-    split = make_split(data)
-    batches = {"total": 0, "at_cancel": -1}
+def test_cancel_of_a_waiting_job_is_immediate(manager: JobManager, data: Any) -> None:
+    running = [manager.submit(WS, long_request(), data) for _ in range(2)]
+    waiting = manager.submit(WS, quick_request(), data)
+    assert waiting.status == QUEUED and manager.position(waiting) >= 1
+    manager.cancel(waiting)
+    assert waiting.status == CANCELLED and manager.position(waiting) == -1
+    for job in running:
+        manager.cancel(job)
+        assert manager.wait(job, 60) and job.status == CANCELLED
 
-    def runner(job: TrainingJob, hooks: ProgressHooks) -> TrainResult:
-        def counting(batch: int, logs: dict[str, float]) -> None:
-            batches["total"] += 1
-            hooks.on_batch(batch, logs)
 
-        counted = ProgressHooks(on_epoch=hooks.on_epoch, on_batch=counting, should_stop=hooks.should_stop)
-        return train("towers", data, split, job.params["config"], hooks=counted)
+def test_a_killed_worker_fails_one_job_and_the_next_job_runs(manager: JobManager, data: Any) -> None:
+    victim = manager.submit(WS, long_request(), data)
+    wait_until(lambda: victim.epoch >= 1)
+    pid = manager.worker_progress(victim)["pid"]
+    assert pid != os.getpid()  # training is in a worker process, not here
+    os.kill(pid, signal.SIGKILL)
+    assert manager.wait(victim, 60)
+    assert victim.status == FAILED and victim.error == WORKER_DIED and "\n" not in victim.error
+    after = manager.submit(WS, quick_request(), data)
+    assert manager.wait(after, 180) and after.status == DONE
 
-    queue = JobQueue(runner)
-    long_job = queue.submit("me", "long", 50, {"config": TowerConfig(layers=(8,), embedding_dim=4, batch_size=16, epochs=50)})
-    next_job = queue.submit("me", "next", 1, {"config": TowerConfig(layers=(8,), embedding_dim=4, batch_size=128, epochs=1)})
-    while batches["total"] < 5:
-        time.sleep(0.01)
-    batches["at_cancel"] = batches["total"]
-    queue.cancel(long_job)
-    assert queue.wait(long_job, 60)
-    ran_after = batches["total"] - batches["at_cancel"]
-    assert long_job.status == CANCELLED and long_job.result is None
-    assert ran_after <= 1, f"{ran_after} batches ran after the cancel"
-    assert queue.wait(next_job, 120) and next_job.status == DONE and next_job.result is not None
+
+def test_a_job_past_its_time_budget_is_stopped(data: Any) -> None:
+    jobs = JobManager(EngineSettings(local_cpus=2, job_time_budget_s=2))
+    try:
+        job = jobs.submit(WS, long_request(200), data)
+        assert jobs.wait(job, 120)
+        assert job.status == FAILED and "time budget of 2 s" in (job.error or "")
+    finally:
+        jobs.shutdown()
+
+
+def test_a_failing_training_is_one_line(manager: JobManager) -> None:
+    import ray
+
+    @ray.remote
+    def boom() -> None:
+        raise ValueError("embedding_dim is wrong\nsecond line")
+
+    job = Job("f" * 16, WS, quick_request())
+    progress = {"status": "running", "epoch": 0, "batch": 0, "history": [], "started": time.time()}
+    job._actor = ray.remote(num_cpus=0)(type("Idle", (), {"progress": lambda self: progress})).remote()
+    job._summary_ref = boom.remote()
+    manager._jobs[job.job_id] = job
+    assert manager.wait(job, 60)
+    assert job.status == FAILED and job.error == "embedding_dim is wrong"
+
+
+def test_limits_refuse_with_one_line_and_queue_nothing(data: Any) -> None:
+    jobs = JobManager(EngineSettings(local_cpus=2, max_active_jobs=2))
+    try:
+        first = jobs.submit(WS, long_request(), data)
+        with pytest.raises(JobLimitError, match="may have 2 jobs queued or running at once and has 1") as err:
+            jobs.submit_many(WS, [quick_request(), quick_request()], data)
+        assert "\n" not in str(err.value)
+        assert jobs.jobs_for(WS) == [first]  # all or nothing
+        other = jobs.submit(OTHER, quick_request(), data)  # another workspace has its own allowance
+        jobs.cancel(first)
+        assert jobs.wait(first, 60) and jobs.wait(other, 180)
+        assert jobs.submit(WS, quick_request(), data).status in (QUEUED, "running", DONE)  # allowance back
+    finally:
+        jobs.shutdown()
+
+
+def test_a_finished_model_saves_into_the_workspace_and_loads(manager: JobManager, data: Any,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    token = workspaces.new_token()
+    job = manager.submit(token, quick_request(), data)
+    assert manager.wait(job, 180) and job.status == DONE
+    entry = workspaces.save(token, manager.model_bytes(job), job.result.meta, "mine", False, 10)
+    assert entry.path.parent == workspaces.workspace_dir(token)
+    loaded = registry.load("mine", workspaces.workspace_dir(token))
+    assert loaded.kind == "towers" and loaded.meta["metrics"] == job.result.metrics
+    assert [e.name for e in workspaces.visible_entries(token)] == ["mine"]
+    assert workspaces.visible_entries(workspaces.new_token()) == []  # another workspace sees nothing of it
+    manager.forget(job)
+    assert manager.jobs_for(token) == [] and job._model_ref is None
+
+
+def test_finished_jobs_are_bounded_per_workspace_newest_kept() -> None:
+    manager = JobManager(EngineSettings(keep_finished_jobs=2))
+    jobs = [Job(f"{i:016x}", WS, quick_request(), status=DONE, finished=float(i)) for i in range(4)]
+    live = Job("e" * 16, WS, quick_request(), status="running")
+    theirs = Job("d" * 16, OTHER, quick_request(), status=DONE, finished=0.0)
+    for job in [*jobs, live, theirs]:
+        manager._jobs[job.job_id] = job
+    manager._prune(WS)
+    assert set(manager._jobs) == {jobs[3].job_id, jobs[2].job_id, live.job_id, theirs.job_id}
+    assert all(job.status in FINISHED for job in jobs)

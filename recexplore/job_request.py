@@ -1,0 +1,54 @@
+"""TrainRequest: what one training job is asked to do (typed, validated, small enough to ship to a worker)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from recexplore.data import MAX_SEED
+from recexplore.models.dlrm import DLRMConfig
+from recexplore.models.towers import TowerConfig
+
+KIND_CONFIGS: dict[str, type[DLRMConfig] | type[TowerConfig]] = {"dlrm": DLRMConfig, "towers": TowerConfig}
+
+
+@dataclass(frozen=True)
+class TrainRequest:
+    """One training job: the model kind and config, the split and the seed.
+
+    Attributes:
+        kind: 'dlrm' or 'towers'.
+        config: the model's config (its type must match `kind`).
+        split: split name ('random', 'u1', ...), rebuilt from the data by the worker.
+        seed: split and training seed.
+        label: a short description for the pages ("DLRM dim 32, 5 epochs").
+        preset: the tower preset name when the request is one of the comparison presets.
+    """
+
+    kind: str
+    config: DLRMConfig | TowerConfig
+    split: str = "random"
+    seed: int = 42
+    label: str = ""
+    preset: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind not in KIND_CONFIGS:
+            raise ValueError(f"kind must be one of {', '.join(KIND_CONFIGS)}, got {self.kind!r}")
+        if not isinstance(self.config, KIND_CONFIGS[self.kind]):
+            raise ValueError(f"config must be a {KIND_CONFIGS[self.kind].__name__} for kind {self.kind!r}, "
+                             f"got {type(self.config).__name__}")  # fmt: skip
+        if not isinstance(self.seed, int) or isinstance(self.seed, bool) or not 0 <= self.seed <= MAX_SEED:
+            raise ValueError(f"seed must be a whole number from 0 to {MAX_SEED}, got {self.seed!r}")
+        if not isinstance(self.split, str) or not self.split:
+            raise ValueError(f"split must be a split name such as 'random' or 'u1', got {self.split!r}")
+
+    @property
+    def epochs(self) -> int:
+        """Epochs asked for (the progress bar's denominator)."""
+        return int(self.config.epochs)
+
+    def describe(self) -> dict[str, Any]:
+        """Plain values for logs and tables."""
+        return {"kind": self.kind, "config": self.config.to_dict(), "split": self.split, "seed": self.seed,
+                "label": self.label, "preset": self.preset}  # fmt: skip

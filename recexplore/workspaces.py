@@ -1,0 +1,109 @@
+"""Workspaces: a student's own jobs and saved models, behind an unguessable token.
+
+The token travels in the page URL (so a reload or a second tab keeps it) and is checked on
+the server for every job and entry. A workspace's saved models live in a registry folder of
+their own, named by a digest of the token (the token itself is never written to disk). The
+shared registry (the pretrained entries, and what the operator saves with the CLI) is
+read-only from the app: a workspace lists the shared entries plus its own, never another's.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import secrets
+from pathlib import Path
+
+from recexplore import registry
+from recexplore.registry import Entry, RegistryError
+
+WORKSPACES_ENV = "RECEXPLORE_WORKSPACES_DIR"
+WORKSPACES_FOLDER = ".workspaces"  # inside the models folder unless WORKSPACES_ENV says otherwise
+TOKEN_BYTES = 18  # 144 random bits, 24 URL-safe characters
+TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{22,64}$")
+
+
+def new_token() -> str:
+    """A fresh, unguessable workspace token."""
+    return secrets.token_urlsafe(TOKEN_BYTES)
+
+
+def is_token(value: object) -> bool:
+    """True for a string shaped like a workspace token."""
+    return isinstance(value, str) and TOKEN_RE.fullmatch(value) is not None
+
+
+def workspaces_root() -> Path:
+    """The folder holding every workspace's saved models."""
+    configured = os.environ.get(WORKSPACES_ENV)
+    return Path(configured) if configured else registry.models_dir() / WORKSPACES_FOLDER
+
+
+def workspace_dir(token: str) -> Path:
+    """The registry folder of one workspace (named by a digest of its token)."""
+    if not is_token(token):
+        raise RegistryError("This page's workspace link is not valid: open the app's start page again.")
+    return workspaces_root() / hashlib.sha256(token.encode("ascii")).hexdigest()[:32]
+
+
+def own_entries(token: str) -> list[Entry]:
+    """The workspace's saved entries (broken ones included)."""
+    folder = workspace_dir(token)
+    return registry.list_entries(folder) if folder.is_dir() else []
+
+
+def visible_entries(token: str | None) -> list[Entry]:
+    """Shared entries plus the workspace's own, by name; a shared entry hides an own one of the same name."""
+    shared = registry.list_entries()
+    names = {e.name for e in shared}
+    own = [e for e in own_entries(token) if e.name not in names] if token else []
+    return sorted(shared + own, key=lambda e: e.name)
+
+
+def is_shared(name: str) -> bool:
+    """True when `name` is an entry of the shared registry (read-only from the app)."""
+    return registry.has_entry(name)
+
+
+def entry_dir(token: str | None, name: str) -> Path:
+    """The registry folder that holds entry `name` for this workspace: the shared one or its own."""
+    if token is None or is_shared(name):
+        return registry.models_dir()
+    return workspace_dir(token)
+
+
+def save_problem(token: str, name: str, overwrite: bool, max_saved: int) -> str | None:
+    """Why this workspace cannot save under `name` now, or None when it can."""
+    try:
+        registry.check_name(name)
+    except RegistryError as err:
+        return str(err)
+    if is_shared(name):
+        return f"{name!r} is a shared model and cannot be replaced from the app: choose another name."
+    own = {e.name for e in own_entries(token)}
+    if name in own and not overwrite:
+        return f"A model named {name!r} already exists: choose another name or tick 'overwrite'."
+    if name not in own and len(own) >= max_saved:
+        return (f"This workspace already holds {len(own)} saved models (the limit is {max_saved}): "
+                "delete one before saving another.")  # fmt: skip
+    return None
+
+
+def save(token: str, model_bytes: bytes, meta: dict, name: str, overwrite: bool, max_saved: int) -> Entry:
+    """Save a worker's model into the workspace, after `save_problem`'s checks.
+
+    Raises:
+        RegistryError: the name is refused (shared, taken, over the cap) or the save failed.
+    """
+    refused = save_problem(token, name, overwrite, max_saved)
+    if refused is not None:
+        raise RegistryError(refused)
+    return registry.save_payload(model_bytes, meta, name, workspace_dir(token), overwrite=overwrite)
+
+
+def delete(token: str, name: str) -> None:
+    """Delete one of the workspace's own entries (shared ones are refused)."""
+    if is_shared(name):
+        raise RegistryError(f"{name!r} is a shared model and cannot be deleted from the app.")
+    registry.delete(name, workspace_dir(token))
