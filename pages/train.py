@@ -168,10 +168,10 @@ ACTIVE_AT_START = _any_active()
 
 @st.fragment(run_every=1.0)
 def jobs_panel() -> None:
-    """This session's jobs, redrawn every second from the worker's snapshots."""
+    """This workspace's jobs, redrawn every second from the job manager's snapshots."""
     jobs = queue.jobs_for(owner)
     if not jobs:
-        st.caption("No training jobs in this session yet.")
+        st.caption("No training jobs in this workspace yet.")
         return
     st.subheader("Your training jobs")
     for job in jobs:

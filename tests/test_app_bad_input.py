@@ -128,7 +128,7 @@ def _jobs(at: AppTest) -> list[Any]:
     """This AppTest session's training jobs in the process-wide queue."""
     from recexplore import app_state
 
-    return app_state.job_queue().jobs_for(at.session_state[app_state.SESSION_KEY])
+    return app_state.job_manager().jobs_for(at.session_state[app_state.WORKSPACE_KEY])
 
 
 def _snapshot(folder: Path) -> dict[str, bytes]:
@@ -340,7 +340,8 @@ def save_registry(registry_dir: Path, tmp_path_factory: pytest.TempPathFactory) 
 
 
 @pytest.fixture(scope="module")
-def trained_page(ml_folder: Path, save_registry: Path, tmp_path_factory: pytest.TempPathFactory) -> AppTest:
+def trained_page(ml_folder: Path, save_registry: Path, tmp_path_factory: pytest.TempPathFactory,
+                 ray_engine: None) -> AppTest:  # fmt: skip
     """A Train page whose session has one finished tiny two-tower job (layers 32, dim 4, 1 epoch)."""
     from recexplore.jobs import FINISHED
 
@@ -349,7 +350,7 @@ def trained_page(ml_folder: Path, save_registry: Path, tmp_path_factory: pytest.
                    train_epochs_towers=1, train_batch_size_towers=256).run()  # fmt: skip
         at.button(key="train_submit").click().run()
         (job,) = _jobs(at)
-        deadline = time.time() + 60
+        deadline = time.time() + 180
         while job.status not in FINISHED and time.time() < deadline:
             time.sleep(0.1)
         at.run()
@@ -387,25 +388,44 @@ def test_save_bad_name_gets_one_error_and_writes_nothing(save_page: AppTest, sav
     assert save_page.text_input(key="train_save_name").value == name  # and the typed name to correct
 
 
-def test_save_existing_name_asks_first_and_overwrites_only_when_ticked(save_page: AppTest, save_registry: Path) -> None:
+def _own(at: AppTest, save_registry: Path) -> str:
+    """This page's workspace folder, relative to the registry (saves from the app land there)."""
+    from recexplore import app_state, workspaces
+
+    token = at.session_state[app_state.WORKSPACE_KEY]
+    return str(workspaces.workspace_dir(token).relative_to(save_registry)) + "/"
+
+
+@pytest.mark.parametrize("overwrite", [False, True])
+def test_save_over_a_shared_entry_is_refused_even_when_ticked(save_page: AppTest, save_registry: Path,
+                                                              overwrite: bool) -> None:  # fmt: skip
+    before = _snapshot(save_registry)
+    _save(save_page, "taken", overwrite=overwrite)
+    _assert_one_problem(save_page, "'taken' is a shared model", "another name")
+    assert not save_page.success and _snapshot(save_registry) == before
+
+
+def test_save_own_name_asks_first_and_overwrites_only_when_ticked(save_page: AppTest, save_registry: Path) -> None:
+    own = _own(save_page, save_registry)
+    _save(save_page, "mine", overwrite=True)  # first save (or a replacement of an earlier test's)
+    _assert_clean(save_page)
     before = _snapshot(save_registry)
     for _ in range(2):  # asking twice changes nothing either
-        _save(save_page, "taken", overwrite=False)
-        _assert_one_problem(save_page, "'taken' already exists", "overwrite")
-        assert not save_page.success
-        assert _snapshot(save_registry) == before
-    _save(save_page, "taken", overwrite=True)
+        _save(save_page, "mine", overwrite=False)
+        _assert_one_problem(save_page, "'mine' already exists", "overwrite")
+        assert not save_page.success and _snapshot(save_registry) == before
+    _save(save_page, "mine", overwrite=True)
     _assert_clean(save_page)
-    assert any("Saved as 'taken'" in s.value for s in save_page.success)
+    assert any("Saved as 'mine'" in s.value for s in save_page.success)
     after = _snapshot(save_registry)
     assert sorted(after) == sorted(before)  # same files: no second entry, no hidden leftovers
-    assert after["taken/model.keras"] != before["taken/model.keras"]
-    assert json.loads(after["taken/meta.json"])["config"]["layers"] == [32]  # the job's model replaced it
-    bystander = {k: v for k, v in before.items() if k.startswith("bystander/")}
-    assert {k: v for k, v in after.items() if k.startswith("bystander/")} == bystander
+    assert json.loads(after[own + "mine/meta.json"])["config"]["layers"] == [32]
+    shared = {k: v for k, v in before.items() if not k.startswith(own)}
+    assert {k: v for k, v in after.items() if not k.startswith(own)} == shared  # shared entries untouched
 
 
 def test_save_good_name_after_refusals_keeps_everything_else(save_page: AppTest, save_registry: Path) -> None:
+    own = _own(save_page, save_registry)
     _save(save_page, "../x", overwrite=False)
     _assert_one_problem(save_page, "Invalid model name")
     before = _snapshot(save_registry)
@@ -413,8 +433,9 @@ def test_save_good_name_after_refusals_keeps_everything_else(save_page: AppTest,
     _assert_clean(save_page)
     assert any("Saved as 'fresh_1'" in s.value for s in save_page.success)
     after = _snapshot(save_registry)
-    assert {k: v for k, v in after.items() if not k.startswith("fresh_1/")} == before
-    assert sorted(k for k in after if k.startswith("fresh_1/")) == ["fresh_1/meta.json", "fresh_1/model.keras"]
+    assert {k: v for k, v in after.items() if not k.startswith(own + "fresh_1/")} == before
+    assert sorted(k for k in after if k.startswith(own + "fresh_1/")) == [own + "fresh_1/meta.json",
+                                                                          own + "fresh_1/model.keras"]  # fmt: skip
 
 
 # ---------------------------------------------------------------- model selectors: broken, deleted, wrong

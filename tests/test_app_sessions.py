@@ -1,5 +1,6 @@
-"""Five browser sessions train at once: their jobs queue and run one at a time, and each session
-sees only its own job, progress, result and save form (AppTest, synthetic data)."""
+"""Workspaces on the Train page (AppTest, synthetic data, the test session's local Ray): two
+students train at the same time; a reload or a second tab with the workspace link keeps the jobs
+and the unsaved model; another workspace sees none of them; shared entries are read-only."""
 
 from __future__ import annotations
 
@@ -7,70 +8,121 @@ import re
 import time
 from pathlib import Path
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
-from recexplore import app_state, registry
+from recexplore import app_state, registry, workspaces
 from recexplore.jobs import DONE, FINISHED
+from tests.conftest import save_tiny_models
 
 TRAIN_PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "train.py")
-SESSIONS = 5
+pytestmark = pytest.mark.usefixtures("ray_engine")
 
 
+def _page(token: str | None = None) -> AppTest:
+    """A new browser session on the Train page, opened with `?ws=token` when given."""
+    at = AppTest.from_file(TRAIN_PAGE, default_timeout=120)
+    if token is not None:
+        at.query_params[app_state.WORKSPACE_PARAM] = token
+    return at.run()
 
-def _submit(embedding_dim: int) -> AppTest:
-    """A new session on the Train page that asks for a tiny two-tower job."""
-    at = AppTest.from_file(TRAIN_PAGE, default_timeout=120).run()
+
+def _submit(at: AppTest, embedding_dim: int, epochs: int = 1, batch_size: int = 256) -> AppTest:
     at.radio(key="train_kind").set_value("Two-tower (retrieval)").run()
     at.number_input(key="train_embedding_dim_towers").set_value(embedding_dim)
-    at.slider(key="train_epochs_towers").set_value(1)
-    at.number_input(key="train_batch_size_towers").set_value(256).run()
+    at.slider(key="train_epochs_towers").set_value(epochs)
+    at.number_input(key="train_batch_size_towers").set_value(batch_size).run()
     at.button(key="train_submit").click().run()
     assert not at.exception and not at.error
     return at
 
 
-def _job_ids_shown(at: AppTest) -> set[int]:
-    return {int(m) for md in at.markdown for m in re.findall(r"\*\*Job (\d+)\*\*", md.value)}
+def _job_ids_shown(at: AppTest) -> set[str]:
+    return {m for md in at.markdown for m in re.findall(r"\*\*Job ([0-9a-f]{6})\*\*", md.value)}
 
 
-def test_five_sessions_queue_and_see_only_their_own_jobs(data_env: None) -> None:
-    sessions = [_submit(embedding_dim=4 + i) for i in range(SESSIONS)]
-    owners = [at.session_state["recexplore_session_id"] for at in sessions]
-    assert len(set(owners)) == SESSIONS
-    queue = app_state.job_queue()
-    jobs = [queue.jobs_for(owner) for owner in owners]
-    assert [len(j) for j in jobs] == [1] * SESSIONS
-    jobs = [j[0] for j in jobs]
-    waiting = [queue.position(job) for job in jobs]
-    assert sum(1 for p in waiting if p == 0) <= 1  # at most one running at any time
-
-    deadline = time.time() + 300
+def _wait(jobs: list, seconds: float = 300) -> None:
+    deadline = time.time() + seconds
     while time.time() < deadline and not all(job.status in FINISHED for job in jobs):
         time.sleep(0.2)
-    assert [job.status for job in jobs] == [DONE] * SESSIONS
-    spans = sorted((job.started, job.finished) for job in jobs)
-    assert all(end <= next_start for (_, end), (next_start, _) in zip(spans, spans[1:], strict=False))  # one at a time
-    assert [job.job_id for job in sorted(jobs, key=lambda j: j.started)] == sorted(job.job_id for job in jobs)  # FIFO
 
-    for at, job, owner in zip(sessions, jobs, owners, strict=True):
-        at.run()
-        assert not at.exception
-        assert _job_ids_shown(at) == {job.job_id}  # its own job, nobody else's
-        assert at.text_input(key="train_save_name").value == f"my-towers-{job.job_id}"
-        assert f"dim {job.result.config.embedding_dim}," in " ".join(m.value for m in at.markdown)
-        others = [j for j in jobs if j is not job]
-        assert all(queue.get(other.job_id, owner) is None for other in others)
 
-    # one session saves; the others' models stay unsaved and invisible to everyone else
-    first = sessions[0]
-    first.text_input(key="train_save_name").set_value("shared-one")
-    first.button(key="train_save").click().run()
-    assert any("Saved as 'shared-one'" in s.value for s in first.success)
-    assert [e.name for e in registry.list_entries()] == ["shared-one"]
-    saved = registry.list_entries()[0].meta["config"]["embedding_dim"]
-    assert saved == jobs[0].result.config.embedding_dim
-    for at in sessions[1:]:
-        at.run()
-        assert not at.success and _job_ids_shown(at) == {jobs[sessions.index(at)].job_id}
-    for job in jobs:
-        queue.forget(job)
+def test_two_students_train_at_once_and_reloads_keep_their_jobs(data_env: None) -> None:
+    first = _submit(_page(), embedding_dim=4, epochs=20, batch_size=32)
+    second = _submit(_page(), embedding_dim=5, epochs=20, batch_size=32)
+    tokens = [at.session_state[app_state.WORKSPACE_KEY] for at in (first, second)]
+    assert len(set(tokens)) == 2 and all(workspaces.is_token(t) for t in tokens)
+    assert [at.query_params[app_state.WORKSPACE_PARAM] for at in (first, second)] == tokens
+    manager = app_state.job_manager()
+    (job_a,), (job_b,) = (manager.jobs_for(t) for t in tokens)
+    _wait([job_a, job_b])
+    assert [job_a.status, job_b.status] == [DONE, DONE]
+    assert job_a.ran[0] < job_b.ran[1] and job_b.ran[0] < job_a.ran[1], "the two jobs did not overlap"
+
+    reloaded = _page(tokens[0])  # a reload: a new session with the same link
+    second_tab = _page(tokens[0])  # a second tab with the same link
+    stranger = _page()  # someone else: a link without the token
+    for at in (reloaded, second_tab):
+        assert not at.exception and at.session_state[app_state.WORKSPACE_KEY] == tokens[0]
+        assert _job_ids_shown(at) == {job_a.job_id[:6]}  # its job, nobody else's
+        assert at.text_input(key="train_save_name").value == f"my-towers-{job_a.job_id[:6]}"  # unsaved model kept
+    assert _job_ids_shown(stranger) == set() and all(t.key != "train_save_name" for t in stranger.text_input)
+    assert manager.get(job_a.job_id, tokens[1]) is None and manager.get(job_a.job_id, "x" * 24) is None
+
+    # the second tab saves; the entry is the workspace's own: the first tab lists it, strangers do not
+    second_tab.text_input(key="train_save_name").set_value("ours")
+    second_tab.button(key="train_save").click().run()
+    assert any("Saved as 'ours'" in s.value for s in second_tab.success)
+    assert registry.list_entries() == []  # nothing in the shared registry
+    assert "ours" in _page(tokens[0]).selectbox(key="train_load_model").options
+    assert not any(e.name == "ours" for e in workspaces.visible_entries(tokens[1]))
+    stranger.run()
+    assert not stranger.exception and all(s.key != "train_load_model" for s in stranger.selectbox)
+    for job in (job_a, job_b):
+        manager.forget(job)
+
+
+def test_an_invalid_link_gets_a_new_workspace_with_one_note(data_env: None) -> None:
+    at = _page("not a token!")
+    assert not at.exception
+    token = at.session_state[app_state.WORKSPACE_KEY]
+    assert workspaces.is_token(token) and at.query_params[app_state.WORKSPACE_PARAM] == token
+    assert [w.value for w in at.warning] == ["The workspace in this link is not valid, so a new one was started for you."]
+
+
+def test_a_workspace_cannot_replace_or_delete_a_shared_entry(data_env: None, ml_folder: Path,
+                                                             tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    shared = save_tiny_models(tmp_path / "models", ml_folder, {"towers-1-layer": (8,)})
+    monkeypatch.setenv("RECEXPLORE_MODELS_DIR", str(shared))
+    token = workspaces.new_token()
+    before = (shared / "towers-1-layer" / "model.keras").read_bytes()
+    for overwrite in (False, True):
+        refused = workspaces.save_problem(token, "towers-1-layer", overwrite, 10)
+        assert refused is not None and "shared model" in refused and "\n" not in refused
+        with pytest.raises(registry.RegistryError, match="shared model"):
+            workspaces.save(token, b"not a model", {}, "towers-1-layer", overwrite, 10)
+    with pytest.raises(registry.RegistryError, match="shared model and cannot be deleted"):
+        workspaces.delete(token, "towers-1-layer")
+    assert (shared / "towers-1-layer" / "model.keras").read_bytes() == before
+    assert [e.name for e in workspaces.visible_entries(token)] == ["towers-1-layer"]
+
+
+def test_the_saved_models_cap_refuses_with_one_line(data_env: None, ml_folder: Path, tmp_path: Path) -> None:
+    from recexplore.data import load_movielens, make_split
+    from recexplore.registry import build_meta
+    from recexplore.training import train
+    from recexplore.worker import model_bytes
+    from tests.conftest import tiny_towers_config
+
+    data = load_movielens(ml_folder)
+    result = train("towers", data, make_split(data), tiny_towers_config())
+    payload, meta = model_bytes(result.model), build_meta(result, "")
+    token = workspaces.new_token()
+    for name in ("one", "two"):
+        workspaces.save(token, payload, meta, name, False, 2)
+    refused = workspaces.save_problem(token, "three", False, 2)
+    assert refused is not None and "limit is 2" in refused and "\n" not in refused
+    assert workspaces.save_problem(token, "two", True, 2) is None  # replacing one of its own is fine
+    workspaces.delete(token, "one")
+    assert workspaces.save_problem(token, "three", False, 2) is None
+    assert registry.load("two", workspaces.workspace_dir(token)).kind == "towers"

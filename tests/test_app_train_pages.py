@@ -9,8 +9,9 @@ from types import SimpleNamespace
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from recexplore import registry
-from recexplore.data import load_movielens, make_split
+from recexplore import registry, workspaces
+from recexplore.data import load_movielens
+from recexplore.job_request import TrainRequest
 from recexplore.models.dlrm import DLRMConfig
 from recexplore.models.towers import TOWER_PRESETS, TowerConfig
 from recexplore.train_forms import (
@@ -23,7 +24,6 @@ from recexplore.train_forms import (
     parse_layers,
     popularity_value,
     queue_message,
-    save_problem,
 )
 from tests.conftest import save_tiny_models
 
@@ -54,10 +54,10 @@ def _wait_for_jobs(at: AppTest, seconds: float = 60.0) -> None:
     from recexplore import app_state
     from recexplore.jobs import FINISHED
 
-    owner = at.session_state["recexplore_session_id"]
+    owner = at.session_state[app_state.WORKSPACE_KEY]
     deadline = time.time() + seconds
     while time.time() < deadline:
-        if all(j.status in FINISHED for j in app_state.job_queue().jobs_for(owner)):
+        if all(j.status in FINISHED for j in app_state.job_manager().jobs_for(owner)):
             break
         time.sleep(0.2)
     at.run()
@@ -99,10 +99,12 @@ def test_train_page_refuses_a_job_that_cannot_fit_in_memory(data_env: None, monk
     at.button(key="train_submit").click().run()
     assert not at.exception
     assert any("not enough memory" in e.value and "\n" not in e.value for e in at.error)
-    assert app_state.job_queue().jobs_for(at.session_state["recexplore_session_id"]) == []
+    assert app_state.job_manager().jobs_for(at.session_state[app_state.WORKSPACE_KEY]) == []
 
 
-def test_train_save_and_refuse_duplicate(data_env: None) -> None:
+def test_train_save_and_refuse_duplicate(data_env: None, ray_engine: None) -> None:
+    from recexplore import app_state
+
     at = _train_page().run()
     at.radio(key="train_kind").set_value("Two-tower (retrieval)").run()
     at.selectbox(key="train_preset").set_value("1-layer")
@@ -118,16 +120,19 @@ def test_train_save_and_refuse_duplicate(data_env: None) -> None:
     assert any("· done" in m.value for m in at.markdown)
     assert not at.error
 
+    token = at.session_state[app_state.WORKSPACE_KEY]
+    assert at.query_params[app_state.WORKSPACE_PARAM] == token  # the link carries the workspace
     at.text_input(key="train_save_name").set_value("my tiny")  # a space: refused by check_name
     at.button(key="train_save").click().run()
     assert any("Invalid model name" in e.value for e in at.error)
-    assert registry.list_entries() == []
+    assert workspaces.own_entries(token) == []
 
     at.text_input(key="train_save_name").set_value("my-tiny")
     at.button(key="train_save").click().run()
     assert not at.exception
     assert any("Saved as 'my-tiny'" in s.value for s in at.success)
-    entries = registry.list_entries()
+    assert registry.list_entries() == []  # saved into the workspace, not the shared registry
+    entries = workspaces.own_entries(token)
     assert [e.name for e in entries] == ["my-tiny"] and entries[0].ok and entries[0].kind == "towers"
     assert entries[0].meta["config"]["layers"] == [32] and entries[0].meta["config"]["embedding_dim"] == 4
 
@@ -135,35 +140,34 @@ def test_train_save_and_refuse_duplicate(data_env: None) -> None:
     assert not at.exception
     assert any("already exists" in e.value for e in at.error)
     assert not at.success
-    created = registry.list_entries()[0].meta["created"]
+    created = workspaces.own_entries(token)[0].meta["created"]
 
     at.checkbox(key="train_overwrite").check()
     at.button(key="train_save").click().run()
     assert any("Saved as 'my-tiny'" in s.value for s in at.success)
-    entries = registry.list_entries()
+    entries = workspaces.own_entries(token)
     assert [e.name for e in entries] == ["my-tiny"] and entries[0].ok and entries[0].meta["created"] >= created
 
     # the saved entry is listed in the "load an existing entry" section
     assert at.selectbox(key="train_load_model").options == ["my-tiny"]
 
 
-def test_train_page_hides_other_sessions_jobs(data_env: None, ml_folder: Path) -> None:
+def test_train_page_hides_other_workspaces_jobs(data_env: None, ml_folder: Path, ray_engine: None) -> None:
     from recexplore import app_state
 
-    data = load_movielens(ml_folder)
     config = TowerConfig(layers=(8,), embedding_dim=4, batch_size=256, epochs=1)
-    params = {"kind": "towers", "data": data, "split": make_split(data), "config": config, "seed": 1}
-    other = app_state.job_queue().submit("someone-else", "secret-job", 1, params)
+    request = TrainRequest("towers", config, seed=1, label="secret-job")
+    other = app_state.job_manager().submit("someone-else" * 2, request, load_movielens(ml_folder))
     try:
         at = _train_page().run()
         assert not at.exception
         assert not any("secret-job" in m.value for m in at.markdown)
-        assert any("No training jobs in this session" in c.value for c in at.caption)
+        assert any("No training jobs in this workspace" in c.value for c in at.caption)
     finally:
-        app_state.job_queue().wait(other, 60)
+        app_state.job_manager().wait(other, 120)
 
 
-def test_train_page_cancel(data_env: None) -> None:
+def test_train_page_cancel(data_env: None, ray_engine: None) -> None:
     at = _train_page().run()
     at.radio(key="train_kind").set_value("Two-tower (retrieval)").run()
     at.number_input(key="train_embedding_dim_towers").set_value(4)
@@ -214,16 +218,18 @@ def test_compare_page_from_registry(data_env: None, presets_registry: Path, monk
     assert any("hit-rate@10 " in i.value for i in at.info)
 
 
-def test_compare_page_train_all_three(data_env: None) -> None:
+def test_compare_page_train_all_three(data_env: None, ray_engine: None) -> None:
+    from recexplore import app_state
+
     at = _compare_page().run()
     at.radio(key="compare_source").set_value("Train all three now").run()
     assert not at.exception
     at.slider(key="compare_epochs").set_value(1).run()
     at.button(key="compare_train").click().run()
     assert not at.exception
-    ids = at.session_state["compare_job_ids"]
-    assert len(ids) == 3
-    _wait_for_jobs(at, 180)
+    jobs = app_state.job_manager().jobs_for(at.session_state[app_state.WORKSPACE_KEY])
+    assert sorted(j.request.preset for j in jobs) == ["1-layer", "2-layer", "3-layer"]
+    _wait_for_jobs(at, 240)
     assert not at.exception
     table = at.dataframe[0].value
     assert list(table["preset"]) == ["1-layer", "2-layer", "3-layer"]
@@ -261,18 +267,11 @@ def test_job_label_and_queue_message() -> None:
     assert job_label("towers", TowerConfig(layers=(32,), epochs=3)) == "two-tower 1-layer, dim 48, 3 epochs"
     assert "layers 7" in job_label("towers", TowerConfig(layers=(7,)))
     assert job_label("dlrm", DLRMConfig()).startswith("DLRM")
-    assert queue_message("queued", 2) == "waiting: 2 jobs ahead"
-    assert queue_message("queued", 1) == "waiting: 1 job ahead"
+    assert queue_message("queued", 3) == "waiting for a free worker: 2 jobs ahead"
+    assert queue_message("queued", 2) == "waiting for a free worker: 1 job ahead"
+    assert queue_message("queued", 1) == "waiting for a free worker: 0 jobs ahead"
     assert queue_message("running", 0) == "training"
     assert queue_message("done", -1) == "done"
-
-
-def test_save_problem() -> None:
-    assert save_problem("ok-name", [], False) is None
-    assert "Invalid model name" in (save_problem("bad name", [], False) or "")
-    assert "Invalid model name" in (save_problem("../x", [], False) or "")
-    assert "already exists" in (save_problem("a", ["a"], False) or "")
-    assert save_problem("a", ["a"], True) is None
 
 
 def _run(label: str, layers: tuple[int, ...], hr100: float, hr10: float = 0.05, pop100: float = 0.3) -> TowerRun:
