@@ -36,6 +36,7 @@ from tests.browser_app import (  # noqa: E402 - the repo root must be on the pat
     open_page,
     page_errors,
     running_app,
+    wait_idle,
     wait_marker,
 )
 
@@ -43,7 +44,31 @@ RESULTS = ROOT / "bench" / "results"
 OTHER_USERS = [7, 42, 105, 311, 500, 650, 777, 880, 901, 943]
 
 
-def measure(data_dir: Path, rounds: int, shots: Path | None) -> dict[str, object]:
+def start_training(page: object, url: str, jobs: int) -> None:
+    """In a second tab of the same browser, start `jobs` long two-tower trainings (50 epochs) on Train."""
+    import re
+
+    tab = page.context.new_page()  # type: ignore[attr-defined]
+    tab.goto(url.rstrip("/") + "/train")
+    wait_marker(tab, "Train", timeout=120)
+    main = tab.locator('[data-testid="stMain"]')
+    main.get_by_text("Two-tower (retrieval)").click()
+    wait_idle(tab)
+    epochs = main.locator(".st-key-train_epochs_towers input[type=range]")
+    epochs.focus()
+    epochs.press("End")  # the slider's maximum: the jobs outlast the measurement
+    wait_idle(tab)
+    for _ in range(jobs):
+        main.get_by_role("button", name="Train", exact=True).click()
+        wait_idle(tab)
+    deadline = time.time() + 180
+    while len(main.get_by_text(re.compile(r"· training")).all()) < jobs:
+        if time.time() > deadline:
+            raise SystemExit(f"the {jobs} training jobs did not all start within 180 s")
+        time.sleep(0.5)
+
+
+def measure(data_dir: Path, rounds: int, shots: Path | None, training: int = 0) -> dict[str, object]:
     """One fresh server and browser; every figure in seconds."""
     base = Path(tempfile.mkdtemp(prefix="recexplore-bench-"))
     shutil.copytree(ROOT / "cached_models", base / "models")
@@ -61,6 +86,8 @@ def measure(data_dir: Path, rounds: int, shots: Path | None) -> dict[str, object
             for title in PAGES:  # first visits: caches fill (not counted as switches)
                 if title not in visited:
                     open_page(page, title, timeout=120)
+            if training:
+                start_training(page, server.url, training)
             switches: dict[str, list[float]] = {title: [] for title in PAGES}
             for _ in range(rounds):
                 for title in [*PAGES, "Home"][1:]:
@@ -114,6 +141,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3, help="passes over all pages for the switch times")
     parser.add_argument("--screenshots", type=Path, default=None, help="also save README screenshots here")
+    parser.add_argument("--while-training", type=int, default=0, metavar="N",
+                        help="also measure the page switches with N training jobs running (another tab starts them)")
     args = parser.parse_args()
     missing = browser_available()
     if missing:
@@ -122,6 +151,12 @@ def main() -> None:
     if not data or not Path(data).is_dir():
         raise SystemExit("set RECEXPLORE_DATA_DIR to the ml-100k folder (the pretrained models need the real data)")
     table = report(measure(Path(data), args.rounds, args.screenshots))
+    if args.while_training:
+        busy = measure(Path(data), args.rounds, None, args.while_training)
+        every = [t for times in busy["switches"].values() for t in times]  # type: ignore[union-attr]
+        p50, p90 = statistics.median(every), statistics.quantiles(every, n=10, method="inclusive")[-1]
+        table += (f"\n\nWith {args.while_training} training jobs running: page switch median / p90 "
+                  f"{p50:.2f} / {p90:.2f} s (goal: within 1.5x of idle)")
     print(table)
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "browser.md").write_text(f"# Browser responsiveness ({time.strftime('%Y-%m-%d %H:%M')})\n\n{table}\n")

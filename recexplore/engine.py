@@ -65,6 +65,7 @@ class _Engine:
         try:
             if not settings.address:
                 _put_project_on_pythonpath()
+                os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")  # no telemetry from a local Ray
             ray.init(**init_arguments(settings))
             self.started_here = True
             self.start_seconds = time.perf_counter() - started

@@ -39,6 +39,8 @@ SETTINGS: dict[str, Setting] = {
                         "GPU share each job declares when the cluster has GPUs (0.25: four jobs share one GPU)"),
     "warm_workers": Setting("RECEXPLORE_WARM_WORKERS", 1, 0, 16, True,
                             "idle workers kept with Keras imported, so the next job starts at once"),
+    "worker_nice": Setting("RECEXPLORE_WORKER_NICE", 10, 0, 19, True,
+                           "OS priority (nice) of training workers: pages stay responsive while jobs train"),
     "local_cpus": Setting("RECEXPLORE_RAY_CPUS", 0, 0, 4096, True,
                           "CPUs a local Ray offers to jobs (0: every CPU Ray detects, cgroup limits included)"),
     "object_store_mb": Setting("RECEXPLORE_RAY_OBJECT_STORE_MB", 512, 80, 1 << 20, True,
@@ -62,6 +64,7 @@ class EngineSettings:
     job_cpus: float = SETTINGS["job_cpus"].default
     job_gpus: float = SETTINGS["job_gpus"].default
     warm_workers: int = int(SETTINGS["warm_workers"].default)
+    worker_nice: int = int(SETTINGS["worker_nice"].default)
     local_cpus: int = int(SETTINGS["local_cpus"].default)
     object_store_mb: int = int(SETTINGS["object_store_mb"].default)
     job_time_budget_s: int = int(SETTINGS["job_time_budget_s"].default)

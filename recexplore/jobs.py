@@ -170,12 +170,12 @@ class JobManager:
                 self._data_refs = {data.fingerprint: ray.put(data)}  # one data set at a time
             return self._data_refs[data.fingerprint]
 
-    def _worker_shape(self) -> tuple[float, float]:
-        """(CPUs, GPU share) each job's worker declares; no GPU share where the cluster has none."""
+    def _worker_shape(self) -> tuple[float, float, int]:
+        """(CPUs, GPU share, nice) of each job's worker; no GPU share where the cluster has none."""
         import ray
 
         gpus = self.settings.job_gpus if ray.cluster_resources().get("GPU", 0) > 0 else 0.0
-        return float(self.settings.job_cpus), float(gpus)
+        return float(self.settings.job_cpus), float(gpus), int(self.settings.worker_nice)
 
     def _take_worker(self) -> Any:
         return POOL.take(*self._worker_shape())
@@ -395,27 +395,28 @@ class WorkerPool:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._spares: deque[tuple[tuple[float, float], Any]] = deque()
+        self._spares: deque[tuple[tuple[float, float, int], Any]] = deque()
 
-    def take(self, cpus: float, gpus: float) -> Any:
+    def take(self, cpus: float, gpus: float, nice: int) -> Any:
         """The oldest spare of this shape (maybe still waiting for a CPU), or a new worker."""
         with self._lock:
             for i, (shape, worker) in enumerate(self._spares):
-                if shape == (cpus, gpus):
+                if shape == (cpus, gpus, nice):
                     del self._spares[i]
                     return worker
-        return _new_worker(cpus, gpus)
+        return _new_worker(cpus, gpus, nice)
 
-    def top_up(self, cpus: float, gpus: float, count: int) -> None:
+    def top_up(self, cpus: float, gpus: float, nice: int, count: int) -> None:
         """Keep `count` spares of this shape; spares of another shape (old settings) are dropped."""
         import ray
 
+        shape = (cpus, gpus, nice)
         with self._lock:
-            for _, worker in [s for s in self._spares if s[0] != (cpus, gpus)]:
+            for _, worker in [s for s in self._spares if s[0] != shape]:
                 ray.kill(worker, no_restart=True)
-            kept = deque(s for s in self._spares if s[0] == (cpus, gpus))
+            kept = deque(s for s in self._spares if s[0] == shape)
             while len(kept) < count:
-                kept.append(((cpus, gpus), _new_worker(cpus, gpus)))
+                kept.append((shape, _new_worker(*shape)))
             while len(kept) > count:
                 ray.kill(kept.pop()[1], no_restart=True)
             self._spares = kept
@@ -441,10 +442,10 @@ class WorkerPool:
         return len(self._spares)
 
 
-def _new_worker(cpus: float, gpus: float) -> Any:
+def _new_worker(cpus: float, gpus: float, nice: int) -> Any:
     from recexplore.worker import TrainingWorker
 
-    return TrainingWorker.options(num_cpus=cpus, num_gpus=gpus).remote(cpus)
+    return TrainingWorker.options(num_cpus=cpus, num_gpus=gpus).remote(cpus, nice)
 
 
 POOL = WorkerPool()

@@ -45,8 +45,10 @@ def _configure_threads(cpus: float) -> None:
 class TrainingWorker:
     """Runs one TrainRequest; `progress` and `cancel` answer while it trains."""
 
-    def __init__(self, cpus: float) -> None:
+    def __init__(self, cpus: float, nice: int = 0) -> None:
         started = time.perf_counter()
+        if nice and hasattr(os, "nice"):
+            os.nice(nice)  # below the server: pages stay responsive while jobs train
         _configure_threads(cpus)
         from recexplore import training  # noqa: F401  (Keras, TensorFlow, the models: the slow imports)
 

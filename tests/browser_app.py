@@ -36,7 +36,7 @@ CHROMIUM_ARGS = [
 PAGES = {
     "Home": ("", "Where to start"),
     "Data": ("data", "Title tokens"),
-    "Train": ("train", "Training runs in the background"),
+    "Train": ("train", "Each training runs as a job"),
     "Feature interactions": ("interactions", "One rating, taken apart"),
     "Compare towers": ("compare", "towers are best at hit-rate"),
     "Recommend": ("recommend", "Top 10 for user"),

@@ -106,3 +106,11 @@ def save_tiny_models(folder: Path, ml_folder: Path, towers: dict[str, tuple[int,
     if dlrm_name is not None:
         registry.save(train("dlrm", data, split, TINY_DLRM), dlrm_name, folder)
     return folder
+
+
+def warm_spares(manager: object, count: int) -> None:
+    """Have `count` spare workers up (Keras imported) before a test submits jobs that must overlap."""
+    from recexplore.jobs import POOL
+
+    POOL.top_up(*manager._worker_shape(), count)  # type: ignore[attr-defined]
+    POOL.wait_ready()

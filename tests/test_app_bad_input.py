@@ -32,7 +32,7 @@ from typing import Any
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from recexplore.data import load_movielens, make_split
+from recexplore.data import MAX_SEED, load_movielens, make_split
 from recexplore.data_views import ratings_per
 from recexplore.features import Vocabularies
 from recexplore.models.dlrm import DLRMConfig
@@ -194,7 +194,7 @@ def _train_widgets(kind: str, dim: Any, batch: Any, rate: Any, epochs: Any, seed
 TRAIN_OUT_OF_BOUNDS = {  # embedding dim, batch size, learning rate, epochs, seed, temperature (towers) / dropout (dlrm)
     "zero": (0, 0, -0.001, 0, -1, {"towers": 0.0, "dlrm": -0.1}),
     "negative": (-8, -1, -1.0, -1, -5, {"towers": -1.0, "dlrm": -0.5}),
-    "too-big": (1025, (1 << 16) + 1, 10.5, 51, 2**31, {"towers": 100.5, "dlrm": 0.95}),
+    "too-big": (1025, (1 << 16) + 1, 10.5, 51, MAX_SEED + 1, {"towers": 100.5, "dlrm": 0.95}),
     "absurd": (10**9, 10**12, math.inf, 10**6, 2**70, {"towers": math.nan, "dlrm": 1.0}),
 }
 
@@ -221,7 +221,7 @@ def test_train_bound_values_are_accepted(env: Path) -> None:
     extremes = [{"train_temperature": 0.01, "train_embedding_dim_towers": 1, "train_batch_size_towers": 1,
                  "train_learning_rate_towers": 10.0, "train_seed": 0},
                 {"train_temperature": 100.0, "train_embedding_dim_towers": 1024, "train_batch_size_towers": 1 << 16,
-                 "train_learning_rate_towers": 0.0001, "train_seed": 2**31 - 1}]  # fmt: skip
+                 "train_learning_rate_towers": 0.0001, "train_seed": MAX_SEED}]  # fmt: skip
     for values in extremes:
         for key, value in values.items():
             at.number_input(key=key).set_value(value)

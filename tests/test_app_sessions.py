@@ -13,7 +13,7 @@ from streamlit.testing.v1 import AppTest
 
 from recexplore import app_state, registry, workspaces
 from recexplore.jobs import DONE, FINISHED
-from tests.conftest import save_tiny_models
+from tests.conftest import save_tiny_models, warm_spares
 
 TRAIN_PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "train.py")
 pytestmark = pytest.mark.usefixtures("ray_engine")
@@ -48,6 +48,7 @@ def _wait(jobs: list, seconds: float = 300) -> None:
 
 
 def test_two_students_train_at_once_and_reloads_keep_their_jobs(data_env: None) -> None:
+    warm_spares(app_state.job_manager(), 2)  # both start at once, as on a server that has been up a while
     first = _submit(_page(), embedding_dim=4, epochs=20, batch_size=32)
     second = _submit(_page(), embedding_dim=5, epochs=20, batch_size=32)
     tokens = [at.session_state[app_state.WORKSPACE_KEY] for at in (first, second)]

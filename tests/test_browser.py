@@ -132,7 +132,7 @@ def test_train_one_epoch_watch_progress_and_save(app_page: Any) -> None:
     main.get_by_role("button", name="Train", exact=True).click()
     # The live panel: a progress bar while training, then "done" and the save form.
     _wait(app_page, main.get_by_text("Your training jobs"), 30)
-    job_line = main.get_by_text(re.compile(r"Job 1 · two-tower .* 1 epochs · "))
+    job_line = main.get_by_text(re.compile(r"Job [0-9a-f]{6} · two-tower .* 1 epochs · "))
     _wait(app_page, job_line, 30)
     _wait(app_page, main.locator('[data-testid="stProgress"]').or_(main.get_by_text("· done")).first, 60)
     _wait(app_page, main.get_by_role("heading", name="Save a finished model"), 240)
@@ -158,6 +158,21 @@ def test_a_bad_model_name_is_refused_in_one_line(app_page: Any) -> None:
     alert = main.locator('[data-testid="stAlertContentError"]').first
     _wait(app_page, alert, 30)
     assert "\n" not in alert.inner_text().strip()
+    assert page_errors(app_page) == []
+
+
+def test_a_reload_keeps_the_workspace_jobs_and_saved_model(app_page: Any) -> None:
+    assert re.search(r"[?&]ws=[A-Za-z0-9_-]{22,}", app_page.url), app_page.url  # the link carries the workspace
+    link = app_page.url
+    app_page.reload()
+    main = app_page.locator('[data-testid="stMain"]')
+    _wait(app_page, main.get_by_text(re.compile(r"Job [0-9a-f]{6} · two-tower .* 1 epochs · done")), 60)
+    _wait(app_page, main.get_by_role("heading", name="Save a finished model"), 30)  # the unsaved model too
+    assert app_page.url == link
+    app_page.goto(link.split("?")[0])  # the same page without the token: a new, empty workspace
+    _wait(app_page, main.get_by_text("No training jobs in this workspace yet."), 60)
+    app_page.goto(link)  # back to the student's own link for the tests that follow
+    _wait(app_page, main.get_by_text(re.compile(r"Job [0-9a-f]{6} · two-tower .* · done")), 60)
     assert page_errors(app_page) == []
 
 

@@ -17,7 +17,7 @@ from recexplore.engine_settings import EngineSettings
 from recexplore.job_request import TrainRequest
 from recexplore.jobs import CANCELLED, DONE, FAILED, FINISHED, QUEUED, WORKER_DIED, Job, JobLimitError, JobManager
 from recexplore.models.towers import TowerConfig
-from tests.conftest import tiny_towers_config
+from tests.conftest import tiny_towers_config, warm_spares
 
 pytestmark = pytest.mark.usefixtures("ray_engine")
 WS, OTHER = "workspace-a" * 3, "workspace-b" * 3
@@ -52,6 +52,7 @@ def wait_until(check: Any, timeout: float = 120.0) -> None:
 
 
 def test_two_jobs_overlap_on_two_cpus_and_each_sees_only_its_workspace(manager: JobManager, data: Any) -> None:
+    warm_spares(manager, 2)
     first = manager.submit(WS, long_request(30), data)
     second = manager.submit(OTHER, long_request(30), data)
     assert manager.wait(first, 300) and manager.wait(second, 300)

@@ -1,0 +1,78 @@
+"""Engine settings (one table, one-line errors), Ray start arguments, and no Ray at app start."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from recexplore.engine import PACKAGE_DIR, init_arguments
+from recexplore.engine_settings import SETTINGS, EngineSettings, SettingsError, settings_table
+from recexplore.job_request import TrainRequest
+from recexplore.models.towers import TowerConfig
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_defaults_let_two_jobs_run_at_once_on_two_cores() -> None:
+    settings = EngineSettings.from_env({})
+    assert settings.address is None and settings.job_cpus == 1.0 and 2 / settings.job_cpus >= 2
+    assert settings.max_active_jobs >= 3  # Compare submits three presets at once
+
+
+def test_settings_are_read_from_the_environment() -> None:
+    env = {"RECEXPLORE_JOB_CPUS": "0.5", "RECEXPLORE_MAX_ACTIVE_JOBS": "5", "RAY_ADDRESS": "10.0.0.1:6379"}
+    settings = EngineSettings.from_env(env)
+    assert (settings.job_cpus, settings.max_active_jobs, settings.address) == (0.5, 5, "10.0.0.1:6379")
+    ours = EngineSettings.from_env({**env, "RECEXPLORE_RAY_ADDRESS": "head:6379"})
+    assert ours.address == "head:6379"  # ours wins over Ray's own variable
+
+
+@pytest.mark.parametrize(("variable", "value", "message"), [
+    ("RECEXPLORE_JOB_CPUS", "lots", "RECEXPLORE_JOB_CPUS must be a number, got 'lots'"),
+    ("RECEXPLORE_JOB_CPUS", "0", "RECEXPLORE_JOB_CPUS (job_cpus) must be from 0.1 to 256, got 0"),
+    ("RECEXPLORE_MAX_ACTIVE_JOBS", "2.5", "RECEXPLORE_MAX_ACTIVE_JOBS must be a whole number, got '2.5'"),
+    ("RECEXPLORE_JOB_GPUS", "nan", "RECEXPLORE_JOB_GPUS (job_gpus) must be a finite number"),
+    ("RECEXPLORE_WORKER_NICE", "20", "from 0 to 19"),
+])  # fmt: skip
+def test_a_bad_setting_is_one_line_naming_the_variable(variable: str, value: str, message: str) -> None:
+    with pytest.raises(SettingsError) as err:
+        EngineSettings.from_env({variable: value})
+    assert message in str(err.value) and "\n" not in str(err.value)
+
+
+def test_a_local_ray_has_no_dashboard_and_a_cluster_gets_the_package() -> None:
+    local = init_arguments(EngineSettings(local_cpus=2))
+    assert local["include_dashboard"] is False and local["num_cpus"] == 2 and "address" not in local
+    assert "num_cpus" not in init_arguments(EngineSettings())  # sized by Ray to the machine (cgroups included)
+    cluster = init_arguments(EngineSettings(address="head:6379"))
+    assert cluster["address"] == "head:6379"
+    assert cluster["runtime_env"]["py_modules"] == [str(PACKAGE_DIR)]
+
+
+def test_the_readme_lists_every_setting_with_its_default() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for row in settings_table():
+        assert f"| `{row['variable']}` | {row['default']} |" in readme, row["variable"]
+    assert len(settings_table()) == len(SETTINGS) + 1
+
+
+def test_the_app_and_its_pages_start_without_importing_ray() -> None:
+    code = ("import sys, recexplore.app_state, recexplore.jobs, recexplore.engine, recexplore.train_forms; "
+            "print('ray' in sys.modules)")  # fmt: skip
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip().splitlines()[-1] == "False"
+
+
+def test_a_request_is_typed_and_checked() -> None:
+    request = TrainRequest("towers", TowerConfig(epochs=3), "u1", 7, label="x", preset="1-layer")
+    assert request.epochs == 3 and request.describe()["split"] == "u1"
+    with pytest.raises(ValueError, match="config must be a DLRMConfig"):
+        TrainRequest("dlrm", TowerConfig())
+    with pytest.raises(ValueError, match="kind must be one of"):
+        TrainRequest("svd", TowerConfig())
+    with pytest.raises(ValueError, match="seed must be a whole number"):
+        TrainRequest("towers", TowerConfig(), seed=-1)
