@@ -45,10 +45,10 @@ OTHER_USERS = [7, 42, 105, 311, 500, 650, 777, 880, 901, 943]
 
 
 def start_training(page: object, url: str, jobs: int) -> None:
-    """In a second tab of the same browser, start `jobs` long two-tower trainings (50 epochs) on Train."""
+    """In a second browser session (another student), start `jobs` long two-tower trainings (50 epochs) on Train."""
     import re
 
-    tab = page.context.new_page()  # type: ignore[attr-defined]
+    tab = page.context.browser.new_page()  # type: ignore[attr-defined]  (another student, another session)
     tab.goto(url.rstrip("/") + "/train")
     wait_marker(tab, "Train", timeout=120)
     main = tab.locator('[data-testid="stMain"]')
@@ -58,13 +58,19 @@ def start_training(page: object, url: str, jobs: int) -> None:
     epochs.focus()
     epochs.press("End")  # the slider's maximum: the jobs outlast the measurement
     wait_idle(tab)
-    for _ in range(jobs):
+    lines = main.locator('[data-testid="stMarkdownContainer"]')
+    job_lines = lines.filter(has_text=re.compile(r"Job [0-9a-f]{6} · "))
+    training = lines.filter(has_text=re.compile(r"Job [0-9a-f]{6} · .* · training"))
+    deadline = time.time() + 240
+    for submitted in range(1, jobs + 1):
         main.get_by_role("button", name="Train", exact=True).click()
-        wait_idle(tab)
-    deadline = time.time() + 180
-    while len(main.get_by_text(re.compile(r"· training")).all()) < jobs:
+        while job_lines.count() < submitted:  # the panel redraws every second: wait until it lists the job
+            if time.time() > deadline:
+                raise SystemExit(f"job {submitted} of {jobs} was not listed within 240 s")
+            time.sleep(0.2)
+    while training.count() < jobs:
         if time.time() > deadline:
-            raise SystemExit(f"the {jobs} training jobs did not all start within 180 s")
+            raise SystemExit(f"the {jobs} training jobs did not all start within 240 s")
         time.sleep(0.5)
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import streamlit as st
 
-from recexplore import app_state, figures, workspaces
+from recexplore import app_state, engine, figures, workspaces
 from recexplore.data import MAX_SEED
 from recexplore.job_request import TrainRequest
 from recexplore.jobs import DONE, FINISHED, QUEUED, RUNNING
@@ -41,7 +41,7 @@ st.write(
 data = app_state.data_or_stop()
 owner = app_state.workspace()
 queue = app_state.job_manager_or_stop()
-st.caption(limits_caption(queue.settings, len(workspaces.own_entries(owner))))
+st.caption(limits_caption(queue.settings, len(workspaces.own_entries(owner))) + " " + engine.describe(queue.settings))
 
 kind_label = st.radio("Model", list(KIND_LABELS), horizontal=True, key="train_kind")
 if kind_label not in KIND_LABELS:  # None, set from code: the radio itself cannot be cleared

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 import time
@@ -293,6 +294,7 @@ def cmd_compare_towers(args: argparse.Namespace) -> int:
     """Train the three tower presets on one split, as concurrent jobs on the training engine
     (a local Ray, or the cluster in RECEXPLORE_RAY_ADDRESS), and compare them with popularity."""
     from recexplore.data import load_movielens, make_split
+    from recexplore.engine_settings import EngineSettings
     from recexplore.job_request import TrainRequest
     from recexplore.jobs import DONE, JobManager
     from recexplore.models.towers import TOWER_PRESETS
@@ -302,7 +304,8 @@ def cmd_compare_towers(args: argparse.Namespace) -> int:
     requests = [TrainRequest("towers", _config_for("towers", args, layers), args.split, args.seed, label=name,
                              preset=name) for name, layers in TOWER_PRESETS.items()]  # fmt: skip
     data = load_movielens(args.data)
-    manager = JobManager()
+    settings = EngineSettings.from_env()  # the operator's run: the per-workspace job limit does not apply
+    manager = JobManager(dataclasses.replace(settings, max_active_jobs=max(settings.max_active_jobs, len(requests))))
     try:
         jobs = manager.submit_many("cli", requests, data)
     except ResourceError as err:

@@ -146,3 +146,15 @@ def cluster_summary() -> dict[str, float]:
     nodes = sum(1 for node in ray.nodes() if node.get("Alive"))
     return {"cpus": float(total.get("CPU", 0)), "free_cpus": float(free.get("CPU", 0)),
             "gpus": float(total.get("GPU", 0)), "free_gpus": float(free.get("GPU", 0)), "nodes": float(nodes)}  # fmt: skip
+
+
+def describe(settings: EngineSettings) -> str:
+    """One line on where jobs run, for the Train page ('not started yet' until the first job)."""
+    if not is_started():
+        where = f"the Ray cluster at {settings.address}" if settings.address else "a local Ray on this machine"
+        return f"Jobs run on {where}, started with the first training; each job takes {settings.job_cpus:g} CPU."
+    c = cluster_summary()
+    gpus = f", {c['free_gpus']:g} of {c['gpus']:g} GPUs free" if c["gpus"] else ""
+    where = f"Ray cluster at {settings.address}" if settings.address else "local Ray"
+    return (f"Jobs run on the {where}: {c['nodes']:g} node(s), {c['free_cpus']:g} of {c['cpus']:g} CPUs free{gpus}; "
+            f"each job takes {settings.job_cpus:g} CPU.")  # fmt: skip

@@ -320,3 +320,43 @@ def test_popularity_value_and_from_meta() -> None:
     run = TowerRun.from_meta("2-layer", meta)
     assert run.layers == (64, 32) and run.params == 10 and run.history == [{"epoch": 1}]
     assert TowerRun.from_meta("x", {}).metrics == {}
+
+
+def test_compare_goes_through_the_same_submit_path_and_memory_check(data_env: None,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    """Compare used to skip the memory check; now all three presets are refused with one line, none queued."""
+    import psutil
+
+    from recexplore import app_state
+
+    monkeypatch.setattr(psutil, "virtual_memory", lambda: SimpleNamespace(available=1024))
+    at = _compare_page().run()
+    at.radio(key="compare_source").set_value("Train all three now").run()
+    at.button(key="compare_train").click().run()
+    assert not at.exception
+    assert len(at.error) == 1 and "not enough memory" in at.error[0].value and "\n" not in at.error[0].value
+    assert app_state.job_manager().jobs_for(at.session_state[app_state.WORKSPACE_KEY]) == []
+
+
+def test_the_workspace_job_limit_refuses_with_one_line(data_env: None, ray_engine: None) -> None:
+    from recexplore import app_state
+
+    at = _train_page().run()
+    at.radio(key="train_kind").set_value("Two-tower (retrieval)").run()
+    at.number_input(key="train_embedding_dim_towers").set_value(4)
+    at.slider(key="train_epochs_towers").set_value(50)
+    at.number_input(key="train_batch_size_towers").set_value(16).run()
+    manager = app_state.job_manager()
+    limit = manager.settings.max_active_jobs
+    assert any(f"{limit} jobs queued or running at once" in c.value for c in at.caption)  # the limit is shown
+    for _ in range(limit):
+        at.button(key="train_submit").click().run()
+        assert not at.error
+    at.button(key="train_submit").click().run()
+    assert not at.exception and len(at.error) == 1 and "\n" not in at.error[0].value
+    assert f"may have {limit} jobs queued or running at once" in at.error[0].value
+    jobs = manager.jobs_for(at.session_state[app_state.WORKSPACE_KEY])
+    assert len(jobs) == limit
+    for job in jobs:
+        manager.cancel(job)
+    assert all(manager.wait(job, 60) for job in jobs)
