@@ -17,6 +17,7 @@ from recexplore.train_forms import (
     latest_comparison,
     popularity_value,
     queue_message,
+    refresh_interval,
     submit_problem,
 )
 
@@ -88,9 +89,9 @@ if st.button("Train all three", type="primary", key="compare_train"):
         st.error(refused)
 
 
-@st.fragment(run_every=1.0)
+@st.fragment(run_every=refresh_interval(latest_comparison(queue.jobs_for(owner))))
 def live() -> None:
-    """The three jobs of this workspace's last 'Train all three', redrawn every second."""
+    """The three jobs of this workspace's last 'Train all three', redrawn every second while they train."""
     jobs = latest_comparison(queue.jobs_for(owner))
     if not jobs:
         st.caption("Press 'Train all three' to train the 1-, 2- and 3-layer towers on the same split and seed.")
@@ -116,6 +117,10 @@ def live() -> None:
     show(runs, partial)
     if not runs:
         st.caption("Results appear as each model finishes.")
+    if ACTIVE_AT_START and refresh_interval(jobs) is None:
+        st.rerun()  # all three finished: one full run turns the polling off
 
+
+ACTIVE_AT_START = refresh_interval(latest_comparison(queue.jobs_for(owner))) is not None
 
 live()

@@ -9,7 +9,7 @@ import streamlit as st
 from recexplore import app_state, engine, figures, workspaces
 from recexplore.data import MAX_SEED
 from recexplore.job_request import TrainRequest
-from recexplore.jobs import DONE, FINISHED, QUEUED, RUNNING
+from recexplore.jobs import DONE, QUEUED, RUNNING
 from recexplore.models.dlrm import DLRMConfig
 from recexplore.models.towers import TOWER_PRESETS, TowerConfig
 from recexplore.registry import RegistryError
@@ -23,6 +23,7 @@ from recexplore.train_forms import (
     limits_caption,
     parse_layers,
     queue_message,
+    refresh_interval,
     submit_problem,
 )
 
@@ -160,13 +161,13 @@ def _save_form(done: list[Any]) -> None:
 
 
 def _any_active() -> bool:
-    return any(j.status not in FINISHED for j in queue.jobs_for(owner))
+    return refresh_interval(queue.jobs_for(owner)) is not None
 
 
 ACTIVE_AT_START = _any_active()
 
 
-@st.fragment(run_every=1.0)
+@st.fragment(run_every=refresh_interval(queue.jobs_for(owner)))
 def jobs_panel() -> None:
     """This workspace's jobs, redrawn every second from the job manager's snapshots."""
     jobs = queue.jobs_for(owner)

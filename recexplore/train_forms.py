@@ -80,6 +80,15 @@ def queue_message(status: str, position: int) -> str:
     return {"running": "training", "done": "done", "failed": "failed", "cancelled": "cancelled"}.get(status, status)
 
 
+PANEL_REFRESH_S = 1.0  # how often a job panel redraws while one of its jobs is queued or running
+
+
+def refresh_interval(jobs: Sequence[Any]) -> float | None:
+    """The job panel's redraw interval: PANEL_REFRESH_S while any of `jobs` is queued or running,
+    None (no polling at all) otherwise, so an idle page costs the server nothing."""
+    return PANEL_REFRESH_S if any(j.status in ("queued", "running") for j in jobs) else None
+
+
 def limits_caption(settings: Any, saved: int) -> str:
     """The workspace limits in one line, as the Train and Compare pages show them."""
     minutes = settings.job_time_budget_s / 60

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -338,8 +339,12 @@ def test_compare_goes_through_the_same_submit_path_and_memory_check(data_env: No
     assert app_state.job_manager().jobs_for(at.session_state[app_state.WORKSPACE_KEY]) == []
 
 
-def test_the_workspace_job_limit_refuses_with_one_line(data_env: None, ray_engine: None) -> None:
+def test_the_workspace_job_limit_refuses_with_one_line(data_env: None, ray_engine: None,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
     from recexplore import app_state
+    from recexplore.train_forms import PANEL_REFRESH_S
+
+    asked = _record_fragment_intervals(monkeypatch)
 
     at = _train_page().run()
     at.radio(key="train_kind").set_value("Two-tower (retrieval)").run()
@@ -357,6 +362,47 @@ def test_the_workspace_job_limit_refuses_with_one_line(data_env: None, ray_engin
     assert f"may have {limit} jobs queued or running at once" in at.error[0].value
     jobs = manager.jobs_for(at.session_state[app_state.WORKSPACE_KEY])
     assert len(jobs) == limit
+    assert asked[-1] == PANEL_REFRESH_S  # the panel polls while the jobs are queued or running
     for job in jobs:
         manager.cancel(job)
     assert all(manager.wait(job, 60) for job in jobs)
+    at.run()
+    assert asked[-1] is None  # and stops once none is
+
+
+def test_job_panels_poll_only_while_a_job_is_queued_or_running() -> None:
+    """An idle Train or Compare page schedules no redraws (it costs the server nothing)."""
+    from recexplore.train_forms import PANEL_REFRESH_S, refresh_interval
+
+    def jobs(*statuses: str) -> list[SimpleNamespace]:
+        return [SimpleNamespace(status=s) for s in statuses]
+
+    assert refresh_interval([]) is None
+    assert refresh_interval(jobs("done", "failed", "cancelled")) is None
+    assert refresh_interval(jobs("done", "queued")) == PANEL_REFRESH_S
+    assert refresh_interval(jobs("running")) == PANEL_REFRESH_S
+
+
+@pytest.mark.parametrize("page", ["train", "compare"])
+def test_an_idle_job_panel_schedules_no_redraws(data_env: None, page: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    asked = _record_fragment_intervals(monkeypatch)
+    at = (_train_page() if page == "train" else _compare_page()).run()
+    if page == "compare":
+        at.radio(key="compare_source").set_value("Train all three now").run()
+    assert not at.exception
+    assert asked and all(every is None for every in asked)  # no job: no polling at all
+
+
+def _record_fragment_intervals(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """Record the run_every each page run asks `st.fragment` for (None: no polling)."""
+    import streamlit
+
+    asked: list[Any] = []
+    original = streamlit.fragment
+
+    def recording(func: Any = None, *, run_every: Any = None, **kwargs: Any) -> Any:
+        asked.append(run_every)
+        return original(func, run_every=run_every, **kwargs)
+
+    monkeypatch.setattr(streamlit, "fragment", recording)
+    return asked
