@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import os
-
 import streamlit as st
 
 from recexplore import app_state
+from recexplore.data import DATA_ENV
 from recexplore.keras_guard import keep_keras_state_between_runs
 
 keep_keras_state_between_runs()  # Streamlit would otherwise reset Keras for every thread after each run
@@ -36,8 +35,8 @@ def sidebar() -> None:
         else:
             st.write(f"`{data.folder}`")
         device_panel(app_state.warm_up())
-        if not os.environ.get("RECEXPLORE_DATA_DIR"):
-            st.caption("Set RECEXPLORE_DATA_DIR to use a local ml-100k folder.")
+        if not app_state.data_source():
+            st.caption(f"Set {DATA_ENV} to use a local ml-100k folder.")
 
 
 def _show_device(facts: dict[str, str]) -> None:

@@ -12,7 +12,18 @@ from typing import Any, NoReturn
 import streamlit as st
 
 from recexplore import registry, workspaces
-from recexplore.data import DataError, MovieLens, Split, load_movielens
+from recexplore.data import (
+    DATA_ENV,
+    ML100K_ZIP_SIZE,
+    DataError,
+    DataUnavailable,
+    MovieLens,
+    Split,
+    download_progress,
+    load_movielens,
+    needs_download,
+    resolve_folder,
+)
 from recexplore.features import FeatureSpace, Vocabularies
 from recexplore.registry import RegistryError
 
@@ -53,7 +64,7 @@ def _cached_data(path: str | None, stamp: str) -> MovieLens:
 
 def data_source() -> str | None:
     """The configured data path (RECEXPLORE_DATA_DIR) or None for the default search."""
-    return os.environ.get("RECEXPLORE_DATA_DIR") or None
+    return os.environ.get(DATA_ENV) or None
 
 
 def load_data() -> MovieLens:
@@ -63,11 +74,57 @@ def load_data() -> MovieLens:
 
 
 def data_or_stop() -> MovieLens:
-    """The data set, or a clear message and a stopped page when it is unavailable."""
+    """The data set, or a clear message and a stopped page when it is unavailable. On a first
+    start with nothing configured, the official zip is downloaded (verified, once) with a progress bar."""
     try:
+        if needs_download(data_source()):
+            _download_with_progress()
+            st.rerun()  # everything on the page (the sidebar too) now sees the data
         return load_data()
+    except DataUnavailable as err:
+        stop_with(unavailable_message(err.reason), "warning")
     except DataError as err:
         stop_with(f"{err} Then reload this page.", "warning")
+
+
+def unavailable_message(reason: str) -> str:
+    """What to do when MovieLens is missing, in the app's terms (the CLI's message names --data)."""
+    return (f"MovieLens 100K is not available ({reason}). Set {DATA_ENV} to an ml-100k folder or zip and restart "
+            "the app, or run `python -m recexplore data` once on a machine with network access; then reload this page.")  # fmt: skip
+
+
+@st.cache_resource(show_spinner=False)
+def _download_state() -> dict[str, Any]:
+    """The server's one download of the official zip (sessions that arrive meanwhile wait for it)."""
+    return {"lock": threading.Lock(), "thread": None, "error": None}
+
+
+def _download_with_progress() -> None:
+    """Download the official zip in a background thread (TFDS, checksum verified) while a
+    progress bar follows the bytes on disk; raises what the download raised."""
+    state = _download_state()
+    with state["lock"]:
+        if state["thread"] is None or not state["thread"].is_alive():
+            state["error"] = None
+
+            def fetch() -> None:
+                try:
+                    resolve_folder(None, download=True)
+                except DataError as err:
+                    state["error"] = err
+
+            state["thread"] = threading.Thread(target=fetch, name="recexplore-download", daemon=True)
+            state["thread"].start()
+        thread = state["thread"]
+    size_mb = ML100K_ZIP_SIZE / 2**20
+    bar = st.progress(0.0, text=f"Downloading MovieLens 100K from GroupLens ({size_mb:.1f} MB, once) ...")
+    while thread.is_alive():
+        done = min(download_progress() / ML100K_ZIP_SIZE, 1.0)
+        bar.progress(done, text=f"Downloading MovieLens 100K from GroupLens: {done * size_mb:.1f} of {size_mb:.1f} MB")
+        time.sleep(0.25)
+    bar.empty()
+    if state["error"] is not None:
+        raise state["error"]
 
 
 def models_dir() -> str:

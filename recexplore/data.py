@@ -116,12 +116,41 @@ def resolve_folder(path: str | os.PathLike[str] | None = None, download: bool = 
     chosen = path if path not in (None, "") else os.environ.get(DATA_ENV) or None
     if chosen is not None:
         return _folder_from_path(Path(chosen).expanduser())
-    downloaded = cache_dir() / "downloads" / "ml-100k"
+    downloaded = downloaded_folder()
     if _has_core_files(downloaded):
         return downloaded
     if not download:
-        raise DataError(_no_data_message("no local copy found"))
+        raise DataUnavailable("no local copy found")
     return _download_official_zip()
+
+
+def downloaded_folder() -> Path:
+    """Where the verified official download is kept (once there, it is never fetched again)."""
+    return cache_dir() / "downloads" / "ml-100k"
+
+
+def needs_download(path: str | os.PathLike[str] | None = None) -> bool:
+    """True when loading would have to download the official zip first (no path, no
+    RECEXPLORE_DATA_DIR, no earlier download)."""
+    chosen = path if path not in (None, "") else os.environ.get(DATA_ENV) or None
+    return chosen is None and not _has_core_files(downloaded_folder())
+
+
+def download_progress() -> int:
+    """Bytes of the official zip downloaded so far (TFDS writes it under the downloads folder)."""
+    folder = cache_dir() / "downloads" / "tfds"
+    try:
+        return sum(f.stat().st_size for f in folder.rglob("*") if f.is_file())
+    except OSError:
+        return 0
+
+
+class DataUnavailable(DataError):  # noqa: N818 - reads as "data unavailable"
+    """MovieLens is not on this machine and could not be downloaded; `reason` says why."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(_no_data_message(reason))
+        self.reason = reason
 
 
 def _no_data_message(reason: str) -> str:
@@ -181,7 +210,7 @@ def _download_official_zip() -> Path:
     try:
         import tensorflow_datasets as tfds
     except ImportError:
-        raise DataError(_no_data_message("tensorflow-datasets is not installed")) from None
+        raise DataUnavailable("tensorflow-datasets is not installed") from None
     downloads = cache_dir() / "downloads"
     _check_reachable(ML100K_URL)
     tfds.disable_progress_bar()
@@ -190,11 +219,11 @@ def _download_official_zip() -> Path:
         zip_path = Path(manager.download(ML100K_URL))
     except Exception as err:  # network errors come in many types
         reason = str(err).splitlines()[0] if str(err) else type(err).__name__
-        raise DataError(_no_data_message(f"download failed: {reason[:120]}")) from None
+        raise DataUnavailable(f"download failed: {reason[:120]}") from None
     if zip_path.stat().st_size != ML100K_ZIP_SIZE or sha256_file(zip_path) != ML100K_ZIP_SHA256:
         raise DataError(f"Downloaded {zip_path} does not match the official ml-100k.zip checksum; delete it and retry.")
     folder = _extract_zip(zip_path)
-    link = downloads / "ml-100k"
+    link = downloaded_folder()
     if not _has_core_files(link):
         import shutil
 
@@ -207,11 +236,12 @@ def _check_reachable(url: str, timeout: float = 5.0) -> None:
     import socket
     from urllib.parse import urlparse
 
-    host = urlparse(url).hostname or ""
+    parts = urlparse(url)
+    host = parts.hostname or ""
     try:
-        socket.create_connection((host, 443), timeout=timeout).close()
+        socket.create_connection((host, parts.port or (443 if parts.scheme == "https" else 80)), timeout=timeout).close()
     except OSError:
-        raise DataError(_no_data_message(f"cannot reach {host} to download it")) from None
+        raise DataUnavailable(f"cannot reach {host} to download it") from None
 
 
 # ---------------------------------------------------------------- parsing

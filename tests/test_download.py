@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -56,3 +57,62 @@ def test_download_with_matching_checksum_is_used(ml_folder: Path, tmp_path: Path
     assert len(first.users) == 60
     monkeypatch.setattr(socket, "create_connection", lambda *a, **k: pytest.fail("downloaded twice"))
     assert load_movielens().fingerprint == first.fingerprint  # the cached copy is reused
+
+
+@pytest.fixture
+def local_zip_server(ml_folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """An HTTP server on 127.0.0.1 serving a synthetic ml-100k.zip; the official URL, size and
+    checksum point at it, so the real TFDS download path runs with no internet."""
+    import functools
+    import http.server
+    import threading
+
+    served = tmp_path / "served"
+    served.mkdir()
+    zip_path = _zip_folder(ml_folder, served / "ml-100k.zip")
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(served))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    handler.log_message = lambda *args: None  # type: ignore[attr-defined]
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/ml-100k.zip"
+    monkeypatch.setattr(data_module, "ML100K_URL", url)
+    monkeypatch.setattr(data_module, "ML100K_ZIP_SIZE", zip_path.stat().st_size)
+    monkeypatch.setattr(data_module, "ML100K_ZIP_SHA256", data_module.sha256_file(zip_path))
+    try:
+        yield url
+    finally:
+        server.shutdown()
+
+
+def test_the_real_tfds_download_from_a_local_server_is_verified_and_kept(local_zip_server: str) -> None:
+    assert data_module.needs_download()
+    first = load_movielens()
+    assert len(first.users) == 60 and not data_module.needs_download()
+    assert data_module.download_progress() > 0
+
+
+HOME = str(Path(__file__).resolve().parent.parent / "pages" / "home.py")
+
+
+def test_the_app_downloads_on_first_start(local_zip_server: str) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(HOME, default_timeout=120).run()
+    assert not at.exception and not at.warning and not at.error
+    assert not data_module.needs_download()  # downloaded once, kept for every later start
+    assert any(m.value == "1,800" for m in at.metric)
+
+
+def test_offline_first_start_says_what_to_do_in_the_apps_terms(monkeypatch: pytest.MonkeyPatch) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise OSError("network is unreachable")
+
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    at = AppTest.from_file(HOME, default_timeout=60).run()
+    assert not at.exception
+    (warning,) = [w.value for w in at.warning]
+    assert "\n" not in warning and "RECEXPLORE_DATA_DIR" in warning and "python -m recexplore data" in warning
+    assert "--data" not in warning  # a flag `streamlit run` does not take
