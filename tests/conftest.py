@@ -33,6 +33,11 @@ def _isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.
     monkeypatch.setenv("RECEXPLORE_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
     monkeypatch.setenv("RECEXPLORE_MODELS_DIR", str(tmp_path_factory.mktemp("models")))
     monkeypatch.delenv("RECEXPLORE_DATA_DIR", raising=False)
+    from recexplore import data as data_module
+
+    # No test may reach GroupLens: a page or call that would download finds it unreachable at
+    # once (the download tests point the URL at their own server on 127.0.0.1 instead).
+    monkeypatch.setattr(data_module, "ML100K_URL", "https://127.0.0.1:9/ml-100k.zip")
     monkeypatch.setenv("RECEXPLORE_RAY_CPUS", str(TEST_RAY_CPUS))  # whichever test starts Ray bounds it
     for variable in ("RECEXPLORE_RAY_ADDRESS", "RAY_ADDRESS", "RECEXPLORE_WORKSPACES_DIR"):
         monkeypatch.delenv(variable, raising=False)
