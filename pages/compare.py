@@ -21,6 +21,8 @@ from recexplore.train_forms import (
     submit_problem,
 )
 
+app_state.through_the_entrypoint()  # a shared link on a fresh server: show it inside the app
+
 SAVED, TRAIN_NOW = "Saved models", "Train all three now"
 
 st.title("Compare towers")

@@ -10,6 +10,8 @@ from recexplore import app_state, data_figures, data_views
 from recexplore.data import AGE_BUCKETS, MovieLens
 from recexplore.features import DENSE_FEATURES, MAX_TITLE_TOKENS, Vocabularies
 
+app_state.through_the_entrypoint()  # a shared link on a fresh server: show it inside the app
+
 st.title("Data")
 st.write(
     "MovieLens 100K: 943 users rated 1,682 movies with 1 to 5 stars (100,000 ratings, 1997-98). "

@@ -6,6 +6,8 @@ import streamlit as st
 
 from recexplore import app_state
 
+app_state.through_the_entrypoint()  # a shared link on a fresh server: show it inside the app
+
 st.title("RecExplore")
 st.write(
     "Train, load and look inside deep recommenders on MovieLens 100K: a **DLRM** rating model "

@@ -9,6 +9,8 @@ from recexplore.figures import contribution_bars, interaction_heatmap
 from recexplore.interactions import feature_names, interaction_pairs, interaction_strength, prediction_breakdown
 from recexplore.training import predict_ratings
 
+app_state.through_the_entrypoint()  # a shared link on a fresh server: show it inside the app
+
 st.title("Feature interactions")
 st.write(
     "DLRM embeds every feature into the same space and `DotInteraction` takes the dot product "

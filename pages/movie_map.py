@@ -9,6 +9,8 @@ import streamlit as st
 
 from recexplore import app_state, data_figures, data_views, embeddings
 
+app_state.through_the_entrypoint()  # a shared link on a fresh server: show it inside the app
+
 st.title("Movie map")
 st.write(
     "A two-tower model's candidate tower turns every movie (id, title tokens, genres) into a vector; "

@@ -14,6 +14,8 @@ from recexplore.recommend import (
     user_profile,
 )
 
+app_state.through_the_entrypoint()  # a shared link on a fresh server: show it inside the app
+
 MAX_NEW_MOVIES = 20
 
 st.title("Recommend")

@@ -27,6 +27,8 @@ from recexplore.train_forms import (
     submit_problem,
 )
 
+app_state.through_the_entrypoint()  # a shared link on a fresh server: show it inside the app
+
 KIND_LABELS = {"DLRM (rating prediction)": "dlrm", "Two-tower (retrieval)": "towers"}
 DLRM_DEFAULTS, TOWER_DEFAULTS = DLRMConfig(), TowerConfig()
 

@@ -50,6 +50,20 @@ class ReadyModel:
     split: Split
 
 
+def through_the_entrypoint() -> None:
+    """Every page calls this first. A shared link to a page (/recommend, /train) that is a fresh
+    server's first request makes Streamlit run the page file alone, in its legacy multipage mode
+    (it sees a pages/ folder and streamlit_app.py has not called st.navigation yet): file names
+    in the menu, no sidebar, no warm-up, no Keras guard. Leave that mode and rerun: the same URL
+    then runs streamlit_app.py, whose navigation shows this page properly. A no-op otherwise
+    (and under AppTest, which runs page files as their own apps)."""
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False  # what st.navigation itself sets on its first call
+        st.rerun()
+
+
 def stop_with(message: str, kind: str = "info") -> NoReturn:
     """Show one message with a way forward and end this page run (no traceback)."""
     getattr(st, kind)(message)
