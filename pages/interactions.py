@@ -24,7 +24,7 @@ data = app_state.data_or_stop()
 dlrms = app_state.model_names_or_stop("dlrm")
 app_state.note_gone("interactions_model", dlrms)
 left, right = st.columns(2)
-name = left.selectbox("DLRM model", dlrms, key="interactions_model")
+name = left.selectbox("DLRM model", dlrms, index=app_state.preferred_index(dlrms, "dlrm"), key="interactions_model")
 sample = right.slider("Ratings sampled", 200, 5000, 2000, step=200, key="interactions_sample")
 ready = app_state.model_or_stop(name)
 

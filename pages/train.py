@@ -218,7 +218,9 @@ if not entries:
     st.info("No saved models yet: train one above, or run `python -m recexplore pretrain`.")
 else:
     app_state.note_gone("train_load_model", [e.name for e in entries])
-    picked = st.selectbox("Saved model", [e.name for e in entries], key="train_load_model")
+    names = [e.name for e in entries]
+    preferred = next((n for n in (app_state.WARM_DLRM, app_state.WARM_TOWERS) if n in names), names[0])
+    picked = st.selectbox("Saved model", names, index=names.index(preferred), key="train_load_model")
     entry = next((e for e in entries if e.name == picked), None)
     if entry is None:  # None, set from code: the box itself cannot be cleared
         app_state.stop_with("Pick a saved model to see its metrics and curves.")

@@ -127,3 +127,26 @@ def test_the_saved_models_cap_refuses_with_one_line(data_env: None, ml_folder: P
     workspaces.delete(token, "one")
     assert workspaces.save_problem(token, "three", False, 2) is None
     assert registry.load("two", workspaces.workspace_dir(token)).kind == "towers"
+
+
+def test_the_pretrained_model_is_the_default_pick_over_a_students_own(data_env: None, ml_folder: Path,
+                                                                      tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    from recexplore.data import load_movielens, make_split
+    from recexplore.registry import build_meta
+    from recexplore.training import train
+    from recexplore.worker import model_bytes
+    from tests.conftest import TINY_DLRM
+
+    shared = save_tiny_models(tmp_path / "models", ml_folder, {}, dlrm_name="dlrm-default")
+    monkeypatch.setenv("RECEXPLORE_MODELS_DIR", str(shared))
+    data = load_movielens(ml_folder)
+    result = train("dlrm", data, make_split(data), TINY_DLRM)
+    token = workspaces.new_token()
+    workspaces.save(token, model_bytes(result.model), build_meta(result, ""), "aaa-mine", False, 10)  # sorts first
+    for page, key in (("interactions.py", "interactions_model"), ("train.py", "train_load_model")):
+        at = AppTest.from_file(str(Path(TRAIN_PAGE).parent / page), default_timeout=120)
+        at.query_params[app_state.WORKSPACE_PARAM] = token
+        at.run()
+        assert not at.exception
+        box = at.selectbox(key=key)
+        assert "aaa-mine" in box.options and box.value == "dlrm-default", (page, box.options, box.value)
