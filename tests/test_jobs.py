@@ -47,7 +47,8 @@ def data(ml_folder: Path) -> Any:
 def wait_until(check: Any, timeout: float = 120.0) -> None:
     deadline = time.time() + timeout
     while not check():
-        assert time.time() < deadline, "timed out"
+        if time.time() > deadline:
+            pytest.fail(f"not reached within {timeout:.0f} s")
         time.sleep(0.05)
 
 
