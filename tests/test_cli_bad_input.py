@@ -12,7 +12,6 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
@@ -160,13 +159,18 @@ def test_out_of_range_hyperparameter_is_usage_error(argv: list[str], needles: tu
 
 
 @pytest.mark.parametrize("kind", ["dlrm", "towers"])
-def test_absurd_embedding_dim_refused_before_allocation(kind: str, ml_folder: Path,
+def test_absurd_embedding_dim_refused_before_allocation(kind: str, ml_folder: Path, monkeypatch: pytest.MonkeyPatch,
                                                         capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
-    """A 10**9-wide embedding (terabytes of tables) is refused at once, naming the size limit."""
-    start = time.perf_counter()
+    """A 10**9-wide embedding (terabytes of tables) is refused at once, naming the size limit:
+    before the data is even read, so nothing can be allocated."""
+    from recexplore import data as data_module
+
+    def never(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the data was read despite an invalid config")
+
+    monkeypatch.setattr(data_module, "load_movielens", never)
     run_inprocess(["train", kind, "--data", str(ml_folder), "--embedding-dim", str(10**9)], capsys, 2,
                   "embedding_dim must be at most 1024", str(10**9))  # fmt: skip
-    assert time.perf_counter() - start < 2.0
 
 
 @pytest.mark.parametrize("argv", [["train", "towers"], ["train", "dlrm"], ["compare-towers"]])
@@ -186,16 +190,15 @@ def test_config_too_big_for_memory_refused_before_training(argv: list[str], ml_f
 
 
 def test_huge_in_batch_softmax_refused_in_a_real_process(big_folder: Path) -> None:
-    """batch 65536 on 80k training rows needs batch**2 softmax logits (tens of GiB): refused in seconds."""
+    """batch 65536 on 80k training rows needs batch**2 softmax logits (tens of GiB): refused before
+    training starts (stdout stays empty: no epoch line; run_subprocess bounds the process at 120 s)."""
     data = load_movielens(big_folder)
     config = TowerConfig(layers=(4,), embedding_dim=4, batch_size=65536, epochs=1)
     needed = estimate_training_bytes("towers", config, Vocabularies.build(data).sizes(), len(make_split(data).train))
     if needed <= psutil.virtual_memory().available:
         pytest.skip("this machine could actually train it")
-    start = time.perf_counter()
     run_subprocess(["train", "towers", "--data", str(big_folder), "--epochs", "1", "--embedding-dim", "4",
                     "--layers", "4", "--batch-size", "65536"], 2, "not enough memory", "--batch-size")  # fmt: skip
-    assert time.perf_counter() - start < 30.0
 
 
 def test_memory_estimate_grows_with_the_batch_squared(ml_folder: Path) -> None:
