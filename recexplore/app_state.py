@@ -206,8 +206,12 @@ def _cached_model(name: str, directory: str, sha: str, fingerprint: str) -> Read
 def ready_model(name: str) -> ReadyModel:
     """A prepared model (shared or this workspace's own), cached per (folder, file sha256);
     raises RegistryError/DataError."""
-    entry = _visible_entry(name)
-    return _cached_model(name, str(entry.path.parent), entry.meta["model_sha256"], load_data().fingerprint)
+    return _ready(_visible_entry(name))
+
+
+def _ready(entry: registry.Entry) -> ReadyModel:
+    """The cached, prepared model of a visible entry."""
+    return _cached_model(entry.name, str(entry.path.parent), entry.meta["model_sha256"], load_data().fingerprint)
 
 
 def _visible_entry(name: str) -> registry.Entry:
@@ -238,10 +242,10 @@ def _cached_recommender(name: str, directory: str, sha: str, fingerprint: str) -
 
 def recommender(name: str) -> Any:
     """A cached Recommender over a registry two-tower model."""
-    ready = ready_model(name)
+    entry = _visible_entry(name)  # one registry listing for both lookups
+    ready = _ready(entry)
     if ready.kind != "towers":
         raise RegistryError(f"Model {name!r} is a {ready.kind} model; choose a two-tower model.")
-    entry = _visible_entry(name)
     return _cached_recommender(name, str(entry.path.parent), ready.meta["model_sha256"], load_data().fingerprint)
 
 

@@ -293,7 +293,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 def cmd_compare_towers(args: argparse.Namespace) -> int:
     """Train the three tower presets on one split, as concurrent jobs on the training engine
     (a local Ray, or the cluster in RECEXPLORE_RAY_ADDRESS), and compare them with popularity."""
-    from recexplore.data import load_movielens, make_split
+    from recexplore.data import load_movielens
     from recexplore.engine_settings import EngineSettings
     from recexplore.job_request import TrainRequest
     from recexplore.jobs import DONE, JobManager
@@ -321,14 +321,13 @@ def cmd_compare_towers(args: argparse.Namespace) -> int:
     rows = [{"preset": j.request.preset, "layers": list(j.result.config.layers), **j.result.metrics,
              "params": j.result.params, "train_seconds": round(j.result.train_seconds, 3)} for j in jobs]  # fmt: skip
     result = jobs[-1].result
-    split = make_split(data, args.split, seed=args.seed)
     popularity = {k: v for k, v in rows[0].items() if k.startswith("popularity_")}
     for row in rows:
         for key in popularity:
             row.pop(key, None)
     best = max(rows, key=lambda r: r["hit_rate_at_100"])
     payload = {"presets": rows, "popularity": popularity, "best": best["preset"], "device": result.device,
-               "wall_seconds": round(time.perf_counter() - start, 3), "split": split.describe()}  # fmt: skip
+               "wall_seconds": round(time.perf_counter() - start, 3), "split": result.meta["split"]}  # fmt: skip
     header = f"{'preset':<8} {'params':>8} {'secs':>6} {'HR@10':>6} {'HR@100':>7} {'seed@100':>8}"
     lines = [header] + [
         f"{r['preset']:<8} {r['params']:>8} {r['train_seconds']:>6.1f} {r['hit_rate_at_10']:>6.3f} "

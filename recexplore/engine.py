@@ -36,7 +36,6 @@ class _Engine:
         self._error: str | None = None
         self._thread: threading.Thread | None = None
         self.settings: EngineSettings | None = None
-        self.started_here = False
         self.start_seconds: float | None = None
 
     def ensure(self, settings: EngineSettings) -> None:
@@ -67,7 +66,6 @@ class _Engine:
                 _put_project_on_pythonpath()
                 os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")  # no telemetry from a local Ray
             ray.init(**init_arguments(settings))
-            self.started_here = True
             self.start_seconds = time.perf_counter() - started
             _LOG.info("Ray %s in %.1f s: %s", "joined" if settings.address else "started", self.start_seconds,
                       ray.cluster_resources())  # fmt: skip
@@ -82,11 +80,6 @@ class _Engine:
             return
         self._ready.set()
         threading.Event().wait()  # parked: returning would kill the local Ray's processes
-
-    @property
-    def ready(self) -> bool:
-        """True once Ray is up in this process."""
-        return self._ready.is_set() and self._error is None
 
 
 ENGINE = _Engine()

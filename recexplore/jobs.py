@@ -97,8 +97,7 @@ class Job:
         end = self.finished or time.time()
         return {"job_id": self.job_id, "label": self.label, "status": self.status, "epoch": self.epoch,
                 "batch": self.batch, "total_epochs": self.total_epochs, "history": [dict(h) for h in self.history],
-                "error": self.error, "elapsed": end - self.started if self.started else 0.0,
-                "waited": (self.started or end) - self.submitted}  # fmt: skip
+                "error": self.error, "elapsed": end - self.started if self.started else 0.0}  # fmt: skip
 
 
 class JobManager:
@@ -437,9 +436,6 @@ class WorkerPool:
             for _, worker in self._spares:
                 ray.kill(worker, no_restart=True)
             self._spares.clear()
-
-    def __len__(self) -> int:
-        return len(self._spares)
 
 
 def _new_worker(cpus: float, gpus: float, nice: int) -> Any:

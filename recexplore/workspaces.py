@@ -66,13 +66,6 @@ def is_shared(name: str) -> bool:
     return registry.has_entry(name)
 
 
-def entry_dir(token: str | None, name: str) -> Path:
-    """The registry folder that holds entry `name` for this workspace: the shared one or its own."""
-    if token is None or is_shared(name):
-        return registry.models_dir()
-    return workspace_dir(token)
-
-
 def save_problem(token: str, name: str, overwrite: bool, max_saved: int) -> str | None:
     """Why this workspace cannot save under `name` now, or None when it can."""
     try:
