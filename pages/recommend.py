@@ -62,6 +62,12 @@ if mode == "A MovieLens user":
     timestamp = int(rated["timestamp"].max()) if len(rated) else 0
 else:
     st.write("Rate a handful of movies (1-5 stars); recommendations update at once.")
+    st.caption(
+        "How it works: the model fits a query vector for you in its own query space. It starts where "
+        "MovieLens users lie on average and takes a few steps of the model's own softmax objective: "
+        "movies you gave 3-5 stars pull the vector towards what is watched with them, and 1-2 stars push "
+        "that movie below an average one, and with it its neighbours. Movies you rated are not recommended."
+    )
     titles = dict(zip(data.movies["movie_title"], data.movies["movie_id"], strict=True))
     earlier = st.session_state.get("recommend_new_movies")
     if isinstance(earlier, list) and len(earlier) > MAX_NEW_MOVIES:  # only set from code: the widget stops at 20

@@ -74,6 +74,15 @@ def _layers(text: str) -> tuple[int, ...]:
         raise argparse.ArgumentTypeError(str(err)) from None
 
 
+def _ratings(text: str) -> list[tuple[str, float]]:
+    from recexplore.recommend import RecommendError, parse_rate_option
+
+    try:
+        return parse_rate_option(text)
+    except RecommendError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+
+
 def _model_name(text: str) -> str:
     from recexplore.registry import RegistryError, check_name
 
@@ -124,7 +133,10 @@ def build_parser() -> _Parser:
     _add_train_options(compare)
 
     rec = sub.add_parser("recommend", help="top-k movies for a user from a saved retrieval model")
-    rec.add_argument("--user", required=True, help="user id")
+    who = rec.add_mutually_exclusive_group(required=True)
+    who.add_argument("--user", help="user id")
+    who.add_argument("--rate", type=_ratings, metavar="MOVIE=STARS,...",
+                     help="a new user's ratings: movie ids or title pieces, 1-5 stars (e.g. 50=5,Titanic=1)")
     rec.add_argument("--k", type=_positive_int, default=10, help="number of movies (default 10)")
     rec.add_argument("--model", type=_model_name, default=DEFAULT_RECOMMEND_MODEL, help=f"registry name (default {DEFAULT_RECOMMEND_MODEL})")
     rec.add_argument("--models-dir", metavar="DIR")
@@ -341,18 +353,25 @@ def cmd_compare_towers(args: argparse.Namespace) -> int:
 
 
 def cmd_recommend(args: argparse.Namespace) -> int:
-    """Print top-k recommendations for one user."""
+    """Print top-k recommendations for one user, or for a new user from `--rate`."""
     from recexplore import registry
     from recexplore.data import load_movielens
-    from recexplore.recommend import Recommender
+    from recexplore.recommend import Recommender, for_new_user, resolve_movies
 
     loaded = registry.load(args.model, args.models_dir)
     if loaded.kind != "towers":
         raise UsageError(f"model {args.model!r} is a {loaded.kind} model; recommend needs a two-tower model")
     data = load_movielens(args.data)
     recommender = Recommender.build(loaded.model, loaded.vocab, data)
-    frame = recommender.recommend(args.user, args.k)
-    payload = {"user": int(args.user), "model": args.model, "recommendations": frame.to_dict(orient="records")}
+    if args.rate is not None:
+        ratings = resolve_movies(data, args.rate)
+        frame = for_new_user(recommender, ratings, args.k)
+        payload = {"ratings": {str(m): s for m, s in ratings.items()}, "model": args.model,
+                   "recommendations": frame.to_dict(orient="records")}  # fmt: skip
+    else:
+        frame = recommender.recommend(args.user, args.k)
+        payload = {"user": int(args.user), "model": args.model,
+                   "recommendations": frame.to_dict(orient="records")}  # fmt: skip
     lines = [f"{r.rank:>3}. {r.movie_title} [{r.movie_genres}] score={r.score:.3f}" for r in frame.itertuples()]
     _emit(payload, args.json, lines)
     return 0

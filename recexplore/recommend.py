@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import keras
 import numpy as np
 import pandas as pd
 
+from recexplore.cold_start import Prior, fit_query
 from recexplore.data import MovieLens
 from recexplore.features import FeatureSpace, Vocabularies
 from recexplore.models.towers import TwoTowerModel, make_retrieval
@@ -52,6 +54,11 @@ class Recommender:
         rated = {u: items[order[bounds[u] : bounds[u + 1]]] for u in range(space.n_users)}
         index = make_retrieval(candidates, movies, k=10)
         return cls(model, data, space, query, candidates, rated, index)
+
+    @cached_property
+    def prior(self) -> Prior:
+        """Where the model's known users' query vectors lie: the new-user fold-in's prior."""
+        return Prior.of_users(self.query_vectors[1:])
 
     @property
     def n_candidates(self) -> int:
@@ -145,15 +152,10 @@ def because_you_rated(rec: Recommender, user_id: int, movie_ids: list[int], min_
     return [f"{titles[b]} (similarity {similarity[i, b]:.2f})" for i, b in enumerate(best)]
 
 
-def for_new_user(rec: Recommender, ratings: dict[int, float], k: int = 10) -> pd.DataFrame:
-    """Recommendations for someone not in the data, from a few (movie_id -> stars) ratings.
-
-    The query vector is the star-weighted mean of the rated movies' candidate vectors
-    (stars centred on 3, so disliked movies push away); rated movies are excluded.
-    """
+def parse_new_ratings(rec: Recommender, ratings: dict[int, float]) -> tuple[np.ndarray, np.ndarray]:
+    """Candidate rows and stars of a new user's (movie_id -> 1-5 stars) ratings, or RecommendError."""
     if not ratings:
         raise RecommendError("Rate at least one movie to get recommendations.")
-    k = rec.check_k(k)
     try:
         ids = np.array([int(m) for m in ratings], dtype=np.int64)
         stars = np.array([float(ratings[m]) for m in ratings], dtype=np.float64)
@@ -164,12 +166,61 @@ def for_new_user(rec: Recommender, ratings: dict[int, float], k: int = 10) -> pd
     rows = rec.space.movie_index(ids)
     if np.any(rows == 0):
         raise RecommendError(f"Unknown movie id {int(ids[rows == 0][0])}.")
-    weights = stars - 3.0
-    if not np.any(weights):
-        weights = np.ones_like(weights)  # all 3-star: treat them as mild likes
-    query = (weights[:, None] * rec.candidate_vectors[rows - 1]).sum(axis=0) / np.abs(weights).sum()
-    movie_idx, scores = rec.top_k(query.astype(np.float32), rows, k)
+    return rows - 1, stars
+
+
+def for_new_user(rec: Recommender, ratings: dict[int, float], k: int = 10) -> pd.DataFrame:
+    """Recommendations for someone not in the data, from a few (movie_id -> stars) ratings.
+
+    The query vector is fitted to the ratings under the model's own softmax scoring, liked
+    movies as positives and disliked ones as negatives (`recexplore.cold_start`); rated
+    movies are excluded.
+    """
+    k = rec.check_k(k)
+    rows, stars = parse_new_ratings(rec, ratings)
+    query = fit_query(rec.candidate_vectors, rec.model.temperature, rows, stars, rec.prior).query
+    movie_idx, scores = rec.top_k(query, rows + 1, k)
     return rec.describe(movie_idx, scores)
+
+
+def parse_rate_option(text: str) -> list[tuple[str, float]]:
+    """`MOVIE=STARS,...` (MOVIE: a movie id or a piece of its title) as (movie, stars) pairs."""
+    pairs = [part.strip() for part in str(text).split(",") if part.strip()]
+    if not pairs:
+        raise RecommendError("give at least one rating as MOVIE=STARS, e.g. 50=5,313=1")
+    out = []
+    for pair in pairs:
+        movie, sep, stars = pair.rpartition("=")
+        if not sep or not movie.strip():
+            raise RecommendError(f"{pair!r} is not MOVIE=STARS (a movie id or title, '=', 1-5 stars)")
+        try:
+            value = float(stars)
+        except ValueError:
+            raise RecommendError(f"stars must be a number from 1 to 5, got {stars!r} in {pair!r}") from None
+        if not 1 <= value <= 5:  # NaN fails too
+            raise RecommendError(f"stars must be from 1 to 5, got {stars!r} in {pair!r}")
+        out.append((movie.strip(), value))
+    return out
+
+
+def resolve_movies(data: MovieLens, pairs: list[tuple[str, float]]) -> dict[int, float]:
+    """Movie ids for (movie id or title piece, stars) pairs; RecommendError for unknown or ambiguous ones."""
+    titles = data.movies.set_index("movie_id")["movie_title"]
+    out: dict[int, float] = {}
+    for movie, stars in pairs:
+        if movie.isdigit() and len(movie) <= 9 and int(movie) in titles.index:
+            out[int(movie)] = stars
+            continue
+        found = titles[titles.str.contains(movie, case=False, regex=False)]
+        if found.empty:
+            raise RecommendError(f"unknown movie {movie!r}: give a movie id or a piece of its title")
+        exact = found[found.str.lower().str.startswith(movie.lower())]
+        found = exact if len(exact) == 1 else found
+        if len(found) > 1:
+            shown = "; ".join(f"{i} {t}" for i, t in found.head(4).items())
+            raise RecommendError(f"{movie!r} matches {len(found)} movies ({shown}...): use the movie id")
+        out[int(found.index[0])] = stars
+    return out
 
 
 def rerank_by_stars(recs: pd.DataFrame, stars: np.ndarray) -> pd.DataFrame:

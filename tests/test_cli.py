@@ -103,6 +103,13 @@ def test_train_towers_recommend_and_models(ml_folder: Path, tmp_path: Path, caps
     assert [r["rank"] for r in recs] == [1, 2, 3, 4, 5]
     assert main(["recommend", "--user", "99999", "--model", "t1", "--models-dir", str(tmp_path), *base]) == 2
     assert "Unknown user 99999" in capsys.readouterr().err
+    # A new user from --rate: ids and title pieces, rated movies never recommended.
+    assert main(["recommend", "--rate", "1=5,2=4,Café Society=1", "--k", "6", "--model", "t1",
+                 "--models-dir", str(tmp_path), *base, "--json"]) == 0  # fmt: skip
+    payload = _json_tail(capsys)
+    assert payload["ratings"] == {"1": 5.0, "2": 4.0, "4": 1.0}  # movie 4 is "Café Society (year)"
+    assert len(payload["recommendations"]) == 6
+    assert not {int(m) for m in payload["ratings"]} & {r["movie_id"] for r in payload["recommendations"]}
     assert main(["models", "list", "--models-dir", str(tmp_path), "--json"]) == 0
     assert [m["name"] for m in _json_tail(capsys)["models"]] == ["t1"]
     assert main(["models", "delete", "t1", "--models-dir", str(tmp_path)]) == 0
