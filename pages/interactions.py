@@ -17,7 +17,9 @@ st.write(
     "of every pair of embeddings, `dot(e_i, e_j)`; the top MLP then turns those numbers into "
     "a rating. The heatmap shows how strong each pair's interaction is on **real ratings**: "
     "the mean absolute dot product over a sample of actual examples (the tutorial looked only "
-    "at embedding row 0, the out-of-vocabulary row, which no real example uses)."
+    "at embedding row 0, the out-of-vocabulary row, which no real example uses). The grey "
+    "diagonal is each feature with itself: `DotInteraction` (`self_interaction=False`) never "
+    "computes those dots, so they play no part in any prediction."
 )
 
 data = app_state.data_or_stop()

@@ -16,8 +16,8 @@ st.write(
     "A two-tower model's candidate tower turns every movie (id, title tokens, genres) into a vector; "
     "retrieval scores a user against these vectors. Movies the model finds alike get similar vectors. "
     "The map projects them to two dimensions with PCA (the two directions of largest variance; the "
-    "axis titles say how much of the spread they keep), coloured by each movie's first genre. Pick a "
-    "movie to list its nearest neighbours by cosine similarity in the full embedding space."
+    "axis titles say how much of the spread they keep), coloured by genre family: the 19 genres in "
+    "8 colour-blind-safe families, a movie taking its most specific one. Pick a movie to list its nearest neighbours by cosine similarity in the full embedding space."
 )
 
 data = app_state.data_or_stop()

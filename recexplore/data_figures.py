@@ -7,7 +7,8 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
-from plotly.colors import qualitative
+
+from recexplore.data_views import GENRE_FAMILIES, GENRE_FAMILY_COLORS, OTHER_FAMILY
 
 _MARGIN = {"t": 40, "b": 40, "l": 50, "r": 10}
 HIGHLIGHT_COLOR = "#d62728"
@@ -86,7 +87,7 @@ def hour_of_day_encoding(curve: pd.DataFrame, marks: pd.DataFrame | None = None)
 
 def movie_map(points: pd.DataFrame, explained: Sequence[float], selected: int | None = None,
               neighbours: Sequence[int] = ()) -> go.Figure:  # fmt: skip
-    """PCA scatter of movies coloured by first genre; the selected movie and neighbours highlighted.
+    """PCA scatter of movies coloured by genre family; the selected movie and neighbours highlighted.
 
     Args:
         points: columns x, y, genre, movie_title, movie_id.
@@ -95,11 +96,12 @@ def movie_map(points: pd.DataFrame, explained: Sequence[float], selected: int | 
         neighbours: positions in `points` of its neighbours.
     """
     fig = go.Figure()
-    palette = qualitative.Dark24
-    for i, (genre, group) in enumerate(points.groupby("genre", sort=True)):
+    families = [*GENRE_FAMILIES, OTHER_FAMILY]
+    colors = dict(zip(families, GENRE_FAMILY_COLORS, strict=True))
+    for genre, group in sorted(points.groupby("genre"), key=lambda g: families.index(g[0]) if g[0] in colors else 99):
         fig.add_trace(go.Scatter(
             x=group["x"], y=group["y"], mode="markers", name=str(genre), text=group["movie_title"],
-            customdata=group["movie_id"], marker={"size": 6, "opacity": 0.55, "color": palette[i % len(palette)]},
+            customdata=group["movie_id"], marker={"size": 6, "opacity": 0.6, "color": colors.get(genre, "#999999")},
             hovertemplate="%{text}<br>movie_id %{customdata}<extra>" + str(genre) + "</extra>",
         ))  # fmt: skip
     if len(neighbours):

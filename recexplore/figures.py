@@ -45,8 +45,12 @@ def hit_rate_comparison(histories: Mapping[str, Sequence[Mapping[str, float]]], 
 
 
 def interaction_heatmap(names: Sequence[str], matrix: np.ndarray, title: str = "") -> go.Figure:
-    """Symmetric feature-by-feature heatmap with hover values and names on both axes."""
+    """Symmetric feature-by-feature heatmap with hover values and names on both axes.
+
+    NaN cells (the unused diagonal) are drawn grey and hover as "not used".
+    """
     values = np.asarray(matrix, dtype=float)
+    unused = np.where(np.isnan(values), 1.0, np.nan)
     fig = go.Figure(
         go.Heatmap(
             z=values,
@@ -54,8 +58,13 @@ def interaction_heatmap(names: Sequence[str], matrix: np.ndarray, title: str = "
             y=list(names),
             colorscale="Viridis",
             hovertemplate="%{y} x %{x}: %{z:.4f}<extra></extra>",
+            hoverongaps=False,
         )
     )
+    if not np.all(np.isnan(unused)):
+        fig.add_trace(go.Heatmap(z=unused, x=list(names), y=list(names), showscale=False,
+                                 colorscale=[[0, "#d0d0d0"], [1, "#d0d0d0"]], hoverongaps=False,
+                                 hovertemplate="%{y} x itself: not used by DotInteraction<extra></extra>"))  # fmt: skip
     fig.update_layout(title=title, height=520, margin={"t": 40, "b": 40, "l": 40, "r": 10})
     fig.update_yaxes(autorange="reversed")
     return fig

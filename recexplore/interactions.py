@@ -44,13 +44,17 @@ def interaction_strength(model: DLRM, space: FeatureSpace, ratings: pd.DataFrame
     """Mean |dot(e_i, e_j)| over a sample of real ratings, shape (n_features, n_features).
 
     The keras-io tutorial inspects only embedding row 0 (the out-of-vocabulary row);
-    here every pair is averaged over actual (user, movie, time) examples.
+    here every pair is averaged over actual (user, movie, time) examples. The diagonal is
+    NaN: DotInteraction (self_interaction=False) never uses a feature's dot with itself, and
+    that squared norm would otherwise be the brightest cell.
     """
     if len(ratings) == 0:
         raise ValueError("ratings must hold at least one row to measure interactions")
     rows = ratings.sample(n=min(sample, len(ratings)), random_state=seed)
     emb = _embedded(model, space.dlrm_features(rows))
-    return np.abs(np.einsum("nfd,ngd->nfg", emb, emb)).mean(axis=0)
+    strength = np.abs(np.einsum("nfd,ngd->nfg", emb, emb)).mean(axis=0)
+    np.fill_diagonal(strength, np.nan)
+    return strength
 
 
 def interaction_pairs(model: DLRM, space: FeatureSpace, rating: pd.DataFrame, by_strength: bool = False) -> pd.DataFrame:

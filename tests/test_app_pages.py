@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import base64
+import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -93,11 +96,24 @@ def test_recommend_without_models_says_what_to_do(ml_folder: Path, tmp_path: Pat
     assert any("pretrain" in i.value for i in at.info)
 
 
+def _plotly_array(value: object) -> np.ndarray:
+    """A plotly JSON array: a plain list, or the typed {"dtype", "bdata", "shape"} encoding."""
+    if isinstance(value, dict):
+        flat = np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"])
+        shape = value.get("shape")
+        return flat.reshape([int(x) for x in str(shape).split(",")]) if shape else flat
+    return np.array(value, dtype=float)
+
+
 def test_interactions_page_shows_heatmap_and_breakdown(app_env: None) -> None:
     at = AppTest.from_file(str(Path(APP).parent / "pages" / "interactions.py"), default_timeout=TIMEOUT).run()
     assert not at.exception
     charts = at.get("plotly_chart")
     assert len(charts) == 2
+    heatmap = json.loads(charts[0].proto.spec)["data"]
+    strengths = _plotly_array(heatmap[0]["z"])
+    assert np.isnan(np.diag(strengths)).all() and np.isfinite(strengths[~np.eye(9, dtype=bool)]).all()
+    assert "not used by DotInteraction" in heatmap[1]["hovertemplate"]  # the grey, marked diagonal
     labels = {m.label for m in at.metric}
     assert {"User", "Actual stars", "Predicted stars"} <= labels
     at.number_input(key="interactions_row").set_value(5).run()

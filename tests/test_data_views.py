@@ -206,3 +206,14 @@ def test_figures_carry_the_data(data: MovieLens, vocab: Vocabularies) -> None:
     assert names[-2:] == ["neighbours", "chosen movie"]
     assert sum(len(t.x) for t in fig.data[:-2]) == 80
     assert "60%" in fig.layout.xaxis.title.text
+
+
+def test_every_genre_has_a_family_with_its_own_colour() -> None:
+    """19 genres are not distinguishable as 19 colours: 8 families (and Other) are, one colour each."""
+    from recexplore.data_views import GENRE_FAMILIES, GENRE_FAMILY_COLORS, OTHER_FAMILY, genre_family
+
+    assert {genre_family((g,)) for g in GENRES if g != "Unknown"} == set(GENRE_FAMILIES)
+    assert genre_family(("Unknown",)) == genre_family(()) == OTHER_FAMILY
+    assert genre_family(("Comedy", "Animation")) == "Family & animation"  # the most specific family wins
+    assert genre_family(("Action", "Sci-Fi")) == "Sci-fi & fantasy"
+    assert len(set(GENRE_FAMILY_COLORS)) == len(GENRE_FAMILIES) + 1
