@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import streamlit as st
 
-from recexplore import app_state, figures
+from recexplore import app_state, figures, workspaces
 from recexplore.data import MAX_SEED
 from recexplore.job_request import TrainRequest
 from recexplore.jobs import DONE, FINISHED
+from recexplore.metric_names import explain, label
 from recexplore.models.towers import TOWER_PRESETS, TowerConfig
+from recexplore.registry import RegistryError
 from recexplore.train_forms import (
+    COMPARISON_METRICS,
     PRESET_ENTRIES,
     TowerRun,
     comparison_rows,
@@ -47,12 +52,13 @@ def show(runs: list[TowerRun], partial: dict[str, list[dict[str, float]]] | None
     histories = {run.label: run.history for run in runs}
     histories.update(partial or {})
     popularity = popularity_value(runs, k)
-    if popularity is not None and histories:
+    if histories:  # live curves from the first epoch; the popularity line once a model has finished
         st.plotly_chart(figures.hit_rate_comparison(histories, popularity, f"hit_rate_at_{k}"),
                         key="compare_chart")  # fmt: skip
     if runs:
         st.info(comparison_sentence(runs, k))
-        st.dataframe(comparison_rows(runs), hide_index=True, key="compare_table")
+        st.dataframe(comparison_rows(runs), hide_index=True, key="compare_table",
+                     column_config={label(k): st.column_config.TextColumn(help=explain(k)) for k in COMPARISON_METRICS})  # fmt: skip
         baselines = {run.metrics.get(f"popularity_hit_rate_at_{k}") for run in runs}
         if len(baselines) > 1:
             st.caption("These models were trained on different splits: the baseline line is the first model's.")
@@ -119,8 +125,48 @@ def live() -> None:
     show(runs, partial)
     if not runs:
         st.caption("Results appear as each model finishes.")
+    finished = [(job.request.preset, job) for job in jobs if job.status == DONE and job.result is not None]
+    if finished:
+        _save_form(finished)
     if ACTIVE_AT_START and refresh_interval(jobs) is None:
         st.rerun()  # all three finished: one full run turns the polling off
+
+
+SAVE_OUTCOME = "compare_save_outcome"
+
+
+def _save_all(finished: list[tuple[str, Any]]) -> None:
+    """Save button callback: every finished model of the comparison as `<prefix>-<preset>` in this workspace."""
+    prefix = str(st.session_state.get("compare_save_prefix", "")).strip()
+    overwrite = bool(st.session_state.get("compare_overwrite", False))
+    saved, problems = [], []
+    for preset, job in finished:
+        name = f"{prefix}-{preset}"
+        try:
+            workspaces.save(owner, queue.model_bytes(job), job.result.meta, name, overwrite,
+                            queue.settings.max_saved_models)  # fmt: skip
+            saved.append(name)
+        except (RegistryError, ValueError) as err:
+            problems.append(str(err))
+    app_state.clear_model_caches()
+    st.session_state[SAVE_OUTCOME] = (saved, problems)
+
+
+def _save_form(finished: list[tuple[str, Any]]) -> None:
+    """Save the comparison's finished models under one name prefix."""
+    left, right = st.columns([3, 2])
+    left.text_input("Save as (name prefix; each model gets -1-layer, -2-layer, -3-layer)", "my-towers",
+                    key="compare_save_prefix")  # fmt: skip
+    right.checkbox("overwrite models of those names", key="compare_overwrite")
+    st.button(f"Save the {len(finished)} finished model{'s' if len(finished) > 1 else ''}", key="compare_save",
+              on_click=_save_all, args=(finished,))  # fmt: skip
+    outcome = st.session_state.get(SAVE_OUTCOME)
+    if outcome is not None:
+        saved, problems = outcome
+        if saved:
+            st.success(f"Saved {', '.join(saved)} in your workspace: they are now on the other pages.")
+        for problem in problems:
+            st.error(problem)
 
 
 ACTIVE_AT_START = refresh_interval(latest_comparison(queue.jobs_for(owner))) is not None

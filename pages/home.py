@@ -5,6 +5,13 @@ from __future__ import annotations
 import streamlit as st
 
 from recexplore import app_state
+from recexplore.metric_names import explain, label, show
+
+MODEL_TABLES = (
+    ("dlrm", "Rating models (DLRM): predicted stars", ("test_rmse", "test_mae")),
+    ("towers", "Retrieval models (two towers): top-k lists",
+     ("hit_rate_at_10", "hit_rate_at_100", "popularity_hit_rate_at_10", "popularity_hit_rate_at_100")),
+)
 
 app_state.through_the_entrypoint()  # a shared link on a fresh server: show it inside the app
 
@@ -26,22 +33,16 @@ st.subheader("Saved models")
 entries = app_state.list_models(only_ok=False)
 if not entries:
     st.info("No saved models yet: run `python -m recexplore pretrain`, or train one on the Train page.")
-else:
-    rows = []
-    for e in entries:
-        metrics = e.meta.get("metrics", {})
-        rows.append(
-            {
-                "name": e.name,
-                "kind": e.kind,
-                "status": "ok" if e.ok else f"broken: {e.problem}",
-                "test RMSE": metrics.get("test_rmse"),
-                "hit-rate@10": metrics.get("hit_rate_at_10"),
-                "hit-rate@100": metrics.get("hit_rate_at_100"),
-                "popularity hit-rate@100": metrics.get("popularity_hit_rate_at_100"),
-            }
-        )
-    st.dataframe(rows, hide_index=True, key="home_models")
+for kind, title, keys in MODEL_TABLES:
+    rows = [{"name": e.name, **{label(k): show(e.meta.get("metrics", {}).get(k)) for k in keys}}
+            for e in entries if e.ok and e.kind == kind]  # fmt: skip
+    if rows:
+        st.markdown(f"**{title}**")
+        st.dataframe(rows, hide_index=True, key=f"home_models_{kind}",
+                     column_config={label(k): st.column_config.TextColumn(help=explain(k)) for k in keys})  # fmt: skip
+broken = [e for e in entries if not e.ok]
+if broken:
+    st.warning("Broken entries, left out: " + "; ".join(f"{e.name} ({e.problem})" for e in broken) + ".")
 
 st.subheader("Where to start")
 st.markdown(

@@ -17,6 +17,20 @@ from recexplore.recommend import (
 app_state.through_the_entrypoint()  # a shared link on a fresh server: show it inside the app
 
 MAX_NEW_MOVIES = 20
+RECOMMEND_COLUMNS = {
+    "rank": st.column_config.NumberColumn("#", width="small"),
+    "movie_title": st.column_config.TextColumn("Movie", width="medium"),
+    "predicted stars": st.column_config.NumberColumn(
+        "Predicted ★", format="%.2f", width="small",
+        help="The DLRM's predicted stars for this user: the re-ranked list is sorted by them."),
+    "score": st.column_config.NumberColumn(
+        "Retrieval score", format="%.3f", width="small",
+        help="Dot product of the user's and the movie's vectors: what BruteForceRetrieval ranks by."),
+    "movie_genres": st.column_config.TextColumn("Genres"),
+    "because you rated": st.column_config.TextColumn(
+        "Because you rated", help="The user's well-rated movie closest to this one (cosine of movie vectors)."),
+    "movie_id": st.column_config.NumberColumn("Movie id", width="small"),
+}
 
 st.title("Recommend")
 st.write(
@@ -92,7 +106,10 @@ elif rerank != "(no re-ranking)":
     st.caption("DLRM re-ranking needs a MovieLens user (its embeddings know only those users).")
 
 st.subheader(f"Top {len(recs)} for " + (f"user {user_id}" if user_id is not None else "you"))
-st.dataframe(recs, hide_index=True, key="recommend_table", width="stretch")
+# Rank, title and the numbers that set the order first: visible on a 1280x720 projector.
+first = ["rank", "movie_title", *(c for c in ("predicted stars", "score") if c in recs.columns)]
+recs = recs[first + [c for c in recs.columns if c not in first]]
+st.dataframe(recs, hide_index=True, key="recommend_table", width="stretch", column_config=RECOMMEND_COLUMNS)
 
 if rated is not None:
     with st.expander(f"What user {user_id} rated ({len(rated)} movies)"):

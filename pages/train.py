@@ -6,6 +6,7 @@ from typing import Any
 
 import streamlit as st
 
+from recexplore.metric_names import metric_rows
 from recexplore import app_state, engine, figures, workspaces
 from recexplore.data import MAX_SEED
 from recexplore.job_request import TrainRequest
@@ -120,8 +121,7 @@ def _curves(kind: str, history: list[dict[str, float]], key: str) -> None:
 
 
 def _metrics_table(metrics: dict[str, Any], key: str) -> None:
-    rows = [{"metric": k, "value": float(v)} for k, v in metrics.items()]
-    st.dataframe(rows, hide_index=True, key=key)
+    st.dataframe(metric_rows(metrics), hide_index=True, key=key)
 
 
 SAVE_OUTCOME = "train_save_outcome"

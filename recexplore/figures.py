@@ -29,15 +29,17 @@ def training_curves(history: Sequence[Mapping[str, float]], metrics: Sequence[st
     return fig
 
 
-def hit_rate_comparison(histories: Mapping[str, Sequence[Mapping[str, float]]], popularity: float,
+def hit_rate_comparison(histories: Mapping[str, Sequence[Mapping[str, float]]], popularity: float | None,
                         key: str = "hit_rate_at_100") -> go.Figure:  # fmt: skip
-    """Overlaid hit-rate-per-epoch curves of several models with the popularity baseline as a line."""
+    """Overlaid hit-rate-per-epoch curves of several models with the popularity baseline as a line
+    (no line while it is not known yet: `popularity` None)."""
     fig = go.Figure()
     for label, history in histories.items():
         epochs = [int(h.get("epoch", i + 1)) for i, h in enumerate(history)]
         fig.add_trace(go.Scatter(x=epochs, y=[h.get(key) for h in history], mode="lines+markers", name=label))
-    fig.add_hline(y=popularity, line_dash="dash", line_color=POPULARITY_COLOR,
-                  annotation_text=f"popularity {popularity:.3f}", annotation_position="bottom right")  # fmt: skip
+    if popularity is not None:
+        fig.add_hline(y=popularity, line_dash="dash", line_color=POPULARITY_COLOR,
+                      annotation_text=f"popularity {popularity:.3f}", annotation_position="bottom right")  # fmt: skip
     fig.update_layout(xaxis_title="epoch", yaxis_title=key.replace("_", " "), height=360,
                       margin={"t": 30, "b": 40, "l": 50, "r": 10})  # fmt: skip
     fig.update_xaxes(dtick=1)

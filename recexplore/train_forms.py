@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from recexplore.metric_names import MISSING, POPULARITY, label, show
 from recexplore.models import common
 from recexplore.models.dlrm import DLRMConfig
 from recexplore.models.towers import TOWER_PRESETS, TowerConfig
@@ -15,6 +16,7 @@ DLRM_CURVES = ("rmse", "val_rmse")
 DLRM_LOSS_CURVES = ("loss", "val_loss")
 TOWER_CURVES = ("hit_rate_at_10", "hit_rate_at_100")
 TOWER_LOSS_CURVES = ("loss",)
+COMPARISON_METRICS = ("hit_rate_at_10", "hit_rate_at_100", "seed_top100_accuracy", "seed_top100_accuracy_all")
 
 
 def parse_layers(text: str, name: str = "layers", allow_empty: bool = False) -> tuple[int, ...]:
@@ -153,26 +155,23 @@ def _num(value: Any) -> float | None:
     return None if value is None else float(value)
 
 
-def comparison_rows(runs: Sequence[TowerRun]) -> list[dict[str, Any]]:
-    """One table row per run: size, time, hit-rates, seed accuracies and the popularity values."""
+def comparison_rows(runs: Sequence[TowerRun]) -> list[dict[str, str]]:
+    """One table row per run: size, time, hit-rates, seed accuracies and the popularity values,
+    under their plain names (`metric_names`), '—' where a value is missing."""
     rows = []
     for run in runs:
         m = run.metrics
-        rows.append({
+        seconds = None if run.train_seconds is None else f"{float(run.train_seconds):.1f}"
+        row = {
             "preset": run.label,
-            "layers": ",".join(str(w) for w in run.layers) or None,
-            "parameters": run.params,
-            "training time (s)": None if run.train_seconds is None else round(float(run.train_seconds), 2),
-            "epochs": len(run.history) or _num(m.get("epochs_run")),
-            "hit-rate@10": _num(m.get("hit_rate_at_10")),
-            "hit-rate@100": _num(m.get("hit_rate_at_100")),
-            "seed top-100 acc. (5-star)": _num(m.get("seed_top100_accuracy")),
-            "seed top-100 acc. (all)": _num(m.get("seed_top100_accuracy_all")),
-            "popularity hit-rate@10": _num(m.get("popularity_hit_rate_at_10")),
-            "popularity hit-rate@100": _num(m.get("popularity_hit_rate_at_100")),
-            "popularity seed acc. (5-star)": _num(m.get("popularity_seed_top100_accuracy")),
-            "popularity seed acc. (all)": _num(m.get("popularity_seed_top100_accuracy_all")),
-        })  # fmt: skip
+            "layers": ",".join(str(w) for w in run.layers) or MISSING,
+            "parameters": show(run.params),
+            "training time (s)": seconds or MISSING,
+            "epochs": show(len(run.history) or _num(m.get("epochs_run"))),
+        }
+        row.update({label(k): show(_num(m.get(k))) for k in COMPARISON_METRICS})
+        row.update({label(POPULARITY + k): show(_num(m.get(POPULARITY + k))) for k in COMPARISON_METRICS})
+        rows.append(row)
     return rows
 
 

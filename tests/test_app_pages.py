@@ -45,8 +45,10 @@ def test_home_shows_counts_models_and_device(app_env: None) -> None:
     assert not at.exception
     values = {m.label: m.value for m in at.metric}
     assert values["Users"] == "60" and values["Movies"] == "80"
-    models = at.dataframe[0].value
-    assert set(models["name"]) == {"towers-1-layer", "dlrm-default"}
+    rating, retrieval = (t.value for t in at.dataframe)  # one table per kind: no empty cells
+    assert list(rating["name"]) == ["dlrm-default"] and list(retrieval["name"]) == ["towers-1-layer"]
+    assert "Rating error (RMSE)" in rating.columns and "Popularity: Hit-rate@100" in retrieval.columns
+    assert not (rating == "None").any().any() and not (retrieval == "—").any().any()
     assert any("CPU" in m.value or "GPU" in m.value for m in at.sidebar.markdown)
 
 

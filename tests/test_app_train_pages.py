@@ -200,7 +200,7 @@ def test_compare_page_from_registry(data_env: None, presets_registry: Path, monk
     table = at.dataframe[0].value
     assert list(table["preset"]) == ["1-layer", "2-layer", "3-layer"]
     assert list(table["layers"]) == ["32", "64,32", "128,64,32"]
-    assert table["parameters"].is_monotonic_increasing
+    assert [int(p.replace(",", "")) for p in table["parameters"]] == sorted(int(p.replace(",", "")) for p in table["parameters"])
     chart = at.get("plotly_chart")[0]
     import json
 
@@ -208,14 +208,14 @@ def test_compare_page_from_registry(data_env: None, presets_registry: Path, monk
     traces = spec["data"]
     assert [t["name"] for t in traces] == ["1-layer", "2-layer", "3-layer"]
     shapes = spec["layout"].get("shapes", [])
-    popularity = float(table["popularity hit-rate@100"][0])
-    assert len(shapes) == 1 and shapes[0]["y0"] == pytest.approx(popularity)
+    popularity = float(table["Popularity: Hit-rate@100"][0])
+    assert len(shapes) == 1 and shapes[0]["y0"] == pytest.approx(popularity, abs=1e-4)
     assert any("hit-rate@100" in i.value and "popularity" in i.value for i in at.info)
 
     at.radio(key="compare_k").set_value("@10").run()
     assert not at.exception
     spec = json.loads(at.get("plotly_chart")[0].proto.spec)
-    assert spec["layout"]["shapes"][0]["y0"] == pytest.approx(float(table["popularity hit-rate@10"][0]))
+    assert spec["layout"]["shapes"][0]["y0"] == pytest.approx(float(table["Popularity: Hit-rate@10"][0]), abs=1e-4)
     assert any("hit-rate@10 " in i.value for i in at.info)
 
 
@@ -234,6 +234,13 @@ def test_compare_page_train_all_three(data_env: None, ray_engine: None) -> None:
     assert not at.exception
     table = at.dataframe[0].value
     assert list(table["preset"]) == ["1-layer", "2-layer", "3-layer"]
+    # The three models are saved from here, under one prefix, into this workspace.
+    at.text_input(key="compare_save_prefix").set_value("class").run()
+    at.button(key="compare_save").click().run()
+    assert not at.exception
+    assert any("Saved class-1-layer, class-2-layer, class-3-layer" in s.value for s in at.success)
+    owner = at.session_state[app_state.WORKSPACE_KEY]
+    assert {"class-1-layer", "class-2-layer", "class-3-layer"} <= {e.name for e in workspaces.own_entries(owner)}
 
 
 # ---------------------------------------------------------------- train_forms
@@ -287,12 +294,13 @@ def _run(label: str, layers: tuple[int, ...], hr100: float, hr10: float = 0.05, 
 def test_comparison_rows() -> None:
     rows = comparison_rows([_run("1-layer", (32,), 0.4), _run("2-layer", (64, 32), 0.5)])
     assert len(rows) == 2
-    assert rows[1]["layers"] == "64,32" and rows[1]["parameters"] == 2000 and rows[0]["training time (s)"] == 1.23
-    assert rows[0]["hit-rate@100"] == 0.4 and rows[0]["popularity hit-rate@100"] == 0.3
-    assert rows[0]["seed top-100 acc. (5-star)"] == 0.5 and rows[0]["seed top-100 acc. (all)"] == 0.4
-    assert rows[0]["epochs"] == 2
-    empty = comparison_rows([TowerRun("x", {})])[0]
-    assert empty["hit-rate@100"] is None and empty["parameters"] is None
+    assert rows[1]["layers"] == "64,32" and rows[1]["parameters"] == "2,000" and rows[0]["training time (s)"] == "1.2"
+    assert rows[0]["Hit-rate@100"] == "0.4000" and rows[0]["Popularity: Hit-rate@100"] == "0.3000"
+    assert rows[0]["Tutorial top-100 accuracy (5-star)"] == "0.5000"
+    assert rows[0]["Tutorial top-100 accuracy (all)"] == "0.4000"
+    assert rows[0]["epochs"] == "2"
+    empty = comparison_rows([TowerRun("x", {})])[0]  # missing values read "—", never "None"
+    assert empty["Hit-rate@100"] == empty["parameters"] == empty["layers"] == "—"
 
 
 def test_comparison_sentence_cases() -> None:
@@ -406,3 +414,13 @@ def _record_fragment_intervals(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
 
     monkeypatch.setattr(streamlit, "fragment", recording)
     return asked
+
+
+def test_live_comparison_chart_draws_before_any_model_finishes() -> None:
+    """Curves of running models show from their first epoch; the popularity line waits for a result."""
+    from recexplore import figures
+
+    live = figures.hit_rate_comparison({"1-layer (training)": [{"epoch": 1, "hit_rate_at_100": 0.3}]}, None)
+    assert [t.name for t in live.data] == ["1-layer (training)"] and not live.layout.shapes
+    done = figures.hit_rate_comparison({"1-layer": [{"epoch": 1, "hit_rate_at_100": 0.3}]}, 0.25)
+    assert done.layout.shapes[0].y0 == 0.25

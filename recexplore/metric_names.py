@@ -1,0 +1,62 @@
+"""Plain names and one-sentence explanations of every metric the app shows (one home for both)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+POPULARITY = "popularity_"
+MISSING = "—"
+
+# key -> (plain name, what it means). Keys are the registry's metric and history keys.
+METRICS: dict[str, tuple[str, str]] = {
+    "test_rmse": ("Rating error (RMSE)", "Root mean squared error of the predicted stars on held-out ratings, in "
+                  "stars; lower is better."),
+    "test_mae": ("Mean absolute error", "Average distance between predicted and actual stars on held-out ratings."),
+    "rmse": ("Training error (RMSE)", "RMSE on the ratings the model trains on, after each epoch."),
+    "val_rmse": ("Validation error (RMSE)", "RMSE on a slice of the training part held back from training: "
+                 "it rising while training error falls means overfitting."),
+    "hit_rate_at_10": ("Hit-rate@10", "Share of held-out ratings whose movie is in the user's top 10 "
+                       "recommendations (movies the user already rated excluded); higher is better."),
+    "hit_rate_at_100": ("Hit-rate@100", "As hit-rate@10, with the top 100 of about 1,680 movies."),
+    "seed_top100_accuracy": ("Tutorial top-100 accuracy (5-star)", "The KerasRS tutorial's metric: share of "
+                             "held-out 5-star ratings in the top 100, already-rated movies not excluded."),
+    "seed_top100_accuracy_all": ("Tutorial top-100 accuracy (all)", "The TFRS tutorial's metric: share of all "
+                                 "held-out ratings in the top 100, already-rated movies not excluded."),
+    "epochs_run": ("Epochs run", "Epochs actually trained (fewer than asked when stopped early or cancelled)."),
+    "loss": ("Training loss", "The objective the optimiser minimises, per epoch."),
+    "val_loss": ("Validation loss", "The objective on the held-back validation slice."),
+}
+
+
+def label(key: str) -> str:
+    """The plain name of a metric key (popularity_ keys: 'Popularity: ...'); the key itself if unknown."""
+    if key.startswith(POPULARITY):
+        return f"Popularity: {label(key[len(POPULARITY):])}"
+    return METRICS.get(key, (key, ""))[0]
+
+
+def explain(key: str) -> str:
+    """One sentence on what a metric key means ('' if unknown)."""
+    if key.startswith(POPULARITY):
+        base = explain(key[len(POPULARITY):])
+        return f"The popularity baseline (the most-rated movies for everyone). {base}".strip()
+    return METRICS.get(key, ("", ""))[1]
+
+
+def metric_rows(metrics: Mapping[str, Any]) -> list[dict[str, str]]:
+    """One row per metric for a table: plain name, value (4 decimals, or '—') and meaning."""
+    return [{"metric": label(k), "value": show(v), "what it means": explain(k)} for k, v in metrics.items()]
+
+
+def show(value: Any, digits: int = 4) -> str:
+    """A table cell: numbers to `digits` decimals (integers as they are), '—' for missing."""
+    if value is None:
+        return MISSING
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return str(value)
+    if value != value or value in (float("inf"), float("-inf")):  # NaN or infinite: nothing to show
+        return MISSING
+    if float(value).is_integer() and abs(value) >= 1:
+        return f"{int(value):,}"
+    return f"{float(value):.{digits}f}"
