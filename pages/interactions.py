@@ -37,7 +37,7 @@ def _strength(model_name: str, sha: str, n: int) -> list[list[float]]:
     return interaction_strength(model.model, model.space, model.split.test, sample=n).tolist()
 
 
-strength = _strength(name, ready.meta["model_sha256"], sample)
+strength = _strength(name, ready.digest, sample)
 st.plotly_chart(interaction_heatmap(feature_names(), strength, "Mean |dot(e_i, e_j)| on held-out ratings"),
                 key="interactions_heatmap")  # fmt: skip
 

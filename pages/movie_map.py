@@ -39,7 +39,7 @@ def _movie_map(name: str, sha: str, fingerprint: str, _ready: Any, _movies: Any)
 
 
 try:
-    view = _movie_map(model_name, ready.meta["model_sha256"], data.fingerprint, ready, data.movies)
+    view = _movie_map(model_name, ready.digest, data.fingerprint, ready, data.movies)
 except Exception as err:  # a model that cannot embed this catalogue: one line, no traceback
     app_state.stop_with(f"Could not embed the movies with {model_name!r}: {err}", "error")
 points, vectors, explained = view["points"], view["vectors"], view["explained"]

@@ -48,6 +48,7 @@ class ReadyModel:
     vocab: Vocabularies
     space: FeatureSpace
     split: Split
+    digest: str  # the manifest's digest: identifies this exact save (the cache key)
 
 
 def through_the_entrypoint() -> None:
@@ -194,24 +195,24 @@ def preferred_index(names: list[str], kind: str) -> int:
 
 
 @st.cache_resource(show_spinner="Loading model ...", max_entries=16)
-def _cached_model(name: str, directory: str, sha: str, fingerprint: str) -> ReadyModel:
+def _cached_model(name: str, directory: str, digest: str, fingerprint: str) -> ReadyModel:
     from recexplore.training import prepare_loaded
 
     loaded = registry.load(name, directory)
     data = load_data()
     space, split = prepare_loaded(loaded.kind, loaded.model, loaded.meta, data, loaded.vocab)
-    return ReadyModel(name, loaded.kind, loaded.model, loaded.meta, loaded.vocab, space, split)
+    return ReadyModel(name, loaded.kind, loaded.model, loaded.meta, loaded.vocab, space, split, loaded.digest)
 
 
 def ready_model(name: str) -> ReadyModel:
-    """A prepared model (shared or this workspace's own), cached per (folder, file sha256);
+    """A prepared model (shared or this workspace's own), cached per (folder, manifest digest);
     raises RegistryError/DataError."""
     return _ready(_visible_entry(name))
 
 
 def _ready(entry: registry.Entry) -> ReadyModel:
     """The cached, prepared model of a visible entry."""
-    return _cached_model(entry.name, str(entry.path.parent), entry.meta["model_sha256"], load_data().fingerprint)
+    return _cached_model(entry.name, str(entry.path.parent), entry.digest, load_data().fingerprint)
 
 
 def _visible_entry(name: str) -> registry.Entry:
@@ -233,10 +234,10 @@ def model_or_stop(name: str) -> ReadyModel:
 
 
 @st.cache_resource(show_spinner="Building the retrieval index ...", max_entries=8)
-def _cached_recommender(name: str, directory: str, sha: str, fingerprint: str) -> Any:
+def _cached_recommender(name: str, directory: str, digest: str, fingerprint: str) -> Any:
     from recexplore.recommend import Recommender
 
-    ready = _cached_model(name, directory, sha, fingerprint)
+    ready = _cached_model(name, directory, digest, fingerprint)
     return Recommender.build(ready.model, ready.vocab, load_data(), ready.space)
 
 
@@ -246,7 +247,7 @@ def recommender(name: str) -> Any:
     ready = _ready(entry)
     if ready.kind != "towers":
         raise RegistryError(f"Model {name!r} is a {ready.kind} model; choose a two-tower model.")
-    return _cached_recommender(name, str(entry.path.parent), ready.meta["model_sha256"], load_data().fingerprint)
+    return _cached_recommender(name, str(entry.path.parent), entry.digest, load_data().fingerprint)
 
 
 def clear_model_caches() -> None:

@@ -410,11 +410,17 @@ def cmd_pretrain(args: argparse.Namespace) -> int:
 
     data, split = _load_split(args)
     vocab = Vocabularies.build(data)
+    digests = {}
     for name, (kind, layers) in PRETRAINED.items():
         config = TowerConfig(layers=layers) if kind == "towers" else None
         result = train(kind, data, split, config, seed=args.seed, vocab=vocab)
-        registry.save(result, name, args.models_dir, overwrite=True)
+        digests[name] = registry.save(result, name, args.models_dir, overwrite=True).digest
         print(f"{name}: {json.dumps(result.metrics, default=_json_default)}", flush=True)
+    if registry.models_dir(args.models_dir).resolve() == registry.DEFAULT_MODELS_DIR.resolve():
+        from recexplore import manifest
+
+        manifest.pin_shipped(digests)  # a clone trusts the shipped entries without this machine's key
+        print(f"pinned the new entries' digests in {manifest.SHIPPED_FILE.name}")
     return 0
 
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from recexplore.hashing import sha256_file
+from recexplore.safe_read import UnsafeFile, read_path
 
 DATA_ENV = "RECEXPLORE_DATA_DIR"
 CACHE_ENV = "RECEXPLORE_CACHE_DIR"
@@ -30,7 +33,15 @@ AGE_BUCKETS = (1, 18, 25, 35, 45, 50, 56)  # TFDS's bucketized_user_age lower bo
 OFFICIAL_SPLITS = ("u1", "u2", "u3", "u4", "u5", "ua", "ub")
 RANDOM_SPLIT = "random"
 MAX_SEED = 2**32 - 1  # split and training seeds: numpy's seed range
-_PARSE_VERSION = 2
+# Ceilings on what is read (MovieLens 100K: 100,000 ratings, 2 MB u.data, a 5 MB zip).
+MAX_DATA_FILE_BYTES = 64 << 20  # any one data file (u.data, u.item, u.user, uN.base/test)
+MAX_RATINGS = 2_000_000  # rows of u.data (20x MovieLens 100K)
+MAX_ID = 2**31 - 1  # user and movie ids are int32
+MAX_TIMESTAMP = 4_102_444_800  # 2100-01-01: later (or negative) timestamps are corrupt
+MAX_ZIP_BYTES = 256 << 20  # a zip given as --data
+MAX_ZIP_MEMBERS = 1_000
+MAX_ZIP_RATIO = 200  # uncompressed / compressed size of one member (deflated text is ~4)
+_PARSE_VERSION = 3  # bump when parsing or validation changes: cached frames are re-read
 
 
 class DataError(Exception):
@@ -174,35 +185,84 @@ def _folder_from_path(path: Path) -> Path:
     for folder in (path, path / "ml-100k"):
         if _has_core_files(folder):
             return folder
+    odd = [name for name in CORE_FILES if os.path.lexists(path / name) and not (path / name).is_file()]
+    if odd:
+        raise DataError(f"{path.name}/{odd[0]} is not a regular file (a pipe, device or folder): MovieLens files "
+                        "are plain text files.")  # fmt: skip
     missing = [name for name in CORE_FILES if not (path / name).is_file()]
     raise DataError(f"{path} is not an ml-100k folder: missing {', '.join(missing)}.")
 
 
 def _extract_zip(zip_path: Path) -> Path:
+    """The MovieLens files of a zip, extracted once into the cache (keyed by the zip's digest).
+
+    The archive is checked before anything is written: its size, member count, unsafe paths,
+    duplicate names among the files we use, encryption, compression method and each member's
+    size and compression ratio; the bytes actually read are bounded too (a header can lie).
+    A failed extraction leaves nothing behind.
+    """
+    if zip_path.stat().st_size > MAX_ZIP_BYTES:
+        raise DataError(f"{zip_path.name} is larger than {MAX_ZIP_BYTES >> 20} MiB: not an ml-100k zip.")
     digest = sha256_file(zip_path)[:16]
     target = cache_dir() / "extracted" / digest
-    if not _has_core_files(target / "ml-100k"):
-        tmp = target.with_name(target.name + f".tmp{os.getpid()}")
-        try:
-            with zipfile.ZipFile(zip_path) as archive:
-                names = archive.namelist()
-                if any(n.startswith("/") or ".." in Path(n).parts for n in names):
-                    raise DataError(f"{zip_path} holds unsafe paths; refusing to extract it.")
-                wanted = [n for n in names if Path(n).name in CORE_FILES or Path(n).suffix in (".base", ".test")]
-                for name in wanted:
-                    out = tmp / "ml-100k" / Path(name).name
-                    out.parent.mkdir(parents=True, exist_ok=True)
-                    out.write_bytes(archive.read(name))
-        except (zipfile.BadZipFile, OSError) as err:
-            raise DataError(f"Could not read {zip_path}: {err}.") from None
+    if _has_core_files(target / "ml-100k"):
+        return target / "ml-100k"
+    tmp = target.with_name(target.name + f".tmp{os.getpid()}")
+    try:
+        with zipfile.ZipFile(zip_path) as archive:
+            for info in _wanted_members(archive, zip_path.name):
+                out = tmp / "ml-100k" / Path(info.filename).name
+                out.parent.mkdir(parents=True, exist_ok=True)
+                with archive.open(info) as member:
+                    data = member.read(MAX_DATA_FILE_BYTES + 1)
+                if len(data) > MAX_DATA_FILE_BYTES:
+                    raise DataError(f"{zip_path.name}: {info.filename} unpacks to more than "
+                                    f"{MAX_DATA_FILE_BYTES >> 20} MiB.")  # fmt: skip
+                out.write_bytes(data)
         if not _has_core_files(tmp / "ml-100k"):
-            raise DataError(f"{zip_path} does not contain the MovieLens 100K files {', '.join(CORE_FILES)}.")
+            raise DataError(f"{zip_path.name} does not contain the MovieLens 100K files {', '.join(CORE_FILES)}.")
         if target.exists():
-            import shutil
-
             shutil.rmtree(target)
         tmp.rename(target)
+    except DataError:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, RuntimeError, EOFError, zlib.error,
+            OSError, ValueError) as err:  # fmt: skip
+        shutil.rmtree(tmp, ignore_errors=True)
+        reason = str(err).splitlines()[0][:120] if str(err) else type(err).__name__
+        raise DataError(f"Could not read {zip_path.name}: {reason}.") from None
     return target / "ml-100k"
+
+
+def _wanted_members(archive: zipfile.ZipFile, shown: str) -> list[zipfile.ZipInfo]:
+    """The members we extract (core files and folds), after every check on the archive."""
+    infos = archive.infolist()
+    if len(infos) > MAX_ZIP_MEMBERS:
+        raise DataError(f"{shown} holds {len(infos):,} files (at most {MAX_ZIP_MEMBERS:,}): not an ml-100k zip.")
+    if any(i.filename.startswith("/") or ".." in Path(i.filename).parts for i in infos):
+        raise DataError(f"{shown} holds unsafe paths; refusing to extract it.")
+    wanted = [i for i in infos if not i.is_dir() and (Path(i.filename).name in CORE_FILES
+                                                        or Path(i.filename).suffix in (".base", ".test"))]  # fmt: skip
+    names = [Path(i.filename).name for i in wanted]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise DataError(f"{shown} holds {twice[0]} more than once; refusing to guess which one is meant.")
+    total = 0
+    for info in wanted:
+        if info.flag_bits & 0x1:
+            raise DataError(f"{shown}: {info.filename} is encrypted; give an unencrypted zip.")
+        if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+            raise DataError(f"{shown}: {info.filename} uses an unsupported compression method; re-zip it with deflate.")
+        if info.file_size > MAX_DATA_FILE_BYTES:
+            raise DataError(f"{shown}: {info.filename} unpacks to more than {MAX_DATA_FILE_BYTES >> 20} MiB.")
+        if info.file_size > MAX_ZIP_RATIO * max(info.compress_size, 1):
+            raise DataError(f"{shown}: {info.filename} expands {info.file_size // max(info.compress_size, 1):,}x; "
+                            "refusing a likely zip bomb.")  # fmt: skip
+        total += info.file_size
+    if total > 2 * MAX_DATA_FILE_BYTES:
+        raise DataError(f"{shown} unpacks to more than {2 * MAX_DATA_FILE_BYTES >> 20} MiB of MovieLens files.")
+    return wanted
 
 
 def _download_official_zip() -> Path:
@@ -225,8 +285,6 @@ def _download_official_zip() -> Path:
     folder = _extract_zip(zip_path)
     link = downloaded_folder()
     if not _has_core_files(link):
-        import shutil
-
         shutil.copytree(folder, link, dirs_exist_ok=True)
     return link
 
@@ -344,9 +402,11 @@ def parse_folder(folder: Path) -> dict:
 
 def _decode(path: Path) -> str:
     try:
-        raw = path.read_bytes()
+        raw = read_path(path, MAX_DATA_FILE_BYTES, follow_links=True)  # shared data folders link files
+    except UnsafeFile as err:
+        raise DataError(f"{err}: MovieLens files are plain text of at most {MAX_DATA_FILE_BYTES >> 20} MiB.") from None
     except OSError as err:
-        raise DataError(f"Cannot read {path}: {err.strerror}.") from None
+        raise DataError(f"Cannot read {path.name}: {err.strerror or err}.") from None
     if b"\x00" in raw:
         raise DataError(f"{path.name}: not a MovieLens text file (binary or UTF-16 content).")
     try:
@@ -358,9 +418,13 @@ def _decode(path: Path) -> str:
 def _read_table(path: Path, sep: str, n_fields: int, names: list[str]) -> pd.DataFrame:
     """Split a delimited file into string columns, naming the first bad line."""
     text = _decode(path)
-    lines = text.splitlines()
+    # Only \n (and \r\n) end a line: str.splitlines would also split at \x85, \x0b, \x0c and
+    # \x1c-\x1e, bytes that occur inside Latin-1 titles.
+    lines = [line[:-1] if line.endswith("\r") else line for line in text.split("\n")]
     while lines and not lines[-1].strip():
         lines.pop()
+    if len(lines) > MAX_RATINGS:
+        raise DataError(f"{path.name}: {len(lines):,} lines; RecExplore reads at most {MAX_RATINGS:,}.")
     if not lines:
         raise DataError(f"{path.name}: the file is empty.")
     for number, line in enumerate(lines, start=1):
@@ -373,7 +437,8 @@ def _read_table(path: Path, sep: str, n_fields: int, names: list[str]) -> pd.Dat
     return pd.DataFrame(split, columns=names)
 
 
-def _to_int(frame: pd.DataFrame, column: str, path: Path) -> np.ndarray:
+def _to_int(frame: pd.DataFrame, column: str, path: Path, low: int = 0, high: int = MAX_ID) -> np.ndarray:
+    """Integers of a column, each within [low, high], or DataError naming the first bad line."""
     values = pd.to_numeric(frame[column], errors="coerce")
     bad = values.isna().to_numpy()
     if bad.any():
@@ -383,6 +448,10 @@ def _to_int(frame: pd.DataFrame, column: str, path: Path) -> np.ndarray:
     if not np.all(as_float == np.round(as_float)):
         line = int(np.argmax(as_float != np.round(as_float))) + 1
         raise DataError(f"{path.name}: line {line}: {column} {frame[column].iloc[line - 1]!r} is not an integer.")
+    outside = (as_float < low) | (as_float > high)
+    if outside.any():
+        line = int(np.argmax(outside)) + 1
+        raise DataError(f"{path.name}: line {line}: {column} {frame[column].iloc[line - 1]} is outside {low}-{high}.")
     return as_float.astype(np.int64)
 
 
@@ -390,16 +459,21 @@ def _parse_ratings(path: Path) -> pd.DataFrame:
     raw = _read_table(path, "\t", 4, ["user_id", "movie_id", "user_rating", "timestamp"])
     ratings = pd.DataFrame(
         {
-            "user_id": _to_int(raw, "user_id", path).astype(np.int32),
-            "movie_id": _to_int(raw, "movie_id", path).astype(np.int32),
-            "user_rating": _to_int(raw, "user_rating", path).astype(np.float32),
-            "timestamp": _to_int(raw, "timestamp", path),
+            "user_id": _to_int(raw, "user_id", path, 1).astype(np.int32),
+            "movie_id": _to_int(raw, "movie_id", path, 1).astype(np.int32),
+            "user_rating": _to_int(raw, "user_rating", path, 1, 5).astype(np.float32),
+            "timestamp": _to_int(raw, "timestamp", path, 0, MAX_TIMESTAMP),
         }
     )
     out_of_range = ~ratings["user_rating"].between(1, 5).to_numpy()
     if out_of_range.any():
         line = int(np.argmax(out_of_range)) + 1
         raise DataError(f"{path.name}: line {line}: rating {ratings['user_rating'].iloc[line - 1]:g} is outside 1-5.")
+    repeated = ratings.duplicated(["user_id", "movie_id"]).to_numpy()
+    if repeated.any():
+        line = int(np.argmax(repeated)) + 1
+        row = ratings.iloc[line - 1]
+        raise DataError(f"{path.name}: line {line}: user {row['user_id']} rated movie {row['movie_id']} twice.")
     return ratings
 
 
@@ -416,7 +490,7 @@ def _parse_movies(path: Path) -> pd.DataFrame:
     year = pd.to_numeric(raw["release_date"].str[-4:], errors="coerce")
     movies = pd.DataFrame(
         {
-            "movie_id": _to_int(raw, "movie_id", path).astype(np.int32),
+            "movie_id": _to_int(raw, "movie_id", path, 1).astype(np.int32),
             "movie_title": raw["movie_title"].astype(str),
             "movie_genres": genres,
             "year": year.fillna(0).astype(np.int32),
@@ -428,7 +502,7 @@ def _parse_movies(path: Path) -> pd.DataFrame:
 
 def _parse_users(path: Path) -> pd.DataFrame:
     raw = _read_table(path, "|", 5, ["user_id", "age", "gender", "occupation", "zip"])
-    ages = _to_int(raw, "age", path)
+    ages = _to_int(raw, "age", path, 0, 150)
     bad_gender = ~raw["gender"].isin(["M", "F"]).to_numpy()
     if bad_gender.any():
         line = int(np.argmax(bad_gender)) + 1
@@ -436,7 +510,7 @@ def _parse_users(path: Path) -> pd.DataFrame:
     occupations = sorted(raw["occupation"].unique())
     users = pd.DataFrame(
         {
-            "user_id": _to_int(raw, "user_id", path).astype(np.int32),
+            "user_id": _to_int(raw, "user_id", path, 1).astype(np.int32),
             "raw_user_age": ages.astype(np.float32),
             "bucketized_user_age": np.array([bucketize_age(a) for a in ages], dtype=np.float32),
             "user_gender": raw["gender"].astype(str),
@@ -500,7 +574,24 @@ def make_split(data: MovieLens, name: str = RANDOM_SPLIT, seed: int = 42, test_f
     base, test = data.folder / f"{name}.base", data.folder / f"{name}.test"
     if not (base.is_file() and test.is_file()):
         raise DataError(f"Split {name!r} needs {base.name} and {test.name} in {data.folder}; they are not there.")
-    return Split(name, seed, _parse_ratings(base), _parse_ratings(test))
+    train, held_out = _parse_ratings(base), _parse_ratings(test)
+    _check_fold(data, name, train, held_out)
+    return Split(name, seed, train, held_out)
+
+
+def _check_fold(data: MovieLens, name: str, train: pd.DataFrame, test: pd.DataFrame) -> None:
+    """A fold must speak of the data's users and movies, and never hold one rating on both sides."""
+    for part, rows in ((f"{name}.base", train), (f"{name}.test", test)):
+        for column, known in (("user_id", data.users), ("movie_id", data.movies)):
+            unknown = ~rows[column].isin(known[column]).to_numpy()
+            if unknown.any():
+                line = int(np.argmax(unknown)) + 1
+                raise DataError(f"{part}: line {line}: {column} {rows[column].iloc[line - 1]} is not in the data set.")
+    both = train.merge(test, on=["user_id", "movie_id"])
+    if len(both):
+        row = both.iloc[0]
+        raise DataError(f"{name}.base and {name}.test both hold user {row['user_id']}'s rating of movie "
+                        f"{row['movie_id']}: the test part would leak into training.")  # fmt: skip
 
 
 def validation_slice(train: pd.DataFrame, seed: int, fraction: float = 0.1) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -71,9 +71,9 @@ class Recommender:
             uid = int(user_id)
         except (TypeError, ValueError):
             raise RecommendError(f"User id must be an integer, got {user_id!r}.") from None
-        idx = int(self.space.user_index([uid])[0])
+        ids = self.space.vocab.user_ids
+        idx = int(self.space.user_index([uid])[0]) if min(ids) <= uid <= max(ids) else 0  # no int64 overflow
         if idx == 0:
-            ids = self.space.vocab.user_ids
             raise RecommendError(f"Unknown user {uid}: user ids run from {min(ids)} to {max(ids)}.")
         return idx
 

@@ -1,11 +1,19 @@
-"""cached_models/: atomic save, validated list, safe load and delete of trained models."""
+"""cached_models/: atomic save, validated list, safe load and delete of trained models.
+
+A folder is a registry only when RecExplore made it: it carries a `.recexplore-registry`
+marker (written when a save creates the folder, or adopts an empty one). An entry is a
+folder holding our files and nothing else, recognised by its signed manifest
+(`recexplore/manifest.py`); listing, loading, deleting, overwriting and the recovery sweep
+touch only those, and our own hidden temporary names, inside a marked registry. Every read
+is of a regular file, bounded in size, and the metadata is schema-checked
+(`recexplore/meta_schema.py`) before anything uses it.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
-import errno
-import hashlib
 import json
 import os
 import re
@@ -17,14 +25,23 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from recexplore.hashing import sha256_file
+from recexplore import manifest, meta_schema
+from recexplore.manifest import MANIFEST_FILE, ManifestError
+from recexplore.safe_read import SymlinkRefused, UnsafeFile, read_at, read_path
 
 MODELS_ENV = "RECEXPLORE_MODELS_DIR"
 DEFAULT_MODELS_DIR = Path(__file__).resolve().parent.parent / "cached_models"
 MODEL_FILE = "model.keras"
 META_FILE = "meta.json"
+ENTRY_FILES = (META_FILE, MODEL_FILE)  # what the manifest signs
+OWN_FILES = frozenset({*ENTRY_FILES, MANIFEST_FILE})  # an entry folder holds these and nothing else
+MARKER_FILE = ".recexplore-registry"
 NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+# Read limits: a model file, its metadata and its manifest (regular files only, never more).
+MAX_MODEL_BYTES = 256 << 20
+MAX_META_BYTES = 8 << 20
+MAX_MANIFEST_BYTES = 64 << 10
 # Hidden folders of the registry. A save writes into TMP, and an overwrite parks the old entry
 # as TRASH while the new one is renamed into place; a delete parks the entry as DELETED.
 TMP, TRASH, DELETED = ".tmp-", ".trash-", ".deleted-"
@@ -48,6 +65,7 @@ class Entry:
     path: Path
     meta: dict[str, Any]
     problem: str | None = None
+    digest: str = ""  # the manifest's digest: identifies this exact save (cache key)
 
     @property
     def ok(self) -> bool:
@@ -68,6 +86,7 @@ class LoadedModel:
     kind: str
     model: Any
     meta: dict[str, Any]
+    digest: str = ""
 
     @property
     def vocab(self) -> Any:
@@ -83,12 +102,15 @@ class LoadedModel:
         from recexplore.models.towers import TowerConfig
 
         cls = DLRMConfig if self.kind == "dlrm" else TowerConfig
+        unknown = sorted(set(self.meta["config"]) - {f.name for f in dataclasses.fields(cls)})
+        if unknown:
+            raise ValueError(f"its {self.kind} config has an unknown key {unknown[0]!r}")
         return cls.from_dict(self.meta["config"])
 
 
 def models_dir(path: str | os.PathLike[str] | None = None) -> Path:
     """The registry folder: `path`, else RECEXPLORE_MODELS_DIR, else ./cached_models of the project."""
-    return Path(path or os.environ.get(MODELS_ENV) or DEFAULT_MODELS_DIR)
+    return Path(path or os.environ.get(MODELS_ENV) or DEFAULT_MODELS_DIR).expanduser()
 
 
 def check_name(name: str) -> str:
@@ -155,7 +177,7 @@ def save_payload(model_bytes: bytes, meta: dict[str, Any], name: str,
     if not isinstance(model_bytes, bytes) or not model_bytes:
         raise RegistryError(f"Could not save model {name!r}: the trained model's bytes are missing.")
     stamped = lambda: {**meta, "name": name, "created": _now()}  # noqa: E731
-    return _save_with(lambda path: _write_bytes(path, model_bytes), stamped, name, directory, overwrite)
+    return _save_with(lambda path: _write_file(path, model_bytes), stamped, name, directory, overwrite)
 
 
 def _save_with(write_model: Callable[[Path], None], make_meta: Callable[[], dict[str, Any]], name: str,
@@ -164,37 +186,94 @@ def _save_with(write_model: Callable[[Path], None], make_meta: Callable[[], dict
     root = models_dir(directory)
     target = root / name
     tmp = root / f"{TMP}{name}-{uuid.uuid4().hex[:8]}"
-    _check_root(root)
     try:
-        root.mkdir(parents=True, exist_ok=True)
+        open_registry(root, create=True)
         with _locked(root):
-            if target.is_symlink() or (target.exists() and not target.is_dir()):
-                raise RegistryError(f"{target} is not a model folder: move it away before saving as {name!r}.")
+            if target.is_symlink() or (target.exists() and not _is_entry_folder(target)):
+                raise RegistryError(f"{target} exists and is not a saved model: move it away before saving as "
+                                    f"{name!r}.")  # fmt: skip
             if _folder_of(root, name) is not None and not overwrite:
                 raise RegistryError(f"A model named {name!r} already exists: choose another name or overwrite it.")
             tmp.mkdir()
-            model_path = tmp / MODEL_FILE
-            write_model(model_path)
-            meta = make_meta()
-            meta["model_sha256"] = sha256_file(model_path)
-            _write_json(tmp / META_FILE, meta)
+            write_model(tmp / MODEL_FILE)
+            model_bytes = _read_bounded(tmp / MODEL_FILE, MAX_MODEL_BYTES)
+            meta = meta_schema.check(make_meta())  # our own metadata must pass the reader's checks
+            meta_bytes = json.dumps(meta, indent=1, sort_keys=True).encode("utf-8")
+            _write_file(tmp / META_FILE, meta_bytes)
+            signed = manifest.build({META_FILE: meta_bytes, MODEL_FILE: model_bytes})
+            _write_file(tmp / MANIFEST_FILE, json.dumps(signed, indent=1, sort_keys=True).encode("utf-8"))
             _fsync_dir(tmp)
             _swap_into_place(tmp, target)
-    except RegistryError:
+    except (RegistryError, ManifestError, meta_schema.MetaError) as err:
         shutil.rmtree(tmp, ignore_errors=True)
-        raise
+        if isinstance(err, RegistryError):
+            raise
+        raise RegistryError(f"Could not save model {name!r}: {err}.") from None
     except OSError as err:
         shutil.rmtree(tmp, ignore_errors=True)
         raise RegistryError(f"Could not save model {name!r}: {err.strerror or err}.") from None
-    return Entry(name, target, meta)
+    return Entry(name, target, meta, digest=manifest.digest(signed["files"]))
+
+
+def open_registry(root: Path, create: bool) -> bool:
+    """Whether `root` is a registry (False: it does not exist, or is an empty folder, and `create` is off).
+
+    With `create`, a missing folder is made and an empty one adopted, with the marker.
+
+    Raises:
+        RegistryError: `root` is a file, or a folder with content that RecExplore did not make.
+    """
+    if root.is_symlink() and not root.is_dir():
+        raise RegistryError(f"The models folder {root} is a broken link: point it at a folder.")
+    if root.exists() and not root.is_dir():
+        raise RegistryError(f"The models folder {root} is a file, not a folder: point it at a folder.")
+    marker = root / MARKER_FILE
+    if root.is_dir() and marker.is_file() and not marker.is_symlink():
+        return True
+    if root.is_dir() and any(root.iterdir()):
+        raise RegistryError(
+            f"{root} is not a RecExplore models folder (it has no {MARKER_FILE} marker): point at a models "
+            "folder, or at a new or empty one."
+        )
+    if not create:
+        return False
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        _write_file(marker, json.dumps({"format": FORMAT_VERSION, "what": "RecExplore models folder"}).encode())
+    except OSError as err:
+        raise RegistryError(f"Cannot create the models folder {root}: {err.strerror or err}.") from None
+    return True
+
+
+def writable_problem(directory: str | os.PathLike[str] | None, need_bytes: int = 64 << 20) -> str | None:
+    """Why a save into `directory` would fail now (not a registry, read-only, disk nearly full), or None.
+
+    Checked before training starts, so a long job is not thrown away at the end.
+    """
+    root = models_dir(directory)
+    try:
+        exists = open_registry(root, create=False)
+    except RegistryError as err:
+        return str(err)
+    probe = root if exists or root.is_dir() else next((p for p in root.parents if p.exists()), None)
+    if probe is None or not probe.is_dir():
+        return f"The models folder {root} cannot be created: none of its parent folders exists."
+    if not os.access(probe, os.W_OK | os.X_OK):
+        return f"The models folder {root} is not writable: choose another with --models-dir or {MODELS_ENV}."
+    free = shutil.disk_usage(probe).free
+    if free < need_bytes:
+        return f"The disk of {root} has only {free >> 20} MiB free; a save needs about {need_bytes >> 20} MiB."
+    return None
 
 
 def _now() -> str:
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
 
 
-def _write_bytes(path: Path, payload: bytes) -> None:
-    with path.open("wb") as handle:
+def _write_file(path: Path, payload: bytes) -> None:
+    """Write and flush a new file (an existing one is refused: our folders are fresh)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o644)
+    with os.fdopen(fd, "wb") as handle:
         handle.write(payload)
         handle.flush()
         os.fsync(handle.fileno())
@@ -213,7 +292,7 @@ def _save_model(model: Any, path: Path) -> None:
 def recover(directory: str | os.PathLike[str] | None = None) -> None:
     """Finish what a killed save or delete left behind (saves and deletes do this first)."""
     root = models_dir(directory)
-    if root.is_dir():
+    if open_registry(root, create=False):
         with _locked(root):
             pass
 
@@ -237,13 +316,15 @@ def _recover(root: Path) -> None:
     Called with the lock held, so no other writer is in the middle of a save.
     """
     for hidden in sorted(root.iterdir()):
-        if hidden.name.startswith(TRASH):
+        if not hidden.name.startswith((TMP, TRASH, DELETED)) or hidden.is_symlink() or not hidden.is_dir() or not _is_entry_folder(hidden, allow_partial=True):
+            continue  # only our own folders, under our own hidden names, are ever touched
+        if _hidden_name(hidden.name, TRASH) is not None:
             name = _hidden_name(hidden.name, TRASH)
-            if name is not None and not (root / name).exists():
+            if not (root / name).exists():
                 hidden.rename(root / name)  # the overwrite never got its new entry in place
                 continue
             shutil.rmtree(hidden, ignore_errors=True)
-        elif hidden.name.startswith((TMP, DELETED)):
+        elif _hidden_name(hidden.name, TMP) is not None or _hidden_name(hidden.name, DELETED) is not None:
             shutil.rmtree(hidden, ignore_errors=True)
 
 
@@ -253,22 +334,29 @@ def _hidden_name(folder: str, prefix: str) -> str | None:
     return match.group(1) if match else None
 
 
+def _is_entry_folder(path: Path, allow_partial: bool = False) -> bool:
+    """True for a folder holding our entry files and nothing else: the manifest (a partial save,
+    with `allow_partial`, may not have written it yet; an empty one qualifies then too)."""
+    try:
+        names = {p.name for p in path.iterdir()}
+    except OSError:
+        return False
+    if not names <= OWN_FILES:
+        return False
+    return allow_partial or MANIFEST_FILE in names or names == set(ENTRY_FILES)  # the last: a pre-manifest save
+
+
 def _folder_of(root: Path, name: str) -> Path | None:
     """The folder holding entry `name`: its own, or the old entry an interrupted overwrite parked."""
     target = root / name
-    if target.is_dir():
+    if target.is_dir() and not target.is_symlink() and _is_entry_folder(target):
         return target
-    parked = sorted(p for p in root.glob(f"{TRASH}{name}-*") if _hidden_name(p.name, TRASH) == name)
+    parked = sorted(p for p in root.glob(f"{TRASH}{name}-*") if _hidden_name(p.name, TRASH) == name
+                    and not p.is_symlink() and _is_entry_folder(p))  # fmt: skip
     if parked:
         return parked[-1]
-    return target if target.is_dir() else None  # the overwrite may have finished meanwhile
-
-
-def _write_json(path: Path, payload: dict[str, Any]) -> None:
-    with path.open("w", encoding="utf-8") as handle:
-        json.dump(payload, handle, indent=1, sort_keys=True)
-        handle.flush()
-        os.fsync(handle.fileno())
+    # the overwrite may have finished meanwhile
+    return target if target.is_dir() and not target.is_symlink() and _is_entry_folder(target) else None
 
 
 def _fsync_dir(path: Path) -> None:
@@ -355,56 +443,56 @@ def _still_at(path: Path, folder: int) -> bool:
 
 
 def _read_files(folder: int, path: Path, name: str) -> tuple[Entry, bytes | None]:
-    """Check meta.json and model.keras of an open folder; the model's bytes when valid."""
+    """Check the manifest, meta.json and model.keras of an open folder; the model's bytes when valid."""
+    contents: dict[str, bytes] = {}
     try:
-        meta = json.loads(_read_at(folder, META_FILE).decode("utf-8"))
-        if not isinstance(meta, dict):
-            raise ValueError("metadata is not an object")
-    except FileNotFoundError:
-        return Entry(name, path, {}, "meta.json is missing"), None
-    except _SymlinkError:
+        listed = manifest.parse(_read_at(folder, MANIFEST_FILE, MAX_MANIFEST_BYTES), ENTRY_FILES)
+        contents[META_FILE] = _read_at(folder, META_FILE, MAX_META_BYTES)
+        contents[MODEL_FILE] = _read_at(folder, MODEL_FILE, MAX_MODEL_BYTES)
+    except FileNotFoundError as err:
+        missing = Path(err.filename or MANIFEST_FILE).name if err.filename else MANIFEST_FILE
+        why = (f"{missing} is missing" if missing != MANIFEST_FILE or contents
+               else f"{MANIFEST_FILE} is missing (saved by an older RecExplore, or not ours): save it again")
+        return Entry(name, path, {}, why), None
+    except SymlinkRefused:
         return Entry(name, path, {}, SYMLINK_PROBLEM), None
-    except (OSError, ValueError) as err:
-        return Entry(name, path, {}, f"meta.json is unreadable ({str(err).splitlines()[0][:80]})"), None
-    for key in ("kind", "config", "vocab", "model_sha256"):
-        if key not in meta:
-            return Entry(name, path, meta, f"meta.json lacks {key!r}"), None
-    if meta["kind"] not in ("dlrm", "towers"):
-        return Entry(name, path, meta, f"unknown model kind {meta['kind']!r}"), None
+    except (OSError, ManifestError, UnsafeFile) as err:
+        return Entry(name, path, {}, _one_line(err)), None
     try:
-        model = _read_at(folder, MODEL_FILE)
-    except FileNotFoundError:
-        return Entry(name, path, meta, f"{MODEL_FILE} is missing"), None
-    except _SymlinkError:
-        return Entry(name, path, meta, SYMLINK_PROBLEM), None
-    except OSError as err:
-        return Entry(name, path, meta, f"{MODEL_FILE} cannot be read ({err.strerror or err})"), None
-    if hashlib.sha256(model).hexdigest() != meta["model_sha256"]:
-        return Entry(name, path, meta, f"{MODEL_FILE} does not match its recorded sha256 (truncated or modified)"), None
-    return Entry(name, path, meta), model
-
-
-class _SymlinkError(OSError):
-    """A file of an entry is a symbolic link."""
-
-
-def _read_at(folder: int, filename: str) -> bytes:
-    """The bytes of a regular file inside an open folder (symbolic links refused)."""
+        digest = manifest.verify(listed, contents)
+    except ManifestError as err:
+        return Entry(name, path, {}, str(err)), None
     try:
-        fd = os.open(filename, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0), dir_fd=folder)
-    except OSError as err:
-        if err.errno == errno.ELOOP:
-            raise _SymlinkError(err.errno, err.strerror) from None
-        raise
-    with os.fdopen(fd, "rb") as handle:
-        return handle.read()
+        meta = meta_schema.check(json.loads(contents[META_FILE].decode("utf-8")))
+    except (UnicodeDecodeError, ValueError, RecursionError) as err:
+        problem = str(err) if isinstance(err, meta_schema.MetaError) else "meta.json is not valid JSON"
+        return Entry(name, path, {}, problem), None
+    return Entry(name, path, meta, digest=digest), contents[MODEL_FILE]
+
+
+def _one_line(err: BaseException) -> str:
+    if isinstance(err, OSError) and err.strerror:
+        return f"{Path(err.filename).name if err.filename else 'a file'} cannot be read ({err.strerror})"
+    return str(err).splitlines()[0][:160] if str(err) else type(err).__name__
+
+
+def _read_at(folder: int, filename: str, limit: int) -> bytes:
+    """A regular file of an open entry folder, bounded (`safe_read.read_at`)."""
+    return read_at(folder, filename, limit)
+
+
+def _read_bounded(path: Path, limit: int) -> bytes:
+    """A regular file's bytes (at most `limit`), by path."""
+    try:
+        return read_path(path, limit)
+    except UnsafeFile as err:
+        raise RegistryError(str(err)) from None
 
 
 def list_entries(directory: str | os.PathLike[str] | None = None) -> list[Entry]:
     """Every entry of the registry, broken ones included (with their problem), by name."""
     root = models_dir(directory)
-    _check_root(root)
-    if not root.is_dir():
+    if not open_registry(root, create=False):
         return []
     names = {p.name for p in root.iterdir() if NAME_RE.fullmatch(p.name)}
     names |= {n for p in root.glob(f"{TRASH}*") if (n := _hidden_name(p.name, TRASH)) is not None}
@@ -415,13 +503,7 @@ def list_entries(directory: str | os.PathLike[str] | None = None) -> list[Entry]
 def has_entry(name: str, directory: str | os.PathLike[str] | None = None) -> bool:
     """True when an entry (valid or broken) is saved under `name`."""
     root = models_dir(directory)
-    return root.is_dir() and _folder_of(root, check_name(name)) is not None
-
-
-def _check_root(root: Path) -> None:
-    """Refuse a models folder that is a file."""
-    if root.exists() and not root.is_dir():
-        raise RegistryError(f"The models folder {root} is a file, not a folder: point it at a folder.")
+    return open_registry(root, create=False) and _folder_of(root, check_name(name)) is not None
 
 
 def _resolve(root: Path, name: str, keep_model: bool) -> tuple[Entry | None, bytes | None]:
@@ -451,7 +533,8 @@ def load(name: str, directory: str | os.PathLike[str] | None = None) -> LoadedMo
     import recexplore.models.towers  # noqa: F401
 
     check_name(name)
-    entry, model_bytes = _resolve(models_dir(directory), name, keep_model=True)  # the bytes that were checked
+    root = models_dir(directory)
+    entry, model_bytes = _resolve(root, name, keep_model=True) if open_registry(root, False) else (None, None)
     if entry is None:
         raise RegistryError(
             f"No model named {name!r} in {models_dir(directory)}: run `python -m recexplore models list`."
@@ -465,7 +548,30 @@ def load(name: str, directory: str | os.PathLike[str] | None = None) -> LoadedMo
             model = keras.saving.load_model(checked, compile=False, safe_mode=True)
     except Exception as err:  # Keras raises many types for bad archives; OSError for the scratch copy
         raise RegistryError(f"Model {name!r} could not be loaded: {str(err).splitlines()[0][:160]}") from None
-    return LoadedModel(name, entry.kind, model, entry.meta)
+    loaded = LoadedModel(name, entry.kind, model, entry.meta, entry.digest)
+    _check_matches(loaded)
+    return loaded
+
+
+def _check_matches(loaded: LoadedModel) -> None:
+    """The model is of its recorded kind, its config is valid, and its tables fit its vocabularies."""
+    from recexplore.models.dlrm import DLRM
+    from recexplore.models.towers import TwoTowerModel
+
+    expected = {"dlrm": DLRM, "towers": TwoTowerModel}[loaded.kind]
+    if not isinstance(loaded.model, expected):
+        raise RegistryError(f"Model {loaded.name!r} is broken: meta.json says {loaded.kind}, the file holds a "
+                            f"{type(loaded.model).__name__}.")  # fmt: skip
+    try:
+        loaded.config  # noqa: B018 - validates the recorded config
+        sizes = loaded.vocab.sizes()
+    except (TypeError, ValueError) as err:
+        raise RegistryError(f"Model {loaded.name!r} is broken: {_one_line(err)}.") from None
+    tables = getattr(loaded.model, "vocab_sizes", {})
+    wrong = sorted(k for k in tables if k in sizes and int(tables[k]) != sizes[k])
+    if wrong:
+        raise RegistryError(f"Model {loaded.name!r} is broken: its {wrong[0]} table has {tables[wrong[0]]} rows, its "
+                            f"vocabulary {sizes[wrong[0]]}.")  # fmt: skip
 
 
 def delete(name: str, directory: str | os.PathLike[str] | None = None) -> None:
@@ -473,9 +579,9 @@ def delete(name: str, directory: str | os.PathLike[str] | None = None) -> None:
     check_name(name)
     root = models_dir(directory)
     try:
-        with _locked(root) if root.is_dir() else contextlib.nullcontext():
+        with _locked(root) if open_registry(root, create=False) else contextlib.nullcontext():
             path = root / name
-            if not path.is_dir() or path.is_symlink():
+            if not path.is_dir() or path.is_symlink() or not _is_entry_folder(path):
                 raise RegistryError(f"No model named {name!r} in {root}.")
             gone = root / f"{DELETED}{name}-{uuid.uuid4().hex[:8]}"
             path.rename(gone)

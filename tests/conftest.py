@@ -27,6 +27,14 @@ def _keras_kept_between_runs() -> None:
     assert keep_keras_state_between_runs()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _registry_key(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """One registry signing key for the whole session, never the user's ~/.config key. Session
+    scope: module fixtures that save models run before any function-scoped fixture."""
+    os.environ["RECEXPLORE_REGISTRY_KEY_FILE"] = str(tmp_path_factory.getbasetemp() / "registry.key")
+    os.environ.pop("RECEXPLORE_REGISTRY_KEY", None)
+
+
 @pytest.fixture(autouse=True)
 def _isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
     """Every test gets its own parse cache and registry; no test sees the user's setup."""
@@ -62,8 +70,10 @@ def data_env(ml_folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def registry_leftovers(folder: Path) -> list[str]:
-    """Hidden folders a registry save or delete left behind in `folder`."""
-    return [p.name for p in folder.iterdir() if p.name.startswith(".")]
+    """Hidden folders a registry save or delete left behind in `folder` (the registry's marker is not one)."""
+    from recexplore.registry import MARKER_FILE
+
+    return [p.name for p in folder.iterdir() if p.name.startswith(".") and p.name != MARKER_FILE]
 
 
 @pytest.fixture(scope="session")

@@ -61,13 +61,15 @@ class ChunkedModel:
                 handle.flush()
 
 
-def split_dump(payload: Any, handle: Any, **kwargs: Any) -> None:
-    """json.dump in two halves with a step between them (a kill leaves half a file)."""
-    text = json.dumps(payload, **kwargs)
-    handle.write(text[: len(text) // 2])
-    handle.flush()
-    step()
-    handle.write(text[len(text) // 2 :])
+def split_write(path: Path, payload: bytes) -> None:
+    """registry._write_file in two halves with a step between them (a kill leaves half a file)."""
+    with open(path, "xb") as handle:
+        handle.write(payload[: len(payload) // 2])
+        handle.flush()
+        step()
+        handle.write(payload[len(payload) // 2 :])
+        handle.flush()
+        os.fsync(handle.fileno())
 
 
 def fake_result(model_bytes: Path, meta_json: Path) -> SimpleNamespace:
@@ -90,7 +92,7 @@ def main(argv: list[str]) -> None:
     registry.library_versions = lambda: {"keras": "test", "keras_rs": "test", "numpy": "test", "backend": "test"}
     for attr in STEPPED_OS_CALLS:
         setattr(os, attr, counted(getattr(os, attr)))
-    json.dump = split_dump
+    registry._write_file = split_write
     if op == "save":
         registry.save(fake_result(Path(argv[3]), Path(argv[4])), name, directory, overwrite=True)
     else:

@@ -19,7 +19,6 @@ cached models stay valid), and Streamlit's after-run Keras reset is skipped (see
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import math
 import shutil
@@ -32,6 +31,7 @@ from typing import Any
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from recexplore import registry
 from recexplore.data import MAX_SEED, load_movielens, make_split
 from recexplore.data_views import ratings_per
 from recexplore.features import Vocabularies
@@ -144,12 +144,14 @@ def _truncate(entry: Path) -> None:
 
 
 def _corrupt_keeping_sha(entry: Path) -> None:
-    """Replace model.keras by junk and record the junk's sha256: listed as fine, fails only to load."""
+    """Replace model.keras by junk and sign the result with the registry key (as its holder
+    could): listed as fine, fails only to load."""
+    from recexplore import manifest
+
     junk = b"PK\x03\x04 not a keras archive"
     (entry / "model.keras").write_bytes(junk)
-    meta = json.loads((entry / "meta.json").read_text(encoding="utf-8"))
-    meta["model_sha256"] = hashlib.sha256(junk).hexdigest()
-    (entry / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
+    contents = {"meta.json": (entry / "meta.json").read_bytes(), "model.keras": junk}
+    (entry / "manifest.json").write_text(json.dumps(manifest.build(contents)), encoding="utf-8")
 
 
 def _assert_reset(at: AppTest, values: dict[tuple[str, str], Any], defaults: dict[str, Any]) -> None:
@@ -334,6 +336,7 @@ BAD_NAMES = ["", " ", "../x", "a/b", "/abs", "..", "x" * 65, "\u00fcn\u00ef", "d
 def save_registry(registry_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A registry the save tests write to: 'taken' (to test overwriting) and 'bystander'."""
     folder = tmp_path_factory.mktemp("save-models")
+    registry.open_registry(folder, create=True)
     for name in ("taken", "bystander"):
         shutil.copytree(registry_dir / "towers-1-layer", folder / name)
     return folder
@@ -434,8 +437,8 @@ def test_save_good_name_after_refusals_keeps_everything_else(save_page: AppTest,
     assert any("Saved as 'fresh_1'" in s.value for s in save_page.success)
     after = _snapshot(save_registry)
     assert {k: v for k, v in after.items() if not k.startswith(own + "fresh_1/")} == before
-    assert sorted(k for k in after if k.startswith(own + "fresh_1/")) == [own + "fresh_1/meta.json",
-                                                                          own + "fresh_1/model.keras"]  # fmt: skip
+    assert sorted(k for k in after if k.startswith(own + "fresh_1/")) == [
+        own + "fresh_1/manifest.json", own + "fresh_1/meta.json", own + "fresh_1/model.keras"]  # fmt: skip
 
 
 # ---------------------------------------------------------------- model selectors: broken, deleted, wrong
@@ -642,7 +645,7 @@ def test_compare_broken_preset_entry_gets_one_warning_and_the_others_are_shown(s
     shutil.copytree(scratch / "towers-1-layer", scratch / "towers-2-layer")
     _truncate(scratch / "towers-2-layer")
     at = _page("compare").run()
-    _assert_one_problem(at, "towers-2-layer", "broken", "sha256")
+    _assert_one_problem(at, "towers-2-layer", "broken", "does not match the manifest")
     assert list(at.dataframe[0].value["preset"]) == ["1-layer"]
     captions = [c.value for c in at.caption]
     assert "Not saved yet: towers-3-layer." in captions and not any("towers-2-layer" in c for c in captions)

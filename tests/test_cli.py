@@ -126,7 +126,10 @@ def test_compare_towers_json(ml_folder: Path, capsys: pytest.CaptureFixture[str]
 
 
 def test_models_list_shows_broken_entries(ml_folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from recexplore import registry
+
+    registry.open_registry(tmp_path, create=True)
     (tmp_path / "junk").mkdir()
-    (tmp_path / "junk" / "meta.json").write_text("{}")
+    (tmp_path / "junk" / "manifest.json").write_text("{}")  # recognised by its manifest, which is broken
     assert main(["models", "list", "--models-dir", str(tmp_path)]) == 0
     assert "BROKEN" in capsys.readouterr().out

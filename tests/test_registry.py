@@ -29,8 +29,11 @@ def test_save_list_load_delete(result: TrainResult, tmp_path: Path) -> None:
     listed = registry.list_entries(tmp_path)
     assert [e.name for e in listed] == ["demo"] and listed[0].ok
     meta = listed[0].meta
-    for key in ("config", "vocab", "data_fingerprint", "split", "metrics", "history", "versions", "model_sha256"):
+    for key in ("config", "vocab", "data_fingerprint", "split", "metrics", "history", "versions"):
         assert key in meta
+    signed = json.loads((tmp_path / "demo" / "manifest.json").read_text())
+    assert sorted(signed["files"]) == ["meta.json", "model.keras"] and signed["signature"].startswith("hmac-sha256:")
+    assert listed[0].digest == entry.digest and len(entry.digest) == 64
     loaded = registry.load("demo", tmp_path)
     assert loaded.kind == "towers" and loaded.config == result.config
     features = {k: np.zeros((2, *v.shape[1:]), v.dtype) for k, v in _candidate_example(loaded).items()}
@@ -70,7 +73,7 @@ def test_failed_save_keeps_previous_entry(result: TrainResult, tmp_path: Path, m
     def disk_full(*args, **kwargs):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(registry, "_write_json", disk_full)
+    monkeypatch.setattr(registry, "_write_file", disk_full)
     with pytest.raises(RegistryError, match="No space left"):
         registry.save(result, "keep", tmp_path, overwrite=True)
     assert (tmp_path / "keep" / registry.META_FILE).read_text() == before
@@ -91,14 +94,14 @@ def test_tampered_model_is_listed_broken_and_refused(result: TrainResult, tmp_pa
     model_file = tmp_path / "victim" / registry.MODEL_FILE
     model_file.write_bytes(model_file.read_bytes()[:1000])  # truncated
     entries = {e.name: e for e in registry.list_entries(tmp_path)}
-    assert not entries["victim"].ok and "sha256" in entries["victim"].problem
+    assert not entries["victim"].ok and "does not match the manifest" in entries["victim"].problem
     assert entries["bystander"].ok
     with pytest.raises(RegistryError, match="broken"):
         registry.load("victim", tmp_path)
     assert registry.load("bystander", tmp_path).kind == "towers"
 
 
-@pytest.mark.parametrize("damage", ["missing_meta", "bad_json", "missing_model", "no_sha"])
+@pytest.mark.parametrize("damage", ["missing_meta", "bad_json", "missing_model", "edited_meta"])
 def test_damaged_entries_are_reported(result: TrainResult, tmp_path: Path, damage: str) -> None:
     registry.save(result, "hurt", tmp_path)
     folder = tmp_path / "hurt"
@@ -110,7 +113,7 @@ def test_damaged_entries_are_reported(result: TrainResult, tmp_path: Path, damag
         (folder / registry.MODEL_FILE).unlink()
     else:
         meta = json.loads((folder / registry.META_FILE).read_text())
-        del meta["model_sha256"]
+        meta["metrics"]["hit_rate_at_10"] = 0.99
         (folder / registry.META_FILE).write_text(json.dumps(meta))
     (entry,) = registry.list_entries(tmp_path)
     assert not entry.ok and entry.problem

@@ -68,7 +68,12 @@ def _visible(directory: Path) -> list[tuple[str, str]]:
     entries = registry.list_entries(directory)
     for entry in entries:
         assert entry.ok, f"{entry.name}: {entry.problem}"
-    return [(e.name, e.meta["model_sha256"]) for e in entries]
+    return [(e.name, _model_sha(e)) for e in entries]
+
+
+def _model_sha(entry: registry.Entry) -> str:
+    """The model file's sha256 as the entry's manifest records it."""
+    return json.loads((entry.path / "manifest.json").read_text())["files"][registry.MODEL_FILE]["sha256"]
 
 
 
@@ -152,7 +157,7 @@ def test_keras_writer_failing_mid_archive_keeps_previous_entry(payloads: dict[st
     monkeypatch.setattr(zipfile._ZipWriteFile, "write", full_after_first)
     with pytest.raises(RegistryError, match="No space left on device"):
         registry.save(result, NAME, tmp_path, overwrite=True)
-    monkeypatch.undo()
+    monkeypatch.setattr(zipfile._ZipWriteFile, "write", real_write)
     assert calls["n"] > 1
     assert (tmp_path / NAME / registry.META_FILE).read_bytes() == before and not registry_leftovers(tmp_path)
     loaded = registry.load(NAME, tmp_path)
@@ -193,7 +198,7 @@ def test_symlinked_entry_is_broken_and_never_loaded(payloads: dict[str, Path], t
     outside.mkdir()
     registry.save(child.fake_result(payloads["old"], payloads["meta"]), "real", outside)
     models = tmp_path / "models"
-    models.mkdir()
+    registry.open_registry(models, create=True)
     (models / "linked").symlink_to(outside / "real", target_is_directory=True)
     (entry,) = registry.list_entries(models)
     assert entry.name == "linked" and not entry.ok and "symbolic link" in entry.problem

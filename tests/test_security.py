@@ -11,7 +11,7 @@ from pathlib import Path
 import keras
 import pytest
 
-from recexplore import registry
+from recexplore import manifest, registry
 from recexplore.hashing import sha256_file
 from recexplore.registry import RegistryError
 
@@ -77,13 +77,23 @@ def test_keras_is_pinned_to_a_safe_release() -> None:
     assert installed >= SAFE_KERAS
 
 
-def _plant(folder: Path, name: str, model: keras.Model) -> None:
-    """Put a model into the registry by hand, with metadata whose sha256 matches (a forged entry)."""
+def _plant(folder: Path, name: str, model: keras.Model | bytes) -> None:
+    """Put a model into the registry by hand, correctly signed: a forgery by someone who holds
+    the registry key (only Keras' safe mode stands in the way then)."""
+    registry.open_registry(folder, create=True)
     entry = folder / name
     entry.mkdir(parents=True)
-    model.save(entry / registry.MODEL_FILE)
-    meta = {"kind": "towers", "config": {}, "vocab": {}, "model_sha256": sha256_file(entry / registry.MODEL_FILE)}
-    (entry / registry.META_FILE).write_text(json.dumps(meta))
+    if isinstance(model, bytes):
+        (entry / registry.MODEL_FILE).write_bytes(model)
+    else:
+        model.save(entry / registry.MODEL_FILE)
+    vocab = {k: [] for k in ("user_ids", "movie_ids", "occupations", "zip_regions", "title_tokens", "genres",
+                             "genders", "age_buckets")}  # fmt: skip
+    meta = {"format_version": 2, "name": name, "kind": "towers", "config": {}, "vocab": vocab,
+            "data_fingerprint": "", "split": {}, "seed": 0, "metrics": {}, "history": [], "params": 0}  # fmt: skip
+    contents = {registry.META_FILE: json.dumps(meta).encode(), registry.MODEL_FILE: (entry / registry.MODEL_FILE).read_bytes()}
+    (entry / registry.META_FILE).write_bytes(contents[registry.META_FILE])
+    (entry / "manifest.json").write_text(json.dumps(manifest.build(contents)))
 
 
 def test_a_forged_entry_with_a_lambda_layer_is_refused_by_safe_mode(tmp_path: Path) -> None:
@@ -98,11 +108,7 @@ def test_a_forged_entry_with_a_lambda_layer_is_refused_by_safe_mode(tmp_path: Pa
 
 
 def test_a_model_file_that_is_not_a_keras_archive_is_refused(tmp_path: Path) -> None:
-    entry = tmp_path / "fake"
-    entry.mkdir()
-    (entry / registry.MODEL_FILE).write_bytes(b"cos\nsystem\n(S'echo pwned'\ntR.")  # a pickle, not a zip
-    meta = {"kind": "towers", "config": {}, "vocab": {}, "model_sha256": sha256_file(entry / registry.MODEL_FILE)}
-    (entry / registry.META_FILE).write_text(json.dumps(meta))
+    _plant(tmp_path, "fake", b"cos\nsystem\n(S'echo pwned'\ntR.")  # a pickle, not a zip
     with pytest.raises(RegistryError, match="could not be loaded"):
         registry.load("fake", tmp_path)
 
