@@ -31,9 +31,9 @@ def sidebar() -> None:
         try:
             data = app_state.load_data()
         except Exception as err:  # DataError; shown, never raised
-            st.warning(str(err).split(":")[0])
+            app_state.say(str(err).split(":")[0], "warning")
         else:
-            st.write(f"`{data.folder}`")
+            st.write(app_state.data_description(data))
         device_panel(app_state.warm_up())
         if not app_state.data_source():
             st.caption(f"Set {DATA_ENV} to use a local ml-100k folder.")

@@ -94,7 +94,7 @@ if st.button("Train all three", type="primary", key="compare_train"):
                 for preset, layers in TOWER_PRESETS.items()]  # fmt: skip
     _, refused = submit_problem(queue, owner, requests, data)
     if refused is not None:
-        st.error(refused)
+        app_state.say(refused, "error")
 
 
 @st.fragment(run_every=refresh_interval(latest_comparison(queue.jobs_for(owner))))
@@ -166,7 +166,7 @@ def _save_form(finished: list[tuple[str, Any]]) -> None:
         if saved:
             st.success(f"Saved {', '.join(saved)} in your workspace: they are now on the other pages.")
         for problem in problems:
-            st.error(problem)
+            app_state.say(problem, "error")
 
 
 ACTIVE_AT_START = refresh_interval(latest_comparison(queue.jobs_for(owner))) is not None

@@ -103,7 +103,7 @@ if st.button("Train", type="primary", disabled=config is None, key="train_submit
     request = TrainRequest(kind, config, split_name, seed, label=job_label(kind, config))
     job, refused = submit_problem(queue, owner, [request], data)
     if refused is not None:
-        st.error(refused)
+        app_state.say(refused, "error")
     else:
         st.toast(f"Job {job[0].job_id[:6]} submitted: {job[0].label}")
 
@@ -159,7 +159,7 @@ def _save_form(done: list[Any]) -> None:
     st.button("Save", key="train_save", on_click=_save, args=(job,))
     outcome = st.session_state.get(SAVE_OUTCOME)
     if outcome is not None and outcome[0] == job.job_id:
-        getattr(st, outcome[1])(outcome[2])
+        app_state.say(outcome[2], outcome[1])
 
 
 def _any_active() -> bool:

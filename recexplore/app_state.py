@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, NoReturn
 
 import streamlit as st
@@ -65,9 +67,22 @@ def through_the_entrypoint() -> None:
         st.rerun()
 
 
+_ABSOLUTE_PATH = re.compile(r"(?<![\w.~-])(?:~|/)[^\s'\"`:,;()]*/[^\s'\"`:,;()]*|(?<![\w.~-])/[A-Za-z0-9_.-]+")
+
+
+def for_visitors(message: str) -> str:
+    """`message` without server paths: each absolute path becomes its last component."""
+    return _ABSOLUTE_PATH.sub(lambda m: f"'{Path(m.group(0).rstrip('/.')).name or 'a folder'}'", str(message))
+
+
+def say(message: str, kind: str = "info") -> None:
+    """Show one message to the visitor (info, warning, error, success), server paths removed."""
+    getattr(st, kind)(for_visitors(message))
+
+
 def stop_with(message: str, kind: str = "info") -> NoReturn:
     """Show one message with a way forward and end this page run (no traceback)."""
-    getattr(st, kind)(message)
+    say(message, kind)
     st.stop()
     raise SystemExit  # unreachable: st.stop raises
 
@@ -80,6 +95,12 @@ def _cached_data(path: str | None, stamp: str) -> MovieLens:
 def data_source() -> str | None:
     """The configured data path (RECEXPLORE_DATA_DIR) or None for the default search."""
     return os.environ.get(DATA_ENV) or None
+
+
+def data_description(data: MovieLens) -> str:
+    """Where the data came from, for the sidebar, without the server's path."""
+    source = f"{DATA_ENV} ({data.folder.name})" if data_source() else "the official download, verified"
+    return f"MovieLens 100K · {len(data.ratings):,} ratings · from {source}"
 
 
 def load_data() -> MovieLens:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -186,6 +187,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except MemoryError:
         print("recexplore: error: out of memory; use smaller sizes", file=sys.stderr)
         return EXIT_FAILURE
+    except BrokenPipeError:  # `... | head` closed the pipe: not an error of ours
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # no second BrokenPipeError when Python flushes stdout
+        return 0
 
 
 def _emit(payload: dict[str, Any], as_json: bool, lines: list[str]) -> None:
@@ -278,7 +283,10 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     start = time.perf_counter()
     config = _config_for(args.kind, args)
-    if args.save:
+    if args.save:  # checked before training, so a long run is never thrown away at the end
+        problem = registry.writable_problem(args.models_dir)
+        if problem is not None:
+            raise registry.RegistryError(problem)
         if registry.has_entry(args.save, args.models_dir) and not args.overwrite:
             raise UsageError(f"a model named {args.save!r} exists; pass --overwrite to replace it")
     data, split = _load_split(args)
@@ -408,6 +416,9 @@ def cmd_pretrain(args: argparse.Namespace) -> int:
     from recexplore.models.towers import TowerConfig
     from recexplore.training import train
 
+    problem = registry.writable_problem(args.models_dir)
+    if problem is not None:
+        raise registry.RegistryError(problem)
     data, split = _load_split(args)
     vocab = Vocabularies.build(data)
     digests = {}

@@ -36,6 +36,7 @@ META_FILE = "meta.json"
 ENTRY_FILES = (META_FILE, MODEL_FILE)  # what the manifest signs
 OWN_FILES = frozenset({*ENTRY_FILES, MANIFEST_FILE})  # an entry folder holds these and nothing else
 MARKER_FILE = ".recexplore-registry"
+WORKSPACES_FOLDER = ".workspaces"  # the app's per-workspace registries, inside the shared one by default
 NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 FORMAT_VERSION = 2
 # Read limits: a model file, its metadata and its manifest (regular files only, never more).
@@ -230,7 +231,7 @@ def open_registry(root: Path, create: bool) -> bool:
     marker = root / MARKER_FILE
     if root.is_dir() and marker.is_file() and not marker.is_symlink():
         return True
-    if root.is_dir() and any(root.iterdir()):
+    if root.is_dir() and any(p.name != WORKSPACES_FOLDER for p in root.iterdir()):
         raise RegistryError(
             f"{root} is not a RecExplore models folder (it has no {MARKER_FILE} marker): point at a models "
             "folder, or at a new or empty one."

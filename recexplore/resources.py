@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from itertools import pairwise
+from pathlib import Path
 from typing import Any
 
 # Training-memory estimate (see `estimate_training_bytes`): float32 everywhere; weights,
@@ -52,11 +53,34 @@ def check_training_memory(kind: str, config: Any, vocab_sizes: dict[str, int], t
         return
     needed = estimate_training_bytes(kind, config, vocab_sizes, train_rows)
     available = psutil.virtual_memory().available
+    limited = cgroup_available()
+    if limited is not None:
+        available = min(available, limited)
     if needed > available:
         raise ResourceError(
             f"not enough memory: training this {kind} model needs about {_size(needed)} but only "
             f"{_size(available)} is available"
         )
+
+
+CGROUP_ROOT = Path("/sys/fs/cgroup")
+
+
+def cgroup_available(root: Path = CGROUP_ROOT) -> int | None:
+    """Bytes this container may still allocate under its cgroup memory limit (v2, else v1), or
+    None when there is no limit. Host memory alone overstates it inside a container: a job
+    that passed a host-memory check was once killed silently (exit 137) at its 1.5 GiB limit."""
+    for limit_file, usage_file in (("memory.max", "memory.current"),  # cgroup v2
+                                   ("memory/memory.limit_in_bytes", "memory/memory.usage_in_bytes")):  # v1  # fmt: skip
+        try:
+            limit_text = (root / limit_file).read_text().strip()
+            usage = int((root / usage_file).read_text().strip())
+        except (OSError, ValueError):
+            continue
+        if limit_text == "max" or not limit_text.isdigit() or int(limit_text) >= 1 << 60:  # v1 "no limit" is huge
+            return None
+        return max(int(limit_text) - usage, 0)
+    return None
 
 
 def _size(n_bytes: float) -> str:

@@ -105,6 +105,14 @@ def submit_problem(manager: Any, workspace: str, requests: Sequence[Any], data: 
     from recexplore.engine import EngineError
     from recexplore.resources import ResourceError
 
+    from recexplore import registry, workspaces
+
+    try:  # where the models will be saved: checked now, not after the training
+        problem = registry.writable_problem(workspaces.workspace_dir(workspace))
+    except registry.RegistryError as err:
+        problem = str(err)
+    if problem is not None:
+        return [], f"Training is unavailable: {problem}"
     try:
         return manager.submit_many(workspace, list(requests), data), None
     except ResourceError as err:  # refused before anything is allocated

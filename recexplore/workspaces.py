@@ -16,10 +16,9 @@ import secrets
 from pathlib import Path
 
 from recexplore import registry
-from recexplore.registry import Entry, RegistryError
+from recexplore.registry import WORKSPACES_FOLDER, Entry, RegistryError
 
 WORKSPACES_ENV = "RECEXPLORE_WORKSPACES_DIR"
-WORKSPACES_FOLDER = ".workspaces"  # inside the models folder unless WORKSPACES_ENV says otherwise
 TOKEN_BYTES = 18  # 144 random bits, 24 URL-safe characters
 TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{22,64}$")
 

@@ -19,6 +19,7 @@ cached models stay valid), and Streamlit's after-run Keras reset is skipped (see
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import math
 import shutil
@@ -659,3 +660,52 @@ def test_data_out_of_bounds_fall_back_to_the_default(env: Path) -> None:
         _assert_reset(at, {("slider", "data_rows"): rows, ("number_input", "data_seed"): seed},
                       {"data_rows": 5, "data_seed": 0})  # fmt: skip
     assert [len(t.value) for t in at.dataframe[2:]] == [5, 5, 5]
+
+
+# ---------------------------------------------------------------- a forged entry on every page
+
+FORGED = "towers-spare"
+PAGE_WORKS = {  # page file -> what it shows when it works
+    "home": lambda at: any(m.label == "Ratings" for m in at.metric),
+    "data": lambda at: len(at.get("plotly_chart")) > 0,
+    "train": lambda at: at.button(key="train_submit") is not None,
+    "interactions": _interactions_works,
+    "compare": lambda at: len(at.dataframe) == 1,
+    "recommend": _recommend_works,
+    "movie_map": _map_works,
+}
+
+
+def _all_text(at: AppTest) -> str:
+    parts = [str(getattr(e, "value", "")) for kind in ("markdown", "caption", "info", "warning", "error", "success",
+                                                       "subheader", "title", "text") for e in getattr(at, kind)]  # fmt: skip
+    return "\n".join(parts)
+
+
+@pytest.mark.parametrize("page", sorted(PAGE_WORKS))
+def test_every_page_with_a_forged_entry_says_it_once_and_shows_no_path(scratch: Path, page: str,
+                                                                        tmp_path: Path) -> None:  # fmt: skip
+    """metrics edited in meta.json, hashes recomputed, signed with a key this server does not hold."""
+    import hmac
+
+    from recexplore import manifest
+
+    folder = scratch / FORGED
+    meta = json.loads((folder / "meta.json").read_text())
+    meta["metrics"]["hit_rate_at_10"] = 0.99
+    (folder / "meta.json").write_text(json.dumps(meta))
+    contents = {n: (folder / n).read_bytes() for n in ("meta.json", "model.keras")}
+    signed = manifest.build(contents)
+    signed["signature"] = "hmac-sha256:" + hmac.new(b"not-this-servers-key" * 2, manifest.digest(signed["files"]).encode(),
+                                                    hashlib.sha256).hexdigest()  # fmt: skip
+    (folder / "manifest.json").write_text(json.dumps(signed))
+    at = _page(page).run()
+    assert not at.exception, [e.value for e in at.exception]
+    about = [p for p in _problems(at) if FORGED in p]
+    if page == "home":  # the models overview names it, once, with the reason
+        assert len(about) == 1 and "signature does not match" in about[0], about
+    else:  # elsewhere it is simply not offered
+        assert about == [] and _problems(at) == []
+    assert PAGE_WORKS[page](at)
+    text = _all_text(at)
+    assert str(scratch) not in text and str(tmp_path.parent) not in text and "/tmp/" not in text

@@ -197,3 +197,34 @@ def test_a_huge_user_id_on_the_cli_is_one_line(ml_folder: Path, tmp_path: Path,
     code = main(["recommend", "--user", "9" * 23, "--model", "t", "--models-dir", str(models), "--data", str(ml_folder)])
     err = capsys.readouterr().err
     assert code == 2 and "Unknown user" in err and len(err.strip().splitlines()) == 1
+
+
+# ---------------------------------------------------------------- container memory
+
+
+@pytest.mark.parametrize(("files", "expected"), [
+    ({"memory.max": "max", "memory.current": "100"}, None),  # v2, no limit
+    ({"memory.max": "1610612736", "memory.current": "536870912"}, 1 << 30),  # v2: 1.5 GiB limit, 0.5 used
+    ({"memory/memory.limit_in_bytes": "9223372036854771712", "memory/memory.usage_in_bytes": "5"}, None),  # v1 none
+    ({"memory/memory.limit_in_bytes": "2147483648", "memory/memory.usage_in_bytes": "3000000000"}, 0),  # over
+    ({}, None),  # no cgroup files at all
+])  # fmt: skip
+def test_the_memory_check_reads_the_container_limit(files: dict[str, str], expected: int | None,
+                                                    tmp_path: Path) -> None:  # fmt: skip
+    from recexplore.resources import cgroup_available
+
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text + "\n")
+    assert cgroup_available(tmp_path) == expected
+
+
+def test_a_job_over_the_container_limit_is_refused_before_it_starts(monkeypatch: pytest.MonkeyPatch) -> None:
+    """In a 1.5 GiB container a 2.24 GiB job once passed the host-memory check and was killed."""
+    from recexplore import resources
+    from recexplore.models.towers import TowerConfig
+
+    monkeypatch.setattr(resources, "cgroup_available", lambda: 64 << 20)
+    config = TowerConfig(batch_size=4096)
+    with pytest.raises(resources.ResourceError, match="not enough memory"):
+        resources.check_training_memory("towers", config, {"user_id": 944, "movie_id": 1683}, 80_000)
