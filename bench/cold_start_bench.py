@@ -105,7 +105,7 @@ def run_model(name: str, data: Any, n_users: int, repeats: int) -> dict[str, Any
         tune_users, eval_users = drawn[:n_users], drawn[n_users:]
         given = {int(u): _draw(rng, *train[u]) for u in drawn}
 
-        def fold(u: int, l2: float, drop: int | None = None) -> np.ndarray:
+        def fold(u: int, l2: float, drop: int | None = None, given: dict = given) -> np.ndarray:
             keep = given[u] if drop is None else np.delete(given[u], drop)
             rows, stars = train[u][0][keep], train[u][1][keep]
             return cand @ fit_query(cand, tau, rows, stars, rec.prior, l2=l2).query

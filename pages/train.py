@@ -6,11 +6,11 @@ from typing import Any
 
 import streamlit as st
 
-from recexplore.metric_names import metric_rows
 from recexplore import app_state, engine, figures, workspaces
 from recexplore.data import MAX_SEED
 from recexplore.job_request import TrainRequest
 from recexplore.jobs import DONE, QUEUED, RUNNING
+from recexplore.metric_names import metric_rows
 from recexplore.models.dlrm import DLRMConfig
 from recexplore.models.towers import TOWER_PRESETS, TowerConfig
 from recexplore.registry import RegistryError

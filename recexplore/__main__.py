@@ -6,8 +6,11 @@ import sys
 from recexplore.cli import main
 
 code = main()
-sys.stdout.flush()
-sys.stderr.flush()
+try:
+    sys.stdout.flush()
+    sys.stderr.flush()
+except BrokenPipeError:  # `... | head` stopped reading: nothing left to say, and not an error
+    pass
 # Skip interpreter teardown (TensorFlow's takes over a second); everything the
 # command wrote is already flushed and fsynced.
 os._exit(code)

@@ -113,7 +113,8 @@ def fit_query(candidates: np.ndarray, temperature: float, rows: np.ndarray, star
     loss, grad, hess = _loss_grad_hess(q, cand, temperature, rows, weights, prior, l2)
     floor = l2 * float(np.linalg.eigvalsh(prior.precision).min())
     done = 0
-    for done in range(1, steps + 1):
+    for step_number in range(1, steps + 1):
+        done = step_number
         # The dislike term is not convex; keep the Newton matrix positive definite.
         eigval, eigvec = np.linalg.eigh(hess)
         step = eigvec @ ((eigvec.T @ grad) / np.maximum(eigval, floor))

@@ -36,7 +36,7 @@ def is_token(value: object) -> bool:
 def workspaces_root() -> Path:
     """The folder holding every workspace's saved models."""
     configured = os.environ.get(WORKSPACES_ENV)
-    return Path(configured) if configured else registry.models_dir() / WORKSPACES_FOLDER
+    return Path(configured).expanduser() if configured else registry.models_dir() / WORKSPACES_FOLDER
 
 
 def workspace_dir(token: str) -> Path:

@@ -120,7 +120,9 @@ class AppServer:
 
 def app_env(data_dir: Path, models_dir: Path, cache_dir: Path) -> dict[str, str]:
     """The server's environment: the given data, registry and parse cache, no telemetry."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("RECEXPLORE_")}
+    # The registry's signing key is kept: the server must trust the models its caller saved.
+    kept = ("RECEXPLORE_REGISTRY_KEY", "RECEXPLORE_REGISTRY_KEY_FILE")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RECEXPLORE_") or k in kept}
     env.update(
         RECEXPLORE_DATA_DIR=str(data_dir),
         RECEXPLORE_MODELS_DIR=str(models_dir),

@@ -376,7 +376,7 @@ def test_recommend_from_a_broken_entry_is_exit_1(models_copy: Path, ml_folder: P
     model_file.write_bytes(model_file.read_bytes()[:100])
     before = snapshot(models_copy)
     argv = ["recommend", "--user", "1", "--model", SAVED, "--models-dir", str(models_copy), "--data", str(ml_folder)]
-    run_inprocess(argv, capsys, 1, f"Model {SAVED!r} is broken", "sha256")
+    run_inprocess(argv, capsys, 1, f"Model {SAVED!r} is broken", "does not match the manifest")
     assert snapshot(models_copy) == before
 
 
@@ -479,4 +479,4 @@ def test_overwrite_replaces_the_entry(models_copy: Path, ml_folder: Path, capsys
     assert capsys.readouterr().err == ""
     entry = registry.inspect(models_copy / SAVED)
     assert entry.ok and entry.meta["config"]["layers"] == [6]
-    assert sorted(p.name for p in models_copy.iterdir()) == sorted([SAVED, "rating"])
+    assert sorted(p.name for p in models_copy.iterdir()) == sorted([SAVED, "rating", registry.MARKER_FILE])

@@ -8,7 +8,6 @@ import io
 import os
 import shutil
 import zipfile
-import zlib
 from collections.abc import Callable
 from pathlib import Path
 

@@ -260,3 +260,4 @@ def test_the_shipped_entries_are_trusted_without_a_key(tmp_path: Path, monkeypat
     entries = registry.list_entries(registry.DEFAULT_MODELS_DIR)
     assert entries and all(e.ok for e in entries), [(e.name, e.problem) for e in entries]
     assert not (tmp_path / "no-key-here").exists()
+

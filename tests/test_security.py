@@ -12,7 +12,6 @@ import keras
 import pytest
 
 from recexplore import manifest, registry
-from recexplore.hashing import sha256_file
 from recexplore.registry import RegistryError
 
 ROOT = Path(__file__).resolve().parent.parent
