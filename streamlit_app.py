@@ -2,25 +2,41 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 import streamlit as st
 
 from recexplore import app_state
 from recexplore.data import DATA_ENV
 from recexplore.keras_guard import keep_keras_state_between_runs
 
-keep_keras_state_between_runs()  # Streamlit would otherwise reset Keras for every thread after each run
-st.set_page_config(page_title="RecExplore", page_icon=":material/movie:", layout="wide")
+
+@asynccontextmanager
+async def _server_started(_app: object) -> AsyncIterator[None]:
+    """Start the warm-up (TensorFlow's 3-4 s import, the default models) as the server starts,
+    so that the first visitor does not wait for it: the page-run hooks below need a session."""
+    keep_keras_state_between_runs()
+    logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").setLevel(logging.ERROR)  # no page yet
+    app_state.warm_up()
+    yield
+
+
+# `streamlit run streamlit_app.py` finds this st.App and serves it (Streamlit's ASGI mode), which
+# gives the server-start hook above; every browser session runs this same file as its script.
+app = st.App("streamlit_app.py", lifespan=_server_started)
 
 # Pages whose imports need Keras (TensorFlow); Home and Data do not.
 KERAS_PAGES = {"Train", "Feature interactions", "Compare towers", "Recommend", "Movie map"}
-PAGES = [
-    st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
-    st.Page("pages/data.py", title="Data", icon=":material/bar_chart:"),
-    st.Page("pages/train.py", title="Train", icon=":material/model_training:"),
-    st.Page("pages/interactions.py", title="Feature interactions", icon=":material/grid_on:"),
-    st.Page("pages/compare.py", title="Compare towers", icon=":material/stacked_line_chart:"),
-    st.Page("pages/recommend.py", title="Recommend", icon=":material/recommend:"),
-    st.Page("pages/movie_map.py", title="Movie map", icon=":material/scatter_plot:"),
+PAGE_SPECS = [  # (file, title, icon); st.Page objects are made per run, inside a session
+    ("pages/home.py", "Home", ":material/home:"),
+    ("pages/data.py", "Data", ":material/bar_chart:"),
+    ("pages/train.py", "Train", ":material/model_training:"),
+    ("pages/interactions.py", "Feature interactions", ":material/grid_on:"),
+    ("pages/compare.py", "Compare towers", ":material/stacked_line_chart:"),
+    ("pages/recommend.py", "Recommend", ":material/recommend:"),
+    ("pages/movie_map.py", "Movie map", ":material/scatter_plot:"),
 ]
 
 
@@ -66,9 +82,18 @@ def device_panel(warm: app_state.WarmUp) -> None:
     waiting()
 
 
-page = st.navigation(PAGES)
-app_state.workspace()  # every page's URL carries the workspace token, so a reload keeps the jobs
-sidebar()
-if page.title in KERAS_PAGES:
-    app_state.wait_for_keras()
-page.run()
+def main() -> None:
+    """One run of the app for one browser session."""
+    keep_keras_state_between_runs()  # Streamlit would otherwise reset Keras for every thread after each run
+    st.set_page_config(page_title="RecExplore", page_icon=":material/movie:", layout="wide")
+    pages = [st.Page(path, title=title, icon=icon, default=i == 0) for i, (path, title, icon) in enumerate(PAGE_SPECS)]
+    page = st.navigation(pages)
+    app_state.workspace()  # every page's URL carries the workspace token, so a reload keeps the jobs
+    sidebar()
+    if page.title in KERAS_PAGES:
+        app_state.wait_for_keras()
+    page.run()
+
+
+if __name__ == "__main__":
+    main()

@@ -21,10 +21,10 @@ RECOMMEND_COLUMNS = {
     "rank": st.column_config.NumberColumn("#", width="small"),
     "movie_title": st.column_config.TextColumn("Movie", width="medium"),
     "predicted stars": st.column_config.NumberColumn(
-        "Predicted ★", format="%.2f", width="small",
+        "Predicted ★", format="%.2f", width=100,
         help="The DLRM's predicted stars for this user: the re-ranked list is sorted by them."),
     "score": st.column_config.NumberColumn(
-        "Retrieval score", format="%.3f", width="small",
+        "Retrieval score", format="%.3f", width=110,
         help="Dot product of the user's and the movie's vectors: what BruteForceRetrieval ranks by."),
     "movie_genres": st.column_config.TextColumn("Genres"),
     "because you rated": st.column_config.TextColumn(
