@@ -10,8 +10,19 @@ from recexplore.metric_names import explain, label, show
 MODEL_TABLES = (
     ("dlrm", "Rating models (DLRM): predicted stars", ("test_rmse", "test_mae")),
     ("towers", "Retrieval models (two towers): top-k lists",
-     ("hit_rate_at_10", "hit_rate_at_100", "popularity_hit_rate_at_10", "popularity_hit_rate_at_100")),
+     ("hit_rate_at_10", "hit_rate_at_100", "popularity_hit_rate_at_10", "popularity_hit_rate_at_100",
+      "ease_hit_rate_at_10", "ease_hit_rate_at_100")),
 )
+
+
+def _metrics(entry: object) -> dict:
+    """An entry's saved metrics, plus EASE's on its split once computed (Home never computes it:
+    the server's warm-up does, for the pretrained split; Compare towers does for any)."""
+    meta = getattr(entry, "meta", {})
+    metrics = dict(meta.get("metrics", {}))
+    if meta.get("kind") == "towers":
+        metrics.update(app_state.ease_if_ready(meta) or {})
+    return metrics
 
 app_state.through_the_entrypoint()  # a shared link on a fresh server: show it inside the app
 
@@ -34,7 +45,7 @@ entries = app_state.list_models(only_ok=False)
 if not entries:
     st.info("No saved models yet: run `python -m recexplore pretrain`, or train one on the Train page.")
 for kind, title, keys in MODEL_TABLES:
-    rows = [{"name": e.name, **{label(k): show(e.meta.get("metrics", {}).get(k)) for k in keys}}
+    rows = [{"name": e.name, **{label(k): show(_metrics(e).get(k)) for k in keys}}
             for e in entries if e.ok and e.kind == kind]  # fmt: skip
     if rows:
         st.markdown(f"**{title}**")

@@ -23,6 +23,7 @@ from recexplore.data import (
     Split,
     download_progress,
     load_movielens,
+    make_split,
     needs_download,
     resolve_folder,
 )
@@ -95,6 +96,31 @@ def _cached_data(path: str | None, stamp: str) -> MovieLens:
 def data_source() -> str | None:
     """The configured data path (RECEXPLORE_DATA_DIR) or None for the default search."""
     return os.environ.get(DATA_ENV) or None
+
+
+@st.cache_data(show_spinner="Fitting EASE, the linear baseline (once per split) ...", max_entries=16)
+def ease_baseline(split_name: str, seed: int, fingerprint: str) -> dict[str, float] | None:
+    """EASE's hit-rates on a split (cached on disk too), or None when the split cannot be made."""
+    from recexplore.ease import cached_report
+
+    data = load_data()
+    try:
+        return cached_report(data, make_split(data, split_name, seed=seed), seed)
+    except DataError:
+        return None
+
+
+def ease_if_ready(meta: dict[str, Any]) -> dict[str, float] | None:
+    """EASE's figures for a saved model's split if they are already cached (never computes)."""
+    from recexplore.ease import cached_report_if_ready
+
+    data = load_data()
+    split = meta.get("split", {})
+    try:
+        made = make_split(data, str(split.get("name", "random")), seed=int(meta.get("seed", 42)))
+    except (DataError, TypeError, ValueError):
+        return None
+    return cached_report_if_ready(data, made, int(meta.get("seed", 42)))
 
 
 def data_description(data: MovieLens) -> str:
@@ -236,6 +262,12 @@ def _ready(entry: registry.Entry) -> ReadyModel:
     return _cached_model(entry.name, str(entry.path.parent), entry.digest, load_data().fingerprint)
 
 
+def _visible_entry_meta(name: str) -> dict[str, Any]:
+    """A shared entry's metadata (the warm-up runs outside any session, so no workspace)."""
+    entry = next((e for e in registry.list_entries() if e.name == name and e.ok), None)
+    return entry.meta if entry is not None else {}
+
+
 def _visible_entry(name: str) -> registry.Entry:
     """The loadable entry `name` that this workspace sees; RegistryError otherwise."""
     entry = next((e for e in workspaces.visible_entries(workspace()) if e.name == name), None)
@@ -349,6 +381,13 @@ class WarmUp:
                 recommender(WARM_TOWERS)
             if WARM_DLRM in names:
                 ready_model(WARM_DLRM)
+            if WARM_TOWERS in names:  # the pretrained split's EASE baseline, for Home and Compare
+                from recexplore.ease import cached_report
+
+                meta = _visible_entry_meta(WARM_TOWERS)
+                data = load_data()
+                seed = int(meta.get("seed", 42))
+                cached_report(data, make_split(data, str(meta.get("split", {}).get("name", "random")), seed=seed), seed)
         except Exception as err:  # never fatal: the pages load on demand and report their own errors
             self.error = str(err)
             _LOG.warning("warm-up stopped: %s", err)

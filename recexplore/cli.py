@@ -302,6 +302,10 @@ def cmd_train(args: argparse.Namespace) -> int:
         args.kind, data, split, config, seed=args.seed, hooks=ProgressHooks(on_epoch=epoch_line), vocab=vocab
     )
     payload = _result_payload(result, start)
+    if args.kind == "towers":  # the linear baseline beside the model (computed once per split, then cached)
+        from recexplore.ease import cached_report
+
+        payload.update(cached_report(data, split, args.seed))
     if args.save:
         entry = registry.save(result, args.save, args.models_dir, overwrite=args.overwrite)
         payload["saved"] = str(entry.path)
@@ -313,7 +317,8 @@ def cmd_train(args: argparse.Namespace) -> int:
 def cmd_compare_towers(args: argparse.Namespace) -> int:
     """Train the three tower presets on one split, as concurrent jobs on the training engine
     (a local Ray, or the cluster in RECEXPLORE_RAY_ADDRESS), and compare them with popularity."""
-    from recexplore.data import load_movielens
+    from recexplore.data import load_movielens, make_split
+    from recexplore.ease import cached_report as ease_baseline
     from recexplore.engine_settings import EngineSettings
     from recexplore.job_request import TrainRequest
     from recexplore.jobs import DONE, JobManager
@@ -331,6 +336,7 @@ def cmd_compare_towers(args: argparse.Namespace) -> int:
     except ResourceError as err:
         raise UsageError(f"{err.args[0]}; use a smaller --batch-size, --embedding-dim or --layers") from None
     try:
+        ease = ease_baseline(data, make_split(data, args.split, seed=args.seed), args.seed)  # while the jobs train
         for job in jobs:
             manager.wait(job, float("inf"))
     finally:
@@ -346,7 +352,7 @@ def cmd_compare_towers(args: argparse.Namespace) -> int:
         for key in popularity:
             row.pop(key, None)
     best = max(rows, key=lambda r: r["hit_rate_at_100"])
-    payload = {"presets": rows, "popularity": popularity, "best": best["preset"], "device": result.device,
+    payload = {"presets": rows, "popularity": popularity, "ease": ease, "best": best["preset"], "device": result.device,
                "wall_seconds": round(time.perf_counter() - start, 3), "split": result.meta["split"]}  # fmt: skip
     header = f"{'preset':<8} {'params':>8} {'secs':>6} {'HR@10':>6} {'HR@100':>7} {'seed@100':>8}"
     lines = [header] + [
@@ -356,6 +362,8 @@ def cmd_compare_towers(args: argparse.Namespace) -> int:
     ]
     lines.append(f"{'popular':<8} {'0':>8} {'':>6} {popularity['popularity_hit_rate_at_10']:>6.3f} "
                  f"{popularity['popularity_hit_rate_at_100']:>7.3f} {popularity['popularity_seed_top100_accuracy']:>8.3f}")  # fmt: skip
+    lines.append(f"{'EASE':<8} {'':>8} {'':>6} {ease['ease_hit_rate_at_10']:>6.3f} {ease['ease_hit_rate_at_100']:>7.3f}"
+                 f" {'':>8}  (linear, lambda {ease['ease_lambda']:g} chosen on validation)")  # fmt: skip
     _emit(payload, args.json, lines)
     return 0
 

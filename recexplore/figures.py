@@ -8,6 +8,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 POPULARITY_COLOR = "#888888"
+EASE_COLOR = "#444444"
 
 
 def training_curves(history: Sequence[Mapping[str, float]], metrics: Sequence[str], title: str = "") -> go.Figure:
@@ -30,9 +31,9 @@ def training_curves(history: Sequence[Mapping[str, float]], metrics: Sequence[st
 
 
 def hit_rate_comparison(histories: Mapping[str, Sequence[Mapping[str, float]]], popularity: float | None,
-                        key: str = "hit_rate_at_100") -> go.Figure:  # fmt: skip
-    """Overlaid hit-rate-per-epoch curves of several models with the popularity baseline as a line
-    (no line while it is not known yet: `popularity` None)."""
+                        key: str = "hit_rate_at_100", ease: float | None = None) -> go.Figure:  # fmt: skip
+    """Overlaid hit-rate-per-epoch curves of several models with the popularity and EASE baselines
+    as lines (a line is left out while its value is not known: None)."""
     fig = go.Figure()
     for label, history in histories.items():
         epochs = [int(h.get("epoch", i + 1)) for i, h in enumerate(history)]
@@ -40,6 +41,9 @@ def hit_rate_comparison(histories: Mapping[str, Sequence[Mapping[str, float]]], 
     if popularity is not None:
         fig.add_hline(y=popularity, line_dash="dash", line_color=POPULARITY_COLOR,
                       annotation_text=f"popularity {popularity:.3f}", annotation_position="bottom right")  # fmt: skip
+    if ease is not None:
+        fig.add_hline(y=ease, line_dash="dot", line_color=EASE_COLOR,
+                      annotation_text=f"EASE {ease:.3f}", annotation_position="top right")  # fmt: skip
     fig.update_layout(xaxis_title="epoch", yaxis_title=key.replace("_", " "), height=360,
                       margin={"t": 30, "b": 40, "l": 50, "r": 10})  # fmt: skip
     fig.update_xaxes(dtick=1)

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 POPULARITY = "popularity_"
+EASE = "ease_"
 MISSING = "—"
 
 # key -> (plain name, what it means). Keys are the registry's metric and history keys.
@@ -24,6 +25,7 @@ METRICS: dict[str, tuple[str, str]] = {
     "seed_top100_accuracy_all": ("Tutorial top-100 accuracy (all)", "The TFRS tutorial's metric: share of all "
                                  "held-out ratings in the top 100, already-rated movies not excluded."),
     "epochs_run": ("Epochs run", "Epochs actually trained (fewer than asked when stopped early or cancelled)."),
+    "lambda": ("Regularisation (lambda)", "EASE's L2 strength, chosen on a validation slice of the training part."),
     "loss": ("Training loss", "The objective the optimiser minimises, per epoch."),
     "val_loss": ("Validation loss", "The objective on the held-back validation slice."),
 }
@@ -33,6 +35,8 @@ def label(key: str) -> str:
     """The plain name of a metric key (popularity_ keys: 'Popularity: ...'); the key itself if unknown."""
     if key.startswith(POPULARITY):
         return f"Popularity: {label(key[len(POPULARITY):])}"
+    if key.startswith(EASE):
+        return f"EASE: {label(key[len(EASE):])}"
     return METRICS.get(key, (key, ""))[0]
 
 
@@ -41,6 +45,9 @@ def explain(key: str) -> str:
     if key.startswith(POPULARITY):
         base = explain(key[len(POPULARITY):])
         return f"The popularity baseline (the most-rated movies for everyone). {base}".strip()
+    if key.startswith(EASE):
+        base = explain(key[len(EASE):])
+        return f"EASE, a closed-form linear item-item baseline, on the same split. {base}".strip()
     return METRICS.get(key, ("", ""))[1]
 
 

@@ -182,6 +182,14 @@ def comparison_rows(runs: Sequence[TowerRun]) -> list[dict[str, str]]:
     return rows
 
 
+def baseline_row(name: str, metrics: Mapping[str, float], prefix: str) -> dict[str, str]:
+    """A comparison-table row for a baseline (its `prefix`ed hit-rates; '—' elsewhere)."""
+    row = {"preset": name, "layers": MISSING, "parameters": MISSING, "training time (s)": MISSING, "epochs": MISSING}
+    row.update({label(k): show(_num(metrics.get(prefix + k))) for k in COMPARISON_METRICS})
+    row.update({label(POPULARITY + k): MISSING for k in COMPARISON_METRICS})
+    return row
+
+
 def popularity_value(runs: Sequence[TowerRun], k: int = 100) -> float | None:
     """The popularity baseline hit-rate@k (the first run that has it; all share a split normally)."""
     for run in runs:

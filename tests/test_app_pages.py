@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -48,7 +49,19 @@ def test_home_shows_counts_models_and_device(app_env: None) -> None:
     rating, retrieval = (t.value for t in at.dataframe)  # one table per kind: no empty cells
     assert list(rating["name"]) == ["dlrm-default"] and list(retrieval["name"]) == ["towers-1-layer"]
     assert "Rating error (RMSE)" in rating.columns and "Popularity: Hit-rate@100" in retrieval.columns
-    assert not (rating == "None").any().any() and not (retrieval == "—").any().any()
+    assert not (rating == "None").any().any() and not (retrieval == "None").any().any()
+    model_columns = [c for c in retrieval.columns if not c.startswith("EASE")]
+    assert not (retrieval[model_columns] == "—").any().any()
+    # EASE on the model's split: "—" until computed (Home never computes it), then its figures.
+    assert list(retrieval["EASE: Hit-rate@100"]) == ["—"]
+    from recexplore.data import make_split
+    from recexplore.ease import cached_report
+
+    data = load_movielens(os.environ["RECEXPLORE_DATA_DIR"])
+    expected = cached_report(data, make_split(data), 42)
+    at.run()
+    retrieval = at.dataframe[1].value
+    assert float(retrieval["EASE: Hit-rate@100"][0]) == pytest.approx(expected["ease_hit_rate_at_100"], abs=1e-4)
     assert any("CPU" in m.value or "GPU" in m.value for m in at.sidebar.markdown)
 
 

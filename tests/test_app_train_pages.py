@@ -198,7 +198,9 @@ def test_compare_page_from_registry(data_env: None, presets_registry: Path, monk
     at = _compare_page().run()
     assert not at.exception
     table = at.dataframe[0].value
-    assert list(table["preset"]) == ["1-layer", "2-layer", "3-layer"]
+    assert list(table["preset"]) == ["1-layer", "2-layer", "3-layer", "EASE (linear baseline)"]
+    ease = table.iloc[-1]
+    table = table.iloc[:3]
     assert list(table["layers"]) == ["32", "64,32", "128,64,32"]
     assert [int(p.replace(",", "")) for p in table["parameters"]] == sorted(int(p.replace(",", "")) for p in table["parameters"])
     chart = at.get("plotly_chart")[0]
@@ -209,7 +211,8 @@ def test_compare_page_from_registry(data_env: None, presets_registry: Path, monk
     assert [t["name"] for t in traces] == ["1-layer", "2-layer", "3-layer"]
     shapes = spec["layout"].get("shapes", [])
     popularity = float(table["Popularity: Hit-rate@100"][0])
-    assert len(shapes) == 1 and shapes[0]["y0"] == pytest.approx(popularity, abs=1e-4)
+    assert len(shapes) == 2 and shapes[0]["y0"] == pytest.approx(popularity, abs=1e-4)
+    assert shapes[1]["y0"] == pytest.approx(float(ease["Hit-rate@100"]), abs=1e-4)  # EASE's line, same split
     assert any("hit-rate@100" in i.value and "popularity" in i.value for i in at.info)
 
     at.radio(key="compare_k").set_value("@10").run()

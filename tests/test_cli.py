@@ -95,8 +95,10 @@ def test_train_towers_recommend_and_models(ml_folder: Path, tmp_path: Path, caps
     assert main(argv) == 0
     payload = _json_tail(capsys)
     for key in ("hit_rate_at_10", "hit_rate_at_100", "seed_top100_accuracy", "popularity_hit_rate_at_10",
-                "popularity_hit_rate_at_100", "train_seconds", "params", "device"):  # fmt: skip
+                "popularity_hit_rate_at_100", "train_seconds", "params", "device", "ease_hit_rate_at_10",
+                "ease_hit_rate_at_100", "ease_lambda"):  # fmt: skip
         assert key in payload
+    assert 0 <= payload["ease_hit_rate_at_10"] <= payload["ease_hit_rate_at_100"] <= 1
     assert main(["recommend", "--user", "3", "--k", "5", "--model", "t1", "--models-dir", str(tmp_path), *base,
                  "--json"]) == 0  # fmt: skip
     recs = _json_tail(capsys)["recommendations"]
@@ -123,6 +125,7 @@ def test_compare_towers_json(ml_folder: Path, capsys: pytest.CaptureFixture[str]
     assert [p["preset"] for p in payload["presets"]] == ["1-layer", "2-layer", "3-layer"]
     assert [p["layers"] for p in payload["presets"]] == [[32], [64, 32], [128, 64, 32]]
     assert "popularity_hit_rate_at_100" in payload["popularity"]
+    assert set(payload["ease"]) == {"ease_hit_rate_at_10", "ease_hit_rate_at_100", "ease_lambda"}
 
 
 def test_models_list_shows_broken_entries(ml_folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -1,0 +1,58 @@
+"""EASE: the closed form against a hand-computed case, the validation choice, the cached report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from recexplore.data import load_movielens, make_split
+from recexplore.ease import EASE_LAMBDAS, cached_report, cached_report_if_ready, choose_lambda, ease_weights
+
+
+def test_two_items_by_hand() -> None:
+    """X = [[1,1],[1,0],[0,1]]: G = [[2,1],[1,2]]; with lambda 1, P = inv([[3,1],[1,3]]) = [[3,-1],[-1,3]] / 8,
+    so B_12 = -P_12 / P_22 = (1/8) / (3/8) = 1/3, likewise B_21, and the diagonal is zero."""
+    x = np.array([[1, 1], [1, 0], [0, 1]])
+    np.testing.assert_allclose(ease_weights(x, 1.0), [[0.0, 1 / 3], [1 / 3, 0.0]], atol=1e-12)
+
+
+def test_matches_the_textbook_inverse() -> None:
+    rng = np.random.default_rng(0)
+    x = (rng.random((40, 12)) < 0.3).astype(float)
+    lam = 7.0
+    p = np.linalg.inv(x.T @ x + lam * np.eye(12))
+    expected = np.eye(12) - p / np.diag(p)[None, :]
+    np.testing.assert_allclose(ease_weights(x, lam), expected, atol=1e-10)
+    with pytest.raises(ValueError, match="lambda must be positive"):
+        ease_weights(x, 0.0)
+
+
+def test_lambda_is_chosen_on_validation_rows() -> None:
+    """Two tastes (items 0-29, items 30-59); each user rated 20 of their own block's 30. The
+    validation row is one more of their own block: EASE ranks the 10 unseen own-block items
+    first, so the validation item is in the top 10 for a sensible lambda."""
+    rng = np.random.default_rng(1)
+    n_users, block = 80, 30
+    x = np.zeros((n_users, 2 * block), dtype=np.int8)
+    users, items = np.arange(n_users), np.zeros(n_users, dtype=np.int64)
+    for u in users:
+        own = rng.permutation(block) + (0 if u < n_users // 2 else block)
+        x[u, own[:20]] = 1
+        items[u] = own[20]
+    fit = choose_lambda(x, users, items, lambdas=(1.0, 10.0, 1e6))
+    assert set(fit.validation) == {1.0, 10.0, 1e6}
+    assert fit.lam in (1.0, 10.0) and fit.validation[fit.lam] >= 0.9
+    assert fit.validation[fit.lam] >= fit.validation[1e6]
+
+
+def test_the_report_is_cached_per_split(ml_folder: Path) -> None:
+    data = load_movielens(ml_folder)
+    split = make_split(data)
+    assert cached_report_if_ready(data, split) is None
+    report = cached_report(data, split)
+    assert set(report) == {"ease_hit_rate_at_10", "ease_hit_rate_at_100", "ease_lambda"}
+    assert report["ease_lambda"] in EASE_LAMBDAS and 0 <= report["ease_hit_rate_at_10"] <= report["ease_hit_rate_at_100"]
+    assert cached_report_if_ready(data, split) == report
+    assert cached_report_if_ready(data, make_split(data, seed=7)) is None  # another split: not the same numbers
