@@ -15,9 +15,9 @@ from recexplore.models.towers import TOWER_PRESETS, TowerConfig
 from recexplore.registry import RegistryError
 from recexplore.train_forms import (
     COMPARISON_METRICS,
-    baseline_row,
     PRESET_ENTRIES,
     TowerRun,
+    baseline_row,
     comparison_rows,
     comparison_sentence,
     latest_comparison,
