@@ -94,18 +94,18 @@ def ease_report(data: Any, split: Any, seed: int = 42) -> dict[str, float]:
             "ease_lambda": choice.lam}  # fmt: skip
 
 
-def _cache_file(data: Any, split: Any, seed: int) -> Any:
+def _cache_file(data: Any, split_name: str, split_seed: int, seed: int) -> Any:
     from recexplore.data import cache_dir
 
-    return cache_dir() / "baselines" / f"ease-{data.fingerprint}-{split.name}-{split.seed}-{seed}.json"
+    return cache_dir() / "baselines" / f"ease-{data.fingerprint}-{split_name}-{split_seed}-{seed}.json"
 
 
 def cached_report(data: Any, split: Any, seed: int = 42) -> dict[str, float]:
     """`ease_report`, computed once per (data, split, seed) on this machine and kept in the cache."""
     import json
 
-    path = _cache_file(data, split, seed)
-    ready = cached_report_if_ready(data, split, seed)
+    path = _cache_file(data, split.name, split.seed, seed)
+    ready = cached_report_if_ready(data, split.name, split.seed, seed)
     if ready is not None:
         return ready
     report = ease_report(data, split, seed)
@@ -119,12 +119,13 @@ def cached_report(data: Any, split: Any, seed: int = 42) -> dict[str, float]:
     return report
 
 
-def cached_report_if_ready(data: Any, split: Any, seed: int = 42) -> dict[str, float] | None:
-    """The cached EASE report, or None when it has not been computed yet (never computes)."""
+def cached_report_if_ready(data: Any, split_name: str, split_seed: int, seed: int = 42) -> dict[str, float] | None:
+    """The cached EASE report of a split (by name and seed), or None when it has not been
+    computed yet; it never computes, nor even makes the split."""
     import json
 
     try:
-        report = json.loads(_cache_file(data, split, seed).read_text())
+        report = json.loads(_cache_file(data, split_name, split_seed, seed).read_text())
     except (OSError, ValueError):
         return None
     keys = ("ease_hit_rate_at_10", "ease_hit_rate_at_100", "ease_lambda")
