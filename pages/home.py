@@ -17,7 +17,7 @@ MODEL_TABLES = (
 
 def _metrics(entry: object) -> dict:
     """An entry's saved metrics, plus EASE's on its split once computed (Home never computes it:
-    the server's warm-up does, for the pretrained split; Compare towers does for any)."""
+    Compare towers and the CLI do, once per split, into the cache)."""
     meta = getattr(entry, "meta", {})
     metrics = dict(meta.get("metrics", {}))
     if meta.get("kind") == "towers":

@@ -257,12 +257,6 @@ def _ready(entry: registry.Entry) -> ReadyModel:
     return _cached_model(entry.name, str(entry.path.parent), entry.digest, load_data().fingerprint)
 
 
-def _visible_entry_meta(name: str) -> dict[str, Any]:
-    """A shared entry's metadata (the warm-up runs outside any session, so no workspace)."""
-    entry = next((e for e in registry.list_entries() if e.name == name and e.ok), None)
-    return entry.meta if entry is not None else {}
-
-
 def _visible_entry(name: str) -> registry.Entry:
     """The loadable entry `name` that this workspace sees; RegistryError otherwise."""
     entry = next((e for e in workspaces.visible_entries(workspace()) if e.name == name), None)
@@ -376,13 +370,6 @@ class WarmUp:
                 recommender(WARM_TOWERS)
             if WARM_DLRM in names:
                 ready_model(WARM_DLRM)
-            if WARM_TOWERS in names:  # the pretrained split's EASE baseline, for Home and Compare
-                from recexplore.ease import cached_report
-
-                meta = _visible_entry_meta(WARM_TOWERS)
-                data = load_data()
-                seed = int(meta.get("seed", 42))
-                cached_report(data, make_split(data, str(meta.get("split", {}).get("name", "random")), seed=seed), seed)
         except Exception as err:  # never fatal: the pages load on demand and report their own errors
             self.error = str(err)
             _LOG.warning("warm-up stopped: %s", err)

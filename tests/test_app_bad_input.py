@@ -647,7 +647,7 @@ def test_compare_broken_preset_entry_gets_one_warning_and_the_others_are_shown(s
     _truncate(scratch / "towers-2-layer")
     at = _page("compare").run()
     _assert_one_problem(at, "towers-2-layer", "broken", "does not match the manifest")
-    assert list(at.dataframe[0].value["preset"]) == ["1-layer"]
+    assert list(at.dataframe[0].value["preset"]) == ["1-layer", "EASE (linear baseline)"]
     captions = [c.value for c in at.caption]
     assert "Not saved yet: towers-3-layer." in captions and not any("towers-2-layer" in c for c in captions)
 

@@ -236,7 +236,7 @@ def test_compare_page_train_all_three(data_env: None, ray_engine: None) -> None:
     _wait_for_jobs(at, 240)
     assert not at.exception
     table = at.dataframe[0].value
-    assert list(table["preset"]) == ["1-layer", "2-layer", "3-layer"]
+    assert list(table["preset"]) == ["1-layer", "2-layer", "3-layer", "EASE (linear baseline)"]
     # The three models are saved from here, under one prefix, into this workspace.
     at.text_input(key="compare_save_prefix").set_value("class").run()
     at.button(key="compare_save").click().run()
