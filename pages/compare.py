@@ -39,7 +39,7 @@ st.write(
 )
 st.caption(
     "EASE, the second baseline line, is a linear item-to-item model with a closed-form solution "
-    "(one matrix inverse, about a second here). It is hard to beat because on data this size the "
+    "(a few seconds, once per split). It is hard to beat because on data this size the "
     "co-watching of items explains most of what people rate next, and EASE fits exactly that with "
     "no training noise: a deep model earns its keep only by adding what EASE cannot see."
 )
