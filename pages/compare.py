@@ -6,13 +6,12 @@ from typing import Any
 
 import streamlit as st
 
-from recexplore import app_state, figures, workspaces
+from recexplore import app_state, figures
 from recexplore.data import MAX_SEED
 from recexplore.job_request import TrainRequest
 from recexplore.jobs import DONE, FINISHED
 from recexplore.metric_names import explain, label
 from recexplore.models.towers import TOWER_PRESETS, TowerConfig
-from recexplore.registry import RegistryError
 from recexplore.train_forms import (
     COMPARISON_METRICS,
     PRESET_ENTRIES,
@@ -155,13 +154,11 @@ def _save_all(finished: list[tuple[str, Any]]) -> None:
     saved, problems = [], []
     for preset, job in finished:
         name = f"{prefix}-{preset}"
-        try:
-            workspaces.save(owner, queue.model_bytes(job), job.result.meta, name, overwrite,
-                            queue.settings.max_saved_models)  # fmt: skip
+        refused = app_state.save_job(queue, job, name, overwrite)
+        if refused is None:
             saved.append(name)
-        except (RegistryError, ValueError) as err:
-            problems.append(str(err))
-    app_state.clear_model_caches()
+        else:
+            problems.append(refused)
     st.session_state[SAVE_OUTCOME] = (saved, problems)
 
 

@@ -14,16 +14,6 @@ MODEL_TABLES = (
       "ease_hit_rate_at_10", "ease_hit_rate_at_100")),
 )
 
-
-def _metrics(entry: object) -> dict:
-    """An entry's saved metrics, plus EASE's on its split once computed (Home never computes it:
-    Compare towers and the CLI do, once per split, into the cache)."""
-    meta = getattr(entry, "meta", {})
-    metrics = dict(meta.get("metrics", {}))
-    if meta.get("kind") == "towers":
-        metrics.update(app_state.ease_if_ready(meta) or {})
-    return metrics
-
 app_state.through_the_entrypoint()  # a shared link on a fresh server: show it inside the app
 
 st.title("RecExplore")
@@ -45,8 +35,8 @@ entries = app_state.list_models(only_ok=False)
 if not entries:
     st.info("No saved models yet: run `python -m recexplore pretrain`, or train one on the Train page.")
 for kind, title, keys in MODEL_TABLES:
-    rows = [{"name": e.name, **{label(k): show(_metrics(e).get(k)) for k in keys}}
-            for e in entries if e.ok and e.kind == kind]  # fmt: skip
+    shown = [(e.name, app_state.entry_metrics(e)) for e in entries if e.ok and e.kind == kind]
+    rows = [{"name": name, **{label(k): show(metrics.get(k)) for k in keys}} for name, metrics in shown]
     if rows:
         st.markdown(f"**{title}**")
         st.dataframe(rows, hide_index=True, key=f"home_models_{kind}",

@@ -13,7 +13,6 @@ from recexplore.jobs import DONE, QUEUED, RUNNING
 from recexplore.metric_names import metric_rows
 from recexplore.models.dlrm import DLRMConfig
 from recexplore.models.towers import TOWER_PRESETS, TowerConfig
-from recexplore.registry import RegistryError
 from recexplore.train_forms import (
     DLRM_CURVES,
     DLRM_LOSS_CURVES,
@@ -132,14 +131,10 @@ def _save(job: Any) -> None:
     outcome stays on the page (the panel redraws every second, so a message drawn only on the
     click's run would vanish)."""
     name = str(st.session_state.get("train_save_name", "")).strip()
-    overwrite = bool(st.session_state.get("train_overwrite", False))
-    try:
-        workspaces.save(owner, queue.model_bytes(job), job.result.meta, name, overwrite,
-                        queue.settings.max_saved_models)  # fmt: skip
-    except (RegistryError, ValueError) as err:
-        st.session_state[SAVE_OUTCOME] = (job.job_id, "error", str(err))
+    refused = app_state.save_job(queue, job, name, bool(st.session_state.get("train_overwrite", False)))
+    if refused is not None:
+        st.session_state[SAVE_OUTCOME] = (job.job_id, "error", refused)
         return
-    app_state.clear_model_caches()
     message = f"Saved as {name!r} in your workspace: it is now on the other pages."
     st.session_state[SAVE_OUTCOME] = (job.job_id, "success", message)
 

@@ -292,6 +292,26 @@ def recommender(name: str) -> Any:
     return _cached_recommender(name, str(entry.path.parent), entry.digest, load_data().fingerprint)
 
 
+def save_job(manager: Any, job: Any, name: str, overwrite: bool) -> str | None:
+    """Save a finished job's model into this workspace as `name`; None, or why it was refused."""
+    try:
+        workspaces.save(workspace(), manager.model_bytes(job), job.result.meta, name, overwrite,
+                        manager.settings.max_saved_models)  # fmt: skip
+    except (RegistryError, ValueError) as err:
+        return str(err)
+    clear_model_caches()
+    return None
+
+
+def entry_metrics(entry: registry.Entry) -> dict[str, Any]:
+    """An entry's saved metrics, plus EASE's on its split once computed (never computed here:
+    Compare towers and the CLI do, once per split, into the cache)."""
+    metrics = dict(entry.meta.get("metrics", {}))
+    if entry.kind == "towers":
+        metrics.update(ease_if_ready(entry.meta) or {})
+    return metrics
+
+
 def clear_model_caches() -> None:
     """Forget cached models and indexes (after a save or delete)."""
     _cached_model.clear()

@@ -447,9 +447,9 @@ def _read_files(folder: int, path: Path, name: str) -> tuple[Entry, bytes | None
     """Check the manifest, meta.json and model.keras of an open folder; the model's bytes when valid."""
     contents: dict[str, bytes] = {}
     try:
-        listed = manifest.parse(_read_at(folder, MANIFEST_FILE, MAX_MANIFEST_BYTES), ENTRY_FILES)
-        contents[META_FILE] = _read_at(folder, META_FILE, MAX_META_BYTES)
-        contents[MODEL_FILE] = _read_at(folder, MODEL_FILE, MAX_MODEL_BYTES)
+        listed = manifest.parse(read_at(folder, MANIFEST_FILE, MAX_MANIFEST_BYTES), ENTRY_FILES)
+        contents[META_FILE] = read_at(folder, META_FILE, MAX_META_BYTES)
+        contents[MODEL_FILE] = read_at(folder, MODEL_FILE, MAX_MODEL_BYTES)
     except FileNotFoundError as err:
         missing = Path(err.filename or MANIFEST_FILE).name if err.filename else MANIFEST_FILE
         why = (f"{missing} is missing" if missing != MANIFEST_FILE or contents
@@ -475,11 +475,6 @@ def _one_line(err: BaseException) -> str:
     if isinstance(err, OSError) and err.strerror:
         return f"{Path(err.filename).name if err.filename else 'a file'} cannot be read ({err.strerror})"
     return str(err).splitlines()[0][:160] if str(err) else type(err).__name__
-
-
-def _read_at(folder: int, filename: str, limit: int) -> bytes:
-    """A regular file of an open entry folder, bounded (`safe_read.read_at`)."""
-    return read_at(folder, filename, limit)
 
 
 def _read_bounded(path: Path, limit: int) -> bytes:
