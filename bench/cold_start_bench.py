@@ -91,8 +91,8 @@ def _user_rows(rec: Recommender, frame: Any) -> dict[int, tuple[np.ndarray, np.n
 def run_model(name: str, data: Any, n_users: int, repeats: int) -> dict[str, Any]:
     """Every figure of the protocol for one saved model, per repeat."""
     loaded = registry.load(name)
-    rec = Recommender.build(loaded.model, loaded.vocab, data)
     split = split_of(loaded.meta, data)
+    rec = Recommender.build(loaded.model, loaded.vocab, data, split)
     train, test = _user_rows(rec, split.train), _user_rows(rec, split.test)
     cand, tau = rec.candidate_vectors, rec.model.temperature
     unit = cand / np.maximum(np.linalg.norm(cand, axis=1, keepdims=True), 1e-12)

@@ -45,8 +45,8 @@ def main() -> int:
     stock = script_runner._clean_problem_modules  # this process never installed the guard
     data = load_movielens(os.environ.get("RECEXPLORE_DATA_DIR"))
     towers = registry.load("towers-1-layer")
-    space, _ = prepare_loaded("towers", towers.model, towers.meta, data, towers.vocab)
-    recommender = Recommender.build(towers.model, towers.vocab, data, space)
+    space, split = prepare_loaded("towers", towers.model, towers.meta, data, towers.vocab)
+    recommender = Recommender.build(towers.model, towers.vocab, data, split, space)
     before = recommender.recommend(1, k=10)
 
     cpu, wall = [], []

@@ -5,10 +5,10 @@ from __future__ import annotations
 import streamlit as st
 
 from recexplore import app_state
-from recexplore.metric_names import explain, label, show
+from recexplore.metric_names import RATING_BASELINES, explain, label, show
 
 MODEL_TABLES = (
-    ("dlrm", "Rating models (DLRM): predicted stars", ("test_rmse", "test_mae")),
+    ("dlrm", "Rating models (DLRM): predicted stars", ("test_rmse", "test_mae", *RATING_BASELINES)),
     ("towers", "Retrieval models (two towers): top-k lists",
      ("hit_rate_at_10", "hit_rate_at_100", "popularity_hit_rate_at_10", "popularity_hit_rate_at_100",
       "ease_hit_rate_at_10", "ease_hit_rate_at_100")),

@@ -29,14 +29,16 @@ RECOMMEND_COLUMNS = {
     "movie_genres": st.column_config.TextColumn("Genres"),
     "because you rated": st.column_config.TextColumn(
         "Because you rated", help="The user's well-rated movie closest to this one (cosine of movie vectors)."),
+    "held out": st.column_config.TextColumn(
+        "Held-out rating", width=110,
+        help="The stars this user gave the movie in the split's test part, which the model never saw: a hit."),
     "movie_id": st.column_config.NumberColumn("Movie id", width="small"),
 }
 
 st.title("Recommend")
 st.write(
     "A two-tower model embeds the user (query tower) and every movie (candidate tower); "
-    "`BruteForceRetrieval` returns the movies with the highest dot product. Movies the user "
-    "already rated are never recommended. Optionally a DLRM re-ranks the retrieved candidates "
+    "`BruteForceRetrieval` returns the movies with the highest dot product. Optionally a DLRM re-ranks the retrieved candidates "
     "by predicted stars: the two-stage pipeline of production recommenders."
 )
 
@@ -73,6 +75,8 @@ if mode == "A MovieLens user":
         f"{len(rated)} ratings"
     )
     recs["because you rated"] = because_you_rated(rec, user_id, list(recs["movie_id"]))
+    recs["held out"] = ["★" * s + " hit" if s else "" for s in rec.held_out_stars(user_id, list(recs["movie_id"]))]
+    hits, n_held = rec.user_hits(user_id, k)
     timestamp = int(rated["timestamp"].max()) if len(rated) else 0
 else:
     st.write("Rate a handful of movies (1-5 stars); recommendations update at once.")
@@ -110,8 +114,19 @@ st.subheader(f"Top {len(recs)} for " + (f"user {user_id}" if user_id is not None
 first = ["rank", "movie_title", *(c for c in ("predicted stars", "score") if c in recs.columns)]
 recs = recs[first + [c for c in recs.columns if c not in first]]
 st.dataframe(recs, hide_index=True, key="recommend_table", width="stretch", column_config=RECOMMEND_COLUMNS)
+if user_id is not None:
+    average = rec.average_hit_rate(k)
+    st.info(
+        f"**User {user_id}'s hit-rate@{k}: {hits} of their {n_held} held-out ratings are in this list"
+        + (f" ({hits / n_held:.2f})" if n_held else "")
+        + f".** The model's average over every held-out rating: {average:.2f}. "
+        "The movies this user rated in the training part are left out, because the model learned from "
+        "them: only movies it never saw them rate can show that it predicts taste.",
+        icon=":material/target:",
+    )
 
 if rated is not None:
     with st.expander(f"What user {user_id} rated ({len(rated)} movies)"):
-        shown = rated.assign(stars=["★" * int(s) for s in rated["user_rating"]])
-        st.dataframe(shown[["movie_title", "stars", "movie_genres"]], hide_index=True, key="recommend_rated")
+        part = ["held out" if s else "training" for s in rec.held_out_stars(user_id, list(rated["movie_id"]))]
+        shown = rated.assign(stars=["★" * int(s) for s in rated["user_rating"]], part=part)
+        st.dataframe(shown[["movie_title", "stars", "part", "movie_genres"]], hide_index=True, key="recommend_rated")

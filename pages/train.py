@@ -10,7 +10,7 @@ from recexplore import app_state, engine, figures, workspaces
 from recexplore.data import MAX_SEED
 from recexplore.job_request import TrainRequest
 from recexplore.jobs import DONE, QUEUED, RUNNING
-from recexplore.metric_names import metric_rows
+from recexplore.metric_names import RATING_BASELINES, label, metric_rows
 from recexplore.models.dlrm import DLRMConfig
 from recexplore.models.towers import TOWER_PRESETS, TowerConfig
 from recexplore.train_forms import (
@@ -107,15 +107,22 @@ if st.button("Train", type="primary", disabled=config is None, key="train_submit
         st.toast(f"Job {job[0].job_id[:6]} submitted: {job[0].label}")
 
 
-def _curves(kind: str, history: list[dict[str, float]], key: str) -> None:
-    """Quality and loss curves side by side."""
+def _curves(kind: str, history: list[dict[str, float]], key: str, split: tuple[str, int]) -> None:
+    """Quality and loss curves side by side; a DLRM's RMSE beside the rating baselines of its split."""
     if not history:
         st.caption("Curves appear after the first epoch.")
         return
     quality, loss = (DLRM_CURVES, DLRM_LOSS_CURVES) if kind == "dlrm" else (TOWER_CURVES, TOWER_LOSS_CURVES)
+    lines = None
+    if kind == "dlrm":
+        found = app_state.split_rating_baselines(split[0], split[1], app_state.load_data().fingerprint) or {}
+        lines = {label(k): found[k] for k in RATING_BASELINES if k in found}
     a, b = st.columns(2)
-    a.plotly_chart(figures.training_curves(history, quality, "RMSE" if kind == "dlrm" else "test hit-rate"),
+    a.plotly_chart(figures.training_curves(history, quality, "RMSE" if kind == "dlrm" else "test hit-rate", lines),
                    key=f"{key}_quality")  # fmt: skip
+    if lines:
+        a.caption("Dashed lines: the same split's test RMSE of predicting the average rating, and of "
+                  "average + user and movie offsets. A model below the bias-only line has learned tastes.")
     b.plotly_chart(figures.training_curves(history, loss, "loss"), key=f"{key}_loss")
 
 
@@ -188,15 +195,17 @@ def jobs_panel() -> None:
                 st.error(f"Training failed: {snap['error']}")
             elif status == "cancelled":
                 st.warning("Cancelled.")
-            job_kind = job.request.kind
+            job_kind, job_split = job.request.kind, (job.request.split, job.request.seed)
             if status != "done":
-                _curves(job_kind, snap["history"], f"train_job_{snap['job_id']}")
+                _curves(job_kind, snap["history"], f"train_job_{snap['job_id']}", job_split)
             elif job.result is not None:
                 with st.expander("Test metrics and curves", expanded=job is jobs[0]):
                     _metrics_table(job.result.metrics, f"train_job_metrics_{snap['job_id']}")
                     st.caption(f"{job.result.params:,} parameters · {job.result.train_seconds:.1f} s on "
                                f"{job.result.device}")  # fmt: skip
-                    _curves(job_kind, snap["history"], f"train_job_{snap['job_id']}")
+                    _curves(job_kind, snap["history"], f"train_job_{snap['job_id']}", job_split)
+                    app_state.show_architecture(job_kind, job.request.config.to_dict(), app_state.vocab_sizes(),
+                                                f"train_job_arch_{snap['job_id']}")  # fmt: skip
     done = [j for j in jobs if j.status == DONE and j.result is not None]
     if done:
         _save_form(done)
@@ -223,5 +232,7 @@ else:
     st.caption(f"{entry.kind} · {meta.get('params', 0):,} parameters · trained {meta.get('train_seconds', 0):.1f} s "
                f"on {meta.get('device', '?')} · split {meta.get('split', {}).get('name', '?')} · "
                f"seed {meta.get('seed', '?')}")  # fmt: skip
-    _metrics_table(meta.get("metrics", {}), f"train_entry_metrics_{picked}")
-    _curves(entry.kind, meta.get("history", []), f"train_entry_{picked}")
+    _metrics_table(app_state.entry_metrics(entry), f"train_entry_metrics_{picked}")
+    _curves(entry.kind, meta.get("history", []), f"train_entry_{picked}",
+            (str(meta.get("split", {}).get("name", "random")), int(meta.get("seed", 42))))
+    app_state.show_architecture(entry.kind, meta["config"], app_state.vocab_sizes(meta), f"train_entry_arch_{picked}")

@@ -28,6 +28,7 @@ from recexplore.data import (
     resolve_folder,
 )
 from recexplore.features import FeatureSpace, Vocabularies
+from recexplore.metric_names import RATING_BASELINES
 from recexplore.registry import RegistryError
 
 WORKSPACE_KEY = "recexplore_workspace"  # session state: this session's workspace token
@@ -108,6 +109,61 @@ def ease_baseline(split_name: str, seed: int, fingerprint: str) -> dict[str, flo
         return cached_report(data, make_split(data, split_name, seed=seed), seed)
     except DataError:
         return None
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def split_rating_baselines(split_name: str, seed: int, fingerprint: str) -> dict[str, float] | None:
+    """Global-mean and bias-only RMSE on a split of the loaded data, or None when the split
+    cannot be made or the data is not the one named by `fingerprint`."""
+    from recexplore.rating_baselines import rating_baselines
+
+    data = load_data()
+    if data.fingerprint != fingerprint:
+        return None
+    try:
+        split = make_split(data, split_name, seed=seed)
+    except DataError:
+        return None
+    found = rating_baselines(split.train, split.test, seed)
+    return {k: found[k] for k in RATING_BASELINES}
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def architecture_rows(kind: str, config: dict[str, Any], vocab_sizes: dict[str, int]) -> list[dict[str, Any]]:
+    """The layer table of the model a (kind, config) builds for these vocabulary sizes."""
+    from recexplore.architecture import architecture_of_config
+    from recexplore.models.dlrm import DLRMConfig
+    from recexplore.models.towers import TowerConfig
+
+    return architecture_of_config((DLRMConfig if kind == "dlrm" else TowerConfig).from_dict(config), vocab_sizes)
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _vocab_sizes(fingerprint: str) -> dict[str, int]:
+    return Vocabularies.build(load_data()).sizes()
+
+
+def vocab_sizes(meta: dict[str, Any] | None = None) -> dict[str, int]:
+    """Vocabulary sizes of a saved entry's meta, or of the loaded data (what a new job gets)."""
+    if meta is not None:
+        return Vocabularies.from_dict(meta["vocab"]).sizes()
+    return _vocab_sizes(load_data().fingerprint)
+
+
+def show_architecture(kind: str, config: dict[str, Any], vocab_sizes: dict[str, int], key: str) -> None:
+    """An expander with the model's layers, measured output shapes and parameters."""
+    with st.expander("Architecture: layers, output shapes, parameters"):
+        rows = architecture_rows(kind, config, vocab_sizes)
+        shown = [{**r, "layer": "\u2003" * r["depth"] + r["layer"].rsplit("/", 1)[-1]} for r in rows]
+        st.dataframe(shown, hide_index=True, key=key, width="stretch",
+                     column_order=("layer", "type", "output shape", "parameters", "role"))  # fmt: skip
+        total = sum(r["parameters"] for r in rows if r["depth"] == 0)
+        where = ("`DotInteraction` takes one embedding per feature (and the bottom MLP's output) and passes "
+                 "their pairwise dot products to the top MLP" if kind == "dlrm" else
+                 "`BruteForceRetrieval` is built after training from every movie's candidate-tower vector "
+                 "and returns the top k for a query vector")  # fmt: skip
+        st.caption(f"{total:,} trainable parameters. {where}. Shapes are measured by running the model "
+                   "once on a dummy batch.")  # fmt: skip
 
 
 def ease_if_ready(meta: dict[str, Any]) -> dict[str, float] | None:
@@ -280,7 +336,7 @@ def _cached_recommender(name: str, directory: str, digest: str, fingerprint: str
     from recexplore.recommend import Recommender
 
     ready = _cached_model(name, directory, digest, fingerprint)
-    return Recommender.build(ready.model, ready.vocab, load_data(), ready.space)
+    return Recommender.build(ready.model, ready.vocab, load_data(), ready.split, ready.space)
 
 
 def recommender(name: str) -> Any:
@@ -304,11 +360,16 @@ def save_job(manager: Any, job: Any, name: str, overwrite: bool) -> str | None:
 
 
 def entry_metrics(entry: registry.Entry) -> dict[str, Any]:
-    """An entry's saved metrics, plus EASE's on its split once computed (never computed here:
-    Compare towers and the CLI do, once per split, into the cache)."""
+    """An entry's saved metrics, plus its split's baselines: EASE's once computed (never computed
+    here: Compare towers and the CLI do, once per split, into the cache), and the rating
+    baselines for a DLRM saved before they were stored (a fraction of a second, cached)."""
     metrics = dict(entry.meta.get("metrics", {}))
     if entry.kind == "towers":
         metrics.update(ease_if_ready(entry.meta) or {})
+    elif "bias_only_rmse" not in metrics:
+        seed = int(entry.meta.get("seed", 42))
+        metrics.update(split_rating_baselines(str(entry.meta.get("split", {}).get("name", "random")), seed,
+                                              str(entry.meta.get("data_fingerprint"))) or {})  # fmt: skip
     return metrics
 
 

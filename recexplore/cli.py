@@ -394,12 +394,14 @@ def cmd_recommend(args: argparse.Namespace) -> int:
     from recexplore import registry
     from recexplore.data import load_movielens
     from recexplore.recommend import Recommender, for_new_user, resolve_movies
+    from recexplore.training import prepare_loaded
 
     loaded = registry.load(args.model, args.models_dir)
     if loaded.kind != "towers":
         raise UsageError(f"model {args.model!r} is a {loaded.kind} model; recommend needs a two-tower model")
     data = load_movielens(args.data)
-    recommender = Recommender.build(loaded.model, loaded.vocab, data)
+    space, split = prepare_loaded(loaded.kind, loaded.model, loaded.meta, data, loaded.vocab)
+    recommender = Recommender.build(loaded.model, loaded.vocab, data, split, space)
     if args.rate is not None:
         ratings = resolve_movies(data, args.rate)
         frame = for_new_user(recommender, ratings, args.k)

@@ -8,10 +8,12 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from recexplore.data_views import GENRE_FAMILIES, GENRE_FAMILY_COLORS, OTHER_FAMILY
+from recexplore.data_views import GENRE_FAMILIES, GENRE_FAMILY_COLORS, MAP_COLOURINGS, OTHER_FAMILY
 
 _MARGIN = {"t": 40, "b": 40, "l": 50, "r": 10}
 HIGHLIGHT_COLOR = "#d62728"
+MATCH_COLOR = "#ff00ff"
+MAP_COLOUR_NAMES = {column: name for name, column in MAP_COLOURINGS.items()}
 
 
 def _layout(fig: go.Figure, title: str, x: str, y: str, height: int = 320) -> go.Figure:
@@ -85,24 +87,55 @@ def hour_of_day_encoding(curve: pd.DataFrame, marks: pd.DataFrame | None = None)
     return _layout(fig, "Hour of day as a point on a circle: 23:00 sits next to 00:00", "hour of day (UTC)", "value")
 
 
-def movie_map(points: pd.DataFrame, explained: Sequence[float], selected: int | None = None,
-              neighbours: Sequence[int] = ()) -> go.Figure:  # fmt: skip
-    """PCA scatter of movies coloured by genre family; the selected movie and neighbours highlighted.
+def movie_map(points: pd.DataFrame, axes: tuple[str, str], title: str, selected: int | None = None,
+              neighbours: Sequence[int] = (), colour: str = "genre", matches: Sequence[int] = ()) -> go.Figure:  # fmt: skip
+    """2-D scatter of movies coloured by a catalogue column; chosen movie, neighbours and title
+    matches highlighted.
 
     Args:
-        points: columns x, y, genre, movie_title, movie_id.
-        explained: explained-variance share of the two components (axis titles).
+        points: columns x, y, movie_title, movie_id and the `colour` column.
+        axes: the x and y axis titles.
+        title: the figure title.
         selected: position in `points` of the chosen movie, if any.
         neighbours: positions in `points` of its neighbours.
+        colour: 'genre' (one trace per genre family, Okabe-Ito colours) or a numeric column
+            ('ratings' is drawn on a log scale; missing values grey).
+        matches: positions of movies whose title matched a search.
     """
     fig = go.Figure()
-    families = [*GENRE_FAMILIES, OTHER_FAMILY]
-    colors = dict(zip(families, GENRE_FAMILY_COLORS, strict=True))
-    for genre, group in sorted(points.groupby("genre"), key=lambda g: families.index(g[0]) if g[0] in colors else 99):
+    if colour == "genre":
+        families = [*GENRE_FAMILIES, OTHER_FAMILY]
+        colors = dict(zip(families, GENRE_FAMILY_COLORS, strict=True))
+        for genre, group in sorted(points.groupby("genre"), key=lambda g: families.index(g[0]) if g[0] in colors else 99):
+            fig.add_trace(go.Scatter(
+                x=group["x"], y=group["y"], mode="markers", name=str(genre), text=group["movie_title"],
+                customdata=group["movie_id"], marker={"size": 6, "opacity": 0.6, "color": colors.get(genre, "#999999")},
+                hovertemplate="%{text}<br>movie_id %{customdata}<extra>" + str(genre) + "</extra>",
+            ))  # fmt: skip
+    else:
+        raw = points[colour].to_numpy(np.float64)
+        known = np.isfinite(raw)
+        value = np.log10(np.maximum(raw, 1.0)) if colour == "ratings" else raw
+        ticks = {"tickvals": [0, 1, 2, 3], "ticktext": ["1", "10", "100", "1000"]} if colour == "ratings" else {}
+        group = points[known]
         fig.add_trace(go.Scatter(
-            x=group["x"], y=group["y"], mode="markers", name=str(genre), text=group["movie_title"],
-            customdata=group["movie_id"], marker={"size": 6, "opacity": 0.6, "color": colors.get(genre, "#999999")},
-            hovertemplate="%{text}<br>movie_id %{customdata}<extra>" + str(genre) + "</extra>",
+            x=group["x"], y=group["y"], mode="markers", name=MAP_COLOUR_NAMES.get(colour, colour),
+            text=group["movie_title"], customdata=np.stack([group["movie_id"], raw[known]], axis=1),
+            marker={"size": 6, "opacity": 0.75, "color": value[known], "colorscale": "Viridis", "showscale": True,
+                    "colorbar": {"title": MAP_COLOUR_NAMES.get(colour, colour), **ticks}},
+            hovertemplate="%{text}<br>movie_id %{customdata[0]}<br>" + MAP_COLOUR_NAMES.get(colour, colour)
+                          + " %{customdata[1]:.4g}<extra></extra>",
+        ))  # fmt: skip
+        if (~known).any():
+            rest = points[~known]
+            fig.add_trace(go.Scatter(x=rest["x"], y=rest["y"], mode="markers", name="unknown", text=rest["movie_title"],
+                                     marker={"size": 5, "color": "#bbbbbb"}, hovertemplate="%{text}<extra>unknown</extra>"))  # fmt: skip
+    if len(matches):
+        found = points.iloc[list(matches)]
+        fig.add_trace(go.Scatter(
+            x=found["x"], y=found["y"], mode="markers", name="title matches", text=found["movie_title"],
+            marker={"size": 11, "symbol": "diamond-open", "color": MATCH_COLOR, "line": {"width": 2}},
+            hovertemplate="%{text}<extra>title match</extra>",
         ))  # fmt: skip
     if len(neighbours):
         near = points.iloc[list(neighbours)]
@@ -118,6 +151,4 @@ def movie_map(points: pd.DataFrame, explained: Sequence[float], selected: int | 
             textposition="top center", marker={"size": 16, "symbol": "star", "color": HIGHLIGHT_COLOR},
             hovertemplate="%{text}<extra>chosen</extra>",
         ))  # fmt: skip
-    ex = [float(e) for e in explained] + [0.0, 0.0]
-    return _layout(fig, "Candidate-tower embeddings, PCA to 2-D", f"PC1 ({ex[0]:.0%} of variance)",
-                   f"PC2 ({ex[1]:.0%} of variance)", height=620)  # fmt: skip
+    return _layout(fig, title, axes[0], axes[1], height=620)

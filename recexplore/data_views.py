@@ -256,26 +256,48 @@ def title_token_rows(vocab: Vocabularies, movies: pd.DataFrame) -> pd.DataFrame:
 # ---------------------------------------------------------------- movie map
 
 
-def movie_catalogue(vocab: Vocabularies, movies: pd.DataFrame) -> pd.DataFrame:
+def movie_catalogue(vocab: Vocabularies, movies: pd.DataFrame, ratings: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per movie vocabulary entry (index 1..n), in embedding-row order.
 
     Returns:
         Columns row (embedding row = vocabulary index), movie_id, movie_title, genre (the
-        genre family, `genre_family`), genres (all, joined).
+        genre family, `genre_family`), genres (all, joined), year (NaN when unknown), and with
+        `ratings` also ratings (how many) and mean_rating (NaN for a movie nobody rated).
     """
     ids = list(vocab.movie_ids)
     frame = movies.set_index("movie_id").reindex(ids)
     titles = frame["movie_title"].fillna("").astype(str).to_numpy()
     genres = [g if isinstance(g, tuple) else () for g in frame["movie_genres"]]
-    return pd.DataFrame(
+    out = pd.DataFrame(
         {
             "row": np.arange(1, len(ids) + 1),
             "movie_id": np.asarray(ids, dtype=np.int64),
             "movie_title": titles,
             "genre": [genre_family(g) for g in genres],
             "genres": [", ".join(g) if g else NO_GENRE for g in genres],
+            "year": pd.to_numeric(frame["year"], errors="coerce").to_numpy(np.float64)
+            if "year" in frame
+            else np.full(len(ids), np.nan),
         }
     )
+    if ratings is not None:
+        stats = ratings.groupby("movie_id")["user_rating"].agg(["size", "mean"]).reindex(ids)
+        out["ratings"] = stats["size"].fillna(0).to_numpy(np.int64)
+        out["mean_rating"] = stats["mean"].to_numpy(np.float64)
+    return out
+
+
+# Colourings of the movie map: label -> catalogue column (categorical for "genre", else numeric).
+MAP_COLOURINGS = {"Genre family": "genre", "Popularity (ratings, log scale)": "ratings", "Release year": "year",
+                  "Mean rating": "mean_rating"}  # fmt: skip
+
+
+def title_matches(catalogue: pd.DataFrame, text: str) -> np.ndarray:
+    """Positions of the movies whose title contains `text` (case-insensitive; none for blank text)."""
+    needle = text.strip().lower()
+    if not needle:
+        return np.empty(0, dtype=np.int64)
+    return np.flatnonzero(catalogue["movie_title"].str.lower().str.contains(needle, regex=False).to_numpy())
 
 
 def map_points(catalogue: pd.DataFrame, coords: np.ndarray) -> pd.DataFrame:

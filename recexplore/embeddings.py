@@ -1,4 +1,4 @@
-"""Embedding geometry with numpy only: PCA via SVD and cosine nearest neighbours."""
+"""Embedding geometry: PCA via SVD and cosine nearest neighbours (numpy), t-SNE (scikit-learn)."""
 
 from __future__ import annotations
 
@@ -74,3 +74,20 @@ def nearest_neighbours(vectors: np.ndarray, index: int, k: int) -> tuple[np.ndar
     order = np.argsort(-sims, kind="stable")
     order = order[order != index][:k]
     return order, sims[order]
+
+
+TSNE_PERPLEXITY = 30.0
+
+
+def tsne(points: np.ndarray, seed: int = 0) -> np.ndarray:
+    """A seeded 2-D t-SNE of the rows (scikit-learn, PCA-initialised, cosine distances).
+
+    t-SNE keeps each point's near neighbours near and says little about far distances or
+    cluster sizes; it takes seconds on the 1,682 movies, so callers cache it per model.
+    """
+    from sklearn.manifold import TSNE
+
+    x = np.asarray(points, dtype=np.float64)
+    perplexity = min(TSNE_PERPLEXITY, max(1.0, (len(x) - 1) / 3.0))
+    return TSNE(n_components=2, perplexity=perplexity, init="pca", metric="cosine", random_state=seed,
+                max_iter=500).fit_transform(x)  # fmt: skip

@@ -9,15 +9,18 @@ import plotly.graph_objects as go
 
 POPULARITY_COLOR = "#888888"
 EASE_COLOR = "#444444"
+BASELINE_COLORS = (POPULARITY_COLOR, EASE_COLOR)
 
 
-def training_curves(history: Sequence[Mapping[str, float]], metrics: Sequence[str], title: str = "") -> go.Figure:
+def training_curves(history: Sequence[Mapping[str, float]], metrics: Sequence[str], title: str = "",
+                    baselines: Mapping[str, float] | None = None) -> go.Figure:  # fmt: skip
     """Per-epoch lines for the named history keys (missing keys are skipped).
 
     Args:
         history: one dict per epoch, with an 'epoch' key.
         metrics: history keys to draw, e.g. ('rmse', 'val_rmse').
         title: figure title.
+        baselines: name -> value, each drawn as a labelled horizontal dashed line.
     """
     fig = go.Figure()
     epochs = [int(h.get("epoch", i + 1)) for i, h in enumerate(history)]
@@ -25,6 +28,9 @@ def training_curves(history: Sequence[Mapping[str, float]], metrics: Sequence[st
         values = [h.get(name) for h in history]
         if any(v is not None for v in values):
             fig.add_trace(go.Scatter(x=epochs, y=values, mode="lines+markers", name=name))
+    for i, (name, value) in enumerate((baselines or {}).items()):
+        fig.add_hline(y=value, line_dash="dash" if i % 2 == 0 else "dot", line_color=BASELINE_COLORS[i % 2],
+                      annotation_text=f"{name} {value:.3f}", annotation_position="top right")  # fmt: skip
     fig.update_layout(title=title, xaxis_title="epoch", height=320, margin={"t": 40, "b": 40, "l": 40, "r": 10})
     fig.update_xaxes(dtick=1)
     return fig

@@ -8,11 +8,16 @@ from typing import Any
 POPULARITY = "popularity_"
 EASE = "ease_"
 MISSING = "—"
+RATING_BASELINES = ("bias_only_rmse", "global_mean_rmse")  # the lines every RMSE is read against
 
 # key -> (plain name, what it means). Keys are the registry's metric and history keys.
 METRICS: dict[str, tuple[str, str]] = {
     "test_rmse": ("Rating error (RMSE)", "Root mean squared error of the predicted stars on held-out ratings, in "
                   "stars; lower is better."),
+    "global_mean_rmse": ("Baseline: global mean (RMSE)", "RMSE of predicting the training part's average "
+                         "rating for everyone, on the same held-out ratings: the floor any model must beat."),
+    "bias_only_rmse": ("Baseline: bias only (RMSE)", "RMSE of average + user offset + movie offset, fitted by ridge "
+                       "regression on the training part: what a model learns beyond 'who rates high, what is liked'."),
     "test_mae": ("Mean absolute error", "Average distance between predicted and actual stars on held-out ratings."),
     "rmse": ("Training error (RMSE)", "RMSE on the ratings the model trains on, after each epoch."),
     "val_rmse": ("Validation error (RMSE)", "RMSE on a slice of the training part held back from training: "

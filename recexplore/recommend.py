@@ -11,7 +11,8 @@ import numpy as np
 import pandas as pd
 
 from recexplore.cold_start import Prior, fit_query
-from recexplore.data import MovieLens
+from recexplore.data import MovieLens, Split
+from recexplore.evaluation import hits_at
 from recexplore.features import FeatureSpace, Vocabularies
 from recexplore.models.towers import TwoTowerModel, make_retrieval
 
@@ -35,25 +36,35 @@ class Recommender:
     candidate_vectors: np.ndarray
     rated: dict[int, np.ndarray]
     index: keras.layers.Layer
+    held_out: dict[int, dict[int, int]] = field(default_factory=dict)
+    _average_hits: dict[int, float] = field(default_factory=dict, repr=False, compare=False)
     # The index's k is layer state: one request at a time sets it and reads the index (the app
     # shares one Recommender between all sessions; without this, concurrent requests got short lists).
     _index_lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     @classmethod
-    def build(cls, model: TwoTowerModel, vocab: Vocabularies, data: MovieLens,
+    def build(cls, model: TwoTowerModel, vocab: Vocabularies, data: MovieLens, split: Split,
               space: FeatureSpace | None = None) -> Recommender:  # fmt: skip
-        """Encode every user and movie once and build the retrieval index (`space`: reuse an encoding)."""
+        """Encode every user and movie once and build the retrieval index (`space`: reuse an encoding).
+
+        `split` is the model's own split: its training part is what a user is never recommended
+        (as in evaluation) and its test part is what counts as a held-out hit.
+        """
         space = space if space is not None else FeatureSpace(vocab, data)
         query = model.query_embeddings(space.query_features(np.arange(space.n_users)))
         movies = np.arange(1, space.n_movies)  # row 0 is the OOV movie: never recommended
         candidates = model.candidate_embeddings(space.candidate_features(movies))
-        users = space.user_index(data.ratings["user_id"])
-        items = space.movie_index(data.ratings["movie_id"])
+        users = space.user_index(split.train["user_id"])
+        items = space.movie_index(split.train["movie_id"])
         order = np.argsort(users, kind="stable")
         bounds = np.searchsorted(users[order], np.arange(space.n_users + 1))
         rated = {u: items[order[bounds[u] : bounds[u + 1]]] for u in range(space.n_users)}
+        held_out: dict[int, dict[int, int]] = {}
+        for u, m, stars in zip(space.user_index(split.test["user_id"]), split.test["movie_id"].to_numpy(),
+                               split.test["user_rating"].to_numpy(), strict=True):  # fmt: skip
+            held_out.setdefault(int(u), {})[int(m)] = int(stars)
         index = make_retrieval(candidates, movies, k=10)
-        return cls(model, data, space, query, candidates, rated, index)
+        return cls(model, data, space, query, candidates, rated, index, held_out)
 
     @cached_property
     def prior(self) -> Prior:
@@ -104,6 +115,35 @@ class Recommender:
         ids, scores = self.top_k(self.query_vectors[user], self.rated.get(user, np.empty(0, np.int64)), k)
         return self.describe(ids, scores)
 
+    def held_out_stars(self, user_id: int, movie_ids: list[int]) -> list[int | None]:
+        """For each movie, the stars the user gave it in the split's held-out part (None: not rated there)."""
+        own = self.held_out.get(self.user_index(user_id), {})
+        return [own.get(int(m)) for m in movie_ids]
+
+    def user_hits(self, user_id: int, k: int) -> tuple[int, int]:
+        """(hits, held-out ratings) of one user at k: how many of their held-out movies are in
+        their top k (training movies excluded, as in evaluation)."""
+        own = self.held_out.get(self.user_index(user_id), {})
+        top = set(self.recommend(user_id, k)["movie_id"].tolist()) if own else set()
+        return len(top & set(own)), len(own)
+
+    def average_hit_rate(self, k: int) -> float:
+        """Hit-rate@k over every held-out rating of the split (the model's evaluation metric)."""
+        k = self.check_k(k)
+        if k not in self._average_hits:
+            scores = np.concatenate([np.full((self.space.n_users, 1), -np.inf, np.float32),
+                                     self.query_vectors @ self.candidate_vectors.T], axis=1)  # fmt: skip
+            seen = np.zeros(scores.shape, dtype=bool)
+            for u, items in self.rated.items():
+                seen[u, items] = True
+            pairs = [(u, m) for u, own in self.held_out.items() for m in own]
+            if not pairs:
+                return float("nan")
+            users, movie_ids = (np.asarray(x) for x in zip(*pairs, strict=True))
+            hits = hits_at(scores, users, self.space.movie_index(movie_ids), exclude=seen, ks=(k,))[k]
+            self._average_hits[k] = float(np.mean(hits))
+        return self._average_hits[k]
+
     def describe(self, movie_idx: np.ndarray, scores: np.ndarray) -> pd.DataFrame:
         """Movie details for movie vocabulary indices, in the given order."""
         movie_ids = np.asarray(self.space.vocab.movie_ids)[np.asarray(movie_idx) - 1]
@@ -136,8 +176,11 @@ def user_profile(data: MovieLens, user_id: int) -> tuple[dict[str, object], pd.D
 
 
 def because_you_rated(rec: Recommender, user_id: int, movie_ids: list[int], min_stars: float = 4.0) -> list[str]:
-    """For each recommended movie, the user's well-rated movie most similar to it (cosine of candidate vectors)."""
+    """For each recommended movie, the user's well-rated training-part movie most similar to it
+    (cosine of candidate vectors): held-out ratings are what is being predicted, never a reason."""
     _, rated = user_profile(rec.data, user_id)
+    trained = np.asarray(rec.space.vocab.movie_ids)[rec.rated.get(rec.user_index(user_id), np.empty(0, int)) - 1]
+    rated = rated.loc[rated["movie_id"].isin(trained)]
     liked = rated.loc[rated["user_rating"] >= min_stars]
     if liked.empty:
         liked = rated

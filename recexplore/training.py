@@ -16,6 +16,7 @@ from recexplore.evaluation import hits_at, mae, retrieval_report, rmse
 from recexplore.features import DENSE_FEATURES, FeatureSpace, Vocabularies
 from recexplore.models.dlrm import DLRMConfig, build_dlrm
 from recexplore.models.towers import TowerConfig, build_towers
+from recexplore.rating_baselines import rating_baselines
 
 KINDS = ("dlrm", "towers")
 CURVE_K = 100  # hit-rate@k recorded per epoch for retrieval curves
@@ -186,10 +187,13 @@ def _train_dlrm(data: MovieLens, split: Split, config: DLRMConfig, seed: int, ho
 
 
 def dlrm_metrics(model: keras.Model, space: FeatureSpace, split: Split) -> dict[str, float]:
-    """Test RMSE and MAE of a DLRM (its rated-movies matrix must already be set)."""
+    """Test RMSE and MAE of a DLRM (its rated-movies matrix must already be set), with the
+    global-mean and bias-only RMSE on the same split to read them against."""
     predictions = predict_ratings(model, space.dlrm_features(split.test))
     truth = split.test["user_rating"].to_numpy()
-    return {"test_rmse": rmse(truth, predictions), "test_mae": mae(truth, predictions)}
+    baselines = rating_baselines(split.train, split.test, split.seed)
+    return {"test_rmse": rmse(truth, predictions), "test_mae": mae(truth, predictions),
+            "global_mean_rmse": baselines["global_mean_rmse"], "bias_only_rmse": baselines["bias_only_rmse"]}
 
 
 def towers_metrics(model: keras.Model, space: FeatureSpace, split: Split) -> dict[str, float]:

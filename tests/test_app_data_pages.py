@@ -118,6 +118,33 @@ def test_movie_map_neighbours_follow_movie_and_k(app_env: None) -> None:
     assert len(at.dataframe[0].value) == 5
 
 
+def test_movie_map_colourings_tsne_and_title_search(app_env: None, ml_folder: Path) -> None:
+    at = AppTest.from_file(MAP_PAGE, default_timeout=TIMEOUT).run()
+    data = load_movielens(ml_folder)
+    counts = data.ratings.groupby("movie_id").size()
+    at.selectbox(key="map_colour").set_value("Popularity (ratings, log scale)").run()
+    assert not at.exception
+    trace = _charts(at)[0]["data"][0]
+    ids = [int(m) for m in np.reshape(_values(trace["customdata"]), (-1, 2))[:, 0]]
+    assert _values(trace["marker"]["color"]) == pytest.approx([np.log10(max(counts.get(m, 0), 1)) for m in ids])
+    at.selectbox(key="map_colour").set_value("Mean rating").run()
+    trace = _charts(at)[0]["data"][0]
+    means = data.ratings.groupby("movie_id")["user_rating"].mean()
+    ids = [int(m) for m in np.reshape(_values(trace["customdata"]), (-1, 2))[:, 0]]
+    assert _values(trace["marker"]["color"]) == pytest.approx([means[m] for m in ids])
+    at.selectbox(key="map_colour").set_value("Release year").run()
+    assert "Release year" in _charts(at)[0]["data"][0]["marker"]["colorbar"]["title"]["text"]
+    pca_x = _values(_charts(at)[0]["data"][0]["x"])
+    at.radio(key="map_projection").set_value("t-SNE").run()
+    assert not at.exception
+    chart = _charts(at)[0]
+    assert chart["layout"]["xaxis"]["title"]["text"] == "t-SNE 1" and _values(chart["data"][0]["x"]) != pca_x
+    title = str(data.movies["movie_title"].iloc[0])
+    at.text_input(key="map_search").set_value(title[:5]).run()
+    found = next(t for t in _charts(at)[0]["data"] if t["name"] == "title matches")
+    assert title in found["text"] and all(title[:5].lower() in t.lower() for t in found["text"])
+
+
 def test_movie_map_without_towers_model_says_what_to_do(ml_folder: Path, tmp_path: Path,
                                                         monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
     monkeypatch.setenv("RECEXPLORE_DATA_DIR", str(ml_folder))

@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from recexplore.data import load_movielens
+from recexplore.data import load_movielens, make_split
+from recexplore.rating_baselines import rating_baselines
 from tests.conftest import save_tiny_models
 
 APP = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
@@ -54,7 +55,6 @@ def test_home_shows_counts_models_and_device(app_env: None) -> None:
     assert not (retrieval[model_columns] == "—").any().any()
     # EASE on the model's split: "—" until computed (Home never computes it), then its figures.
     assert list(retrieval["EASE: Hit-rate@100"]) == ["—"]
-    from recexplore.data import make_split
     from recexplore.ease import cached_report
 
     data = load_movielens(os.environ["RECEXPLORE_DATA_DIR"])
@@ -63,6 +63,30 @@ def test_home_shows_counts_models_and_device(app_env: None) -> None:
     retrieval = at.dataframe[1].value
     assert float(retrieval["EASE: Hit-rate@100"][0]) == pytest.approx(expected["ease_hit_rate_at_100"], abs=1e-4)
     assert any("CPU" in m.value or "GPU" in m.value for m in at.sidebar.markdown)
+    # The rating baselines beside the DLRM's RMSE: the same split's values.
+    baselines = rating_baselines(make_split(data).train, make_split(data).test, 42)
+    assert float(rating["Baseline: bias only (RMSE)"][0]) == pytest.approx(baselines["bias_only_rmse"], abs=1e-4)
+    assert float(rating["Baseline: global mean (RMSE)"][0]) == pytest.approx(baselines["global_mean_rmse"], abs=1e-4)
+
+
+def test_train_page_shows_rating_baselines_and_the_architecture(app_env: None) -> None:
+    at = _app().run()
+    at.switch_page("pages/train.py").run()
+    at.selectbox(key="train_load_model").set_value("dlrm-default").run()
+    assert not at.exception
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    data = load_movielens(os.environ["RECEXPLORE_DATA_DIR"])
+    baselines = rating_baselines(make_split(data).train, make_split(data).test, 42)
+    lines = {a["text"].rsplit(" ", 1)[0]: s["y0"] for a, s in zip(spec["layout"]["annotations"], spec["layout"]["shapes"], strict=True)}
+    assert lines == pytest.approx({"Baseline: bias only (RMSE)": baselines["bias_only_rmse"],
+                                   "Baseline: global mean (RMSE)": baselines["global_mean_rmse"]})
+    assert [t["name"] for t in spec["data"]] == ["rmse", "val_rmse"]
+    arch = next(d.value for d in at.dataframe if "output shape" in d.value.columns)
+    assert "DotInteraction" in set(arch["type"]) and "(batch, 1)" in set(arch["output shape"])
+    at.selectbox(key="train_load_model").set_value("towers-1-layer").run()
+    assert not json.loads(at.get("plotly_chart")[0].proto.spec)["layout"].get("shapes")  # no rating lines there
+    arch = next(d.value for d in at.dataframe if "output shape" in d.value.columns)
+    assert list(arch["type"])[-1] == "BruteForceRetrieval" and "(batch, 8)" in set(arch["output shape"])
 
 
 def test_recommend_for_a_user_excludes_seen_movies(app_env: None, ml_folder: Path) -> None:
@@ -73,10 +97,32 @@ def test_recommend_for_a_user_excludes_seen_movies(app_env: None, ml_folder: Pat
     assert not at.exception
     table = at.dataframe[0].value
     assert len(table) == 10 and list(table["rank"]) == list(range(1, 11))
-    data = load_movielens(ml_folder)
-    seen = set(data.ratings.loc[data.ratings["user_id"] == 5, "movie_id"])
-    assert not seen & set(table["movie_id"])
+    split = make_split(load_movielens(ml_folder))
+    seen = set(split.train.loc[split.train["user_id"] == 5, "movie_id"])
+    assert not seen & set(table["movie_id"])  # the training part is never recommended
     assert all(text for text in table["because you rated"])
+    # Held-out hits: exactly the listed movies this user rated in the test part, with their stars.
+    held = split.test.loc[split.test["user_id"] == 5]
+    stars = {int(m): int(r) for m, r in zip(held["movie_id"], held["user_rating"], strict=True)}
+    assert list(table["held out"]) == ["★" * stars[m] + " hit" if m in stars else "" for m in table["movie_id"]]
+    hits = sum(m in stars for m in table["movie_id"])
+    assert any(f"hit-rate@10: {hits} of their {len(stars)} held-out ratings" in i.value for i in at.info)
+    parts = at.dataframe[1].value
+    assert sorted(parts.loc[parts["part"] == "held out", "movie_title"]) == sorted(
+        split.test.merge(load_movielens(ml_folder).movies, on="movie_id").query("user_id == 5")["movie_title"])
+
+
+def test_recommend_marks_a_held_out_hit(app_env: None, ml_folder: Path) -> None:
+    # Some user on the planted data has a held-out movie in their top 10: it is marked with its stars.
+    at = _app().run()
+    at.switch_page("pages/recommend.py").run()
+    split = make_split(load_movielens(ml_folder))
+    for user in sorted(set(split.test["user_id"]))[:30]:
+        at.selectbox(key="recommend_user").set_value(int(user)).run()
+        marks = [m for m in at.dataframe[0].value["held out"] if m]
+        if marks:
+            break
+    assert marks and all(m.endswith(" hit") and 1 <= m.count("★") <= 5 for m in marks)
 
 
 def test_recommend_rerank_with_dlrm_sorts_by_predicted_stars(app_env: None) -> None:

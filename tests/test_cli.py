@@ -10,6 +10,9 @@ from pathlib import Path
 import pytest
 
 from recexplore.cli import main
+from recexplore.data import load_movielens, make_split
+from recexplore.metric_names import RATING_BASELINES
+from recexplore.rating_baselines import rating_baselines
 
 ROOT = Path(__file__).resolve().parent.parent
 FAST = ["--epochs", "1", "--batch-size", "256", "--embedding-dim", "8"]
@@ -83,6 +86,9 @@ def test_train_dlrm_json_and_save(ml_folder: Path, tmp_path: Path, capsys: pytes
     payload = _json_tail(capsys)
     for key in ("test_rmse", "test_mae", "train_seconds", "params", "device"):
         assert key in payload
+    split = make_split(load_movielens(ml_folder, download=False), "random", seed=42)
+    expected = rating_baselines(split.train, split.test, 42)
+    assert [payload[k] for k in RATING_BASELINES] == pytest.approx([expected[k] for k in RATING_BASELINES])
     assert (tmp_path / "d1" / "model.keras").is_file()
     assert main(argv) == 2  # saving again without --overwrite is refused
     assert "--overwrite" in capsys.readouterr().err

@@ -199,13 +199,31 @@ def test_figures_carry_the_data(data: MovieLens, vocab: Vocabularies) -> None:
     assert tail.layout.yaxis.type == "log"
     genres = data_figures.genre_bars(data_views.genre_counts(data.movies, data.ratings))
     assert [t.name for t in genres.data] == ["movies", "ratings"]
-    catalogue = data_views.movie_catalogue(vocab, data.movies)
+    catalogue = data_views.movie_catalogue(vocab, data.movies, data.ratings)
     points = data_views.map_points(catalogue, np.random.default_rng(0).normal(size=(80, 2)))
-    fig = data_figures.movie_map(points, [0.6, 0.2], selected=0, neighbours=[1, 2])
+    fig = data_figures.movie_map(points, ("PC1 (60% of variance)", "PC2"), "map", selected=0, neighbours=[1, 2])
     names = [t.name for t in fig.data]
     assert names[-2:] == ["neighbours", "chosen movie"]
     assert sum(len(t.x) for t in fig.data[:-2]) == 80
     assert "60%" in fig.layout.xaxis.title.text
+    # A numeric colouring: one trace whose colours are the column's values (popularity on log10).
+    fig = data_figures.movie_map(points, ("x", "y"), "map", colour="ratings", matches=[3, 4])
+    assert list(fig.data[0].marker.color) == pytest.approx(np.log10(np.maximum(points["ratings"], 1)))
+    assert fig.data[-1].name == "title matches" and len(fig.data[-1].x) == 2
+
+
+def test_catalogue_counts_and_title_search(data: MovieLens, vocab: Vocabularies) -> None:
+    catalogue = data_views.movie_catalogue(vocab, data.movies, data.ratings)
+    counts = data.ratings.groupby("movie_id").size()
+    assert list(catalogue["ratings"]) == [int(counts.get(m, 0)) for m in catalogue["movie_id"]]
+    means = data.ratings.groupby("movie_id")["user_rating"].mean()
+    rated = catalogue["movie_id"].isin(means.index)
+    assert list(catalogue.loc[rated, "mean_rating"]) == pytest.approx(list(means[catalogue.loc[rated, "movie_id"]]))
+    title = str(catalogue["movie_title"].iloc[5])
+    found = data_views.title_matches(catalogue, title.upper()[:6])
+    assert 5 in found and all(title.lower()[:6] in t.lower() for t in catalogue["movie_title"].iloc[found])
+    assert len(data_views.title_matches(catalogue, "   ")) == 0
+    assert len(data_views.title_matches(catalogue, ".*")) == 0  # plain text, not a pattern
 
 
 def test_every_genre_has_a_family_with_its_own_colour() -> None:

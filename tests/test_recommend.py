@@ -11,7 +11,7 @@ import pytest
 from recexplore.data import load_movielens, make_split
 from recexplore.features import Vocabularies
 from recexplore.recommend import Recommender, RecommendError, for_new_user
-from recexplore.training import all_pair_scores, train
+from recexplore.training import all_pair_scores, towers_metrics, train
 from tests.conftest import tiny_towers_config
 
 
@@ -19,16 +19,21 @@ from tests.conftest import tiny_towers_config
 def recommender(ml_folder: Path) -> Recommender:
     data = load_movielens(ml_folder)
     vocab = Vocabularies.build(data)
-    result = train("towers", data, make_split(data), tiny_towers_config(),
-                   vocab=vocab)  # fmt: skip
-    return Recommender.build(result.model, vocab, data)
+    split = make_split(data)
+    result = train("towers", data, split, tiny_towers_config(), vocab=vocab)
+    return Recommender.build(result.model, vocab, data, split)
 
 
-def test_recommendations_exclude_rated_movies_and_match_brute_force(recommender: Recommender) -> None:
+def _training_movies(recommender: Recommender, user: int) -> set[int]:
+    train = make_split(recommender.data).train
+    return set(train.loc[train["user_id"] == user, "movie_id"])
+
+
+def test_recommendations_exclude_training_movies_and_match_brute_force(recommender: Recommender) -> None:
     data = recommender.data
     user = int(data.ratings["user_id"].iloc[0])
     frame = recommender.recommend(user, k=10)
-    rated = set(data.ratings.loc[data.ratings["user_id"] == user, "movie_id"])
+    rated = _training_movies(recommender, user)
     assert len(frame) == 10 and not rated & set(frame["movie_id"])
     assert list(frame["score"]) == sorted(frame["score"], reverse=True)
     scores = all_pair_scores(recommender.model, recommender.space)[recommender.user_index(user)]
@@ -39,9 +44,28 @@ def test_recommendations_exclude_rated_movies_and_match_brute_force(recommender:
 
 def test_k_up_to_the_catalogue(recommender: Recommender) -> None:
     user = int(recommender.data.users["user_id"].iloc[0])
-    rated = int((recommender.data.ratings["user_id"] == user).sum())
     frame = recommender.recommend(user, k=recommender.n_candidates)
-    assert len(frame) == recommender.n_candidates - rated
+    assert len(frame) == recommender.n_candidates - len(_training_movies(recommender, user))
+
+
+def test_held_out_hits_match_the_test_split_and_the_metric(recommender: Recommender) -> None:
+    test = make_split(recommender.data).test
+    total_hits = 0
+    for user in sorted(set(test["user_id"])):
+        frame = recommender.recommend(user, k=10)
+        own = dict(zip(test.loc[test["user_id"] == user, "movie_id"], test.loc[test["user_id"] == user, "user_rating"],
+                       strict=True))  # fmt: skip
+        stars = recommender.held_out_stars(user, list(frame["movie_id"]))
+        assert stars == [own.get(m) for m in frame["movie_id"]]
+        hits, n = recommender.user_hits(user, 10)
+        assert (hits, n) == (sum(s is not None for s in stars), len(own))
+        total_hits += hits
+    # The per-user hits add up to the model's hit-rate@10, as evaluation computes it.
+    metrics = towers_metrics(recommender.model, recommender.space, make_split(recommender.data))
+    assert recommender.average_hit_rate(10) == pytest.approx(total_hits / len(test))
+    assert recommender.average_hit_rate(10) == pytest.approx(metrics["hit_rate_at_10"], abs=1e-9)
+    assert any(s is not None for u in set(test["user_id"])
+               for s in recommender.held_out_stars(u, list(recommender.recommend(u, 10)["movie_id"])))  # fmt: skip
 
 
 @pytest.mark.parametrize(("user", "k", "message"), [(10**6, 5, "Unknown user"), ("abc", 5, "integer"),
