@@ -28,10 +28,30 @@ def training_curves(history: Sequence[Mapping[str, float]], metrics: Sequence[st
         values = [h.get(name) for h in history]
         if any(v is not None for v in values):
             fig.add_trace(go.Scatter(x=epochs, y=values, mode="lines+markers", name=name))
+    _baseline_lines(fig, baselines)
+    fig.update_layout(title=title, xaxis_title="epoch", height=320, margin={"t": 40, "b": 40, "l": 40, "r": 10})
+    fig.update_xaxes(dtick=1)
+    return fig
+
+
+def _baseline_lines(fig: go.Figure, baselines: Mapping[str, float] | None) -> None:
+    """Each baseline as a labelled horizontal line (dashed, then dotted, alternating)."""
     for i, (name, value) in enumerate((baselines or {}).items()):
         fig.add_hline(y=value, line_dash="dash" if i % 2 == 0 else "dot", line_color=BASELINE_COLORS[i % 2],
-                      annotation_text=f"{name} {value:.3f}", annotation_position="top right")  # fmt: skip
-    fig.update_layout(title=title, xaxis_title="epoch", height=320, margin={"t": 40, "b": 40, "l": 40, "r": 10})
+                      annotation_text=f"{name} {value:.3f}",
+                      annotation_position="bottom right" if i % 2 == 0 else "top right")  # fmt: skip
+
+
+def overlaid_curves(histories: Mapping[str, Sequence[Mapping[str, float]]], key: str,
+                    baselines: Mapping[str, float] | None = None, title: str = "") -> go.Figure:  # fmt: skip
+    """One per-epoch line of `key` per run, with baselines as labelled horizontal lines."""
+    fig = go.Figure()
+    for label, history in histories.items():
+        epochs = [int(h.get("epoch", i + 1)) for i, h in enumerate(history)]
+        fig.add_trace(go.Scatter(x=epochs, y=[h.get(key) for h in history], mode="lines+markers", name=label))
+    _baseline_lines(fig, baselines)
+    fig.update_layout(title=title, xaxis_title="epoch", yaxis_title=key.replace("_", " "), height=360,
+                      margin={"t": 30 if not title else 40, "b": 40, "l": 50, "r": 10})  # fmt: skip
     fig.update_xaxes(dtick=1)
     return fig
 
@@ -40,20 +60,8 @@ def hit_rate_comparison(histories: Mapping[str, Sequence[Mapping[str, float]]], 
                         key: str = "hit_rate_at_100", ease: float | None = None) -> go.Figure:  # fmt: skip
     """Overlaid hit-rate-per-epoch curves of several models with the popularity and EASE baselines
     as lines (a line is left out while its value is not known: None)."""
-    fig = go.Figure()
-    for label, history in histories.items():
-        epochs = [int(h.get("epoch", i + 1)) for i, h in enumerate(history)]
-        fig.add_trace(go.Scatter(x=epochs, y=[h.get(key) for h in history], mode="lines+markers", name=label))
-    if popularity is not None:
-        fig.add_hline(y=popularity, line_dash="dash", line_color=POPULARITY_COLOR,
-                      annotation_text=f"popularity {popularity:.3f}", annotation_position="bottom right")  # fmt: skip
-    if ease is not None:
-        fig.add_hline(y=ease, line_dash="dot", line_color=EASE_COLOR,
-                      annotation_text=f"EASE {ease:.3f}", annotation_position="top right")  # fmt: skip
-    fig.update_layout(xaxis_title="epoch", yaxis_title=key.replace("_", " "), height=360,
-                      margin={"t": 30, "b": 40, "l": 50, "r": 10})  # fmt: skip
-    fig.update_xaxes(dtick=1)
-    return fig
+    lines = {name: value for name, value in (("popularity", popularity), ("EASE", ease)) if value is not None}
+    return overlaid_curves(histories, key, lines)
 
 
 def interaction_heatmap(names: Sequence[str], matrix: np.ndarray, title: str = "") -> go.Figure:

@@ -559,8 +559,9 @@ def test_recommend_k_extremes(env: Path, ml_folder: Path, k: int) -> None:
     at = _page("recommend", recommend_k=k).run()
     _assert_clean(at)
     data = load_movielens(ml_folder)
-    unseen = data.movies["movie_id"].nunique() - data.ratings.loc[data.ratings["user_id"] == 1, "movie_id"].nunique()
-    expected = min(k, unseen)  # never more than the movies user 1 has not rated, and the title says how many
+    train = make_split(data).train  # the model's split: its training part is what is never recommended
+    unseen = data.movies["movie_id"].nunique() - train.loc[train["user_id"] == 1, "movie_id"].nunique()
+    expected = min(k, unseen)  # never more than the movies user 1 has no training rating of; the title says how many
     assert len(at.dataframe[0].value) == expected and at.subheader[0].value == f"Top {expected} for user 1"
 
 

@@ -1,0 +1,75 @@
+"""Runs: any saved models side by side: overlaid curves with baselines, settings diff, metrics, CSV."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from recexplore import app_state, figures, runs
+from recexplore.metric_names import POPULARITY, RATING_BASELINES, label
+
+RMSE_KEYS = ("rmse", "val_rmse")
+HIT_KEYS = ("hit_rate_at_10", "hit_rate_at_100")
+
+app_state.through_the_entrypoint()  # a shared link on a fresh server: show it inside the app
+
+st.title("Runs")
+st.write(
+    "Pick any saved models, the shared ones and your own, and see how they differ: their curves "
+    "overlaid with the baselines, the settings that are not the same, and every metric. Histories "
+    "download as CSV for a notebook."
+)
+st.page_link("pages/compare.py", label="The 1/2/3-layer lesson: Compare towers", icon=":material/stacked_line_chart:")
+
+app_state.data_or_stop()
+entries = {e.name: e for e in app_state.list_models()}
+if not entries:
+    app_state.stop_with("No saved models yet: run `python -m recexplore pretrain`, or train one on the Train page.")
+names = list(entries)
+app_state.note_gone("runs_pick", names)
+default = [n for n in names if entries[n].kind == entries[names[0]].kind][:2]
+picked = st.multiselect("Runs", names, default=default, key="runs_pick", max_selections=8)
+if not picked:
+    app_state.stop_with("Pick one or more saved models to compare.")
+metas = {name: entries[name].meta for name in picked}
+
+keys = runs.curve_keys(metas)
+if keys:
+    preferred = next((k for k in ("val_rmse", "hit_rate_at_100") if k in keys), keys[0])
+    key = st.selectbox("Curve", keys, index=keys.index(preferred), format_func=label, key="runs_curve")
+    split = runs.shared_split(metas)
+    baselines: dict[str, float] = {}
+    if split is not None and key in RMSE_KEYS:
+        found = app_state.split_rating_baselines(*split, app_state.load_data().fingerprint) or {}
+        baselines = {label(k): found[k] for k in RATING_BASELINES if k in found}
+    elif split is not None and key in HIT_KEYS:
+        towers = [app_state.entry_metrics(entries[n]) for n in picked if entries[n].kind == "towers"]
+        for prefix, name in ((POPULARITY, "popularity"), ("ease_", "EASE")):
+            value = next((m[prefix + key] for m in towers if prefix + key in m), None)
+            if value is not None:
+                baselines[name] = value
+    st.plotly_chart(figures.overlaid_curves(runs.histories(metas, key), key, baselines, label(key)),
+                    key="runs_chart")  # fmt: skip
+    if split is None:
+        st.caption("These runs were trained on different splits, so no single baseline line is drawn.")
+    elif key in RMSE_KEYS:
+        st.caption("The lines are the same split's test RMSE of predicting the average rating and of "
+                   "average + user and movie offsets: a run below the bias-only line has learned tastes.")  # fmt: skip
+
+st.subheader("Settings")
+only_diff = len(picked) > 1 and st.toggle("Only the settings that differ", value=True, key="runs_only_diff")
+table = runs.settings_table(metas)
+shown = table[table[runs.DIFFERS]] if only_diff else table
+if shown.empty:
+    st.caption("These runs have the same settings.")
+else:
+    styled = shown.style.apply(
+        lambda row: ["background-color: #fff3b0" if row[runs.DIFFERS] else "" for _ in row], axis=1
+    )
+    st.dataframe(styled, hide_index=True, key="runs_settings", width="stretch",
+                 column_config={runs.DIFFERS: st.column_config.CheckboxColumn("differs")})  # fmt: skip
+
+st.subheader("Metrics")
+st.dataframe(runs.metrics_table({n: app_state.entry_metrics(entries[n]) for n in picked}, label),
+             hide_index=True, key="runs_metrics", width="stretch")  # fmt: skip
+st.download_button("Download the histories (CSV)", runs.histories_csv(metas), file_name="recexplore-runs.csv",
+                   mime="text/csv", key="runs_csv")  # fmt: skip
