@@ -14,6 +14,8 @@ from dataclasses import dataclass, fields
 
 ADDRESS_ENV = "RECEXPLORE_RAY_ADDRESS"
 RAY_OWN_ADDRESS_ENV = "RAY_ADDRESS"  # Ray's own variable, honoured when ours is unset
+OPERATOR_TOKEN_ENV = "RECEXPLORE_OPERATOR_TOKEN"  # opens the teacher's view of every workspace's jobs
+MIN_OPERATOR_TOKEN = 16  # shorter tokens leave the view closed (guessable)
 
 
 class SettingsError(ValueError):

@@ -194,6 +194,11 @@ class JobManager:
         with self._lock:
             return sorted((j for j in self._jobs.values() if j.workspace == workspace), key=lambda j: -j.submitted)
 
+    def all_jobs(self) -> list[Job]:
+        """Every workspace's jobs, newest first (the operator's view; never shown to students)."""
+        with self._lock:
+            return sorted(self._jobs.values(), key=lambda j: -j.submitted)
+
     def get(self, job_id: str, workspace: str) -> Job | None:
         """A job by id, only for its own workspace."""
         with self._lock:

@@ -1,0 +1,62 @@
+"""The teacher's view of the whole class: every workspace's jobs and the engine's resources.
+
+Open only with the operator token from the server's environment (`OPERATOR_TOKEN_ENV`),
+compared in constant time. Workspaces are shown by a short prefix of their token: the full
+token is a student's key to their workspace and never leaves the server.
+"""
+
+from __future__ import annotations
+
+import hmac
+import os
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from recexplore.engine_settings import MIN_OPERATOR_TOKEN, OPERATOR_TOKEN_ENV
+from recexplore.jobs import QUEUED, RUNNING, Job
+
+WORKSPACE_PREFIX = 6
+
+
+def operator_problem(environ: Mapping[str, str] | None = None) -> str | None:
+    """Why the view is closed on this server (no token, or one too short), or None when it can open."""
+    token = (environ if environ is not None else os.environ).get(OPERATOR_TOKEN_ENV, "")
+    if not token:
+        return f"The teacher's view is off on this server: start it with {OPERATOR_TOKEN_ENV} set to a secret."
+    if len(token) < MIN_OPERATOR_TOKEN:
+        return f"The teacher's view is off: {OPERATOR_TOKEN_ENV} must be at least {MIN_OPERATOR_TOKEN} characters."
+    return None
+
+
+def token_matches(given: str, environ: Mapping[str, str] | None = None) -> bool:
+    """True when `given` is the server's operator token (never when the view is off)."""
+    if operator_problem(environ) is not None or not isinstance(given, str):
+        return False
+    token = (environ if environ is not None else os.environ)[OPERATOR_TOKEN_ENV]
+    return hmac.compare_digest(given.encode("utf-8", "replace"), token.encode("utf-8"))
+
+
+def job_rows(jobs: list[Job], positions: Mapping[str, int], now: float | None = None) -> list[dict[str, Any]]:
+    """One row per job for the operator's table: workspace prefix, job, status, progress, timing."""
+    now = time.time() if now is None else now
+    rows = []
+    for job in jobs:
+        position = positions.get(job.job_id, -1)
+        place = "running" if job.status == RUNNING else f"#{position} in queue" if job.status == QUEUED else job.status
+        started = job.started or now
+        rows.append({
+            "workspace": job.workspace[:WORKSPACE_PREFIX] + "…",
+            "job": job.job_id[:6],
+            "what": job.label,
+            "status": place,
+            "epoch": f"{job.epoch} / {job.total_epochs}",
+            "waited s": round(max(started - job.submitted, 0.0), 1),
+            "ran s": round(((job.finished or now) - job.started) if job.started else 0.0, 1),
+        })  # fmt: skip
+    return rows
+
+
+def active(jobs: list[Job]) -> list[Job]:
+    """The queued and running jobs."""
+    return [j for j in jobs if j.status in (QUEUED, RUNNING)]
