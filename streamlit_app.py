@@ -36,9 +36,9 @@ PAGE_SPECS = [  # (file, title, icon); st.Page objects are made per run, inside 
     ("pages/interactions.py", "Feature interactions", ":material/grid_on:"),
     ("pages/compare.py", "Compare towers", ":material/stacked_line_chart:"),
     ("pages/runs.py", "Runs", ":material/compare_arrows:"),
-    ("pages/class_queue.py", "Teacher's view", ":material/school:"),
     ("pages/recommend.py", "Recommend", ":material/recommend:"),
     ("pages/movie_map.py", "Movie map", ":material/scatter_plot:"),
+    ("pages/class_queue.py", "Teacher's view", ":material/school:"),
 ]
 
 

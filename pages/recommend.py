@@ -110,8 +110,8 @@ elif rerank != "(no re-ranking)":
     st.caption("DLRM re-ranking needs a MovieLens user (its embeddings know only those users).")
 
 st.subheader(f"Top {len(recs)} for " + (f"user {user_id}" if user_id is not None else "you"))
-# Rank, title and the numbers that set the order first: visible on a 1280x720 projector.
-first = ["rank", "movie_title", *(c for c in ("predicted stars", "score") if c in recs.columns)]
+# Rank, title, the held-out mark and the numbers that set the order first: visible on a 1280x720 projector.
+first = ["rank", "movie_title", *(c for c in ("held out", "predicted stars", "score") if c in recs.columns)]
 recs = recs[first + [c for c in recs.columns if c not in first]]
 st.dataframe(recs, hide_index=True, key="recommend_table", width="stretch", column_config=RECOMMEND_COLUMNS)
 if user_id is not None:

@@ -26,7 +26,8 @@ if not entries:
     app_state.stop_with("No saved models yet: run `python -m recexplore pretrain`, or train one on the Train page.")
 names = list(entries)
 app_state.note_gone("runs_pick", names)
-default = [n for n in names if entries[n].kind == entries[names[0]].kind][:2]
+towers = [n for n in names if entries[n].kind == "towers"]
+default = towers[:2] if len(towers) >= 2 else names[:2]  # two runs of one kind: a diff worth reading
 picked = st.multiselect("Runs", names, default=default, key="runs_pick", max_selections=8)
 if not picked:
     app_state.stop_with("Pick one or more saved models to compare.")

@@ -29,6 +29,8 @@ METRICS: dict[str, tuple[str, str]] = {
                              "held-out 5-star ratings in the top 100, already-rated movies not excluded."),
     "seed_top100_accuracy_all": ("Tutorial top-100 accuracy (all)", "The TFRS tutorial's metric: share of all "
                                  "held-out ratings in the top 100, already-rated movies not excluded."),
+    "best_val_rmse": ("Best validation error (RMSE)", "The lowest validation RMSE over the epochs: early "
+                      "stopping keeps the weights of that epoch."),
     "epochs_run": ("Epochs run", "Epochs actually trained (fewer than asked when stopped early or cancelled)."),
     "lambda": ("Regularisation (lambda)", "EASE's L2 strength, chosen on a validation slice of the training part."),
     "loss": ("Training loss", "The objective the optimiser minimises, per epoch."),

@@ -21,18 +21,27 @@ BIAS_ITERATIONS = 20
 
 @dataclass(frozen=True)
 class Biases:
-    """A fitted bias-only model: global mean, per-user and per-movie offsets (by raw id)."""
+    """A fitted bias-only model: global mean, per-user and per-movie offsets (sorted raw ids)."""
 
     mean: float
-    user: dict[int, float]
-    movie: dict[int, float]
+    user_ids: np.ndarray
+    user: np.ndarray
+    movie_ids: np.ndarray
+    movie: np.ndarray
     lam: float
 
     def predict(self, users: np.ndarray, movies: np.ndarray) -> np.ndarray:
         """Stars clipped to 1-5; a user or movie not seen in training gets offset 0."""
-        bu = np.array([self.user.get(int(u), 0.0) for u in users], dtype=np.float64)
-        bm = np.array([self.movie.get(int(m), 0.0) for m in movies], dtype=np.float64)
-        return np.clip(self.mean + bu + bm, 1.0, 5.0)
+        return np.clip(self.mean + _offsets(self.user_ids, self.user, users)
+                       + _offsets(self.movie_ids, self.movie, movies), 1.0, 5.0)  # fmt: skip
+
+
+def _offsets(ids: np.ndarray, values: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    """values[ids == w] for each w in `wanted`, 0 where w is not among `ids` (sorted)."""
+    wanted = np.asarray(wanted)
+    at = np.clip(np.searchsorted(ids, wanted), 0, max(len(ids) - 1, 0))
+    found = (ids[at] == wanted) if len(ids) else np.zeros(len(wanted), dtype=bool)
+    return np.where(found, values[at] if len(ids) else 0.0, 0.0)
 
 
 def fit_biases(train: pd.DataFrame, lam: float, iterations: int = BIAS_ITERATIONS) -> Biases:
@@ -47,8 +56,7 @@ def fit_biases(train: pd.DataFrame, lam: float, iterations: int = BIAS_ITERATION
     for _ in range(iterations):
         bm = np.bincount(m, weights=r - mean - bu[u], minlength=len(movie_ids)) / (lam + n_m)
         bu = np.bincount(u, weights=r - mean - bm[m], minlength=len(user_ids)) / (lam + n_u)
-    return Biases(mean, dict(zip(user_ids.tolist(), bu.tolist(), strict=True)),
-                  dict(zip(movie_ids.tolist(), bm.tolist(), strict=True)), float(lam))  # fmt: skip
+    return Biases(mean, user_ids, bu, movie_ids, bm, float(lam))
 
 
 def choose_bias_lambda(train: pd.DataFrame, seed: int) -> float:

@@ -41,6 +41,8 @@ PAGES = {
     "Compare towers": ("compare", "towers are best at hit-rate"),
     "Recommend": ("recommend", "Top 10 for user"),
     "Movie map": ("movie_map", "Nearest 10 to"),
+    "Runs": ("runs", "Download the histories"),
+    "Teacher's view": ("class_queue", "It opens with the operator token"),
 }
 
 # True once the current script run has finished (Streamlit's 'Running' status widget is gone).

@@ -177,15 +177,19 @@ def test_a_reload_keeps_the_workspace_jobs_and_saved_model(app_page: Any) -> Non
 
 
 def _check_recommendations(rows: list[dict[str, str]], data_dir: Path, user_id: int) -> None:
-    """Ten ranked movies, best first, none of them rated by the user."""
-    from recexplore.data import load_movielens
+    """Ten ranked movies, best first, none of them rated by the user in the model's training part;
+    those rated in its held-out part marked as hits with their stars."""
+    from recexplore.data import load_movielens, make_split
 
     assert [int(r["rank"]) for r in rows] == list(range(1, 11))
     scores = [float(r["score"]) for r in rows]
     assert scores == sorted(scores, reverse=True)
-    ratings = load_movielens(data_dir, download=False).ratings
-    rated = set(ratings.loc[ratings["user_id"] == user_id, "movie_id"].astype(int))
-    assert rated and not rated & {int(r["movie_id"]) for r in rows}
+    split = make_split(load_movielens(data_dir, download=False))  # every model here: the seeded random split
+    train, test = (part.loc[part["user_id"] == user_id] for part in (split.train, split.test))
+    assert len(train) and not set(train["movie_id"].astype(int)) & {int(r["movie_id"]) for r in rows}
+    held = {int(m): int(s) for m, s in zip(test["movie_id"], test["user_rating"], strict=True)}
+    assert [r["held out"] for r in rows] == ["★" * held[int(r["movie_id"])] + " hit" if int(r["movie_id"]) in held
+                                            else "" for r in rows]  # fmt: skip
     assert all(r["movie_title"] and r["because you rated"] for r in rows)
 
 

@@ -22,8 +22,8 @@ def test_biases_hand_computed() -> None:
     # each movie's is +-1 / (1 + lambda). lambda = 1 gives 4.5 and 3.5.
     biases = fit_biases(_frame([(1, 10, 5), (1, 20, 3)]), lam=1.0)
     assert biases.mean == 4.0
-    assert biases.user[1] == pytest.approx(0.0, abs=1e-12)
-    assert biases.movie[10] == pytest.approx(0.5) and biases.movie[20] == pytest.approx(-0.5)
+    assert list(biases.user_ids) == [1] and biases.user[0] == pytest.approx(0.0, abs=1e-12)
+    assert list(biases.movie_ids) == [10, 20] and list(biases.movie) == pytest.approx([0.5, -0.5])
     assert biases.predict(np.array([1, 1]), np.array([10, 20])) == pytest.approx([4.5, 3.5])
 
 
