@@ -74,8 +74,9 @@ def start_training(page: object, url: str, jobs: int) -> None:
         time.sleep(0.5)
 
 
-def measure(data_dir: Path, rounds: int, shots: Path | None, training: int = 0,
-            first_visit_delay: float = 0.0) -> dict[str, object]:  # fmt: skip
+def measure(
+    data_dir: Path, rounds: int, shots: Path | None, training: int = 0, first_visit_delay: float = 0.0
+) -> dict[str, object]:
     """One fresh server and browser; every figure in seconds."""
     base = Path(tempfile.mkdtemp(prefix="recexplore-bench-"))
     shutil.copytree(ROOT / "cached_models", base / "models")
@@ -117,8 +118,12 @@ def measure(data_dir: Path, rounds: int, shots: Path | None, training: int = 0,
 def take_screenshots(page: object, folder: Path) -> None:
     """Viewport screenshots of pages that show models and aggregates (no MovieLens rows) for the README."""
     folder.mkdir(parents=True, exist_ok=True)
-    for title, name in [("Home", "home"), ("Compare towers", "compare"), ("Feature interactions", "interactions"),
-                        ("Train", "train")]:  # fmt: skip
+    for title, name in [
+        ("Home", "home"),
+        ("Compare towers", "compare"),
+        ("Feature interactions", "interactions"),
+        ("Train", "train"),
+    ]:
         open_page(page, title)
         time.sleep(1.0)  # let plotly finish drawing
         page.screenshot(path=str(folder / f"{name}.png"))  # type: ignore[attr-defined]
@@ -132,14 +137,22 @@ def report(out: dict[str, object]) -> str:
     rows = [
         ("first page interactive after `streamlit run`", f"{out['first page interactive']:.2f} s", "<= 5 s"),
         ("Recommend, navigated to right after Home", f"{out['Recommend right after Home']:.2f} s", "<= 3 s"),
-        ("Recommend, later visits (median / max)",
-         f"{statistics.median(switches['Recommend']):.2f} / {max(switches['Recommend']):.2f} s", "<= 3 s"),
-        ("page switch, all pages (median / p90 / max)",
-         f"{statistics.median(every):.2f} / {statistics.quantiles(every, n=10, method='inclusive')[-1]:.2f} / {max(every):.2f} s",
-         "<= 1 s"),
-        ("another user on Recommend (median / max)", f"{statistics.median(others):.2f} / {max(others):.2f} s",
-         "<= 0.5 s"),
-    ]  # fmt: skip
+        (
+            "Recommend, later visits (median / max)",
+            f"{statistics.median(switches['Recommend']):.2f} / {max(switches['Recommend']):.2f} s",
+            "<= 3 s",
+        ),
+        (
+            "page switch, all pages (median / p90 / max)",
+            f"{statistics.median(every):.2f} / {statistics.quantiles(every, n=10, method='inclusive')[-1]:.2f} / {max(every):.2f} s",
+            "<= 1 s",
+        ),
+        (
+            "another user on Recommend (median / max)",
+            f"{statistics.median(others):.2f} / {max(others):.2f} s",
+            "<= 0.5 s",
+        ),
+    ]
     lines = ["| measure | value | target |", "|---|---|---|"]
     lines += [f"| {a} | {b} | {c} |" for a, b, c in rows]
     lines += ["", "| page switch to | median | max |", "|---|---|---|"]
@@ -151,10 +164,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3, help="passes over all pages for the switch times")
     parser.add_argument("--screenshots", type=Path, default=None, help="also save README screenshots here")
-    parser.add_argument("--first-visit-delay", type=float, default=0.0, metavar="S",
-                        help="open the browser S seconds after the server is healthy (0: at once, the worst case)")
-    parser.add_argument("--while-training", type=int, default=0, metavar="N",
-                        help="also measure the page switches with N training jobs running (another tab starts them)")
+    parser.add_argument(
+        "--first-visit-delay",
+        type=float,
+        default=0.0,
+        metavar="S",
+        help="open the browser S seconds after the server is healthy (0: at once, the worst case)",
+    )
+    parser.add_argument(
+        "--while-training",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also measure the page switches with N training jobs running (another tab starts them)",
+    )
     args = parser.parse_args()
     missing = browser_available()
     if missing:
@@ -167,8 +190,10 @@ def main() -> None:
         busy = measure(Path(data), args.rounds, None, args.while_training)
         every = [t for times in busy["switches"].values() for t in times]  # type: ignore[union-attr]
         p50, p90 = statistics.median(every), statistics.quantiles(every, n=10, method="inclusive")[-1]
-        table += (f"\n\nWith {args.while_training} training jobs running: page switch median / p90 "
-                  f"{p50:.2f} / {p90:.2f} s (goal: within 1.5x of idle)")
+        table += (
+            f"\n\nWith {args.while_training} training jobs running: page switch median / p90 "
+            f"{p50:.2f} / {p90:.2f} s (goal: within 1.5x of idle)"
+        )
     print(table)
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "browser.md").write_text(f"# Browser responsiveness ({time.strftime('%Y-%m-%d %H:%M')})\n\n{table}\n")

@@ -94,14 +94,28 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         single = warm["done"]
         for n in args.students:
             wall = _classroom(manager, n, request, data)
-            classroom.append({"students": n, "wall_s": wall, "n_times_single_s": round(n * single, 2),
-                              "ratio": round(wall / (n * single), 2),
-                              "jobs_per_minute": round(60.0 * n / wall, 2)})  # fmt: skip
+            classroom.append(
+                {
+                    "students": n,
+                    "wall_s": wall,
+                    "n_times_single_s": round(n * single, 2),
+                    "ratio": round(wall / (n * single), 2),
+                    "jobs_per_minute": round(60.0 * n / wall, 2),
+                }
+            )
         cluster = cluster_summary()
     finally:
         manager.shutdown()
-    return {"data": source, "kind": args.kind, "epochs": config.epochs, "cluster": cluster,
-            "job_cpus": manager.settings.job_cpus, "cold": cold, "warm": warm, "classroom": classroom}  # fmt: skip
+    return {
+        "data": source,
+        "kind": args.kind,
+        "epochs": config.epochs,
+        "cluster": cluster,
+        "job_cpus": manager.settings.job_cpus,
+        "cold": cold,
+        "warm": warm,
+        "classroom": classroom,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -118,20 +132,26 @@ def main(argv: list[str] | None = None) -> int:
     args.data = os.environ.get("RECEXPLORE_DATA_DIR")
     result = run(args)
     c = result["cluster"]
-    print(f"data: {result['data']} · {result['kind']} · {result['epochs']} epochs · Ray: {c['cpus']:g} CPUs, "
-          f"{c['gpus']:g} GPUs, {c['nodes']:g} node(s) · {result['job_cpus']:g} CPU per job")  # fmt: skip
+    print(
+        f"data: {result['data']} · {result['kind']} · {result['epochs']} epochs · Ray: {c['cpus']:g} CPUs, "
+        f"{c['gpus']:g} GPUs, {c['nodes']:g} node(s) · {result['job_cpus']:g} CPU per job"
+    )
     print("| start | click -> running | click -> first epoch | click -> done | fit seconds |")
     print("|---|---:|---:|---:|---:|")
     for name in ("cold", "warm"):
         r = result[name]
         extra = f" (Ray start {r['ray_start_s']:.1f} s)" if name == "cold" else ""
-        print(f"| {name}{extra} | {r['running']:.2f} s | {r['first_epoch']:.2f} s | {r['done']:.2f} s | "
-              f"{r['train_seconds']:.1f} s |")  # fmt: skip
+        print(
+            f"| {name}{extra} | {r['running']:.2f} s | {r['first_epoch']:.2f} s | {r['done']:.2f} s | "
+            f"{r['train_seconds']:.1f} s |"
+        )
     print("| students | wall until all done | N x one job alone | ratio | jobs per minute |")
     print("|---:|---:|---:|---:|---:|")
     for row in result["classroom"]:
-        print(f"| {row['students']} | {row['wall_s']:.1f} s | {row['n_times_single_s']:.1f} s | {row['ratio']:.2f} | "
-              f"{row['jobs_per_minute']:.2f} |")  # fmt: skip
+        print(
+            f"| {row['students']} | {row['wall_s']:.1f} s | {row['n_times_single_s']:.1f} s | {row['ratio']:.2f} | "
+            f"{row['jobs_per_minute']:.2f} |"
+        )
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(result, indent=2) + "\n")

@@ -161,10 +161,17 @@ def run_model(name: str, data: Any, n_users: int, repeats: int) -> dict[str, Any
         per_repeat.append(result)
         print(f"  {name} repeat {repeat}: " + ", ".join(f"{k}={v:.4f}" for k, v in result.items()), flush=True)
     keys = per_repeat[0].keys()
-    summary = {k: {"mean": float(np.mean([r[k] for r in per_repeat])), "std": float(np.std([r[k] for r in per_repeat]))}
-               for k in keys}  # fmt: skip
-    return {"model": name, "split": split.describe(), "default_l2": FOLD_IN_L2, "summary": summary,
-            "repeats": per_repeat}  # fmt: skip
+    summary = {
+        k: {"mean": float(np.mean([r[k] for r in per_repeat])), "std": float(np.std([r[k] for r in per_repeat]))}
+        for k in keys
+    }
+    return {
+        "model": name,
+        "split": split.describe(),
+        "default_l2": FOLD_IN_L2,
+        "summary": summary,
+        "repeats": per_repeat,
+    }
 
 
 def main() -> None:
@@ -176,8 +183,10 @@ def main() -> None:
     args = parser.parse_args()
     data = load_movielens(os.environ.get("RECEXPLORE_DATA_DIR"), download=False)
     results = [run_model(name, data, args.users, args.repeats) for name in args.models.split(",")]
-    print("\nmodel | fold-in hit@10 | x popularity | popularity | learned user | old weighted mean | "
-          "disliked's neighbours in top 10: with / without (old mean: with / without) | tuned l2")  # fmt: skip
+    print(
+        "\nmodel | fold-in hit@10 | x popularity | popularity | learned user | old weighted mean | "
+        "disliked's neighbours in top 10: with / without (old mean: with / without) | tuned l2"
+    )
     for r in results:
         s = {k: v["mean"] for k, v in r["summary"].items()}
         sd = {k: v["std"] for k, v in r["summary"].items()}

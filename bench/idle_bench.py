@@ -58,8 +58,9 @@ def main() -> int:
     path = PAGES[args.page][0]
     try:
         with sync_playwright() as playwright, running_app(env, base / "streamlit.log") as server:
-            browser = playwright.chromium.launch(executable_path=chromium_executable(), headless=True,
-                                                 args=CHROMIUM_ARGS)  # fmt: skip
+            browser = playwright.chromium.launch(
+                executable_path=chromium_executable(), headless=True, args=CHROMIUM_ARGS
+            )
             pages = []
             for _ in range(args.sessions):
                 page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
@@ -82,9 +83,11 @@ def main() -> int:
         shutil.rmtree(base, ignore_errors=True)
     cpu = (after.user + after.system - before.user - before.system) / elapsed
     p95 = statistics.quantiles(health, n=20, method="inclusive")[-1]
-    print(f"{args.sessions} idle {args.page} sessions for {elapsed:.0f} s: server {cpu:.3f} CPU-s/s in all, "
-          f"{cpu / args.sessions:.4f} per session (goal <= 0.02); health check p50 / p95 "
-          f"{statistics.median(health) * 1000:.0f} / {p95 * 1000:.0f} ms")  # fmt: skip
+    print(
+        f"{args.sessions} idle {args.page} sessions for {elapsed:.0f} s: server {cpu:.3f} CPU-s/s in all, "
+        f"{cpu / args.sessions:.4f} per session (goal <= 0.02); health check p50 / p95 "
+        f"{statistics.median(health) * 1000:.0f} / {p95 * 1000:.0f} ms"
+    )
     return 0
 
 

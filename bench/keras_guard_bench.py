@@ -57,10 +57,12 @@ def main() -> int:
         wall.append(time.perf_counter() - w)
     after = recommender.recommend(1, k=10)
     same = list(before["movie_id"]) == list(after["movie_id"])
-    print(f"Streamlit's after-run cleanup with the pretrained models loaded ({args.runs} calls): "
-          f"CPU {statistics.median(cpu) * 1000:.0f} ms median ({max(cpu) * 1000:.0f} max), "
-          f"wall {statistics.median(wall) * 1000:.0f} ms median; recommendations unchanged after it: {same}",
-          flush=True)  # fmt: skip
+    print(
+        f"Streamlit's after-run cleanup with the pretrained models loaded ({args.runs} calls): "
+        f"CPU {statistics.median(cpu) * 1000:.0f} ms median ({max(cpu) * 1000:.0f} max), "
+        f"wall {statistics.median(wall) * 1000:.0f} ms median; recommendations unchanged after it: {same}",
+        flush=True,
+    )
 
     reference = [w.copy() for w in registry.load("towers-2-layer").model.get_weights()]
     stop, failures, wrong = threading.Event(), [], 0
@@ -84,11 +86,14 @@ def main() -> int:
             failures.append(str(err).splitlines()[0][:120])
     stop.set()
     thread.join()
-    print(f"{done} model loads racing the cleanup ({args.race_seconds:g} s at most): {len(failures)} failed, "
-          f"{wrong} with wrong weights"
-          + (f"; first failure: {failures[0]}" if failures else ""))
-    print(f"at one page or fragment run per second, the stock cleanup alone costs "
-          f"{statistics.median(cpu):.2f} CPU-seconds per second per open page")
+    print(
+        f"{done} model loads racing the cleanup ({args.race_seconds:g} s at most): {len(failures)} failed, "
+        f"{wrong} with wrong weights" + (f"; first failure: {failures[0]}" if failures else "")
+    )
+    print(
+        f"at one page or fragment run per second, the stock cleanup alone costs "
+        f"{statistics.median(cpu):.2f} CPU-seconds per second per open page"
+    )
     return 0
 
 

@@ -240,8 +240,9 @@ def wire_story(wire: Wire, user: int, since: float) -> tuple[str, str]:
     return why, f"the server answered{'' if user == HOME else f' (Top {answer[1]})'} after {answer[0]:.1f} s"
 
 
-async def drive(url: str, users: list[list[int]], args: argparse.Namespace, deadline: float,
-                sampler: Sampler) -> dict[str, Any]:  # fmt: skip
+async def drive(
+    url: str, users: list[list[int]], args: argparse.Namespace, deadline: float, sampler: Sampler
+) -> dict[str, Any]:
     """The browser side: optional warm-up, then all sessions at once; the figures."""
     from playwright.async_api import async_playwright
 
@@ -262,7 +263,10 @@ async def drive(url: str, users: list[list[int]], args: argparse.Namespace, dead
                 out["warm_up_error"] = "; ".join(warm.errors) or None
             contexts = [await browser.new_context(viewport=VIEWPORT) for _ in sessions]
             go = asyncio.Event()
-            tasks = [asyncio.ensure_future(run_session(c, url, s, args.timeout, go)) for c, s in zip(contexts, sessions, strict=True)]  # fmt: skip
+            tasks = [
+                asyncio.ensure_future(run_session(c, url, s, args.timeout, go))
+                for c, s in zip(contexts, sessions, strict=True)
+            ]
             await asyncio.sleep(0.5)  # let every session open its blank page first
             sampler.mark()
             started = time.perf_counter()
@@ -375,11 +379,12 @@ def report(fig: dict[str, Any]) -> str:
         row("first Recommend page", fig["server_first_recommend_s"]),
         row("another user", fig["server_another_user_s"]),
         f"answers with fewer than 10 movies: {len(fig['short_answers'])}",
-        f"wall time, all sessions: {fig['wall_s']:.1f} s" + (" (stopped at --max-seconds)" if fig["hit_max_seconds"] else ""),
+        f"wall time, all sessions: {fig['wall_s']:.1f} s"
+        + (" (stopped at --max-seconds)" if fig["hit_max_seconds"] else ""),
         f"CPU seconds meanwhile ({fig['cpu_cores']} cores): "
         + ", ".join(f"{name} {seconds:.1f}" for name, seconds in sorted(fig["cpu_s"].items(), key=lambda x: -x[1])),
         f"server RSS peak: {fig['server_rss_peak_mb']:.0f} MB; tracebacks in the server log: {fig['server_tracebacks']}",
-    ]  # fmt: skip
+    ]
     lines += [f"  short answer: {a}" for a in fig["short_answers"][:20]]
     lines += [f"steps not served because {WHY[why]}: {n}" for why, n in fig["not_served_because"].items()]
     lines += [f"  not served: {e}" for e in fig["errors"][:20]]

@@ -177,12 +177,25 @@ def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         del job, request, config
         rss = rss_mb()
         alive = 0  # models stay in the worker and Ray's object store; none lives in this process
-        kept = sum(len([j for j in queue.jobs_for(o) if j.status in FINISHED]) for o in
-                   {OWNER, *(f"{OWNER}-{n}" for n in range(1, i + 1))})  # fmt: skip
-        rows.append({"training": i, "kind": kind, "seconds": round(seconds, 2), "rss_mb": round(rss, 1),
-                     "kept_jobs": kept, "trained_models_alive": alive})  # fmt: skip
-        print(f"{i:>3} {kind:<7} {seconds:7.1f} s  RSS {rss:8.1f} MiB  kept jobs {kept:>2}  "
-              f"trained models alive {alive:>2}", flush=True)  # fmt: skip
+        kept = sum(
+            len([j for j in queue.jobs_for(o) if j.status in FINISHED])
+            for o in {OWNER, *(f"{OWNER}-{n}" for n in range(1, i + 1))}
+        )
+        rows.append(
+            {
+                "training": i,
+                "kind": kind,
+                "seconds": round(seconds, 2),
+                "rss_mb": round(rss, 1),
+                "kept_jobs": kept,
+                "trained_models_alive": alive,
+            }
+        )
+        print(
+            f"{i:>3} {kind:<7} {seconds:7.1f} s  RSS {rss:8.1f} MiB  kept jobs {kept:>2}  "
+            f"trained models alive {alive:>2}",
+            flush=True,
+        )
     page_calls, page_error = None, None
     if page is not None:
         page.stop.set()
@@ -232,14 +245,20 @@ def main(argv: list[str] | None = None) -> int:
     print("| training | kind | seconds | RSS MiB | kept finished jobs | trained models alive |")
     print("|---:|---|---:|---:|---:|---:|")
     for row in result["trainings"]:
-        print(f"| {row['training']} | {row['kind']} | {row['seconds']:.1f} | {row['rss_mb']:.1f} | "
-              f"{row['kept_jobs']} | {row['trained_models_alive']} |")  # fmt: skip
-    print(f"RSS before training: {result['rss_before_mb']:.1f} MiB; after training 1: {result['rss_first_mb']:.1f} "
-          f"MiB; after training {args.runs}: {result['rss_last_mb']:.1f} MiB; growth {result['growth_pct']:+.1f}% "
-          f"(limit {args.max_growth:.0f}%)")  # fmt: skip
+        print(
+            f"| {row['training']} | {row['kind']} | {row['seconds']:.1f} | {row['rss_mb']:.1f} | "
+            f"{row['kept_jobs']} | {row['trained_models_alive']} |"
+        )
+    print(
+        f"RSS before training: {result['rss_before_mb']:.1f} MiB; after training 1: {result['rss_first_mb']:.1f} "
+        f"MiB; after training {args.runs}: {result['rss_last_mb']:.1f} MiB; growth {result['growth_pct']:+.1f}% "
+        f"(limit {args.max_growth:.0f}%)"
+    )
     if result["page_thread"]:
-        print(f"page thread: {result['page_thread_calls']} calls, "
-              f"{'error: ' + result['page_thread_error'] if result['page_thread_error'] else 'no errors'}")  # fmt: skip
+        print(
+            f"page thread: {result['page_thread_calls']} calls, "
+            f"{'error: ' + result['page_thread_error'] if result['page_thread_error'] else 'no errors'}"
+        )
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(result, indent=2) + "\n")

@@ -52,8 +52,9 @@ class Skip(Exception):
 
 def _hits(space: FeatureSpace, split: Split, scores: np.ndarray) -> dict[str, float]:
     seen = space.interaction_matrix(split.train).astype(bool)
-    hits = hits_at(scores, space.user_index(split.test["user_id"]), space.movie_index(split.test["movie_id"]),
-                   exclude=seen)  # fmt: skip
+    hits = hits_at(
+        scores, space.user_index(split.test["user_id"]), space.movie_index(split.test["movie_id"]), exclude=seen
+    )
     return {"hit@10": float(np.mean(hits[10])), "hit@100": float(np.mean(hits[100]))}
 
 
@@ -63,8 +64,9 @@ def popularity(space: FeatureSpace, split: Split, seed: int, smoke: bool) -> dic
 
 def ease(space: FeatureSpace, split: Split, seed: int, smoke: bool) -> dict[str, float]:
     fit_part, val = validation_slice(split.train, seed)
-    choice = choose_lambda(space.interaction_matrix(fit_part), space.user_index(val["user_id"]),
-                           space.movie_index(val["movie_id"]))  # fmt: skip
+    choice = choose_lambda(
+        space.interaction_matrix(fit_part), space.user_index(val["user_id"]), space.movie_index(val["movie_id"])
+    )
     return {**_hits(space, split, ease_scores(space.interaction_matrix(split.train), choice.lam)), "lambda": choice.lam}
 
 
@@ -85,8 +87,10 @@ def item_knn(space: FeatureSpace, split: Split, seed: int, smoke: bool) -> dict[
     fit_matrix = space.interaction_matrix(fit_part)
     val_u, val_m = space.user_index(val["user_id"]), space.movie_index(val["movie_id"])
     seen = fit_matrix.astype(bool)
-    score_of = {k: float(np.mean(hits_at(_knn_scores(fit_matrix, k), val_u, val_m, exclude=seen, ks=(10,))[10]))
-                for k in KNN_NEIGHBOURS}  # fmt: skip
+    score_of = {
+        k: float(np.mean(hits_at(_knn_scores(fit_matrix, k), val_u, val_m, exclude=seen, ks=(10,))[10]))
+        for k in KNN_NEIGHBOURS
+    }
     best = max(score_of, key=score_of.get)
     return {**_hits(space, split, _knn_scores(space.interaction_matrix(split.train), best)), "neighbours": best}
 
@@ -96,11 +100,18 @@ def bpr(space: FeatureSpace, split: Split, seed: int, smoke: bool) -> dict[str, 
         import cornac
     except ImportError:
         raise Skip("cornac is not installed (pip install -r bench/requirements.txt)") from None
-    triples = list(zip(split.train["user_id"].astype(str), split.train["movie_id"].astype(str),
-                       np.ones(len(split.train)), strict=True))  # fmt: skip
+    triples = list(
+        zip(
+            split.train["user_id"].astype(str),
+            split.train["movie_id"].astype(str),
+            np.ones(len(split.train)),
+            strict=True,
+        )
+    )
     dataset = cornac.data.Dataset.from_uir(triples, seed=seed)
-    model = cornac.models.BPR(k=64, max_iter=5 if smoke else 200, learning_rate=0.01, lambda_reg=0.01, seed=seed,
-                              verbose=False)  # fmt: skip
+    model = cornac.models.BPR(
+        k=64, max_iter=5 if smoke else 200, learning_rate=0.01, lambda_reg=0.01, seed=seed, verbose=False
+    )
     model.fit(dataset)
     scores = np.full((space.n_users, space.n_movies), -np.inf, dtype=np.float32)
     items = np.array([space.movie_index([int(i)])[0] for i in dataset.iid_map], dtype=np.int64)
@@ -134,8 +145,12 @@ def _surprise(algo_of: Callable[[Any], Any], split: Split) -> dict[str, float]:
 
 
 def svdpp(space: FeatureSpace, split: Split, seed: int, smoke: bool) -> dict[str, float]:
-    return _surprise(lambda s: s.SVDpp(n_factors=20, n_epochs=2 if smoke else 30, lr_all=0.007, reg_all=0.05,
-                                       random_state=seed, cache_ratings=True), split)  # fmt: skip
+    return _surprise(
+        lambda s: s.SVDpp(
+            n_factors=20, n_epochs=2 if smoke else 30, lr_all=0.007, reg_all=0.05, random_state=seed, cache_ratings=True
+        ),
+        split,
+    )
 
 
 def knn_baseline(space: FeatureSpace, split: Split, seed: int, smoke: bool) -> dict[str, float]:
@@ -146,8 +161,9 @@ def knn_baseline(space: FeatureSpace, split: Split, seed: int, smoke: bool) -> d
 # ---------------------------------------------------------------- ours
 
 
-def _ours(kind: str, layers: tuple[int, ...] | None, data: MovieLens, split: Split, seed: int,
-          smoke: bool) -> dict[str, float]:  # fmt: skip
+def _ours(
+    kind: str, layers: tuple[int, ...] | None, data: MovieLens, split: Split, seed: int, smoke: bool
+) -> dict[str, float]:
     from recexplore.models.dlrm import DLRMConfig
     from recexplore.models.towers import TowerConfig
     from recexplore.training import train
@@ -155,20 +171,34 @@ def _ours(kind: str, layers: tuple[int, ...] | None, data: MovieLens, split: Spl
     if kind == "dlrm":
         config = DLRMConfig(epochs=1, embedding_dim=4) if smoke else DLRMConfig()
     else:
-        config = TowerConfig(layers=layers or (32,), epochs=1, embedding_dim=4, batch_size=256) if smoke else \
-            TowerConfig(layers=layers or (32,))  # fmt: skip
+        config = (
+            TowerConfig(layers=layers or (32,), epochs=1, embedding_dim=4, batch_size=256)
+            if smoke
+            else TowerConfig(layers=layers or (32,))
+        )
     metrics = train(kind, data, split, config, seed=seed).metrics
     if kind == "dlrm":
         return {"rmse": metrics["test_rmse"]}
     return {"hit@10": metrics["hit_rate_at_10"], "hit@100": metrics["hit_rate_at_100"]}
 
 
-RATING_PEERS = {"global mean": global_mean, "scikit-surprise SVD++ (20 factors, 30 epochs)": svdpp,
-                "scikit-surprise KNNBaseline (item, pearson_baseline)": knn_baseline}  # fmt: skip
-RETRIEVAL_PEERS = {"popularity": popularity, "EASE (lambda by validation)": ease,
-                   "item-kNN (cosine, k by validation)": item_knn, "cornac BPR (64 factors, 200 iterations)": bpr}  # fmt: skip
-OURS = {"RecExplore DLRM (default preset)": ("dlrm", None), "RecExplore towers 1-layer": ("towers", (32,)),
-        "RecExplore towers 2-layer": ("towers", (64, 32)), "RecExplore towers 3-layer": ("towers", (128, 64, 32))}  # fmt: skip
+RATING_PEERS = {
+    "global mean": global_mean,
+    "scikit-surprise SVD++ (20 factors, 30 epochs)": svdpp,
+    "scikit-surprise KNNBaseline (item, pearson_baseline)": knn_baseline,
+}
+RETRIEVAL_PEERS = {
+    "popularity": popularity,
+    "EASE (lambda by validation)": ease,
+    "item-kNN (cosine, k by validation)": item_knn,
+    "cornac BPR (64 factors, 200 iterations)": bpr,
+}
+OURS = {
+    "RecExplore DLRM (default preset)": ("dlrm", None),
+    "RecExplore towers 1-layer": ("towers", (32,)),
+    "RecExplore towers 2-layer": ("towers", (64, 32)),
+    "RecExplore towers 3-layer": ("towers", (128, 64, 32)),
+}
 
 
 def run(data: MovieLens, folds_dir: Path, seed: int, k: int, smoke: bool) -> dict[str, Any]:
@@ -178,7 +208,9 @@ def run(data: MovieLens, folds_dir: Path, seed: int, k: int, smoke: bool) -> dic
     space = FeatureSpace(Vocabularies.build(copy), copy)
     rows: dict[str, dict[str, Any]] = {}
     models: dict[str, Callable[..., dict[str, float]]] = {**RATING_PEERS, **RETRIEVAL_PEERS}
-    models.update({name: (lambda sp, sl, sd, sm, spec=spec: _ours(*spec, copy, sl, sd, sm)) for name, spec in OURS.items()})
+    models.update(
+        {name: (lambda sp, sl, sd, sm, spec=spec: _ours(*spec, copy, sl, sd, sm)) for name, spec in OURS.items()}
+    )
     for name, fit in models.items():
         per_fold, started = [], time.perf_counter()
         try:
@@ -204,8 +236,10 @@ def table(result: dict[str, Any], command: str) -> str:
             values = np.array([fold[metric] for fold in row["folds"]])
             task = "ratings" if metric == "rmse" else "retrieval"
             folds = " / ".join(f"{v:.4f}" for v in values)
-            lines.append(f"| {task} | {name} | {metric} | {values.mean():.4f} ± {values.std():.4f} | {folds} | "
-                         f"{row['seconds']} |")  # fmt: skip
+            lines.append(
+                f"| {task} | {name} | {metric} | {values.mean():.4f} ± {values.std():.4f} | {folds} | "
+                f"{row['seconds']} |"
+            )
     lines.append(f"\nCommand: `{command}` (seed {result['seed']}, folds {', '.join(result['folds'])})")
     return "\n".join(lines)
 

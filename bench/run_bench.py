@@ -116,26 +116,46 @@ def main() -> int:
         for r in comp["presets"]:
             ratio100 = r["hit_rate_at_100"] / pop["popularity_hit_rate_at_100"]
             ratio10 = r["hit_rate_at_10"] / pop["popularity_hit_rate_at_10"]
-            add(f"towers {r['preset']} hit-rate@100", r["hit_rate_at_100"], ">= 0.55, >= 1.4x pop",
-                r["hit_rate_at_100"] >= 0.55 and ratio100 >= 1.4, shown)
+            add(
+                f"towers {r['preset']} hit-rate@100",
+                r["hit_rate_at_100"],
+                ">= 0.55, >= 1.4x pop",
+                r["hit_rate_at_100"] >= 0.55 and ratio100 >= 1.4,
+                shown,
+            )
             add(f"towers {r['preset']} hit-rate@10", r["hit_rate_at_10"], ">= 1.4x pop", ratio10 >= 1.4, shown)
-            add(f"towers {r['preset']} seed top-100 acc (5-star)", r["seed_top100_accuracy"], "> 0.41",
-                r["seed_top100_accuracy"] > 0.41, shown)
+            add(
+                f"towers {r['preset']} seed top-100 acc (5-star)",
+                r["seed_top100_accuracy"],
+                "> 0.41",
+                r["seed_top100_accuracy"] > 0.41,
+                shown,
+            )
             add(f"towers {r['preset']} seed top-100 acc (all)", r["seed_top100_accuracy_all"], "-", True, shown)
             add(f"towers {r['preset']} fit (s)", r["train_seconds"], "-", True, shown, "{:.1f}")
         add("best preset hit-rate@100", best["hit_rate_at_100"], ">= 0.62", best["hit_rate_at_100"] >= 0.62, shown)
         best10 = max(r["hit_rate_at_10"] for r in comp["presets"])
         add("best preset hit-rate@10", best10, ">= 0.17", best10 >= 0.17, shown)
-        for key in ("popularity_hit_rate_at_10", "popularity_hit_rate_at_100", "popularity_seed_top100_accuracy",
-                    "popularity_seed_top100_accuracy_all"):  # fmt: skip
+        for key in (
+            "popularity_hit_rate_at_10",
+            "popularity_hit_rate_at_100",
+            "popularity_seed_top100_accuracy",
+            "popularity_seed_top100_accuracy_all",
+        ):
             add(key.replace("_", " "), pop[key], "-", True, shown)
         add("compare-towers process wall (s)", wall, "<= 40", wall <= 40, shown, "{:.1f}")
         add("compare-towers peak RSS (MB)", peak, "<= 2048", peak <= 2048, shown, "{:.0f}")
 
     latency = recommend_latency(env, args.model)
     add("recommend p50 (ms)", latency["p50_ms"], "-", True, f"bench/run_bench.py in-process, {args.model}", "{:.2f}")
-    add("recommend p99 (ms)", latency["p99_ms"], "<= 20", latency["p99_ms"] <= 20,
-        f"bench/run_bench.py in-process, {args.model}", "{:.2f}")  # fmt: skip
+    add(
+        "recommend p99 (ms)",
+        latency["p99_ms"],
+        "<= 20",
+        latency["p99_ms"] <= 20,
+        f"bench/run_bench.py in-process, {args.model}",
+        "{:.2f}",
+    )
     cmd = ["recommend", "--user", "1", "--json", "--model", args.model]
     _, wall, peak = run_cli(cmd, env)
     add("recommend process wall (s)", wall, "-", True, "python -m recexplore " + " ".join(cmd), "{:.1f}")

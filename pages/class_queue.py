@@ -56,7 +56,9 @@ def class_panel() -> None:
     st.dataframe(class_queue.job_rows(jobs, positions), hide_index=True, key="class_queue_jobs", width="stretch")
     for job in live:
         left, right = st.columns([5, 1])
-        left.markdown(f"**{job.job_id[:6]}** · {job.label} · workspace {job.workspace[: class_queue.WORKSPACE_PREFIX]}…")
+        left.markdown(
+            f"**{job.job_id[:6]}** · {job.label} · workspace {job.workspace[: class_queue.WORKSPACE_PREFIX]}…"
+        )
         right.button("Cancel", key=f"class_queue_cancel_{job.job_id}", on_click=queue.cancel, args=(job,))
 
 

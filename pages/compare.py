@@ -53,8 +53,9 @@ if k_label is None:  # set from code: the radio itself cannot be cleared
 k = int(k_label.lstrip("@"))
 
 
-def show(runs: list[TowerRun], split_name: str, seed: int,
-         partial: dict[str, list[dict[str, float]]] | None = None) -> None:  # fmt: skip
+def show(
+    runs: list[TowerRun], split_name: str, seed: int, partial: dict[str, list[dict[str, float]]] | None = None
+) -> None:
     """Chart, sentence and table for finished runs, with the popularity and EASE baselines of
     their split; `partial` adds live curves of running jobs."""
     histories = {run.label: run.history for run in runs}
@@ -63,13 +64,18 @@ def show(runs: list[TowerRun], split_name: str, seed: int,
     ease = app_state.ease_baseline(split_name, seed, data.fingerprint)
     ease_k = None if ease is None else ease[f"ease_hit_rate_at_{k}"]
     if histories:  # live curves from the first epoch; the popularity line once a model has finished
-        st.plotly_chart(figures.hit_rate_comparison(histories, popularity, f"hit_rate_at_{k}", ease_k),
-                        key="compare_chart")  # fmt: skip
+        st.plotly_chart(
+            figures.hit_rate_comparison(histories, popularity, f"hit_rate_at_{k}", ease_k), key="compare_chart"
+        )
     if runs:
         st.info(comparison_sentence(runs, k))
         rows = comparison_rows(runs) + ([baseline_row("EASE (linear baseline)", ease, "ease_")] if ease else [])
-        st.dataframe(rows, hide_index=True, key="compare_table",
-                     column_config={label(k): st.column_config.TextColumn(help=explain(k)) for k in COMPARISON_METRICS})  # fmt: skip
+        st.dataframe(
+            rows,
+            hide_index=True,
+            key="compare_table",
+            column_config={label(k): st.column_config.TextColumn(help=explain(k)) for k in COMPARISON_METRICS},
+        )
         baselines = {run.metrics.get(f"popularity_hit_rate_at_{k}") for run in runs}
         if len(baselines) > 1:
             st.caption("These models were trained on different splits: the baseline line is the first model's.")
@@ -77,15 +83,19 @@ def show(runs: list[TowerRun], split_name: str, seed: int,
 
 if source == SAVED:
     entries = {e.name: e for e in app_state.list_models("towers")}
-    runs = [TowerRun.from_meta(preset, entries[name].meta) for preset, name in PRESET_ENTRIES.items()
-            if name in entries]  # fmt: skip
+    runs = [
+        TowerRun.from_meta(preset, entries[name].meta) for preset, name in PRESET_ENTRIES.items() if name in entries
+    ]
     if not runs:
         app_state.stop_with(
             f"None of {', '.join(PRESET_ENTRIES.values())} is saved: run `python -m recexplore pretrain`, "
             "or choose 'Train all three now'."
         )
-    broken = {e.name: e.problem for e in app_state.list_models(only_ok=False)
-              if e.name in PRESET_ENTRIES.values() and not e.ok}  # fmt: skip
+    broken = {
+        e.name: e.problem
+        for e in app_state.list_models(only_ok=False)
+        if e.name in PRESET_ENTRIES.values() and not e.ok
+    }
     if broken:  # saved but unloadable: say so instead of calling them "not saved"
         st.warning("Left out, broken: " + "; ".join(f"{name} ({problem})" for name, problem in broken.items()) + ".")
     missing = [name for name in PRESET_ENTRIES.values() if name not in entries and name not in broken]
@@ -101,9 +111,17 @@ epochs = left.slider("Epochs", 1, 30, TowerConfig().epochs, key="compare_epochs"
 split_name = middle.selectbox("Split", data.available_splits(), key="compare_split")
 seed = int(right.number_input("Seed", min_value=0, max_value=MAX_SEED, value=42, step=1, key="compare_seed"))
 if st.button("Train all three", type="primary", key="compare_train"):
-    requests = [TrainRequest("towers", TowerConfig(layers=layers, epochs=int(epochs)), split_name, seed,
-                             label=f"two-tower {preset}", preset=preset)
-                for preset, layers in TOWER_PRESETS.items()]  # fmt: skip
+    requests = [
+        TrainRequest(
+            "towers",
+            TowerConfig(layers=layers, epochs=int(epochs)),
+            split_name,
+            seed,
+            label=f"two-tower {preset}",
+            preset=preset,
+        )
+        for preset, layers in TOWER_PRESETS.items()
+    ]
     _, refused = submit_problem(queue, owner, requests, data)
     if refused is not None:
         app_state.say(refused, "error")
@@ -165,11 +183,16 @@ def _save_all(finished: list[tuple[str, Any]]) -> None:
 def _save_form(finished: list[tuple[str, Any]]) -> None:
     """Save the comparison's finished models under one name prefix."""
     left, right = st.columns([3, 2])
-    left.text_input("Save as (name prefix; each model gets -1-layer, -2-layer, -3-layer)", "my-towers",
-                    key="compare_save_prefix")  # fmt: skip
+    left.text_input(
+        "Save as (name prefix; each model gets -1-layer, -2-layer, -3-layer)", "my-towers", key="compare_save_prefix"
+    )
     right.checkbox("overwrite models of those names", key="compare_overwrite")
-    st.button(f"Save the {len(finished)} finished model{'s' if len(finished) > 1 else ''}", key="compare_save",
-              on_click=_save_all, args=(finished,))  # fmt: skip
+    st.button(
+        f"Save the {len(finished)} finished model{'s' if len(finished) > 1 else ''}",
+        key="compare_save",
+        on_click=_save_all,
+        args=(finished,),
+    )
     outcome = st.session_state.get(SAVE_OUTCOME)
     if outcome is not None:
         saved, problems = outcome

@@ -60,11 +60,11 @@ left.plotly_chart(data_figures.rating_histogram(views["stars"]), key="data_stars
 with right:
     which = st.radio("Long tail of", ["Ratings per user", "Ratings per movie"], horizontal=True, key="data_tail")
     if which == "Ratings per user":
-        st.plotly_chart(data_figures.long_tail(views["per_user"], "user_id", "Ratings per user"),
-                        key="data_tail_chart")  # fmt: skip
+        st.plotly_chart(data_figures.long_tail(views["per_user"], "user_id", "Ratings per user"), key="data_tail_chart")
     else:
-        st.plotly_chart(data_figures.long_tail(views["per_movie"], "movie_id", "Ratings per movie"),
-                        key="data_tail_chart")  # fmt: skip
+        st.plotly_chart(
+            data_figures.long_tail(views["per_movie"], "movie_id", "Ratings per movie"), key="data_tail_chart"
+        )
 per_user, per_movie = views["per_user"]["ratings"], views["per_movie"]["ratings"]
 st.caption(
     f"Ratings per user: median {per_user.median():.0f}, max {per_user.max()} · "
@@ -80,8 +80,10 @@ st.header("Users")
 left, mid, right = st.columns([2, 1, 2])
 left.plotly_chart(data_figures.age_histogram(data.users["raw_user_age"], AGE_BUCKETS), key="data_age_chart")
 mid.plotly_chart(data_figures.category_bars(views["genders"], "gender", "Gender"), key="data_gender_chart")
-right.plotly_chart(data_figures.category_bars(views["occupations"], "occupation", "Occupations", height=520),
-                   key="data_occupation_chart")  # fmt: skip
+right.plotly_chart(
+    data_figures.category_bars(views["occupations"], "occupation", "Occupations", height=520),
+    key="data_occupation_chart",
+)
 
 # ---------------------------------------------------------------- preprocessing
 st.header("From rows to model inputs")
@@ -121,8 +123,11 @@ st.write(
     f"`gender index x {len(AGE_BUCKETS) + 1} + age_bucket index`, so it can learn that young women "
     "and young men differ in ways neither feature says alone."
 )
-st.dataframe(data_views.user_encoding_rows(vocab, data_views.sample(data.users, n_rows, int(seed))),
-             hide_index=True, key="data_user_rows")  # fmt: skip
+st.dataframe(
+    data_views.user_encoding_rows(vocab, data_views.sample(data.users, n_rows, int(seed))),
+    hide_index=True,
+    key="data_user_rows",
+)
 
 st.subheader("Title tokens")
 st.write(
@@ -130,5 +135,8 @@ st.write(
     f"least two titles get an id; rarer ones map to 0 and are dropped; the first {MAX_TITLE_TOKENS} "
     "ids feed the candidate tower (0-padded), which averages their embeddings."
 )
-st.dataframe(data_views.title_token_rows(vocab, data_views.sample(data.movies, n_rows, int(seed))),
-             hide_index=True, key="data_title_rows")  # fmt: skip
+st.dataframe(
+    data_views.title_token_rows(vocab, data_views.sample(data.movies, n_rows, int(seed))),
+    hide_index=True,
+    key="data_title_rows",
+)

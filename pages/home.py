@@ -9,9 +9,18 @@ from recexplore.metric_names import RATING_BASELINES, explain, label, show
 
 MODEL_TABLES = (
     ("dlrm", "Rating models (DLRM): predicted stars", ("test_rmse", "test_mae", *RATING_BASELINES)),
-    ("towers", "Retrieval models (two towers): top-k lists",
-     ("hit_rate_at_10", "hit_rate_at_100", "popularity_hit_rate_at_10", "popularity_hit_rate_at_100",
-      "ease_hit_rate_at_10", "ease_hit_rate_at_100")),
+    (
+        "towers",
+        "Retrieval models (two towers): top-k lists",
+        (
+            "hit_rate_at_10",
+            "hit_rate_at_100",
+            "popularity_hit_rate_at_10",
+            "popularity_hit_rate_at_100",
+            "ease_hit_rate_at_10",
+            "ease_hit_rate_at_100",
+        ),
+    ),
 )
 
 app_state.through_the_entrypoint()  # a shared link on a fresh server: show it inside the app
@@ -39,8 +48,12 @@ for kind, title, keys in MODEL_TABLES:
     rows = [{"name": name, **{label(k): show(metrics.get(k)) for k in keys}} for name, metrics in shown]
     if rows:
         st.markdown(f"**{title}**")
-        st.dataframe(rows, hide_index=True, key=f"home_models_{kind}",
-                     column_config={label(k): st.column_config.TextColumn(help=explain(k)) for k in keys})  # fmt: skip
+        st.dataframe(
+            rows,
+            hide_index=True,
+            key=f"home_models_{kind}",
+            column_config={label(k): st.column_config.TextColumn(help=explain(k)) for k in keys},
+        )
 broken = [e for e in entries if not e.ok]
 if broken:
     st.warning("Broken entries, left out: " + "; ".join(f"{e.name} ({e.problem})" for e in broken) + ".")

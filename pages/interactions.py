@@ -38,13 +38,16 @@ def _strength(model_name: str, sha: str, n: int) -> list[list[float]]:
 
 
 strength = _strength(name, ready.digest, sample)
-st.plotly_chart(interaction_heatmap(feature_names(), strength, "Mean |dot(e_i, e_j)| on held-out ratings"),
-                key="interactions_heatmap")  # fmt: skip
+st.plotly_chart(
+    interaction_heatmap(feature_names(), strength, "Mean |dot(e_i, e_j)| on held-out ratings"),
+    key="interactions_heatmap",
+)
 
 st.subheader("One rating, taken apart")
 test = ready.split.test
-index = st.number_input("Held-out rating number", min_value=0, max_value=len(test) - 1, value=0, step=1,
-                        key="interactions_row")  # fmt: skip
+index = st.number_input(
+    "Held-out rating number", min_value=0, max_value=len(test) - 1, value=0, step=1, key="interactions_row"
+)
 row = test.iloc[[int(index)]]
 movie = data.movies.loc[data.movies["movie_id"] == int(row["movie_id"].iloc[0]), "movie_title"].iloc[0]
 predicted = float(predict_ratings(ready.model, ready.space.dlrm_features(row))[0])
@@ -54,7 +57,9 @@ cols[1].metric("Actual stars", f"{float(row['user_rating'].iloc[0]):.0f}")
 cols[2].metric("Predicted stars", f"{predicted:.2f}")
 st.caption(f"Movie: {movie}")
 parts = prediction_breakdown(ready.model, ready.space, row)
-st.plotly_chart(contribution_bars(parts, f"Sum = {sum(parts.values()):.3f} (clipped to 1-5: {predicted:.2f})"),
-                key="interactions_parts")  # fmt: skip
+st.plotly_chart(
+    contribution_bars(parts, f"Sum = {sum(parts.values()):.3f} (clipped to 1-5: {predicted:.2f})"),
+    key="interactions_parts",
+)
 pairs = interaction_pairs(ready.model, ready.space, row, by_strength=True)
 st.dataframe(pairs, hide_index=True, key="interactions_pairs")

@@ -28,8 +28,9 @@ data = app_state.data_or_stop()
 towers = app_state.model_names_or_stop("towers")
 app_state.note_gone("map_model", towers)
 top_left, top_mid, top_right = st.columns([2, 1, 2])
-model_name = top_left.selectbox("Two-tower model", towers, index=app_state.preferred_index(towers, "towers"),
-                                key="map_model")  # fmt: skip
+model_name = top_left.selectbox(
+    "Two-tower model", towers, index=app_state.preferred_index(towers, "towers"), key="map_model"
+)
 projection = top_mid.radio("Projection", list(PROJECTIONS), horizontal=True, key="map_projection")
 colouring = top_right.selectbox("Colour by", list(data_views.MAP_COLOURINGS), key="map_colour")
 ready = app_state.model_or_stop(model_name)
@@ -70,10 +71,14 @@ order = points.sort_values("movie_title", kind="stable")
 labels = {int(m): f"{t} · #{int(m)}" for m, t in zip(order["movie_id"], order["movie_title"], strict=True)}
 most_rated = int(data_views.ratings_per(data.ratings, "movie_id")["movie_id"].iloc[0]) if len(data.ratings) else None
 options = list(labels)
-movie_id = left.selectbox("Movie (type to search by title)", options, format_func=labels.get,
-                          index=options.index(most_rated) if most_rated in labels else 0, key="map_movie")  # fmt: skip
-search = mid.text_input("Highlight titles containing", key="map_search", max_chars=80,
-                        placeholder="e.g. Star Wars")  # fmt: skip
+movie_id = left.selectbox(
+    "Movie (type to search by title)",
+    options,
+    format_func=labels.get,
+    index=options.index(most_rated) if most_rated in labels else 0,
+    key="map_movie",
+)
+search = mid.text_input("Highlight titles containing", key="map_search", max_chars=80, placeholder="e.g. Star Wars")
 k = right.slider("Neighbours", min_value=5, max_value=30, value=10, key="map_k")
 if movie_id not in labels:  # None, set from code: the box itself cannot be cleared
     app_state.stop_with("Pick a movie to list its nearest neighbours.")

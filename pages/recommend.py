@@ -21,17 +21,26 @@ RECOMMEND_COLUMNS = {
     "rank": st.column_config.NumberColumn("#", width="small"),
     "movie_title": st.column_config.TextColumn("Movie", width="medium"),
     "predicted stars": st.column_config.NumberColumn(
-        "Predicted ★", format="%.2f", width=100,
-        help="The DLRM's predicted stars for this user: the re-ranked list is sorted by them."),
+        "Predicted ★",
+        format="%.2f",
+        width=100,
+        help="The DLRM's predicted stars for this user: the re-ranked list is sorted by them.",
+    ),
     "score": st.column_config.NumberColumn(
-        "Retrieval score", format="%.3f", width=110,
-        help="Dot product of the user's and the movie's vectors: what BruteForceRetrieval ranks by."),
+        "Retrieval score",
+        format="%.3f",
+        width=110,
+        help="Dot product of the user's and the movie's vectors: what BruteForceRetrieval ranks by.",
+    ),
     "movie_genres": st.column_config.TextColumn("Genres"),
     "because you rated": st.column_config.TextColumn(
-        "Because you rated", help="The user's well-rated movie closest to this one (cosine of movie vectors)."),
+        "Because you rated", help="The user's well-rated movie closest to this one (cosine of movie vectors)."
+    ),
     "held out": st.column_config.TextColumn(
-        "Held-out rating", width=110,
-        help="The stars this user gave the movie in the split's test part, which the model never saw: a hit."),
+        "Held-out rating",
+        width=110,
+        help="The stars this user gave the movie in the split's test part, which the model never saw: a hit.",
+    ),
     "movie_id": st.column_config.NumberColumn("Movie id", width="small"),
 }
 
@@ -49,8 +58,9 @@ dlrms = [e.name for e in app_state.list_models("dlrm")]
 app_state.note_gone("recommend_model", towers)
 app_state.note_gone("recommend_rerank", ["(no re-ranking)", *dlrms])
 left, right = st.columns([1, 1])
-model_name = left.selectbox("Retrieval model", towers, index=app_state.preferred_index(towers, "towers"),
-                            key="recommend_model")  # fmt: skip
+model_name = left.selectbox(
+    "Retrieval model", towers, index=app_state.preferred_index(towers, "towers"), key="recommend_model"
+)
 k = left.slider("How many movies", min_value=1, max_value=50, value=10, key="recommend_k")
 mode = right.radio("Who", ["A MovieLens user", "A new user"], horizontal=True, key="recommend_mode")
 rerank = right.selectbox("Re-rank with a DLRM", ["(no re-ranking)", *dlrms], key="recommend_rerank")
@@ -70,10 +80,7 @@ if mode == "A MovieLens user":
         recs = rec.recommend(user_id, k)
     except RecommendError as err:
         app_state.stop_with(str(err), "error")
-    st.caption(
-        f"Age {profile['age']} · gender {profile['gender']} · {profile['occupation']} · "
-        f"{len(rated)} ratings"
-    )
+    st.caption(f"Age {profile['age']} · gender {profile['gender']} · {profile['occupation']} · {len(rated)} ratings")
     recs["because you rated"] = because_you_rated(rec, user_id, list(recs["movie_id"]))
     recs["held out"] = ["★" * s + " hit" if s else "" for s in rec.held_out_stars(user_id, list(recs["movie_id"]))]
     hits, n_held = rec.user_hits(user_id, k)
@@ -91,8 +98,9 @@ else:
     if isinstance(earlier, list) and len(earlier) > MAX_NEW_MOVIES:  # only set from code: the widget stops at 20
         st.session_state["recommend_new_movies"] = earlier[:MAX_NEW_MOVIES]
         st.warning(f"At most {MAX_NEW_MOVIES} movies: kept the first {MAX_NEW_MOVIES} of the {len(earlier)} picked.")
-    picked = st.multiselect("Movies you have seen", sorted(titles), key="recommend_new_movies",
-                            max_selections=MAX_NEW_MOVIES)  # fmt: skip
+    picked = st.multiselect(
+        "Movies you have seen", sorted(titles), key="recommend_new_movies", max_selections=MAX_NEW_MOVIES
+    )
     ratings = {titles[t]: st.slider(t, 1, 5, 4, key=f"recommend_new_{titles[t]}") for t in picked}
     if not ratings:
         app_state.stop_with("Pick at least one movie you have seen to get recommendations.")

@@ -48,13 +48,14 @@ if keys:
             value = next((m[prefix + key] for m in towers if prefix + key in m), None)
             if value is not None:
                 baselines[name] = value
-    st.plotly_chart(figures.overlaid_curves(runs.histories(metas, key), key, baselines, label(key)),
-                    key="runs_chart")  # fmt: skip
+    st.plotly_chart(figures.overlaid_curves(runs.histories(metas, key), key, baselines, label(key)), key="runs_chart")
     if split is None:
         st.caption("These runs were trained on different splits, so no single baseline line is drawn.")
     elif key in RMSE_KEYS:
-        st.caption("The lines are the same split's test RMSE of predicting the average rating and of "
-                   "average + user and movie offsets: a run below the bias-only line has learned tastes.")  # fmt: skip
+        st.caption(
+            "The lines are the same split's test RMSE of predicting the average rating and of "
+            "average + user and movie offsets: a run below the bias-only line has learned tastes."
+        )
 
 st.subheader("Settings")
 only_diff = len(picked) > 1 and st.toggle("Only the settings that differ", value=True, key="runs_only_diff")
@@ -66,11 +67,25 @@ else:
     styled = shown.style.apply(
         lambda row: ["background-color: #fff3b0" if row[runs.DIFFERS] else "" for _ in row], axis=1
     )
-    st.dataframe(styled, hide_index=True, key="runs_settings", width="stretch",
-                 column_config={runs.DIFFERS: st.column_config.CheckboxColumn("differs")})  # fmt: skip
+    st.dataframe(
+        styled,
+        hide_index=True,
+        key="runs_settings",
+        width="stretch",
+        column_config={runs.DIFFERS: st.column_config.CheckboxColumn("differs")},
+    )
 
 st.subheader("Metrics")
-st.dataframe(runs.metrics_table({n: app_state.entry_metrics(entries[n]) for n in picked}, label),
-             hide_index=True, key="runs_metrics", width="stretch")  # fmt: skip
-st.download_button("Download the histories (CSV)", runs.histories_csv(metas), file_name="recexplore-runs.csv",
-                   mime="text/csv", key="runs_csv")  # fmt: skip
+st.dataframe(
+    runs.metrics_table({n: app_state.entry_metrics(entries[n]) for n in picked}, label),
+    hide_index=True,
+    key="runs_metrics",
+    width="stretch",
+)
+st.download_button(
+    "Download the histories (CSV)",
+    runs.histories_csv(metas),
+    file_name="recexplore-runs.csv",
+    mime="text/csv",
+    key="runs_csv",
+)

@@ -60,30 +60,62 @@ if kind == "towers":
     default_preset = next(
         (p for p, layers in TOWER_PRESETS.items() if layers == TOWER_DEFAULTS.layers), preset_names[0]
     )
-    values["preset"] = left.selectbox("Tower depth", preset_names, index=preset_names.index(default_preset),
-                                      key="train_preset",
-                                      format_func=lambda p: f"{p} ({','.join(map(str, TOWER_PRESETS[p]))})")  # fmt: skip
-    values["temperature"] = left.number_input("Softmax temperature", min_value=0.01, max_value=100.0,
-                                              value=float(TOWER_DEFAULTS.temperature), step=0.05,
-                                              key="train_temperature")  # fmt: skip
+    values["preset"] = left.selectbox(
+        "Tower depth",
+        preset_names,
+        index=preset_names.index(default_preset),
+        key="train_preset",
+        format_func=lambda p: f"{p} ({','.join(map(str, TOWER_PRESETS[p]))})",
+    )
+    values["temperature"] = left.number_input(
+        "Softmax temperature",
+        min_value=0.01,
+        max_value=100.0,
+        value=float(TOWER_DEFAULTS.temperature),
+        step=0.05,
+        key="train_temperature",
+    )
 else:
-    top_text = left.text_input("Top MLP widths (comma-separated)", ",".join(map(str, DLRM_DEFAULTS.top_layers)),
-                               key="train_top_layers")  # fmt: skip
+    top_text = left.text_input(
+        "Top MLP widths (comma-separated)", ",".join(map(str, DLRM_DEFAULTS.top_layers)), key="train_top_layers"
+    )
     try:
         values["top_layers"] = parse_layers(top_text, "top MLP widths", allow_empty=True)
     except ValueError as err:
         problem = str(err)
     values["dropout"] = left.slider("Dropout", 0.0, 0.9, float(DLRM_DEFAULTS.dropout), 0.05, key="train_dropout")
-values["embedding_dim"] = int(middle.number_input("Embedding dim", min_value=1, max_value=1024,
-                                                  value=int(defaults.embedding_dim), step=4,
-                                                  key=f"train_embedding_dim_{kind}"))  # fmt: skip
+values["embedding_dim"] = int(
+    middle.number_input(
+        "Embedding dim",
+        min_value=1,
+        max_value=1024,
+        value=int(defaults.embedding_dim),
+        step=4,
+        key=f"train_embedding_dim_{kind}",
+    )
+)
 values["epochs"] = int(middle.slider("Epochs", 1, 50, int(defaults.epochs), key=f"train_epochs_{kind}"))
-values["batch_size"] = int(right.number_input("Batch size", min_value=1, max_value=1 << 16,
-                                              value=int(defaults.batch_size), step=128,
-                                              key=f"train_batch_size_{kind}"))  # fmt: skip
-values["learning_rate"] = float(right.number_input("Learning rate", min_value=0.0, max_value=10.0,
-                                                   value=float(defaults.learning_rate), step=1e-3, format="%.4f",
-                                                   key=f"train_learning_rate_{kind}"))  # fmt: skip
+values["batch_size"] = int(
+    right.number_input(
+        "Batch size",
+        min_value=1,
+        max_value=1 << 16,
+        value=int(defaults.batch_size),
+        step=128,
+        key=f"train_batch_size_{kind}",
+    )
+)
+values["learning_rate"] = float(
+    right.number_input(
+        "Learning rate",
+        min_value=0.0,
+        max_value=10.0,
+        value=float(defaults.learning_rate),
+        step=1e-3,
+        format="%.4f",
+        key=f"train_learning_rate_{kind}",
+    )
+)
 
 splits = data.available_splits()
 split_name = left.selectbox("Split", splits, key="train_split")
@@ -118,11 +150,15 @@ def _curves(kind: str, history: list[dict[str, float]], key: str, split: tuple[s
         found = app_state.split_rating_baselines(split[0], split[1], app_state.load_data().fingerprint) or {}
         lines = {label(k): found[k] for k in RATING_BASELINES if k in found}
     a, b = st.columns(2)
-    a.plotly_chart(figures.training_curves(history, quality, "RMSE" if kind == "dlrm" else "test hit-rate", lines),
-                   key=f"{key}_quality")  # fmt: skip
+    a.plotly_chart(
+        figures.training_curves(history, quality, "RMSE" if kind == "dlrm" else "test hit-rate", lines),
+        key=f"{key}_quality",
+    )
     if lines:
-        a.caption("Dashed lines: the same split's test RMSE of predicting the average rating, and of "
-                  "average + user and movie offsets. A model below the bias-only line has learned tastes.")
+        a.caption(
+            "Dashed lines: the same split's test RMSE of predicting the average rating, and of "
+            "average + user and movie offsets. A model below the bias-only line has learned tastes."
+        )
     b.plotly_chart(figures.training_curves(history, loss, "loss"), key=f"{key}_loss")
 
 
@@ -150,8 +186,13 @@ def _save_form(done: list[Any]) -> None:
     """Save one finished job of this workspace under a registry name."""
     st.subheader("Save a finished model")
     ids = [j.job_id for j in done]
-    job_id = st.selectbox("Job", ids, format_func=lambda i: f"job {i[:6]}: {queue.get(i, owner).label}",
-                          key="train_save_job") if len(ids) > 1 else ids[0]  # fmt: skip
+    job_id = (
+        st.selectbox(
+            "Job", ids, format_func=lambda i: f"job {i[:6]}: {queue.get(i, owner).label}", key="train_save_job"
+        )
+        if len(ids) > 1
+        else ids[0]
+    )
     job = queue.get(job_id, owner)
     if job is None or job.result is None:
         st.info("That job is gone; train again.")
@@ -184,13 +225,15 @@ def jobs_panel() -> None:
         status = snap["status"]
         with st.container(border=True):
             head, button = st.columns([5, 1])
-            head.markdown(f"**Job {snap['job_id'][:6]}** · {snap['label']} · "
-                          f"{queue_message(status, queue.position(job))}")  # fmt: skip
+            head.markdown(
+                f"**Job {snap['job_id'][:6]}** · {snap['label']} · {queue_message(status, queue.position(job))}"
+            )
             if status in (QUEUED, RUNNING):
                 button.button("Cancel", key=f"train_cancel_{snap['job_id']}", on_click=queue.cancel, args=(job,))
                 total = max(int(snap["total_epochs"]), 1)
-                st.progress(min(snap["epoch"] / total, 1.0),
-                            text=f"epoch {snap['epoch']} / {total} · {snap['elapsed']:.0f} s")  # fmt: skip
+                st.progress(
+                    min(snap["epoch"] / total, 1.0), text=f"epoch {snap['epoch']} / {total} · {snap['elapsed']:.0f} s"
+                )
             elif status == "failed":
                 st.error(f"Training failed: {snap['error']}")
             elif status == "cancelled":
@@ -201,11 +244,16 @@ def jobs_panel() -> None:
             elif job.result is not None:
                 with st.expander("Test metrics and curves", expanded=job is jobs[0]):
                     _metrics_table(job.result.metrics, f"train_job_metrics_{snap['job_id']}")
-                    st.caption(f"{job.result.params:,} parameters · {job.result.train_seconds:.1f} s on "
-                               f"{job.result.device}")  # fmt: skip
+                    st.caption(
+                        f"{job.result.params:,} parameters · {job.result.train_seconds:.1f} s on {job.result.device}"
+                    )
                     _curves(job_kind, snap["history"], f"train_job_{snap['job_id']}", job_split)
-                    app_state.show_architecture(job_kind, job.request.config.to_dict(), app_state.vocab_sizes(),
-                                                f"train_job_arch_{snap['job_id']}")  # fmt: skip
+                    app_state.show_architecture(
+                        job_kind,
+                        job.request.config.to_dict(),
+                        app_state.vocab_sizes(),
+                        f"train_job_arch_{snap['job_id']}",
+                    )
     done = [j for j in jobs if j.status == DONE and j.result is not None]
     if done:
         _save_form(done)
@@ -229,10 +277,16 @@ else:
     if entry is None:  # None, set from code: the box itself cannot be cleared
         app_state.stop_with("Pick a saved model to see its metrics and curves.")
     meta = entry.meta
-    st.caption(f"{entry.kind} · {meta.get('params', 0):,} parameters · trained {meta.get('train_seconds', 0):.1f} s "
-               f"on {meta.get('device', '?')} · split {meta.get('split', {}).get('name', '?')} · "
-               f"seed {meta.get('seed', '?')}")  # fmt: skip
+    st.caption(
+        f"{entry.kind} · {meta.get('params', 0):,} parameters · trained {meta.get('train_seconds', 0):.1f} s "
+        f"on {meta.get('device', '?')} · split {meta.get('split', {}).get('name', '?')} · "
+        f"seed {meta.get('seed', '?')}"
+    )
     _metrics_table(app_state.entry_metrics(entry), f"train_entry_metrics_{picked}")
-    _curves(entry.kind, meta.get("history", []), f"train_entry_{picked}",
-            (str(meta.get("split", {}).get("name", "random")), int(meta.get("seed", 42))))
+    _curves(
+        entry.kind,
+        meta.get("history", []),
+        f"train_entry_{picked}",
+        (str(meta.get("split", {}).get("name", "random")), int(meta.get("seed", 42))),
+    )
     app_state.show_architecture(entry.kind, meta["config"], app_state.vocab_sizes(meta), f"train_entry_arch_{picked}")

@@ -155,15 +155,24 @@ def show_architecture(kind: str, config: dict[str, Any], vocab_sizes: dict[str, 
     with st.expander("Architecture: layers, output shapes, parameters"):
         rows = architecture_rows(kind, config, vocab_sizes)
         shown = [{**r, "layer": "\u2003" * r["depth"] + r["layer"].rsplit("/", 1)[-1]} for r in rows]
-        st.dataframe(shown, hide_index=True, key=key, width="stretch",
-                     column_order=("layer", "type", "output shape", "parameters", "role"))  # fmt: skip
+        st.dataframe(
+            shown,
+            hide_index=True,
+            key=key,
+            width="stretch",
+            column_order=("layer", "type", "output shape", "parameters", "role"),
+        )
         total = sum(r["parameters"] for r in rows if r["depth"] == 0)
-        where = ("`DotInteraction` takes one embedding per feature (and the bottom MLP's output) and passes "
-                 "their pairwise dot products to the top MLP" if kind == "dlrm" else
-                 "`BruteForceRetrieval` is built after training from every movie's candidate-tower vector "
-                 "and returns the top k for a query vector")  # fmt: skip
-        st.caption(f"{total:,} trainable parameters. {where}. Shapes are measured by running the model "
-                   "once on a dummy batch.")  # fmt: skip
+        where = (
+            "`DotInteraction` takes one embedding per feature (and the bottom MLP's output) and passes "
+            "their pairwise dot products to the top MLP"
+            if kind == "dlrm"
+            else "`BruteForceRetrieval` is built after training from every movie's candidate-tower vector "
+            "and returns the top k for a query vector"
+        )
+        st.caption(
+            f"{total:,} trainable parameters. {where}. Shapes are measured by running the model once on a dummy batch."
+        )
 
 
 def ease_if_ready(meta: dict[str, Any]) -> dict[str, float] | None:
@@ -202,8 +211,10 @@ def data_or_stop() -> MovieLens:
 
 def unavailable_message(reason: str) -> str:
     """What to do when MovieLens is missing, in the app's terms (the CLI's message names --data)."""
-    return (f"MovieLens 100K is not available ({reason}). Set {DATA_ENV} to an ml-100k folder or zip and restart "
-            "the app, or run `python -m recexplore data` once on a machine with network access; then reload this page.")  # fmt: skip
+    return (
+        f"MovieLens 100K is not available ({reason}). Set {DATA_ENV} to an ml-100k folder or zip and restart "
+        "the app, or run `python -m recexplore data` once on a machine with network access; then reload this page."
+    )
 
 
 @st.cache_resource(show_spinner=False)
@@ -351,8 +362,9 @@ def recommender(name: str) -> Any:
 def save_job(manager: Any, job: Any, name: str, overwrite: bool) -> str | None:
     """Save a finished job's model into this workspace as `name`; None, or why it was refused."""
     try:
-        workspaces.save(workspace(), manager.model_bytes(job), job.result.meta, name, overwrite,
-                        manager.settings.max_saved_models)  # fmt: skip
+        workspaces.save(
+            workspace(), manager.model_bytes(job), job.result.meta, name, overwrite, manager.settings.max_saved_models
+        )
     except (RegistryError, ValueError) as err:
         return str(err)
     clear_model_caches()
@@ -368,8 +380,12 @@ def entry_metrics(entry: registry.Entry) -> dict[str, Any]:
         metrics.update(ease_if_ready(entry.meta) or {})
     elif "bias_only_rmse" not in metrics:
         seed = int(entry.meta.get("seed", 42))
-        metrics.update(split_rating_baselines(str(entry.meta.get("split", {}).get("name", "random")), seed,
-                                              str(entry.meta.get("data_fingerprint"))) or {})  # fmt: skip
+        metrics.update(
+            split_rating_baselines(
+                str(entry.meta.get("split", {}).get("name", "random")), seed, str(entry.meta.get("data_fingerprint"))
+            )
+            or {}
+        )
     return metrics
 
 

@@ -94,10 +94,14 @@ def layer_table(model: keras.Model) -> list[dict[str, Any]]:
 
 def retrieval_row(n_movies: int, dim: int, k: int = 10) -> dict[str, Any]:
     """The serving stage after the candidate tower: keras-rs BruteForceRetrieval over every movie."""
-    return {"layer": "brute_force_retrieval (serving)", "type": "BruteForceRetrieval",
-            "output shape": f"top {k}: ids ({BATCH}, {k}), scores ({BATCH}, {k}) from {n_movies} x {dim} movie vectors",
-            "parameters": 0, "depth": 0,
-            "role": "keras-rs: exact top-k of query . movie over all candidate vectors (built after training)"}  # fmt: skip
+    return {
+        "layer": "brute_force_retrieval (serving)",
+        "type": "BruteForceRetrieval",
+        "output shape": f"top {k}: ids ({BATCH}, {k}), scores ({BATCH}, {k}) from {n_movies} x {dim} movie vectors",
+        "parameters": 0,
+        "depth": 0,
+        "role": "keras-rs: exact top-k of query . movie over all candidate vectors (built after training)",
+    }
 
 
 def architecture(model: keras.Model) -> list[dict[str, Any]]:

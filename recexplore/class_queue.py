@@ -45,15 +45,17 @@ def job_rows(jobs: list[Job], positions: Mapping[str, int], now: float | None = 
         position = positions.get(job.job_id, -1)
         place = "running" if job.status == RUNNING else f"#{position} in queue" if job.status == QUEUED else job.status
         started = job.started or now
-        rows.append({
-            "workspace": job.workspace[:WORKSPACE_PREFIX] + "…",
-            "job": job.job_id[:6],
-            "what": job.label,
-            "status": place,
-            "epoch": f"{job.epoch} / {job.total_epochs}",
-            "waited s": round(max(started - job.submitted, 0.0), 1),
-            "ran s": round(((job.finished or now) - job.started) if job.started else 0.0, 1),
-        })  # fmt: skip
+        rows.append(
+            {
+                "workspace": job.workspace[:WORKSPACE_PREFIX] + "…",
+                "job": job.job_id[:6],
+                "what": job.label,
+                "status": place,
+                "epoch": f"{job.epoch} / {job.total_epochs}",
+                "waited s": round(max(started - job.submitted, 0.0), 1),
+                "ran s": round(((job.finished or now) - job.started) if job.started else 0.0, 1),
+            }
+        )
     return rows
 
 

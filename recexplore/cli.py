@@ -15,8 +15,12 @@ from recexplore.data import DATA_ENV, MAX_SEED
 
 EXIT_USAGE = 2
 EXIT_FAILURE = 1
-PRETRAINED = {"dlrm-default": ("dlrm", None), "towers-1-layer": ("towers", (32,)),
-              "towers-2-layer": ("towers", (64, 32)), "towers-3-layer": ("towers", (128, 64, 32))}  # fmt: skip
+PRETRAINED = {
+    "dlrm-default": ("dlrm", None),
+    "towers-1-layer": ("towers", (32,)),
+    "towers-2-layer": ("towers", (64, 32)),
+    "towers-3-layer": ("towers", (128, 64, 32)),
+}
 DEFAULT_RECOMMEND_MODEL = "towers-1-layer"  # the best pretrained retrieval model
 
 
@@ -142,10 +146,19 @@ def build_parser() -> _Parser:
     rec = sub.add_parser("recommend", help="top-k movies for a user from a saved retrieval model")
     who = rec.add_mutually_exclusive_group(required=True)
     who.add_argument("--user", help="user id")
-    who.add_argument("--rate", type=_ratings, metavar="MOVIE=STARS,...",
-                     help="a new user's ratings: movie ids or title pieces, 1-5 stars (e.g. 50=5,Titanic=1)")
+    who.add_argument(
+        "--rate",
+        type=_ratings,
+        metavar="MOVIE=STARS,...",
+        help="a new user's ratings: movie ids or title pieces, 1-5 stars (e.g. 50=5,Titanic=1)",
+    )
     rec.add_argument("--k", type=_positive_int, default=10, help="number of movies (default 10)")
-    rec.add_argument("--model", type=_model_name, default=DEFAULT_RECOMMEND_MODEL, help=f"registry name (default {DEFAULT_RECOMMEND_MODEL})")
+    rec.add_argument(
+        "--model",
+        type=_model_name,
+        default=DEFAULT_RECOMMEND_MODEL,
+        help=f"registry name (default {DEFAULT_RECOMMEND_MODEL})",
+    )
     rec.add_argument("--models-dir", metavar="DIR")
     rec.add_argument("--data", metavar="PATH")
     rec.add_argument("--json", action="store_true")
@@ -292,7 +305,11 @@ def cmd_folds(args: argparse.Namespace) -> int:
     out = Path(args.out).expanduser()
     names = write_folds(data, out, seed=args.seed)
     payload = {"folder": str(out), "folds": names, "seed": args.seed, "ratings": len(data.ratings)}
-    _emit(payload, args.json, [f"wrote {', '.join(names)} (seed {args.seed}) into {out}: use --data {out} --split u1 .. u5"])
+    _emit(
+        payload,
+        args.json,
+        [f"wrote {', '.join(names)} (seed {args.seed}) into {out}: use --data {out} --split u1 .. u5"],
+    )
     return 0
 
 
@@ -347,8 +364,10 @@ def cmd_compare_towers(args: argparse.Namespace) -> int:
     from recexplore.resources import ResourceError
 
     start = time.perf_counter()
-    requests = [TrainRequest("towers", _config_for("towers", args, layers), args.split, args.seed, label=name,
-                             preset=name) for name, layers in TOWER_PRESETS.items()]  # fmt: skip
+    requests = [
+        TrainRequest("towers", _config_for("towers", args, layers), args.split, args.seed, label=name, preset=name)
+        for name, layers in TOWER_PRESETS.items()
+    ]
     data = load_movielens(args.data)
     settings = EngineSettings.from_env()  # the operator's run: the per-workspace job limit does not apply
     manager = JobManager(dataclasses.replace(settings, max_active_jobs=max(settings.max_active_jobs, len(requests))))
@@ -365,26 +384,45 @@ def cmd_compare_towers(args: argparse.Namespace) -> int:
     failed = [j for j in jobs if j.status != DONE or j.result is None]
     if failed:
         raise EngineJobError(f"the {failed[0].request.preset} job {failed[0].status}: {failed[0].error}")
-    rows = [{"preset": j.request.preset, "layers": list(j.result.config.layers), **j.result.metrics,
-             "params": j.result.params, "train_seconds": round(j.result.train_seconds, 3)} for j in jobs]  # fmt: skip
+    rows = [
+        {
+            "preset": j.request.preset,
+            "layers": list(j.result.config.layers),
+            **j.result.metrics,
+            "params": j.result.params,
+            "train_seconds": round(j.result.train_seconds, 3),
+        }
+        for j in jobs
+    ]
     result = jobs[-1].result
     popularity = {k: v for k, v in rows[0].items() if k.startswith("popularity_")}
     for row in rows:
         for key in popularity:
             row.pop(key, None)
     best = max(rows, key=lambda r: r["hit_rate_at_100"])
-    payload = {"presets": rows, "popularity": popularity, "ease": ease, "best": best["preset"], "device": result.device,
-               "wall_seconds": round(time.perf_counter() - start, 3), "split": result.meta["split"]}  # fmt: skip
+    payload = {
+        "presets": rows,
+        "popularity": popularity,
+        "ease": ease,
+        "best": best["preset"],
+        "device": result.device,
+        "wall_seconds": round(time.perf_counter() - start, 3),
+        "split": result.meta["split"],
+    }
     header = f"{'preset':<8} {'params':>8} {'secs':>6} {'HR@10':>6} {'HR@100':>7} {'seed@100':>8}"
     lines = [header] + [
         f"{r['preset']:<8} {r['params']:>8} {r['train_seconds']:>6.1f} {r['hit_rate_at_10']:>6.3f} "
         f"{r['hit_rate_at_100']:>7.3f} {r['seed_top100_accuracy']:>8.3f}"
         for r in rows
     ]
-    lines.append(f"{'popular':<8} {'0':>8} {'':>6} {popularity['popularity_hit_rate_at_10']:>6.3f} "
-                 f"{popularity['popularity_hit_rate_at_100']:>7.3f} {popularity['popularity_seed_top100_accuracy']:>8.3f}")  # fmt: skip
-    lines.append(f"{'EASE':<8} {'':>8} {'':>6} {ease['ease_hit_rate_at_10']:>6.3f} {ease['ease_hit_rate_at_100']:>7.3f}"
-                 f" {'':>8}  (linear, lambda {ease['ease_lambda']:g} chosen on validation)")  # fmt: skip
+    lines.append(
+        f"{'popular':<8} {'0':>8} {'':>6} {popularity['popularity_hit_rate_at_10']:>6.3f} "
+        f"{popularity['popularity_hit_rate_at_100']:>7.3f} {popularity['popularity_seed_top100_accuracy']:>8.3f}"
+    )
+    lines.append(
+        f"{'EASE':<8} {'':>8} {'':>6} {ease['ease_hit_rate_at_10']:>6.3f} {ease['ease_hit_rate_at_100']:>7.3f}"
+        f" {'':>8}  (linear, lambda {ease['ease_lambda']:g} chosen on validation)"
+    )
     _emit(payload, args.json, lines)
     return 0
 
@@ -405,12 +443,14 @@ def cmd_recommend(args: argparse.Namespace) -> int:
     if args.rate is not None:
         ratings = resolve_movies(data, args.rate)
         frame = for_new_user(recommender, ratings, args.k)
-        payload = {"ratings": {str(m): s for m, s in ratings.items()}, "model": args.model,
-                   "recommendations": frame.to_dict(orient="records")}  # fmt: skip
+        payload = {
+            "ratings": {str(m): s for m, s in ratings.items()},
+            "model": args.model,
+            "recommendations": frame.to_dict(orient="records"),
+        }
     else:
         frame = recommender.recommend(args.user, args.k)
-        payload = {"user": int(args.user), "model": args.model,
-                   "recommendations": frame.to_dict(orient="records")}  # fmt: skip
+        payload = {"user": int(args.user), "model": args.model, "recommendations": frame.to_dict(orient="records")}
     lines = [f"{r.rank:>3}. {r.movie_title} [{r.movie_genres}] score={r.score:.3f}" for r in frame.itertuples()]
     _emit(payload, args.json, lines)
     return 0
@@ -428,8 +468,11 @@ def cmd_models(args: argparse.Namespace) -> int:
     rows = []
     for e in entries:
         metrics = e.meta.get("metrics", {})
-        headline = (f"rmse={metrics.get('test_rmse', float('nan')):.4f}" if e.kind == "dlrm"
-                    else f"hr@100={metrics.get('hit_rate_at_100', float('nan')):.3f}")  # fmt: skip
+        headline = (
+            f"rmse={metrics.get('test_rmse', float('nan')):.4f}"
+            if e.kind == "dlrm"
+            else f"hr@100={metrics.get('hit_rate_at_100', float('nan')):.3f}"
+        )
         rows.append({"name": e.name, "kind": e.kind, "ok": e.ok, "problem": e.problem, "metrics": metrics})
         status = headline if e.ok else f"BROKEN: {e.problem}"
         print(f"{e.name:<24} {e.kind:<7} {status}") if not args.json else None

@@ -62,8 +62,9 @@ def star_weights(stars: np.ndarray) -> np.ndarray:
     return np.array([STAR_WEIGHTS[int(s)] for s in whole], dtype=np.float64)
 
 
-def _loss_grad_hess(q: np.ndarray, cand: np.ndarray, tau: float, rows: np.ndarray, weights: np.ndarray,
-                    prior: Prior, l2: float) -> tuple[float, np.ndarray, np.ndarray]:  # fmt: skip
+def _loss_grad_hess(
+    q: np.ndarray, cand: np.ndarray, tau: float, rows: np.ndarray, weights: np.ndarray, prior: Prior, l2: float
+) -> tuple[float, np.ndarray, np.ndarray]:
     """Objective, gradient and Hessian (in q) of the fold-in problem."""
     z = cand @ q / tau
     top = z.max()
@@ -93,8 +94,15 @@ def _loss_grad_hess(q: np.ndarray, cand: np.ndarray, tau: float, rows: np.ndarra
     return loss, grad, hess
 
 
-def fit_query(candidates: np.ndarray, temperature: float, rows: np.ndarray, stars: np.ndarray,
-              prior: Prior, l2: float = FOLD_IN_L2, steps: int = FOLD_IN_STEPS) -> FoldIn:  # fmt: skip
+def fit_query(
+    candidates: np.ndarray,
+    temperature: float,
+    rows: np.ndarray,
+    stars: np.ndarray,
+    prior: Prior,
+    l2: float = FOLD_IN_L2,
+    steps: int = FOLD_IN_STEPS,
+) -> FoldIn:
     """Fit a query vector to a new user's ratings under the model's softmax scoring (MAP estimate).
 
     Args:

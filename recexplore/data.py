@@ -25,10 +25,26 @@ ML100K_ZIP_SIZE = 4924029
 ML100K_ZIP_SHA256 = "50d2a982c66986937beb9ffb3aa76efe955bf3d5c6b761f4e3a7cd717c6a3229"
 CORE_FILES = ("u.data", "u.item", "u.user")
 GENRES = (
-    "Unknown", "Action", "Adventure", "Animation", "Children", "Comedy", "Crime",
-    "Documentary", "Drama", "Fantasy", "Film-Noir", "Horror", "Musical", "Mystery",
-    "Romance", "Sci-Fi", "Thriller", "War", "Western",
-)  # fmt: skip
+    "Unknown",
+    "Action",
+    "Adventure",
+    "Animation",
+    "Children",
+    "Comedy",
+    "Crime",
+    "Documentary",
+    "Drama",
+    "Fantasy",
+    "Film-Noir",
+    "Horror",
+    "Musical",
+    "Mystery",
+    "Romance",
+    "Sci-Fi",
+    "Thriller",
+    "War",
+    "Western",
+)
 AGE_BUCKETS = (1, 18, 25, 35, 45, 50, 56)  # TFDS's bucketized_user_age lower bounds
 OFFICIAL_SPLITS = ("u1", "u2", "u3", "u4", "u5", "ua", "ub")
 RANDOM_SPLIT = "random"
@@ -70,17 +86,16 @@ class MovieLens:
     def available_splits(self) -> list[str]:
         """Split names usable with this folder: 'random' plus the official folds present."""
         folds = [
-            s for s in OFFICIAL_SPLITS
+            s
+            for s in OFFICIAL_SPLITS
             if (self.folder / f"{s}.base").is_file() and (self.folder / f"{s}.test").is_file()
-        ]  # fmt: skip
+        ]
         return [RANDOM_SPLIT, *folds]
 
     def joined(self, ratings: pd.DataFrame | None = None) -> pd.DataFrame:
         """Ratings joined with their movie and user features."""
         frame = self.ratings if ratings is None else ratings
-        return frame.merge(self.movies, on="movie_id", how="left").merge(
-            self.users, on="user_id", how="left"
-        )
+        return frame.merge(self.movies, on="movie_id", how="left").merge(self.users, on="user_id", how="left")
 
 
 @dataclass(frozen=True)
@@ -187,8 +202,10 @@ def _folder_from_path(path: Path) -> Path:
             return folder
     odd = [name for name in CORE_FILES if os.path.lexists(path / name) and not (path / name).is_file()]
     if odd:
-        raise DataError(f"{path.name}/{odd[0]} is not a regular file (a pipe, device or folder): MovieLens files "
-                        "are plain text files.")  # fmt: skip
+        raise DataError(
+            f"{path.name}/{odd[0]} is not a regular file (a pipe, device or folder): MovieLens files "
+            "are plain text files."
+        )
     missing = [name for name in CORE_FILES if not (path / name).is_file()]
     raise DataError(f"{path} is not an ml-100k folder: missing {', '.join(missing)}.")
 
@@ -216,8 +233,9 @@ def _extract_zip(zip_path: Path) -> Path:
                 with archive.open(info) as member:
                     data = member.read(MAX_DATA_FILE_BYTES + 1)
                 if len(data) > MAX_DATA_FILE_BYTES:
-                    raise DataError(f"{zip_path.name}: {info.filename} unpacks to more than "
-                                    f"{MAX_DATA_FILE_BYTES >> 20} MiB.")  # fmt: skip
+                    raise DataError(
+                        f"{zip_path.name}: {info.filename} unpacks to more than {MAX_DATA_FILE_BYTES >> 20} MiB."
+                    )
                 out.write_bytes(data)
         if not _has_core_files(tmp / "ml-100k"):
             raise DataError(f"{zip_path.name} does not contain the MovieLens 100K files {', '.join(CORE_FILES)}.")
@@ -227,8 +245,16 @@ def _extract_zip(zip_path: Path) -> Path:
     except DataError:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, RuntimeError, EOFError, zlib.error,
-            OSError, ValueError) as err:  # fmt: skip
+    except (
+        zipfile.BadZipFile,
+        zipfile.LargeZipFile,
+        NotImplementedError,
+        RuntimeError,
+        EOFError,
+        zlib.error,
+        OSError,
+        ValueError,
+    ) as err:
         shutil.rmtree(tmp, ignore_errors=True)
         reason = str(err).splitlines()[0][:120] if str(err) else type(err).__name__
         raise DataError(f"Could not read {zip_path.name}: {reason}.") from None
@@ -242,8 +268,11 @@ def _wanted_members(archive: zipfile.ZipFile, shown: str) -> list[zipfile.ZipInf
         raise DataError(f"{shown} holds {len(infos):,} files (at most {MAX_ZIP_MEMBERS:,}): not an ml-100k zip.")
     if any(i.filename.startswith("/") or ".." in Path(i.filename).parts for i in infos):
         raise DataError(f"{shown} holds unsafe paths; refusing to extract it.")
-    wanted = [i for i in infos if not i.is_dir() and (Path(i.filename).name in CORE_FILES
-                                                        or Path(i.filename).suffix in (".base", ".test"))]  # fmt: skip
+    wanted = [
+        i
+        for i in infos
+        if not i.is_dir() and (Path(i.filename).name in CORE_FILES or Path(i.filename).suffix in (".base", ".test"))
+    ]
     names = [Path(i.filename).name for i in wanted]
     twice = sorted({n for n in names if names.count(n) > 1})
     if twice:
@@ -257,8 +286,10 @@ def _wanted_members(archive: zipfile.ZipFile, shown: str) -> list[zipfile.ZipInf
         if info.file_size > MAX_DATA_FILE_BYTES:
             raise DataError(f"{shown}: {info.filename} unpacks to more than {MAX_DATA_FILE_BYTES >> 20} MiB.")
         if info.file_size > MAX_ZIP_RATIO * max(info.compress_size, 1):
-            raise DataError(f"{shown}: {info.filename} expands {info.file_size // max(info.compress_size, 1):,}x; "
-                            "refusing a likely zip bomb.")  # fmt: skip
+            raise DataError(
+                f"{shown}: {info.filename} expands {info.file_size // max(info.compress_size, 1):,}x; "
+                "refusing a likely zip bomb."
+            )
         total += info.file_size
     if total > 2 * MAX_DATA_FILE_BYTES:
         raise DataError(f"{shown} unpacks to more than {2 * MAX_DATA_FILE_BYTES >> 20} MiB of MovieLens files.")
@@ -297,7 +328,9 @@ def _check_reachable(url: str, timeout: float = 5.0) -> None:
     parts = urlparse(url)
     host = parts.hostname or ""
     try:
-        socket.create_connection((host, parts.port or (443 if parts.scheme == "https" else 80)), timeout=timeout).close()
+        socket.create_connection(
+            (host, parts.port or (443 if parts.scheme == "https" else 80)), timeout=timeout
+        ).close()
     except OSError:
         raise DataUnavailable(f"cannot reach {host} to download it") from None
 
@@ -346,8 +379,9 @@ def _read_cache(cache_file: Path) -> dict | None:
         with np.load(cache_file, allow_pickle=False) as stored:
             spec = json.loads(str(stored["__spec__"]))
             frames: dict = {
-                frame: pd.DataFrame({column: _decode_column(stored[f"{frame}__{column}"], dtype)
-                                     for column, dtype in columns})  # fmt: skip
+                frame: pd.DataFrame(
+                    {column: _decode_column(stored[f"{frame}__{column}"], dtype) for column, dtype in columns}
+                )
                 for frame, columns in spec["frames"].items()
             }
             return {**frames, "fingerprint": str(spec["fingerprint"])}
@@ -567,8 +601,12 @@ def make_split(data: MovieLens, name: str = RANDOM_SPLIT, seed: int = 42, test_f
         order = np.random.default_rng(seed).permutation(len(data.ratings))
         n_test = int(round(len(order) * test_fraction))
         test_idx, train_idx = np.sort(order[:n_test]), np.sort(order[n_test:])
-        return Split(name, seed, data.ratings.iloc[train_idx].reset_index(drop=True),
-                     data.ratings.iloc[test_idx].reset_index(drop=True))  # fmt: skip
+        return Split(
+            name,
+            seed,
+            data.ratings.iloc[train_idx].reset_index(drop=True),
+            data.ratings.iloc[test_idx].reset_index(drop=True),
+        )
     if name not in OFFICIAL_SPLITS:
         raise DataError(f"Unknown split {name!r}: use 'random' or one of {', '.join(OFFICIAL_SPLITS)}.")
     base, test = data.folder / f"{name}.base", data.folder / f"{name}.test"
@@ -590,13 +628,17 @@ def _check_fold(data: MovieLens, name: str, train: pd.DataFrame, test: pd.DataFr
     both = train.merge(test, on=["user_id", "movie_id"])
     if len(both):
         row = both.iloc[0]
-        raise DataError(f"{name}.base and {name}.test both hold user {row['user_id']}'s rating of movie "
-                        f"{row['movie_id']}: the test part would leak into training.")  # fmt: skip
+        raise DataError(
+            f"{name}.base and {name}.test both hold user {row['user_id']}'s rating of movie "
+            f"{row['movie_id']}: the test part would leak into training."
+        )
 
 
 def validation_slice(train: pd.DataFrame, seed: int, fraction: float = 0.1) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Hold out a seeded slice of the training split for early stopping."""
     order = np.random.default_rng(seed + 1).permutation(len(train))
     n_val = int(round(len(order) * fraction))
-    return (train.iloc[np.sort(order[n_val:])].reset_index(drop=True),
-            train.iloc[np.sort(order[:n_val])].reset_index(drop=True))  # fmt: skip
+    return (
+        train.iloc[np.sort(order[n_val:])].reset_index(drop=True),
+        train.iloc[np.sort(order[:n_val])].reset_index(drop=True),
+    )

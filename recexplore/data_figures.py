@@ -24,9 +24,13 @@ def _layout(fig: go.Figure, title: str, x: str, y: str, height: int = 320) -> go
 def rating_histogram(distribution: pd.DataFrame) -> go.Figure:
     """Bars of ratings per star value (columns stars, ratings, share)."""
     fig = go.Figure(
-        go.Bar(x=distribution["stars"], y=distribution["ratings"], customdata=distribution["share"],
-               hovertemplate="%{x} stars: %{y} ratings (%{customdata:.1%})<extra></extra>")
-    )  # fmt: skip
+        go.Bar(
+            x=distribution["stars"],
+            y=distribution["ratings"],
+            customdata=distribution["share"],
+            hovertemplate="%{x} stars: %{y} ratings (%{customdata:.1%})<extra></extra>",
+        )
+    )
     fig.update_xaxes(dtick=1)
     return _layout(fig, "Ratings per star value", "stars", "ratings")
 
@@ -34,10 +38,15 @@ def rating_histogram(distribution: pd.DataFrame) -> go.Figure:
 def long_tail(counts: pd.DataFrame, id_column: str, title: str) -> go.Figure:
     """Ratings per entity sorted descending against rank, log y axis (columns rank, id, ratings)."""
     fig = go.Figure(
-        go.Scatter(x=counts["rank"], y=counts["ratings"], mode="lines", customdata=counts[id_column],
-                   hovertemplate=f"rank %{{x}} · {id_column} %{{customdata}}: %{{y}} ratings<extra></extra>",
-                   fill="tozeroy")
-    )  # fmt: skip
+        go.Scatter(
+            x=counts["rank"],
+            y=counts["ratings"],
+            mode="lines",
+            customdata=counts[id_column],
+            hovertemplate=f"rank %{{x}} · {id_column} %{{customdata}}: %{{y}} ratings<extra></extra>",
+            fill="tozeroy",
+        )
+    )
     fig.update_yaxes(type="log")
     return _layout(fig, title, "rank (most ratings first)", "ratings (log)")
 
@@ -45,16 +54,21 @@ def long_tail(counts: pd.DataFrame, id_column: str, title: str) -> go.Figure:
 def genre_bars(genres: pd.DataFrame) -> go.Figure:
     """Grouped horizontal bars: movies and ratings per genre (ratings on a second axis)."""
     fig = go.Figure()
-    fig.add_trace(go.Bar(y=genres["genre"], x=genres["movies"], name="movies", orientation="h",
-                         xaxis="x", offsetgroup=0))  # fmt: skip
-    fig.add_trace(go.Bar(y=genres["genre"], x=genres["ratings"], name="ratings", orientation="h",
-                         xaxis="x2", offsetgroup=1))  # fmt: skip
+    fig.add_trace(
+        go.Bar(y=genres["genre"], x=genres["movies"], name="movies", orientation="h", xaxis="x", offsetgroup=0)
+    )
+    fig.add_trace(
+        go.Bar(y=genres["genre"], x=genres["ratings"], name="ratings", orientation="h", xaxis="x2", offsetgroup=1)
+    )
     fig.update_layout(
-        title="Movies and ratings per genre", height=520, margin={"t": 70, "b": 40, "l": 90, "r": 10},
-        barmode="group", xaxis={"title": "movies"},
+        title="Movies and ratings per genre",
+        height=520,
+        margin={"t": 70, "b": 40, "l": 90, "r": 10},
+        barmode="group",
+        xaxis={"title": "movies"},
         xaxis2={"title": "ratings", "overlaying": "x", "side": "top"},
         legend={"orientation": "h", "y": -0.1},
-    )  # fmt: skip
+    )
     fig.update_yaxes(autorange="reversed")
     return fig
 
@@ -81,14 +95,28 @@ def hour_of_day_encoding(curve: pd.DataFrame, marks: pd.DataFrame | None = None)
     fig.add_trace(go.Scatter(x=curve["hour"], y=curve["cos"], mode="lines", name="hour_of_day_cos"))
     if marks is not None and len(marks):
         for column, symbol in (("hour_of_day_sin", "circle"), ("hour_of_day_cos", "diamond")):
-            fig.add_trace(go.Scatter(x=marks["hour of day"], y=marks[column], mode="markers", name=f"{column} (samples)",
-                                     marker={"symbol": symbol, "size": 9, "color": "black"}))  # fmt: skip
+            fig.add_trace(
+                go.Scatter(
+                    x=marks["hour of day"],
+                    y=marks[column],
+                    mode="markers",
+                    name=f"{column} (samples)",
+                    marker={"symbol": symbol, "size": 9, "color": "black"},
+                )
+            )
     fig.update_xaxes(range=[0, 24], dtick=3)
     return _layout(fig, "Hour of day as a point on a circle: 23:00 sits next to 00:00", "hour of day (UTC)", "value")
 
 
-def movie_map(points: pd.DataFrame, axes: tuple[str, str], title: str, selected: int | None = None,
-              neighbours: Sequence[int] = (), colour: str = "genre", matches: Sequence[int] = ()) -> go.Figure:  # fmt: skip
+def movie_map(
+    points: pd.DataFrame,
+    axes: tuple[str, str],
+    title: str,
+    selected: int | None = None,
+    neighbours: Sequence[int] = (),
+    colour: str = "genre",
+    matches: Sequence[int] = (),
+) -> go.Figure:
     """2-D scatter of movies coloured by a catalogue column; chosen movie, neighbours and title
     matches highlighted.
 
@@ -106,49 +134,99 @@ def movie_map(points: pd.DataFrame, axes: tuple[str, str], title: str, selected:
     if colour == "genre":
         families = [*GENRE_FAMILIES, OTHER_FAMILY]
         colors = dict(zip(families, GENRE_FAMILY_COLORS, strict=True))
-        for genre, group in sorted(points.groupby("genre"), key=lambda g: families.index(g[0]) if g[0] in colors else 99):
-            fig.add_trace(go.Scatter(
-                x=group["x"], y=group["y"], mode="markers", name=str(genre), text=group["movie_title"],
-                customdata=group["movie_id"], marker={"size": 6, "opacity": 0.6, "color": colors.get(genre, "#999999")},
-                hovertemplate="%{text}<br>movie_id %{customdata}<extra>" + str(genre) + "</extra>",
-            ))  # fmt: skip
+        for genre, group in sorted(
+            points.groupby("genre"), key=lambda g: families.index(g[0]) if g[0] in colors else 99
+        ):
+            fig.add_trace(
+                go.Scatter(
+                    x=group["x"],
+                    y=group["y"],
+                    mode="markers",
+                    name=str(genre),
+                    text=group["movie_title"],
+                    customdata=group["movie_id"],
+                    marker={"size": 6, "opacity": 0.6, "color": colors.get(genre, "#999999")},
+                    hovertemplate="%{text}<br>movie_id %{customdata}<extra>" + str(genre) + "</extra>",
+                )
+            )
     else:
         raw = points[colour].to_numpy(np.float64)
         known = np.isfinite(raw)
         value = np.log10(np.maximum(raw, 1.0)) if colour == "ratings" else raw
         ticks = {"tickvals": [0, 1, 2, 3], "ticktext": ["1", "10", "100", "1000"]} if colour == "ratings" else {}
         group = points[known]
-        fig.add_trace(go.Scatter(
-            x=group["x"], y=group["y"], mode="markers", name=MAP_COLOUR_NAMES.get(colour, colour),
-            text=group["movie_title"], customdata=np.stack([group["movie_id"], raw[known]], axis=1),
-            marker={"size": 6, "opacity": 0.75, "color": value[known], "colorscale": "Viridis", "showscale": True,
-                    "colorbar": {"title": MAP_COLOUR_NAMES.get(colour, colour), **ticks}},
-            hovertemplate="%{text}<br>movie_id %{customdata[0]}<br>" + MAP_COLOUR_NAMES.get(colour, colour)
-                          + " %{customdata[1]:.4g}<extra></extra>",
-        ))  # fmt: skip
+        fig.add_trace(
+            go.Scatter(
+                x=group["x"],
+                y=group["y"],
+                mode="markers",
+                name=MAP_COLOUR_NAMES.get(colour, colour),
+                text=group["movie_title"],
+                customdata=np.stack([group["movie_id"], raw[known]], axis=1),
+                marker={
+                    "size": 6,
+                    "opacity": 0.75,
+                    "color": value[known],
+                    "colorscale": "Viridis",
+                    "showscale": True,
+                    "colorbar": {"title": MAP_COLOUR_NAMES.get(colour, colour), **ticks},
+                },
+                hovertemplate="%{text}<br>movie_id %{customdata[0]}<br>"
+                + MAP_COLOUR_NAMES.get(colour, colour)
+                + " %{customdata[1]:.4g}<extra></extra>",
+            )
+        )
         if (~known).any():
             rest = points[~known]
-            fig.add_trace(go.Scatter(x=rest["x"], y=rest["y"], mode="markers", name="unknown", text=rest["movie_title"],
-                                     marker={"size": 5, "color": "#bbbbbb"}, hovertemplate="%{text}<extra>unknown</extra>"))  # fmt: skip
+            fig.add_trace(
+                go.Scatter(
+                    x=rest["x"],
+                    y=rest["y"],
+                    mode="markers",
+                    name="unknown",
+                    text=rest["movie_title"],
+                    marker={"size": 5, "color": "#bbbbbb"},
+                    hovertemplate="%{text}<extra>unknown</extra>",
+                )
+            )
     if len(matches):
         found = points.iloc[list(matches)]
-        fig.add_trace(go.Scatter(
-            x=found["x"], y=found["y"], mode="markers", name="title matches", text=found["movie_title"],
-            marker={"size": 11, "symbol": "diamond-open", "color": MATCH_COLOR, "line": {"width": 2}},
-            hovertemplate="%{text}<extra>title match</extra>",
-        ))  # fmt: skip
+        fig.add_trace(
+            go.Scatter(
+                x=found["x"],
+                y=found["y"],
+                mode="markers",
+                name="title matches",
+                text=found["movie_title"],
+                marker={"size": 11, "symbol": "diamond-open", "color": MATCH_COLOR, "line": {"width": 2}},
+                hovertemplate="%{text}<extra>title match</extra>",
+            )
+        )
     if len(neighbours):
         near = points.iloc[list(neighbours)]
-        fig.add_trace(go.Scatter(
-            x=near["x"], y=near["y"], mode="markers", name="neighbours", text=near["movie_title"],
-            marker={"size": 12, "color": "rgba(0,0,0,0)", "line": {"width": 2, "color": HIGHLIGHT_COLOR}},
-            hovertemplate="%{text}<extra>neighbour</extra>",
-        ))  # fmt: skip
+        fig.add_trace(
+            go.Scatter(
+                x=near["x"],
+                y=near["y"],
+                mode="markers",
+                name="neighbours",
+                text=near["movie_title"],
+                marker={"size": 12, "color": "rgba(0,0,0,0)", "line": {"width": 2, "color": HIGHLIGHT_COLOR}},
+                hovertemplate="%{text}<extra>neighbour</extra>",
+            )
+        )
     if selected is not None:
         chosen = points.iloc[[selected]]
-        fig.add_trace(go.Scatter(
-            x=chosen["x"], y=chosen["y"], mode="markers+text", name="chosen movie", text=chosen["movie_title"],
-            textposition="top center", marker={"size": 16, "symbol": "star", "color": HIGHLIGHT_COLOR},
-            hovertemplate="%{text}<extra>chosen</extra>",
-        ))  # fmt: skip
+        fig.add_trace(
+            go.Scatter(
+                x=chosen["x"],
+                y=chosen["y"],
+                mode="markers+text",
+                name="chosen movie",
+                text=chosen["movie_title"],
+                textposition="top center",
+                marker={"size": 16, "symbol": "star", "color": HIGHLIGHT_COLOR},
+                hovertemplate="%{text}<extra>chosen</extra>",
+            )
+        )
     return _layout(fig, title, axes[0], axes[1], height=620)

@@ -26,14 +26,25 @@ GENRE_FAMILIES: dict[str, tuple[str, ...]] = {
     "Drama": ("Drama",),
 }
 OTHER_FAMILY = "Other"
-GENRE_FAMILY_COLORS = ("#E69F00", "#56B4E9", "#009E73", "#D55E00", "#0072B2", "#CC79A7", "#F0E442", "#000000",
-                       "#999999")  # fmt: skip
+GENRE_FAMILY_COLORS = (
+    "#E69F00",
+    "#56B4E9",
+    "#009E73",
+    "#D55E00",
+    "#0072B2",
+    "#CC79A7",
+    "#F0E442",
+    "#000000",
+    "#999999",
+)
 
 
 def genre_family(genres: Sequence[str]) -> str:
     """The family (`GENRE_FAMILIES`) of a movie's genres; OTHER_FAMILY when none matches."""
     present = set(genres)
     return next((family for family, members in GENRE_FAMILIES.items() if present & set(members)), OTHER_FAMILY)
+
+
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
@@ -65,9 +76,12 @@ def rating_distribution(ratings: pd.DataFrame) -> pd.DataFrame:
     counts = ratings["user_rating"].round().astype(int).value_counts().reindex(range(1, 6), fill_value=0)
     total = int(counts.sum())
     return pd.DataFrame(
-        {"stars": list(range(1, 6)), "ratings": counts.to_numpy(dtype=np.int64),
-         "share": counts.to_numpy(dtype=np.float64) / total if total else np.zeros(5)}
-    )  # fmt: skip
+        {
+            "stars": list(range(1, 6)),
+            "ratings": counts.to_numpy(dtype=np.int64),
+            "share": counts.to_numpy(dtype=np.float64) / total if total else np.zeros(5),
+        }
+    )
 
 
 def ratings_per(ratings: pd.DataFrame, column: str) -> pd.DataFrame:
@@ -143,9 +157,11 @@ def vocabulary_sizes(vocab: Vocabularies) -> pd.DataFrame:
         "gender_x_age": "(genders + 1) x (age buckets + 1) crossed cells",
     }
     return pd.DataFrame(
-        [{"feature": k, "table rows": v, "note": notes.get(k, "index 0 = out of vocabulary")}
-         for k, v in vocab.sizes().items()]
-    )  # fmt: skip
+        [
+            {"feature": k, "table rows": v, "note": notes.get(k, "index 0 = out of vocabulary")}
+            for k, v in vocab.sizes().items()
+        ]
+    )
 
 
 def vocabulary_examples(vocab: Vocabularies, n: int = 4) -> pd.DataFrame:
@@ -159,10 +175,14 @@ def vocabulary_examples(vocab: Vocabularies, n: int = 4) -> pd.DataFrame:
         Columns vocabulary, index, value.
     """
     named = {
-        "user_id": vocab.user_ids, "movie_id": vocab.movie_ids, "user_occupation": vocab.occupations,
-        "user_zip": vocab.zip_regions, "title_token": vocab.title_tokens, "user_gender": vocab.genders,
+        "user_id": vocab.user_ids,
+        "movie_id": vocab.movie_ids,
+        "user_occupation": vocab.occupations,
+        "user_zip": vocab.zip_regions,
+        "title_token": vocab.title_tokens,
+        "user_gender": vocab.genders,
         "age_bucket": vocab.age_buckets,
-    }  # fmt: skip
+    }
     rows = []
     for name, values in named.items():
         rows.append({"vocabulary": name, "index": 0, "value": OOV_LABEL})
@@ -247,9 +267,15 @@ def title_token_rows(vocab: Vocabularies, movies: pd.DataFrame) -> pd.DataFrame:
         ids = lookup(vocab.title_tokens, tokens) if tokens else np.zeros(0, dtype=np.int32)
         kept = [int(i) for i in ids if i > 0][:MAX_TITLE_TOKENS]
         padded = kept + [0] * (MAX_TITLE_TOKENS - len(kept))
-        rows.append({"movie_id": int(movie_id), "title": title, "tokens": " | ".join(tokens),
-                     "token ids": ", ".join(str(int(i)) for i in ids),
-                     "model input": ", ".join(str(i) for i in padded)})  # fmt: skip
+        rows.append(
+            {
+                "movie_id": int(movie_id),
+                "title": title,
+                "tokens": " | ".join(tokens),
+                "token ids": ", ".join(str(int(i)) for i in ids),
+                "model input": ", ".join(str(i) for i in padded),
+            }
+        )
     return pd.DataFrame(rows, columns=["movie_id", "title", "tokens", "token ids", "model input"])
 
 
@@ -288,8 +314,12 @@ def movie_catalogue(vocab: Vocabularies, movies: pd.DataFrame, ratings: pd.DataF
 
 
 # Colourings of the movie map: label -> catalogue column (categorical for "genre", else numeric).
-MAP_COLOURINGS = {"Genre family": "genre", "Popularity (ratings, log scale)": "ratings", "Release year": "year",
-                  "Mean rating": "mean_rating"}  # fmt: skip
+MAP_COLOURINGS = {
+    "Genre family": "genre",
+    "Popularity (ratings, log scale)": "ratings",
+    "Release year": "year",
+    "Mean rating": "mean_rating",
+}
 
 
 def title_matches(catalogue: pd.DataFrame, text: str) -> np.ndarray:

@@ -57,8 +57,9 @@ class EaseFit:
     validation: dict[float, float]
 
 
-def choose_lambda(fit_matrix: np.ndarray, val_users: np.ndarray, val_items: np.ndarray,
-                  lambdas: tuple[float, ...] = EASE_LAMBDAS) -> EaseFit:  # fmt: skip
+def choose_lambda(
+    fit_matrix: np.ndarray, val_users: np.ndarray, val_items: np.ndarray, lambdas: tuple[float, ...] = EASE_LAMBDAS
+) -> EaseFit:
     """Pick lambda by hit-rate@CHOOSE_K on validation rows, with `fit_matrix` (training minus
     the validation slice) as the only input and its items excluded."""
     gram = Gram.of(fit_matrix)
@@ -85,13 +86,22 @@ def ease_report(data: Any, split: Any, seed: int = 42) -> dict[str, float]:
 
     space = FeatureSpace(Vocabularies.build(data), data)
     fit_part, val = validation_slice(split.train, seed)
-    choice = choose_lambda(space.interaction_matrix(fit_part), space.user_index(val["user_id"]),
-                           space.movie_index(val["movie_id"]))  # fmt: skip
+    choice = choose_lambda(
+        space.interaction_matrix(fit_part), space.user_index(val["user_id"]), space.movie_index(val["movie_id"])
+    )
     train_matrix = space.interaction_matrix(split.train)
-    hits = hits_at(ease_scores(train_matrix, choice.lam), space.user_index(split.test["user_id"]),
-                   space.movie_index(split.test["movie_id"]), exclude=train_matrix.astype(bool), ks=HIT_RATE_KS)  # fmt: skip
-    return {"ease_hit_rate_at_10": float(np.mean(hits[10])), "ease_hit_rate_at_100": float(np.mean(hits[100])),
-            "ease_lambda": choice.lam}  # fmt: skip
+    hits = hits_at(
+        ease_scores(train_matrix, choice.lam),
+        space.user_index(split.test["user_id"]),
+        space.movie_index(split.test["movie_id"]),
+        exclude=train_matrix.astype(bool),
+        ks=HIT_RATE_KS,
+    )
+    return {
+        "ease_hit_rate_at_10": float(np.mean(hits[10])),
+        "ease_hit_rate_at_100": float(np.mean(hits[100])),
+        "ease_lambda": choice.lam,
+    }
 
 
 def _cache_file(data: Any, split_name: str, split_seed: int, seed: int) -> Any:

@@ -89,5 +89,6 @@ def tsne(points: np.ndarray, seed: int = 0) -> np.ndarray:
 
     x = np.asarray(points, dtype=np.float64)
     perplexity = min(TSNE_PERPLEXITY, max(1.0, (len(x) - 1) / 3.0))
-    return TSNE(n_components=2, perplexity=perplexity, init="pca", metric="cosine", random_state=seed,
-                max_iter=500).fit_transform(x)  # fmt: skip
+    return TSNE(
+        n_components=2, perplexity=perplexity, init="pca", metric="cosine", random_state=seed, max_iter=500
+    ).fit_transform(x)

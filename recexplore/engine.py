@@ -67,8 +67,12 @@ class _Engine:
                 os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")  # no telemetry from a local Ray
             ray.init(**init_arguments(settings))
             self.start_seconds = time.perf_counter() - started
-            _LOG.info("Ray %s in %.1f s: %s", "joined" if settings.address else "started", self.start_seconds,
-                      ray.cluster_resources())  # fmt: skip
+            _LOG.info(
+                "Ray %s in %.1f s: %s",
+                "joined" if settings.address else "started",
+                self.start_seconds,
+                ray.cluster_resources(),
+            )
         except Exception as err:  # reported to the caller as one line
             first = str(err).splitlines()[0] if str(err) else type(err).__name__
             where = f"the Ray cluster at {settings.address}" if settings.address else "a local Ray instance"
@@ -101,12 +105,19 @@ def init_arguments(settings: EngineSettings) -> dict[str, Any]:
     cluster's machines get the `recexplore` package from Ray (`py_modules`) and need only the
     requirements installed; the Keras backend chosen here travels with it.
     """
-    common: dict[str, Any] = {"namespace": NAMESPACE, "log_to_driver": False, "configure_logging": False,
-                              "ignore_reinit_error": True}  # fmt: skip
+    common: dict[str, Any] = {
+        "namespace": NAMESPACE,
+        "log_to_driver": False,
+        "configure_logging": False,
+        "ignore_reinit_error": True,
+    }
     if settings.address:
         env_vars = {k: os.environ[k] for k in ("KERAS_BACKEND",) if k in os.environ}
-        return {**common, "address": settings.address,
-                "runtime_env": {"py_modules": [str(PACKAGE_DIR)], "env_vars": env_vars}}  # fmt: skip
+        return {
+            **common,
+            "address": settings.address,
+            "runtime_env": {"py_modules": [str(PACKAGE_DIR)], "env_vars": env_vars},
+        }
     local = {**common, "include_dashboard": False, "object_store_memory": settings.object_store_mb * 2**20}
     return {**local, "num_cpus": settings.local_cpus} if settings.local_cpus else local
 
@@ -137,8 +148,13 @@ def cluster_summary() -> dict[str, float]:
 
     total, free = ray.cluster_resources(), ray.available_resources()
     nodes = sum(1 for node in ray.nodes() if node.get("Alive"))
-    return {"cpus": float(total.get("CPU", 0)), "free_cpus": float(free.get("CPU", 0)),
-            "gpus": float(total.get("GPU", 0)), "free_gpus": float(free.get("GPU", 0)), "nodes": float(nodes)}  # fmt: skip
+    return {
+        "cpus": float(total.get("CPU", 0)),
+        "free_cpus": float(free.get("CPU", 0)),
+        "gpus": float(total.get("GPU", 0)),
+        "free_gpus": float(free.get("GPU", 0)),
+        "nodes": float(nodes),
+    }
 
 
 def describe(settings: EngineSettings) -> str:
@@ -149,5 +165,7 @@ def describe(settings: EngineSettings) -> str:
     c = cluster_summary()
     gpus = f", {c['free_gpus']:g} of {c['gpus']:g} GPUs free" if c["gpus"] else ""
     where = f"Ray cluster at {settings.address}" if settings.address else "local Ray"
-    return (f"Jobs run on the {where}: {c['nodes']:g} node(s), {c['free_cpus']:g} of {c['cpus']:g} CPUs free{gpus}; "
-            f"each job takes {settings.job_cpus:g} CPU.")  # fmt: skip
+    return (
+        f"Jobs run on the {where}: {c['nodes']:g} node(s), {c['free_cpus']:g} of {c['cpus']:g} CPUs free{gpus}; "
+        f"each job takes {settings.job_cpus:g} CPU."
+    )

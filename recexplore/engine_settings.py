@@ -35,27 +35,77 @@ class Setting:
 
 
 SETTINGS: dict[str, Setting] = {
-    "job_cpus": Setting("RECEXPLORE_JOB_CPUS", 1.0, 0.1, 256, False,
-                        "CPUs each training job declares (1: two jobs at once on a 2-core machine)"),
-    "job_gpus": Setting("RECEXPLORE_JOB_GPUS", 0.25, 0.0, 8, False,
-                        "GPU share each job declares when the cluster has GPUs (0.25: four jobs share one GPU)"),
-    "warm_workers": Setting("RECEXPLORE_WARM_WORKERS", 1, 0, 16, True,
-                            "idle workers kept with Keras imported, so the next job starts at once"),
-    "worker_nice": Setting("RECEXPLORE_WORKER_NICE", 10, 0, 19, True,
-                           "OS priority (nice) of training workers: pages stay responsive while jobs train"),
-    "local_cpus": Setting("RECEXPLORE_RAY_CPUS", 0, 0, 4096, True,
-                          "CPUs a local Ray offers to jobs (0: every CPU Ray detects, cgroup limits included)"),
-    "object_store_mb": Setting("RECEXPLORE_RAY_OBJECT_STORE_MB", 512, 80, 1 << 20, True,
-                               "object store of the local Ray instance (trained models wait there until saved)"),
-    "job_time_budget_s": Setting("RECEXPLORE_JOB_TIME_BUDGET_S", 1800, 1, 7 * 86400, True,
-                                 "longest a job may train before it is stopped and marked failed"),
-    "max_active_jobs": Setting("RECEXPLORE_MAX_ACTIVE_JOBS", 3, 1, 100, True,
-                               "queued plus running jobs one workspace may have (Compare needs 3)"),
-    "max_saved_models": Setting("RECEXPLORE_MAX_SAVED_MODELS", 10, 0, 10000, True,
-                                "models one workspace may save from the app"),
-    "keep_finished_jobs": Setting("RECEXPLORE_KEEP_FINISHED_JOBS", 6, 1, 1000, True,
-                                  "finished jobs (and their unsaved models) kept per workspace"),
-}  # fmt: skip
+    "job_cpus": Setting(
+        "RECEXPLORE_JOB_CPUS",
+        1.0,
+        0.1,
+        256,
+        False,
+        "CPUs each training job declares (1: two jobs at once on a 2-core machine)",
+    ),
+    "job_gpus": Setting(
+        "RECEXPLORE_JOB_GPUS",
+        0.25,
+        0.0,
+        8,
+        False,
+        "GPU share each job declares when the cluster has GPUs (0.25: four jobs share one GPU)",
+    ),
+    "warm_workers": Setting(
+        "RECEXPLORE_WARM_WORKERS",
+        1,
+        0,
+        16,
+        True,
+        "idle workers kept with Keras imported, so the next job starts at once",
+    ),
+    "worker_nice": Setting(
+        "RECEXPLORE_WORKER_NICE",
+        10,
+        0,
+        19,
+        True,
+        "OS priority (nice) of training workers: pages stay responsive while jobs train",
+    ),
+    "local_cpus": Setting(
+        "RECEXPLORE_RAY_CPUS",
+        0,
+        0,
+        4096,
+        True,
+        "CPUs a local Ray offers to jobs (0: every CPU Ray detects, cgroup limits included)",
+    ),
+    "object_store_mb": Setting(
+        "RECEXPLORE_RAY_OBJECT_STORE_MB",
+        512,
+        80,
+        1 << 20,
+        True,
+        "object store of the local Ray instance (trained models wait there until saved)",
+    ),
+    "job_time_budget_s": Setting(
+        "RECEXPLORE_JOB_TIME_BUDGET_S",
+        1800,
+        1,
+        7 * 86400,
+        True,
+        "longest a job may train before it is stopped and marked failed",
+    ),
+    "max_active_jobs": Setting(
+        "RECEXPLORE_MAX_ACTIVE_JOBS",
+        3,
+        1,
+        100,
+        True,
+        "queued plus running jobs one workspace may have (Compare needs 3)",
+    ),
+    "max_saved_models": Setting(
+        "RECEXPLORE_MAX_SAVED_MODELS", 10, 0, 10000, True, "models one workspace may save from the app"
+    ),
+    "keep_finished_jobs": Setting(
+        "RECEXPLORE_KEEP_FINISHED_JOBS", 6, 1, 1000, True, "finished jobs (and their unsaved models) kept per workspace"
+    ),
+}
 
 
 @dataclass(frozen=True)
@@ -118,7 +168,12 @@ def _check(setting: Setting, value: float, name: str) -> None:
 
 def settings_table() -> list[dict[str, str]]:
     """One row per setting (variable, default, meaning), for the README and the help text."""
-    rows = [{"variable": ADDRESS_ENV, "default": "(unset: a local Ray on this machine)",
-             "meaning": f"address of a Ray cluster to join (also read from {RAY_OWN_ADDRESS_ENV})"}]  # fmt: skip
+    rows = [
+        {
+            "variable": ADDRESS_ENV,
+            "default": "(unset: a local Ray on this machine)",
+            "meaning": f"address of a Ray cluster to join (also read from {RAY_OWN_ADDRESS_ENV})",
+        }
+    ]
     rows += [{"variable": s.env, "default": f"{s.default:g}", "meaning": s.help} for s in SETTINGS.values()]
     return rows

@@ -19,8 +19,9 @@ def mae(y_true: np.ndarray, y_pred: np.ndarray) -> float:
     return float(np.mean(np.abs(np.asarray(y_pred, dtype=np.float64) - np.asarray(y_true, dtype=np.float64))))
 
 
-def _masked_rows(scores: np.ndarray, users: np.ndarray, items: np.ndarray,
-                 exclude: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
+def _masked_rows(
+    scores: np.ndarray, users: np.ndarray, items: np.ndarray, exclude: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Per-user score rows with excluded items and column 0 at -inf, plus each pair's row and own score."""
     users = np.asarray(users, dtype=np.int64)
     items = np.asarray(items, dtype=np.int64)
@@ -68,8 +69,13 @@ def ranks_of(scores: np.ndarray, users: np.ndarray, items: np.ndarray, exclude: 
     return ranks
 
 
-def hits_at(scores: np.ndarray, users: np.ndarray, items: np.ndarray, exclude: np.ndarray | None = None,
-            ks: tuple[int, ...] = HIT_RATE_KS) -> dict[int, np.ndarray]:  # fmt: skip
+def hits_at(
+    scores: np.ndarray,
+    users: np.ndarray,
+    items: np.ndarray,
+    exclude: np.ndarray | None = None,
+    ks: tuple[int, ...] = HIT_RATE_KS,
+) -> dict[int, np.ndarray]:
     """For each k, whether each pair's `ranks_of` rank is below k, without ranking everything.
 
     A pair is a hit when its score beats its user's k-th best kept score and a miss

@@ -113,7 +113,11 @@ def movie_table(vocab: Vocabularies, movies: pd.DataFrame) -> dict[str, np.ndarr
         for name in names:
             if name in genre_index:
                 genres[row, genre_index[name]] = 1.0
-    return {"movie_id": lookup(vocab.movie_ids, movies["movie_id"].astype(int)), "title_tokens": tokens, "genres": genres}
+    return {
+        "movie_id": lookup(vocab.movie_ids, movies["movie_id"].astype(int)),
+        "title_tokens": tokens,
+        "genres": genres,
+    }
 
 
 def time_features(timestamps: np.ndarray) -> np.ndarray:

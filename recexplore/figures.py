@@ -12,8 +12,12 @@ EASE_COLOR = "#444444"
 BASELINE_COLORS = (POPULARITY_COLOR, EASE_COLOR)
 
 
-def training_curves(history: Sequence[Mapping[str, float]], metrics: Sequence[str], title: str = "",
-                    baselines: Mapping[str, float] | None = None) -> go.Figure:  # fmt: skip
+def training_curves(
+    history: Sequence[Mapping[str, float]],
+    metrics: Sequence[str],
+    title: str = "",
+    baselines: Mapping[str, float] | None = None,
+) -> go.Figure:
     """Per-epoch lines for the named history keys (missing keys are skipped).
 
     Args:
@@ -37,27 +41,44 @@ def training_curves(history: Sequence[Mapping[str, float]], metrics: Sequence[st
 def _baseline_lines(fig: go.Figure, baselines: Mapping[str, float] | None) -> None:
     """Each baseline as a labelled horizontal line (dashed, then dotted, alternating)."""
     for i, (name, value) in enumerate((baselines or {}).items()):
-        fig.add_hline(y=value, line_dash="dash" if i % 2 == 0 else "dot", line_color=BASELINE_COLORS[i % 2],
-                      annotation_text=f"{name} {value:.3f}",
-                      annotation_position="bottom right" if i % 2 == 0 else "top right")  # fmt: skip
+        fig.add_hline(
+            y=value,
+            line_dash="dash" if i % 2 == 0 else "dot",
+            line_color=BASELINE_COLORS[i % 2],
+            annotation_text=f"{name} {value:.3f}",
+            annotation_position="bottom right" if i % 2 == 0 else "top right",
+        )
 
 
-def overlaid_curves(histories: Mapping[str, Sequence[Mapping[str, float]]], key: str,
-                    baselines: Mapping[str, float] | None = None, title: str = "") -> go.Figure:  # fmt: skip
+def overlaid_curves(
+    histories: Mapping[str, Sequence[Mapping[str, float]]],
+    key: str,
+    baselines: Mapping[str, float] | None = None,
+    title: str = "",
+) -> go.Figure:
     """One per-epoch line of `key` per run, with baselines as labelled horizontal lines."""
     fig = go.Figure()
     for label, history in histories.items():
         epochs = [int(h.get("epoch", i + 1)) for i, h in enumerate(history)]
         fig.add_trace(go.Scatter(x=epochs, y=[h.get(key) for h in history], mode="lines+markers", name=label))
     _baseline_lines(fig, baselines)
-    fig.update_layout(title=title, xaxis_title="epoch", yaxis_title=key.replace("_", " "), height=360,
-                      margin={"t": 30 if not title else 40, "b": 40, "l": 50, "r": 10})  # fmt: skip
+    fig.update_layout(
+        title=title,
+        xaxis_title="epoch",
+        yaxis_title=key.replace("_", " "),
+        height=360,
+        margin={"t": 30 if not title else 40, "b": 40, "l": 50, "r": 10},
+    )
     fig.update_xaxes(dtick=1)
     return fig
 
 
-def hit_rate_comparison(histories: Mapping[str, Sequence[Mapping[str, float]]], popularity: float | None,
-                        key: str = "hit_rate_at_100", ease: float | None = None) -> go.Figure:  # fmt: skip
+def hit_rate_comparison(
+    histories: Mapping[str, Sequence[Mapping[str, float]]],
+    popularity: float | None,
+    key: str = "hit_rate_at_100",
+    ease: float | None = None,
+) -> go.Figure:
     """Overlaid hit-rate-per-epoch curves of several models with the popularity and EASE baselines
     as lines (a line is left out while its value is not known: None)."""
     lines = {name: value for name, value in (("popularity", popularity), ("EASE", ease)) if value is not None}
@@ -82,9 +103,17 @@ def interaction_heatmap(names: Sequence[str], matrix: np.ndarray, title: str = "
         )
     )
     if not np.all(np.isnan(unused)):
-        fig.add_trace(go.Heatmap(z=unused, x=list(names), y=list(names), showscale=False,
-                                 colorscale=[[0, "#d0d0d0"], [1, "#d0d0d0"]], hoverongaps=False,
-                                 hovertemplate="%{y} x itself: not used by DotInteraction<extra></extra>"))  # fmt: skip
+        fig.add_trace(
+            go.Heatmap(
+                z=unused,
+                x=list(names),
+                y=list(names),
+                showscale=False,
+                colorscale=[[0, "#d0d0d0"], [1, "#d0d0d0"]],
+                hoverongaps=False,
+                hovertemplate="%{y} x itself: not used by DotInteraction<extra></extra>",
+            )
+        )
     fig.update_layout(title=title, height=520, margin={"t": 40, "b": 40, "l": 40, "r": 10})
     fig.update_yaxes(autorange="reversed")
     return fig
@@ -95,8 +124,9 @@ def contribution_bars(parts: Mapping[str, float], title: str = "") -> go.Figure:
     labels = list(parts)
     values = [float(parts[k]) for k in labels]
     colors = ["#2a9d8f" if v >= 0 else "#e76f51" for v in values]
-    fig = go.Figure(go.Bar(x=values, y=labels, orientation="h", marker_color=colors,
-                           hovertemplate="%{y}: %{x:+.3f}<extra></extra>"))  # fmt: skip
+    fig = go.Figure(
+        go.Bar(x=values, y=labels, orientation="h", marker_color=colors, hovertemplate="%{y}: %{x:+.3f}<extra></extra>")
+    )
     fig.update_layout(title=title, height=60 + 28 * len(labels), margin={"t": 40, "b": 30, "l": 10, "r": 10})
     fig.update_yaxes(autorange="reversed")
     return fig

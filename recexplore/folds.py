@@ -28,8 +28,12 @@ def fold_names(k: int = N_FOLDS) -> list[str]:
 def _write_ratings(path: Path, rows: pd.DataFrame) -> None:
     """Tab-separated user, movie, rating, timestamp, sorted by user then movie (GroupLens' order)."""
     ordered = rows.sort_values(["user_id", "movie_id"], kind="stable")
-    lines = [f"{u}\t{m}\t{int(r)}\t{t}" for u, m, r, t in zip(ordered["user_id"], ordered["movie_id"],
-                                                              ordered["user_rating"], ordered["timestamp"], strict=True)]  # fmt: skip
+    lines = [
+        f"{u}\t{m}\t{int(r)}\t{t}"
+        for u, m, r, t in zip(
+            ordered["user_id"], ordered["movie_id"], ordered["user_rating"], ordered["timestamp"], strict=True
+        )
+    ]
     path.write_text("\n".join(lines) + "\n", encoding="latin-1")
 
 

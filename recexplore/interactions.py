@@ -39,8 +39,9 @@ def _embedded(model: DLRM, features: dict[str, np.ndarray]) -> np.ndarray:
     return np.stack([ops.convert_to_numpy(e) for e in model.feature_embeddings(features)], axis=1)
 
 
-def interaction_strength(model: DLRM, space: FeatureSpace, ratings: pd.DataFrame, sample: int = 2000,
-                         seed: int = 0) -> np.ndarray:  # fmt: skip
+def interaction_strength(
+    model: DLRM, space: FeatureSpace, ratings: pd.DataFrame, sample: int = 2000, seed: int = 0
+) -> np.ndarray:
     """Mean |dot(e_i, e_j)| over a sample of real ratings, shape (n_features, n_features).
 
     The keras-io tutorial inspects only embedding row 0 (the out-of-vocabulary row);
@@ -57,7 +58,9 @@ def interaction_strength(model: DLRM, space: FeatureSpace, ratings: pd.DataFrame
     return strength
 
 
-def interaction_pairs(model: DLRM, space: FeatureSpace, rating: pd.DataFrame, by_strength: bool = False) -> pd.DataFrame:
+def interaction_pairs(
+    model: DLRM, space: FeatureSpace, rating: pd.DataFrame, by_strength: bool = False
+) -> pd.DataFrame:
     """The DotInteraction output for one rating, one row per feature pair.
 
     Rows follow the layer's output order, or largest |dot| first with `by_strength`.

@@ -36,8 +36,10 @@ class TrainRequest:
         if self.kind not in KIND_CONFIGS:
             raise ValueError(f"kind must be one of {', '.join(KIND_CONFIGS)}, got {self.kind!r}")
         if not isinstance(self.config, KIND_CONFIGS[self.kind]):
-            raise ValueError(f"config must be a {KIND_CONFIGS[self.kind].__name__} for kind {self.kind!r}, "
-                             f"got {type(self.config).__name__}")  # fmt: skip
+            raise ValueError(
+                f"config must be a {KIND_CONFIGS[self.kind].__name__} for kind {self.kind!r}, "
+                f"got {type(self.config).__name__}"
+            )
         if not isinstance(self.seed, int) or isinstance(self.seed, bool) or not 0 <= self.seed <= MAX_SEED:
             raise ValueError(f"seed must be a whole number from 0 to {MAX_SEED}, got {self.seed!r}")
         if not isinstance(self.split, str) or not self.split:
@@ -50,5 +52,11 @@ class TrainRequest:
 
     def describe(self) -> dict[str, Any]:
         """Plain values for logs and tables."""
-        return {"kind": self.kind, "config": self.config.to_dict(), "split": self.split, "seed": self.seed,
-                "label": self.label, "preset": self.preset}  # fmt: skip
+        return {
+            "kind": self.kind,
+            "config": self.config.to_dict(),
+            "split": self.split,
+            "seed": self.seed,
+            "label": self.label,
+            "preset": self.preset,
+        }

@@ -53,8 +53,16 @@ class JobResult:
     def from_summary(cls, summary: dict[str, Any]) -> JobResult:
         """From a worker's summary."""
         config_cls = DLRMConfig if summary["kind"] == "dlrm" else TowerConfig
-        return cls(summary["kind"], config_cls.from_dict(summary["config"]), summary["metrics"], summary["history"],
-                   int(summary["params"]), float(summary["train_seconds"]), summary["device"], summary["meta"])  # fmt: skip
+        return cls(
+            summary["kind"],
+            config_cls.from_dict(summary["config"]),
+            summary["metrics"],
+            summary["history"],
+            int(summary["params"]),
+            float(summary["train_seconds"]),
+            summary["device"],
+            summary["meta"],
+        )
 
 
 @dataclass
@@ -95,9 +103,17 @@ class Job:
     def snapshot(self) -> dict[str, Any]:
         """The fields a page draws, as plain values."""
         end = self.finished or time.time()
-        return {"job_id": self.job_id, "label": self.label, "status": self.status, "epoch": self.epoch,
-                "batch": self.batch, "total_epochs": self.total_epochs, "history": [dict(h) for h in self.history],
-                "error": self.error, "elapsed": end - self.started if self.started else 0.0}  # fmt: skip
+        return {
+            "job_id": self.job_id,
+            "label": self.label,
+            "status": self.status,
+            "epoch": self.epoch,
+            "batch": self.batch,
+            "total_epochs": self.total_epochs,
+            "history": [dict(h) for h in self.history],
+            "error": self.error,
+            "elapsed": end - self.started if self.started else 0.0,
+        }
 
 
 class JobManager:
@@ -118,8 +134,10 @@ class JobManager:
         with self._lock:
             active = sum(1 for j in self._jobs.values() if j.workspace == workspace and j.status not in FINISHED)
         if active + new_jobs > limit:
-            raise JobLimitError(f"This workspace may have {limit} jobs queued or running at once and has {active}: "
-                                "wait for one to finish or cancel one.")  # fmt: skip
+            raise JobLimitError(
+                f"This workspace may have {limit} jobs queued or running at once and has {active}: "
+                "wait for one to finish or cancel one."
+            )
 
     def submit(self, workspace: str, request: TrainRequest, data: Any) -> Job:
         """Queue one training job for `workspace` (see `submit_many`)."""
@@ -152,8 +170,9 @@ class JobManager:
             for request in requests:
                 job = Job(secrets.token_hex(8), workspace, request, group)
                 job._actor = self._take_worker()
-                job._summary_ref, job._model_ref = job._actor.run.remote(request, data_ref,
-                                                                         float(self.settings.job_time_budget_s))
+                job._summary_ref, job._model_ref = job._actor.run.remote(
+                    request, data_ref, float(self.settings.job_time_budget_s)
+                )
                 self._jobs[job.job_id] = job
                 jobs.append(job)
             self._top_up_spares()
@@ -341,7 +360,9 @@ class JobManager:
         if job.started and time.time() - job.started > self.settings.job_time_budget_s + KILL_GRACE_S:
             ray.kill(job._actor, no_restart=True)
             with self._lock:
-                self._finish(job, FAILED, f"stopped: it ran past the time budget of {self.settings.job_time_budget_s} s")
+                self._finish(
+                    job, FAILED, f"stopped: it ran past the time budget of {self.settings.job_time_budget_s} s"
+                )
 
     def _collect(self, job: Job) -> None:
         """Read a finished job's summary (or its worker's death) and recycle its worker."""
@@ -387,8 +408,11 @@ class JobManager:
 
     def _prune(self, workspace: str) -> None:
         """Forget the workspace's oldest finished jobs beyond `keep_finished_jobs` (caller holds the lock)."""
-        done = sorted((j for j in self._jobs.values() if j.workspace == workspace and j.status in FINISHED),
-                      key=lambda j: j.finished or 0.0, reverse=True)  # fmt: skip
+        done = sorted(
+            (j for j in self._jobs.values() if j.workspace == workspace and j.status in FINISHED),
+            key=lambda j: j.finished or 0.0,
+            reverse=True,
+        )
         for job in done[self.settings.keep_finished_jobs :]:
             self._jobs.pop(job.job_id, None)
             job._model_ref = None

@@ -58,8 +58,9 @@ def signing_key(create: bool) -> bytes | None:
     except FileExistsError:
         pass  # another process made it first
     except OSError as err:
-        raise ManifestError(f"cannot create the registry signing key {path} ({err.strerror or err}): "
-                            f"set {KEY_ENV} or {KEY_FILE_ENV}") from None  # fmt: skip
+        raise ManifestError(
+            f"cannot create the registry signing key {path} ({err.strerror or err}): set {KEY_ENV} or {KEY_FILE_ENV}"
+        ) from None
     return _read_key(path)
 
 
@@ -110,9 +111,15 @@ def parse(raw: bytes, expected: tuple[str, ...]) -> dict[str, dict[str, Any]]:
     if not isinstance(files, dict) or sorted(files) != sorted(expected):
         raise ManifestError(f"manifest.json must list exactly {', '.join(expected)}")
     for name, record in files.items():
-        if (not isinstance(record, dict) or set(record) != {"sha256", "bytes"} or not isinstance(record["sha256"], str)
-                or len(record["sha256"]) != 64 or isinstance(record["bytes"], bool)
-                or not isinstance(record["bytes"], int) or record["bytes"] < 0):  # fmt: skip
+        if (
+            not isinstance(record, dict)
+            or set(record) != {"sha256", "bytes"}
+            or not isinstance(record["sha256"], str)
+            or len(record["sha256"]) != 64
+            or isinstance(record["bytes"], bool)
+            or not isinstance(record["bytes"], int)
+            or record["bytes"] < 0
+        ):
             raise ManifestError(f"manifest.json has a malformed record for {name}")
     signature = manifest.get("signature")
     if signature is not None and (not isinstance(signature, str) or not signature.startswith(_SIGNATURE_PREFIX)):
@@ -137,6 +144,6 @@ def verify(manifest: dict[str, Any], contents: dict[str, bytes]) -> str:
     if key is None:
         raise ManifestError(f"the entry is signed, but this installation has no signing key ({KEY_ENV})")
     expected = hmac.new(key, found.encode("ascii"), hashlib.sha256).hexdigest()
-    if not hmac.compare_digest(expected, signature[len(_SIGNATURE_PREFIX):]):
+    if not hmac.compare_digest(expected, signature[len(_SIGNATURE_PREFIX) :]):
         raise ManifestError("the signature does not match (edited, or saved with another registry key)")
     return found

@@ -9,11 +9,30 @@ KINDS = ("dlrm", "towers")
 MAX_DEPTH = 6  # meta -> history -> epoch -> value is 3 deep; vocab lists 3
 MAX_HISTORY = 10_000
 MAX_VOCAB = 1_000_000
-_VOCAB_KEYS = {"user_ids": int, "movie_ids": int, "occupations": str, "zip_regions": str, "title_tokens": str,
-               "genres": str, "genders": str, "age_buckets": int}  # fmt: skip
+_VOCAB_KEYS = {
+    "user_ids": int,
+    "movie_ids": int,
+    "occupations": str,
+    "zip_regions": str,
+    "title_tokens": str,
+    "genres": str,
+    "genders": str,
+    "age_buckets": int,
+}
 # Top-level key -> the check of its value. Unknown keys are refused by name.
-_REQUIRED = ("format_version", "name", "kind", "config", "vocab", "data_fingerprint", "split", "seed", "metrics",
-             "history", "params")  # fmt: skip
+_REQUIRED = (
+    "format_version",
+    "name",
+    "kind",
+    "config",
+    "vocab",
+    "data_fingerprint",
+    "split",
+    "seed",
+    "metrics",
+    "history",
+    "params",
+)
 
 
 class MetaError(ValueError):
@@ -68,7 +87,7 @@ def _vocab(value: Any) -> None:
         raise MetaError(f"meta.json: vocab must hold exactly {', '.join(sorted(_VOCAB_KEYS))}")
     for key, kind in _VOCAB_KEYS.items():
         items = value[key]
-        ok = (_integer if kind is int else lambda x: isinstance(x, str))
+        ok = _integer if kind is int else lambda x: isinstance(x, str)
         if not isinstance(items, list) or len(items) > MAX_VOCAB or not all(ok(x) for x in items):
             raise MetaError(f"meta.json: vocab {key} must be a list of {kind.__name__}s")
         if len(set(items)) != len(items):
@@ -117,9 +136,14 @@ _CHECKS = {
     "config": _config,
     "vocab": _vocab,
     "data_fingerprint": _is("data_fingerprint", lambda v: isinstance(v, str) and len(v) <= 128, "a string"),
-    "split": _is("split", lambda v: isinstance(v, dict) and all(isinstance(k, str) and isinstance(x, (str, int))
-                                                                and not isinstance(x, bool) for k, x in v.items()),
-                 "a map of names to strings or integers"),  # fmt: skip
+    "split": _is(
+        "split",
+        lambda v: (
+            isinstance(v, dict)
+            and all(isinstance(k, str) and isinstance(x, (str, int)) and not isinstance(x, bool) for k, x in v.items())
+        ),
+        "a map of names to strings or integers",
+    ),
     "seed": _is("seed", lambda v: _integer(v) and 0 <= v < 2**32, "an integer from 0 to 2**32-1"),
     "metrics": lambda v: _numbers("metrics", v),
     "history": _history,

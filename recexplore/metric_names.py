@@ -12,25 +12,46 @@ RATING_BASELINES = ("bias_only_rmse", "global_mean_rmse")  # the lines every RMS
 
 # key -> (plain name, what it means). Keys are the registry's metric and history keys.
 METRICS: dict[str, tuple[str, str]] = {
-    "test_rmse": ("Rating error (RMSE)", "Root mean squared error of the predicted stars on held-out ratings, in "
-                  "stars; lower is better."),
-    "global_mean_rmse": ("Baseline: global mean (RMSE)", "RMSE of predicting the training part's average "
-                         "rating for everyone, on the same held-out ratings: the floor any model must beat."),
-    "bias_only_rmse": ("Baseline: bias only (RMSE)", "RMSE of average + user offset + movie offset, fitted by ridge "
-                       "regression on the training part: what a model learns beyond 'who rates high, what is liked'."),
+    "test_rmse": (
+        "Rating error (RMSE)",
+        "Root mean squared error of the predicted stars on held-out ratings, in stars; lower is better.",
+    ),
+    "global_mean_rmse": (
+        "Baseline: global mean (RMSE)",
+        "RMSE of predicting the training part's average "
+        "rating for everyone, on the same held-out ratings: the floor any model must beat.",
+    ),
+    "bias_only_rmse": (
+        "Baseline: bias only (RMSE)",
+        "RMSE of average + user offset + movie offset, fitted by ridge "
+        "regression on the training part: what a model learns beyond 'who rates high, what is liked'.",
+    ),
     "test_mae": ("Mean absolute error", "Average distance between predicted and actual stars on held-out ratings."),
     "rmse": ("Training error (RMSE)", "RMSE on the ratings the model trains on, after each epoch."),
-    "val_rmse": ("Validation error (RMSE)", "RMSE on a slice of the training part held back from training: "
-                 "it rising while training error falls means overfitting."),
-    "hit_rate_at_10": ("Hit-rate@10", "Share of held-out ratings whose movie is in the user's top 10 "
-                       "recommendations (movies the user already rated excluded); higher is better."),
+    "val_rmse": (
+        "Validation error (RMSE)",
+        "RMSE on a slice of the training part held back from training: "
+        "it rising while training error falls means overfitting.",
+    ),
+    "hit_rate_at_10": (
+        "Hit-rate@10",
+        "Share of held-out ratings whose movie is in the user's top 10 "
+        "recommendations (movies the user already rated excluded); higher is better.",
+    ),
     "hit_rate_at_100": ("Hit-rate@100", "As hit-rate@10, with the top 100 of about 1,680 movies."),
-    "seed_top100_accuracy": ("Tutorial top-100 accuracy (5-star)", "The KerasRS tutorial's metric: share of "
-                             "held-out 5-star ratings in the top 100, already-rated movies not excluded."),
-    "seed_top100_accuracy_all": ("Tutorial top-100 accuracy (all)", "The TFRS tutorial's metric: share of all "
-                                 "held-out ratings in the top 100, already-rated movies not excluded."),
-    "best_val_rmse": ("Best validation error (RMSE)", "The lowest validation RMSE over the epochs: early "
-                      "stopping keeps the weights of that epoch."),
+    "seed_top100_accuracy": (
+        "Tutorial top-100 accuracy (5-star)",
+        "The KerasRS tutorial's metric: share of "
+        "held-out 5-star ratings in the top 100, already-rated movies not excluded.",
+    ),
+    "seed_top100_accuracy_all": (
+        "Tutorial top-100 accuracy (all)",
+        "The TFRS tutorial's metric: share of all held-out ratings in the top 100, already-rated movies not excluded.",
+    ),
+    "best_val_rmse": (
+        "Best validation error (RMSE)",
+        "The lowest validation RMSE over the epochs: early stopping keeps the weights of that epoch.",
+    ),
     "epochs_run": ("Epochs run", "Epochs actually trained (fewer than asked when stopped early or cancelled)."),
     "lambda": ("Regularisation (lambda)", "EASE's L2 strength, chosen on a validation slice of the training part."),
     "loss": ("Training loss", "The objective the optimiser minimises, per epoch."),
@@ -41,19 +62,19 @@ METRICS: dict[str, tuple[str, str]] = {
 def label(key: str) -> str:
     """The plain name of a metric key (popularity_ keys: 'Popularity: ...'); the key itself if unknown."""
     if key.startswith(POPULARITY):
-        return f"Popularity: {label(key[len(POPULARITY):])}"
+        return f"Popularity: {label(key[len(POPULARITY) :])}"
     if key.startswith(EASE):
-        return f"EASE: {label(key[len(EASE):])}"
+        return f"EASE: {label(key[len(EASE) :])}"
     return METRICS.get(key, (key, ""))[0]
 
 
 def explain(key: str) -> str:
     """One sentence on what a metric key means ('' if unknown)."""
     if key.startswith(POPULARITY):
-        base = explain(key[len(POPULARITY):])
+        base = explain(key[len(POPULARITY) :])
         return f"The popularity baseline (the most-rated movies for everyone). {base}".strip()
     if key.startswith(EASE):
-        base = explain(key[len(EASE):])
+        base = explain(key[len(EASE) :])
         return f"EASE, a closed-form linear item-item baseline, on the same split. {base}".strip()
     return METRICS.get(key, ("", ""))[1]
 

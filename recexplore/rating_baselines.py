@@ -32,8 +32,11 @@ class Biases:
 
     def predict(self, users: np.ndarray, movies: np.ndarray) -> np.ndarray:
         """Stars clipped to 1-5; a user or movie not seen in training gets offset 0."""
-        return np.clip(self.mean + _offsets(self.user_ids, self.user, users)
-                       + _offsets(self.movie_ids, self.movie, movies), 1.0, 5.0)  # fmt: skip
+        return np.clip(
+            self.mean + _offsets(self.user_ids, self.user, users) + _offsets(self.movie_ids, self.movie, movies),
+            1.0,
+            5.0,
+        )
 
 
 def _offsets(ids: np.ndarray, values: np.ndarray, wanted: np.ndarray) -> np.ndarray:

@@ -43,8 +43,9 @@ class Recommender:
     _index_lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     @classmethod
-    def build(cls, model: TwoTowerModel, vocab: Vocabularies, data: MovieLens, split: Split,
-              space: FeatureSpace | None = None) -> Recommender:  # fmt: skip
+    def build(
+        cls, model: TwoTowerModel, vocab: Vocabularies, data: MovieLens, split: Split, space: FeatureSpace | None = None
+    ) -> Recommender:
         """Encode every user and movie once and build the retrieval index (`space`: reuse an encoding).
 
         `split` is the model's own split: its training part is what a user is never recommended
@@ -60,8 +61,12 @@ class Recommender:
         bounds = np.searchsorted(users[order], np.arange(space.n_users + 1))
         rated = {u: items[order[bounds[u] : bounds[u + 1]]] for u in range(space.n_users)}
         held_out: dict[int, dict[int, int]] = {}
-        for u, m, stars in zip(space.user_index(split.test["user_id"]), split.test["movie_id"].to_numpy(),
-                               split.test["user_rating"].to_numpy(), strict=True):  # fmt: skip
+        for u, m, stars in zip(
+            space.user_index(split.test["user_id"]),
+            split.test["movie_id"].to_numpy(),
+            split.test["user_rating"].to_numpy(),
+            strict=True,
+        ):
             held_out.setdefault(int(u), {})[int(m)] = int(stars)
         index = make_retrieval(candidates, movies, k=10)
         return cls(model, data, space, query, candidates, rated, index, held_out)
@@ -131,8 +136,10 @@ class Recommender:
         """Hit-rate@k over every held-out rating of the split (the model's evaluation metric)."""
         k = self.check_k(k)
         if k not in self._average_hits:
-            scores = np.concatenate([np.full((self.space.n_users, 1), -np.inf, np.float32),
-                                     self.query_vectors @ self.candidate_vectors.T], axis=1)  # fmt: skip
+            scores = np.concatenate(
+                [np.full((self.space.n_users, 1), -np.inf, np.float32), self.query_vectors @ self.candidate_vectors.T],
+                axis=1,
+            )
             seen = np.zeros(scores.shape, dtype=bool)
             for u, items in self.rated.items():
                 seen[u, items] = True
@@ -166,8 +173,12 @@ def user_profile(data: MovieLens, user_id: int) -> tuple[dict[str, object], pd.D
         ids = data.users["user_id"]
         raise RecommendError(f"Unknown user {user_id}: user ids run from {ids.min()} to {ids.max()}.")
     user = row.iloc[0]
-    profile = {"age": int(user["raw_user_age"]), "gender": user["user_gender"],
-               "occupation": user["user_occupation_text"], "zip": user["user_zip_code"]}  # fmt: skip
+    profile = {
+        "age": int(user["raw_user_age"]),
+        "gender": user["user_gender"],
+        "occupation": user["user_occupation_text"],
+        "zip": user["user_zip_code"],
+    }
     rated = data.ratings.loc[data.ratings["user_id"] == int(user_id), ["movie_id", "user_rating", "timestamp"]]
     rated = rated.merge(data.movies[["movie_id", "movie_title", "movie_genres"]], on="movie_id")
     rated = rated.sort_values(["user_rating", "timestamp"], ascending=[False, False]).reset_index(drop=True)
@@ -274,11 +285,13 @@ def rerank_by_stars(recs: pd.DataFrame, stars: np.ndarray) -> pd.DataFrame:
     return out
 
 
-def predict_stars(dlrm: keras.Model, space: FeatureSpace, user_id: int, movie_ids: list[int],
-                  timestamp: int) -> np.ndarray:  # fmt: skip
+def predict_stars(
+    dlrm: keras.Model, space: FeatureSpace, user_id: int, movie_ids: list[int], timestamp: int
+) -> np.ndarray:
     """A DLRM's predicted stars for one user and several movies (the re-ranking stage)."""
     from recexplore.training import predict_ratings
 
-    frame = pd.DataFrame({"user_id": int(user_id), "movie_id": np.asarray(movie_ids, dtype=np.int64),
-                          "timestamp": int(timestamp)})  # fmt: skip
+    frame = pd.DataFrame(
+        {"user_id": int(user_id), "movie_id": np.asarray(movie_ids, dtype=np.int64), "timestamp": int(timestamp)}
+    )
     return predict_ratings(dlrm, space.dlrm_features(frame))

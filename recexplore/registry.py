@@ -127,8 +127,12 @@ def library_versions() -> dict[str, str]:
     import keras_rs
     import numpy
 
-    return {"keras": keras.__version__, "keras_rs": keras_rs.__version__, "numpy": numpy.__version__,
-            "backend": keras.backend.backend()}  # fmt: skip
+    return {
+        "keras": keras.__version__,
+        "keras_rs": keras_rs.__version__,
+        "numpy": numpy.__version__,
+        "backend": keras.backend.backend(),
+    }
 
 
 def build_meta(result: Any, name: str) -> dict[str, Any]:
@@ -165,12 +169,18 @@ def save(result: Any, name: str, directory: str | os.PathLike[str] | None = None
         RegistryError: bad name, existing entry without `overwrite`, or a failure while
             writing (disk full, permission denied, ...); the previous entry is left intact.
     """
-    return _save_with(lambda path: _save_model(result.model, path), lambda: build_meta(result, name), name,
-                      directory, overwrite)  # fmt: skip
+    return _save_with(
+        lambda path: _save_model(result.model, path), lambda: build_meta(result, name), name, directory, overwrite
+    )
 
 
-def save_payload(model_bytes: bytes, meta: dict[str, Any], name: str,
-                 directory: str | os.PathLike[str] | None = None, overwrite: bool = False) -> Entry:  # fmt: skip
+def save_payload(
+    model_bytes: bytes,
+    meta: dict[str, Any],
+    name: str,
+    directory: str | os.PathLike[str] | None = None,
+    overwrite: bool = False,
+) -> Entry:
     """Save a model trained elsewhere (a worker): its `.keras` bytes and its `build_meta` metadata.
 
     Same guarantees and errors as `save`; the name and the creation time are this save's.
@@ -181,8 +191,13 @@ def save_payload(model_bytes: bytes, meta: dict[str, Any], name: str,
     return _save_with(lambda path: _write_file(path, model_bytes), stamped, name, directory, overwrite)
 
 
-def _save_with(write_model: Callable[[Path], None], make_meta: Callable[[], dict[str, Any]], name: str,
-               directory: str | os.PathLike[str] | None, overwrite: bool) -> Entry:  # fmt: skip
+def _save_with(
+    write_model: Callable[[Path], None],
+    make_meta: Callable[[], dict[str, Any]],
+    name: str,
+    directory: str | os.PathLike[str] | None,
+    overwrite: bool,
+) -> Entry:
     check_name(name)
     root = models_dir(directory)
     target = root / name
@@ -191,8 +206,9 @@ def _save_with(write_model: Callable[[Path], None], make_meta: Callable[[], dict
         open_registry(root, create=True)
         with _locked(root):
             if target.is_symlink() or (target.exists() and not _is_entry_folder(target)):
-                raise RegistryError(f"{target} exists and is not a saved model: move it away before saving as "
-                                    f"{name!r}.")  # fmt: skip
+                raise RegistryError(
+                    f"{target} exists and is not a saved model: move it away before saving as {name!r}."
+                )
             if _folder_of(root, name) is not None and not overwrite:
                 raise RegistryError(f"A model named {name!r} already exists: choose another name or overwrite it.")
             tmp.mkdir()
@@ -317,7 +333,12 @@ def _recover(root: Path) -> None:
     Called with the lock held, so no other writer is in the middle of a save.
     """
     for hidden in sorted(root.iterdir()):
-        if not hidden.name.startswith((TMP, TRASH, DELETED)) or hidden.is_symlink() or not hidden.is_dir() or not _is_entry_folder(hidden, allow_partial=True):
+        if (
+            not hidden.name.startswith((TMP, TRASH, DELETED))
+            or hidden.is_symlink()
+            or not hidden.is_dir()
+            or not _is_entry_folder(hidden, allow_partial=True)
+        ):
             continue  # only our own folders, under our own hidden names, are ever touched
         if _hidden_name(hidden.name, TRASH) is not None:
             name = _hidden_name(hidden.name, TRASH)
@@ -352,8 +373,11 @@ def _folder_of(root: Path, name: str) -> Path | None:
     target = root / name
     if target.is_dir() and not target.is_symlink() and _is_entry_folder(target):
         return target
-    parked = sorted(p for p in root.glob(f"{TRASH}{name}-*") if _hidden_name(p.name, TRASH) == name
-                    and not p.is_symlink() and _is_entry_folder(p))  # fmt: skip
+    parked = sorted(
+        p
+        for p in root.glob(f"{TRASH}{name}-*")
+        if _hidden_name(p.name, TRASH) == name and not p.is_symlink() and _is_entry_folder(p)
+    )
     if parked:
         return parked[-1]
     # the overwrite may have finished meanwhile
@@ -452,8 +476,11 @@ def _read_files(folder: int, path: Path, name: str) -> tuple[Entry, bytes | None
         contents[MODEL_FILE] = read_at(folder, MODEL_FILE, MAX_MODEL_BYTES)
     except FileNotFoundError as err:
         missing = Path(err.filename or MANIFEST_FILE).name if err.filename else MANIFEST_FILE
-        why = (f"{missing} is missing" if missing != MANIFEST_FILE or contents
-               else f"{MANIFEST_FILE} is missing (saved by an older RecExplore, or not ours): save it again")
+        why = (
+            f"{missing} is missing"
+            if missing != MANIFEST_FILE or contents
+            else f"{MANIFEST_FILE} is missing (saved by an older RecExplore, or not ours): save it again"
+        )
         return Entry(name, path, {}, why), None
     except SymlinkRefused:
         return Entry(name, path, {}, SYMLINK_PROBLEM), None
@@ -556,8 +583,10 @@ def _check_matches(loaded: LoadedModel) -> None:
 
     expected = {"dlrm": DLRM, "towers": TwoTowerModel}[loaded.kind]
     if not isinstance(loaded.model, expected):
-        raise RegistryError(f"Model {loaded.name!r} is broken: meta.json says {loaded.kind}, the file holds a "
-                            f"{type(loaded.model).__name__}.")  # fmt: skip
+        raise RegistryError(
+            f"Model {loaded.name!r} is broken: meta.json says {loaded.kind}, the file holds a "
+            f"{type(loaded.model).__name__}."
+        )
     try:
         loaded.config  # noqa: B018 - validates the recorded config
         sizes = loaded.vocab.sizes()
@@ -566,8 +595,10 @@ def _check_matches(loaded: LoadedModel) -> None:
     tables = getattr(loaded.model, "vocab_sizes", {})
     wrong = sorted(k for k in tables if k in sizes and int(tables[k]) != sizes[k])
     if wrong:
-        raise RegistryError(f"Model {loaded.name!r} is broken: its {wrong[0]} table has {tables[wrong[0]]} rows, its "
-                            f"vocabulary {sizes[wrong[0]]}.")  # fmt: skip
+        raise RegistryError(
+            f"Model {loaded.name!r} is broken: its {wrong[0]} table has {tables[wrong[0]]} rows, its "
+            f"vocabulary {sizes[wrong[0]]}."
+        )
 
 
 def delete(name: str, directory: str | os.PathLike[str] | None = None) -> None:

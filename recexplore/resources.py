@@ -70,8 +70,10 @@ def cgroup_available(root: Path = CGROUP_ROOT) -> int | None:
     """Bytes this container may still allocate under its cgroup memory limit (v2, else v1), or
     None when there is no limit. Host memory alone overstates it inside a container: a job
     that passed a host-memory check was once killed silently (exit 137) at its 1.5 GiB limit."""
-    for limit_file, usage_file in (("memory.max", "memory.current"),  # cgroup v2
-                                   ("memory/memory.limit_in_bytes", "memory/memory.usage_in_bytes")):  # v1  # fmt: skip
+    for limit_file, usage_file in (
+        ("memory.max", "memory.current"),  # cgroup v2
+        ("memory/memory.limit_in_bytes", "memory/memory.usage_in_bytes"),
+    ):  # v1
         try:
             limit_text = (root / limit_file).read_text().strip()
             usage = int((root / usage_file).read_text().strip())

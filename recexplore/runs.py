@@ -37,8 +37,11 @@ def settings_table(runs: Mapping[str, Mapping[str, Any]]) -> pd.DataFrame:
     config_keys = sorted({k for meta in runs.values() for k in meta.get("config", {})})
     rows = []
     for key in (*SETTING_ROWS, *config_keys):
-        source = (lambda m, k=key: _setting_value(m, k)) if key in SETTING_ROWS else (
-            lambda m, k=key: m.get("config", {}).get(k))  # fmt: skip
+        source = (
+            (lambda m, k=key: _setting_value(m, k))
+            if key in SETTING_ROWS
+            else (lambda m, k=key: m.get("config", {}).get(k))
+        )
         cells = {name: _cell(source(meta)) for name, meta in runs.items()}
         rows.append({"setting": key, **cells, DIFFERS: len(set(cells.values())) > 1})
     return pd.DataFrame(rows)
@@ -49,8 +52,9 @@ def metrics_table(metrics: Mapping[str, Mapping[str, Any]], label_of: Any = str)
     keys: list[str] = []
     for found in metrics.values():
         keys += [k for k in found if k not in keys]
-    return pd.DataFrame([{"metric": label_of(k), **{name: show(found.get(k)) for name, found in metrics.items()}}
-                         for k in keys])  # fmt: skip
+    return pd.DataFrame(
+        [{"metric": label_of(k), **{name: show(found.get(k)) for name, found in metrics.items()}} for k in keys]
+    )
 
 
 def curve_keys(runs: Mapping[str, Mapping[str, Any]]) -> list[str]:
@@ -64,15 +68,22 @@ def curve_keys(runs: Mapping[str, Mapping[str, Any]]) -> list[str]:
 
 def histories(runs: Mapping[str, Mapping[str, Any]], key: str) -> dict[str, list[dict[str, float]]]:
     """Each run's per-epoch history, for the runs that recorded `key`."""
-    return {name: list(meta.get("history", [])) for name, meta in runs.items()
-            if any(key in row for row in meta.get("history", []))}  # fmt: skip
+    return {
+        name: list(meta.get("history", []))
+        for name, meta in runs.items()
+        if any(key in row for row in meta.get("history", []))
+    }
 
 
 def histories_csv(runs: Mapping[str, Mapping[str, Any]]) -> str:
     """Every run's history in long form: run, kind, epoch, metric, value (one row per value)."""
-    rows = [{"run": name, "kind": meta.get("kind"), "epoch": int(row.get("epoch", i + 1)), "metric": k, "value": v}
-            for name, meta in runs.items() for i, row in enumerate(meta.get("history", []))
-            for k, v in row.items() if k != "epoch"]  # fmt: skip
+    rows = [
+        {"run": name, "kind": meta.get("kind"), "epoch": int(row.get("epoch", i + 1)), "metric": k, "value": v}
+        for name, meta in runs.items()
+        for i, row in enumerate(meta.get("history", []))
+        for k, v in row.items()
+        if k != "epoch"
+    ]
     out = io.StringIO()
     pd.DataFrame(rows, columns=["run", "kind", "epoch", "metric", "value"]).to_csv(out, index=False)
     return out.getvalue()

@@ -94,8 +94,10 @@ def refresh_interval(jobs: Sequence[Any]) -> float | None:
 def limits_caption(settings: Any, saved: int) -> str:
     """The workspace limits in one line, as the Train and Compare pages show them."""
     minutes = settings.job_time_budget_s / 60
-    return (f"Workspace limits: {settings.max_active_jobs} jobs queued or running at once · each job stops after "
-            f"{minutes:g} min · {saved} of {settings.max_saved_models} saved models used.")  # fmt: skip
+    return (
+        f"Workspace limits: {settings.max_active_jobs} jobs queued or running at once · each job stops after "
+        f"{minutes:g} min · {saved} of {settings.max_saved_models} saved models used."
+    )
 
 
 def submit_problem(manager: Any, workspace: str, requests: Sequence[Any], data: Any) -> tuple[list[Any], str | None]:
@@ -147,15 +149,22 @@ class TowerRun:
     def from_meta(cls, label: str, meta: Mapping[str, Any]) -> TowerRun:
         """From a registry entry's metadata."""
         config = meta.get("config", {}) or {}
-        return cls(label, dict(meta.get("metrics", {}) or {}), [dict(h) for h in meta.get("history", []) or []],
-                   meta.get("params"), meta.get("train_seconds"), tuple(config.get("layers", ()) or ()))  # fmt: skip
+        return cls(
+            label,
+            dict(meta.get("metrics", {}) or {}),
+            [dict(h) for h in meta.get("history", []) or []],
+            meta.get("params"),
+            meta.get("train_seconds"),
+            tuple(config.get("layers", ()) or ()),
+        )
 
     @classmethod
     def from_result(cls, label: str, result: Any) -> TowerRun:
         """From a TrainResult."""
         layers = tuple(getattr(result.config, "layers", ()) or ())
-        return cls(label, dict(result.metrics), [dict(h) for h in result.history], result.params,
-                   result.train_seconds, layers)  # fmt: skip
+        return cls(
+            label, dict(result.metrics), [dict(h) for h in result.history], result.params, result.train_seconds, layers
+        )
 
 
 def _num(value: Any) -> float | None:

@@ -152,8 +152,15 @@ def train(
     return _train_towers(data, split, config or TowerConfig(), seed, hooks, vocab, space)
 
 
-def _train_dlrm(data: MovieLens, split: Split, config: DLRMConfig, seed: int, hooks: ProgressHooks,
-                vocab: Vocabularies, space: FeatureSpace) -> TrainResult:  # fmt: skip
+def _train_dlrm(
+    data: MovieLens,
+    split: Split,
+    config: DLRMConfig,
+    seed: int,
+    hooks: ProgressHooks,
+    vocab: Vocabularies,
+    space: FeatureSpace,
+) -> TrainResult:
     if not isinstance(config, DLRMConfig):
         raise ValueError(f"config must be a DLRMConfig for kind 'dlrm', got {type(config).__name__}")
     fit_rows, val_rows = validation_slice(split.train, seed)
@@ -179,11 +186,26 @@ def _train_dlrm(data: MovieLens, split: Split, config: DLRMConfig, seed: int, ho
         callbacks=[bridge, stopper],
     )
     seconds = time.perf_counter() - start
-    metrics = {**dlrm_metrics(model, space, split),
-               "best_val_rmse": min((h["val_rmse"] for h in bridge.history), default=float("nan")),
-               "epochs_run": len(bridge.history)}  # fmt: skip
-    return TrainResult("dlrm", model, config, vocab, bridge.history, metrics, count_params(model), seconds,
-                       device_description(), split.describe(), data.fingerprint, seed, bridge.cancelled)  # fmt: skip
+    metrics = {
+        **dlrm_metrics(model, space, split),
+        "best_val_rmse": min((h["val_rmse"] for h in bridge.history), default=float("nan")),
+        "epochs_run": len(bridge.history),
+    }
+    return TrainResult(
+        "dlrm",
+        model,
+        config,
+        vocab,
+        bridge.history,
+        metrics,
+        count_params(model),
+        seconds,
+        device_description(),
+        split.describe(),
+        data.fingerprint,
+        seed,
+        bridge.cancelled,
+    )
 
 
 def dlrm_metrics(model: keras.Model, space: FeatureSpace, split: Split) -> dict[str, float]:
@@ -192,8 +214,12 @@ def dlrm_metrics(model: keras.Model, space: FeatureSpace, split: Split) -> dict[
     predictions = predict_ratings(model, space.dlrm_features(split.test))
     truth = split.test["user_rating"].to_numpy()
     baselines = rating_baselines(split.train, split.test, split.seed)
-    return {"test_rmse": rmse(truth, predictions), "test_mae": mae(truth, predictions),
-            "global_mean_rmse": baselines["global_mean_rmse"], "bias_only_rmse": baselines["bias_only_rmse"]}
+    return {
+        "test_rmse": rmse(truth, predictions),
+        "test_mae": mae(truth, predictions),
+        "global_mean_rmse": baselines["global_mean_rmse"],
+        "bias_only_rmse": baselines["bias_only_rmse"],
+    }
 
 
 def towers_metrics(model: keras.Model, space: FeatureSpace, split: Split) -> dict[str, float]:
@@ -218,8 +244,9 @@ def split_of(meta: dict[str, Any], data: MovieLens) -> Split:
     return make_split(data, split.get("name", "random"), seed=int(meta.get("seed", 42)))
 
 
-def prepare_loaded(kind: str, model: keras.Model, meta: dict[str, Any], data: MovieLens,
-                   vocab: Vocabularies) -> tuple[FeatureSpace, Split]:  # fmt: skip
+def prepare_loaded(
+    kind: str, model: keras.Model, meta: dict[str, Any], data: MovieLens, vocab: Vocabularies
+) -> tuple[FeatureSpace, Split]:
     """Rebuild what a loaded model needs from the data (the DLRM's rated-movies matrix)."""
     split = split_of(meta, data)
     space = FeatureSpace(vocab, data)
@@ -228,8 +255,9 @@ def prepare_loaded(kind: str, model: keras.Model, meta: dict[str, Any], data: Mo
     return space, split
 
 
-def evaluate_loaded(kind: str, model: keras.Model, meta: dict[str, Any], data: MovieLens,
-                    vocab: Vocabularies) -> dict[str, float]:  # fmt: skip
+def evaluate_loaded(
+    kind: str, model: keras.Model, meta: dict[str, Any], data: MovieLens, vocab: Vocabularies
+) -> dict[str, float]:
     """Recompute a loaded model's test metrics on the split it was trained on."""
     space, split = prepare_loaded(kind, model, meta, data, vocab)
     return dlrm_metrics(model, space, split) if kind == "dlrm" else towers_metrics(model, space, split)
@@ -255,8 +283,15 @@ def _tower_inputs(space: FeatureSpace, rows: Any, probability: np.ndarray) -> di
     return {**space.query_features(u), **space.candidate_features(m), "sampling_probability": probability[m]}
 
 
-def _train_towers(data: MovieLens, split: Split, config: TowerConfig, seed: int, hooks: ProgressHooks,
-                  vocab: Vocabularies, space: FeatureSpace) -> TrainResult:  # fmt: skip
+def _train_towers(
+    data: MovieLens,
+    split: Split,
+    config: TowerConfig,
+    seed: int,
+    hooks: ProgressHooks,
+    vocab: Vocabularies,
+    space: FeatureSpace,
+) -> TrainResult:
     if not isinstance(config, TowerConfig):
         raise ValueError(f"config must be a TowerConfig for kind 'towers', got {type(config).__name__}")
     train_matrix = space.interaction_matrix(split.train)
@@ -283,5 +318,18 @@ def _train_towers(data: MovieLens, split: Split, config: TowerConfig, seed: int,
     seconds = time.perf_counter() - start
     report = towers_metrics(model, space, split)
     report["epochs_run"] = len(bridge.history)
-    return TrainResult("towers", model, config, vocab, bridge.history, report, count_params(model), seconds,
-                       device_description(), split.describe(), data.fingerprint, seed, bridge.cancelled)  # fmt: skip
+    return TrainResult(
+        "towers",
+        model,
+        config,
+        vocab,
+        bridge.history,
+        report,
+        count_params(model),
+        seconds,
+        device_description(),
+        split.describe(),
+        data.fingerprint,
+        seed,
+        bridge.cancelled,
+    )

@@ -55,13 +55,25 @@ class TrainingWorker:
         self.import_seconds = time.perf_counter() - started
         self._lock = threading.Lock()
         self._cancel = threading.Event()
-        self._state: dict[str, Any] = {"status": "idle", "epoch": 0, "batch": 0, "history": [], "started": None,
-                                       "pid": os.getpid(), "stopped_by": None, "batches_run": 0,
-                                       "batches_at_cancel": None}  # fmt: skip
+        self._state: dict[str, Any] = {
+            "status": "idle",
+            "epoch": 0,
+            "batch": 0,
+            "history": [],
+            "started": None,
+            "pid": os.getpid(),
+            "stopped_by": None,
+            "batches_run": 0,
+            "batches_at_cancel": None,
+        }
 
     def ready(self) -> dict[str, Any]:
         """Process facts once the worker is up (pid, node, import time)."""
-        return {"pid": os.getpid(), "node": ray.get_runtime_context().get_node_id(), "import_seconds": self.import_seconds}
+        return {
+            "pid": os.getpid(),
+            "node": ray.get_runtime_context().get_node_id(),
+            "import_seconds": self.import_seconds,
+        }
 
     @ray.method(concurrency_group=CONTROL)
     def progress(self) -> dict[str, Any]:
@@ -111,15 +123,30 @@ class TrainingWorker:
             return False
 
         split = make_split(data, request.split, seed=request.seed)
-        result = train(request.kind, data, split, request.config, seed=request.seed,
-                       hooks=ProgressHooks(on_epoch=on_epoch, on_batch=on_batch, should_stop=should_stop))  # fmt: skip
+        result = train(
+            request.kind,
+            data,
+            split,
+            request.config,
+            seed=request.seed,
+            hooks=ProgressHooks(on_epoch=on_epoch, on_batch=on_batch, should_stop=should_stop),
+        )
         stopped_by = self._state["stopped_by"] or ("cancel" if self._cancel.is_set() or result.cancelled else None)
-        summary = {"kind": result.kind, "config": result.config.to_dict(), "metrics": dict(result.metrics),
-                   "history": [dict(h) for h in result.history], "params": result.params,
-                   "train_seconds": result.train_seconds, "device": result.device, "stopped_by": stopped_by,
-                   "meta": build_meta(result, name=""), "started": self._state["started"],
-                   "batches_run": self._state["batches_run"], "batches_at_cancel": self._state["batches_at_cancel"],
-                   "finished": time.time()}  # fmt: skip
+        summary = {
+            "kind": result.kind,
+            "config": result.config.to_dict(),
+            "metrics": dict(result.metrics),
+            "history": [dict(h) for h in result.history],
+            "params": result.params,
+            "train_seconds": result.train_seconds,
+            "device": result.device,
+            "stopped_by": stopped_by,
+            "meta": build_meta(result, name=""),
+            "started": self._state["started"],
+            "batches_run": self._state["batches_run"],
+            "batches_at_cancel": self._state["batches_at_cancel"],
+            "finished": time.time(),
+        }
         with self._lock:
             self._state["status"] = "finished"
         if stopped_by is not None:

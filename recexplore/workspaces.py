@@ -77,8 +77,10 @@ def save_problem(token: str, name: str, overwrite: bool, max_saved: int) -> str 
     if name in own and not overwrite:
         return f"A model named {name!r} already exists: choose another name or tick 'overwrite'."
     if name not in own and len(own) >= max_saved:
-        return (f"This workspace already holds {len(own)} saved models (the limit is {max_saved}): "
-                "delete one before saving another.")  # fmt: skip
+        return (
+            f"This workspace already holds {len(own)} saved models (the limit is {max_saved}): "
+            "delete one before saving another."
+        )
     return None
 
 

@@ -106,8 +106,9 @@ def tiny_towers_config(layers: tuple[int, ...] = (8,)) -> TowerConfig:
 TINY_DLRM = DLRMConfig(embedding_dim=4, top_layers=(8,), epochs=2, batch_size=256)
 
 
-def save_tiny_models(folder: Path, ml_folder: Path, towers: dict[str, tuple[int, ...]],
-                     dlrm_name: str | None = None) -> Path:  # fmt: skip
+def save_tiny_models(
+    folder: Path, ml_folder: Path, towers: dict[str, tuple[int, ...]], dlrm_name: str | None = None
+) -> Path:
     """Train tiny two-tower models (name -> layers) and optionally a tiny DLRM on the synthetic
     data, all on one split, and save them in the registry `folder`."""
     from recexplore import registry

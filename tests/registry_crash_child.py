@@ -79,11 +79,19 @@ def fake_result(model_bytes: Path, meta_json: Path) -> SimpleNamespace:
         return SimpleNamespace(to_dict=lambda: value)
 
     return SimpleNamespace(
-        kind=meta["kind"], config=as_dict(meta["config"]), vocab=as_dict(meta["vocab"]),
-        data_fingerprint=meta.get("data_fingerprint", ""), split=meta.get("split", ""), seed=meta.get("seed", 0),
-        metrics=meta.get("metrics", {}), history=meta.get("history", []), params=meta.get("params", 0),
-        train_seconds=0.0, device="cpu", model=ChunkedModel(model_bytes.read_bytes()),
-    )  # fmt: skip
+        kind=meta["kind"],
+        config=as_dict(meta["config"]),
+        vocab=as_dict(meta["vocab"]),
+        data_fingerprint=meta.get("data_fingerprint", ""),
+        split=meta.get("split", ""),
+        seed=meta.get("seed", 0),
+        metrics=meta.get("metrics", {}),
+        history=meta.get("history", []),
+        params=meta.get("params", 0),
+        train_seconds=0.0,
+        device="cpu",
+        model=ChunkedModel(model_bytes.read_bytes()),
+    )
 
 
 def main(argv: list[str]) -> None:

@@ -58,8 +58,9 @@ def registry_dir(ml_folder: Path, tmp_path_factory: pytest.TempPathFactory) -> P
     a second loadable model of each kind without training again. Never changed by a test."""
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("RECEXPLORE_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
-        folder = save_tiny_models(tmp_path_factory.mktemp("bad-input-models"), ml_folder, {"towers-1-layer": (8,)},
-                                  "dlrm-default")  # fmt: skip
+        folder = save_tiny_models(
+            tmp_path_factory.mktemp("bad-input-models"), ml_folder, {"towers-1-layer": (8,)}, "dlrm-default"
+        )
     shutil.copytree(folder / "towers-1-layer", folder / "towers-spare")
     shutil.copytree(folder / "dlrm-default", folder / "dlrm-spare")
     return folder
@@ -134,8 +135,11 @@ def _jobs(at: AppTest) -> list[Any]:
 
 def _snapshot(folder: Path) -> dict[str, bytes]:
     """Every file under a registry folder with its bytes (the registry's empty lock file aside)."""
-    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*"))
-            if p.is_file() and p.name != ".lock"}  # fmt: skip
+    return {
+        str(p.relative_to(folder)): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and p.name != ".lock"
+    }
 
 
 def _truncate(entry: Path) -> None:
@@ -221,10 +225,22 @@ def test_train_out_of_bounds_settings_fall_back_to_the_default(env: Path, kind: 
 def test_train_bound_values_are_accepted(env: Path) -> None:
     """The widgets' own extremes are valid configs: no message, Train enabled, values kept."""
     at = _page("train", train_kind=TOWERS_LABEL).run()
-    extremes = [{"train_temperature": 0.01, "train_embedding_dim_towers": 1, "train_batch_size_towers": 1,
-                 "train_learning_rate_towers": 10.0, "train_seed": 0},
-                {"train_temperature": 100.0, "train_embedding_dim_towers": 1024, "train_batch_size_towers": 1 << 16,
-                 "train_learning_rate_towers": 0.0001, "train_seed": MAX_SEED}]  # fmt: skip
+    extremes = [
+        {
+            "train_temperature": 0.01,
+            "train_embedding_dim_towers": 1,
+            "train_batch_size_towers": 1,
+            "train_learning_rate_towers": 10.0,
+            "train_seed": 0,
+        },
+        {
+            "train_temperature": 100.0,
+            "train_embedding_dim_towers": 1024,
+            "train_batch_size_towers": 1 << 16,
+            "train_learning_rate_towers": 0.0001,
+            "train_seed": MAX_SEED,
+        },
+    ]
     for values in extremes:
         for key, value in values.items():
             at.number_input(key=key).set_value(value)
@@ -271,8 +287,9 @@ BAD_LAYERS = {
 
 
 @pytest.mark.parametrize(("text", "fragment"), BAD_LAYERS.values(), ids=BAD_LAYERS.keys())
-def test_train_bad_layer_list_gets_one_error_and_no_job(env: Path, dlrm_form: AppTest, text: str,
-                                                        fragment: str) -> None:  # fmt: skip
+def test_train_bad_layer_list_gets_one_error_and_no_job(
+    env: Path, dlrm_form: AppTest, text: str, fragment: str
+) -> None:
     at = dlrm_form
     at.text_input(key="train_top_layers").set_value(text).run()
     message = _assert_one_problem(at, "Invalid setting", "top MLP widths", fragment)
@@ -294,8 +311,9 @@ def test_train_layer_lists_that_are_valid(env: Path, dlrm_form: AppTest, text: s
 
 
 @pytest.mark.parametrize("kind", ["dlrm", "towers"])
-def test_train_embedding_too_big_for_memory_gets_one_error_and_no_job(env: Path, ml_folder: Path, kind: str,
-                                                                      monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+def test_train_embedding_too_big_for_memory_gets_one_error_and_no_job(
+    env: Path, ml_folder: Path, kind: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import psutil
 
     data = load_movielens(ml_folder)
@@ -315,10 +333,12 @@ def test_train_embedding_too_big_for_memory_gets_one_error_and_no_job(env: Path,
 
 @pytest.mark.parametrize(
     ("state", "shown"),
-    [({"train_kind": "SVD", "train_split": "u9"}, {"train_kind": DLRM_LABEL, "train_split": "random"}),
-     ({"train_kind": TOWERS_LABEL, "train_preset": "9-layer"}, {"train_preset": "2-layer"})],
+    [
+        ({"train_kind": "SVD", "train_split": "u9"}, {"train_kind": DLRM_LABEL, "train_split": "random"}),
+        ({"train_kind": TOWERS_LABEL, "train_preset": "9-layer"}, {"train_preset": "2-layer"}),
+    ],
     ids=["kind-and-split", "preset"],
-)  # fmt: skip
+)
 def test_train_unknown_choices_fall_back_to_the_default(env: Path, state: dict, shown: dict) -> None:
     at = _page("train", **state).run()
     _assert_clean(at)
@@ -344,14 +364,21 @@ def save_registry(registry_dir: Path, tmp_path_factory: pytest.TempPathFactory) 
 
 
 @pytest.fixture(scope="module")
-def trained_page(ml_folder: Path, save_registry: Path, tmp_path_factory: pytest.TempPathFactory,
-                 ray_engine: None) -> AppTest:  # fmt: skip
+def trained_page(
+    ml_folder: Path, save_registry: Path, tmp_path_factory: pytest.TempPathFactory, ray_engine: None
+) -> AppTest:
     """A Train page whose session has one finished tiny two-tower job (layers 32, dim 4, 1 epoch)."""
     from recexplore.jobs import FINISHED
 
     with _page_env(ml_folder, save_registry, tmp_path_factory):
-        at = _page("train", train_kind=TOWERS_LABEL, train_preset="1-layer", train_embedding_dim_towers=4,
-                   train_epochs_towers=1, train_batch_size_towers=256).run()  # fmt: skip
+        at = _page(
+            "train",
+            train_kind=TOWERS_LABEL,
+            train_preset="1-layer",
+            train_embedding_dim_towers=4,
+            train_epochs_towers=1,
+            train_batch_size_towers=256,
+        ).run()
         at.button(key="train_submit").click().run()
         (job,) = _jobs(at)
         deadline = time.time() + 180
@@ -378,10 +405,12 @@ def _save(at: AppTest, name: str, overwrite: bool) -> None:
 SAVE_CASES = [(n, False) for n in BAD_NAMES] + [(n, True) for n in ("../x", "..", "")]
 
 
-@pytest.mark.parametrize(("name", "overwrite"), SAVE_CASES,
-                         ids=[repr(n) + ("-overwrite" if o else "") for n, o in SAVE_CASES])  # fmt: skip
-def test_save_bad_name_gets_one_error_and_writes_nothing(save_page: AppTest, save_registry: Path, name: str,
-                                                         overwrite: bool) -> None:  # fmt: skip
+@pytest.mark.parametrize(
+    ("name", "overwrite"), SAVE_CASES, ids=[repr(n) + ("-overwrite" if o else "") for n, o in SAVE_CASES]
+)
+def test_save_bad_name_gets_one_error_and_writes_nothing(
+    save_page: AppTest, save_registry: Path, name: str, overwrite: bool
+) -> None:
     before = _snapshot(save_registry)
     _save(save_page, name, overwrite)
     _assert_one_problem(save_page, "Invalid model name", "letters, digits")
@@ -401,8 +430,9 @@ def _own(at: AppTest, save_registry: Path) -> str:
 
 
 @pytest.mark.parametrize("overwrite", [False, True])
-def test_save_over_a_shared_entry_is_refused_even_when_ticked(save_page: AppTest, save_registry: Path,
-                                                              overwrite: bool) -> None:  # fmt: skip
+def test_save_over_a_shared_entry_is_refused_even_when_ticked(
+    save_page: AppTest, save_registry: Path, overwrite: bool
+) -> None:
     before = _snapshot(save_registry)
     _save(save_page, "taken", overwrite=overwrite)
     _assert_one_problem(save_page, "'taken' is a shared model", "another name")
@@ -439,7 +469,10 @@ def test_save_good_name_after_refusals_keeps_everything_else(save_page: AppTest,
     after = _snapshot(save_registry)
     assert {k: v for k, v in after.items() if not k.startswith(own + "fresh_1/")} == before
     assert sorted(k for k in after if k.startswith(own + "fresh_1/")) == [
-        own + "fresh_1/manifest.json", own + "fresh_1/meta.json", own + "fresh_1/model.keras"]  # fmt: skip
+        own + "fresh_1/manifest.json",
+        own + "fresh_1/meta.json",
+        own + "fresh_1/model.keras",
+    ]
 
 
 # ---------------------------------------------------------------- model selectors: broken, deleted, wrong
@@ -477,11 +510,14 @@ BREAKS = [(*SELECTORS[s], "truncated") for s in SELECTORS] + [
 ]
 
 
-@pytest.mark.parametrize(("page", "key", "victim", "works", "damage"), BREAKS,
-                         ids=[f"{k}-truncated" for k in SELECTORS] + ["recommend-model-deleted", "train-load-deleted"])  # fmt: skip
-def test_a_picked_model_that_breaks_gets_one_warning_and_others_still_work(scratch: Path, page: str, key: str,
-                                                                           victim: str, works: Any,
-                                                                           damage: str) -> None:  # fmt: skip
+@pytest.mark.parametrize(
+    ("page", "key", "victim", "works", "damage"),
+    BREAKS,
+    ids=[f"{k}-truncated" for k in SELECTORS] + ["recommend-model-deleted", "train-load-deleted"],
+)
+def test_a_picked_model_that_breaks_gets_one_warning_and_others_still_work(
+    scratch: Path, page: str, key: str, victim: str, works: Any, damage: str
+) -> None:
     at = _page(page, **{key: victim}).run()
     _assert_clean(at)
     assert at.selectbox(key=key).value == victim
@@ -504,8 +540,9 @@ UNLOADABLE = {k: v for k, v in SELECTORS.items() if k != "train-load"}  # the Tr
 
 
 @pytest.mark.parametrize(("page", "key", "victim", "works"), UNLOADABLE.values(), ids=UNLOADABLE.keys())
-def test_a_model_that_cannot_be_loaded_gets_one_error_and_others_still_work(scratch: Path, page: str, key: str,
-                                                                            victim: str, works: Any) -> None:  # fmt: skip
+def test_a_model_that_cannot_be_loaded_gets_one_error_and_others_still_work(
+    scratch: Path, page: str, key: str, victim: str, works: Any
+) -> None:
     _corrupt_keeping_sha(scratch / victim)
     at = _page(page, **{key: victim}).run()
     _assert_one_problem(at, repr(victim))
@@ -525,8 +562,9 @@ SET_FROM_CODE = {  # page, key, value put in session state, what the one message
 
 
 @pytest.mark.parametrize(("page", "key", "value", "reason"), SET_FROM_CODE.values(), ids=SET_FROM_CODE.keys())
-def test_a_model_name_that_is_not_offered_gets_one_warning(env: Path, page: str, key: str, value: str,
-                                                           reason: str) -> None:  # fmt: skip
+def test_a_model_name_that_is_not_offered_gets_one_warning(
+    env: Path, page: str, key: str, value: str, reason: str
+) -> None:
     at = _page(page, **{key: value}).run()
     _assert_one_problem(at, f"Model {value!r}", reason)
     assert at.selectbox(key=key).value != value
@@ -621,8 +659,9 @@ def test_interactions_out_of_bounds_fall_back_to_the_default(env: Path) -> None:
     last = int(at.number_input(key="interactions_row").max)  # the last held-out row number
     defaults = {"interactions_sample": 2000, "interactions_row": 0}
     for sample, row in [(0, -1), (5001, last + 1)]:
-        _assert_reset(at, {("slider", "interactions_sample"): sample, ("number_input", "interactions_row"): row},
-                      defaults)  # fmt: skip
+        _assert_reset(
+            at, {("slider", "interactions_sample"): sample, ("number_input", "interactions_row"): row}, defaults
+        )
         assert _interactions_works(at)
     at.number_input(key="interactions_row").set_value(last).run()  # the last row itself is fine
     _assert_clean(at)
@@ -658,8 +697,9 @@ def test_data_out_of_bounds_fall_back_to_the_default(env: Path) -> None:
     _assert_clean(at)
     assert at.radio(key="data_tail").value == "Ratings per user" and at.number_input(key="data_seed").value == 0
     for rows, seed in [(0, 10**7), (21, 2**70)]:
-        _assert_reset(at, {("slider", "data_rows"): rows, ("number_input", "data_seed"): seed},
-                      {"data_rows": 5, "data_seed": 0})  # fmt: skip
+        _assert_reset(
+            at, {("slider", "data_rows"): rows, ("number_input", "data_seed"): seed}, {"data_rows": 5, "data_seed": 0}
+        )
     assert [len(t.value) for t in at.dataframe[2:]] == [5, 5, 5]
 
 
@@ -678,14 +718,18 @@ PAGE_WORKS = {  # page file -> what it shows when it works
 
 
 def _all_text(at: AppTest) -> str:
-    parts = [str(getattr(e, "value", "")) for kind in ("markdown", "caption", "info", "warning", "error", "success",
-                                                       "subheader", "title", "text") for e in getattr(at, kind)]  # fmt: skip
+    parts = [
+        str(getattr(e, "value", ""))
+        for kind in ("markdown", "caption", "info", "warning", "error", "success", "subheader", "title", "text")
+        for e in getattr(at, kind)
+    ]
     return "\n".join(parts)
 
 
 @pytest.mark.parametrize("page", sorted(PAGE_WORKS))
-def test_every_page_with_a_forged_entry_says_it_once_and_shows_no_path(scratch: Path, page: str,
-                                                                        tmp_path: Path) -> None:  # fmt: skip
+def test_every_page_with_a_forged_entry_says_it_once_and_shows_no_path(
+    scratch: Path, page: str, tmp_path: Path
+) -> None:
     """metrics edited in meta.json, hashes recomputed, signed with a key this server does not hold."""
     import hmac
 
@@ -697,8 +741,10 @@ def test_every_page_with_a_forged_entry_says_it_once_and_shows_no_path(scratch: 
     (folder / "meta.json").write_text(json.dumps(meta))
     contents = {n: (folder / n).read_bytes() for n in ("meta.json", "model.keras")}
     signed = manifest.build(contents)
-    signed["signature"] = "hmac-sha256:" + hmac.new(b"not-this-servers-key" * 2, manifest.digest(signed["files"]).encode(),
-                                                    hashlib.sha256).hexdigest()  # fmt: skip
+    signed["signature"] = (
+        "hmac-sha256:"
+        + hmac.new(b"not-this-servers-key" * 2, manifest.digest(signed["files"]).encode(), hashlib.sha256).hexdigest()
+    )
     (folder / "manifest.json").write_text(json.dumps(signed))
     at = _page(page).run()
     assert not at.exception, [e.value for e in at.exception]

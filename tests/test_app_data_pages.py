@@ -145,8 +145,9 @@ def test_movie_map_colourings_tsne_and_title_search(app_env: None, ml_folder: Pa
     assert title in found["text"] and all(title[:5].lower() in t.lower() for t in found["text"])
 
 
-def test_movie_map_without_towers_model_says_what_to_do(ml_folder: Path, tmp_path: Path,
-                                                        monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+def test_movie_map_without_towers_model_says_what_to_do(
+    ml_folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("RECEXPLORE_DATA_DIR", str(ml_folder))
     monkeypatch.setenv("RECEXPLORE_MODELS_DIR", str(tmp_path))
     at = AppTest.from_file(MAP_PAGE, default_timeout=TIMEOUT).run()

@@ -77,9 +77,16 @@ def test_train_page_shows_rating_baselines_and_the_architecture(app_env: None) -
     spec = json.loads(at.get("plotly_chart")[0].proto.spec)
     data = load_movielens(os.environ["RECEXPLORE_DATA_DIR"])
     baselines = rating_baselines(make_split(data).train, make_split(data).test, 42)
-    lines = {a["text"].rsplit(" ", 1)[0]: s["y0"] for a, s in zip(spec["layout"]["annotations"], spec["layout"]["shapes"], strict=True)}
-    assert lines == pytest.approx({"Baseline: bias only (RMSE)": baselines["bias_only_rmse"],
-                                   "Baseline: global mean (RMSE)": baselines["global_mean_rmse"]})
+    lines = {
+        a["text"].rsplit(" ", 1)[0]: s["y0"]
+        for a, s in zip(spec["layout"]["annotations"], spec["layout"]["shapes"], strict=True)
+    }
+    assert lines == pytest.approx(
+        {
+            "Baseline: bias only (RMSE)": baselines["bias_only_rmse"],
+            "Baseline: global mean (RMSE)": baselines["global_mean_rmse"],
+        }
+    )
     assert [t["name"] for t in spec["data"]] == ["rmse", "val_rmse"]
     arch = next(d.value for d in at.dataframe if "output shape" in d.value.columns)
     assert "DotInteraction" in set(arch["type"]) and "(batch, 1)" in set(arch["output shape"])
@@ -109,7 +116,8 @@ def test_recommend_for_a_user_excludes_seen_movies(app_env: None, ml_folder: Pat
     assert any(f"hit-rate@10: {hits} of their {len(stars)} held-out ratings" in i.value for i in at.info)
     parts = at.dataframe[1].value
     assert sorted(parts.loc[parts["part"] == "held out", "movie_title"]) == sorted(
-        split.test.merge(load_movielens(ml_folder).movies, on="movie_id").query("user_id == 5")["movie_title"])
+        split.test.merge(load_movielens(ml_folder).movies, on="movie_id").query("user_id == 5")["movie_title"]
+    )
 
 
 def test_recommend_marks_a_held_out_hit(app_env: None, ml_folder: Path) -> None:
@@ -147,8 +155,9 @@ def test_recommend_new_user_mode(app_env: None) -> None:
     assert len(table) == 10 and not set(options[:2]) & set(table["movie_title"])
 
 
-def test_recommend_without_models_says_what_to_do(ml_folder: Path, tmp_path: Path,
-                                                  monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+def test_recommend_without_models_says_what_to_do(
+    ml_folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("RECEXPLORE_DATA_DIR", str(ml_folder))
     monkeypatch.setenv("RECEXPLORE_MODELS_DIR", str(tmp_path))
     at = _app().run()
@@ -184,8 +193,14 @@ def test_interactions_page_shows_heatmap_and_breakdown(app_env: None) -> None:
 
 @pytest.mark.parametrize(
     "page",
-    ["pages/data.py", "pages/train.py", "pages/interactions.py", "pages/compare.py", "pages/recommend.py",
-     "pages/movie_map.py"],  # fmt: skip
+    [
+        "pages/data.py",
+        "pages/train.py",
+        "pages/interactions.py",
+        "pages/compare.py",
+        "pages/recommend.py",
+        "pages/movie_map.py",
+    ],
 )
 def test_every_page_renders_inside_the_navigation(app_env: None, page: str) -> None:
     at = _app().run()
@@ -195,8 +210,9 @@ def test_every_page_renders_inside_the_navigation(app_env: None, page: str) -> N
 
 
 @pytest.mark.parametrize("page", ["home", "train", "compare", "interactions", "recommend", "movie_map"])
-def test_a_file_as_the_models_folder_gets_one_message(ml_folder: Path, tmp_path: Path,
-                                                      monkeypatch: pytest.MonkeyPatch, page: str) -> None:  # fmt: skip
+def test_a_file_as_the_models_folder_gets_one_message(
+    ml_folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, page: str
+) -> None:
     not_a_folder = tmp_path / "models"
     not_a_folder.write_text("x")
     monkeypatch.setenv("RECEXPLORE_DATA_DIR", str(ml_folder))

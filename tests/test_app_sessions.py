@@ -88,11 +88,14 @@ def test_an_invalid_link_gets_a_new_workspace_with_one_note(data_env: None) -> N
     assert not at.exception
     token = at.session_state[app_state.WORKSPACE_KEY]
     assert workspaces.is_token(token) and at.query_params[app_state.WORKSPACE_PARAM] == token
-    assert [w.value for w in at.warning] == ["The workspace in this link is not valid, so a new one was started for you."]
+    assert [w.value for w in at.warning] == [
+        "The workspace in this link is not valid, so a new one was started for you."
+    ]
 
 
-def test_a_workspace_cannot_replace_or_delete_a_shared_entry(data_env: None, ml_folder: Path,
-                                                             tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+def test_a_workspace_cannot_replace_or_delete_a_shared_entry(
+    data_env: None, ml_folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     shared = save_tiny_models(tmp_path / "models", ml_folder, {"towers-1-layer": (8,)})
     monkeypatch.setenv("RECEXPLORE_MODELS_DIR", str(shared))
     token = workspaces.new_token()
@@ -129,8 +132,9 @@ def test_the_saved_models_cap_refuses_with_one_line(data_env: None, ml_folder: P
     assert registry.load("two", workspaces.workspace_dir(token)).kind == "towers"
 
 
-def test_the_pretrained_model_is_the_default_pick_over_a_students_own(data_env: None, ml_folder: Path,
-                                                                      tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+def test_the_pretrained_model_is_the_default_pick_over_a_students_own(
+    data_env: None, ml_folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from recexplore.data import load_movielens, make_split
     from recexplore.registry import build_meta
     from recexplore.training import train

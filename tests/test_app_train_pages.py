@@ -41,7 +41,6 @@ def presets_registry(ml_folder: Path, tmp_path_factory: pytest.TempPathFactory) 
     return save_tiny_models(tmp_path_factory.mktemp("presets"), ml_folder, presets)
 
 
-
 def _train_page() -> AppTest:
     return AppTest.from_file(TRAIN_PAGE, default_timeout=TIMEOUT)
 
@@ -202,7 +201,9 @@ def test_compare_page_from_registry(data_env: None, presets_registry: Path, monk
     ease = table.iloc[-1]
     table = table.iloc[:3]
     assert list(table["layers"]) == ["32", "64,32", "128,64,32"]
-    assert [int(p.replace(",", "")) for p in table["parameters"]] == sorted(int(p.replace(",", "")) for p in table["parameters"])
+    assert [int(p.replace(",", "")) for p in table["parameters"]] == sorted(
+        int(p.replace(",", "")) for p in table["parameters"]
+    )
     chart = at.get("plotly_chart")[0]
     import json
 
@@ -286,10 +287,16 @@ def test_job_label_and_queue_message() -> None:
 
 
 def _run(label: str, layers: tuple[int, ...], hr100: float, hr10: float = 0.05, pop100: float = 0.3) -> TowerRun:
-    metrics = {"hit_rate_at_10": hr10, "hit_rate_at_100": hr100, "popularity_hit_rate_at_10": 0.04,
-               "popularity_hit_rate_at_100": pop100, "seed_top100_accuracy": 0.5,
-               "seed_top100_accuracy_all": 0.4, "popularity_seed_top100_accuracy": 0.45,
-               "popularity_seed_top100_accuracy_all": 0.35}  # fmt: skip
+    metrics = {
+        "hit_rate_at_10": hr10,
+        "hit_rate_at_100": hr100,
+        "popularity_hit_rate_at_10": 0.04,
+        "popularity_hit_rate_at_100": pop100,
+        "seed_top100_accuracy": 0.5,
+        "seed_top100_accuracy_all": 0.4,
+        "popularity_seed_top100_accuracy": 0.45,
+        "popularity_seed_top100_accuracy_all": 0.35,
+    }
     history = [{"epoch": 1, "hit_rate_at_100": hr100 / 2}, {"epoch": 2, "hit_rate_at_100": hr100}]
     return TowerRun(label, metrics, history, params=1000 * len(layers), train_seconds=1.234, layers=layers)
 
@@ -327,15 +334,21 @@ def test_comparison_sentence_cases() -> None:
 def test_popularity_value_and_from_meta() -> None:
     assert popularity_value([TowerRun("x", {}), _run("y", (1,), 0.5, pop100=0.25)]) == 0.25
     assert popularity_value([TowerRun("x", {})]) is None
-    meta = {"metrics": {"hit_rate_at_100": 0.5}, "history": [{"epoch": 1}], "params": 10, "train_seconds": 2.0,
-            "config": {"layers": [64, 32]}}  # fmt: skip
+    meta = {
+        "metrics": {"hit_rate_at_100": 0.5},
+        "history": [{"epoch": 1}],
+        "params": 10,
+        "train_seconds": 2.0,
+        "config": {"layers": [64, 32]},
+    }
     run = TowerRun.from_meta("2-layer", meta)
     assert run.layers == (64, 32) and run.params == 10 and run.history == [{"epoch": 1}]
     assert TowerRun.from_meta("x", {}).metrics == {}
 
 
-def test_compare_goes_through_the_same_submit_path_and_memory_check(data_env: None,
-                                                                     monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+def test_compare_goes_through_the_same_submit_path_and_memory_check(
+    data_env: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Compare used to skip the memory check; now all three presets are refused with one line, none queued."""
     import psutil
 
@@ -350,8 +363,9 @@ def test_compare_goes_through_the_same_submit_path_and_memory_check(data_env: No
     assert app_state.job_manager().jobs_for(at.session_state[app_state.WORKSPACE_KEY]) == []
 
 
-def test_the_workspace_job_limit_refuses_with_one_line(data_env: None, ray_engine: None,
-                                                       monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+def test_the_workspace_job_limit_refuses_with_one_line(
+    data_env: None, ray_engine: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from recexplore import app_state
     from recexplore.train_forms import PANEL_REFRESH_S
 

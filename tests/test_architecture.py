@@ -29,8 +29,13 @@ def test_dlrm_table(sizes: dict[str, int]) -> None:
     assert named["user_id_embedding"]["output shape"] == "(batch, 8)"
     assert named["user_id_embedding"]["parameters"] == sizes["user_id"] * 8
     # DotInteraction over 8 sparse features + the bottom MLP's output: 9 * 8 / 2 pairs.
-    assert named["dot_interaction"]["type"] == "DotInteraction" and named["dot_interaction"]["output shape"] == "(batch, 36)"
-    assert named["top_mlp_dense_0"]["output shape"] == "(batch, 12)" and named["top_mlp"]["output shape"] == "(batch, 1)"
+    assert (
+        named["dot_interaction"]["type"] == "DotInteraction"
+        and named["dot_interaction"]["output shape"] == "(batch, 36)"
+    )
+    assert (
+        named["top_mlp_dense_0"]["output shape"] == "(batch, 12)" and named["top_mlp"]["output shape"] == "(batch, 1)"
+    )
     assert named["user_history_embedding"]["output shape"].startswith(f"table {sizes['movie_id']} x 8")
     # Top-level rows add up to the model's trainable parameters.
     from recexplore.models.dlrm import build_dlrm
@@ -43,7 +48,10 @@ def test_towers_table_and_retrieval_stage(sizes: dict[str, int]) -> None:
     model = build_towers(TowerConfig(layers=(16, 4), embedding_dim=6), sizes)
     rows = architecture(model)
     named = _by_name(rows)
-    assert named["query_tower"]["output shape"] == "(batch, 4)" and named["candidate_tower"]["output shape"] == "(batch, 4)"
+    assert (
+        named["query_tower"]["output shape"] == "(batch, 4)"
+        and named["candidate_tower"]["output shape"] == "(batch, 4)"
+    )
     assert named["query_mlp_dense_0"]["output shape"] == "(batch, 16)"
     assert named["title_embedding"]["output shape"].startswith("(batch, ") and named["title_embedding"]["depth"] == 1
     assert named["remove_accidental_hits"]["output shape"] == "in the training loss only"

@@ -188,8 +188,9 @@ def _check_recommendations(rows: list[dict[str, str]], data_dir: Path, user_id: 
     train, test = (part.loc[part["user_id"] == user_id] for part in (split.train, split.test))
     assert len(train) and not set(train["movie_id"].astype(int)) & {int(r["movie_id"]) for r in rows}
     held = {int(m): int(s) for m, s in zip(test["movie_id"], test["user_rating"], strict=True)}
-    assert [r["held out"] for r in rows] == ["★" * held[int(r["movie_id"])] + " hit" if int(r["movie_id"]) in held
-                                            else "" for r in rows]  # fmt: skip
+    assert [r["held out"] for r in rows] == [
+        "★" * held[int(r["movie_id"])] + " hit" if int(r["movie_id"]) in held else "" for r in rows
+    ]
     assert all(r["movie_title"] and r["because you rated"] for r in rows)
 
 

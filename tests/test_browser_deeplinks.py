@@ -14,8 +14,9 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.mark.parametrize("title", ["Recommend", "Train"])
-def test_a_deep_link_on_a_fresh_server_shows_the_page_inside_the_app(title: str, ml_folder: Path,
-                                                                     tmp_path: Path) -> None:  # fmt: skip
+def test_a_deep_link_on_a_fresh_server_shows_the_page_inside_the_app(
+    title: str, ml_folder: Path, tmp_path: Path
+) -> None:
     missing = browser_available()
     if missing:
         if os.environ.get("CI"):

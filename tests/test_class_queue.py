@@ -46,16 +46,19 @@ def test_a_wrong_token_is_refused(data_env: None, monkeypatch: pytest.MonkeyPatc
     assert not at.dataframe and not at.metric
 
 
-def test_the_teacher_sees_every_workspace_and_cancels_a_job(data_env: None, ml_folder: Path, ray_engine: None,
-                                                             monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+def test_the_teacher_sees_every_workspace_and_cancels_a_job(
+    data_env: None, ml_folder: Path, ray_engine: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from recexplore import app_state
 
     monkeypatch.setenv(OPERATOR_TOKEN_ENV, TOKEN)
     data = load_movielens(ml_folder)
     manager = app_state.job_manager()
     slow = TowerConfig(layers=(8,), embedding_dim=4, batch_size=64, epochs=50)
-    jobs = [manager.submit(ws * 4, TrainRequest("towers", slow, seed=1, label=f"job-of-{ws}"), data)
-            for ws in ("alpha", "bravo")]  # fmt: skip
+    jobs = [
+        manager.submit(ws * 4, TrainRequest("towers", slow, seed=1, label=f"job-of-{ws}"), data)
+        for ws in ("alpha", "bravo")
+    ]
     try:
         at = AppTest.from_file(PAGE, default_timeout=60).run()
         at.text_input(key="class_queue_token").set_value(TOKEN)

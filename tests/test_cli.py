@@ -56,8 +56,9 @@ def test_bad_arguments_exit_2_with_one_line(argv: list[str], capsys: pytest.Capt
 
 
 def test_module_entry_point_reports_bad_arguments_on_one_line() -> None:
-    proc = subprocess.run([sys.executable, "-m", "recexplore", "train", "dlrm", "--epochs", "0"],
-                          capture_output=True, text=True, cwd=ROOT)  # fmt: skip
+    proc = subprocess.run(
+        [sys.executable, "-m", "recexplore", "train", "dlrm", "--epochs", "0"], capture_output=True, text=True, cwd=ROOT
+    )
     assert proc.returncode == 2
     assert proc.stderr.strip().count("\n") == 0 and "epochs" in proc.stderr
     assert proc.stdout == ""
@@ -97,23 +98,63 @@ def test_train_dlrm_json_and_save(ml_folder: Path, tmp_path: Path, capsys: pytes
 
 def test_train_towers_recommend_and_models(ml_folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     base = ["--data", str(ml_folder)]
-    argv = ["train", "towers", *base, *FAST, "--layers", "16,8", "--json", "--save", "t1", "--models-dir", str(tmp_path)]
+    argv = [
+        "train",
+        "towers",
+        *base,
+        *FAST,
+        "--layers",
+        "16,8",
+        "--json",
+        "--save",
+        "t1",
+        "--models-dir",
+        str(tmp_path),
+    ]
     assert main(argv) == 0
     payload = _json_tail(capsys)
-    for key in ("hit_rate_at_10", "hit_rate_at_100", "seed_top100_accuracy", "popularity_hit_rate_at_10",
-                "popularity_hit_rate_at_100", "train_seconds", "params", "device", "ease_hit_rate_at_10",
-                "ease_hit_rate_at_100", "ease_lambda"):  # fmt: skip
+    for key in (
+        "hit_rate_at_10",
+        "hit_rate_at_100",
+        "seed_top100_accuracy",
+        "popularity_hit_rate_at_10",
+        "popularity_hit_rate_at_100",
+        "train_seconds",
+        "params",
+        "device",
+        "ease_hit_rate_at_10",
+        "ease_hit_rate_at_100",
+        "ease_lambda",
+    ):
         assert key in payload
     assert 0 <= payload["ease_hit_rate_at_10"] <= payload["ease_hit_rate_at_100"] <= 1
-    assert main(["recommend", "--user", "3", "--k", "5", "--model", "t1", "--models-dir", str(tmp_path), *base,
-                 "--json"]) == 0  # fmt: skip
+    assert (
+        main(["recommend", "--user", "3", "--k", "5", "--model", "t1", "--models-dir", str(tmp_path), *base, "--json"])
+        == 0
+    )
     recs = _json_tail(capsys)["recommendations"]
     assert [r["rank"] for r in recs] == [1, 2, 3, 4, 5]
     assert main(["recommend", "--user", "99999", "--model", "t1", "--models-dir", str(tmp_path), *base]) == 2
     assert "Unknown user 99999" in capsys.readouterr().err
     # A new user from --rate: ids and title pieces, rated movies never recommended.
-    assert main(["recommend", "--rate", "1=5,2=4,Café Society=1", "--k", "6", "--model", "t1",
-                 "--models-dir", str(tmp_path), *base, "--json"]) == 0  # fmt: skip
+    assert (
+        main(
+            [
+                "recommend",
+                "--rate",
+                "1=5,2=4,Café Society=1",
+                "--k",
+                "6",
+                "--model",
+                "t1",
+                "--models-dir",
+                str(tmp_path),
+                *base,
+                "--json",
+            ]
+        )
+        == 0
+    )
     payload = _json_tail(capsys)
     assert payload["ratings"] == {"1": 5.0, "2": 4.0, "4": 1.0}  # movie 4 is "Café Society (year)"
     assert len(payload["recommendations"]) == 6

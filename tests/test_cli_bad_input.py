@@ -61,15 +61,24 @@ def run_inprocess(argv: list[str], capsys: pytest.CaptureFixture[str], expected:
 
 def run_subprocess(argv: list[str], expected: int, *needles: str, env: dict[str, str] | None = None) -> str:
     """Run `python -m recexplore argv` in a real process and check the error contract."""
-    proc = subprocess.run([sys.executable, "-m", "recexplore", *argv], capture_output=True, text=True, cwd=ROOT,
-                          env={**os.environ, **(env or {})}, timeout=120)  # fmt: skip
+    proc = subprocess.run(
+        [sys.executable, "-m", "recexplore", *argv],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, **(env or {})},
+        timeout=120,
+    )
     return assert_one_line_error(proc.returncode, expected, proc.stdout, proc.stderr, *needles)
 
 
 def snapshot(folder: Path) -> dict[str, str]:
     """sha256 of every file below `folder`, by relative path (hidden leftovers included)."""
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}  # fmt: skip
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 # ---------------------------------------------------------------- fixtures
@@ -135,8 +144,9 @@ HYPERPARAMETER_CASES: list[tuple[str, str, str, str]] = [  # kind, option, value
     HYPERPARAMETER_CASES,
     ids=[f"{kind}{option}={value!r}" for kind, option, value, _ in HYPERPARAMETER_CASES],
 )
-def test_bad_hyperparameter_is_usage_error(kind: str, option: str, value: str, needle: str, ml_folder: Path,
-                                           capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+def test_bad_hyperparameter_is_usage_error(
+    kind: str, option: str, value: str, needle: str, ml_folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """Each bad value is refused at parse time, naming its option and what is wrong with the value."""
     argv = ["train", kind, "--data", str(ml_folder), *TINY, option, value]
     run_inprocess(argv, capsys, 2, f"argument {option}:", needle)
@@ -152,15 +162,17 @@ def test_bad_hyperparameter_is_usage_error(kind: str, option: str, value: str, n
         (["train", "towers", "--layers", "1,2,3,4,5,6,7,8,9"], ("--layers", "at most 8 layers")),
     ],
 )
-def test_out_of_range_hyperparameter_is_usage_error(argv: list[str], needles: tuple[str, ...], ml_folder: Path,
-                                                    capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+def test_out_of_range_hyperparameter_is_usage_error(
+    argv: list[str], needles: tuple[str, ...], ml_folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """Values past the config's upper bounds are refused before any data is read."""
     run_inprocess([*argv, "--data", str(ml_folder)], capsys, 2, *needles)
 
 
 @pytest.mark.parametrize("kind", ["dlrm", "towers"])
-def test_absurd_embedding_dim_refused_before_allocation(kind: str, ml_folder: Path, monkeypatch: pytest.MonkeyPatch,
-                                                        capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+def test_absurd_embedding_dim_refused_before_allocation(
+    kind: str, ml_folder: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     """A 10**9-wide embedding (terabytes of tables) is refused at once, naming the size limit:
     before the data is even read, so nothing can be allocated."""
     from recexplore import data as data_module
@@ -169,14 +181,19 @@ def test_absurd_embedding_dim_refused_before_allocation(kind: str, ml_folder: Pa
         raise AssertionError("the data was read despite an invalid config")
 
     monkeypatch.setattr(data_module, "load_movielens", never)
-    run_inprocess(["train", kind, "--data", str(ml_folder), "--embedding-dim", str(10**9)], capsys, 2,
-                  "embedding_dim must be at most 1024", str(10**9))  # fmt: skip
+    run_inprocess(
+        ["train", kind, "--data", str(ml_folder), "--embedding-dim", str(10**9)],
+        capsys,
+        2,
+        "embedding_dim must be at most 1024",
+        str(10**9),
+    )
 
 
 @pytest.mark.parametrize("argv", [["train", "towers"], ["train", "dlrm"], ["compare-towers"]])
-def test_config_too_big_for_memory_refused_before_training(argv: list[str], ml_folder: Path,
-                                                           monkeypatch: pytest.MonkeyPatch,
-                                                           capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+def test_config_too_big_for_memory_refused_before_training(
+    argv: list[str], ml_folder: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     """With less memory available than the estimate, training is refused and never started."""
     monkeypatch.setattr(psutil, "virtual_memory", lambda: SimpleNamespace(available=1024))
 
@@ -197,8 +214,25 @@ def test_huge_in_batch_softmax_refused_in_a_real_process(big_folder: Path) -> No
     needed = estimate_training_bytes("towers", config, Vocabularies.build(data).sizes(), len(make_split(data).train))
     if needed <= psutil.virtual_memory().available:
         pytest.skip("this machine could actually train it")
-    run_subprocess(["train", "towers", "--data", str(big_folder), "--epochs", "1", "--embedding-dim", "4",
-                    "--layers", "4", "--batch-size", "65536"], 2, "not enough memory", "--batch-size")  # fmt: skip
+    run_subprocess(
+        [
+            "train",
+            "towers",
+            "--data",
+            str(big_folder),
+            "--epochs",
+            "1",
+            "--embedding-dim",
+            "4",
+            "--layers",
+            "4",
+            "--batch-size",
+            "65536",
+        ],
+        2,
+        "not enough memory",
+        "--batch-size",
+    )
 
 
 def test_memory_estimate_grows_with_the_batch_squared(ml_folder: Path) -> None:
@@ -287,8 +321,9 @@ STAMP = "874724710"  # a valid u.data timestamp
         pytest.param(_not_a_zip, ("u.data", "not a zip file"), id="not-a-zip"),
     ],
 )
-def test_bad_data_is_one_line_exit_1(corrupt: Callable[[Path], Path], needles: tuple[str, ...], ml_copy: Path,
-                                     capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+def test_bad_data_is_one_line_exit_1(
+    corrupt: Callable[[Path], Path], needles: tuple[str, ...], ml_copy: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """Missing, malformed or binary data files are reported by file and line with exit 1."""
     run_inprocess(["data", "--data", str(corrupt(ml_copy))], capsys, 1, *needles)
 
@@ -297,8 +332,9 @@ def test_bad_data_is_one_line_exit_1(corrupt: Callable[[Path], Path], needles: t
     ("split", "needles"),
     [("bogus", ("Unknown split 'bogus'",)), ("u2", ("Split 'u2'", "u2.base")), ("", ("Unknown split ''",))],
 )
-def test_bad_split_is_one_line_exit_1(split: str, needles: tuple[str, ...], ml_folder: Path,
-                                      capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+def test_bad_split_is_one_line_exit_1(
+    split: str, needles: tuple[str, ...], ml_folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """Unknown split names and folds without files are data errors."""
     run_inprocess(["data", "--data", str(ml_folder), "--split", split], capsys, 1, *needles)
 
@@ -350,8 +386,14 @@ def test_training_on_bad_data_is_one_line_exit_1(ml_copy: Path, capsys: pytest.C
         (["--rate", "1=5,2=1", "--k", "0"], 2, ("argument --k:",)),
     ],
 )
-def test_bad_recommend_request(args: list[str], code: int, needles: tuple[str, ...], saved_models: Path,
-                               ml_folder: Path, capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+def test_bad_recommend_request(
+    args: list[str],
+    code: int,
+    needles: tuple[str, ...],
+    saved_models: Path,
+    ml_folder: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     """Unknown users, bad k (k above the 80-movie catalogue is refused, not clamped) and unknown models."""
     before = snapshot(saved_models)
     argv = ["recommend", "--model", SAVED, "--models-dir", str(saved_models), "--data", str(ml_folder), *args]
@@ -359,18 +401,31 @@ def test_bad_recommend_request(args: list[str], code: int, needles: tuple[str, .
     assert snapshot(saved_models) == before
 
 
-def test_k_equal_to_the_catalogue_is_accepted(saved_models: Path, ml_folder: Path,
-                                              capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+def test_k_equal_to_the_catalogue_is_accepted(
+    saved_models: Path, ml_folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """The largest k the refusal names is itself valid (unrated movies only, so possibly fewer rows)."""
-    argv = ["recommend", "--user", "1", "--k", "80", "--model", SAVED, "--models-dir", str(saved_models),
-            "--data", str(ml_folder)]  # fmt: skip
+    argv = [
+        "recommend",
+        "--user",
+        "1",
+        "--k",
+        "80",
+        "--model",
+        SAVED,
+        "--models-dir",
+        str(saved_models),
+        "--data",
+        str(ml_folder),
+    ]
     assert main(argv) == 0
     captured = capsys.readouterr()
     assert captured.err == "" and 0 < len(captured.out.splitlines()) <= 80
 
 
-def test_recommend_from_a_broken_entry_is_exit_1(models_copy: Path, ml_folder: Path,
-                                                 capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+def test_recommend_from_a_broken_entry_is_exit_1(
+    models_copy: Path, ml_folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """A truncated model file is a registry error, reported on one line; the files are left as they were."""
     model_file = models_copy / SAVED / "model.keras"
     model_file.write_bytes(model_file.read_bytes()[:100])
@@ -380,18 +435,32 @@ def test_recommend_from_a_broken_entry_is_exit_1(models_copy: Path, ml_folder: P
     assert snapshot(models_copy) == before
 
 
-def test_recommend_with_missing_data_is_exit_1(saved_models: Path, tmp_path: Path,
-                                               capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+def test_recommend_with_missing_data_is_exit_1(
+    saved_models: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """A saved model but no data: one line, exit 1."""
-    argv = ["recommend", "--user", "1", "--model", SAVED, "--models-dir", str(saved_models),
-            "--data", str(tmp_path / "nowhere")]  # fmt: skip
+    argv = [
+        "recommend",
+        "--user",
+        "1",
+        "--model",
+        SAVED,
+        "--models-dir",
+        str(saved_models),
+        "--data",
+        str(tmp_path / "nowhere"),
+    ]
     run_inprocess(argv, capsys, 1, "does not exist")
 
 
 def test_non_integer_user_in_a_real_process(saved_models: Path, ml_folder: Path) -> None:
     """Loading a real model and refusing the user id leaves no traceback on stderr."""
-    run_subprocess(["recommend", "--user", "abc", "--model", SAVED, "--models-dir", str(saved_models)], 2,
-                   "User id must be an integer", env={"RECEXPLORE_DATA_DIR": str(ml_folder)})  # fmt: skip
+    run_subprocess(
+        ["recommend", "--user", "abc", "--model", SAVED, "--models-dir", str(saved_models)],
+        2,
+        "User id must be an integer",
+        env={"RECEXPLORE_DATA_DIR": str(ml_folder)},
+    )
 
 
 # ---------------------------------------------------------------- model names and the registry
@@ -408,8 +477,9 @@ def test_non_integer_user_in_a_real_process(saved_models: Path, ml_folder: Path)
     ],
     ids=["save-towers", "save-dlrm", "recommend", "delete"],
 )
-def test_bad_model_name_is_refused(command: list[str], name: str, models_copy: Path, ml_folder: Path,
-                                   capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+def test_bad_model_name_is_refused(
+    command: list[str], name: str, models_copy: Path, ml_folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """Path-like, empty, over-long or spaced names are refused and nothing in the registry changes."""
     before = snapshot(models_copy.parent)  # the registry and everything beside it
     argv = [*command, name, "--models-dir", str(models_copy)]
@@ -428,8 +498,9 @@ def test_valid_name_was_accepted(saved_models: Path) -> None:
 
 
 @pytest.mark.parametrize("kind", ["towers", "dlrm"])
-def test_saving_over_an_existing_name_is_refused(kind: str, models_copy: Path, ml_folder: Path,
-                                                 capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+def test_saving_over_an_existing_name_is_refused(
+    kind: str, models_copy: Path, ml_folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """Without --overwrite the existing entry's files stay byte-identical."""
     before = snapshot(models_copy)
     argv = ["train", kind, "--data", str(ml_folder), *TINY, "--save", SAVED, "--models-dir", str(models_copy)]
@@ -440,17 +511,32 @@ def test_saving_over_an_existing_name_is_refused(kind: str, models_copy: Path, m
 def test_saving_over_an_existing_name_is_refused_in_a_real_process(models_copy: Path, ml_folder: Path) -> None:
     """The same refusal through `python -m recexplore`."""
     before = snapshot(models_copy)
-    run_subprocess(["train", "towers", *TINY, "--save", SAVED, "--models-dir", str(models_copy)], 2, "--overwrite",
-                   env={"RECEXPLORE_DATA_DIR": str(ml_folder)})  # fmt: skip
+    run_subprocess(
+        ["train", "towers", *TINY, "--save", SAVED, "--models-dir", str(models_copy)],
+        2,
+        "--overwrite",
+        env={"RECEXPLORE_DATA_DIR": str(ml_folder)},
+    )
     assert snapshot(models_copy) == before
 
 
-def test_failed_overwrite_keeps_the_old_entry(models_copy: Path, tmp_path: Path,
-                                              capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+def test_failed_overwrite_keeps_the_old_entry(
+    models_copy: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """--overwrite with training that cannot start (no data) loses nothing."""
     before = snapshot(models_copy)
-    argv = ["train", "towers", "--data", str(tmp_path / "nowhere"), *TINY, "--save", SAVED, "--overwrite",
-            "--models-dir", str(models_copy)]  # fmt: skip
+    argv = [
+        "train",
+        "towers",
+        "--data",
+        str(tmp_path / "nowhere"),
+        *TINY,
+        "--save",
+        SAVED,
+        "--overwrite",
+        "--models-dir",
+        str(models_copy),
+    ]
     run_inprocess(argv, capsys, 1, "does not exist")
     assert snapshot(models_copy) == before
 
@@ -473,8 +559,21 @@ def test_bad_name_in_a_real_process(models_copy: Path) -> None:
 
 def test_overwrite_replaces_the_entry(models_copy: Path, ml_folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """With --overwrite the entry is replaced atomically: new config, still loadable, no temporary folders left."""
-    argv = ["train", "towers", "--data", str(ml_folder), *TINY, "--layers", "6", "--save", SAVED, "--overwrite",
-            "--models-dir", str(models_copy), "--json"]  # fmt: skip
+    argv = [
+        "train",
+        "towers",
+        "--data",
+        str(ml_folder),
+        *TINY,
+        "--layers",
+        "6",
+        "--save",
+        SAVED,
+        "--overwrite",
+        "--models-dir",
+        str(models_copy),
+        "--json",
+    ]
     assert main(argv) == 0
     assert capsys.readouterr().err == ""
     entry = registry.inspect(models_copy / SAVED)

@@ -64,8 +64,9 @@ def test_the_fit_is_a_stationary_point_and_starts_at_the_prior() -> None:
     rated = np.array([clusters["liked"][3], clusters["neutral"][4], clusters["disliked"][5]])
     stars = np.array([5.0, 3.0, 2.0])
     fold = fit_query(candidates, TEMPERATURE, rated, stars, prior)
-    _, grad, _ = _loss_grad_hess(fold.query.astype(np.float64), candidates, TEMPERATURE, rated,
-                                 star_weights(stars), prior, 1.0)  # fmt: skip
+    _, grad, _ = _loss_grad_hess(
+        fold.query.astype(np.float64), candidates, TEMPERATURE, rated, star_weights(stars), prior, 1.0
+    )
     _, grad0, _ = _loss_grad_hess(prior.mean, candidates, TEMPERATURE, rated, star_weights(stars), prior, 1.0)
     assert np.linalg.norm(grad) < 1e-3 * np.linalg.norm(grad0)
     assert 1 <= fold.steps

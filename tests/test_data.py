@@ -133,9 +133,14 @@ def test_users_columns_and_dtypes(ml: MovieLens) -> None:
     """Users carry the canonical columns, with labels over the sorted occupations."""
     us = ml.users
     assert list(us.columns) == [
-        "user_id", "raw_user_age", "bucketized_user_age", "user_gender",
-        "user_occupation_text", "user_occupation_label", "user_zip_code",
-    ]  # fmt: skip
+        "user_id",
+        "raw_user_age",
+        "bucketized_user_age",
+        "user_gender",
+        "user_occupation_text",
+        "user_occupation_label",
+        "user_zip_code",
+    ]
     assert us["user_id"].dtype == np.int32
     assert us["raw_user_age"].dtype == np.float32
     assert us["bucketized_user_age"].dtype == np.float32
@@ -441,9 +446,27 @@ def test_bad_file_not_cached(ml_copy: Path) -> None:
 
 @pytest.mark.parametrize(
     ("age", "bucket"),
-    [(0, 1), (1, 1), (7, 1), (17, 1), (18, 18), (24, 18), (25, 25), (34, 25), (35, 35), (44, 35),
-     (45, 45), (49, 45), (50, 50), (55, 50), (56, 56), (73, 56), (17.9, 1), (55.5, 50)],
-)  # fmt: skip
+    [
+        (0, 1),
+        (1, 1),
+        (7, 1),
+        (17, 1),
+        (18, 18),
+        (24, 18),
+        (25, 25),
+        (34, 25),
+        (35, 35),
+        (44, 35),
+        (45, 45),
+        (49, 45),
+        (50, 50),
+        (55, 50),
+        (56, 56),
+        (73, 56),
+        (17.9, 1),
+        (55.5, 50),
+    ],
+)
 def test_bucketize_age(age: float, bucket: int) -> None:
     """TFDS buckets: the largest of 1, 18, 25, 35, 45, 50, 56 not above the age."""
     assert bucketize_age(age) == bucket

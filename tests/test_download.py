@@ -42,13 +42,17 @@ def _zip_folder(folder: Path, target: Path) -> Path:
     return target
 
 
-def test_download_with_wrong_checksum_is_refused(ml_folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_download_with_wrong_checksum_is_refused(
+    ml_folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     _fake_download(monkeypatch, _zip_folder(ml_folder, tmp_path / "ml-100k.zip"))
     with pytest.raises(DataError, match="checksum"):
         load_movielens()
 
 
-def test_download_with_matching_checksum_is_used(ml_folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_download_with_matching_checksum_is_used(
+    ml_folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     zip_path = _zip_folder(ml_folder, tmp_path / "ml-100k.zip")
     monkeypatch.setattr(data_module, "ML100K_ZIP_SIZE", zip_path.stat().st_size)
     monkeypatch.setattr(data_module, "ML100K_ZIP_SHA256", data_module.sha256_file(zip_path))

@@ -53,6 +53,8 @@ def test_the_report_is_cached_per_split(ml_folder: Path) -> None:
     assert cached_report_if_ready(data, split.name, split.seed) is None
     report = cached_report(data, split)
     assert set(report) == {"ease_hit_rate_at_10", "ease_hit_rate_at_100", "ease_lambda"}
-    assert report["ease_lambda"] in EASE_LAMBDAS and 0 <= report["ease_hit_rate_at_10"] <= report["ease_hit_rate_at_100"]
+    assert (
+        report["ease_lambda"] in EASE_LAMBDAS and 0 <= report["ease_hit_rate_at_10"] <= report["ease_hit_rate_at_100"]
+    )
     assert cached_report_if_ready(data, split.name, split.seed) == report
     assert cached_report_if_ready(data, "random", 7) is None  # another split: not the same numbers

@@ -30,13 +30,16 @@ def test_settings_are_read_from_the_environment() -> None:
     assert ours.address == "head:6379"  # ours wins over Ray's own variable
 
 
-@pytest.mark.parametrize(("variable", "value", "message"), [
-    ("RECEXPLORE_JOB_CPUS", "lots", "RECEXPLORE_JOB_CPUS must be a number, got 'lots'"),
-    ("RECEXPLORE_JOB_CPUS", "0", "RECEXPLORE_JOB_CPUS (job_cpus) must be from 0.1 to 256, got 0"),
-    ("RECEXPLORE_MAX_ACTIVE_JOBS", "2.5", "RECEXPLORE_MAX_ACTIVE_JOBS must be a whole number, got '2.5'"),
-    ("RECEXPLORE_JOB_GPUS", "nan", "RECEXPLORE_JOB_GPUS (job_gpus) must be a finite number"),
-    ("RECEXPLORE_WORKER_NICE", "20", "from 0 to 19"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("RECEXPLORE_JOB_CPUS", "lots", "RECEXPLORE_JOB_CPUS must be a number, got 'lots'"),
+        ("RECEXPLORE_JOB_CPUS", "0", "RECEXPLORE_JOB_CPUS (job_cpus) must be from 0.1 to 256, got 0"),
+        ("RECEXPLORE_MAX_ACTIVE_JOBS", "2.5", "RECEXPLORE_MAX_ACTIVE_JOBS must be a whole number, got '2.5'"),
+        ("RECEXPLORE_JOB_GPUS", "nan", "RECEXPLORE_JOB_GPUS (job_gpus) must be a finite number"),
+        ("RECEXPLORE_WORKER_NICE", "20", "from 0 to 19"),
+    ],
+)
 def test_a_bad_setting_is_one_line_naming_the_variable(variable: str, value: str, message: str) -> None:
     with pytest.raises(SettingsError) as err:
         EngineSettings.from_env({variable: value})
@@ -60,8 +63,10 @@ def test_the_readme_lists_every_setting_with_its_default() -> None:
 
 
 def test_the_app_and_its_pages_start_without_importing_ray() -> None:
-    code = ("import sys, recexplore.app_state, recexplore.jobs, recexplore.engine, recexplore.train_forms; "
-            "print('ray' in sys.modules)")  # fmt: skip
+    code = (
+        "import sys, recexplore.app_state, recexplore.jobs, recexplore.engine, recexplore.train_forms; "
+        "print('ray' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip().splitlines()[-1] == "False"

@@ -45,7 +45,9 @@ def test_the_seed_decides_the_folds(ml_folder: Path, tmp_path: Path) -> None:
     assert read(tmp_path / "a") == read(tmp_path / "b") != read(tmp_path / "c")
 
 
-def test_a_folder_with_other_files_is_refused(ml_folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_folder_with_other_files_is_refused(
+    ml_folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     (tmp_path / "busy").mkdir()
     (tmp_path / "busy" / "thesis.txt").write_text("mine")
     with pytest.raises(DataError, match="not a new or empty folder"):
@@ -55,10 +57,13 @@ def test_a_folder_with_other_files_is_refused(ml_folder: Path, tmp_path: Path, c
     assert sorted(p.name for p in (tmp_path / "busy").iterdir()) == ["thesis.txt"]
 
 
-def test_the_cli_writes_folds_that_train_runs_on(ml_folder: Path, tmp_path: Path,
-                                                 capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+def test_the_cli_writes_folds_that_train_runs_on(
+    ml_folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     out = tmp_path / "cv"
     assert main(["folds", "--data", str(ml_folder), "--out", str(out), "--seed", "7", "--json"]) == 0
     assert capsys.readouterr().out.strip().endswith('"seed": 7}')
     assert main(["data", "--data", str(out), "--split", "u4", "--json"]) == 0
-    assert np.isclose(len(make_split(load_movielens(out), "u4").test), len(load_movielens(ml_folder).ratings) / 5, atol=1)
+    assert np.isclose(
+        len(make_split(load_movielens(out), "u4").test), len(load_movielens(ml_folder).ratings) / 5, atol=1
+    )

@@ -21,8 +21,7 @@ from tests.synthetic import write_fold
 CORE = ("u.data", "u.item", "u.user")
 
 
-def _zip_of(folder: Path, members: dict[str, bytes] | None = None,
-            compression: int = zipfile.ZIP_DEFLATED) -> bytes:  # fmt: skip
+def _zip_of(folder: Path, members: dict[str, bytes] | None = None, compression: int = zipfile.ZIP_DEFLATED) -> bytes:
     """An in-memory zip of the synthetic folder's core files under ml-100k/ (plus `members`)."""
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", compression) as archive:
@@ -61,14 +60,16 @@ ZIPS: dict[str, tuple[Callable[[Path], bytes], str]] = {
     "truncated": (lambda f: _zip_of(f)[:-200], "Could not read|not a zip file"),
     "encrypted": (lambda f: _set_flag(_zip_of(f), 0x1), "is encrypted"),
     "bzip2": (lambda f: _zip_of(f, compression=zipfile.ZIP_BZIP2), "unsupported compression"),
-    "unknown method": (lambda f: _set_method(_zip_of(f, compression=zipfile.ZIP_STORED), 99),
-                       "unsupported compression"),
+    "unknown method": (
+        lambda f: _set_method(_zip_of(f, compression=zipfile.ZIP_STORED), 99),
+        "unsupported compression",
+    ),
     "bomb": (lambda f: _zip_of(f, {"ml-100k/u1.base": b"\0" * (8 << 20)}), "zip bomb"),
     "two u.data": (lambda f: _zip_of(f, {"other/u.data": (f / "u.data").read_bytes()}), "u.data more than once"),
     "too many members": (lambda f: _zip_of(f, {f"junk/{i}.txt": b"x" for i in range(1001)}), "holds 1,004 files"),
     "unsafe path": (lambda f: _zip_of(f, {"../escape.txt": b"x"}), "unsafe paths"),
     "no core files": (lambda f: _zip_of(f)[:0] or _only_readme(), "does not contain the MovieLens 100K files"),
-}  # fmt: skip
+}
 
 
 def _only_readme() -> bytes:
@@ -79,8 +80,9 @@ def _only_readme() -> bytes:
 
 
 @pytest.mark.parametrize("case", sorted(ZIPS))
-def test_hostile_zips_are_one_line_and_leave_nothing(case: str, ml_folder: Path, tmp_path: Path,
-                                                     capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+def test_hostile_zips_are_one_line_and_leave_nothing(
+    case: str, ml_folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     make, expected = ZIPS[case]
     zip_path = tmp_path / "ml-100k.zip"
     zip_path.write_bytes(make(ml_folder))
@@ -122,19 +124,27 @@ def _fields(line: str, sep: str, index: int, value: str) -> str:
 
 
 LIMITS: dict[str, tuple[Callable[[Path], None], str]] = {
-    "timestamp overflows int64": (_edit("u.data", lambda ls: [_fields(ls[0], "\t", 3, "9" * 25), *ls[1:]]),
-                                  "line 1: timestamp .* is outside 0-4102444800"),
-    "negative timestamp": (_edit("u.data", lambda ls: [ls[0], _fields(ls[1], "\t", 3, "-5"), *ls[2:]]),
-                           "line 2: timestamp -5 is outside"),
-    "user id wraps int32": (_edit("u.data", lambda ls: [_fields(ls[0], "\t", 0, "4294967297"), *ls[1:]]),
-                            "line 1: user_id 4294967297 is outside 1-2147483647"),
+    "timestamp overflows int64": (
+        _edit("u.data", lambda ls: [_fields(ls[0], "\t", 3, "9" * 25), *ls[1:]]),
+        "line 1: timestamp .* is outside 0-4102444800",
+    ),
+    "negative timestamp": (
+        _edit("u.data", lambda ls: [ls[0], _fields(ls[1], "\t", 3, "-5"), *ls[2:]]),
+        "line 2: timestamp -5 is outside",
+    ),
+    "user id wraps int32": (
+        _edit("u.data", lambda ls: [_fields(ls[0], "\t", 0, "4294967297"), *ls[1:]]),
+        "line 1: user_id 4294967297 is outside 1-2147483647",
+    ),
     "duplicate rating": (_edit("u.data", lambda ls: [ls[0], ls[0], *ls[1:]]), "line 2: user .* rated movie .* twice"),
     "age out of range": (_edit("u.user", lambda ls: [_fields(ls[0], "|", 1, "400"), *ls[1:]]), "age 400 is outside"),
     "u.data is a named pipe": (lambda f: ((f / "u.data").unlink(), os.mkfifo(f / "u.data")), "not a regular file"),
-    "u.data links to /dev/zero": (lambda f: ((f / "u.data").unlink(), (f / "u.data").symlink_to("/dev/zero")),
-                                  "not a regular file"),
+    "u.data links to /dev/zero": (
+        lambda f: ((f / "u.data").unlink(), (f / "u.data").symlink_to("/dev/zero")),
+        "not a regular file",
+    ),
     "u.data is a folder": (lambda f: ((f / "u.data").unlink(), (f / "u.data").mkdir()), "not a regular file|u.data"),
-}  # fmt: skip
+}
 
 
 @pytest.mark.parametrize("case", sorted(LIMITS))
@@ -149,12 +159,16 @@ def test_data_limits_are_one_line(case: str, ml_folder: Path, tmp_path: Path) ->
     assert "\n" not in str(err.value) and re.search(expected, str(err.value)), str(err.value)
 
 
-@pytest.mark.parametrize(("setting", "value", "expected"), [
-    ("MAX_RATINGS", 100, "RecExplore reads at most 100"),
-    ("MAX_DATA_FILE_BYTES", 4096, "larger than the 4 KiB allowed"),
-])  # fmt: skip
-def test_size_ceilings_refuse_clearly(setting: str, value: int, expected: str, ml_folder: Path, tmp_path: Path,
-                                      monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+@pytest.mark.parametrize(
+    ("setting", "value", "expected"),
+    [
+        ("MAX_RATINGS", 100, "RecExplore reads at most 100"),
+        ("MAX_DATA_FILE_BYTES", 4096, "larger than the 4 KiB allowed"),
+    ],
+)
+def test_size_ceilings_refuse_clearly(
+    setting: str, value: int, expected: str, ml_folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The ceilings (lowered here; the real ones are 2,000,000 rows and 64 MiB per file)."""
     monkeypatch.setattr(data_module, setting, value)
     folder = Path(shutil.copytree(ml_folder, tmp_path / "ml-100k"))
@@ -188,12 +202,15 @@ def test_fold_files_are_checked_against_the_data(ml_folder: Path, tmp_path: Path
         make_split(data, "u2")
 
 
-def test_a_huge_user_id_on_the_cli_is_one_line(ml_folder: Path, tmp_path: Path,
-                                               capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+def test_a_huge_user_id_on_the_cli_is_one_line(
+    ml_folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     from tests.conftest import save_tiny_models
 
     models = save_tiny_models(tmp_path / "models", ml_folder, {"t": (8,)})
-    code = main(["recommend", "--user", "9" * 23, "--model", "t", "--models-dir", str(models), "--data", str(ml_folder)])
+    code = main(
+        ["recommend", "--user", "9" * 23, "--model", "t", "--models-dir", str(models), "--data", str(ml_folder)]
+    )
     err = capsys.readouterr().err
     assert code == 2 and "Unknown user" in err and len(err.strip().splitlines()) == 1
 
@@ -201,15 +218,19 @@ def test_a_huge_user_id_on_the_cli_is_one_line(ml_folder: Path, tmp_path: Path,
 # ---------------------------------------------------------------- container memory
 
 
-@pytest.mark.parametrize(("files", "expected"), [
-    ({"memory.max": "max", "memory.current": "100"}, None),  # v2, no limit
-    ({"memory.max": "1610612736", "memory.current": "536870912"}, 1 << 30),  # v2: 1.5 GiB limit, 0.5 used
-    ({"memory/memory.limit_in_bytes": "9223372036854771712", "memory/memory.usage_in_bytes": "5"}, None),  # v1 none
-    ({"memory/memory.limit_in_bytes": "2147483648", "memory/memory.usage_in_bytes": "3000000000"}, 0),  # over
-    ({}, None),  # no cgroup files at all
-])  # fmt: skip
-def test_the_memory_check_reads_the_container_limit(files: dict[str, str], expected: int | None,
-                                                    tmp_path: Path) -> None:  # fmt: skip
+@pytest.mark.parametrize(
+    ("files", "expected"),
+    [
+        ({"memory.max": "max", "memory.current": "100"}, None),  # v2, no limit
+        ({"memory.max": "1610612736", "memory.current": "536870912"}, 1 << 30),  # v2: 1.5 GiB limit, 0.5 used
+        ({"memory/memory.limit_in_bytes": "9223372036854771712", "memory/memory.usage_in_bytes": "5"}, None),  # v1 none
+        ({"memory/memory.limit_in_bytes": "2147483648", "memory/memory.usage_in_bytes": "3000000000"}, 0),  # over
+        ({}, None),  # no cgroup files at all
+    ],
+)
+def test_the_memory_check_reads_the_container_limit(
+    files: dict[str, str], expected: int | None, tmp_path: Path
+) -> None:
     from recexplore.resources import cgroup_available
 
     for name, text in files.items():

@@ -75,8 +75,9 @@ def run_cli(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, s
     ],
     ids=["delete-projects", "delete-documents", "delete-missing", "list", "recommend"],
 )
-def test_a_folder_that_is_not_a_registry_is_refused_and_untouched(argv: list[str], tmp_path: Path,
-                                                                   capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+def test_a_folder_that_is_not_a_registry_is_refused_and_untouched(
+    argv: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     home = foreign_home(tmp_path / "home")
     before = tree_digest(home)
     code, err = run_cli([*argv, "--models-dir", str(home)], capsys)
@@ -84,25 +85,32 @@ def test_a_folder_that_is_not_a_registry_is_refused_and_untouched(argv: list[str
     assert tree_digest(home) == before
 
 
-def test_saving_into_a_foreign_folder_is_refused_before_anything_is_written(result: TrainResult,
-                                                                           tmp_path: Path) -> None:  # fmt: skip
+def test_saving_into_a_foreign_folder_is_refused_before_anything_is_written(
+    result: TrainResult, tmp_path: Path
+) -> None:
     home = foreign_home(tmp_path / "home")
     before = tree_digest(home)
     with pytest.raises(RegistryError, match="not a RecExplore models folder"):
         registry.save(result, "Documents", home, overwrite=True)
-    assert registry.writable_problem(home) is not None and "not a RecExplore models folder" in registry.writable_problem(home)
+    assert registry.writable_problem(
+        home
+    ) is not None and "not a RecExplore models folder" in registry.writable_problem(home)
     assert tree_digest(home) == before
 
 
-def test_inside_a_registry_only_our_entries_are_touched(result: TrainResult, tmp_path: Path,
-                                                        capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+def test_inside_a_registry_only_our_entries_are_touched(
+    result: TrainResult, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """A registry that also holds foreign folders: saves, overwrites, deletes and the recovery
     sweep leave every one of them exactly as it was."""
     models = tmp_path / "models"
     registry.save(result, "ours", models)
     foreign_home(models)
-    foreign = {p: tree_digest(p) if p.is_dir() else None for p in models.iterdir()
-               if p.name not in ("ours", registry.MARKER_FILE)}  # fmt: skip
+    foreign = {
+        p: tree_digest(p) if p.is_dir() else None
+        for p in models.iterdir()
+        if p.name not in ("ours", registry.MARKER_FILE)
+    }
     with pytest.raises(RegistryError, match="exists and is not a saved model"):
         registry.save(result, "Documents", models, overwrite=True)
     with pytest.raises(RegistryError, match="No model named 'projects'"):
@@ -136,7 +144,9 @@ def _resign(folder: Path, key: bytes | None = None) -> None:
         import hmac
 
         files = signed["files"]
-        signed["signature"] = "hmac-sha256:" + hmac.new(key, manifest.digest(files).encode(), hashlib.sha256).hexdigest()
+        signed["signature"] = (
+            "hmac-sha256:" + hmac.new(key, manifest.digest(files).encode(), hashlib.sha256).hexdigest()
+        )
     (folder / manifest.MANIFEST_FILE).write_text(json.dumps(signed))
 
 
@@ -159,16 +169,30 @@ def _deep_meta(folder: Path, depth: int) -> None:
 
 FORGERIES: dict[str, tuple[Callable[[Path], None], bool, str]] = {
     # name: (damage, re-signed with our key, expected problem)
-    "metrics edited": (_edit_meta(lambda m: m["metrics"].update(hit_rate_at_10=0.99)), False, "does not match the manifest"),
-    "metrics edited, hashes recomputed, no key": (_edit_meta(lambda m: m["metrics"].update(hit_rate_at_10=0.99)),
-                                                   "other-key", "signature does not match"),
-    "vocabulary reversed, no key": (_edit_meta(lambda m: m["vocab"]["user_ids"].reverse()), "other-key",
-                                    "signature does not match"),
+    "metrics edited": (
+        _edit_meta(lambda m: m["metrics"].update(hit_rate_at_10=0.99)),
+        False,
+        "does not match the manifest",
+    ),
+    "metrics edited, hashes recomputed, no key": (
+        _edit_meta(lambda m: m["metrics"].update(hit_rate_at_10=0.99)),
+        "other-key",
+        "signature does not match",
+    ),
+    "vocabulary reversed, no key": (
+        _edit_meta(lambda m: m["vocab"]["user_ids"].reverse()),
+        "other-key",
+        "signature does not match",
+    ),
     "signature removed": (lambda f: None, "unsigned", "not signed"),
     "model truncated": (lambda f: os.truncate(f / registry.MODEL_FILE, 1000), False, "does not match the manifest"),
     "model swapped, hashes recomputed, no key": (
-        lambda f: (f / registry.MODEL_FILE).write_bytes((f.parent / "other" / registry.MODEL_FILE).read_bytes()[:-1] + b"\0"),
-        "other-key", "signature does not match"),
+        lambda f: (f / registry.MODEL_FILE).write_bytes(
+            (f.parent / "other" / registry.MODEL_FILE).read_bytes()[:-1] + b"\0"
+        ),
+        "other-key",
+        "signature does not match",
+    ),
     "deeply nested metadata": (lambda f: _deep_meta(f, 5000), True, "valid JSON|nested deeper"),
     "nested just too deep": (lambda f: _deep_meta(f, 8), True, "nested deeper than"),
     "metrics a list": (_edit_meta(lambda m: m.update(metrics=[])), True, "metrics must map names to finite numbers"),
@@ -176,23 +200,44 @@ FORGERIES: dict[str, tuple[Callable[[Path], None], bool, str]] = {
     "unknown kind": (_edit_meta(lambda m: m.update(kind="svd")), True, "unknown model kind 'svd'"),
     "unknown field": (_edit_meta(lambda m: m.update(payload="x")), True, "unknown field 'payload'"),
     "metadata not an object": (_edit_meta(lambda m: [1, 2]), True, "not an object"),
-    "manifest garbage": (lambda f: (f / manifest.MANIFEST_FILE).write_text("{{{"), False, "manifest.json is not valid JSON"),
-    "manifest lists an extra file": (lambda f: (f / manifest.MANIFEST_FILE).write_text(json.dumps(
-        {"format": 2, "files": {"meta.json": {}, "model.keras": {}, "x": {}}})), False, "must list exactly"),
+    "manifest garbage": (
+        lambda f: (f / manifest.MANIFEST_FILE).write_text("{{{"),
+        False,
+        "manifest.json is not valid JSON",
+    ),
+    "manifest lists an extra file": (
+        lambda f: (f / manifest.MANIFEST_FILE).write_text(
+            json.dumps({"format": 2, "files": {"meta.json": {}, "model.keras": {}, "x": {}}})
+        ),
+        False,
+        "must list exactly",
+    ),
     "manifest missing": (lambda f: (f / manifest.MANIFEST_FILE).unlink(), False, "manifest.json is missing"),
-    "model is a symbolic link": (lambda f: ((f / registry.MODEL_FILE).unlink(),
-                                            (f / registry.MODEL_FILE).symlink_to(f.parent / "other" / registry.MODEL_FILE)),
-                                 False, "symbolic link"),
-    "model is a named pipe": (lambda f: ((f / registry.MODEL_FILE).unlink(), os.mkfifo(f / registry.MODEL_FILE)),
-                              False, "not a regular file"),
-    "model too large": (lambda f: os.truncate(f / registry.MODEL_FILE, registry.MAX_MODEL_BYTES + 1), False,
-                        "larger than"),
-}  # fmt: skip
+    "model is a symbolic link": (
+        lambda f: (
+            (f / registry.MODEL_FILE).unlink(),
+            (f / registry.MODEL_FILE).symlink_to(f.parent / "other" / registry.MODEL_FILE),
+        ),
+        False,
+        "symbolic link",
+    ),
+    "model is a named pipe": (
+        lambda f: ((f / registry.MODEL_FILE).unlink(), os.mkfifo(f / registry.MODEL_FILE)),
+        False,
+        "not a regular file",
+    ),
+    "model too large": (
+        lambda f: os.truncate(f / registry.MODEL_FILE, registry.MAX_MODEL_BYTES + 1),
+        False,
+        "larger than",
+    ),
+}
 
 
 @pytest.mark.parametrize("case", sorted(FORGERIES))
-def test_forged_and_damaged_entries_are_listed_broken(case: str, result: TrainResult, tmp_path: Path,
-                                                      capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+def test_forged_and_damaged_entries_are_listed_broken(
+    case: str, result: TrainResult, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     damage, resign, expected = FORGERIES[case]
     models = tmp_path / "models"
     registry.save(result, "victim", models)
@@ -260,4 +305,3 @@ def test_the_shipped_entries_are_trusted_without_a_key(tmp_path: Path, monkeypat
     entries = registry.list_entries(registry.DEFAULT_MODELS_DIR)
     assert entries and all(e.ok for e in entries), [(e.name, e.problem) for e in entries]
     assert not (tmp_path / "no-key-here").exists()
-

@@ -146,8 +146,9 @@ def test_limits_refuse_with_one_line_and_queue_nothing(data: Any) -> None:
         jobs.shutdown()
 
 
-def test_a_finished_model_saves_into_the_workspace_and_loads(manager: JobManager, data: Any,
-                                                             monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+def test_a_finished_model_saves_into_the_workspace_and_loads(
+    manager: JobManager, data: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     token = workspaces.new_token()
     job = manager.submit(token, quick_request(), data)
     assert manager.wait(job, 180) and job.status == DONE

@@ -12,8 +12,9 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_the_peers_bench_runs_its_smoke_size(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                              capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+def test_the_peers_bench_runs_its_smoke_size(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     spec = importlib.util.spec_from_file_location("peers_bench", ROOT / "bench" / "peers.py")
     peers = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
     spec.loader.exec_module(peers)  # type: ignore[union-attr]
@@ -38,4 +39,7 @@ def test_the_peers_bench_runs_its_smoke_size(tmp_path: Path, monkeypatch: pytest
     for always in ("global mean", "popularity", "EASE (lambda by validation)", "RecExplore DLRM (default preset)"):
         assert "folds" in rows[always], always
     printed = capsys.readouterr().out
-    assert "| ratings | RecExplore DLRM (default preset) | rmse |" in printed and "python bench/peers.py --smoke" in printed
+    assert (
+        "| ratings | RecExplore DLRM (default preset) | rmse |" in printed
+        and "python bench/peers.py --smoke" in printed
+    )

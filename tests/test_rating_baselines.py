@@ -60,4 +60,6 @@ def test_global_mean_baseline_is_the_training_mean(ml_folder: Path) -> None:
     split = make_split(load_movielens(ml_folder, download=False), "u1")
     found = rating_baselines(split.train, split.test, seed=3)
     truth = split.test["user_rating"].to_numpy()
-    assert found["global_mean_rmse"] == pytest.approx(rmse(truth, np.full(len(truth), split.train["user_rating"].mean())))
+    assert found["global_mean_rmse"] == pytest.approx(
+        rmse(truth, np.full(len(truth), split.train["user_rating"].mean()))
+    )

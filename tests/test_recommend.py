@@ -53,8 +53,13 @@ def test_held_out_hits_match_the_test_split_and_the_metric(recommender: Recommen
     total_hits = 0
     for user in sorted(set(test["user_id"])):
         frame = recommender.recommend(user, k=10)
-        own = dict(zip(test.loc[test["user_id"] == user, "movie_id"], test.loc[test["user_id"] == user, "user_rating"],
-                       strict=True))  # fmt: skip
+        own = dict(
+            zip(
+                test.loc[test["user_id"] == user, "movie_id"],
+                test.loc[test["user_id"] == user, "user_rating"],
+                strict=True,
+            )
+        )
         stars = recommender.held_out_stars(user, list(frame["movie_id"]))
         assert stars == [own.get(m) for m in frame["movie_id"]]
         hits, n = recommender.user_hits(user, 10)
@@ -64,12 +69,17 @@ def test_held_out_hits_match_the_test_split_and_the_metric(recommender: Recommen
     metrics = towers_metrics(recommender.model, recommender.space, make_split(recommender.data))
     assert recommender.average_hit_rate(10) == pytest.approx(total_hits / len(test))
     assert recommender.average_hit_rate(10) == pytest.approx(metrics["hit_rate_at_10"], abs=1e-9)
-    assert any(s is not None for u in set(test["user_id"])
-               for s in recommender.held_out_stars(u, list(recommender.recommend(u, 10)["movie_id"])))  # fmt: skip
+    assert any(
+        s is not None
+        for u in set(test["user_id"])
+        for s in recommender.held_out_stars(u, list(recommender.recommend(u, 10)["movie_id"]))
+    )
 
 
-@pytest.mark.parametrize(("user", "k", "message"), [(10**6, 5, "Unknown user"), ("abc", 5, "integer"),
-                                                     (1, 0, "k must"), (1, 10**6, "k must")])  # fmt: skip
+@pytest.mark.parametrize(
+    ("user", "k", "message"),
+    [(10**6, 5, "Unknown user"), ("abc", 5, "integer"), (1, 0, "k must"), (1, 10**6, "k must")],
+)
 def test_bad_requests(recommender: Recommender, user: object, k: int, message: str) -> None:
     with pytest.raises(RecommendError, match=message):
         recommender.recommend(user, k)
@@ -77,10 +87,18 @@ def test_bad_requests(recommender: Recommender, user: object, k: int, message: s
 
 @pytest.mark.parametrize(
     ("ratings", "message"),
-    [({}, "Rate at least one movie"), ({1: 0}, "between 1 and 5"), ({1: 6}, "between 1 and 5"),
-     ({1: float("nan")}, "between 1 and 5"), ({1: float("inf")}, "between 1 and 5"), ({1: "five"}, "integer movie ids"),
-     ({"abc": 4}, "integer movie ids"), ({10**9: 4}, "Unknown movie id"), ({-1: 4}, "Unknown movie id")],
-)  # fmt: skip
+    [
+        ({}, "Rate at least one movie"),
+        ({1: 0}, "between 1 and 5"),
+        ({1: 6}, "between 1 and 5"),
+        ({1: float("nan")}, "between 1 and 5"),
+        ({1: float("inf")}, "between 1 and 5"),
+        ({1: "five"}, "integer movie ids"),
+        ({"abc": 4}, "integer movie ids"),
+        ({10**9: 4}, "Unknown movie id"),
+        ({-1: 4}, "Unknown movie id"),
+    ],
+)
 def test_bad_new_user_ratings(recommender: Recommender, ratings: dict, message: str) -> None:
     with pytest.raises(RecommendError, match=message) as err:
         for_new_user(recommender, ratings)

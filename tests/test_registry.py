@@ -44,8 +44,11 @@ def test_save_list_load_delete(result: TrainResult, tmp_path: Path) -> None:
 
 def _candidate_example(loaded: registry.LoadedModel) -> dict[str, np.ndarray]:
     n_genres = len(loaded.vocab.genres)
-    return {"movie_id": np.zeros(1, np.int32), "title_tokens": np.zeros((1, 8), np.int32),
-            "genres": np.zeros((1, n_genres), np.float32)}  # fmt: skip
+    return {
+        "movie_id": np.zeros(1, np.int32),
+        "title_tokens": np.zeros((1, 8), np.int32),
+        "genres": np.zeros((1, n_genres), np.float32),
+    }
 
 
 @pytest.mark.parametrize("name", ["", "../evil", "a/b", "/abs", "x" * 65, "sp ace", "dot.dot", "..", "ünï"])

@@ -76,7 +76,6 @@ def _model_sha(entry: registry.Entry) -> str:
     return json.loads((entry.path / "manifest.json").read_text())["files"][registry.MODEL_FILE]["sha256"]
 
 
-
 @pytest.mark.parametrize("op", ["overwrite", "first save", "delete"])
 def test_killed_at_every_step_leaves_old_or_new_entry(payloads: dict[str, Path], tmp_path: Path, op: str) -> None:
     old, new = sha256_file(payloads["old"]), sha256_file(payloads["new"])
@@ -107,8 +106,9 @@ def test_killed_at_every_step_leaves_old_or_new_entry(payloads: dict[str, Path],
 
 
 @pytest.mark.parametrize("code", [errno.ENOSPC, errno.EACCES, errno.EROFS, errno.EDQUOT])
-def test_disk_full_or_permission_denied_at_every_step(payloads: dict[str, Path], tmp_path: Path,
-                                                      monkeypatch: pytest.MonkeyPatch, code: int) -> None:  # fmt: skip
+def test_disk_full_or_permission_denied_at_every_step(
+    payloads: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, code: int
+) -> None:
     registry.save(child.fake_result(payloads["old"], payloads["meta"]), NAME, tmp_path)
     old_bytes = (tmp_path / NAME / registry.MODEL_FILE).read_bytes()
     monkeypatch.setattr(registry, "library_versions", lambda: {"keras": "test"})
@@ -136,8 +136,9 @@ def test_disk_full_or_permission_denied_at_every_step(payloads: dict[str, Path],
     assert failures >= 6
 
 
-def test_keras_writer_failing_mid_archive_keeps_previous_entry(payloads: dict[str, Path], ml_folder: Path,
-                                                                tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+def test_keras_writer_failing_mid_archive_keeps_previous_entry(
+    payloads: dict[str, Path], ml_folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A real Keras save that hits a full disk part-way through writing the archive."""
     import zipfile
 
@@ -182,8 +183,12 @@ def test_concurrent_writers_and_readers(payloads: dict[str, Path], tmp_path: Pat
     thread.start()
     try:
         command = [sys.executable, "-m", "tests.registry_crash_child", str(tmp_path), NAME, "save"]
-        writers = [subprocess.Popen([*command, str(payloads[v]), str(payloads["meta"]), "0"], cwd=ROOT, stdout=subprocess.DEVNULL)
-                   for v in ["new", "old"] * 3]  # fmt: skip
+        writers = [
+            subprocess.Popen(
+                [*command, str(payloads[v]), str(payloads["meta"]), "0"], cwd=ROOT, stdout=subprocess.DEVNULL
+            )
+            for v in ["new", "old"] * 3
+        ]
         assert [w.wait(60) for w in writers] == [0] * 6
     finally:
         stop.set()

@@ -22,8 +22,12 @@ TIMEOUT = 120
 
 @pytest.fixture(scope="module")
 def runs_registry(ml_folder: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return save_tiny_models(tmp_path_factory.mktemp("registry"), ml_folder,
-                            {"towers-1-layer": (8,), "towers-2-layer": (16, 8)}, "dlrm-default")  # fmt: skip
+    return save_tiny_models(
+        tmp_path_factory.mktemp("registry"),
+        ml_folder,
+        {"towers-1-layer": (8,), "towers-2-layer": (16, 8)},
+        "dlrm-default",
+    )
 
 
 @pytest.fixture
@@ -72,7 +76,8 @@ def test_runs_page_overlays_diffs_and_baselines(app_env: None, ml_folder: Path) 
     assert "layers" in set(settings["setting"]) and "embedding_dim" not in set(settings["setting"])
     metrics = at.dataframe[1].value.set_index("metric")
     assert float(metrics.loc["Hit-rate@10", "towers-2-layer"]) == pytest.approx(
-        metas["towers-2-layer"]["metrics"]["hit_rate_at_10"], abs=1e-4)
+        metas["towers-2-layer"]["metrics"]["hit_rate_at_10"], abs=1e-4
+    )
     assert at.get("download_button")
 
     # A DLRM's validation RMSE with the rating baselines of its split as lines.
@@ -81,7 +86,8 @@ def test_runs_page_overlays_diffs_and_baselines(app_env: None, ml_folder: Path) 
     split = make_split(load_movielens(ml_folder))
     expected = rating_baselines(split.train, split.test, 42)
     assert sorted(s["y0"] for s in spec["layout"]["shapes"]) == pytest.approx(
-        sorted([expected["bias_only_rmse"], expected["global_mean_rmse"]]))
+        sorted([expected["bias_only_rmse"], expected["global_mean_rmse"]])
+    )
 
 
 def test_runs_page_without_a_pick_says_what_to_do(app_env: None) -> None:

@@ -54,22 +54,37 @@ def test_no_uploads_shells_eval_or_foreign_deserialisation(path: Path) -> None:
 
 
 def test_the_forbidden_list_catches_what_it_should() -> None:
-    for name in ["eval", "os.system", "subprocess.run", "st.file_uploader", "keras.saving.load_model",
-                 "model.load_weights", "pickle.loads", "keras.models.load_model"]:  # fmt: skip
+    for name in [
+        "eval",
+        "os.system",
+        "subprocess.run",
+        "st.file_uploader",
+        "keras.saving.load_model",
+        "model.load_weights",
+        "pickle.loads",
+        "keras.models.load_model",
+    ]:
         assert FORBIDDEN_CALLS.search(name), name
     for name in ["model.compile", "re.compile", "registry.load", "json.loads", "page.run", "self.call"]:
         assert not FORBIDDEN_CALLS.search(name), name
 
 
 def test_numpy_loads_never_allow_pickles() -> None:
-    loads = [(p.name, ast.unparse(node)) for p in APP_SOURCES for node in ast.walk(ast.parse(p.read_text()))
-             if isinstance(node, ast.Call) and ast.unparse(node.func) == "np.load"]  # fmt: skip
+    loads = [
+        (p.name, ast.unparse(node))
+        for p in APP_SOURCES
+        for node in ast.walk(ast.parse(p.read_text()))
+        if isinstance(node, ast.Call) and ast.unparse(node.func) == "np.load"
+    ]
     assert loads and all("allow_pickle=False" in call for _, call in loads), loads
 
 
 def test_keras_is_pinned_to_a_safe_release() -> None:
-    requirement = next(line for line in (ROOT / "requirements.txt").read_text().splitlines()
-                       if line.startswith("keras") and not line.startswith("keras-rs"))  # fmt: skip
+    requirement = next(
+        line
+        for line in (ROOT / "requirements.txt").read_text().splitlines()
+        if line.startswith("keras") and not line.startswith("keras-rs")
+    )
     pinned = tuple(int(x) for x in re.fullmatch(r"keras>=(\d+)\.(\d+)\.(\d+)", requirement.strip()).groups())
     assert pinned >= SAFE_KERAS
     installed = tuple(int(x) for x in re.match(r"(\d+)\.(\d+)\.(\d+)", keras.__version__).groups())
@@ -86,11 +101,36 @@ def _plant(folder: Path, name: str, model: keras.Model | bytes) -> None:
         (entry / registry.MODEL_FILE).write_bytes(model)
     else:
         model.save(entry / registry.MODEL_FILE)
-    vocab = {k: [] for k in ("user_ids", "movie_ids", "occupations", "zip_regions", "title_tokens", "genres",
-                             "genders", "age_buckets")}  # fmt: skip
-    meta = {"format_version": 2, "name": name, "kind": "towers", "config": {}, "vocab": vocab,
-            "data_fingerprint": "", "split": {}, "seed": 0, "metrics": {}, "history": [], "params": 0}  # fmt: skip
-    contents = {registry.META_FILE: json.dumps(meta).encode(), registry.MODEL_FILE: (entry / registry.MODEL_FILE).read_bytes()}
+    vocab = {
+        k: []
+        for k in (
+            "user_ids",
+            "movie_ids",
+            "occupations",
+            "zip_regions",
+            "title_tokens",
+            "genres",
+            "genders",
+            "age_buckets",
+        )
+    }
+    meta = {
+        "format_version": 2,
+        "name": name,
+        "kind": "towers",
+        "config": {},
+        "vocab": vocab,
+        "data_fingerprint": "",
+        "split": {},
+        "seed": 0,
+        "metrics": {},
+        "history": [],
+        "params": 0,
+    }
+    contents = {
+        registry.META_FILE: json.dumps(meta).encode(),
+        registry.MODEL_FILE: (entry / registry.MODEL_FILE).read_bytes(),
+    }
     (entry / registry.META_FILE).write_bytes(contents[registry.META_FILE])
     (entry / "manifest.json").write_text(json.dumps(manifest.build(contents)))
 

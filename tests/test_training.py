@@ -38,8 +38,9 @@ def test_dlrm_result_has_metrics_history_and_device(data_split) -> None:
 @pytest.mark.parametrize("objective", ["softmax", "rating_mse"])
 def test_towers_report_model_and_popularity_numbers(data_split, objective: str) -> None:
     data, split = data_split
-    result = train("towers", data, split, TowerConfig(layers=(16,), embedding_dim=8, batch_size=128, epochs=2,
-                                                      objective=objective))  # fmt: skip
+    result = train(
+        "towers", data, split, TowerConfig(layers=(16,), embedding_dim=8, batch_size=128, epochs=2, objective=objective)
+    )
     for key in ("hit_rate_at_10", "hit_rate_at_100", "seed_top100_accuracy", "seed_top100_accuracy_all"):
         assert 0.0 <= result.metrics[key] <= 1.0
         assert 0.0 <= result.metrics[f"popularity_{key}"] <= 1.0

@@ -76,9 +76,14 @@ def mlp(
     layers: list[keras.layers.Layer] = []
     for i, width in enumerate(widths):
         last = i == len(widths) - 1
-        layers.append(keras.layers.Dense(width, activation=final_activation if last else "relu",
-                                         kernel_regularizer=keras.regularizers.L2(kernel_l2) if kernel_l2 else None,
-                                         name=f"{name}_dense_{i}"))  # fmt: skip
+        layers.append(
+            keras.layers.Dense(
+                width,
+                activation=final_activation if last else "relu",
+                kernel_regularizer=keras.regularizers.L2(kernel_l2) if kernel_l2 else None,
+                name=f"{name}_dense_{i}",
+            )
+        )
         if dropout > 0 and not last:
             layers.append(keras.layers.Dropout(dropout, name=f"{name}_dropout_{i}"))
     return keras.Sequential(layers, name=name)
@@ -95,8 +100,9 @@ class RatedMovies(keras.layers.Layer):
     def __init__(self, n_users: int, n_movies: int, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.n_users, self.n_movies = int(n_users), int(n_movies)
-        self.matrix = self.add_weight(shape=(self.n_users, self.n_movies), initializer="zeros", dtype="int8",
-                                      trainable=False, name="matrix")  # fmt: skip
+        self.matrix = self.add_weight(
+            shape=(self.n_users, self.n_movies), initializer="zeros", dtype="int8", trainable=False, name="matrix"
+        )
         self.built = True
 
     def assign(self, matrix: np.ndarray) -> None:

@@ -14,8 +14,15 @@ from recexplore.models.common import ConfigDict, RatedMovies, check_layers, chec
 
 # Sparse features in interaction order; "dense" (the bottom-MLP output) comes last.
 DLRM_SPARSE_FEATURES = (
-    "user_id", "movie_id", "user_gender", "user_zip", "user_occupation", "age_bucket", "movie_genres", "user_history",
-)  # fmt: skip
+    "user_id",
+    "movie_id",
+    "user_gender",
+    "user_zip",
+    "user_occupation",
+    "age_bucket",
+    "movie_genres",
+    "user_history",
+)
 DLRM_FEATURES = (*DLRM_SPARSE_FEATURES, "dense")
 SCORE_PARTS = ("global_mean", "user_bias", "movie_bias", "factorisation", "top_mlp")
 _MOVIE_SIDE = tuple(DLRM_FEATURES.index(f) for f in ("movie_id", "movie_genres"))
@@ -72,7 +79,6 @@ class DLRMConfig(ConfigDict):
         check_positive("patience", self.patience, int, upper=1000)
 
 
-
 @keras.saving.register_keras_serializable(package="recexplore")
 class DLRM(keras.Model):
     """DLRM with bias terms and an SVD++-style 'rated movies' feature.
@@ -113,21 +119,36 @@ class DLRM(keras.Model):
         self.fm_path = bool(fm_path)
         reg = None  # L2 is applied per example to looked-up rows (see `call`)
         table_of = {
-            "user_id": "user_id", "movie_id": "movie_id", "user_gender": "user_gender", "user_zip": "user_zip",
-            "user_occupation": "user_occupation", "age_bucket": "age_bucket", "user_history": "movie_id",
-        }  # fmt: skip
+            "user_id": "user_id",
+            "movie_id": "movie_id",
+            "user_gender": "user_gender",
+            "user_zip": "user_zip",
+            "user_occupation": "user_occupation",
+            "age_bucket": "age_bucket",
+            "user_history": "movie_id",
+        }
         self.embeddings = {
-            name: keras.layers.Embedding(self.vocab_sizes[table], self.embedding_dim,
-                                         embeddings_initializer=keras.initializers.RandomNormal(stddev=0.01),
-                                         embeddings_regularizer=reg, name=f"{name}_embedding")
+            name: keras.layers.Embedding(
+                self.vocab_sizes[table],
+                self.embedding_dim,
+                embeddings_initializer=keras.initializers.RandomNormal(stddev=0.01),
+                embeddings_regularizer=reg,
+                name=f"{name}_embedding",
+            )
             for name, table in table_of.items()
-        }  # fmt: skip
+        }
         self.embeddings["user_history"].build((None,))
         self.genre_projection = keras.layers.Dense(self.embedding_dim, use_bias=False, name="movie_genres_embedding")
-        self.user_bias = keras.layers.Embedding(self.vocab_sizes["user_id"], 1, embeddings_initializer="zeros",
-                                                embeddings_regularizer=reg, name="user_bias")  # fmt: skip
-        self.movie_bias = keras.layers.Embedding(self.vocab_sizes["movie_id"], 1, embeddings_initializer="zeros",
-                                                 embeddings_regularizer=reg, name="movie_bias")  # fmt: skip
+        self.user_bias = keras.layers.Embedding(
+            self.vocab_sizes["user_id"], 1, embeddings_initializer="zeros", embeddings_regularizer=reg, name="user_bias"
+        )
+        self.movie_bias = keras.layers.Embedding(
+            self.vocab_sizes["movie_id"],
+            1,
+            embeddings_initializer="zeros",
+            embeddings_regularizer=reg,
+            name="movie_bias",
+        )
         self.bottom_mlp = mlp((*self.bottom_layers, self.embedding_dim), name="bottom_mlp", final_activation="relu")
         self.interaction = keras_rs.layers.DotInteraction(name="dot_interaction")
         self.top_mlp = mlp((*self.top_layers, 1), name="top_mlp", dropout=self.dropout, kernel_l2=self.top_l2)

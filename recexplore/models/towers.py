@@ -57,25 +57,28 @@ class TowerConfig(ConfigDict):
         check_positive("temperature", self.temperature, float, upper=100.0)
         check_positive("correction_exponent", self.correction_exponent, float, upper=10.0)
         check_positive("learning_rate", self.learning_rate, float, upper=10.0)
-        if isinstance(self.weight_decay, bool) or not isinstance(self.weight_decay, (int, float)) or not (
-            0.0 <= self.weight_decay <= 10.0
+        if (
+            isinstance(self.weight_decay, bool)
+            or not isinstance(self.weight_decay, (int, float))
+            or not (0.0 <= self.weight_decay <= 10.0)
         ):
             raise ValueError(f"weight_decay must be a number in [0, 10], got {self.weight_decay!r}")
         check_positive("batch_size", self.batch_size, int, upper=1 << 16)
         check_positive("epochs", self.epochs, int, upper=1000)
 
 
-
 def _embedding(size: int, dim: int, name: str) -> keras.layers.Embedding:
-    return keras.layers.Embedding(size, dim, embeddings_initializer=keras.initializers.RandomNormal(stddev=0.05),
-                                  name=name)  # fmt: skip
+    return keras.layers.Embedding(
+        size, dim, embeddings_initializer=keras.initializers.RandomNormal(stddev=0.05), name=name
+    )
 
 
 class _Tower(keras.layers.Layer):
     """Shared constructor arguments and config of the two towers."""
 
-    def __init__(self, vocab_sizes: dict[str, int], embedding_dim: int, layers: tuple[int, ...] | list[int],
-                 **kwargs: Any) -> None:  # fmt: skip
+    def __init__(
+        self, vocab_sizes: dict[str, int], embedding_dim: int, layers: tuple[int, ...] | list[int], **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
         self.vocab_sizes = dict(vocab_sizes)
         self.embedding_dim = int(embedding_dim)
@@ -83,8 +86,9 @@ class _Tower(keras.layers.Layer):
 
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()
-        config.update({"vocab_sizes": self.vocab_sizes, "embedding_dim": self.embedding_dim,
-                       "layers": list(self.layer_sizes)})  # fmt: skip
+        config.update(
+            {"vocab_sizes": self.vocab_sizes, "embedding_dim": self.embedding_dim, "layers": list(self.layer_sizes)}
+        )
         return config
 
 
@@ -92,11 +96,13 @@ class _Tower(keras.layers.Layer):
 class QueryTower(_Tower):
     """User id, gender, age bucket, gender x age cross and occupation -> query vector."""
 
-    def __init__(self, vocab_sizes: dict[str, int], embedding_dim: int, layers: tuple[int, ...] | list[int],
-                 **kwargs: Any) -> None:  # fmt: skip
+    def __init__(
+        self, vocab_sizes: dict[str, int], embedding_dim: int, layers: tuple[int, ...] | list[int], **kwargs: Any
+    ) -> None:
         super().__init__(vocab_sizes, embedding_dim, layers, **kwargs)
-        self.embeddings = {f: _embedding(self.vocab_sizes[f], self.embedding_dim, f"{f}_embedding")
-                           for f in QUERY_FEATURES}  # fmt: skip
+        self.embeddings = {
+            f: _embedding(self.vocab_sizes[f], self.embedding_dim, f"{f}_embedding") for f in QUERY_FEATURES
+        }
         self.dense = mlp(self.layer_sizes, name="query_mlp")
 
     def build(self, input_shape: Any = None) -> None:
@@ -116,8 +122,9 @@ class QueryTower(_Tower):
 class CandidateTower(_Tower):
     """Movie id, title tokens (masked mean) and genres (multi-hot) -> candidate vector."""
 
-    def __init__(self, vocab_sizes: dict[str, int], embedding_dim: int, layers: tuple[int, ...] | list[int],
-                 **kwargs: Any) -> None:  # fmt: skip
+    def __init__(
+        self, vocab_sizes: dict[str, int], embedding_dim: int, layers: tuple[int, ...] | list[int], **kwargs: Any
+    ) -> None:
         super().__init__(vocab_sizes, embedding_dim, layers, **kwargs)
         self.movie_embedding = _embedding(self.vocab_sizes["movie_id"], self.embedding_dim, "movie_id_embedding")
         self.token_embedding = _embedding(self.vocab_sizes["title_token"], self.embedding_dim, "title_embedding")
@@ -169,10 +176,16 @@ class TwoTowerModel(keras.Model):
     the softmax objective scores every query against every candidate in the batch.
     """
 
-    def __init__(self, vocab_sizes: dict[str, int], embedding_dim: int = 32,
-                 layers: tuple[int, ...] | list[int] = (64, 32), objective: str = "softmax",
-                 temperature: float = 0.05, correction_exponent: float = 1.0,
-                 **kwargs: Any) -> None:  # fmt: skip
+    def __init__(
+        self,
+        vocab_sizes: dict[str, int],
+        embedding_dim: int = 32,
+        layers: tuple[int, ...] | list[int] = (64, 32),
+        objective: str = "softmax",
+        temperature: float = 0.05,
+        correction_exponent: float = 1.0,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self.vocab_sizes = dict(vocab_sizes)
         self.embedding_dim = int(embedding_dim)
@@ -181,8 +194,9 @@ class TwoTowerModel(keras.Model):
         self.temperature = float(temperature)
         self.correction_exponent = float(correction_exponent)
         self.query_tower = QueryTower(self.vocab_sizes, self.embedding_dim, self.layer_sizes, name="query_tower")
-        self.candidate_tower = CandidateTower(self.vocab_sizes, self.embedding_dim, self.layer_sizes,
-                                              name="candidate_tower")  # fmt: skip
+        self.candidate_tower = CandidateTower(
+            self.vocab_sizes, self.embedding_dim, self.layer_sizes, name="candidate_tower"
+        )
         self.hit_removal = AccidentalHitRemoval(name="remove_accidental_hits")
         self.sampling_correction = keras_rs.layers.SamplingProbabilityCorrection(name="sampling_correction")
 
@@ -196,8 +210,9 @@ class TwoTowerModel(keras.Model):
         candidate = self.candidate_tower({f: inputs[f] for f in CANDIDATE_FEATURES})
         return query, candidate
 
-    def compute_loss(self, x: Any = None, y: Any = None, y_pred: Any = None, sample_weight: Any = None,
-                     training: bool = True) -> Any:  # fmt: skip
+    def compute_loss(
+        self, x: Any = None, y: Any = None, y_pred: Any = None, sample_weight: Any = None, training: bool = True
+    ) -> Any:
         query, candidate = y_pred
         if self.objective == "rating_mse":
             score = ops.sum(query * candidate, axis=1)
@@ -213,10 +228,16 @@ class TwoTowerModel(keras.Model):
 
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()
-        config.update({"vocab_sizes": self.vocab_sizes, "embedding_dim": self.embedding_dim,
-                       "layers": list(self.layer_sizes), "objective": self.objective,
-                       "temperature": self.temperature,
-                       "correction_exponent": self.correction_exponent})  # fmt: skip
+        config.update(
+            {
+                "vocab_sizes": self.vocab_sizes,
+                "embedding_dim": self.embedding_dim,
+                "layers": list(self.layer_sizes),
+                "objective": self.objective,
+                "temperature": self.temperature,
+                "correction_exponent": self.correction_exponent,
+            }
+        )
         return config
 
     def query_embeddings(self, features: dict[str, np.ndarray], batch_size: int = 8192) -> np.ndarray:
@@ -230,15 +251,23 @@ class TwoTowerModel(keras.Model):
 
 def _batched(layer: keras.layers.Layer, features: dict[str, np.ndarray], batch_size: int) -> np.ndarray:
     n = len(next(iter(features.values())))
-    chunks = [keras.ops.convert_to_numpy(layer({k: v[i : i + batch_size] for k, v in features.items()}))
-              for i in range(0, n, batch_size)]  # fmt: skip
+    chunks = [
+        keras.ops.convert_to_numpy(layer({k: v[i : i + batch_size] for k, v in features.items()}))
+        for i in range(0, n, batch_size)
+    ]
     return np.concatenate(chunks, axis=0).astype(np.float32)
 
 
 def build_towers(config: TowerConfig, vocab_sizes: dict[str, int]) -> TwoTowerModel:
     """A built two-tower model for `config`."""
-    model = TwoTowerModel(vocab_sizes, config.embedding_dim, config.layers, config.objective, config.temperature,
-                          config.correction_exponent)
+    model = TwoTowerModel(
+        vocab_sizes,
+        config.embedding_dim,
+        config.layers,
+        config.objective,
+        config.temperature,
+        config.correction_exponent,
+    )
     model(dummy_tower_inputs(vocab_sizes["genre"]))
     return model
 
