@@ -8,9 +8,9 @@ from contextlib import asynccontextmanager
 
 import streamlit as st
 
-from recexplore import app_state
+from recexplore.app import state
+from recexplore.app.keras_guard import keep_keras_state_between_runs
 from recexplore.data import DATA_ENV
-from recexplore.keras_guard import keep_keras_state_between_runs
 
 
 @asynccontextmanager
@@ -19,7 +19,7 @@ async def _server_started(_app: object) -> AsyncIterator[None]:
     so that the first visitor does not wait for it: the page-run hooks below need a session."""
     keep_keras_state_between_runs()
     logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").setLevel(logging.ERROR)  # no page yet
-    app_state.warm_up()
+    state.warm_up()
     yield
 
 
@@ -47,13 +47,13 @@ def sidebar() -> None:
     with st.sidebar:
         st.caption("Data source")
         try:
-            data = app_state.load_data()
+            data = state.load_data()
         except Exception as err:  # DataError; shown, never raised
-            app_state.say(str(err).split(":")[0], "warning")
+            state.say(str(err).split(":")[0], "warning")
         else:
-            st.write(app_state.data_description(data))
-        device_panel(app_state.warm_up())
-        if not app_state.data_source():
+            st.write(state.data_description(data))
+        device_panel(state.warm_up())
+        if not state.data_source():
             st.caption(f"Set {DATA_ENV} to use a local ml-100k folder.")
 
 
@@ -64,7 +64,7 @@ def _show_device(facts: dict[str, str]) -> None:
     st.write(facts["backend"])
 
 
-def device_panel(warm: app_state.WarmUp) -> None:
+def device_panel(warm: state.WarmUp) -> None:
     """Device and backend; while Keras is still loading in the background, a placeholder that
     polls once a second and reruns the app once the facts are known (then stops polling)."""
     if warm.device is not None:
@@ -90,10 +90,10 @@ def main() -> None:
     st.set_page_config(page_title="RecExplore", page_icon=":material/movie:", layout="wide")
     pages = [st.Page(path, title=title, icon=icon, default=i == 0) for i, (path, title, icon) in enumerate(PAGE_SPECS)]
     page = st.navigation(pages)
-    app_state.workspace()  # every page's URL carries the workspace token, so a reload keeps the jobs
+    state.workspace()  # every page's URL carries the workspace token, so a reload keeps the jobs
     sidebar()
     if page.title in KERAS_PAGES:
-        app_state.wait_for_keras()
+        state.wait_for_keras()
     page.run()
 
 

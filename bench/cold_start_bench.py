@@ -42,7 +42,7 @@ from recexplore import registry  # noqa: E402
 from recexplore.cold_start import FOLD_IN_L2, fit_query  # noqa: E402
 from recexplore.data import load_movielens  # noqa: E402
 from recexplore.recommend import Recommender  # noqa: E402
-from recexplore.training import split_of  # noqa: E402
+from recexplore.scoring import split_of  # noqa: E402
 
 GIVEN = 5
 NEIGHBOURS = 20

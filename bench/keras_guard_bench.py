@@ -40,7 +40,7 @@ def main() -> int:
     from recexplore import registry
     from recexplore.data import load_movielens
     from recexplore.recommend import Recommender
-    from recexplore.training import prepare_loaded
+    from recexplore.scoring import prepare_loaded
 
     stock = script_runner._clean_problem_modules  # this process never installed the guard
     data = load_movielens(os.environ.get("RECEXPLORE_DATA_DIR"))

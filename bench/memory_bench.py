@@ -6,7 +6,7 @@ Usage:
 
 What it simulates, and why:
   * Trainings go through the app's own path: the process-wide `JobManager` that
-    `app_state.job_manager()` builds, jobs submitted the way pages/train.py submits them (a
+    `recexplore.app.state.job_manager()` builds, jobs submitted the way pages/train.py submits them (a
     `TrainRequest` with the app's default `DLRMConfig()` / `TowerConfig()`, only the epochs
     changed); each trains in a Ray worker process, so this process holds summaries only.
     `--kind alternate` (default) alternates DLRM and two-tower, as a user trying both would.
@@ -19,7 +19,7 @@ What it simulates, and why:
     `--retention sessions` submits each training from a new session (ten tabs, none forgets).
   * Pages use other Keras models concurrently: unless `--no-page-thread`, a thread prepares the
     pretrained `towers-1-layer` recommender (and `dlrm-default` when present) through
-    `app_state` exactly as the start-up warm-up does, then keeps serving recommendations and
+    `recexplore.app.state` exactly as the start-up warm-up does, then keeps serving recommendations and
     DLRM predictions from them while the trainings run, and checks they stay correct. On
     synthetic data a tiny `towers-1-layer` is trained and saved to a temporary registry first.
 
@@ -72,8 +72,8 @@ class PageThread(threading.Thread):
     def run(self) -> None:
         import numpy as np
 
-        from recexplore import app_state
-        from recexplore.training import predict_ratings
+        from recexplore.app import state as app_state
+        from recexplore.scoring import predict_ratings
 
         try:
             rec = app_state.recommender(app_state.WARM_TOWERS)
@@ -143,12 +143,12 @@ def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").setLevel(logging.ERROR)
     logging.getLogger("streamlit.runtime.caching.cache_data_api").setLevel(logging.ERROR)
 
-    from recexplore import app_state
+    from recexplore.app import state as app_state
+    from recexplore.app.train_forms import job_label
     from recexplore.job_request import TrainRequest
     from recexplore.jobs import DONE, FINISHED
     from recexplore.models.dlrm import DLRMConfig
     from recexplore.models.towers import TowerConfig
-    from recexplore.train_forms import job_label
 
     data = app_state.load_data()
     queue = app_state.job_manager()

@@ -51,7 +51,7 @@ def recommend_latency(env: dict[str, str], model: str, users: int = 300) -> dict
         "from recexplore import registry\n"
         "from recexplore.data import load_movielens\n"
         "from recexplore.recommend import Recommender\n"
-        "from recexplore.training import prepare_loaded\n"
+        "from recexplore.scoring import prepare_loaded\n"
         f"loaded = registry.load({model!r})\n"
         "data = load_movielens()\n"
         "space, split = prepare_loaded(loaded.kind, loaded.model, loaded.meta, data, loaded.vocab)\n"

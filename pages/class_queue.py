@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import streamlit as st
 
-from recexplore import app_state, class_queue, engine
-from recexplore.train_forms import refresh_interval
+from recexplore import engine
+from recexplore.app import class_queue, state
+from recexplore.app.train_forms import refresh_interval
 
 OPERATOR_KEY = "class_queue_operator"
 
-app_state.through_the_entrypoint()  # a shared link on a fresh server: show it inside the app
+state.through_the_entrypoint()  # a shared link on a fresh server: show it inside the app
 
 st.title("Teacher's view")
 st.write(
@@ -20,7 +21,7 @@ st.write(
 
 closed = class_queue.operator_problem()
 if closed is not None:
-    app_state.stop_with(closed)
+    state.stop_with(closed)
 if not st.session_state.get(OPERATOR_KEY):
     with st.form("class_queue_login"):
         given = st.text_input("Operator token", type="password", key="class_queue_token", max_chars=512)
@@ -33,7 +34,7 @@ if not st.session_state.get(OPERATOR_KEY):
         st.error("That is not the operator token.")
     st.stop()
 
-queue = app_state.job_manager_or_stop()
+queue = state.job_manager_or_stop()
 
 
 @st.fragment(run_every=refresh_interval(queue.all_jobs()))

@@ -6,13 +6,9 @@ from typing import Any
 
 import streamlit as st
 
-from recexplore import app_state, figures
-from recexplore.data import MAX_SEED
-from recexplore.job_request import TrainRequest
-from recexplore.jobs import DONE, FINISHED
-from recexplore.metric_names import explain, label
-from recexplore.models.towers import TOWER_PRESETS, TowerConfig
-from recexplore.train_forms import (
+from recexplore.app import model_figures, state
+from recexplore.app.metric_names import explain, label
+from recexplore.app.train_forms import (
     COMPARISON_METRICS,
     PRESET_ENTRIES,
     TowerRun,
@@ -25,8 +21,12 @@ from recexplore.train_forms import (
     refresh_interval,
     submit_problem,
 )
+from recexplore.data import MAX_SEED
+from recexplore.job_request import TrainRequest
+from recexplore.jobs import DONE, FINISHED
+from recexplore.models.towers import TOWER_PRESETS, TowerConfig
 
-app_state.through_the_entrypoint()  # a shared link on a fresh server: show it inside the app
+state.through_the_entrypoint()  # a shared link on a fresh server: show it inside the app
 
 SAVED, TRAIN_NOW = "Saved models", "Train all three now"
 
@@ -43,13 +43,13 @@ st.caption(
     "no training noise: a deep model earns its keep only by adding what EASE cannot see."
 )
 
-data = app_state.data_or_stop()
-owner = app_state.workspace()
+data = state.data_or_stop()
+owner = state.workspace()
 
 source = st.radio("Source", [SAVED, TRAIN_NOW], horizontal=True, key="compare_source")
 k_label = st.radio("Hit-rate at", ["@100", "@10"], horizontal=True, key="compare_k")
 if k_label is None:  # set from code: the radio itself cannot be cleared
-    app_state.stop_with("Pick a hit-rate cutoff: @100 or @10.")
+    state.stop_with("Pick a hit-rate cutoff: @100 or @10.")
 k = int(k_label.lstrip("@"))
 
 
@@ -61,11 +61,11 @@ def show(
     histories = {run.label: run.history for run in runs}
     histories.update(partial or {})
     popularity = popularity_value(runs, k)
-    ease = app_state.ease_baseline(split_name, seed, data.fingerprint)
+    ease = state.ease_baseline(split_name, seed, data.fingerprint)
     ease_k = None if ease is None else ease[f"ease_hit_rate_at_{k}"]
     if histories:  # live curves from the first epoch; the popularity line once a model has finished
         st.plotly_chart(
-            figures.hit_rate_comparison(histories, popularity, f"hit_rate_at_{k}", ease_k), key="compare_chart"
+            model_figures.hit_rate_comparison(histories, popularity, f"hit_rate_at_{k}", ease_k), key="compare_chart"
         )
     if runs:
         st.info(comparison_sentence(runs, k))
@@ -82,19 +82,17 @@ def show(
 
 
 if source == SAVED:
-    entries = {e.name: e for e in app_state.list_models("towers")}
+    entries = {e.name: e for e in state.list_models("towers")}
     runs = [
         TowerRun.from_meta(preset, entries[name].meta) for preset, name in PRESET_ENTRIES.items() if name in entries
     ]
     if not runs:
-        app_state.stop_with(
+        state.stop_with(
             f"None of {', '.join(PRESET_ENTRIES.values())} is saved: run `python -m recexplore pretrain`, "
             "or choose 'Train all three now'."
         )
     broken = {
-        e.name: e.problem
-        for e in app_state.list_models(only_ok=False)
-        if e.name in PRESET_ENTRIES.values() and not e.ok
+        e.name: e.problem for e in state.list_models(only_ok=False) if e.name in PRESET_ENTRIES.values() and not e.ok
     }
     if broken:  # saved but unloadable: say so instead of calling them "not saved"
         st.warning("Left out, broken: " + "; ".join(f"{name} ({problem})" for name, problem in broken.items()) + ".")
@@ -105,7 +103,7 @@ if source == SAVED:
     show(runs, str(first.get("split", {}).get("name", "random")), int(first.get("seed", 42)))
     st.stop()
 
-queue = app_state.job_manager_or_stop()
+queue = state.job_manager_or_stop()
 left, middle, right = st.columns(3)
 epochs = left.slider("Epochs", 1, 30, TowerConfig().epochs, key="compare_epochs")
 split_name = middle.selectbox("Split", data.available_splits(), key="compare_split")
@@ -124,7 +122,7 @@ if st.button("Train all three", type="primary", key="compare_train"):
     ]
     _, refused = submit_problem(queue, owner, requests, data)
     if refused is not None:
-        app_state.say(refused, "error")
+        state.say(refused, "error")
 
 
 @st.fragment(run_every=refresh_interval(latest_comparison(queue.jobs_for(owner))))
@@ -172,7 +170,7 @@ def _save_all(finished: list[tuple[str, Any]]) -> None:
     saved, problems = [], []
     for preset, job in finished:
         name = f"{prefix}-{preset}"
-        refused = app_state.save_job(queue, job, name, overwrite)
+        refused = state.save_job(queue, job, name, overwrite)
         if refused is None:
             saved.append(name)
         else:
@@ -199,7 +197,7 @@ def _save_form(finished: list[tuple[str, Any]]) -> None:
         if saved:
             st.success(f"Saved {', '.join(saved)} in your workspace: they are now on the other pages.")
         for problem in problems:
-            app_state.say(problem, "error")
+            state.say(problem, "error")
 
 
 ACTIVE_AT_START = refresh_interval(latest_comparison(queue.jobs_for(owner))) is not None

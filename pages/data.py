@@ -6,11 +6,11 @@ from typing import Any
 
 import streamlit as st
 
-from recexplore import app_state, data_figures, data_views
+from recexplore.app import data_figures, data_views, state
 from recexplore.data import AGE_BUCKETS, MovieLens
 from recexplore.features import DENSE_FEATURES, MAX_TITLE_TOKENS, Vocabularies
 
-app_state.through_the_entrypoint()  # a shared link on a fresh server: show it inside the app
+state.through_the_entrypoint()  # a shared link on a fresh server: show it inside the app
 
 st.title("Data")
 st.write(
@@ -41,7 +41,7 @@ def _vocabularies(fingerprint: str, _data: MovieLens) -> Vocabularies:
     return Vocabularies.build(_data)
 
 
-data = app_state.data_or_stop()
+data = state.data_or_stop()
 views = _summaries(data.fingerprint, data)
 vocab = _vocabularies(data.fingerprint, data)
 

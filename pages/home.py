@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from recexplore import app_state
-from recexplore.metric_names import RATING_BASELINES, explain, label, show
+from recexplore.app import state
+from recexplore.app.metric_names import RATING_BASELINES, explain, label, show
 
 MODEL_TABLES = (
     ("dlrm", "Rating models (DLRM): predicted stars", ("test_rmse", "test_mae", *RATING_BASELINES)),
@@ -23,7 +23,7 @@ MODEL_TABLES = (
     ),
 )
 
-app_state.through_the_entrypoint()  # a shared link on a fresh server: show it inside the app
+state.through_the_entrypoint()  # a shared link on a fresh server: show it inside the app
 
 st.title("RecExplore")
 st.write(
@@ -32,7 +32,7 @@ st.write(
     "`BruteForceRetrieval`, always measured beside the popularity baseline on a clean split."
 )
 
-data = app_state.data_or_stop()
+data = state.data_or_stop()
 cols = st.columns(4)
 cols[0].metric("Ratings", f"{len(data.ratings):,}")
 cols[1].metric("Users", f"{len(data.users):,}")
@@ -40,11 +40,11 @@ cols[2].metric("Movies", f"{len(data.movies):,}")
 cols[3].metric("Splits", ", ".join(data.available_splits()))
 
 st.subheader("Saved models")
-entries = app_state.list_models(only_ok=False)
+entries = state.list_models(only_ok=False)
 if not entries:
     st.info("No saved models yet: run `python -m recexplore pretrain`, or train one on the Train page.")
 for kind, title, keys in MODEL_TABLES:
-    shown = [(e.name, app_state.entry_metrics(e)) for e in entries if e.ok and e.kind == kind]
+    shown = [(e.name, state.entry_metrics(e)) for e in entries if e.ok and e.kind == kind]
     rows = [{"name": name, **{label(k): show(metrics.get(k)) for k in keys}} for name, metrics in shown]
     if rows:
         st.markdown(f"**{title}**")

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import streamlit as st
 
-from recexplore import app_state
-from recexplore.figures import contribution_bars, interaction_heatmap
-from recexplore.interactions import feature_names, interaction_pairs, interaction_strength, prediction_breakdown
-from recexplore.training import predict_ratings
+from recexplore.app import state
+from recexplore.app.model_figures import contribution_bars, interaction_heatmap
+from recexplore.feature_interactions import feature_names, interaction_pairs, interaction_strength, prediction_breakdown
+from recexplore.scoring import predict_ratings
 
-app_state.through_the_entrypoint()  # a shared link on a fresh server: show it inside the app
+state.through_the_entrypoint()  # a shared link on a fresh server: show it inside the app
 
 st.title("Feature interactions")
 st.write(
@@ -22,18 +22,18 @@ st.write(
     "computes those dots, so they play no part in any prediction."
 )
 
-data = app_state.data_or_stop()
-dlrms = app_state.model_names_or_stop("dlrm")
-app_state.note_gone("interactions_model", dlrms)
+data = state.data_or_stop()
+dlrms = state.model_names_or_stop("dlrm")
+state.note_gone("interactions_model", dlrms)
 left, right = st.columns(2)
-name = left.selectbox("DLRM model", dlrms, index=app_state.preferred_index(dlrms, "dlrm"), key="interactions_model")
+name = left.selectbox("DLRM model", dlrms, index=state.preferred_index(dlrms, "dlrm"), key="interactions_model")
 sample = right.slider("Ratings sampled", 200, 5000, 2000, step=200, key="interactions_sample")
-ready = app_state.model_or_stop(name)
+ready = state.model_or_stop(name)
 
 
 @st.cache_data(show_spinner="Measuring interactions ...", max_entries=32)
 def _strength(model_name: str, sha: str, n: int) -> list[list[float]]:
-    model = app_state.ready_model(model_name)
+    model = state.ready_model(model_name)
     return interaction_strength(model.model, model.space, model.split.test, sample=n).tolist()
 
 

@@ -7,11 +7,11 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
-from recexplore import app_state, data_figures, data_views, embeddings
+from recexplore.app import data_figures, data_views, movie_geometry, state
 
 PROJECTIONS = ("PCA", "t-SNE")
 
-app_state.through_the_entrypoint()  # a shared link on a fresh server: show it inside the app
+state.through_the_entrypoint()  # a shared link on a fresh server: show it inside the app
 
 st.title("Movie map")
 st.write(
@@ -24,32 +24,32 @@ st.write(
     "mean rating. Pick a movie to list its nearest neighbours by cosine similarity in the full space."
 )
 
-data = app_state.data_or_stop()
-towers = app_state.model_names_or_stop("towers")
-app_state.note_gone("map_model", towers)
+data = state.data_or_stop()
+towers = state.model_names_or_stop("towers")
+state.note_gone("map_model", towers)
 top_left, top_mid, top_right = st.columns([2, 1, 2])
 model_name = top_left.selectbox(
-    "Two-tower model", towers, index=app_state.preferred_index(towers, "towers"), key="map_model"
+    "Two-tower model", towers, index=state.preferred_index(towers, "towers"), key="map_model"
 )
 projection = top_mid.radio("Projection", list(PROJECTIONS), horizontal=True, key="map_projection")
 colouring = top_right.selectbox("Colour by", list(data_views.MAP_COLOURINGS), key="map_colour")
-ready = app_state.model_or_stop(model_name)
+ready = state.model_or_stop(model_name)
 if ready.kind != "towers":
-    app_state.stop_with(f"Model {model_name!r} is a {ready.kind} model; choose a two-tower model.", "error")
+    state.stop_with(f"Model {model_name!r} is a {ready.kind} model; choose a two-tower model.", "error")
 
 
 @st.cache_data(show_spinner="Embedding every movie ...", max_entries=8)
 def _movie_map(name: str, sha: str, fingerprint: str, _ready: Any, _data: Any) -> dict[str, Any]:
     """Embeddings (OOV row dropped), their PCA and the catalogue, once per (model, file sha, data)."""
     vectors = _ready.model.candidate_embeddings(_ready.space.candidate_features())[1:]
-    coords, explained = embeddings.pca(vectors, n_components=2)
+    coords, explained = movie_geometry.pca(vectors, n_components=2)
     catalogue = data_views.movie_catalogue(_ready.vocab, _data.movies, _data.ratings)
     return {"vectors": vectors, "explained": explained, "pca": coords, "catalogue": catalogue}
 
 
 @st.cache_data(show_spinner="Computing t-SNE (once per model, a few seconds) ...", max_entries=8)
 def _tsne(name: str, sha: str, fingerprint: str, _vectors: Any) -> Any:
-    return embeddings.tsne(_vectors, seed=0)
+    return movie_geometry.tsne(_vectors, seed=0)
 
 
 try:
@@ -57,14 +57,14 @@ try:
     vectors, explained, catalogue = view["vectors"], view["explained"], view["catalogue"]
     if projection == "t-SNE":
         coords = _tsne(model_name, ready.digest, data.fingerprint, vectors)
-        axes, title = ("t-SNE 1", "t-SNE 2"), "Candidate-tower embeddings, t-SNE to 2-D"
+        axes, title = ("t-SNE 1", "t-SNE 2"), "Candidate-tower movie_geometry, t-SNE to 2-D"
     else:
         coords = view["pca"]
         axes = (f"PC1 ({float(explained[0]):.0%} of variance)", f"PC2 ({float(explained[1]):.0%} of variance)")
-        title = "Candidate-tower embeddings, PCA to 2-D"
+        title = "Candidate-tower movie_geometry, PCA to 2-D"
     points = data_views.map_points(catalogue, coords)
 except Exception as err:  # a model that cannot embed this catalogue: one line, no traceback
-    app_state.stop_with(f"Could not embed the movies with {model_name!r}: {err}", "error")
+    state.stop_with(f"Could not embed the movies with {model_name!r}: {err}", "error")
 
 left, mid, right = st.columns([2, 2, 1])
 order = points.sort_values("movie_title", kind="stable")
@@ -81,10 +81,10 @@ movie_id = left.selectbox(
 search = mid.text_input("Highlight titles containing", key="map_search", max_chars=80, placeholder="e.g. Star Wars")
 k = right.slider("Neighbours", min_value=5, max_value=30, value=10, key="map_k")
 if movie_id not in labels:  # None, set from code: the box itself cannot be cleared
-    app_state.stop_with("Pick a movie to list its nearest neighbours.")
+    state.stop_with("Pick a movie to list its nearest neighbours.")
 
 position = int(np.flatnonzero(points["movie_id"].to_numpy() == movie_id)[0])
-near, sims = embeddings.nearest_neighbours(vectors, position, k)
+near, sims = movie_geometry.nearest_neighbours(vectors, position, k)
 table = data_views.neighbour_table(points, near, sims)
 matches = data_views.title_matches(points, search)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from recexplore import app_state
+from recexplore.app import state
 from recexplore.recommend import (
     RecommendError,
     because_you_rated,
@@ -14,7 +14,7 @@ from recexplore.recommend import (
     user_profile,
 )
 
-app_state.through_the_entrypoint()  # a shared link on a fresh server: show it inside the app
+state.through_the_entrypoint()  # a shared link on a fresh server: show it inside the app
 
 MAX_NEW_MOVIES = 20
 RECOMMEND_COLUMNS = {
@@ -51,35 +51,35 @@ st.write(
     "by predicted stars: the two-stage pipeline of production recommenders."
 )
 
-data = app_state.data_or_stop()
-towers = app_state.model_names_or_stop("towers")
-dlrms = [e.name for e in app_state.list_models("dlrm")]
+data = state.data_or_stop()
+towers = state.model_names_or_stop("towers")
+dlrms = [e.name for e in state.list_models("dlrm")]
 
-app_state.note_gone("recommend_model", towers)
-app_state.note_gone("recommend_rerank", ["(no re-ranking)", *dlrms])
+state.note_gone("recommend_model", towers)
+state.note_gone("recommend_rerank", ["(no re-ranking)", *dlrms])
 left, right = st.columns([1, 1])
 model_name = left.selectbox(
-    "Retrieval model", towers, index=app_state.preferred_index(towers, "towers"), key="recommend_model"
+    "Retrieval model", towers, index=state.preferred_index(towers, "towers"), key="recommend_model"
 )
 k = left.slider("How many movies", min_value=1, max_value=50, value=10, key="recommend_k")
 mode = right.radio("Who", ["A MovieLens user", "A new user"], horizontal=True, key="recommend_mode")
 rerank = right.selectbox("Re-rank with a DLRM", ["(no re-ranking)", *dlrms], key="recommend_rerank")
 
 try:
-    rec = app_state.recommender(model_name)
+    rec = state.recommender(model_name)
 except Exception as err:  # RegistryError / DataError: one line and a way forward
-    app_state.stop_with(f"{err}", "error")
+    state.stop_with(f"{err}", "error")
 
 if mode == "A MovieLens user":
     user_ids = sorted(int(u) for u in data.users["user_id"])
     user_id = st.selectbox("User id (type to search)", user_ids, index=0, key="recommend_user")
     if user_id is None:  # only code can clear the box (session state); say what to do
-        app_state.stop_with("Pick a user id to see their recommendations.")
+        state.stop_with("Pick a user id to see their recommendations.")
     try:
         profile, rated = user_profile(data, user_id)
         recs = rec.recommend(user_id, k)
     except RecommendError as err:
-        app_state.stop_with(str(err), "error")
+        state.stop_with(str(err), "error")
     st.caption(f"Age {profile['age']} · gender {profile['gender']} · {profile['occupation']} · {len(rated)} ratings")
     recs["because you rated"] = because_you_rated(rec, user_id, list(recs["movie_id"]))
     recs["held out"] = ["★" * s + " hit" if s else "" for s in rec.held_out_stars(user_id, list(recs["movie_id"]))]
@@ -103,15 +103,15 @@ else:
     )
     ratings = {titles[t]: st.slider(t, 1, 5, 4, key=f"recommend_new_{titles[t]}") for t in picked}
     if not ratings:
-        app_state.stop_with("Pick at least one movie you have seen to get recommendations.")
+        state.stop_with("Pick at least one movie you have seen to get recommendations.")
     try:
         recs = for_new_user(rec, ratings, k)
     except RecommendError as err:
-        app_state.stop_with(str(err), "error")
+        state.stop_with(str(err), "error")
     user_id, timestamp, rated = None, 0, None
 
 if rerank != "(no re-ranking)" and user_id is not None:
-    dlrm = app_state.model_or_stop(rerank)
+    dlrm = state.model_or_stop(rerank)
     stars = predict_stars(dlrm.model, dlrm.space, user_id, list(recs["movie_id"]), timestamp)
     recs = rerank_by_stars(recs, stars)
 elif rerank != "(no re-ranking)":

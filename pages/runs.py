@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import streamlit as st
 
-from recexplore import app_state, figures, runs
-from recexplore.metric_names import POPULARITY, RATING_BASELINES, label
+from recexplore.app import model_figures, runs, state
+from recexplore.app.metric_names import POPULARITY, RATING_BASELINES, label
 
 RMSE_KEYS = ("rmse", "val_rmse")
 HIT_KEYS = ("hit_rate_at_10", "hit_rate_at_100")
 
-app_state.through_the_entrypoint()  # a shared link on a fresh server: show it inside the app
+state.through_the_entrypoint()  # a shared link on a fresh server: show it inside the app
 
 st.title("Runs")
 st.write(
@@ -20,17 +20,17 @@ st.write(
 )
 st.page_link("pages/compare.py", label="The 1/2/3-layer lesson: Compare towers", icon=":material/stacked_line_chart:")
 
-app_state.data_or_stop()
-entries = {e.name: e for e in app_state.list_models()}
+state.data_or_stop()
+entries = {e.name: e for e in state.list_models()}
 if not entries:
-    app_state.stop_with("No saved models yet: run `python -m recexplore pretrain`, or train one on the Train page.")
+    state.stop_with("No saved models yet: run `python -m recexplore pretrain`, or train one on the Train page.")
 names = list(entries)
-app_state.note_gone("runs_pick", names)
+state.note_gone("runs_pick", names)
 towers = [n for n in names if entries[n].kind == "towers"]
 default = towers[:2] if len(towers) >= 2 else names[:2]  # two runs of one kind: a diff worth reading
 picked = st.multiselect("Runs", names, default=default, key="runs_pick", max_selections=8)
 if not picked:
-    app_state.stop_with("Pick one or more saved models to compare.")
+    state.stop_with("Pick one or more saved models to compare.")
 metas = {name: entries[name].meta for name in picked}
 
 keys = runs.curve_keys(metas)
@@ -40,15 +40,17 @@ if keys:
     split = runs.shared_split(metas)
     baselines: dict[str, float] = {}
     if split is not None and key in RMSE_KEYS:
-        found = app_state.split_rating_baselines(*split, app_state.load_data().fingerprint) or {}
+        found = state.split_rating_baselines(*split, state.load_data().fingerprint) or {}
         baselines = {label(k): found[k] for k in RATING_BASELINES if k in found}
     elif split is not None and key in HIT_KEYS:
-        towers = [app_state.entry_metrics(entries[n]) for n in picked if entries[n].kind == "towers"]
+        towers = [state.entry_metrics(entries[n]) for n in picked if entries[n].kind == "towers"]
         for prefix, name in ((POPULARITY, "popularity"), ("ease_", "EASE")):
             value = next((m[prefix + key] for m in towers if prefix + key in m), None)
             if value is not None:
                 baselines[name] = value
-    st.plotly_chart(figures.overlaid_curves(runs.histories(metas, key), key, baselines, label(key)), key="runs_chart")
+    st.plotly_chart(
+        model_figures.overlaid_curves(runs.histories(metas, key), key, baselines, label(key)), key="runs_chart"
+    )
     if split is None:
         st.caption("These runs were trained on different splits, so no single baseline line is drawn.")
     elif key in RMSE_KEYS:
@@ -77,7 +79,7 @@ else:
 
 st.subheader("Metrics")
 st.dataframe(
-    runs.metrics_table({n: app_state.entry_metrics(entries[n]) for n in picked}, label),
+    runs.metrics_table({n: state.entry_metrics(entries[n]) for n in picked}, label),
     hide_index=True,
     key="runs_metrics",
     width="stretch",

@@ -6,14 +6,10 @@ from typing import Any
 
 import streamlit as st
 
-from recexplore import app_state, engine, figures, workspaces
-from recexplore.data import MAX_SEED
-from recexplore.job_request import TrainRequest
-from recexplore.jobs import DONE, QUEUED, RUNNING
-from recexplore.metric_names import RATING_BASELINES, label, metric_rows
-from recexplore.models.dlrm import DLRMConfig
-from recexplore.models.towers import TOWER_PRESETS, TowerConfig
-from recexplore.train_forms import (
+from recexplore import engine, workspaces
+from recexplore.app import model_figures, state
+from recexplore.app.metric_names import RATING_BASELINES, label, metric_rows
+from recexplore.app.train_forms import (
     DLRM_CURVES,
     DLRM_LOSS_CURVES,
     TOWER_CURVES,
@@ -26,8 +22,13 @@ from recexplore.train_forms import (
     refresh_interval,
     submit_problem,
 )
+from recexplore.data import MAX_SEED
+from recexplore.job_request import TrainRequest
+from recexplore.jobs import DONE, QUEUED, RUNNING
+from recexplore.models.dlrm import DLRMConfig
+from recexplore.models.towers import TOWER_PRESETS, TowerConfig
 
-app_state.through_the_entrypoint()  # a shared link on a fresh server: show it inside the app
+state.through_the_entrypoint()  # a shared link on a fresh server: show it inside the app
 
 KIND_LABELS = {"DLRM (rating prediction)": "dlrm", "Two-tower (retrieval)": "towers"}
 DLRM_DEFAULTS, TOWER_DEFAULTS = DLRMConfig(), TowerConfig()
@@ -41,14 +42,14 @@ st.write(
     "the other pages; your saved models are yours, the shared ones are read-only."
 )
 
-data = app_state.data_or_stop()
-owner = app_state.workspace()
-queue = app_state.job_manager_or_stop()
+data = state.data_or_stop()
+owner = state.workspace()
+queue = state.job_manager_or_stop()
 st.caption(limits_caption(queue.settings, len(workspaces.own_entries(owner))) + " " + engine.describe(queue.settings))
 
 kind_label = st.radio("Model", list(KIND_LABELS), horizontal=True, key="train_kind")
 if kind_label not in KIND_LABELS:  # None, set from code: the radio itself cannot be cleared
-    app_state.stop_with("Pick a model kind: DLRM or two-tower.")
+    state.stop_with("Pick a model kind: DLRM or two-tower.")
 kind = KIND_LABELS[kind_label]
 defaults: Any = DLRM_DEFAULTS if kind == "dlrm" else TOWER_DEFAULTS
 
@@ -134,7 +135,7 @@ if st.button("Train", type="primary", disabled=config is None, key="train_submit
     request = TrainRequest(kind, config, split_name, seed, label=job_label(kind, config))
     job, refused = submit_problem(queue, owner, [request], data)
     if refused is not None:
-        app_state.say(refused, "error")
+        state.say(refused, "error")
     else:
         st.toast(f"Job {job[0].job_id[:6]} submitted: {job[0].label}")
 
@@ -147,11 +148,11 @@ def _curves(kind: str, history: list[dict[str, float]], key: str, split: tuple[s
     quality, loss = (DLRM_CURVES, DLRM_LOSS_CURVES) if kind == "dlrm" else (TOWER_CURVES, TOWER_LOSS_CURVES)
     lines = None
     if kind == "dlrm":
-        found = app_state.split_rating_baselines(split[0], split[1], app_state.load_data().fingerprint) or {}
+        found = state.split_rating_baselines(split[0], split[1], state.load_data().fingerprint) or {}
         lines = {label(k): found[k] for k in RATING_BASELINES if k in found}
     a, b = st.columns(2)
     a.plotly_chart(
-        figures.training_curves(history, quality, "RMSE" if kind == "dlrm" else "test hit-rate", lines),
+        model_figures.training_curves(history, quality, "RMSE" if kind == "dlrm" else "test hit-rate", lines),
         key=f"{key}_quality",
     )
     if lines:
@@ -159,7 +160,7 @@ def _curves(kind: str, history: list[dict[str, float]], key: str, split: tuple[s
             "Dashed lines: the same split's test RMSE of predicting the average rating, and of "
             "average + user and movie offsets. A model below the bias-only line has learned tastes."
         )
-    b.plotly_chart(figures.training_curves(history, loss, "loss"), key=f"{key}_loss")
+    b.plotly_chart(model_figures.training_curves(history, loss, "loss"), key=f"{key}_loss")
 
 
 def _metrics_table(metrics: dict[str, Any], key: str) -> None:
@@ -174,7 +175,7 @@ def _save(job: Any) -> None:
     outcome stays on the page (the panel redraws every second, so a message drawn only on the
     click's run would vanish)."""
     name = str(st.session_state.get("train_save_name", "")).strip()
-    refused = app_state.save_job(queue, job, name, bool(st.session_state.get("train_overwrite", False)))
+    refused = state.save_job(queue, job, name, bool(st.session_state.get("train_overwrite", False)))
     if refused is not None:
         st.session_state[SAVE_OUTCOME] = (job.job_id, "error", refused)
         return
@@ -202,7 +203,7 @@ def _save_form(done: list[Any]) -> None:
     st.button("Save", key="train_save", on_click=_save, args=(job,))
     outcome = st.session_state.get(SAVE_OUTCOME)
     if outcome is not None and outcome[0] == job.job_id:
-        app_state.say(outcome[2], outcome[1])
+        state.say(outcome[2], outcome[1])
 
 
 def _any_active() -> bool:
@@ -248,10 +249,10 @@ def jobs_panel() -> None:
                         f"{job.result.params:,} parameters · {job.result.train_seconds:.1f} s on {job.result.device}"
                     )
                     _curves(job_kind, snap["history"], f"train_job_{snap['job_id']}", job_split)
-                    app_state.show_architecture(
+                    state.show_architecture(
                         job_kind,
                         job.request.config.to_dict(),
-                        app_state.vocab_sizes(),
+                        state.vocab_sizes(),
                         f"train_job_arch_{snap['job_id']}",
                     )
     done = [j for j in jobs if j.status == DONE and j.result is not None]
@@ -265,28 +266,28 @@ jobs_panel()
 
 st.divider()
 st.subheader("Load an existing entry")
-entries = app_state.list_models()
+entries = state.list_models()
 if not entries:
     st.info("No saved models yet: train one above, or run `python -m recexplore pretrain`.")
 else:
-    app_state.note_gone("train_load_model", [e.name for e in entries])
+    state.note_gone("train_load_model", [e.name for e in entries])
     names = [e.name for e in entries]
-    preferred = next((n for n in (app_state.WARM_DLRM, app_state.WARM_TOWERS) if n in names), names[0])
+    preferred = next((n for n in (state.WARM_DLRM, state.WARM_TOWERS) if n in names), names[0])
     picked = st.selectbox("Saved model", names, index=names.index(preferred), key="train_load_model")
     entry = next((e for e in entries if e.name == picked), None)
     if entry is None:  # None, set from code: the box itself cannot be cleared
-        app_state.stop_with("Pick a saved model to see its metrics and curves.")
+        state.stop_with("Pick a saved model to see its metrics and curves.")
     meta = entry.meta
     st.caption(
         f"{entry.kind} · {meta.get('params', 0):,} parameters · trained {meta.get('train_seconds', 0):.1f} s "
         f"on {meta.get('device', '?')} · split {meta.get('split', {}).get('name', '?')} · "
         f"seed {meta.get('seed', '?')}"
     )
-    _metrics_table(app_state.entry_metrics(entry), f"train_entry_metrics_{picked}")
+    _metrics_table(state.entry_metrics(entry), f"train_entry_metrics_{picked}")
     _curves(
         entry.kind,
         meta.get("history", []),
         f"train_entry_{picked}",
         (str(meta.get("split", {}).get("name", "random")), int(meta.get("seed", 42))),
     )
-    app_state.show_architecture(entry.kind, meta["config"], app_state.vocab_sizes(meta), f"train_entry_arch_{picked}")
+    state.show_architecture(entry.kind, meta["config"], state.vocab_sizes(meta), f"train_entry_arch_{picked}")

@@ -432,7 +432,7 @@ def cmd_recommend(args: argparse.Namespace) -> int:
     from recexplore import registry
     from recexplore.data import load_movielens
     from recexplore.recommend import Recommender, for_new_user, resolve_movies
-    from recexplore.training import prepare_loaded
+    from recexplore.scoring import prepare_loaded
 
     loaded = registry.load(args.model, args.models_dir)
     if loaded.kind != "towers":

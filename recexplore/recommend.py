@@ -289,7 +289,7 @@ def predict_stars(
     dlrm: keras.Model, space: FeatureSpace, user_id: int, movie_ids: list[int], timestamp: int
 ) -> np.ndarray:
     """A DLRM's predicted stars for one user and several movies (the re-ranking stage)."""
-    from recexplore.training import predict_ratings
+    from recexplore.scoring import predict_ratings
 
     frame = pd.DataFrame(
         {"user_id": int(user_id), "movie_id": np.asarray(movie_ids, dtype=np.int64), "timestamp": int(timestamp)}

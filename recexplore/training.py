@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -11,12 +10,13 @@ from typing import Any
 import keras
 import numpy as np
 
-from recexplore.data import DataError, MovieLens, Split, make_split, validation_slice
-from recexplore.evaluation import hits_at, mae, retrieval_report, rmse
+from recexplore.data import MovieLens, Split, validation_slice
+from recexplore.device import device_description
+from recexplore.evaluation import hits_at
 from recexplore.features import DENSE_FEATURES, FeatureSpace, Vocabularies
 from recexplore.models.dlrm import DLRMConfig, build_dlrm
 from recexplore.models.towers import TowerConfig, build_towers
-from recexplore.rating_baselines import rating_baselines
+from recexplore.scoring import all_pair_scores, dlrm_metrics, towers_metrics
 
 KINDS = ("dlrm", "towers")
 CURVE_K = 100  # hit-rate@k recorded per epoch for retrieval curves
@@ -81,31 +81,6 @@ class _HookBridge(keras.callbacks.Callback):
         self.history.append(row)
         if self.hooks.on_epoch:
             self.hooks.on_epoch(epoch, row)
-
-
-def device_description() -> str:
-    """The accelerator Keras will use, e.g. 'GPU: NVIDIA H100' or 'CPU (2 cores)'."""
-    backend = keras.backend.backend()
-    names: list[str] = []
-    try:
-        if backend == "tensorflow":
-            import tensorflow as tf
-
-            gpus = tf.config.list_physical_devices("GPU")
-            names = [tf.config.experimental.get_device_details(g).get("device_name", g.name) for g in gpus]
-        elif backend == "jax":
-            import jax
-
-            names = [d.device_kind for d in jax.devices() if d.platform == "gpu"]
-        elif backend == "torch":
-            import torch
-
-            names = [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
-    except Exception:  # device probing must never break training
-        names = []
-    if names:
-        return f"GPU: {names[0]}" + (f" (+{len(names) - 1})" if len(names) > 1 else "")
-    return f"CPU ({os.cpu_count()} cores)"
 
 
 def _build_optimizer(model: keras.Model) -> None:
@@ -206,75 +181,6 @@ def _train_dlrm(
         seed,
         bridge.cancelled,
     )
-
-
-def dlrm_metrics(model: keras.Model, space: FeatureSpace, split: Split) -> dict[str, float]:
-    """Test RMSE and MAE of a DLRM (its rated-movies matrix must already be set), with the
-    global-mean and bias-only RMSE on the same split to read them against."""
-    predictions = predict_ratings(model, space.dlrm_features(split.test))
-    truth = split.test["user_rating"].to_numpy()
-    baselines = rating_baselines(split.train, split.test, split.seed)
-    return {
-        "test_rmse": rmse(truth, predictions),
-        "test_mae": mae(truth, predictions),
-        "global_mean_rmse": baselines["global_mean_rmse"],
-        "bias_only_rmse": baselines["bias_only_rmse"],
-    }
-
-
-def towers_metrics(model: keras.Model, space: FeatureSpace, split: Split) -> dict[str, float]:
-    """Hit-rates, seed accuracies and the popularity baseline of a two-tower model."""
-    return retrieval_report(
-        all_pair_scores(model, space),
-        space.interaction_matrix(split.train),
-        space.user_index(split.test["user_id"]),
-        space.movie_index(split.test["movie_id"]),
-        split.test["user_rating"].to_numpy(),
-    )
-
-
-def split_of(meta: dict[str, Any], data: MovieLens) -> Split:
-    """Recreate the split a saved model was trained on, refusing different data."""
-    if meta.get("data_fingerprint") != data.fingerprint:
-        raise DataError(
-            f"Model {meta.get('name', '?')!r} was trained on data with fingerprint {meta.get('data_fingerprint')}, "
-            f"but the loaded data has {data.fingerprint}: point --data at the data set it was trained on."
-        )
-    split = meta.get("split", {})
-    return make_split(data, split.get("name", "random"), seed=int(meta.get("seed", 42)))
-
-
-def prepare_loaded(
-    kind: str, model: keras.Model, meta: dict[str, Any], data: MovieLens, vocab: Vocabularies
-) -> tuple[FeatureSpace, Split]:
-    """Rebuild what a loaded model needs from the data (the DLRM's rated-movies matrix)."""
-    split = split_of(meta, data)
-    space = FeatureSpace(vocab, data)
-    if kind == "dlrm":
-        model.set_history(space.interaction_matrix(split.train))
-    return space, split
-
-
-def evaluate_loaded(
-    kind: str, model: keras.Model, meta: dict[str, Any], data: MovieLens, vocab: Vocabularies
-) -> dict[str, float]:
-    """Recompute a loaded model's test metrics on the split it was trained on."""
-    space, split = prepare_loaded(kind, model, meta, data, vocab)
-    return dlrm_metrics(model, space, split) if kind == "dlrm" else towers_metrics(model, space, split)
-
-
-def predict_ratings(model: keras.Model, features: dict[str, np.ndarray], batch_size: int = 65536) -> np.ndarray:
-    """DLRM star predictions clipped to the 1-5 scale (one batch up to `batch_size`: one trace)."""
-    raw = model.predict(features, batch_size=batch_size, verbose=0)
-    return np.clip(np.asarray(raw, dtype=np.float64).reshape(-1), 1.0, 5.0)
-
-
-def all_pair_scores(model: keras.Model, space: FeatureSpace) -> np.ndarray:
-    """(n_users, n_movies) dot-product scores of every user against every movie."""
-    users = np.arange(space.n_users)
-    query = model.query_embeddings(space.query_features(users))
-    candidates = model.candidate_embeddings(space.candidate_features())
-    return query @ candidates.T
 
 
 def _tower_inputs(space: FeatureSpace, rows: Any, probability: np.ndarray) -> dict[str, np.ndarray]:

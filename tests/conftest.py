@@ -22,7 +22,7 @@ TEST_RAY_CPUS = 2
 def _keras_kept_between_runs() -> None:
     """As streamlit_app.py does at start-up: page tests run without Streamlit's after-run Keras
     reset (see recexplore/keras_guard.py), like the pages in the real app."""
-    from recexplore.keras_guard import keep_keras_state_between_runs
+    from recexplore.app.keras_guard import keep_keras_state_between_runs
 
     assert keep_keras_state_between_runs()
 

@@ -33,8 +33,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from recexplore import registry
+from recexplore.app.data_views import ratings_per
 from recexplore.data import MAX_SEED, load_movielens, make_split
-from recexplore.data_views import ratings_per
 from recexplore.features import Vocabularies
 from recexplore.models.dlrm import DLRMConfig
 from recexplore.models.towers import TowerConfig
@@ -128,7 +128,7 @@ def _assert_one_info(at: AppTest, fragment: str) -> None:
 
 def _jobs(at: AppTest) -> list[Any]:
     """This AppTest session's training jobs in the process-wide queue."""
-    from recexplore import app_state
+    from recexplore.app import state as app_state
 
     return app_state.job_manager().jobs_for(at.session_state[app_state.WORKSPACE_KEY])
 
@@ -423,7 +423,8 @@ def test_save_bad_name_gets_one_error_and_writes_nothing(
 
 def _own(at: AppTest, save_registry: Path) -> str:
     """This page's workspace folder, relative to the registry (saves from the app land there)."""
-    from recexplore import app_state, workspaces
+    from recexplore import workspaces
+    from recexplore.app import state as app_state
 
     token = at.session_state[app_state.WORKSPACE_KEY]
     return str(workspaces.workspace_dir(token).relative_to(save_registry)) + "/"

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from recexplore import app_state, registry, workspaces
+from recexplore import registry, workspaces
+from recexplore.app import state
 from recexplore.jobs import DONE, FINISHED
 from tests.conftest import save_tiny_models, warm_spares
 
@@ -23,7 +24,7 @@ def _page(token: str | None = None) -> AppTest:
     """A new browser session on the Train page, opened with `?ws=token` when given."""
     at = AppTest.from_file(TRAIN_PAGE, default_timeout=120)
     if token is not None:
-        at.query_params[app_state.WORKSPACE_PARAM] = token
+        at.query_params[state.WORKSPACE_PARAM] = token
     return at.run()
 
 
@@ -48,13 +49,13 @@ def _wait(jobs: list, seconds: float = 300) -> None:
 
 
 def test_two_students_train_at_once_and_reloads_keep_their_jobs(data_env: None) -> None:
-    warm_spares(app_state.job_manager(), 2)  # both start at once, as on a server that has been up a while
+    warm_spares(state.job_manager(), 2)  # both start at once, as on a server that has been up a while
     first = _submit(_page(), embedding_dim=4, epochs=20, batch_size=32)
     second = _submit(_page(), embedding_dim=5, epochs=20, batch_size=32)
-    tokens = [at.session_state[app_state.WORKSPACE_KEY] for at in (first, second)]
+    tokens = [at.session_state[state.WORKSPACE_KEY] for at in (first, second)]
     assert len(set(tokens)) == 2 and all(workspaces.is_token(t) for t in tokens)
-    assert [at.query_params[app_state.WORKSPACE_PARAM] for at in (first, second)] == tokens
-    manager = app_state.job_manager()
+    assert [at.query_params[state.WORKSPACE_PARAM] for at in (first, second)] == tokens
+    manager = state.job_manager()
     (job_a,), (job_b,) = (manager.jobs_for(t) for t in tokens)
     _wait([job_a, job_b])
     assert [job_a.status, job_b.status] == [DONE, DONE]
@@ -64,7 +65,7 @@ def test_two_students_train_at_once_and_reloads_keep_their_jobs(data_env: None) 
     second_tab = _page(tokens[0])  # a second tab with the same link
     stranger = _page()  # someone else: a link without the token
     for at in (reloaded, second_tab):
-        assert not at.exception and at.session_state[app_state.WORKSPACE_KEY] == tokens[0]
+        assert not at.exception and at.session_state[state.WORKSPACE_KEY] == tokens[0]
         assert _job_ids_shown(at) == {job_a.job_id[:6]}  # its job, nobody else's
         assert at.text_input(key="train_save_name").value == f"my-towers-{job_a.job_id[:6]}"  # unsaved model kept
     assert _job_ids_shown(stranger) == set() and all(t.key != "train_save_name" for t in stranger.text_input)
@@ -86,8 +87,8 @@ def test_two_students_train_at_once_and_reloads_keep_their_jobs(data_env: None) 
 def test_an_invalid_link_gets_a_new_workspace_with_one_note(data_env: None) -> None:
     at = _page("not a token!")
     assert not at.exception
-    token = at.session_state[app_state.WORKSPACE_KEY]
-    assert workspaces.is_token(token) and at.query_params[app_state.WORKSPACE_PARAM] == token
+    token = at.session_state[state.WORKSPACE_KEY]
+    assert workspaces.is_token(token) and at.query_params[state.WORKSPACE_PARAM] == token
     assert [w.value for w in at.warning] == [
         "The workspace in this link is not valid, so a new one was started for you."
     ]
@@ -149,7 +150,7 @@ def test_the_pretrained_model_is_the_default_pick_over_a_students_own(
     workspaces.save(token, model_bytes(result.model), build_meta(result, ""), "aaa-mine", False, 10)  # sorts first
     for page, key in (("interactions.py", "interactions_model"), ("train.py", "train_load_model")):
         at = AppTest.from_file(str(Path(TRAIN_PAGE).parent / page), default_timeout=120)
-        at.query_params[app_state.WORKSPACE_PARAM] = token
+        at.query_params[state.WORKSPACE_PARAM] = token
         at.run()
         assert not at.exception
         box = at.selectbox(key=key)

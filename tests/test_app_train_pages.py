@@ -1,4 +1,4 @@
-"""Train and Compare pages (AppTest on synthetic data, isolated registry) and recexplore.train_forms."""
+"""Train and Compare pages (AppTest on synthetic data, isolated registry) and recexplore.app.train_forms."""
 
 from __future__ import annotations
 
@@ -11,11 +11,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from recexplore import registry, workspaces
-from recexplore.data import load_movielens
-from recexplore.job_request import TrainRequest
-from recexplore.models.dlrm import DLRMConfig
-from recexplore.models.towers import TOWER_PRESETS, TowerConfig
-from recexplore.train_forms import (
+from recexplore.app.train_forms import (
     PRESET_ENTRIES,
     TowerRun,
     build_config,
@@ -26,6 +22,10 @@ from recexplore.train_forms import (
     popularity_value,
     queue_message,
 )
+from recexplore.data import load_movielens
+from recexplore.job_request import TrainRequest
+from recexplore.models.dlrm import DLRMConfig
+from recexplore.models.towers import TOWER_PRESETS, TowerConfig
 from tests.conftest import save_tiny_models
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -51,7 +51,7 @@ def _compare_page() -> AppTest:
 
 def _wait_for_jobs(at: AppTest, seconds: float = 60.0) -> None:
     """Re-run the page until none of its session's jobs is queued or running."""
-    from recexplore import app_state
+    from recexplore.app import state as app_state
     from recexplore.jobs import FINISHED
 
     owner = at.session_state[app_state.WORKSPACE_KEY]
@@ -92,7 +92,7 @@ def test_train_page_invalid_values_show_an_error(data_env: None) -> None:
 def test_train_page_refuses_a_job_that_cannot_fit_in_memory(data_env: None, monkeypatch: pytest.MonkeyPatch) -> None:
     import psutil
 
-    from recexplore import app_state
+    from recexplore.app import state as app_state
 
     monkeypatch.setattr(psutil, "virtual_memory", lambda: SimpleNamespace(available=1024))
     at = _train_page().run()
@@ -103,7 +103,7 @@ def test_train_page_refuses_a_job_that_cannot_fit_in_memory(data_env: None, monk
 
 
 def test_train_save_and_refuse_duplicate(data_env: None, ray_engine: None) -> None:
-    from recexplore import app_state
+    from recexplore.app import state as app_state
 
     at = _train_page().run()
     at.radio(key="train_kind").set_value("Two-tower (retrieval)").run()
@@ -153,7 +153,7 @@ def test_train_save_and_refuse_duplicate(data_env: None, ray_engine: None) -> No
 
 
 def test_train_page_hides_other_workspaces_jobs(data_env: None, ml_folder: Path, ray_engine: None) -> None:
-    from recexplore import app_state
+    from recexplore.app import state as app_state
 
     config = TowerConfig(layers=(8,), embedding_dim=4, batch_size=256, epochs=1)
     request = TrainRequest("towers", config, seed=1, label="secret-job")
@@ -224,7 +224,7 @@ def test_compare_page_from_registry(data_env: None, presets_registry: Path, monk
 
 
 def test_compare_page_train_all_three(data_env: None, ray_engine: None) -> None:
-    from recexplore import app_state
+    from recexplore.app import state as app_state
 
     at = _compare_page().run()
     at.radio(key="compare_source").set_value("Train all three now").run()
@@ -352,7 +352,7 @@ def test_compare_goes_through_the_same_submit_path_and_memory_check(
     """Compare used to skip the memory check; now all three presets are refused with one line, none queued."""
     import psutil
 
-    from recexplore import app_state
+    from recexplore.app import state as app_state
 
     monkeypatch.setattr(psutil, "virtual_memory", lambda: SimpleNamespace(available=1024))
     at = _compare_page().run()
@@ -366,8 +366,8 @@ def test_compare_goes_through_the_same_submit_path_and_memory_check(
 def test_the_workspace_job_limit_refuses_with_one_line(
     data_env: None, ray_engine: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from recexplore import app_state
-    from recexplore.train_forms import PANEL_REFRESH_S
+    from recexplore.app import state as app_state
+    from recexplore.app.train_forms import PANEL_REFRESH_S
 
     asked = _record_fragment_intervals(monkeypatch)
 
@@ -397,7 +397,7 @@ def test_the_workspace_job_limit_refuses_with_one_line(
 
 def test_job_panels_poll_only_while_a_job_is_queued_or_running() -> None:
     """An idle Train or Compare page schedules no redraws (it costs the server nothing)."""
-    from recexplore.train_forms import PANEL_REFRESH_S, refresh_interval
+    from recexplore.app.train_forms import PANEL_REFRESH_S, refresh_interval
 
     def jobs(*statuses: str) -> list[SimpleNamespace]:
         return [SimpleNamespace(status=s) for s in statuses]
@@ -435,7 +435,7 @@ def _record_fragment_intervals(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
 
 def test_live_comparison_chart_draws_before_any_model_finishes() -> None:
     """Curves of running models show from their first epoch; the popularity line waits for a result."""
-    from recexplore import figures
+    from recexplore.app import model_figures as figures
 
     live = figures.hit_rate_comparison({"1-layer (training)": [{"epoch": 1, "hit_rate_at_100": 0.3}]}, None)
     assert [t.name for t in live.data] == ["1-layer (training)"] and not live.layout.shapes

@@ -18,7 +18,8 @@ from recexplore import registry
 from recexplore.data import load_movielens, make_split
 from recexplore.models.dlrm import DLRMConfig
 from recexplore.models.towers import TowerConfig
-from recexplore.training import evaluate_loaded, train
+from recexplore.training import train
+from recexplore.scoring import evaluate_loaded
 data = load_movielens(sys.argv[1]); split = make_split(data)
 out = {"backend": keras.backend.backend()}
 with tempfile.TemporaryDirectory() as tmp:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from recexplore import class_queue
+from recexplore.app import class_queue
 from recexplore.data import load_movielens
 from recexplore.engine_settings import MIN_OPERATOR_TOKEN, OPERATOR_TOKEN_ENV
 from recexplore.job_request import TrainRequest
@@ -49,7 +49,7 @@ def test_a_wrong_token_is_refused(data_env: None, monkeypatch: pytest.MonkeyPatc
 def test_the_teacher_sees_every_workspace_and_cancels_a_job(
     data_env: None, ml_folder: Path, ray_engine: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from recexplore import app_state
+    from recexplore.app import state as app_state
 
     monkeypatch.setenv(OPERATOR_TOKEN_ENV, TOKEN)
     data = load_movielens(ml_folder)

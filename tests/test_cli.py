@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from recexplore.app.metric_names import RATING_BASELINES
 from recexplore.cli import main
 from recexplore.data import load_movielens, make_split
-from recexplore.metric_names import RATING_BASELINES
 from recexplore.rating_baselines import rating_baselines
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from recexplore import data_figures, data_views, embeddings
+from recexplore.app import data_figures, data_views, movie_geometry
 from recexplore.data import GENRES, MovieLens, load_movielens
 from recexplore.features import MAX_TITLE_TOKENS, Vocabularies, time_features
 
@@ -148,7 +148,7 @@ def test_catalogue_points_and_neighbour_table(data: MovieLens, vocab: Vocabulari
 def test_pca_of_points_on_a_line() -> None:
     t = np.linspace(-3, 3, 50)
     points = np.stack([t, 2 * t, -t], axis=1) + 5.0
-    coords, explained = embeddings.pca(points, 2)
+    coords, explained = movie_geometry.pca(points, 2)
     assert coords.shape == (50, 2)
     assert explained[0] == pytest.approx(1.0) and explained[1] == pytest.approx(0.0, abs=1e-12)
     assert np.abs(coords[:, 0]) == pytest.approx(np.abs(t) * np.sqrt(6))
@@ -158,37 +158,37 @@ def test_pca_of_points_on_a_line() -> None:
 def test_pca_explained_variance_of_an_ellipse() -> None:
     rng = np.random.default_rng(0)
     points = rng.normal(size=(2000, 2)) * np.array([3.0, 1.0])
-    _, explained = embeddings.pca(points, 2)
+    _, explained = movie_geometry.pca(points, 2)
     assert explained.sum() == pytest.approx(1.0)
     assert explained[0] == pytest.approx(0.9, abs=0.02)
 
 
 def test_pca_validates_and_pads() -> None:
-    coords, explained = embeddings.pca(np.ones((4, 1)), 2)
+    coords, explained = movie_geometry.pca(np.ones((4, 1)), 2)
     assert coords.shape == (4, 2) and explained.tolist() == [0.0, 0.0]
     with pytest.raises(ValueError, match="points"):
-        embeddings.pca(np.zeros(3))
+        movie_geometry.pca(np.zeros(3))
     with pytest.raises(ValueError, match="n_components"):
-        embeddings.pca(np.zeros((3, 2)), 0)
+        movie_geometry.pca(np.zeros((3, 2)), 0)
 
 
 def test_nearest_neighbours_exclude_the_query() -> None:
     vectors = np.array([[1.0, 0.0], [0.9, 0.1], [0.0, 1.0], [-1.0, 0.0], [10.0, 0.5]])
-    idx, sims = embeddings.nearest_neighbours(vectors, 0, 2)
+    idx, sims = movie_geometry.nearest_neighbours(vectors, 0, 2)
     assert 0 not in idx
     assert idx.tolist() == [4, 1]  # direction, not length, counts
     assert sims[0] == pytest.approx(10 / np.hypot(10, 0.5))
-    idx, sims = embeddings.nearest_neighbours(vectors, 0, 10)
+    idx, sims = movie_geometry.nearest_neighbours(vectors, 0, 10)
     assert len(idx) == 4 and idx[-1] == 3 and sims[-1] == pytest.approx(-1.0)
     assert list(sims) == sorted(sims, reverse=True)
     with pytest.raises(ValueError, match="index"):
-        embeddings.nearest_neighbours(vectors, 5, 1)
+        movie_geometry.nearest_neighbours(vectors, 5, 1)
     with pytest.raises(ValueError, match="k"):
-        embeddings.nearest_neighbours(vectors, 0, 0)
+        movie_geometry.nearest_neighbours(vectors, 0, 0)
 
 
 def test_cosine_similarity_of_zero_vector_is_zero() -> None:
-    sims = embeddings.cosine_similarities(np.array([[0.0, 0.0], [1.0, 1.0]]), np.array([1.0, 0.0]))
+    sims = movie_geometry.cosine_similarities(np.array([[0.0, 0.0], [1.0, 1.0]]), np.array([1.0, 0.0]))
     assert sims.tolist() == pytest.approx([0.0, 1 / np.sqrt(2)])
 
 
@@ -228,7 +228,7 @@ def test_catalogue_counts_and_title_search(data: MovieLens, vocab: Vocabularies)
 
 def test_every_genre_has_a_family_with_its_own_colour() -> None:
     """19 genres are not distinguishable as 19 colours: 8 families (and Other) are, one colour each."""
-    from recexplore.data_views import GENRE_FAMILIES, GENRE_FAMILY_COLORS, OTHER_FAMILY, genre_family
+    from recexplore.app.data_views import GENRE_FAMILIES, GENRE_FAMILY_COLORS, OTHER_FAMILY, genre_family
 
     assert {genre_family((g,)) for g in GENRES if g != "Unknown"} == set(GENRE_FAMILIES)
     assert genre_family(("Unknown",)) == genre_family(()) == OTHER_FAMILY

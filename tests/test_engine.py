@@ -64,7 +64,7 @@ def test_the_readme_lists_every_setting_with_its_default() -> None:
 
 def test_the_app_and_its_pages_start_without_importing_ray() -> None:
     code = (
-        "import sys, recexplore.app_state, recexplore.jobs, recexplore.engine, recexplore.train_forms; "
+        "import sys, recexplore.app.state, recexplore.jobs, recexplore.engine, recexplore.app.train_forms; "
         "print('ray' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)

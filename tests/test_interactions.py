@@ -8,9 +8,10 @@ import numpy as np
 import pytest
 
 from recexplore.data import load_movielens, make_split
-from recexplore.interactions import feature_names, interaction_pairs, interaction_strength, prediction_breakdown
+from recexplore.feature_interactions import feature_names, interaction_pairs, interaction_strength, prediction_breakdown
 from recexplore.models.dlrm import DLRM_FEATURES, DLRMConfig
-from recexplore.training import TrainResult, predict_ratings, train
+from recexplore.scoring import predict_ratings
+from recexplore.training import TrainResult, train
 
 
 @pytest.fixture(scope="module")

@@ -8,8 +8,8 @@ import pytest
 from keras.src.backend.common import global_state
 from streamlit.runtime.scriptrunner import script_runner
 
-from recexplore import keras_guard
-from recexplore.keras_guard import keep_keras_state_between_runs
+from recexplore.app import keras_guard
+from recexplore.app.keras_guard import keep_keras_state_between_runs
 
 
 def _value_seen_by_a_worker_thread(after_hook: object) -> object:
@@ -42,7 +42,7 @@ def test_streamlits_own_hook_wipes_other_threads_keras_state() -> None:
 def test_guarded_hook_keeps_keras_state(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(script_runner, "_clean_problem_modules", script_runner._clean_problem_modules)
     assert keep_keras_state_between_runs() is True
-    assert script_runner._clean_problem_modules.__module__ == "recexplore.keras_guard"
+    assert script_runner._clean_problem_modules.__module__ == "recexplore.app.keras_guard"
     assert _value_seen_by_a_worker_thread(script_runner._clean_problem_modules) == "kept"
 
 

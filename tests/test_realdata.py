@@ -11,7 +11,8 @@ from recexplore.cli import PRETRAINED
 from recexplore.data import load_movielens, make_split
 from recexplore.models.dlrm import DLRMConfig
 from recexplore.models.towers import TowerConfig
-from recexplore.training import evaluate_loaded, train
+from recexplore.scoring import evaluate_loaded
+from recexplore.training import train
 
 pytestmark = pytest.mark.realdata
 PRETRAINED_DIR = registry.DEFAULT_MODELS_DIR

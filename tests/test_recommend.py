@@ -11,7 +11,8 @@ import pytest
 from recexplore.data import load_movielens, make_split
 from recexplore.features import Vocabularies
 from recexplore.recommend import Recommender, RecommendError, for_new_user
-from recexplore.training import all_pair_scores, towers_metrics, train
+from recexplore.scoring import all_pair_scores, towers_metrics
+from recexplore.training import train
 from tests.conftest import tiny_towers_config
 
 

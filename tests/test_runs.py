@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from recexplore import registry, runs
+from recexplore import registry
+from recexplore.app import runs
 from recexplore.data import load_movielens, make_split
 from recexplore.rating_baselines import rating_baselines
 from tests.conftest import save_tiny_models

@@ -8,9 +8,10 @@ import numpy as np
 import pytest
 
 from recexplore.data import load_movielens, make_split
+from recexplore.device import device_description
 from recexplore.models.dlrm import DLRMConfig
 from recexplore.models.towers import TowerConfig
-from recexplore.training import ProgressHooks, TrainResult, device_description, train
+from recexplore.training import ProgressHooks, TrainResult, train
 
 TINY_DLRM = DLRMConfig(embedding_dim=8, bottom_layers=(8,), top_layers=(16,), batch_size=256, epochs=2)
 TINY_TOWERS = TowerConfig(layers=(16,), embedding_dim=8, batch_size=128, epochs=2)

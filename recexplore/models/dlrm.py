@@ -158,7 +158,7 @@ class DLRM(keras.Model):
         """Store the (n_users, n_movies) 0/1 matrix of training-split ratings.
 
         The matrix is MovieLens data, not a learned weight: it is never saved with the
-        model, so call this after loading (`training.prepare_loaded` does).
+        model, so call this after loading (`scoring.prepare_loaded` does).
         """
         self.rated.assign(matrix)
 

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from recexplore.data_views import GENRE_FAMILIES, GENRE_FAMILY_COLORS, MAP_COLOURINGS, OTHER_FAMILY
+from recexplore.app.data_views import GENRE_FAMILIES, GENRE_FAMILY_COLORS, MAP_COLOURINGS, OTHER_FAMILY
 
 _MARGIN = {"t": 40, "b": 40, "l": 50, "r": 10}
 HIGHLIGHT_COLOR = "#d62728"

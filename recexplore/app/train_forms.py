@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from recexplore.metric_names import MISSING, POPULARITY, label, show
+from recexplore.app.metric_names import MISSING, POPULARITY, label, show
 from recexplore.models import common
 from recexplore.models.dlrm import DLRMConfig
 from recexplore.models.towers import TOWER_PRESETS, TowerConfig

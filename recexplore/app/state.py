@@ -1,4 +1,4 @@
-"""The only Streamlit-aware library module: cached data/models, the job queue, guards."""
+"""Session state and caches of the app: data, models, the job queue, workspaces, one-line messages."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from typing import Any, NoReturn
 import streamlit as st
 
 from recexplore import registry, workspaces
+from recexplore.app.metric_names import RATING_BASELINES
 from recexplore.data import (
     DATA_ENV,
     ML100K_ZIP_SIZE,
@@ -28,7 +29,6 @@ from recexplore.data import (
     resolve_folder,
 )
 from recexplore.features import FeatureSpace, Vocabularies
-from recexplore.metric_names import RATING_BASELINES
 from recexplore.registry import RegistryError
 
 WORKSPACE_KEY = "recexplore_workspace"  # session state: this session's workspace token
@@ -305,7 +305,7 @@ def preferred_index(names: list[str], kind: str) -> int:
 
 @st.cache_resource(show_spinner="Loading model ...", max_entries=16)
 def _cached_model(name: str, directory: str, digest: str, fingerprint: str) -> ReadyModel:
-    from recexplore.training import prepare_loaded
+    from recexplore.scoring import prepare_loaded
 
     loaded = registry.load(name, directory)
     data = load_data()
@@ -436,7 +436,7 @@ def device_summary() -> dict[str, str]:
     """Device and backend facts for the sidebar (computed once per process; imports Keras)."""
     import keras
 
-    from recexplore.training import device_description
+    from recexplore.device import device_description
 
     return {"device": device_description(), "backend": keras.backend.backend()}
 

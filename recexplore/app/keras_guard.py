@@ -16,7 +16,7 @@ import logging
 import sys
 from typing import Any
 
-_LOG = logging.getLogger("recexplore.keras_guard")
+_LOG = logging.getLogger("recexplore.app.keras_guard")
 STREAMLIT_HOOK: dict[str, Any] = {}  # the hook this module replaced (for tests and for undoing it)
 
 

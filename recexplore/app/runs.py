@@ -12,7 +12,7 @@ from typing import Any
 
 import pandas as pd
 
-from recexplore.metric_names import show
+from recexplore.app.metric_names import show
 
 SETTING_ROWS = ("kind", "split", "seed", "params", "train_seconds", "device")
 DIFFERS = "differs"

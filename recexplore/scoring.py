@@ -1,0 +1,83 @@
+"""Scoring trained models: predictions, all-pair retrieval scores, test metrics, and what a
+loaded model needs from the data before it can score (serving imports this, never training)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import keras
+import numpy as np
+
+from recexplore.data import DataError, MovieLens, Split, make_split
+from recexplore.evaluation import mae, retrieval_report, rmse
+from recexplore.features import FeatureSpace, Vocabularies
+from recexplore.rating_baselines import rating_baselines
+
+
+def dlrm_metrics(model: keras.Model, space: FeatureSpace, split: Split) -> dict[str, float]:
+    """Test RMSE and MAE of a DLRM (its rated-movies matrix must already be set), with the
+    global-mean and bias-only RMSE on the same split to read them against."""
+    predictions = predict_ratings(model, space.dlrm_features(split.test))
+    truth = split.test["user_rating"].to_numpy()
+    baselines = rating_baselines(split.train, split.test, split.seed)
+    return {
+        "test_rmse": rmse(truth, predictions),
+        "test_mae": mae(truth, predictions),
+        "global_mean_rmse": baselines["global_mean_rmse"],
+        "bias_only_rmse": baselines["bias_only_rmse"],
+    }
+
+
+def towers_metrics(model: keras.Model, space: FeatureSpace, split: Split) -> dict[str, float]:
+    """Hit-rates, seed accuracies and the popularity baseline of a two-tower model."""
+    return retrieval_report(
+        all_pair_scores(model, space),
+        space.interaction_matrix(split.train),
+        space.user_index(split.test["user_id"]),
+        space.movie_index(split.test["movie_id"]),
+        split.test["user_rating"].to_numpy(),
+    )
+
+
+def split_of(meta: dict[str, Any], data: MovieLens) -> Split:
+    """Recreate the split a saved model was trained on, refusing different data."""
+    if meta.get("data_fingerprint") != data.fingerprint:
+        raise DataError(
+            f"Model {meta.get('name', '?')!r} was trained on data with fingerprint {meta.get('data_fingerprint')}, "
+            f"but the loaded data has {data.fingerprint}: point --data at the data set it was trained on."
+        )
+    split = meta.get("split", {})
+    return make_split(data, split.get("name", "random"), seed=int(meta.get("seed", 42)))
+
+
+def prepare_loaded(
+    kind: str, model: keras.Model, meta: dict[str, Any], data: MovieLens, vocab: Vocabularies
+) -> tuple[FeatureSpace, Split]:
+    """Rebuild what a loaded model needs from the data (the DLRM's rated-movies matrix)."""
+    split = split_of(meta, data)
+    space = FeatureSpace(vocab, data)
+    if kind == "dlrm":
+        model.set_history(space.interaction_matrix(split.train))
+    return space, split
+
+
+def evaluate_loaded(
+    kind: str, model: keras.Model, meta: dict[str, Any], data: MovieLens, vocab: Vocabularies
+) -> dict[str, float]:
+    """Recompute a loaded model's test metrics on the split it was trained on."""
+    space, split = prepare_loaded(kind, model, meta, data, vocab)
+    return dlrm_metrics(model, space, split) if kind == "dlrm" else towers_metrics(model, space, split)
+
+
+def predict_ratings(model: keras.Model, features: dict[str, np.ndarray], batch_size: int = 65536) -> np.ndarray:
+    """DLRM star predictions clipped to the 1-5 scale (one batch up to `batch_size`: one trace)."""
+    raw = model.predict(features, batch_size=batch_size, verbose=0)
+    return np.clip(np.asarray(raw, dtype=np.float64).reshape(-1), 1.0, 5.0)
+
+
+def all_pair_scores(model: keras.Model, space: FeatureSpace) -> np.ndarray:
+    """(n_users, n_movies) dot-product scores of every user against every movie."""
+    users = np.arange(space.n_users)
+    query = model.query_embeddings(space.query_features(users))
+    candidates = model.candidate_embeddings(space.candidate_features())
+    return query @ candidates.T
