@@ -64,6 +64,20 @@ def signing_key(create: bool) -> bytes | None:
     return _read_key(path)
 
 
+def trust_stamp() -> tuple[Any, ...]:
+    """What the verdict on a signature depends on, cheaply: the key setting, the key file's and
+    the pinned digests' stat (a listing cache is keyed on it, so a new key re-verifies)."""
+    stamps = []
+    for path in (key_file(), SHIPPED_FILE):
+        try:
+            s = path.stat()
+            stamps.append((str(path), s.st_ino, s.st_size, s.st_mtime_ns))
+        except OSError:
+            stamps.append((str(path), None))
+    configured = os.environ.get(KEY_ENV)
+    return (hashlib.sha256(configured.encode("utf-8")).hexdigest() if configured else None, *stamps)
+
+
 def _read_key(path: Path) -> bytes:
     text = path.read_text(encoding="ascii", errors="replace").strip()
     if len(text) < 32:

@@ -19,6 +19,8 @@ import os
 import re
 import shutil
 import tempfile
+import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -46,6 +48,10 @@ MAX_MANIFEST_BYTES = 64 << 10
 # Hidden folders of the registry. A save writes into TMP, and an overwrite parks the old entry
 # as TRASH while the new one is renamed into place; a delete parks the entry as DELETED.
 TMP, TRASH, DELETED = ".tmp-", ".trash-", ".deleted-"
+LISTING_CACHE_SIZE = 1024  # verified entries remembered by their files' stat (see `_listing_key`)
+LISTING_SETTLE_S = 2.0  # files changed this recently are re-read: a same-size edit within one clock tick
+_LISTING: dict[str, tuple[tuple[Any, ...], Entry]] = {}
+_LISTING_LOCK = threading.Lock()
 SYMLINK_PROBLEM = "it is a symbolic link (models load only from files inside the registry folder)"
 
 try:  # POSIX advisory locks; elsewhere saves from two processes at once are not serialised
@@ -451,12 +457,38 @@ def _read_entry(path: Path, name: str, keep_model: bool) -> tuple[Entry | None, 
     except OSError as err:
         return Entry(name, path, {}, f"the folder cannot be read ({err.strerror or err})"), None
     try:
+        key = None if keep_model else _listing_key(folder)
+        with _LISTING_LOCK:
+            cached = _LISTING.get(str(path)) if key is not None else None
+        if cached is not None and cached[0] == key:
+            return cached[1], None
         entry, model = _read_files(folder, path, name)
         if not entry.ok and not _still_at(path, folder):
             return None, None  # renamed away while we read it: not a verdict on the entry
+        if key is not None:
+            with _LISTING_LOCK:
+                _LISTING[str(path)] = (key, entry)
+                while len(_LISTING) > LISTING_CACHE_SIZE:
+                    _LISTING.pop(next(iter(_LISTING)))
     finally:
         os.close(folder)
     return entry, model if keep_model else None
+
+
+def _listing_key(folder: int) -> tuple[Any, ...] | None:
+    """What a listing's verdict on an open entry folder depends on: the (device, inode, size,
+    mtime, ctime) of the folder and its three files, and the trust in force (the registry key
+    and the pinned shipped digests). None (read the files) when a file changed in the last
+    LISTING_SETTLE_S seconds or cannot be stat'ed. A load never uses this: it re-hashes."""
+    try:
+        stamps = [os.fstat(folder)]
+        stamps += [os.stat(f, dir_fd=folder, follow_symlinks=False) for f in (MANIFEST_FILE, META_FILE, MODEL_FILE)]
+    except OSError:
+        return None
+    if time.time() - max(s.st_ctime for s in stamps) < LISTING_SETTLE_S:
+        return None
+    files = tuple((s.st_dev, s.st_ino, s.st_size, s.st_mtime_ns, s.st_ctime_ns, s.st_mode) for s in stamps)
+    return files, manifest.trust_stamp()
 
 
 def _still_at(path: Path, folder: int) -> bool:

@@ -148,3 +148,39 @@ def test_a_file_as_the_models_folder_is_an_error(tmp_path: Path) -> None:
     not_a_folder.write_text("x")
     with pytest.raises(registry.RegistryError, match="is a file, not a folder"):
         registry.list_entries(not_a_folder)
+
+
+def test_listing_reuses_verified_entries_until_a_file_changes(
+    tmp_path: Path, ml_folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A listing hashes an entry's files once; later listings reuse the verdict while every file's
+    stat is unchanged, and any change (here: same size, new bytes) is read and judged again."""
+    import os
+
+    from recexplore.data import load_movielens, make_split
+    from tests.conftest import tiny_towers_config
+
+    data = load_movielens(ml_folder)
+    registry.save(train("towers", data, make_split(data), tiny_towers_config()), "cached", tmp_path)
+    monkeypatch.setattr(registry, "LISTING_SETTLE_S", 0.0)  # files written just now count as settled
+    reads: list[str] = []
+    real = registry.read_at
+    monkeypatch.setattr(
+        registry, "read_at", lambda folder, name, limit: reads.append(name) or real(folder, name, limit)
+    )
+    first = registry.list_entries(tmp_path)
+    assert [e.ok for e in first] == [True] and registry.MODEL_FILE in reads
+    reads.clear()
+    assert registry.list_entries(tmp_path)[0].digest == first[0].digest and reads == []
+    registry.load("cached", tmp_path)
+    assert registry.MODEL_FILE in reads  # a load re-hashes the bytes it loads, whatever the listing knows
+    reads.clear()
+    model = tmp_path / "cached" / registry.MODEL_FILE
+    raw = bytearray(model.read_bytes())
+    raw[-1] ^= 0xFF
+    model.write_bytes(bytes(raw))
+    os.utime(model, ns=(1, 1))  # even with an old mtime: the inode's ctime moved
+    again = registry.list_entries(tmp_path)
+    assert registry.MODEL_FILE in reads and not again[0].ok and "does not match" in again[0].problem
+    with pytest.raises(registry.RegistryError):
+        registry.load("cached", tmp_path)
