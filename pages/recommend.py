@@ -81,9 +81,10 @@ if mode == "A MovieLens user":
     except RecommendError as err:
         state.stop_with(str(err), "error")
     st.caption(f"Age {profile['age']} · gender {profile['gender']} · {profile['occupation']} · {len(rated)} ratings")
-    recs["because you rated"] = because_you_rated(rec, user_id, list(recs["movie_id"]))
-    recs["held out"] = ["★" * s + " hit" if s else "" for s in rec.held_out_stars(user_id, list(recs["movie_id"]))]
-    hits, n_held = rec.user_hits(user_id, k)
+    recs["because you rated"] = because_you_rated(rec, user_id, list(recs["movie_id"]), rated=rated)
+    held_out = rec.held_out_of(user_id)  # movie id -> stars in the split's test part
+    recs["held out"] = ["★" * held_out[m] + " hit" if m in held_out else "" for m in recs["movie_id"]]
+    hits, n_held = sum(m in held_out for m in recs["movie_id"]), len(held_out)
     timestamp = int(rated["timestamp"].max()) if len(rated) else 0
 else:
     st.write("Rate a handful of movies (1-5 stars); recommendations update at once.")
@@ -135,6 +136,6 @@ if user_id is not None:
 
 if rated is not None:
     with st.expander(f"What user {user_id} rated ({len(rated)} movies)"):
-        part = ["held out" if s else "training" for s in rec.held_out_stars(user_id, list(rated["movie_id"]))]
+        part = ["held out" if m in held_out else "training" for m in rated["movie_id"]]
         shown = rated.assign(stars=["★" * int(s) for s in rated["user_rating"]], part=part)
         st.dataframe(shown[["movie_title", "stars", "part", "movie_genres"]], hide_index=True, key="recommend_rated")

@@ -120,17 +120,9 @@ class Recommender:
         ids, scores = self.top_k(self.query_vectors[user], self.rated.get(user, np.empty(0, np.int64)), k)
         return self.describe(ids, scores)
 
-    def held_out_stars(self, user_id: int, movie_ids: list[int]) -> list[int | None]:
-        """For each movie, the stars the user gave it in the split's held-out part (None: not rated there)."""
-        own = self.held_out.get(self.user_index(user_id), {})
-        return [own.get(int(m)) for m in movie_ids]
-
-    def user_hits(self, user_id: int, k: int) -> tuple[int, int]:
-        """(hits, held-out ratings) of one user at k: how many of their held-out movies are in
-        their top k (training movies excluded, as in evaluation)."""
-        own = self.held_out.get(self.user_index(user_id), {})
-        top = set(self.recommend(user_id, k)["movie_id"].tolist()) if own else set()
-        return len(top & set(own)), len(own)
+    def held_out_of(self, user_id: int) -> dict[int, int]:
+        """The user's ratings in the split's held-out part: movie id -> stars (what counts as a hit)."""
+        return dict(self.held_out.get(self.user_index(user_id), {}))
 
     def average_hit_rate(self, k: int) -> float:
         """Hit-rate@k over every held-out rating of the split (the model's evaluation metric)."""
@@ -186,10 +178,12 @@ def user_profile(data: MovieLens, user_id: int) -> tuple[dict[str, object], pd.D
     return profile, rated
 
 
-def because_you_rated(rec: Recommender, user_id: int, movie_ids: list[int], min_stars: float = 4.0) -> list[str]:
+def because_you_rated(
+    rec: Recommender, user_id: int, movie_ids: list[int], min_stars: float = 4.0, rated: pd.DataFrame | None = None
+) -> list[str]:
     """For each recommended movie, the user's well-rated training-part movie most similar to it
     (cosine of candidate vectors): held-out ratings are what is being predicted, never a reason."""
-    _, rated = user_profile(rec.data, user_id)
+    rated = rated if rated is not None else user_profile(rec.data, user_id)[1]  # the page passes its own
     trained = np.asarray(rec.space.vocab.movie_ids)[rec.rated.get(rec.user_index(user_id), np.empty(0, int)) - 1]
     rated = rated.loc[rated["movie_id"].isin(trained)]
     liked = rated.loc[rated["user_rating"] >= min_stars]

@@ -61,20 +61,13 @@ def test_held_out_hits_match_the_test_split_and_the_metric(recommender: Recommen
                 strict=True,
             )
         )
-        stars = recommender.held_out_stars(user, list(frame["movie_id"]))
-        assert stars == [own.get(m) for m in frame["movie_id"]]
-        hits, n = recommender.user_hits(user, 10)
-        assert (hits, n) == (sum(s is not None for s in stars), len(own))
-        total_hits += hits
+        assert recommender.held_out_of(user) == {int(m): int(r) for m, r in own.items()}
+        total_hits += sum(m in own for m in frame["movie_id"])
     # The per-user hits add up to the model's hit-rate@10, as evaluation computes it.
     metrics = towers_metrics(recommender.model, recommender.space, make_split(recommender.data))
     assert recommender.average_hit_rate(10) == pytest.approx(total_hits / len(test))
     assert recommender.average_hit_rate(10) == pytest.approx(metrics["hit_rate_at_10"], abs=1e-9)
-    assert any(
-        s is not None
-        for u in set(test["user_id"])
-        for s in recommender.held_out_stars(u, list(recommender.recommend(u, 10)["movie_id"]))
-    )
+    assert total_hits > 0  # the planted tastes put some held-out movies in the lists
 
 
 @pytest.mark.parametrize(
