@@ -98,11 +98,6 @@ def hits_at(
     return out
 
 
-def hit_rates(ranks: np.ndarray, ks: tuple[int, ...] = HIT_RATE_KS) -> dict[int, float]:
-    """Share of pairs whose rank is below k (micro-averaged recall@k)."""
-    return {k: float(np.mean(ranks < k)) if len(ranks) else 0.0 for k in ks}
-
-
 def popularity_scores(train_matrix: np.ndarray) -> np.ndarray:
     """(1, n_items) training-interaction counts: the popularity baseline's scores."""
     return np.asarray(train_matrix, dtype=np.float64).sum(axis=0, keepdims=True)
@@ -141,13 +136,3 @@ def retrieval_report(
         report[f"{prefix}seed_top100_accuracy"] = float(np.mean(plain[five])) if five.any() else 0.0
         report[f"{prefix}seed_top100_accuracy_all"] = float(np.mean(plain))
     return report
-
-
-def top_k_unseen(scores: np.ndarray, seen: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """Top-k item indices and scores of one user's score row, seen items and OOV removed."""
-    row = np.asarray(scores, dtype=np.float64).copy()
-    row[np.asarray(seen, dtype=bool)] = -np.inf
-    row[0] = -np.inf
-    k = int(min(k, np.isfinite(row).sum()))
-    order = np.lexsort((np.arange(len(row)), -row))[:k]
-    return order, row[order]

@@ -8,14 +8,12 @@ import numpy as np
 import pytest
 
 from recexplore.evaluation import (
-    hit_rates,
     hits_at,
     mae,
     popularity_scores,
     ranks_of,
     retrieval_report,
     rmse,
-    top_k_unseen,
 )
 
 # ---------------------------------------------------------------- rating errors
@@ -99,14 +97,6 @@ def test_ranks_of_shared_score_row() -> None:
     assert ranks_of(shared, [1, 2, 2], [3, 3, 1], exclude=exclude).tolist() == [1, 0, 1]
 
 
-def test_hit_rates() -> None:
-    """Share of ranks strictly below k."""
-    ranks = np.array([0, 5, 9, 10, 99, 100])
-    assert hit_rates(ranks) == {10: pytest.approx(3 / 6), 100: pytest.approx(5 / 6)}
-    assert hit_rates(ranks, (1, 11)) == {1: pytest.approx(1 / 6), 11: pytest.approx(4 / 6)}
-    assert hit_rates(np.array([], dtype=int)) == {10: 0.0, 100: 0.0}
-
-
 def test_popularity_scores() -> None:
     """Column sums of the training matrix, as one shared row."""
     train = np.array([[0, 0, 0, 0], [0, 1, 1, 0], [0, 1, 0, 1]], dtype=np.int8)
@@ -183,28 +173,6 @@ def test_retrieval_report_no_five_star_ratings() -> None:
 
 
 # ---------------------------------------------------------------- top-k
-
-
-def test_top_k_unseen() -> None:
-    """Seen items and column 0 removed; score descending, ties by lower index."""
-    row = np.array([100.0, 5.0, 7.0, 7.0, 1.0, 9.0])
-    seen = np.array([False, False, True, False, False, False])
-    items, values = top_k_unseen(row, seen, 3)
-    assert items.tolist() == [5, 3, 1]
-    assert values.tolist() == [9.0, 7.0, 5.0]
-    items, _ = top_k_unseen(row, np.zeros(6, dtype=bool), 3)
-    assert items.tolist() == [5, 2, 3]  # tie 2/3 broken by index
-    np.testing.assert_array_equal(row, [100.0, 5.0, 7.0, 7.0, 1.0, 9.0])  # input untouched
-
-
-def test_top_k_unseen_k_larger_than_candidates() -> None:
-    """k is capped at the unseen, finite-scored items."""
-    row = np.array([3.0, 2.0, -np.inf, 1.0, 4.0])
-    seen = np.array([False, False, False, False, True])
-    items, values = top_k_unseen(row, seen, 10)
-    assert items.tolist() == [1, 3]
-    assert values.tolist() == [2.0, 1.0]
-    assert top_k_unseen(row, np.ones(5, dtype=bool), 5)[0].tolist() == []
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])

@@ -136,11 +136,6 @@ def category_counts(users: pd.DataFrame, column: str, label: str) -> pd.DataFram
     return pd.DataFrame({label: counts.index.to_numpy(), "users": counts.to_numpy()})
 
 
-def first_genres(movies: pd.DataFrame) -> pd.Series:
-    """Each movie's first listed genre (`NO_GENRE` when it has none), aligned with `movies`."""
-    return pd.Series([g[0] if len(g) else NO_GENRE for g in movies["movie_genres"]], index=movies.index, name="genre")
-
-
 def sample(frame: pd.DataFrame, n: int, seed: int) -> pd.DataFrame:
     """A seeded sample of at most n rows, in the frame's order."""
     n = max(0, min(int(n), len(frame)))
