@@ -17,7 +17,6 @@ from recexplore.app.train_forms import (
     build_config,
     job_label,
     limits_caption,
-    parse_layers,
     queue_message,
     refresh_interval,
     submit_problem,
@@ -25,12 +24,16 @@ from recexplore.app.train_forms import (
 from recexplore.data import MAX_SEED
 from recexplore.job_request import TrainRequest
 from recexplore.jobs import DONE, QUEUED, RUNNING
+from recexplore.models.common import parse_layers
 from recexplore.models.dlrm import DLRMConfig
 from recexplore.models.towers import TOWER_PRESETS, TowerConfig
 
 state.through_the_entrypoint()  # a shared link on a fresh server: show it inside the app
 
 KIND_LABELS = {"DLRM (rating prediction)": "dlrm", "Two-tower (retrieval)": "towers"}
+# Slider ends narrower than the configs' bounds (which the CLI reaches): a page-sized range.
+EPOCHS_SLIDER_MAX = 50
+DROPOUT_SLIDER_MAX = 0.9
 DLRM_DEFAULTS, TOWER_DEFAULTS = DLRMConfig(), TowerConfig()
 
 st.title("Train")
@@ -70,8 +73,8 @@ if kind == "towers":
     )
     values["temperature"] = left.number_input(
         "Softmax temperature",
-        min_value=0.01,
-        max_value=100.0,
+        min_value=TowerConfig.bound("temperature").smallest,
+        max_value=TowerConfig.bound("temperature").high,
         value=float(TOWER_DEFAULTS.temperature),
         step=0.05,
         key="train_temperature",
@@ -84,23 +87,34 @@ else:
         values["top_layers"] = parse_layers(top_text, "top MLP widths", allow_empty=True)
     except ValueError as err:
         problem = str(err)
-    values["dropout"] = left.slider("Dropout", 0.0, 0.9, float(DLRM_DEFAULTS.dropout), 0.05, key="train_dropout")
+    values["dropout"] = left.slider(
+        "Dropout", 0.0, DROPOUT_SLIDER_MAX, float(DLRM_DEFAULTS.dropout), 0.05, key="train_dropout"
+    )
 values["embedding_dim"] = int(
     middle.number_input(
         "Embedding dim",
-        min_value=1,
-        max_value=1024,
+        min_value=int(type(defaults).bound("embedding_dim").smallest),
+        max_value=int(type(defaults).bound("embedding_dim").high),
         value=int(defaults.embedding_dim),
         step=4,
         key=f"train_embedding_dim_{kind}",
     )
 )
-values["epochs"] = int(middle.slider("Epochs", 1, 50, int(defaults.epochs), key=f"train_epochs_{kind}"))
+epochs = type(defaults).bound("epochs")
+values["epochs"] = int(
+    middle.slider(
+        "Epochs",
+        int(epochs.smallest),
+        min(EPOCHS_SLIDER_MAX, int(epochs.high)),
+        int(defaults.epochs),
+        key=f"train_epochs_{kind}",
+    )
+)
 values["batch_size"] = int(
     right.number_input(
         "Batch size",
-        min_value=1,
-        max_value=1 << 16,
+        min_value=int(type(defaults).bound("batch_size").smallest),
+        max_value=int(type(defaults).bound("batch_size").high),
         value=int(defaults.batch_size),
         step=128,
         key=f"train_batch_size_{kind}",
@@ -109,8 +123,8 @@ values["batch_size"] = int(
 values["learning_rate"] = float(
     right.number_input(
         "Learning rate",
-        min_value=0.0,
-        max_value=10.0,
+        min_value=type(defaults).bound("learning_rate").low,  # 0 is typed in; the config says why not
+        max_value=type(defaults).bound("learning_rate").high,
         value=float(defaults.learning_rate),
         step=1e-3,
         format="%.4f",

@@ -134,8 +134,8 @@ def build_parser() -> _Parser:
     _add_train_options(dlrm)
     towers = train_sub.add_parser("towers", help="two-tower retrieval model")
     _add_train_options(towers)
-    towers.add_argument("--layers", type=_layers, default=(64, 32), help="tower widths, e.g. 64,32 (default)")
-    towers.add_argument("--objective", choices=("softmax", "rating_mse"), help="training objective")
+    towers.add_argument("--layers", type=_layers, help="tower widths, e.g. 64,32 (default: TowerConfig's)")
+    towers.add_argument("--objective", help="training objective: softmax (default) or rating_mse")
     for p in (dlrm, towers):
         p.add_argument("--save", metavar="NAME", type=_model_name, help="save under this name in the registry")
         p.add_argument("--overwrite", action="store_true", help="replace an existing entry of that name")

@@ -217,7 +217,7 @@ def test_train_out_of_bounds_settings_fall_back_to_the_default(env: Path, kind: 
         assert at.button(key="train_submit").disabled is False
     # a learning rate of 0 is inside the widget's bounds: the config refuses it, once, and Train is disabled
     at.number_input(key=f"train_learning_rate_{kind}").set_value(0.0).run()
-    _assert_one_problem(at, "Invalid setting", "learning_rate must be a positive float")
+    _assert_one_problem(at, "Invalid setting", "learning_rate must be a number in (0, 10]")
     assert at.button(key="train_submit").disabled
     assert _jobs(at) == []
 

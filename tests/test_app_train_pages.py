@@ -18,12 +18,12 @@ from recexplore.app.train_forms import (
     comparison_rows,
     comparison_sentence,
     job_label,
-    parse_layers,
     popularity_value,
     queue_message,
 )
 from recexplore.data import load_movielens
 from recexplore.job_request import TrainRequest
+from recexplore.models.common import parse_layers
 from recexplore.models.dlrm import DLRMConfig
 from recexplore.models.towers import TOWER_PRESETS, TowerConfig
 from tests.conftest import save_tiny_models

@@ -73,7 +73,7 @@ def test_tower_config_rejects_bad_values_naming_the_argument(kwargs: dict, argum
         TowerConfig(**kwargs)
 
 
-@pytest.mark.parametrize("text", ["", "64,", "a,b", "-1", "64;32", "0"])
+@pytest.mark.parametrize("text", ["", "64,", "a,b", "-1", "64;;32", "0", "６４", "99999999999999999999"])
 def test_parse_layers_rejects_bad_text(text: str) -> None:
     with pytest.raises(ValueError, match="layers"):
         parse_layers(text)
@@ -81,6 +81,7 @@ def test_parse_layers_rejects_bad_text(text: str) -> None:
 
 def test_parse_layers_accepts_presets() -> None:
     assert parse_layers("128, 64,32") == (128, 64, 32)
+    assert parse_layers("64; 32") == (64, 32)  # the one parser of the CLI and the pages: ';' too
 
 
 def test_configs_round_trip_through_dicts() -> None:

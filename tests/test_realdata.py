@@ -53,5 +53,8 @@ def test_pretrained_model_reproduces_its_stored_metrics(real, name: str) -> None
     assert entry is not None and entry.ok, f"pretrained entry {name} missing or broken"
     loaded = registry.load(name, PRETRAINED_DIR)
     metrics = evaluate_loaded(loaded.kind, loaded.model, loaded.meta, data, loaded.vocab)
-    for key, value in metrics.items():
-        assert value == pytest.approx(loaded.meta["metrics"][key], abs=1e-4), key
+    stored = loaded.meta["metrics"]
+    shared = [k for k in metrics if k in stored]  # baselines added later are recomputed, not stored
+    assert ("test_rmse" if loaded.kind == "dlrm" else "hit_rate_at_10") in shared
+    for key in shared:
+        assert metrics[key] == pytest.approx(stored[key], abs=1e-4), key

@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from recexplore.app.metric_names import MISSING, POPULARITY, label, show
-from recexplore.models import common
 from recexplore.models.dlrm import DLRMConfig
 from recexplore.models.towers import TOWER_PRESETS, TowerConfig
 
@@ -17,24 +16,6 @@ DLRM_LOSS_CURVES = ("loss", "val_loss")
 TOWER_CURVES = ("hit_rate_at_10", "hit_rate_at_100")
 TOWER_LOSS_CURVES = ("loss",)
 COMPARISON_METRICS = ("hit_rate_at_10", "hit_rate_at_100", "seed_top100_accuracy", "seed_top100_accuracy_all")
-
-
-def parse_layers(text: str, name: str = "layers", allow_empty: bool = False) -> tuple[int, ...]:
-    """Layer widths typed into a form: the CLI's parser, also accepting ';' between widths.
-
-    Only ASCII digits count as digits ('²' or '٣' are refused, not passed to int()), and a width
-    too long to be in range is refused before it is converted, so every message is one clear line.
-    """
-    text = str(text).replace(";", ",")
-    parts = [p.strip() for p in text.split(",")] if text.strip() else []
-    if any(not (p.isascii() and p.isdigit()) for p in parts):
-        typed = text.strip() if len(text.strip()) <= 40 else text.strip()[:40] + "..."
-        raise ValueError(f"{name} must be comma-separated whole numbers such as 64,32, got {typed!r}")
-    for part in parts:
-        if len(part.lstrip("0")) > len(str(common.MAX_LAYER_WIDTH)) or not 0 < int(part) <= common.MAX_LAYER_WIDTH:
-            shown = part if len(part) <= 12 else part[:12] + "..."
-            raise ValueError(f"{name}: each width must be from 1 to {common.MAX_LAYER_WIDTH}, got {shown}")
-    return common.parse_layers(text, name, allow_empty)
 
 
 def build_config(kind: str, values: Mapping[str, Any]) -> DLRMConfig | TowerConfig:
@@ -57,11 +38,7 @@ def build_config(kind: str, values: Mapping[str, Any]) -> DLRMConfig | TowerConf
             fields_["layers"] = TOWER_PRESETS[preset]
     else:
         raise ValueError(f"kind must be 'dlrm' or 'towers', got {kind!r}")
-    known = set(cls.__dataclass_fields__)
-    unknown = sorted(set(fields_) - known)
-    if unknown:
-        raise ValueError(f"unknown {kind} setting(s): {', '.join(unknown)}")
-    return cls(**fields_)
+    return cls.from_dict(fields_)
 
 
 def job_label(kind: str, config: DLRMConfig | TowerConfig) -> str:

@@ -10,7 +10,17 @@ import keras_rs
 import numpy as np
 from keras import ops
 
-from recexplore.models.common import ConfigDict, RatedMovies, check_layers, check_positive, mlp
+from recexplore.models.common import (
+    BATCH_SIZE,
+    EMBEDDING_DIM,
+    EPOCHS,
+    LEARNING_RATE,
+    Bound,
+    ConfigDict,
+    RatedMovies,
+    mlp,
+    setting,
+)
 
 # Sparse features in interaction order; "dense" (the bottom-MLP output) comes last.
 DLRM_SPARSE_FEATURES = (
@@ -49,34 +59,17 @@ class DLRMConfig(ConfigDict):
         patience: epochs without validation improvement before stopping.
     """
 
-    embedding_dim: int = 32
-    bottom_layers: tuple[int, ...] = (32,)
-    top_layers: tuple[int, ...] = (64, 32)
-    dropout: float = 0.5
-    l2: float = 0.12
-    top_l2: float = 0.01
-    fm_path: bool = True
-    learning_rate: float = 8e-3
-    batch_size: int = 4000
-    epochs: int = 6
-    patience: int = 1
-
-    def __post_init__(self) -> None:
-        check_positive("embedding_dim", self.embedding_dim, int, upper=1024)
-        object.__setattr__(self, "bottom_layers", check_layers("bottom_layers", self.bottom_layers, allow_empty=True))
-        object.__setattr__(self, "top_layers", check_layers("top_layers", self.top_layers, allow_empty=True))
-        if not isinstance(self.dropout, (int, float)) or not 0.0 <= self.dropout < 1.0:
-            raise ValueError(f"dropout must be a number in [0, 1), got {self.dropout!r}")
-        for name in ("l2", "top_l2"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value <= 1.0:
-                raise ValueError(f"{name} must be a number in [0, 1], got {value!r}")
-        if not isinstance(self.fm_path, bool):
-            raise ValueError(f"fm_path must be true or false, got {self.fm_path!r}")
-        check_positive("learning_rate", self.learning_rate, float, upper=10.0)
-        check_positive("batch_size", self.batch_size, int, upper=1 << 16)
-        check_positive("epochs", self.epochs, int, upper=1000)
-        check_positive("patience", self.patience, int, upper=1000)
+    embedding_dim: int = setting(32, "width of every embedding", EMBEDDING_DIM)
+    bottom_layers: tuple[int, ...] = setting((32,), "bottom MLP widths", layers="any")
+    top_layers: tuple[int, ...] = setting((64, 32), "top MLP widths", layers="any")
+    dropout: float = setting(0.5, "dropout in the top MLP", Bound(0.0, 1.0, open_high=True))
+    l2: float = setting(0.12, "L2 on looked-up rows and biases", Bound(0.0, 1.0))
+    top_l2: float = setting(0.01, "L2 on the top MLP's kernels", Bound(0.0, 1.0))
+    fm_path: bool = setting(True, "fixed-weight factorisation path")
+    learning_rate: float = setting(8e-3, "Adam learning rate", LEARNING_RATE)
+    batch_size: int = setting(4000, "batch size", BATCH_SIZE)
+    epochs: int = setting(6, "maximum epochs", EPOCHS)
+    patience: int = setting(1, "epochs without improvement before stopping", EPOCHS)
 
 
 @keras.saving.register_keras_serializable(package="recexplore")

@@ -11,7 +11,16 @@ import numpy as np
 from keras import ops
 
 from recexplore.features import MAX_TITLE_TOKENS
-from recexplore.models.common import ConfigDict, check_layers, check_positive, mlp
+from recexplore.models.common import (
+    BATCH_SIZE,
+    EMBEDDING_DIM,
+    EPOCHS,
+    LEARNING_RATE,
+    Bound,
+    ConfigDict,
+    mlp,
+    setting,
+)
 
 OBJECTIVES = ("softmax", "rating_mse")
 TOWER_PRESETS: dict[str, tuple[int, ...]] = {"1-layer": (32,), "2-layer": (64, 32), "3-layer": (128, 64, 32)}
@@ -39,32 +48,15 @@ class TowerConfig(ConfigDict):
         epochs: training epochs.
     """
 
-    layers: tuple[int, ...] = (64, 32)
-    embedding_dim: int = 48
-    objective: str = "softmax"
-    temperature: float = 0.2
-    correction_exponent: float = 1.25
-    learning_rate: float = 9e-3
-    weight_decay: float = 0.3
-    batch_size: int = 1024
-    epochs: int = 5
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "layers", check_layers("layers", self.layers))
-        check_positive("embedding_dim", self.embedding_dim, int, upper=1024)
-        if self.objective not in OBJECTIVES:
-            raise ValueError(f"objective must be one of {', '.join(OBJECTIVES)}, got {self.objective!r}")
-        check_positive("temperature", self.temperature, float, upper=100.0)
-        check_positive("correction_exponent", self.correction_exponent, float, upper=10.0)
-        check_positive("learning_rate", self.learning_rate, float, upper=10.0)
-        if (
-            isinstance(self.weight_decay, bool)
-            or not isinstance(self.weight_decay, (int, float))
-            or not (0.0 <= self.weight_decay <= 10.0)
-        ):
-            raise ValueError(f"weight_decay must be a number in [0, 10], got {self.weight_decay!r}")
-        check_positive("batch_size", self.batch_size, int, upper=1 << 16)
-        check_positive("epochs", self.epochs, int, upper=1000)
+    layers: tuple[int, ...] = setting((64, 32), "tower widths", layers="one or more")
+    embedding_dim: int = setting(48, "width of every embedding", EMBEDDING_DIM)
+    objective: str = setting("softmax", "training objective", choices=OBJECTIVES)
+    temperature: float = setting(0.2, "softmax temperature", Bound(0.0, 100.0, open_low=True))
+    correction_exponent: float = setting(1.25, "logQ correction exponent", Bound(0.0, 10.0, open_low=True))
+    learning_rate: float = setting(9e-3, "peak AdamW learning rate", LEARNING_RATE)
+    weight_decay: float = setting(0.3, "AdamW weight decay", Bound(0.0, 10.0))
+    batch_size: int = setting(1024, "batch size (and in-batch negatives)", BATCH_SIZE)
+    epochs: int = setting(5, "training epochs", EPOCHS)
 
 
 def _embedding(size: int, dim: int, name: str) -> keras.layers.Embedding:
