@@ -169,3 +169,60 @@ def test_saved_dlrm_carries_no_rated_movies_matrix(space: FeatureSpace, ratings,
     assert keras.ops.convert_to_numpy(loaded.rated.matrix).sum() == 0
     with pytest.raises(ValueError, match="shape"):
         loaded.set_history(np.zeros((2, 2)))
+
+
+def test_models_take_their_config_whole_and_read_older_saves() -> None:
+    """A model's settings come from its config only; a save with flat constructor arguments (the
+    format before) loads into the same config, its training-only settings taking the defaults."""
+    from recexplore.models.dlrm import DLRM, build_dlrm
+    from recexplore.models.towers import TwoTowerModel, build_towers
+
+    sizes = {
+        "user_id": 5,
+        "movie_id": 7,
+        "user_gender": 3,
+        "user_zip": 4,
+        "user_occupation": 4,
+        "age_bucket": 4,
+        "gender_x_age": 9,
+        "title_token": 6,
+        "genre": 19,
+    }
+    towers = build_towers(TowerConfig(layers=(8,), embedding_dim=4, temperature=0.5), sizes)
+    saved = towers.get_config()
+    assert saved["model_config"] == TowerConfig(layers=(8,), embedding_dim=4, temperature=0.5).to_dict()
+    assert TwoTowerModel.from_config(saved).model_config == towers.model_config
+    flat = {
+        "vocab_sizes": sizes,
+        "embedding_dim": 4,
+        "layers": [8],
+        "objective": "softmax",
+        "temperature": 0.5,
+        "correction_exponent": 1.0,
+        "name": "two_tower_model",
+    }
+    assert TwoTowerModel.from_config(flat).model_config == TowerConfig(
+        layers=(8,), embedding_dim=4, temperature=0.5, correction_exponent=1.0
+    )
+    dlrm = build_dlrm(DLRMConfig(embedding_dim=4, top_layers=(8,)), sizes, 3, 3.6)
+    again = DLRM.from_config(dlrm.get_config())
+    assert again.model_config == dlrm.model_config and again.global_mean == 3.6 and again.n_dense == 3
+    flat = {
+        "vocab_sizes": sizes,
+        "n_dense": 3,
+        "embedding_dim": 4,
+        "bottom_layers": [4],
+        "top_layers": [8],
+        "dropout": 0.1,
+        "l2": 0.0,
+        "global_mean": 3.6,
+        "top_l2": 0.0,
+        "fm_path": False,
+    }
+    old = DLRM.from_config(flat).model_config
+    assert (old.embedding_dim, old.dropout, old.fm_path, old.learning_rate) == (
+        4,
+        0.1,
+        False,
+        DLRMConfig().learning_rate,
+    )

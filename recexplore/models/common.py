@@ -111,6 +111,18 @@ class ConfigDict:
         return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in payload.items()})
 
 
+def whole_config(config_cls: type[ConfigDict], saved: Mapping[str, Any]) -> dict[str, Any]:
+    """A saved model's constructor arguments with its settings as one `config_cls`: either the
+    'model_config' dict, or (saved before the config was whole) the flat arguments that are
+    settings; settings it did not save take the config's defaults (they only affect training)."""
+    saved = dict(saved)
+    settings = saved.pop("model_config", None)
+    if settings is None:
+        names = {f.name for f in fields(config_cls)}  # type: ignore[arg-type]
+        settings = {k: saved.pop(k) for k in list(saved) if k in names}
+    return {"model_config": config_cls.from_dict(settings), **saved}
+
+
 def check_layers(name: str, value: Any, allow_empty: bool = False) -> tuple[int, ...]:
     """Validate a list of layer widths and return it as a tuple of ints."""
     if isinstance(value, (str, bytes)) or not isinstance(value, Sequence):

@@ -20,6 +20,7 @@ from recexplore.models.common import (
     RatedMovies,
     mlp,
     setting,
+    whole_config,
 )
 
 # Sparse features in interaction order; "dense" (the bottom-MLP output) comes last.
@@ -86,30 +87,20 @@ class DLRM(keras.Model):
     """
 
     def __init__(
-        self,
-        vocab_sizes: dict[str, int],
-        n_dense: int,
-        embedding_dim: int = 32,
-        bottom_layers: tuple[int, ...] | list[int] = (32,),
-        top_layers: tuple[int, ...] | list[int] = (64, 32),
-        dropout: float = 0.1,
-        l2: float = 1e-6,
-        global_mean: float = 3.5,
-        top_l2: float = 0.0,
-        fm_path: bool = False,
-        **kwargs: Any,
+        self, model_config: DLRMConfig, vocab_sizes: dict[str, int], n_dense: int, global_mean: float, **kwargs: Any
     ) -> None:
         super().__init__(**kwargs)
+        self.model_config = model_config  # the only source of the settings below
         self.vocab_sizes = dict(vocab_sizes)
         self.n_dense = int(n_dense)
-        self.embedding_dim = int(embedding_dim)
-        self.bottom_layers = tuple(int(x) for x in bottom_layers)
-        self.top_layers = tuple(int(x) for x in top_layers)
-        self.dropout = float(dropout)
-        self.l2 = float(l2)
         self.global_mean = float(global_mean)
-        self.top_l2 = float(top_l2)
-        self.fm_path = bool(fm_path)
+        self.embedding_dim = model_config.embedding_dim
+        self.bottom_layers = model_config.bottom_layers
+        self.top_layers = model_config.top_layers
+        self.dropout = model_config.dropout
+        self.l2 = model_config.l2
+        self.top_l2 = model_config.top_l2
+        self.fm_path = model_config.fm_path
         reg = None  # L2 is applied per example to looked-up rows (see `call`)
         table_of = {
             "user_id": "user_id",
@@ -219,38 +210,23 @@ class DLRM(keras.Model):
         return score[:, None]
 
     def get_config(self) -> dict[str, Any]:
-        config = super().get_config()
-        config.update(
-            {
-                "vocab_sizes": self.vocab_sizes,
-                "n_dense": self.n_dense,
-                "embedding_dim": self.embedding_dim,
-                "bottom_layers": list(self.bottom_layers),
-                "top_layers": list(self.top_layers),
-                "dropout": self.dropout,
-                "l2": self.l2,
-                "global_mean": self.global_mean,
-                "top_l2": self.top_l2,
-                "fm_path": self.fm_path,
-            }
-        )
-        return config
+        return {
+            **super().get_config(),
+            "model_config": self.model_config.to_dict(),
+            "vocab_sizes": self.vocab_sizes,
+            "n_dense": self.n_dense,
+            "global_mean": self.global_mean,
+        }
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> DLRM:
+        """The inverse of `get_config`, also for models saved with flat constructor arguments."""
+        return cls(**whole_config(DLRMConfig, config))
 
 
 def build_dlrm(config: DLRMConfig, vocab_sizes: dict[str, int], n_dense: int, global_mean: float) -> DLRM:
     """A compiled-ready, built DLRM for `config`."""
-    model = DLRM(
-        vocab_sizes=vocab_sizes,
-        n_dense=n_dense,
-        embedding_dim=config.embedding_dim,
-        bottom_layers=config.bottom_layers,
-        top_layers=config.top_layers,
-        dropout=config.dropout,
-        l2=config.l2,
-        global_mean=global_mean,
-        top_l2=config.top_l2,
-        fm_path=config.fm_path,
-    )
+    model = DLRM(config, vocab_sizes, n_dense, global_mean)
     model(dummy_dlrm_inputs(n_dense, n_genres=vocab_sizes["genre"]))
     return model
 

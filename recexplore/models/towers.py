@@ -20,6 +20,7 @@ from recexplore.models.common import (
     ConfigDict,
     mlp,
     setting,
+    whole_config,
 )
 
 OBJECTIVES = ("softmax", "rating_mse")
@@ -168,23 +169,15 @@ class TwoTowerModel(keras.Model):
     the softmax objective scores every query against every candidate in the batch.
     """
 
-    def __init__(
-        self,
-        vocab_sizes: dict[str, int],
-        embedding_dim: int = 32,
-        layers: tuple[int, ...] | list[int] = (64, 32),
-        objective: str = "softmax",
-        temperature: float = 0.05,
-        correction_exponent: float = 1.0,
-        **kwargs: Any,
-    ) -> None:
+    def __init__(self, model_config: TowerConfig, vocab_sizes: dict[str, int], **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        self.model_config = model_config  # the only source of the settings below
         self.vocab_sizes = dict(vocab_sizes)
-        self.embedding_dim = int(embedding_dim)
-        self.layer_sizes = tuple(int(x) for x in layers)
-        self.objective = str(objective)
-        self.temperature = float(temperature)
-        self.correction_exponent = float(correction_exponent)
+        self.embedding_dim = model_config.embedding_dim
+        self.layer_sizes = model_config.layers
+        self.objective = model_config.objective
+        self.temperature = model_config.temperature
+        self.correction_exponent = model_config.correction_exponent
         self.query_tower = QueryTower(self.vocab_sizes, self.embedding_dim, self.layer_sizes, name="query_tower")
         self.candidate_tower = CandidateTower(
             self.vocab_sizes, self.embedding_dim, self.layer_sizes, name="candidate_tower"
@@ -219,18 +212,12 @@ class TwoTowerModel(keras.Model):
         return ops.mean(ops.logsumexp(logits, axis=1) - ops.diagonal(logits))
 
     def get_config(self) -> dict[str, Any]:
-        config = super().get_config()
-        config.update(
-            {
-                "vocab_sizes": self.vocab_sizes,
-                "embedding_dim": self.embedding_dim,
-                "layers": list(self.layer_sizes),
-                "objective": self.objective,
-                "temperature": self.temperature,
-                "correction_exponent": self.correction_exponent,
-            }
-        )
-        return config
+        return {**super().get_config(), "model_config": self.model_config.to_dict(), "vocab_sizes": self.vocab_sizes}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> TwoTowerModel:
+        """The inverse of `get_config`, also for models saved with flat constructor arguments."""
+        return cls(**whole_config(TowerConfig, config))
 
     def query_embeddings(self, features: dict[str, np.ndarray], batch_size: int = 8192) -> np.ndarray:
         """Query vectors for encoded query features."""
@@ -252,14 +239,7 @@ def _batched(layer: keras.layers.Layer, features: dict[str, np.ndarray], batch_s
 
 def build_towers(config: TowerConfig, vocab_sizes: dict[str, int]) -> TwoTowerModel:
     """A built two-tower model for `config`."""
-    model = TwoTowerModel(
-        vocab_sizes,
-        config.embedding_dim,
-        config.layers,
-        config.objective,
-        config.temperature,
-        config.correction_exponent,
-    )
+    model = TwoTowerModel(config, vocab_sizes)
     model(dummy_tower_inputs(vocab_sizes["genre"]))
     return model
 
