@@ -10,7 +10,6 @@ from recexplore.app import model_figures, state
 from recexplore.app.metric_names import explain, label
 from recexplore.app.train_forms import (
     COMPARISON_METRICS,
-    PRESET_ENTRIES,
     TowerRun,
     baseline_row,
     comparison_rows,
@@ -24,7 +23,8 @@ from recexplore.app.train_forms import (
 from recexplore.data import MAX_SEED
 from recexplore.job_request import TrainRequest
 from recexplore.jobs import DONE, FINISHED
-from recexplore.models.towers import TOWER_PRESETS, TowerConfig
+from recexplore.models.towers import TowerConfig
+from recexplore.presets import PRESET_ENTRIES, TOWER_PRESETS
 
 state.through_the_entrypoint()  # a shared link on a fresh server: show it inside the app
 

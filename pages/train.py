@@ -10,10 +10,6 @@ from recexplore import engine, workspaces
 from recexplore.app import model_figures, state
 from recexplore.app.metric_names import RATING_BASELINES, label, metric_rows
 from recexplore.app.train_forms import (
-    DLRM_CURVES,
-    DLRM_LOSS_CURVES,
-    TOWER_CURVES,
-    TOWER_LOSS_CURVES,
     build_config,
     job_label,
     limits_caption,
@@ -26,11 +22,12 @@ from recexplore.job_request import TrainRequest
 from recexplore.jobs import DONE, QUEUED, RUNNING
 from recexplore.models.common import parse_layers
 from recexplore.models.dlrm import DLRMConfig
-from recexplore.models.towers import TOWER_PRESETS, TowerConfig
+from recexplore.models.towers import TowerConfig
+from recexplore.presets import KINDS, TOWER_PRESETS
 
 state.through_the_entrypoint()  # a shared link on a fresh server: show it inside the app
 
-KIND_LABELS = {"DLRM (rating prediction)": "dlrm", "Two-tower (retrieval)": "towers"}
+KIND_LABELS = {k.title: k.name for k in KINDS.values()}
 # Slider ends narrower than the configs' bounds (which the CLI reaches): a page-sized range.
 EPOCHS_SLIDER_MAX = 50
 DROPOUT_SLIDER_MAX = 0.9
@@ -159,7 +156,7 @@ def _curves(kind: str, history: list[dict[str, float]], key: str, split: tuple[s
     if not history:
         st.caption("Curves appear after the first epoch.")
         return
-    quality, loss = (DLRM_CURVES, DLRM_LOSS_CURVES) if kind == "dlrm" else (TOWER_CURVES, TOWER_LOSS_CURVES)
+    quality, loss = KINDS[kind].curves, KINDS[kind].loss_curves
     lines = None
     if kind == "dlrm":
         found = state.split_rating_baselines(split[0], split[1], state.load_data().fingerprint) or {}
@@ -286,7 +283,7 @@ if not entries:
 else:
     state.note_gone("train_load_model", [e.name for e in entries])
     names = [e.name for e in entries]
-    preferred = next((n for n in (state.WARM_DLRM, state.WARM_TOWERS) if n in names), names[0])
+    preferred = next((k.default_entry for k in KINDS.values() if k.default_entry in names), names[0])
     picked = st.selectbox("Saved model", names, index=names.index(preferred), key="train_load_model")
     entry = next((e for e in entries if e.name == picked), None)
     if entry is None:  # None, set from code: the box itself cannot be cleared

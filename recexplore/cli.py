@@ -12,16 +12,10 @@ from collections.abc import Sequence
 from typing import Any, NoReturn
 
 from recexplore.data import DATA_ENV, MAX_SEED
+from recexplore.presets import KINDS, PRETRAINED, TOWER_PRESETS
 
 EXIT_USAGE = 2
 EXIT_FAILURE = 1
-PRETRAINED = {
-    "dlrm-default": ("dlrm", None),
-    "towers-1-layer": ("towers", (32,)),
-    "towers-2-layer": ("towers", (64, 32)),
-    "towers-3-layer": ("towers", (128, 64, 32)),
-}
-DEFAULT_RECOMMEND_MODEL = "towers-1-layer"  # the best pretrained retrieval model
 
 
 class UsageError(Exception):
@@ -156,8 +150,8 @@ def build_parser() -> _Parser:
     rec.add_argument(
         "--model",
         type=_model_name,
-        default=DEFAULT_RECOMMEND_MODEL,
-        help=f"registry name (default {DEFAULT_RECOMMEND_MODEL})",
+        default=KINDS["towers"].default_entry,
+        help=f"registry name (default {KINDS['towers'].default_entry})",
     )
     rec.add_argument("--models-dir", metavar="DIR")
     rec.add_argument("--data", metavar="PATH")
@@ -360,7 +354,6 @@ def cmd_compare_towers(args: argparse.Namespace) -> int:
     from recexplore.engine_settings import EngineSettings
     from recexplore.job_request import TrainRequest
     from recexplore.jobs import DONE, JobManager
-    from recexplore.models.towers import TOWER_PRESETS
     from recexplore.resources import ResourceError
 
     start = time.perf_counter()

@@ -5,7 +5,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
-KINDS = ("dlrm", "towers")
+from recexplore.presets import KINDS
+
 MAX_DEPTH = 6  # meta -> history -> epoch -> value is 3 deep; vocab lists 3
 MAX_HISTORY = 10_000
 MAX_VOCAB = 1_000_000

@@ -16,9 +16,9 @@ from recexplore.evaluation import hits_at
 from recexplore.features import DENSE_FEATURES, FeatureSpace, Vocabularies
 from recexplore.models.dlrm import DLRMConfig, build_dlrm
 from recexplore.models.towers import TowerConfig, build_towers
+from recexplore.presets import kind_of
 from recexplore.scoring import all_pair_scores, dlrm_metrics, towers_metrics
 
-KINDS = ("dlrm", "towers")
 CURVE_K = 100  # hit-rate@k recorded per epoch for retrieval curves
 
 
@@ -116,8 +116,7 @@ def train(
     Returns:
         The trained model with its history and test metrics.
     """
-    if kind not in KINDS:
-        raise ValueError(f"kind must be one of {', '.join(KINDS)}, got {kind!r}")
+    kind_of(kind)
     keras.utils.set_random_seed(seed)
     vocab = vocab or Vocabularies.build(data)
     space = FeatureSpace(vocab, data)

@@ -12,7 +12,6 @@ from streamlit.testing.v1 import AppTest
 
 from recexplore import registry, workspaces
 from recexplore.app.train_forms import (
-    PRESET_ENTRIES,
     TowerRun,
     build_config,
     comparison_rows,
@@ -25,7 +24,8 @@ from recexplore.data import load_movielens
 from recexplore.job_request import TrainRequest
 from recexplore.models.common import parse_layers
 from recexplore.models.dlrm import DLRMConfig
-from recexplore.models.towers import TOWER_PRESETS, TowerConfig
+from recexplore.models.towers import TowerConfig
+from recexplore.presets import PRESET_ENTRIES, TOWER_PRESETS
 from tests.conftest import save_tiny_models
 
 ROOT = Path(__file__).resolve().parent.parent

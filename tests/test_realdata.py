@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 
 from recexplore import registry
-from recexplore.cli import PRETRAINED
 from recexplore.data import load_movielens, make_split
 from recexplore.models.dlrm import DLRMConfig
 from recexplore.models.towers import TowerConfig
+from recexplore.presets import PRETRAINED
 from recexplore.scoring import evaluate_loaded
 from recexplore.training import train
 

@@ -29,14 +29,15 @@ from recexplore.data import (
     resolve_folder,
 )
 from recexplore.features import FeatureSpace, Vocabularies
+from recexplore.presets import KINDS
 from recexplore.registry import RegistryError
 
 WORKSPACE_KEY = "recexplore_workspace"  # session state: this session's workspace token
 WORKSPACE_PARAM = "ws"  # the URL query parameter that carries it across reloads and tabs
 # Pretrained entries prepared in the background at start-up: the Recommend, Movie map and
 # Feature interactions pages then open without loading anything.
-WARM_TOWERS = "towers-1-layer"
-WARM_DLRM = "dlrm-default"
+WARM_TOWERS = KINDS["towers"].default_entry  # prepared at server start
+WARM_DLRM = KINDS["dlrm"].default_entry
 KERAS_WAIT_S = 60.0
 _LOG = logging.getLogger("recexplore.app")
 
@@ -270,7 +271,6 @@ NO_MODEL_MESSAGES = {
     "towers": "No two-tower model is saved yet: run `python -m recexplore pretrain` or use the Train page.",
     "dlrm": "No DLRM is saved yet: run `python -m recexplore pretrain` or train one on the Train page.",
 }
-PREFERRED = {"towers": WARM_TOWERS, "dlrm": WARM_DLRM}
 
 
 def model_names_or_stop(kind: str) -> list[str]:
@@ -300,7 +300,8 @@ def note_gone(key: str, options: list[str]) -> None:
 
 def preferred_index(names: list[str], kind: str) -> int:
     """Position of the pretrained default of `kind` in `names` (0 when it is not there)."""
-    return names.index(PREFERRED[kind]) if PREFERRED[kind] in names else 0
+    preferred = KINDS[kind].default_entry
+    return names.index(preferred) if preferred in names else 0
 
 
 @st.cache_resource(show_spinner="Loading model ...", max_entries=16)

@@ -8,13 +8,9 @@ from typing import Any
 
 from recexplore.app.metric_names import MISSING, POPULARITY, label, show
 from recexplore.models.dlrm import DLRMConfig
-from recexplore.models.towers import TOWER_PRESETS, TowerConfig
+from recexplore.models.towers import TowerConfig
+from recexplore.presets import TOWER_PRESETS
 
-PRESET_ENTRIES: dict[str, str] = {preset: f"towers-{preset}" for preset in TOWER_PRESETS}
-DLRM_CURVES = ("rmse", "val_rmse")
-DLRM_LOSS_CURVES = ("loss", "val_loss")
-TOWER_CURVES = ("hit_rate_at_10", "hit_rate_at_100")
-TOWER_LOSS_CURVES = ("loss",)
 COMPARISON_METRICS = ("hit_rate_at_10", "hit_rate_at_100", "seed_top100_accuracy", "seed_top100_accuracy_all")
 
 

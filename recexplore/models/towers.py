@@ -24,7 +24,6 @@ from recexplore.models.common import (
 )
 
 OBJECTIVES = ("softmax", "rating_mse")
-TOWER_PRESETS: dict[str, tuple[int, ...]] = {"1-layer": (32,), "2-layer": (64, 32), "3-layer": (128, 64, 32)}
 QUERY_FEATURES = ("user_id", "user_gender", "age_bucket", "gender_x_age", "user_occupation")
 CANDIDATE_FEATURES = ("movie_id", "title_tokens", "genres")
 _NEG = -1e9  # logit given to accidental hits

@@ -1,0 +1,48 @@
+"""The model kinds and their presets, in one table: names, tower depths, pretrained entries,
+curves, and what each page picks first. Plain data (no Keras), so the CLI and pages read it
+without importing a backend; the config classes hold every setting's default and bound."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ModelKind:
+    """One kind of model: how people call it, its curves, its pretrained entries."""
+
+    name: str  # 'dlrm' or 'towers': the registry's and the CLI's word
+    title: str  # as the Train page offers it
+    curves: tuple[str, ...]  # the history keys of its quality chart
+    loss_curves: tuple[str, ...]
+    default_entry: str  # the pretrained entry pages pick first (and the CLI recommends with)
+
+
+TOWER_PRESETS: dict[str, tuple[int, ...]] = {"1-layer": (32,), "2-layer": (64, 32), "3-layer": (128, 64, 32)}
+
+
+def tower_entry(preset: str) -> str:
+    """The pretrained entry of a tower preset: 'towers-1-layer'."""
+    return f"towers-{preset}"
+
+
+DLRM_ENTRY = "dlrm-default"
+KINDS: dict[str, ModelKind] = {
+    "dlrm": ModelKind("dlrm", "DLRM (rating prediction)", ("rmse", "val_rmse"), ("loss", "val_loss"), DLRM_ENTRY),
+    "towers": ModelKind(
+        "towers", "Two-tower (retrieval)", ("hit_rate_at_10", "hit_rate_at_100"), ("loss",), tower_entry("1-layer")
+    ),
+}
+PRESET_ENTRIES: dict[str, str] = {preset: tower_entry(preset) for preset in TOWER_PRESETS}
+# What `pretrain` writes: entry -> (kind, tower layers or None for the kind's default config).
+PRETRAINED: dict[str, tuple[str, tuple[int, ...] | None]] = {
+    DLRM_ENTRY: ("dlrm", None),
+    **{entry: ("towers", TOWER_PRESETS[preset]) for preset, entry in PRESET_ENTRIES.items()},
+}
+
+
+def kind_of(name: str) -> ModelKind:
+    """The kind called `name`, or ValueError naming the kinds there are."""
+    if name not in KINDS:
+        raise ValueError(f"kind must be one of {', '.join(KINDS)}, got {name!r}")
+    return KINDS[name]
