@@ -8,7 +8,7 @@ import streamlit as st
 
 from recexplore.app import model_figures, state
 from recexplore.app.metric_names import explain, label
-from recexplore.app.train_forms import (
+from recexplore.app.tower_comparison import (
     COMPARISON_METRICS,
     TowerRun,
     baseline_row,
@@ -16,10 +16,8 @@ from recexplore.app.train_forms import (
     comparison_sentence,
     latest_comparison,
     popularity_value,
-    queue_message,
-    refresh_interval,
-    submit_problem,
 )
+from recexplore.app.train_forms import queue_message, refresh_interval, submit_problem
 from recexplore.data import MAX_SEED
 from recexplore.job_request import TrainRequest
 from recexplore.jobs import DONE, FINISHED

@@ -11,15 +11,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from recexplore import registry, workspaces
-from recexplore.app.train_forms import (
-    TowerRun,
-    build_config,
-    comparison_rows,
-    comparison_sentence,
-    job_label,
-    popularity_value,
-    queue_message,
-)
+from recexplore.app.tower_comparison import TowerRun, comparison_rows, comparison_sentence, popularity_value
+from recexplore.app.train_forms import build_config, job_label, queue_message
 from recexplore.data import load_movielens
 from recexplore.job_request import TrainRequest
 from recexplore.models.common import parse_layers
