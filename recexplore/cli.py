@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import Any, NoReturn
 
 from recexplore.data import DATA_ENV, MAX_SEED
-from recexplore.presets import KINDS, PRETRAINED, TOWER_PRESETS
+from recexplore.presets import KINDS, PRETRAINED, TOWER_PRESETS, config_class
 
 EXIT_USAGE = 2
 EXIT_FAILURE = 1
@@ -248,8 +248,6 @@ def cmd_data(args: argparse.Namespace) -> int:
 
 
 def _config_for(kind: str, args: argparse.Namespace, layers: tuple[int, ...] | None = None) -> Any:
-    from recexplore.models.dlrm import DLRMConfig
-    from recexplore.models.towers import TowerConfig
 
     overrides = {
         "epochs": args.epochs,
@@ -261,7 +259,7 @@ def _config_for(kind: str, args: argparse.Namespace, layers: tuple[int, ...] | N
         overrides["layers"] = layers if layers is not None else getattr(args, "layers", None)
         overrides["objective"] = getattr(args, "objective", None)
     chosen = {k: v for k, v in overrides.items() if v is not None}
-    return (DLRMConfig if kind == "dlrm" else TowerConfig)(**chosen)
+    return config_class(kind)(**chosen)
 
 
 def _check_memory(kind: str, config: Any, vocab_sizes: dict[str, int], train_rows: int) -> None:

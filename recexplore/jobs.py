@@ -23,6 +23,7 @@ from recexplore.engine_settings import EngineSettings
 from recexplore.job_request import TrainRequest
 from recexplore.models.dlrm import DLRMConfig
 from recexplore.models.towers import TowerConfig
+from recexplore.presets import config_class
 
 QUEUED, RUNNING, DONE, FAILED, CANCELLED = "queued", "running", "done", "failed", "cancelled"
 FINISHED = (DONE, FAILED, CANCELLED)
@@ -52,7 +53,7 @@ class JobResult:
     @classmethod
     def from_summary(cls, summary: dict[str, Any]) -> JobResult:
         """From a worker's summary."""
-        config_cls = DLRMConfig if summary["kind"] == "dlrm" else TowerConfig
+        config_cls = config_class(summary["kind"])
         return cls(
             summary["kind"],
             config_cls.from_dict(summary["config"]),

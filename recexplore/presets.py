@@ -46,3 +46,15 @@ def kind_of(name: str) -> ModelKind:
     if name not in KINDS:
         raise ValueError(f"kind must be one of {', '.join(KINDS)}, got {name!r}")
     return KINDS[name]
+
+
+def config_class(kind: str) -> type:
+    """The config dataclass of a kind (imported on use: it brings Keras with the model code)."""
+    kind_of(kind)
+    if kind == "dlrm":
+        from recexplore.models.dlrm import DLRMConfig
+
+        return DLRMConfig
+    from recexplore.models.towers import TowerConfig
+
+    return TowerConfig

@@ -12,7 +12,6 @@ is of a regular file, bounded in size, and the metadata is schema-checked
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import datetime as dt
 import json
 import os
@@ -29,6 +28,7 @@ from typing import Any
 
 from recexplore import manifest, meta_schema
 from recexplore.manifest import MANIFEST_FILE, ManifestError
+from recexplore.presets import config_class
 from recexplore.safe_read import SymlinkRefused, UnsafeFile, read_at, read_path
 
 MODELS_ENV = "RECEXPLORE_MODELS_DIR"
@@ -104,15 +104,8 @@ class LoadedModel:
 
     @property
     def config(self) -> Any:
-        """The DLRMConfig or TowerConfig the model was trained with."""
-        from recexplore.models.dlrm import DLRMConfig
-        from recexplore.models.towers import TowerConfig
-
-        cls = DLRMConfig if self.kind == "dlrm" else TowerConfig
-        unknown = sorted(set(self.meta["config"]) - {f.name for f in dataclasses.fields(cls)})
-        if unknown:
-            raise ValueError(f"its {self.kind} config has an unknown key {unknown[0]!r}")
-        return cls.from_dict(self.meta["config"])
+        """The DLRMConfig or TowerConfig the model was trained with (an unknown key refused by name)."""
+        return config_class(self.kind).from_dict(self.meta["config"])
 
 
 def models_dir(path: str | os.PathLike[str] | None = None) -> Path:

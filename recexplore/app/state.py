@@ -29,7 +29,7 @@ from recexplore.data import (
     resolve_folder,
 )
 from recexplore.features import FeatureSpace, Vocabularies
-from recexplore.presets import KINDS
+from recexplore.presets import KINDS, config_class
 from recexplore.registry import RegistryError
 
 WORKSPACE_KEY = "recexplore_workspace"  # session state: this session's workspace token
@@ -133,10 +133,8 @@ def split_rating_baselines(split_name: str, seed: int, fingerprint: str) -> dict
 def architecture_rows(kind: str, config: dict[str, Any], vocab_sizes: dict[str, int]) -> list[dict[str, Any]]:
     """The layer table of the model a (kind, config) builds for these vocabulary sizes."""
     from recexplore.architecture import architecture_of_config
-    from recexplore.models.dlrm import DLRMConfig
-    from recexplore.models.towers import TowerConfig
 
-    return architecture_of_config((DLRMConfig if kind == "dlrm" else TowerConfig).from_dict(config), vocab_sizes)
+    return architecture_of_config(config_class(kind).from_dict(config), vocab_sizes)
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
