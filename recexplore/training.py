@@ -83,6 +83,36 @@ class _HookBridge(keras.callbacks.Callback):
             self.hooks.on_epoch(epoch, row)
 
 
+def _result(
+    kind: str,
+    model: keras.Model,
+    config: DLRMConfig | TowerConfig,
+    vocab: Vocabularies,
+    bridge: _HookBridge,
+    metrics: dict[str, float],
+    seconds: float,
+    split: Split,
+    data: MovieLens,
+    seed: int,
+) -> TrainResult:
+    """The TrainResult of a finished (or cancelled) fit."""
+    return TrainResult(
+        kind,
+        model,
+        config,
+        vocab,
+        bridge.history,
+        metrics,
+        count_params(model),
+        seconds,
+        device_description(),
+        split.describe(),
+        data.fingerprint,
+        seed,
+        bridge.cancelled,
+    )
+
+
 def _build_optimizer(model: keras.Model) -> None:
     """Create the optimizer's slots before fit: TF then traces the train step once, not twice."""
     model.optimizer.build(model.trainable_variables)
@@ -165,21 +195,7 @@ def _train_dlrm(
         "best_val_rmse": min((h["val_rmse"] for h in bridge.history), default=float("nan")),
         "epochs_run": len(bridge.history),
     }
-    return TrainResult(
-        "dlrm",
-        model,
-        config,
-        vocab,
-        bridge.history,
-        metrics,
-        count_params(model),
-        seconds,
-        device_description(),
-        split.describe(),
-        data.fingerprint,
-        seed,
-        bridge.cancelled,
-    )
+    return _result("dlrm", model, config, vocab, bridge, metrics, seconds, split, data, seed)
 
 
 def _tower_inputs(space: FeatureSpace, rows: Any, probability: np.ndarray) -> dict[str, np.ndarray]:
@@ -223,18 +239,4 @@ def _train_towers(
     seconds = time.perf_counter() - start
     report = towers_metrics(model, space, split)
     report["epochs_run"] = len(bridge.history)
-    return TrainResult(
-        "towers",
-        model,
-        config,
-        vocab,
-        bridge.history,
-        report,
-        count_params(model),
-        seconds,
-        device_description(),
-        split.describe(),
-        data.fingerprint,
-        seed,
-        bridge.cancelled,
-    )
+    return _result("towers", model, config, vocab, bridge, report, seconds, split, data, seed)

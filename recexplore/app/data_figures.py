@@ -189,44 +189,42 @@ def movie_map(
                     hovertemplate="%{text}<extra>unknown</extra>",
                 )
             )
-    if len(matches):
-        found = points.iloc[list(matches)]
-        fig.add_trace(
-            go.Scatter(
-                x=found["x"],
-                y=found["y"],
-                mode="markers",
-                name="title matches",
-                text=found["movie_title"],
-                marker={"size": 11, "symbol": "diamond-open", "color": MATCH_COLOR, "line": {"width": 2}},
-                hovertemplate="%{text}<extra>title match</extra>",
+    highlights = (
+        (
+            matches,
+            "title matches",
+            {"size": 11, "symbol": "diamond-open", "color": MATCH_COLOR, "line": {"width": 2}},
+            "title match",
+            "markers",
+        ),
+        (
+            neighbours,
+            "neighbours",
+            {"size": 12, "color": "rgba(0,0,0,0)", "line": {"width": 2, "color": HIGHLIGHT_COLOR}},
+            "neighbour",
+            "markers",
+        ),
+        (
+            [] if selected is None else [selected],
+            "chosen movie",
+            {"size": 16, "symbol": "star", "color": HIGHLIGHT_COLOR},
+            "chosen",
+            "markers+text",
+        ),
+    )
+    for positions, name, marker, hover, mode in highlights:
+        if len(positions):
+            picked = points.iloc[list(positions)]
+            fig.add_trace(
+                go.Scatter(
+                    x=picked["x"],
+                    y=picked["y"],
+                    mode=mode,
+                    name=name,
+                    text=picked["movie_title"],
+                    textposition="top center",
+                    marker=marker,
+                    hovertemplate=f"%{{text}}<extra>{hover}</extra>",
+                )
             )
-        )
-    if len(neighbours):
-        near = points.iloc[list(neighbours)]
-        fig.add_trace(
-            go.Scatter(
-                x=near["x"],
-                y=near["y"],
-                mode="markers",
-                name="neighbours",
-                text=near["movie_title"],
-                marker={"size": 12, "color": "rgba(0,0,0,0)", "line": {"width": 2, "color": HIGHLIGHT_COLOR}},
-                hovertemplate="%{text}<extra>neighbour</extra>",
-            )
-        )
-    if selected is not None:
-        chosen = points.iloc[[selected]]
-        fig.add_trace(
-            go.Scatter(
-                x=chosen["x"],
-                y=chosen["y"],
-                mode="markers+text",
-                name="chosen movie",
-                text=chosen["movie_title"],
-                textposition="top center",
-                marker={"size": 16, "symbol": "star", "color": HIGHLIGHT_COLOR},
-                hovertemplate="%{text}<extra>chosen</extra>",
-            )
-        )
     return _layout(fig, title, axes[0], axes[1], height=620)
