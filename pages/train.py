@@ -7,7 +7,7 @@ from typing import Any
 import streamlit as st
 
 from recexplore import engine, workspaces
-from recexplore.app import model_figures, state
+from recexplore.app import model_figures, runs, state
 from recexplore.app.metric_names import RATING_BASELINES, label, metric_rows
 from recexplore.app.train_forms import (
     build_config,
@@ -151,7 +151,7 @@ if st.button("Train", type="primary", disabled=config is None, key="train_submit
         st.toast(f"Job {job[0].job_id[:6]} submitted: {job[0].label}")
 
 
-def _curves(kind: str, history: list[dict[str, float]], key: str, split: tuple[str, int]) -> None:
+def _curves(kind: str, history: list[dict[str, float]], key: str, split: tuple[str, int, str]) -> None:
     """Quality and loss curves side by side; a DLRM's RMSE beside the rating baselines of its split."""
     if not history:
         st.caption("Curves appear after the first epoch.")
@@ -159,7 +159,7 @@ def _curves(kind: str, history: list[dict[str, float]], key: str, split: tuple[s
     quality, loss = KINDS[kind].curves, KINDS[kind].loss_curves
     lines = None
     if kind == "dlrm":
-        found = state.split_rating_baselines(split[0], split[1], state.load_data().fingerprint) or {}
+        found = state.split_rating_baselines(*split) or {}  # (split name, seed, data fingerprint)
         lines = {label(k): found[k] for k in RATING_BASELINES if k in found}
     a, b = st.columns(2)
     a.plotly_chart(
@@ -250,7 +250,8 @@ def jobs_panel() -> None:
                 st.error(f"Training failed: {snap['error']}")
             elif status == "cancelled":
                 st.warning("Cancelled.")
-            job_kind, job_split = job.request.kind, (job.request.split, job.request.seed)
+            job_kind = job.request.kind
+            job_split = (job.request.split, job.request.seed, state.load_data().fingerprint)
             if status != "done":
                 _curves(job_kind, snap["history"], f"train_job_{snap['job_id']}", job_split)
             elif job.result is not None:
@@ -299,6 +300,6 @@ else:
         entry.kind,
         meta.get("history", []),
         f"train_entry_{picked}",
-        (str(meta.get("split", {}).get("name", "random")), int(meta.get("seed", 42))),
+        runs.split_key(meta),
     )
     state.show_architecture(entry.kind, meta["config"], state.vocab_sizes(meta), f"train_entry_arch_{picked}")

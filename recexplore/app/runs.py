@@ -89,7 +89,16 @@ def histories_csv(runs: Mapping[str, Mapping[str, Any]]) -> str:
     return out.getvalue()
 
 
-def shared_split(runs: Mapping[str, Mapping[str, Any]]) -> tuple[str, int] | None:
-    """The (split name, seed) every run was trained on, or None when they differ."""
-    splits = {(str(m.get("split", {}).get("name", "random")), int(m.get("seed", 42))) for m in runs.values()}
+def split_key(meta: Mapping[str, Any]) -> tuple[str, int, str]:
+    """(split name, seed, data fingerprint) of a saved run: what its test part and baselines depend on."""
+    return (
+        str(meta.get("split", {}).get("name", "random")),
+        int(meta.get("seed", 42)),
+        str(meta.get("data_fingerprint")),
+    )
+
+
+def shared_split(runs: Mapping[str, Mapping[str, Any]]) -> tuple[str, int, str] | None:
+    """The `split_key` every run shares, or None when they differ."""
+    splits = {split_key(m) for m in runs.values()}
     return splits.pop() if len(splits) == 1 else None

@@ -15,6 +15,7 @@ import streamlit as st
 
 from recexplore import registry, workspaces
 from recexplore.app.metric_names import RATING_BASELINES
+from recexplore.app.runs import split_key
 from recexplore.data import (
     DATA_ENV,
     ML100K_ZIP_SIZE,
@@ -378,13 +379,7 @@ def entry_metrics(entry: registry.Entry) -> dict[str, Any]:
     if entry.kind == "towers":
         metrics.update(ease_if_ready(entry.meta) or {})
     elif "bias_only_rmse" not in metrics:
-        seed = int(entry.meta.get("seed", 42))
-        metrics.update(
-            split_rating_baselines(
-                str(entry.meta.get("split", {}).get("name", "random")), seed, str(entry.meta.get("data_fingerprint"))
-            )
-            or {}
-        )
+        metrics.update(split_rating_baselines(*split_key(entry.meta)) or {})
     return metrics
 
 
