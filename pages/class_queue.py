@@ -43,8 +43,8 @@ def class_panel() -> None:
     jobs = queue.all_jobs()
     live = class_queue.active(jobs)
     cols = st.columns(4)
-    cols[0].metric("Running", sum(1 for j in live if queue.position(j) == 0))
-    cols[1].metric("Queued", sum(1 for j in live if queue.position(j) > 0))
+    for col, (name, count) in zip(cols, class_queue.counts(jobs).items(), strict=False):
+        col.metric(name, count)
     if engine.is_started():
         found = engine.cluster_summary()
         cols[2].metric("CPUs free", f"{found['free_cpus']:g} of {found['cpus']:g}")

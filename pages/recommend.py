@@ -9,6 +9,7 @@ from recexplore.recommend import (
     RecommendError,
     because_you_rated,
     for_new_user,
+    held_out_marks,
     predict_stars,
     rerank_by_stars,
     user_profile,
@@ -83,8 +84,8 @@ if mode == "A MovieLens user":
     st.caption(f"Age {profile['age']} · gender {profile['gender']} · {profile['occupation']} · {len(rated)} ratings")
     recs["because you rated"] = because_you_rated(rec, user_id, list(recs["movie_id"]), rated=rated)
     held_out = rec.held_out_of(user_id)  # movie id -> stars in the split's test part
-    recs["held out"] = ["★" * held_out[m] + " hit" if m in held_out else "" for m in recs["movie_id"]]
-    hits, n_held = sum(m in held_out for m in recs["movie_id"]), len(held_out)
+    recs["held out"], hits = held_out_marks(held_out, list(recs["movie_id"]))
+    n_held = len(held_out)
     timestamp = int(rated["timestamp"].max()) if len(rated) else 0
 else:
     st.write("Rate a handful of movies (1-5 stars); recommendations update at once.")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from recexplore.app import model_figures, runs, state
-from recexplore.app.metric_names import EASE, POPULARITY, RATING_BASELINES, label
+from recexplore.app.metric_names import label
 
 RMSE_KEYS = ("rmse", "val_rmse")
 HIT_KEYS = ("hit_rate_at_10", "hit_rate_at_100")
@@ -40,14 +40,10 @@ if keys:
     split = runs.shared_split(metas)
     baselines: dict[str, float] = {}
     if split is not None and key in RMSE_KEYS:
-        found = state.split_rating_baselines(*split) or {}
-        baselines = {label(k): found[k] for k in RATING_BASELINES if k in found}
+        baselines = state.rating_lines(split)
     elif split is not None and key in HIT_KEYS:
         tower_metrics = [state.entry_metrics(entries[n]) for n in picked if entries[n].kind == "towers"]
-        for prefix, name in ((POPULARITY, "popularity"), (EASE, "EASE")):
-            value = next((m[prefix + key] for m in tower_metrics if prefix + key in m), None)
-            if value is not None:
-                baselines[name] = value
+        baselines = runs.hit_rate_baselines(key, tower_metrics)
     st.plotly_chart(
         model_figures.overlaid_curves(runs.histories(metas, key), key, baselines, label(key)), key="runs_chart"
     )

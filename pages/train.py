@@ -8,7 +8,7 @@ import streamlit as st
 
 from recexplore import engine, workspaces
 from recexplore.app import model_figures, runs, state
-from recexplore.app.metric_names import RATING_BASELINES, label, metric_rows
+from recexplore.app.metric_names import metric_rows
 from recexplore.app.train_forms import (
     build_config,
     job_label,
@@ -157,10 +157,7 @@ def _curves(kind: str, history: list[dict[str, float]], key: str, split: tuple[s
         st.caption("Curves appear after the first epoch.")
         return
     quality, loss = KINDS[kind].curves, KINDS[kind].loss_curves
-    lines = None
-    if kind == "dlrm":
-        found = state.split_rating_baselines(*split) or {}  # (split name, seed, data fingerprint)
-        lines = {label(k): found[k] for k in RATING_BASELINES if k in found}
+    lines = state.rating_lines(split) if kind == "dlrm" else None
     a, b = st.columns(2)
     a.plotly_chart(
         model_figures.training_curves(history, quality, "RMSE" if kind == "dlrm" else "test hit-rate", lines),

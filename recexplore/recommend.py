@@ -178,6 +178,12 @@ def user_profile(data: MovieLens, user_id: int) -> tuple[dict[str, object], pd.D
     return profile, rated
 
 
+def held_out_marks(held_out: dict[int, int], movie_ids: list[int]) -> tuple[list[str], int]:
+    """Each listed movie's mark ('★★★★ hit' for a held-out rating, '' otherwise) and how many hit."""
+    marks = ["★" * held_out[int(m)] + " hit" if int(m) in held_out else "" for m in movie_ids]
+    return marks, sum(bool(mark) for mark in marks)
+
+
 def because_you_rated(
     rec: Recommender, user_id: int, movie_ids: list[int], min_stars: float = 4.0, rated: pd.DataFrame | None = None
 ) -> list[str]:

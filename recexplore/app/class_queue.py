@@ -62,3 +62,8 @@ def job_rows(jobs: list[Job], positions: Mapping[str, int], now: float | None = 
 def active(jobs: list[Job]) -> list[Job]:
     """The queued and running jobs."""
     return [j for j in jobs if j.status in (QUEUED, RUNNING)]
+
+
+def counts(jobs: list[Job]) -> dict[str, int]:
+    """How many jobs are running and how many wait, across every workspace."""
+    return {"Running": sum(j.status == RUNNING for j in jobs), "Queued": sum(j.status == QUEUED for j in jobs)}

@@ -12,7 +12,7 @@ from typing import Any
 
 import pandas as pd
 
-from recexplore.app.metric_names import show
+from recexplore.app.metric_names import EASE, POPULARITY, show
 
 SETTING_ROWS = ("kind", "split", "seed", "params", "train_seconds", "device")
 DIFFERS = "differs"
@@ -73,6 +73,16 @@ def histories(runs: Mapping[str, Mapping[str, Any]], key: str) -> dict[str, list
         for name, meta in runs.items()
         if any(key in row for row in meta.get("history", []))
     }
+
+
+def hit_rate_baselines(key: str, tower_metrics: list[Mapping[str, Any]]) -> dict[str, float]:
+    """Popularity and EASE at the hit-rate `key`, from the first tower run that has each."""
+    lines = {}
+    for prefix, name in ((POPULARITY, "popularity"), (EASE, "EASE")):
+        value = next((m[prefix + key] for m in tower_metrics if prefix + key in m), None)
+        if value is not None:
+            lines[name] = value
+    return lines
 
 
 def histories_csv(runs: Mapping[str, Mapping[str, Any]]) -> str:

@@ -14,7 +14,7 @@ from typing import Any, NoReturn
 import streamlit as st
 
 from recexplore import registry, workspaces
-from recexplore.app.metric_names import RATING_BASELINES
+from recexplore.app.metric_names import RATING_BASELINES, label
 from recexplore.app.runs import split_key
 from recexplore.data import (
     DATA_ENV,
@@ -173,6 +173,12 @@ def show_architecture(kind: str, config: dict[str, Any], vocab_sizes: dict[str, 
         st.caption(
             f"{total:,} trainable parameters. {where}. Shapes are measured by running the model once on a dummy batch."
         )
+
+
+def rating_lines(split: tuple[str, int, str]) -> dict[str, float]:
+    """The rating baselines of a (split, seed, data fingerprint) under their plain names: chart lines."""
+    found = split_rating_baselines(*split) or {}
+    return {label(k): found[k] for k in RATING_BASELINES if k in found}
 
 
 def ease_if_ready(meta: dict[str, Any]) -> dict[str, float] | None:
