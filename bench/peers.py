@@ -201,8 +201,11 @@ OURS = {
 }
 
 
-def run(data: MovieLens, folds_dir: Path, seed: int, k: int, smoke: bool) -> dict[str, Any]:
-    """Every row's per-fold metrics (or the reason it was skipped)."""
+def run(
+    data: MovieLens, folds_dir: Path, seed: int, k: int, smoke: bool, only: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    """Every row's per-fold metrics (or the reason it was skipped); with `only`, just the rows
+    whose name contains one of those words."""
     names = write_folds(data, folds_dir, seed=seed, k=k)
     copy = load_movielens(folds_dir)
     space = FeatureSpace(Vocabularies.build(copy), copy)
@@ -212,6 +215,8 @@ def run(data: MovieLens, folds_dir: Path, seed: int, k: int, smoke: bool) -> dic
         {name: (lambda sp, sl, sd, sm, spec=spec: _ours(*spec, copy, sl, sd, sm)) for name, spec in OURS.items()}
     )
     for name, fit in models.items():
+        if only and not any(word.lower() in name.lower() for word in only):
+            continue
         per_fold, started = [], time.perf_counter()
         try:
             for fold in names:
@@ -250,6 +255,7 @@ def main() -> None:
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--smoke", action="store_true", help="synthetic data and tiny settings (what CI runs)")
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--only", action="append", default=[], help="run only rows whose name contains this")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="recexplore-peers-") as scratch:
         if args.smoke:
@@ -260,7 +266,8 @@ def main() -> None:
         else:
             data = load_movielens(os.environ.get("RECEXPLORE_DATA_DIR"))
             command = COMMAND + (f" --seed {args.seed}" if args.seed != 42 else "")
-        result = run(data, Path(scratch) / "folds", args.seed, args.folds, args.smoke)
+            command += "".join(f" --only '{word}'" for word in args.only)
+        result = run(data, Path(scratch) / "folds", args.seed, args.folds, args.smoke, tuple(args.only))
     print(table(result, command))
     if args.json:
         args.json.write_text(json.dumps(result, indent=1, default=float))

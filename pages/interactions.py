@@ -39,7 +39,7 @@ def _strength(model_name: str, sha: str, n: int) -> list[list[float]]:
 
 strength = _strength(name, ready.digest, sample)
 st.plotly_chart(
-    interaction_heatmap(feature_names(), strength, "Mean |dot(e_i, e_j)| on held-out ratings"),
+    interaction_heatmap(feature_names(ready.model), strength, "Mean |dot(e_i, e_j)| on held-out ratings"),
     key="interactions_heatmap",
 )
 

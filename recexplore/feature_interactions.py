@@ -7,7 +7,7 @@ import pandas as pd
 from keras import ops
 
 from recexplore.features import FeatureSpace
-from recexplore.models.dlrm import DLRM, DLRM_FEATURES, SCORE_PARTS
+from recexplore.models.dlrm import DLRM, SCORE_PARTS
 
 FEATURE_LABELS = {
     "user_id": "user id",
@@ -18,6 +18,7 @@ FEATURE_LABELS = {
     "age_bucket": "age bucket",
     "movie_genres": "genres",
     "user_history": "rated movies",
+    "movie_audience": "audience",
     "dense": "dense (age, time)",
 }
 PART_LABELS = {
@@ -29,9 +30,9 @@ PART_LABELS = {
 }
 
 
-def feature_names() -> list[str]:
-    """Readable names of the DotInteraction inputs, in order."""
-    return [FEATURE_LABELS[f] for f in DLRM_FEATURES]
+def feature_names(model: DLRM) -> list[str]:
+    """Readable names of the model's DotInteraction inputs, in order."""
+    return [FEATURE_LABELS[f] for f in model.features]
 
 
 def _embedded(model: DLRM, features: dict[str, np.ndarray]) -> np.ndarray:
@@ -67,7 +68,7 @@ def interaction_pairs(
     """
     parts = model.score_parts(space.dlrm_features(rating.head(1)))
     values = ops.convert_to_numpy(parts["interactions"])[0]
-    names = feature_names()
+    names = feature_names(model)
     pairs = [(names[i], names[j]) for i in range(len(names)) for j in range(i)]  # DotInteraction's lower triangle
     frame = pd.DataFrame({"feature a": [a for a, _ in pairs], "feature b": [b for _, b in pairs], "dot": values})
     if by_strength:

@@ -105,7 +105,7 @@ class LoadedModel:
     @property
     def config(self) -> Any:
         """The DLRMConfig or TowerConfig the model was trained with (an unknown key refused by name)."""
-        return config_class(self.kind).from_dict(self.meta["config"])
+        return config_class(self.kind).from_saved(self.meta["config"])
 
 
 def models_dir(path: str | os.PathLike[str] | None = None) -> Path:

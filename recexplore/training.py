@@ -17,6 +17,7 @@ from recexplore.features import DENSE_FEATURES, FeatureSpace, Vocabularies
 from recexplore.models.dlrm import DLRMConfig, build_dlrm
 from recexplore.models.towers import TowerConfig, build_towers
 from recexplore.presets import kind_of
+from recexplore.rating_baselines import fit_biases
 from recexplore.scoring import all_pair_scores, dlrm_metrics, towers_metrics
 
 CURVE_K = 100  # hit-rate@k recorded per epoch for retrieval curves
@@ -170,6 +171,8 @@ def _train_dlrm(
     fit_rows, val_rows = validation_slice(split.train, seed)
     model = build_dlrm(config, vocab.sizes(), len(DENSE_FEATURES), float(fit_rows["user_rating"].mean()))
     model.set_history(space.interaction_matrix(split.train))
+    if config.bias_start > 0:
+        model.start_biases(*_bias_tables(space, fit_rows, config.bias_start))
     model.compile(
         optimizer=keras.optimizers.Adam(config.learning_rate),
         loss="mse",
@@ -196,6 +199,16 @@ def _train_dlrm(
         "epochs_run": len(bridge.history),
     }
     return _result("dlrm", model, config, vocab, bridge, metrics, seconds, split, data, seed)
+
+
+def _bias_tables(space: FeatureSpace, rows: Any, lam: float) -> tuple[np.ndarray, np.ndarray]:
+    """The bias-only ridge fit of `rows` as user and movie bias tables (0 for the OOV row)."""
+    fit = fit_biases(rows, lam)
+    user, movie = np.zeros(space.n_users, np.float32), np.zeros(space.n_movies, np.float32)
+    user[space.user_index(fit.user_ids)] = fit.user
+    movie[space.movie_index(fit.movie_ids)] = fit.movie
+    user[0] = movie[0] = 0.0
+    return user, movie
 
 
 def _tower_inputs(space: FeatureSpace, rows: Any, probability: np.ndarray) -> dict[str, np.ndarray]:

@@ -28,15 +28,16 @@ def test_dlrm_table(sizes: dict[str, int]) -> None:
     named = _by_name(rows)
     assert named["user_id_embedding"]["output shape"] == "(batch, 8)"
     assert named["user_id_embedding"]["parameters"] == sizes["user_id"] * 8
-    # DotInteraction over 8 sparse features + the bottom MLP's output: 9 * 8 / 2 pairs.
+    # DotInteraction over 9 sparse features + the bottom MLP's output: 10 * 9 / 2 pairs.
     assert (
         named["dot_interaction"]["type"] == "DotInteraction"
-        and named["dot_interaction"]["output shape"] == "(batch, 36)"
+        and named["dot_interaction"]["output shape"] == "(batch, 45)"
     )
     assert (
         named["top_mlp_dense_0"]["output shape"] == "(batch, 12)" and named["top_mlp"]["output shape"] == "(batch, 1)"
     )
     assert named["user_history_embedding"]["output shape"].startswith(f"table {sizes['movie_id']} x 8")
+    assert named["movie_audience_embedding"]["output shape"].startswith(f"table {sizes['user_id']} x 8")
     # Top-level rows add up to the model's trainable parameters.
     from recexplore.models.dlrm import build_dlrm
 

@@ -27,7 +27,9 @@ def trained(ml_folder: Path) -> tuple[TrainResult, object, object]:
 def test_strength_is_symmetric_nonnegative_and_named(trained) -> None:
     result, space, split = trained
     matrix = interaction_strength(result.model, space, split.test, sample=100)
-    assert matrix.shape == (len(DLRM_FEATURES), len(DLRM_FEATURES)) == (len(feature_names()),) * 2
+    assert result.model.features == DLRM_FEATURES  # the default config has every feature, audience too
+    assert matrix.shape == (len(DLRM_FEATURES), len(DLRM_FEATURES)) == (len(feature_names(result.model)),) * 2
+    assert "audience" in feature_names(result.model)
     np.testing.assert_allclose(matrix, matrix.T, rtol=1e-5)
     off = ~np.eye(len(matrix), dtype=bool)
     assert np.isnan(np.diag(matrix)).all()  # never used by DotInteraction(self_interaction=False)
@@ -59,5 +61,6 @@ def test_interaction_pairs_match_the_embeddings(trained) -> None:
     assert len(pairs) == n * (n - 1) // 2
     emb = [np.asarray(e)[0] for e in result.model.feature_embeddings(space.dlrm_features(row))]
     first = pairs.iloc[0]  # DotInteraction's first output: features 1 x 0
-    assert (first["feature a"], first["feature b"]) == (feature_names()[1], feature_names()[0])
+    names = feature_names(result.model)
+    assert (first["feature a"], first["feature b"]) == (names[1], names[0])
     assert first["dot"] == pytest.approx(float(emb[1] @ emb[0]), abs=1e-5)

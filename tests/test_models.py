@@ -226,3 +226,28 @@ def test_models_take_their_config_whole_and_read_older_saves() -> None:
         False,
         DLRMConfig().learning_rate,
     )
+
+
+def test_dlrm_audience_is_the_mean_of_its_raters_rows(space: FeatureSpace, ratings) -> None:
+    """The audience feature of a movie is the 1/sqrt(n)-scaled sum of its raters' rows."""
+    model = _dlrm(space, ratings)
+    x = space.dlrm_features(ratings.head(5))
+    audience = keras.ops.convert_to_numpy(model.feature_embeddings(x)[model.features.index("movie_audience")])
+    rated = space.interaction_matrix(ratings).astype(np.float64)
+    table = keras.ops.convert_to_numpy(model.embeddings["movie_audience"].embeddings)
+    for row, movie in enumerate(x["movie_id"]):
+        raters = rated[:, movie]
+        expected = raters @ table / np.sqrt(max(raters.sum(), 1.0))
+        np.testing.assert_allclose(audience[row], expected, rtol=1e-4, atol=1e-6)
+
+
+def test_dlrm_saved_before_the_audience_loads_without_it(space: FeatureSpace, ratings) -> None:
+    """A config saved before `movie_audience` existed builds the model it was trained as."""
+    model = _dlrm(space, ratings)
+    saved = model.get_config()
+    saved["model_config"] = {k: v for k, v in saved["model_config"].items() if k not in DLRMConfig.SAVED_BEFORE}
+    old = DLRM.from_config(saved)
+    assert "movie_audience" not in old.features and len(old.features) == len(DLRM_FEATURES) - 1
+    assert old.model_config.bias_start == 0.0
+    assert DLRMConfig.from_dict({}).movie_audience is True  # a new config gets today's default
+    assert DLRMConfig.from_saved({"movie_audience": True}).movie_audience is True

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
+import keras
 import numpy as np
 import pytest
 
@@ -80,3 +82,25 @@ def test_towers_learn_more_than_chance(data_split) -> None:
     chance_at_10 = 10 / len(data.movies)
     assert result.metrics["hit_rate_at_10"] > 2 * chance_at_10
     assert np.isfinite(result.history[-1]["loss"])
+
+
+def test_dlrm_biases_start_at_the_ridge_fit(ml_folder: Path) -> None:
+    """With bias_start the biases begin at the bias-only fit of the training rows: at a learning
+    rate too small to move them they are still that fit after training."""
+    from recexplore.data import validation_slice
+    from recexplore.features import FeatureSpace
+    from recexplore.rating_baselines import fit_biases
+
+    data = load_movielens(ml_folder)
+    split = make_split(data)
+    config = DLRMConfig(embedding_dim=4, top_layers=(8,), epochs=1, batch_size=256, learning_rate=1e-12, bias_start=5.0)
+    result = train("dlrm", data, split, config, seed=3)
+    space = FeatureSpace(result.vocab, data)
+    fit = fit_biases(validation_slice(split.train, 3)[0], 5.0)
+    user = keras.ops.convert_to_numpy(result.model.user_bias.embeddings)[:, 0]
+    movie = keras.ops.convert_to_numpy(result.model.movie_bias.embeddings)[:, 0]
+    np.testing.assert_allclose(user[space.user_index(fit.user_ids)], fit.user, atol=1e-4)
+    np.testing.assert_allclose(movie[space.movie_index(fit.movie_ids)], fit.movie, atol=1e-4)
+    assert np.abs(fit.user).max() > 0.05  # the fit is not all zeros, so the check means something
+    zero = train("dlrm", data, split, replace(config, bias_start=0.0), seed=3)
+    assert np.abs(keras.ops.convert_to_numpy(zero.model.user_bias.embeddings)).max() < 1e-6

@@ -135,7 +135,7 @@ def architecture_rows(kind: str, config: dict[str, Any], vocab_sizes: dict[str, 
     """The layer table of the model a (kind, config) builds for these vocabulary sizes."""
     from recexplore.architecture import architecture_of_config
 
-    return architecture_of_config(config_class(kind).from_dict(config), vocab_sizes)
+    return architecture_of_config(config_class(kind).from_saved(config), vocab_sizes)
 
 
 @st.cache_data(show_spinner=False, max_entries=4)

@@ -110,6 +110,12 @@ class ConfigDict:
             raise ValueError(f"unknown {cls.__name__} setting {unknown[0]!r} (settings: {', '.join(known)})")
         return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in payload.items()})
 
+    @classmethod
+    def from_saved(cls: type[_C], payload: Mapping[str, Any]) -> _C:
+        """`from_dict` for a config saved with a model: a setting added since the model was saved
+        takes the value it was trained with (`SAVED_BEFORE`), not today's default."""
+        return cls.from_dict({**getattr(cls, "SAVED_BEFORE", {}), **payload})
+
 
 def whole_config(config_cls: type[ConfigDict], saved: Mapping[str, Any]) -> dict[str, Any]:
     """A saved model's constructor arguments with its settings as one `config_cls`: either the
@@ -120,7 +126,7 @@ def whole_config(config_cls: type[ConfigDict], saved: Mapping[str, Any]) -> dict
     if settings is None:
         names = {f.name for f in fields(config_cls)}  # type: ignore[arg-type]
         settings = {k: saved.pop(k) for k in list(saved) if k in names}
-    return {"model_config": config_cls.from_dict(settings), **saved}
+    return {"model_config": config_cls.from_saved(settings), **saved}
 
 
 def check_layers(name: str, value: Any, allow_empty: bool = False) -> tuple[int, ...]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import keras
 import keras_rs
@@ -33,11 +33,11 @@ DLRM_SPARSE_FEATURES = (
     "age_bucket",
     "movie_genres",
     "user_history",
+    "movie_audience",
 )
 DLRM_FEATURES = (*DLRM_SPARSE_FEATURES, "dense")
 SCORE_PARTS = ("global_mean", "user_bias", "movie_bias", "factorisation", "top_mlp")
-_MOVIE_SIDE = tuple(DLRM_FEATURES.index(f) for f in ("movie_id", "movie_genres"))
-_USER_SIDE = tuple(i for i, f in enumerate(DLRM_SPARSE_FEATURES) if i not in _MOVIE_SIDE)
+MOVIE_SIDE = ("movie_id", "movie_genres", "movie_audience")  # the rest (but "dense") is the user side
 
 
 @dataclass(frozen=True)
@@ -54,6 +54,10 @@ class DLRMConfig(ConfigDict):
             interactions past the embedding penalty).
         fm_path: add the fixed-weight dot product of the summed user-side and
             movie-side embeddings to the score, so the top MLP only models a residual.
+        movie_audience: add the movie's audience as a feature: the mean embedding of the
+            users who rated it in the training split (SVD++'s rated-movies feature, mirrored).
+        bias_start: start the user and movie biases at the bias-only ridge fit of the
+            training rows with this strength (0: start them at zero).
         learning_rate: Adam learning rate.
         batch_size: training batch size.
         epochs: maximum epochs (early stopping on a validation slice ends sooner).
@@ -67,21 +71,27 @@ class DLRMConfig(ConfigDict):
     l2: float = setting(0.12, "L2 on looked-up rows and biases", Bound(0.0, 1.0))
     top_l2: float = setting(0.01, "L2 on the top MLP's kernels", Bound(0.0, 1.0))
     fm_path: bool = setting(True, "fixed-weight factorisation path")
-    learning_rate: float = setting(8e-3, "Adam learning rate", LEARNING_RATE)
+    movie_audience: bool = setting(True, "the movie's audience (users who rated it) as a feature")
+    bias_start: float = setting(25.0, "ridge strength of the bias fit the biases start from (0: zeros)", Bound(0, 1e4))
+    learning_rate: float = setting(6e-3, "Adam learning rate", LEARNING_RATE)
     batch_size: int = setting(4000, "batch size", BATCH_SIZE)
     epochs: int = setting(6, "maximum epochs", EPOCHS)
     patience: int = setting(1, "epochs without improvement before stopping", EPOCHS)
 
+    # Models saved before these settings existed were built and trained without them.
+    SAVED_BEFORE: ClassVar[dict[str, Any]] = {"movie_audience": False, "bias_start": 0.0}
+
 
 @keras.saving.register_keras_serializable(package="recexplore")
 class DLRM(keras.Model):
-    """DLRM with bias terms and an SVD++-style 'rated movies' feature.
+    """DLRM with bias terms, an SVD++-style 'rated movies' feature and its mirror, 'audience'.
 
     prediction = global mean + user bias + movie bias + top_mlp([dense, interactions])
     (+ fm_path: <sum of user-side embeddings, sum of movie-side embeddings>),
     where interactions = DotInteraction over one embedding per feature. The
     'user_history' embedding is the mean movie-history embedding of the movies the
-    user rated in the training split (implicit feedback, no ratings used). With
+    user rated in the training split (implicit feedback, no ratings used); 'movie_audience'
+    is the mean audience embedding of the users who rated the movie. With
     fm_path the dot product carries the factorisation signal at a fixed weight and
     the top MLP (with `top_l2` on its kernels) models a residual.
     """
@@ -111,6 +121,11 @@ class DLRM(keras.Model):
             "age_bucket": "age_bucket",
             "user_history": "movie_id",
         }
+        if model_config.movie_audience:
+            table_of["movie_audience"] = "user_id"
+        self.features = tuple(f for f in DLRM_FEATURES if f in table_of or f in ("movie_genres", "dense"))
+        self._movie_side = tuple(i for i, f in enumerate(self.features) if f in MOVIE_SIDE)
+        self._user_side = tuple(i for i, f in enumerate(self.features[:-1]) if f not in MOVIE_SIDE)
         self.embeddings = {
             name: keras.layers.Embedding(
                 self.vocab_sizes[table],
@@ -121,7 +136,9 @@ class DLRM(keras.Model):
             )
             for name, table in table_of.items()
         }
-        self.embeddings["user_history"].build((None,))
+        for name in ("user_history", "movie_audience"):  # tables read directly, not called
+            if name in self.embeddings:
+                self.embeddings[name].build((None,))
         self.genre_projection = keras.layers.Dense(self.embedding_dim, use_bias=False, name="movie_genres_embedding")
         self.user_bias = keras.layers.Embedding(
             self.vocab_sizes["user_id"], 1, embeddings_initializer="zeros", embeddings_regularizer=reg, name="user_bias"
@@ -147,22 +164,26 @@ class DLRM(keras.Model):
         self.rated.assign(matrix)
 
     def feature_embeddings(self, inputs: dict[str, Any], training: bool = False) -> list[Any]:
-        """One (batch, embedding_dim) tensor per feature, in `DLRM_FEATURES` order."""
+        """One (batch, embedding_dim) tensor per feature, in `self.features` order."""
         return self._embed(inputs, training)[0]
 
     def _embed(self, inputs: dict[str, Any], training: bool) -> tuple[list[Any], Any]:
-        """The feature embeddings and each example's mean squared history-row norm."""
+        """The feature embeddings and each example's mean squared norm of the table rows
+        its rated-movies (and audience) features averaged."""
         user = ops.cast(inputs["user_id"], "int32")
         out = [self.embeddings[name](ops.cast(inputs[name], "int32")) for name in DLRM_SPARSE_FEATURES[:6]]
         out.append(self.genre_projection(ops.cast(inputs["genres"], "float32")))
-        # The history of every user at once (n_users rows, fewer than a large batch), then gathered.
+        # Every user's history at once (n_users rows, fewer than a large batch), then gathered.
         rated = ops.cast(self.rated.matrix, "float32")
-        counts = ops.maximum(ops.sum(rated, axis=1, keepdims=True), 1.0)
-        table = self.embeddings["user_history"].embeddings
-        out.append(ops.take(ops.matmul(rated, table) / ops.sqrt(counts), user, axis=0))
+        vector, row_norm = _mean_rows(rated, self.embeddings["user_history"].embeddings, user)
+        out.append(vector)
+        if "movie_audience" in self.embeddings:  # the same, from the movie's side
+            movie = ops.cast(inputs["movie_id"], "int32")
+            vector, audience_norm = _mean_rows(ops.transpose(rated), self.embeddings["movie_audience"].embeddings, movie)
+            out.append(vector)
+            row_norm = row_norm + audience_norm
         out.append(self.bottom_mlp(ops.cast(inputs["dense"], "float32"), training=training))
-        history_norm = ops.matmul(rated, ops.sum(ops.square(table), axis=1, keepdims=True)) / counts
-        return out, ops.take(history_norm[:, 0], user, axis=0)
+        return out, row_norm
 
     def build(self, input_shape: Any = None) -> None:
         """Create every weight by running the model once on an all-OOV batch."""
@@ -185,8 +206,8 @@ class DLRM(keras.Model):
         if self.fm_path:
             # Fixed-weight factorisation-machine path: every user-side embedding
             # (id, rated movies, demographics) dotted with every movie-side one.
-            user_vec = sum(embedded[i] for i in _USER_SIDE)
-            movie_vec = sum(embedded[i] for i in _MOVIE_SIDE)
+            user_vec = sum(embedded[i] for i in self._user_side)
+            movie_vec = sum(embedded[i] for i in self._movie_side)
             factorisation = ops.sum(user_vec * movie_vec, axis=1)
         return {
             "global_mean": ops.full_like(residual, self.global_mean),
@@ -205,7 +226,7 @@ class DLRM(keras.Model):
         if training and self.l2 > 0:
             penalty = sum(ops.sum(ops.square(e), axis=1) for e in parts["embedded"][:-1])
             penalty = penalty + ops.square(parts["user_bias"]) + ops.square(parts["movie_bias"])
-            penalty = penalty + parts["history_norm"]  # the rated-movie rows themselves, not only their mean
+            penalty = penalty + parts["history_norm"]  # the averaged rows themselves, not only their mean
             self.add_loss(self.l2 * ops.mean(penalty))
         return score[:, None]
 
@@ -222,6 +243,20 @@ class DLRM(keras.Model):
     def from_config(cls, config: dict[str, Any]) -> DLRM:
         """The inverse of `get_config`, also for models saved with flat constructor arguments."""
         return cls(**whole_config(DLRMConfig, config))
+
+    def start_biases(self, user_bias: np.ndarray, movie_bias: np.ndarray) -> None:
+        """Set the user and movie bias tables (one value per vocabulary row) before training."""
+        self.user_bias.embeddings.assign(np.asarray(user_bias, dtype=np.float32).reshape(-1, 1))
+        self.movie_bias.embeddings.assign(np.asarray(movie_bias, dtype=np.float32).reshape(-1, 1))
+
+
+def _mean_rows(membership: Any, table: Any, index: Any) -> tuple[Any, Any]:
+    """For each `index`, the 1/sqrt(n)-scaled sum of the `table` rows its membership row marks,
+    and the mean squared norm of those rows (for the L2 penalty)."""
+    counts = ops.maximum(ops.sum(membership, axis=1, keepdims=True), 1.0)
+    vectors = ops.matmul(membership, table) / ops.sqrt(counts)
+    norms = ops.matmul(membership, ops.sum(ops.square(table), axis=1, keepdims=True)) / counts
+    return ops.take(vectors, index, axis=0), ops.take(norms[:, 0], index, axis=0)
 
 
 def build_dlrm(config: DLRMConfig, vocab_sizes: dict[str, int], n_dense: int, global_mean: float) -> DLRM:
