@@ -201,9 +201,7 @@ OURS = {
 }
 
 
-def run(
-    data: MovieLens, folds_dir: Path, seed: int, k: int, smoke: bool, only: tuple[str, ...] = ()
-) -> dict[str, Any]:
+def run(data: MovieLens, folds_dir: Path, seed: int, k: int, smoke: bool, only: tuple[str, ...] = ()) -> dict[str, Any]:
     """Every row's per-fold metrics (or the reason it was skipped); with `only`, just the rows
     whose name contains one of those words."""
     names = write_folds(data, folds_dir, seed=seed, k=k)

@@ -179,7 +179,9 @@ class DLRM(keras.Model):
         out.append(vector)
         if "movie_audience" in self.embeddings:  # the same, from the movie's side
             movie = ops.cast(inputs["movie_id"], "int32")
-            vector, audience_norm = _mean_rows(ops.transpose(rated), self.embeddings["movie_audience"].embeddings, movie)
+            vector, audience_norm = _mean_rows(
+                ops.transpose(rated), self.embeddings["movie_audience"].embeddings, movie
+            )
             out.append(vector)
             row_norm = row_norm + audience_norm
         out.append(self.bottom_mlp(ops.cast(inputs["dense"], "float32"), training=training))
