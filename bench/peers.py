@@ -38,6 +38,7 @@ from recexplore.ease import choose_lambda, ease_scores  # noqa: E402
 from recexplore.evaluation import hits_at, popularity_scores, rmse  # noqa: E402
 from recexplore.features import FeatureSpace, Vocabularies  # noqa: E402
 from recexplore.folds import write_folds  # noqa: E402
+from recexplore.presets import preset_settings  # noqa: E402
 
 KNN_NEIGHBOURS = (50, 100, 200, 400)
 COMMAND = "RECEXPLORE_DATA_DIR=../shared/data/ml-100k python bench/peers.py"
@@ -161,9 +162,7 @@ def knn_baseline(space: FeatureSpace, split: Split, seed: int, smoke: bool) -> d
 # ---------------------------------------------------------------- ours
 
 
-def _ours(
-    kind: str, layers: tuple[int, ...] | None, data: MovieLens, split: Split, seed: int, smoke: bool
-) -> dict[str, float]:
+def _ours(kind: str, preset: str | None, data: MovieLens, split: Split, seed: int, smoke: bool) -> dict[str, float]:
     from recexplore.models.dlrm import DLRMConfig
     from recexplore.models.towers import TowerConfig
     from recexplore.training import train
@@ -171,10 +170,11 @@ def _ours(
     if kind == "dlrm":
         config = DLRMConfig(epochs=1, embedding_dim=4) if smoke else DLRMConfig()
     else:
+        settings = preset_settings(preset or "1-layer")  # the preset as Compare and pretrain train it
         config = (
-            TowerConfig(layers=layers or (32,), epochs=1, embedding_dim=4, batch_size=256)
+            TowerConfig(layers=settings["layers"], epochs=1, embedding_dim=4, batch_size=256)
             if smoke
-            else TowerConfig(layers=layers or (32,))
+            else TowerConfig(**settings)
         )
     metrics = train(kind, data, split, config, seed=seed).metrics
     if kind == "dlrm":
@@ -195,9 +195,9 @@ RETRIEVAL_PEERS = {
 }
 OURS = {
     "RecExplore DLRM (default preset)": ("dlrm", None),
-    "RecExplore towers 1-layer": ("towers", (32,)),
-    "RecExplore towers 2-layer": ("towers", (64, 32)),
-    "RecExplore towers 3-layer": ("towers", (128, 64, 32)),
+    "RecExplore towers 1-layer": ("towers", "1-layer"),
+    "RecExplore towers 2-layer": ("towers", "2-layer"),
+    "RecExplore towers 3-layer": ("towers", "3-layer"),
 }
 
 

@@ -12,17 +12,19 @@ from recexplore.app.tower_comparison import (
     COMPARISON_METRICS,
     TowerRun,
     baseline_row,
+    comparison_configs,
     comparison_rows,
     comparison_sentence,
     latest_comparison,
     popularity_value,
+    training_caption,
 )
 from recexplore.app.train_forms import queue_message, refresh_interval, submit_problem
 from recexplore.data import MAX_SEED
 from recexplore.job_request import TrainRequest
 from recexplore.jobs import DONE, FINISHED
 from recexplore.models.towers import TowerConfig
-from recexplore.presets import PRESET_ENTRIES, TOWER_PRESETS
+from recexplore.presets import PRESET_ENTRIES
 
 state.through_the_entrypoint()  # a shared link on a fresh server: show it inside the app
 
@@ -103,20 +105,15 @@ if source == SAVED:
 
 queue = state.job_manager_or_stop()
 left, middle, right = st.columns(3)
-epochs = left.slider("Epochs", 1, 30, TowerConfig().epochs, key="compare_epochs")
+same = left.checkbox("Same training for all three", value=False, key="compare_same")
+epochs = left.slider("Epochs", 1, 30, TowerConfig().epochs, key="compare_epochs", disabled=not same)
+st.caption(training_caption() + " Tick 'Same training for all three' to see what that does.")
 split_name = middle.selectbox("Split", data.available_splits(), key="compare_split")
 seed = int(right.number_input("Seed", min_value=0, max_value=MAX_SEED, value=42, step=1, key="compare_seed"))
 if st.button("Train all three", type="primary", key="compare_train"):
     requests = [
-        TrainRequest(
-            "towers",
-            TowerConfig(layers=layers, epochs=int(epochs)),
-            split_name,
-            seed,
-            label=f"two-tower {preset}",
-            preset=preset,
-        )
-        for preset, layers in TOWER_PRESETS.items()
+        TrainRequest("towers", config, split_name, seed, label=f"two-tower {preset}", preset=preset)
+        for preset, config in comparison_configs(int(epochs) if same else None).items()
     ]
     _, refused = submit_problem(queue, owner, requests, data)
     if refused is not None:

@@ -23,7 +23,7 @@ from recexplore.jobs import DONE, QUEUED, RUNNING
 from recexplore.models.common import parse_layers
 from recexplore.models.dlrm import DLRMConfig
 from recexplore.models.towers import TowerConfig
-from recexplore.presets import KINDS, TOWER_PRESETS
+from recexplore.presets import KINDS, TOWER_PRESETS, preset_of, preset_settings
 
 state.through_the_entrypoint()  # a shared link on a fresh server: show it inside the app
 
@@ -58,16 +58,18 @@ values: dict[str, Any] = {}
 problem: str | None = None
 if kind == "towers":
     preset_names = list(TOWER_PRESETS)
-    default_preset = next(
-        (p for p, layers in TOWER_PRESETS.items() if layers == TOWER_DEFAULTS.layers), preset_names[0]
-    )
+    default_preset = preset_of(TOWER_DEFAULTS.layers) or preset_names[0]
     values["preset"] = left.selectbox(
         "Tower depth",
         preset_names,
         index=preset_names.index(default_preset),
         key="train_preset",
         format_func=lambda p: f"{p} ({','.join(map(str, TOWER_PRESETS[p]))})",
+        on_change=state.forget_widgets,  # the depth's own epochs and learning rate become the defaults
+        args=(("train_epochs_towers", "train_learning_rate_towers"),),
     )
+    if values["preset"] in TOWER_PRESETS:
+        defaults = TowerConfig(**preset_settings(values["preset"]))
     values["temperature"] = left.number_input(
         "Softmax temperature",
         min_value=TowerConfig.bound("temperature").smallest,

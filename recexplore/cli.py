@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import Any, NoReturn
 
 from recexplore.data import DATA_ENV, MAX_SEED
-from recexplore.presets import KINDS, PRETRAINED, TOWER_PRESETS, config_class
+from recexplore.presets import KINDS, PRETRAINED, TOWER_PRESETS, config_class, preset_of, preset_settings
 
 EXIT_USAGE = 2
 EXIT_FAILURE = 1
@@ -128,7 +128,11 @@ def build_parser() -> _Parser:
     _add_train_options(dlrm)
     towers = train_sub.add_parser("towers", help="two-tower retrieval model")
     _add_train_options(towers)
-    towers.add_argument("--layers", type=_layers, help="tower widths, e.g. 64,32 (default: TowerConfig's)")
+    towers.add_argument(
+        "--layers",
+        type=_layers,
+        help="tower widths, e.g. 64,32 (default: TowerConfig's); a preset's widths train as that preset",
+    )
     towers.add_argument("--objective", help="training objective: softmax (default) or rating_mse")
     for p in (dlrm, towers):
         p.add_argument("--save", metavar="NAME", type=_model_name, help="save under this name in the registry")
@@ -248,7 +252,9 @@ def cmd_data(args: argparse.Namespace) -> int:
 
 
 def _config_for(kind: str, args: argparse.Namespace, layers: tuple[int, ...] | None = None) -> Any:
-
+    """The config the flags ask for; towers whose layers are a preset's train as that preset does
+    (`presets.PRESET_TRAINING`) unless a flag says otherwise."""
+    base: dict[str, Any] = {}
     overrides = {
         "epochs": args.epochs,
         "batch_size": args.batch_size,
@@ -256,10 +262,12 @@ def _config_for(kind: str, args: argparse.Namespace, layers: tuple[int, ...] | N
         "embedding_dim": args.embedding_dim,
     }
     if kind == "towers":
-        overrides["layers"] = layers if layers is not None else getattr(args, "layers", None)
+        layers = layers if layers is not None else getattr(args, "layers", None)
+        preset = preset_of(layers) if layers is not None else None
+        base = preset_settings(preset) if preset else {"layers": layers}
         overrides["objective"] = getattr(args, "objective", None)
-    chosen = {k: v for k, v in overrides.items() if v is not None}
-    return config_class(kind)(**chosen)
+    chosen = {**base, **{k: v for k, v in overrides.items() if v is not None}}
+    return config_class(kind)(**{k: v for k, v in chosen.items() if v is not None})
 
 
 def _check_memory(kind: str, config: Any, vocab_sizes: dict[str, int], train_rows: int) -> None:
@@ -478,7 +486,6 @@ def cmd_pretrain(args: argparse.Namespace) -> int:
     """Retrain and save the pretrained default entries."""
     from recexplore import registry
     from recexplore.features import Vocabularies
-    from recexplore.models.towers import TowerConfig
     from recexplore.training import train
 
     problem = registry.writable_problem(args.models_dir)
@@ -487,8 +494,8 @@ def cmd_pretrain(args: argparse.Namespace) -> int:
     data, split = _load_split(args)
     vocab = Vocabularies.build(data)
     digests = {}
-    for name, (kind, layers) in PRETRAINED.items():
-        config = TowerConfig(layers=layers) if kind == "towers" else None
+    for name, (kind, settings) in PRETRAINED.items():
+        config = config_class(kind)(**settings)
         result = train(kind, data, split, config, seed=args.seed, vocab=vocab)
         digests[name] = registry.save(result, name, args.models_dir, overwrite=True).digest
         print(f"{name}: {json.dumps(result.metrics, default=_json_default)}", flush=True)

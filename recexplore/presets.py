@@ -5,6 +5,7 @@ without importing a backend; the config classes hold every setting's default and
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -19,6 +20,25 @@ class ModelKind:
 
 
 TOWER_PRESETS: dict[str, tuple[int, ...]] = {"1-layer": (32,), "2-layer": (64, 32), "3-layer": (128, 64, 32)}
+# How each depth trains where it differs from TowerConfig's defaults, chosen per depth on
+# validation slices of the fold training parts (bench/tune.py): deeper towers want a lower
+# learning rate and more epochs. Without it Compare would rank the depths by one depth's tuning.
+PRESET_TRAINING: dict[str, dict[str, Any]] = {
+    "2-layer": {"learning_rate": 5e-3, "epochs": 6},
+    "3-layer": {"learning_rate": 5e-3, "epochs": 7},
+}
+
+
+def preset_settings(preset: str) -> dict[str, Any]:
+    """A tower preset's TowerConfig settings: its layers and how that depth trains."""
+    if preset not in TOWER_PRESETS:
+        raise ValueError(f"preset must be one of {', '.join(TOWER_PRESETS)}, got {preset!r}")
+    return {"layers": TOWER_PRESETS[preset], **PRESET_TRAINING.get(preset, {})}
+
+
+def preset_of(layers: tuple[int, ...]) -> str | None:
+    """The preset with these layer widths, if any."""
+    return next((p for p, widths in TOWER_PRESETS.items() if widths == tuple(layers)), None)
 
 
 def tower_entry(preset: str) -> str:
@@ -34,10 +54,10 @@ KINDS: dict[str, ModelKind] = {
     ),
 }
 PRESET_ENTRIES: dict[str, str] = {preset: tower_entry(preset) for preset in TOWER_PRESETS}
-# What `pretrain` writes: entry -> (kind, tower layers or None for the kind's default config).
-PRETRAINED: dict[str, tuple[str, tuple[int, ...] | None]] = {
-    DLRM_ENTRY: ("dlrm", None),
-    **{entry: ("towers", TOWER_PRESETS[preset]) for preset, entry in PRESET_ENTRIES.items()},
+# What `pretrain` writes: entry -> (kind, the settings that differ from the kind's defaults).
+PRETRAINED: dict[str, tuple[str, dict[str, Any]]] = {
+    DLRM_ENTRY: ("dlrm", {}),
+    **{entry: ("towers", preset_settings(preset)) for preset, entry in PRESET_ENTRIES.items()},
 }
 
 

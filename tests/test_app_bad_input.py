@@ -335,7 +335,7 @@ def test_train_embedding_too_big_for_memory_gets_one_error_and_no_job(
     ("state", "shown"),
     [
         ({"train_kind": "SVD", "train_split": "u9"}, {"train_kind": DLRM_LABEL, "train_split": "random"}),
-        ({"train_kind": TOWERS_LABEL, "train_preset": "9-layer"}, {"train_preset": "2-layer"}),
+        ({"train_kind": TOWERS_LABEL, "train_preset": "9-layer"}, {"train_preset": "1-layer"}),
     ],
     ids=["kind-and-split", "preset"],
 )

@@ -82,6 +82,22 @@ def test_train_page_invalid_values_show_an_error(data_env: None) -> None:
     assert any("learning_rate" in e.value for e in at.error)
 
 
+def test_train_page_depth_brings_its_own_training(data_env: None) -> None:
+    """Picking a depth sets the epochs and learning rate to that depth's tuned values."""
+    at = _train_page().run()
+    at.radio(key="train_kind").set_value("Two-tower (retrieval)").run()
+    assert at.selectbox(key="train_preset").value == "1-layer"
+    assert at.number_input(key="train_learning_rate_towers").value == pytest.approx(TowerConfig().learning_rate)
+    at.selectbox(key="train_preset").set_value("3-layer").run()
+    assert not at.exception
+    assert at.slider(key="train_epochs_towers").value == 7
+    assert at.number_input(key="train_learning_rate_towers").value == pytest.approx(5e-3)
+    at.number_input(key="train_learning_rate_towers").set_value(0.004).run()  # a person's edit stays
+    assert at.number_input(key="train_learning_rate_towers").value == pytest.approx(0.004)
+    at.selectbox(key="train_preset").set_value("1-layer").run()
+    assert at.slider(key="train_epochs_towers").value == TowerConfig().epochs
+
+
 def test_train_page_refuses_a_job_that_cannot_fit_in_memory(data_env: None, monkeypatch: pytest.MonkeyPatch) -> None:
     import psutil
 
@@ -222,11 +238,15 @@ def test_compare_page_train_all_three(data_env: None, ray_engine: None) -> None:
     at = _compare_page().run()
     at.radio(key="compare_source").set_value("Train all three now").run()
     assert not at.exception
+    assert at.slider(key="compare_epochs").disabled  # each depth trains as tuned for it ...
+    assert "3-layer at learning rate 0.005 for 7 epochs" in " ".join(c.value for c in at.caption)
+    at.checkbox(key="compare_same").check().run()  # ... unless all three train alike
     at.slider(key="compare_epochs").set_value(1).run()
     at.button(key="compare_train").click().run()
     assert not at.exception
     jobs = app_state.job_manager().jobs_for(at.session_state[app_state.WORKSPACE_KEY])
     assert sorted(j.request.preset for j in jobs) == ["1-layer", "2-layer", "3-layer"]
+    assert {(j.request.config.epochs, j.request.config.learning_rate) for j in jobs} == {(1, 9e-3)}
     _wait_for_jobs(at, 240)
     assert not at.exception
     table = at.dataframe[0].value
@@ -256,6 +276,8 @@ def test_parse_layers() -> None:
 def test_build_config() -> None:
     config = build_config("towers", {"preset": "3-layer", "embedding_dim": 8, "epochs": 2})
     assert isinstance(config, TowerConfig) and config.layers == (128, 64, 32) and config.embedding_dim == 8
+    assert config.epochs == 2 and config.learning_rate == 5e-3  # the form's value wins; the rest is the preset's
+    assert build_config("towers", {"preset": "1-layer"}) == TowerConfig()  # the default config is the 1-layer preset
     dlrm = build_config("dlrm", {"top_layers": (16,), "learning_rate": 0.01})
     assert isinstance(dlrm, DLRMConfig) and dlrm.top_layers == (16,) and dlrm.batch_size == DLRMConfig().batch_size
     with pytest.raises(ValueError, match="learning_rate"):
@@ -434,3 +456,19 @@ def test_live_comparison_chart_draws_before_any_model_finishes() -> None:
     assert [t.name for t in live.data] == ["1-layer (training)"] and not live.layout.shapes
     done = figures.hit_rate_comparison({"1-layer": [{"epoch": 1, "hit_rate_at_100": 0.3}]}, 0.25)
     assert done.layout.shapes[0].y0 == 0.25
+
+
+def test_comparison_configs_train_each_depth_as_tuned() -> None:
+    from recexplore.app.tower_comparison import comparison_configs
+    from recexplore.presets import PRESET_TRAINING, TOWER_PRESETS
+
+    own = comparison_configs()
+    assert [c.layers for c in own.values()] == list(TOWER_PRESETS.values())
+    for preset, config in own.items():
+        expected = {**TowerConfig().to_dict(), **PRESET_TRAINING.get(preset, {})}
+        assert {k: v for k, v in config.to_dict().items() if k != "layers"} == {
+            k: v for k, v in expected.items() if k != "layers"
+        }
+    assert own["3-layer"].learning_rate < own["1-layer"].learning_rate  # what the caption explains
+    same = comparison_configs(same_epochs=3)
+    assert {(c.epochs, c.learning_rate) for c in same.values()} == {(3, TowerConfig().learning_rate)}

@@ -303,6 +303,13 @@ def note_gone(key: str, options: list[str]) -> None:
     st.warning(f"Model {previous!r} {why}, so it is no longer offered here.")
 
 
+def forget_widgets(keys: tuple[str, ...]) -> None:
+    """Drop these widgets' values (an on_change callback): on the next run they show their
+    defaults again, e.g. the chosen tower depth's own epochs and learning rate."""
+    for key in keys:
+        st.session_state.pop(key, None)
+
+
 def preferred_index(names: list[str], kind: str) -> int:
     """Position of the pretrained default of `kind` in `names` (0 when it is not there)."""
     preferred = KINDS[kind].default_entry

@@ -7,9 +7,32 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from recexplore.app.metric_names import MISSING, POPULARITY, label, show
-from recexplore.presets import TOWER_PRESETS
+from recexplore.presets import TOWER_PRESETS, preset_settings
 
 COMPARISON_METRICS = ("hit_rate_at_10", "hit_rate_at_100", "seed_top100_accuracy", "seed_top100_accuracy_all")
+
+
+def comparison_configs(same_epochs: int | None = None) -> dict[str, Any]:
+    """preset -> the TowerConfig Compare trains: each depth as tuned for it, or, with
+    `same_epochs`, every depth with the same settings (only the layers differ)."""
+    from recexplore.models.towers import TowerConfig
+
+    if same_epochs is not None:
+        return {p: TowerConfig(layers=layers, epochs=int(same_epochs)) for p, layers in TOWER_PRESETS.items()}
+    return {p: TowerConfig(**preset_settings(p)) for p in TOWER_PRESETS}
+
+
+def training_caption() -> str:
+    """One sentence on how each depth trains by default."""
+    parts = [
+        f"{preset} at learning rate {config.learning_rate:g} for {config.epochs} epochs"
+        for preset, config in comparison_configs().items()
+    ]
+    return (
+        "Each depth trains as tuned for it on validation slices of the training part (never the "
+        f"test rows): {'; '.join(parts)}. Deeper towers need a gentler learning rate and longer "
+        "training; giving them the 1-layer's settings would compare tuning, not depth."
+    )
 
 
 def latest_comparison(jobs: Sequence[Any]) -> list[Any]:

@@ -7,7 +7,7 @@ from typing import Any
 
 from recexplore.models.dlrm import DLRMConfig
 from recexplore.models.towers import TowerConfig
-from recexplore.presets import TOWER_PRESETS
+from recexplore.presets import preset_of, preset_settings
 
 
 def build_config(kind: str, values: Mapping[str, Any]) -> DLRMConfig | TowerConfig:
@@ -25,9 +25,7 @@ def build_config(kind: str, values: Mapping[str, Any]) -> DLRMConfig | TowerConf
         cls = TowerConfig
         preset = fields_.pop("preset", None)
         if preset is not None:
-            if preset not in TOWER_PRESETS:
-                raise ValueError(f"preset must be one of {', '.join(TOWER_PRESETS)}, got {preset!r}")
-            fields_["layers"] = TOWER_PRESETS[preset]
+            fields_ = {**preset_settings(preset), **fields_}
     else:
         raise ValueError(f"kind must be 'dlrm' or 'towers', got {kind!r}")
     return cls.from_dict(fields_)
@@ -36,7 +34,7 @@ def build_config(kind: str, values: Mapping[str, Any]) -> DLRMConfig | TowerConf
 def job_label(kind: str, config: DLRMConfig | TowerConfig) -> str:
     """A short human-readable description of a training request."""
     if isinstance(config, TowerConfig):
-        preset = next((p for p, layers in TOWER_PRESETS.items() if layers == config.layers), None)
+        preset = preset_of(config.layers)
         shape = preset or "layers " + ",".join(str(w) for w in config.layers)
         return f"two-tower {shape}, dim {config.embedding_dim}, {config.epochs} epochs"
     return f"DLRM dim {config.embedding_dim}, {config.epochs} epochs"

@@ -48,7 +48,7 @@ class TowerConfig(ConfigDict):
         epochs: training epochs.
     """
 
-    layers: tuple[int, ...] = setting((64, 32), "tower widths", layers="one or more")
+    layers: tuple[int, ...] = setting((32,), "tower widths", layers="one or more")
     embedding_dim: int = setting(48, "width of every embedding", EMBEDDING_DIM)
     objective: str = setting("softmax", "training objective", choices=OBJECTIVES)
     temperature: float = setting(0.2, "softmax temperature", Bound(0.0, 100.0, open_low=True))
@@ -148,12 +148,13 @@ class AccidentalHitRemoval(keras_rs.layers.RemoveAccidentalHits):
     """keras-rs RemoveAccidentalHits with a logit low enough to take effect.
 
     keras-rs 0.4.0 adds `smallest_normal / 100` (about 1e-40) to the duplicate logits,
-    which leaves them unchanged; TFRS's original subtracts a huge number. We run the
-    keras-rs layer (so a fixed release is used as is) and then mask duplicates.
+    which leaves them unchanged; TFRS's original subtracts a huge number. This layer keeps
+    the keras-rs interface and masks the duplicates itself; it no longer runs the keras-rs
+    computation first, which changed nothing and cost four batch x batch passes per step
+    (about a fifth of a tower's training step).
     """
 
     def call(self, logits: Any, labels: Any, candidate_ids: Any) -> Any:
-        logits = super().call(logits, labels, candidate_ids)
         positive = ops.take(candidate_ids, ops.argmax(labels, axis=-1))
         duplicate = ops.cast(ops.equal(positive[:, None], candidate_ids[None, :]), logits.dtype) - labels
         return logits + duplicate * _NEG
