@@ -24,7 +24,7 @@ from recexplore.data import MAX_SEED
 from recexplore.job_request import TrainRequest
 from recexplore.jobs import DONE, FINISHED
 from recexplore.models.towers import TowerConfig
-from recexplore.presets import PRESET_ENTRIES
+from recexplore.presets import PRESET_ENTRIES, SUBMIT_ORDER
 
 state.through_the_entrypoint()  # a shared link on a fresh server: show it inside the app
 
@@ -113,7 +113,9 @@ seed = int(right.number_input("Seed", min_value=0, max_value=MAX_SEED, value=42,
 if st.button("Train all three", type="primary", key="compare_train"):
     requests = [
         TrainRequest("towers", config, split_name, seed, label=f"two-tower {preset}", preset=preset)
-        for preset, config in comparison_configs(int(epochs) if same else None).items()
+        for preset, config in sorted(
+            comparison_configs(int(epochs) if same else None).items(), key=lambda item: SUBMIT_ORDER.index(item[0])
+        )
     ]
     _, refused = submit_problem(queue, owner, requests, data)
     if refused is not None:

@@ -12,7 +12,15 @@ from collections.abc import Sequence
 from typing import Any, NoReturn
 
 from recexplore.data import DATA_ENV, MAX_SEED
-from recexplore.presets import KINDS, PRETRAINED, TOWER_PRESETS, config_class, preset_of, preset_settings
+from recexplore.presets import (
+    KINDS,
+    PRETRAINED,
+    SUBMIT_ORDER,
+    TOWER_PRESETS,
+    config_class,
+    preset_of,
+    preset_settings,
+)
 
 EXIT_USAGE = 2
 EXIT_FAILURE = 1
@@ -365,7 +373,7 @@ def cmd_compare_towers(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     requests = [
         TrainRequest("towers", _config_for("towers", args, layers), args.split, args.seed, label=name, preset=name)
-        for name, layers in TOWER_PRESETS.items()
+        for name, layers in ((p, TOWER_PRESETS[p]) for p in SUBMIT_ORDER)
     ]
     data = load_movielens(args.data)
     settings = EngineSettings.from_env()  # the operator's run: the per-workspace job limit does not apply
@@ -380,6 +388,7 @@ def cmd_compare_towers(args: argparse.Namespace) -> int:
             manager.wait(job, float("inf"))
     finally:
         manager.shutdown()
+    jobs.sort(key=lambda j: list(TOWER_PRESETS).index(j.request.preset))  # shown shallowest first
     failed = [j for j in jobs if j.status != DONE or j.result is None]
     if failed:
         raise EngineJobError(f"the {failed[0].request.preset} job {failed[0].status}: {failed[0].error}")

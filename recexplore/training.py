@@ -173,13 +173,8 @@ def _train_dlrm(
     model.set_history(space.interaction_matrix(split.train))
     if config.bias_start > 0:
         model.start_biases(*_bias_tables(space, fit_rows, config.bias_start))
-    averaged = {  # Keras copies the average into the weights every `frequency` steps: once an epoch
-        "use_ema": config.ema_momentum > 0,
-        "ema_momentum": config.ema_momentum,
-        "ema_overwrite_frequency": -(-len(fit_rows) // config.batch_size),
-    }
     model.compile(
-        optimizer=keras.optimizers.Adam(config.learning_rate, **averaged),
+        optimizer=keras.optimizers.Adam(config.learning_rate),
         loss="mse",
         metrics=[keras.metrics.RootMeanSquaredError(name="rmse")],
     )

@@ -104,18 +104,3 @@ def test_dlrm_biases_start_at_the_ridge_fit(ml_folder: Path) -> None:
     assert np.abs(fit.user).max() > 0.05  # the fit is not all zeros, so the check means something
     zero = train("dlrm", data, split, replace(config, bias_start=0.0), seed=3)
     assert np.abs(keras.ops.convert_to_numpy(zero.model.user_bias.embeddings)).max() < 1e-6
-
-
-def test_dlrm_keeps_the_averaged_weights(ml_folder: Path) -> None:
-    """With ema_momentum the model ends training holding the optimizer's moving average."""
-    data = load_movielens(ml_folder)
-    config = DLRMConfig(embedding_dim=4, top_layers=(8,), epochs=1, batch_size=256, ema_momentum=0.5)
-    result = train("dlrm", data, make_split(data), config, seed=5)
-    optimizer = result.model.optimizer
-    assert optimizer.use_ema
-    pairs = list(zip(optimizer._trainable_variables, optimizer._model_variables_moving_average, strict=True))
-    assert pairs
-    for weight, average in pairs:
-        np.testing.assert_allclose(keras.ops.convert_to_numpy(weight), keras.ops.convert_to_numpy(average), atol=1e-6)
-    off = train("dlrm", data, make_split(data), replace(config, ema_momentum=0.0), seed=5)
-    assert not off.model.optimizer.use_ema

@@ -58,9 +58,6 @@ class DLRMConfig(ConfigDict):
             users who rated it in the training split (SVD++'s rated-movies feature, mirrored).
         bias_start: start the user and movie biases at the bias-only ridge fit of the
             training rows with this strength (0: start them at zero).
-        ema_momentum: keep an exponential moving average of the weights and copy it into
-            the model at the end of every epoch, so validation, early stopping and the
-            saved model see the averaged weights (0: off).
         learning_rate: Adam learning rate.
         batch_size: training batch size.
         epochs: maximum epochs (early stopping on a validation slice ends sooner).
@@ -76,14 +73,13 @@ class DLRMConfig(ConfigDict):
     fm_path: bool = setting(True, "fixed-weight factorisation path")
     movie_audience: bool = setting(True, "the movie's audience (users who rated it) as a feature")
     bias_start: float = setting(25.0, "ridge strength of the bias fit the biases start from (0: zeros)", Bound(0, 1e4))
-    ema_momentum: float = setting(0.9, "moving average of the weights, per epoch (0: off)", Bound(0, 1, open_high=True))
     learning_rate: float = setting(6e-3, "Adam learning rate", LEARNING_RATE)
     batch_size: int = setting(4000, "batch size", BATCH_SIZE)
     epochs: int = setting(6, "maximum epochs", EPOCHS)
     patience: int = setting(1, "epochs without improvement before stopping", EPOCHS)
 
     # Models saved before these settings existed were built and trained without them.
-    SAVED_BEFORE: ClassVar[dict[str, Any]] = {"movie_audience": False, "bias_start": 0.0, "ema_momentum": 0.0}
+    SAVED_BEFORE: ClassVar[dict[str, Any]] = {"movie_audience": False, "bias_start": 0.0}
 
 
 @keras.saving.register_keras_serializable(package="recexplore")
