@@ -247,6 +247,8 @@ def test_compare_page_train_all_three(data_env: None, ray_engine: None) -> None:
     jobs = app_state.job_manager().jobs_for(at.session_state[app_state.WORKSPACE_KEY])
     assert sorted(j.request.preset for j in jobs) == ["1-layer", "2-layer", "3-layer"]
     assert {(j.request.config.epochs, j.request.config.learning_rate) for j in jobs} == {(1, 9e-3)}
+    by_submission = [j.request.preset for j in sorted(jobs, key=lambda j: j.submitted)]
+    assert by_submission == ["3-layer", "2-layer", "1-layer"]  # the deepest (longest) is queued first
     _wait_for_jobs(at, 240)
     assert not at.exception
     table = at.dataframe[0].value

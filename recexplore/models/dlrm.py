@@ -175,12 +175,12 @@ class DLRM(keras.Model):
         out.append(self.genre_projection(ops.cast(inputs["genres"], "float32")))
         # Every user's history at once (n_users rows, fewer than a large batch), then gathered.
         rated = ops.cast(self.rated.matrix, "float32")
-        vector, row_norm = _mean_rows(rated, self.embeddings["user_history"].embeddings, user)
+        vector, row_norm = _mean_rows(rated, self.embeddings["user_history"].embeddings, user, by_user=True)
         out.append(vector)
         if "movie_audience" in self.embeddings:  # the same, from the movie's side
             movie = ops.cast(inputs["movie_id"], "int32")
             vector, audience_norm = _mean_rows(
-                ops.transpose(rated), self.embeddings["movie_audience"].embeddings, movie
+                rated, self.embeddings["movie_audience"].embeddings, movie, by_user=False
             )
             out.append(vector)
             row_norm = row_norm + audience_norm
@@ -252,13 +252,15 @@ class DLRM(keras.Model):
         self.movie_bias.embeddings.assign(np.asarray(movie_bias, dtype=np.float32).reshape(-1, 1))
 
 
-def _mean_rows(membership: Any, table: Any, index: Any) -> tuple[Any, Any]:
-    """For each `index`, the 1/sqrt(n)-scaled sum of the `table` rows its membership row marks,
-    and the mean squared norm of those rows (for the L2 penalty)."""
-    counts = ops.maximum(ops.sum(membership, axis=1, keepdims=True), 1.0)
-    vectors = ops.matmul(membership, table) / ops.sqrt(counts)
-    norms = ops.matmul(membership, ops.sum(ops.square(table), axis=1, keepdims=True)) / counts
-    return ops.take(vectors, index, axis=0), ops.take(norms[:, 0], index, axis=0)
+def _mean_rows(rated: Any, table: Any, index: Any, by_user: bool) -> tuple[Any, Any]:
+    """For each `index` (a user, or with by_user=False a movie), the 1/sqrt(n)-scaled sum of the
+    `table` rows of what it rated (or who rated it), and the mean squared norm of those rows (for
+    the L2 penalty). One pass over the matrix, never transposed: this runs every training step."""
+    counts = ops.maximum(ops.sum(rated, axis=1 if by_user else 0), 1.0)
+    rows = ops.concatenate([table, ops.sum(ops.square(table), axis=1, keepdims=True)], axis=1)
+    both = ops.einsum("um,md->ud" if by_user else "um,ud->md", rated, rows)
+    vectors = both[:, :-1] / ops.sqrt(counts)[:, None]
+    return ops.take(vectors, index, axis=0), ops.take(both[:, -1] / counts, index, axis=0)
 
 
 def build_dlrm(config: DLRMConfig, vocab_sizes: dict[str, int], n_dense: int, global_mean: float) -> DLRM:
