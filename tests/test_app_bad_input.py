@@ -676,6 +676,7 @@ def test_compare_out_of_bounds_fall_back_and_queue_nothing(env: Path) -> None:
     at = _page("compare", compare_source="Train all three now", compare_split="u9", compare_k="@1000").run()
     _assert_clean(at)
     assert at.selectbox(key="compare_split").value == "random" and at.radio(key="compare_k").value == "@100"
+    at.checkbox(key="compare_same").check().run()  # the epochs slider is live only then
     defaults = {"compare_epochs": TowerConfig().epochs, "compare_seed": 42}
     for epochs, seed in [(0, -1), (31, 2**70)]:
         _assert_reset(at, {("slider", "compare_epochs"): epochs, ("number_input", "compare_seed"): seed}, defaults)

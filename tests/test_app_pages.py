@@ -12,6 +12,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from recexplore.data import load_movielens, make_split
+from recexplore.models.dlrm import DLRM_FEATURES
 from recexplore.rating_baselines import rating_baselines
 from tests.conftest import save_tiny_models
 
@@ -182,13 +183,15 @@ def test_interactions_page_shows_heatmap_and_breakdown(app_env: None) -> None:
     assert len(charts) == 2
     heatmap = json.loads(charts[0].proto.spec)["data"]
     strengths = _plotly_array(heatmap[0]["z"])
-    assert np.isnan(np.diag(strengths)).all() and np.isfinite(strengths[~np.eye(9, dtype=bool)]).all()
+    n = len(DLRM_FEATURES)  # the DLRM these tests train has every feature, audience included
+    assert strengths.shape == (n, n)
+    assert np.isnan(np.diag(strengths)).all() and np.isfinite(strengths[~np.eye(n, dtype=bool)]).all()
     assert "not used by DotInteraction" in heatmap[1]["hovertemplate"]  # the grey, marked diagonal
     labels = {m.label for m in at.metric}
     assert {"User", "Actual stars", "Predicted stars"} <= labels
     at.number_input(key="interactions_row").set_value(5).run()
     assert not at.exception
-    assert len(at.dataframe[0].value) == 36  # 9 features -> 36 pairs
+    assert len(at.dataframe[0].value) == n * (n - 1) // 2  # 10 features -> 45 pairs
 
 
 @pytest.mark.parametrize(
