@@ -111,11 +111,10 @@ st.caption(training_caption() + " Tick 'Same training for all three' to see what
 split_name = middle.selectbox("Split", data.available_splits(), key="compare_split")
 seed = int(right.number_input("Seed", min_value=0, max_value=MAX_SEED, value=42, step=1, key="compare_seed"))
 if st.button("Train all three", type="primary", key="compare_train"):
+    configs = comparison_configs(int(epochs) if same else None)
     requests = [
-        TrainRequest("towers", config, split_name, seed, label=f"two-tower {preset}", preset=preset)
-        for preset, config in sorted(
-            comparison_configs(int(epochs) if same else None).items(), key=lambda item: SUBMIT_ORDER.index(item[0])
-        )
+        TrainRequest("towers", configs[preset], split_name, seed, label=f"two-tower {preset}", preset=preset)
+        for preset in SUBMIT_ORDER
     ]
     _, refused = submit_problem(queue, owner, requests, data)
     if refused is not None:

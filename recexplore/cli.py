@@ -262,7 +262,7 @@ def cmd_data(args: argparse.Namespace) -> int:
 def _config_for(kind: str, args: argparse.Namespace, layers: tuple[int, ...] | None = None) -> Any:
     """The config the flags ask for; towers whose layers are a preset's train as that preset does
     (`presets.PRESET_TRAINING`) unless a flag says otherwise."""
-    base: dict[str, Any] = {}
+    chosen: dict[str, Any] = {}
     overrides = {
         "epochs": args.epochs,
         "batch_size": args.batch_size,
@@ -270,12 +270,12 @@ def _config_for(kind: str, args: argparse.Namespace, layers: tuple[int, ...] | N
         "embedding_dim": args.embedding_dim,
     }
     if kind == "towers":
-        layers = layers if layers is not None else getattr(args, "layers", None)
-        preset = preset_of(layers) if layers is not None else None
-        base = preset_settings(preset) if preset else {"layers": layers}
+        overrides["layers"] = layers if layers is not None else getattr(args, "layers", None)
         overrides["objective"] = getattr(args, "objective", None)
-    chosen = {**base, **{k: v for k, v in overrides.items() if v is not None}}
-    return config_class(kind)(**{k: v for k, v in chosen.items() if v is not None})
+        preset = preset_of(overrides["layers"]) if overrides["layers"] is not None else None
+        chosen = preset_settings(preset) if preset else {}
+    chosen.update({k: v for k, v in overrides.items() if v is not None})
+    return config_class(kind)(**chosen)
 
 
 def _check_memory(kind: str, config: Any, vocab_sizes: dict[str, int], train_rows: int) -> None:
@@ -372,8 +372,8 @@ def cmd_compare_towers(args: argparse.Namespace) -> int:
 
     start = time.perf_counter()
     requests = [
-        TrainRequest("towers", _config_for("towers", args, layers), args.split, args.seed, label=name, preset=name)
-        for name, layers in ((p, TOWER_PRESETS[p]) for p in SUBMIT_ORDER)
+        TrainRequest("towers", _config_for("towers", args, TOWER_PRESETS[p]), args.split, args.seed, label=p, preset=p)
+        for p in SUBMIT_ORDER
     ]
     data = load_movielens(args.data)
     settings = EngineSettings.from_env()  # the operator's run: the per-workspace job limit does not apply

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 import keras
 import numpy as np
@@ -74,6 +74,10 @@ class ConfigDict:
     """Frozen config dataclasses whose fields carry their own rules (`setting`): one check,
     one wording, and to_dict/from_dict (tuples stored as JSON lists, unknown keys refused)."""
 
+    # Settings added after models were saved with this config: the value those models were
+    # trained with, which `from_saved` gives them in place of today's default.
+    SAVED_BEFORE: ClassVar[dict[str, Any]] = {}
+
     def __post_init__(self) -> None:
         for f in fields(self):  # type: ignore[arg-type]
             rule, value = f.metadata, getattr(self, f.name)
@@ -114,7 +118,7 @@ class ConfigDict:
     def from_saved(cls: type[_C], payload: Mapping[str, Any]) -> _C:
         """`from_dict` for a config saved with a model: a setting added since the model was saved
         takes the value it was trained with (`SAVED_BEFORE`), not today's default."""
-        return cls.from_dict({**getattr(cls, "SAVED_BEFORE", {}), **payload})
+        return cls.from_dict({**cls.SAVED_BEFORE, **payload})
 
 
 def whole_config(config_cls: type[ConfigDict], saved: Mapping[str, Any]) -> dict[str, Any]:

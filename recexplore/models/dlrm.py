@@ -78,8 +78,7 @@ class DLRMConfig(ConfigDict):
     epochs: int = setting(6, "maximum epochs", EPOCHS)
     patience: int = setting(1, "epochs without improvement before stopping", EPOCHS)
 
-    # Models saved before these settings existed were built and trained without them.
-    SAVED_BEFORE: ClassVar[dict[str, Any]] = {"movie_audience": False, "bias_start": 0.0}
+    SAVED_BEFORE: ClassVar[dict[str, Any]] = {"movie_audience": False, "bias_start": 0.0}  # built without them
 
 
 @keras.saving.register_keras_serializable(package="recexplore")
