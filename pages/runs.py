@@ -6,9 +6,10 @@ import streamlit as st
 
 from recexplore.app import model_figures, runs, state
 from recexplore.app.metric_names import label
+from recexplore.presets import KINDS
 
-RMSE_KEYS = ("rmse", "val_rmse")
-HIT_KEYS = ("hit_rate_at_10", "hit_rate_at_100")
+RMSE_KEYS = KINDS["dlrm"].curves
+HIT_KEYS = KINDS["towers"].curves
 
 state.through_the_entrypoint()  # a shared link on a fresh server: show it inside the app
 
@@ -35,7 +36,7 @@ metas = {name: entries[name].meta for name in picked}
 
 keys = runs.curve_keys(metas)
 if keys:
-    preferred = next((k for k in ("val_rmse", "hit_rate_at_100") if k in keys), keys[0])
+    preferred = next((k for k in ("test_rmse", "val_rmse", "hit_rate_at_100") if k in keys), keys[0])
     key = st.selectbox("Curve", keys, index=keys.index(preferred), format_func=label, key="runs_curve")
     split = runs.shared_split(metas)
     baselines: dict[str, float] = {}

@@ -89,6 +89,14 @@ else:
     values["dropout"] = left.slider(
         "Dropout", 0.0, DROPOUT_SLIDER_MAX, float(DLRM_DEFAULTS.dropout), 0.05, key="train_dropout"
     )
+    values["early_stopping"] = left.checkbox(
+        "Early stopping on a validation slice",
+        value=DLRM_DEFAULTS.early_stopping,
+        key="train_early_stopping",
+        help="Hold out 10% of the training part and stop when its RMSE stops improving. Off, the model "
+        "trains on all of the training part for the set epochs (chosen on validation slices), which "
+        "predicts better.",
+    )
 values["embedding_dim"] = int(
     middle.number_input(
         "Embedding dim",
@@ -167,6 +175,8 @@ def _curves(kind: str, history: list[dict[str, float]], key: str, split: tuple[s
     )
     if lines:
         a.caption(
+            "test_rmse is the held-out error after each epoch, only shown: training runs its set epochs "
+            "and nothing is chosen by it (val_rmse, with early stopping, is what stopping watches). "
             "Dashed lines: the same split's test RMSE of predicting the average rating, and of "
             "average + user and movie offsets. A model below the bias-only line has learned tastes."
         )

@@ -12,13 +12,13 @@ import numpy as np
 
 from recexplore.data import MovieLens, Split, validation_slice
 from recexplore.device import device_description
-from recexplore.evaluation import hits_at
+from recexplore.evaluation import hits_at, rmse
 from recexplore.features import DENSE_FEATURES, FeatureSpace, Vocabularies
 from recexplore.models.dlrm import DLRMConfig, build_dlrm
 from recexplore.models.towers import TowerConfig, build_towers
 from recexplore.presets import kind_of
 from recexplore.rating_baselines import fit_biases
-from recexplore.scoring import all_pair_scores, dlrm_metrics, towers_metrics
+from recexplore.scoring import all_pair_scores, dlrm_metrics, predict_ratings, towers_metrics
 
 CURVE_K = 100  # hit-rate@k recorded per epoch for retrieval curves
 
@@ -168,7 +168,7 @@ def _train_dlrm(
 ) -> TrainResult:
     if not isinstance(config, DLRMConfig):
         raise ValueError(f"config must be a DLRMConfig for kind 'dlrm', got {type(config).__name__}")
-    fit_rows, val_rows = validation_slice(split.train, seed)
+    fit_rows, val_rows = validation_slice(split.train, seed) if config.early_stopping else (split.train, None)
     model = build_dlrm(config, vocab.sizes(), len(DENSE_FEATURES), float(fit_rows["user_rating"].mean()))
     model.set_history(space.interaction_matrix(split.train))
     if config.bias_start > 0:
@@ -179,25 +179,34 @@ def _train_dlrm(
         metrics=[keras.metrics.RootMeanSquaredError(name="rmse")],
     )
     _build_optimizer(model)
-    bridge = _HookBridge(hooks)
-    stopper = keras.callbacks.EarlyStopping(monitor="val_rmse", patience=config.patience, restore_best_weights=True)
+    test_x, truth = space.dlrm_features(split.test), split.test["user_rating"].to_numpy()
+
+    def curve() -> dict[str, float]:  # shown per epoch; no decision is taken on it
+        return {"test_rmse": rmse(truth, predict_ratings(model, test_x))}
+
+    callbacks: list[keras.callbacks.Callback] = []
+    validation = None
+    if config.early_stopping:
+        validation = (space.dlrm_features(val_rows), val_rows["user_rating"].to_numpy(np.float32))
+        callbacks.append(
+            keras.callbacks.EarlyStopping(monitor="val_rmse", patience=config.patience, restore_best_weights=True)
+        )
+    bridge = _HookBridge(hooks, extra_epoch_logs=None if config.early_stopping else curve)
     start = time.perf_counter()
     model.fit(
         space.dlrm_features(fit_rows),
         fit_rows["user_rating"].to_numpy(np.float32),
-        validation_data=(space.dlrm_features(val_rows), val_rows["user_rating"].to_numpy(np.float32)),
+        validation_data=validation,
         batch_size=config.batch_size,
         epochs=config.epochs,
         shuffle=True,
         verbose=0,
-        callbacks=[bridge, stopper],
+        callbacks=[bridge, *callbacks],
     )
     seconds = time.perf_counter() - start
-    metrics = {
-        **dlrm_metrics(model, space, split),
-        "best_val_rmse": min((h["val_rmse"] for h in bridge.history), default=float("nan")),
-        "epochs_run": len(bridge.history),
-    }
+    metrics = {**dlrm_metrics(model, space, split), "epochs_run": len(bridge.history)}
+    if config.early_stopping:
+        metrics["best_val_rmse"] = min((h["val_rmse"] for h in bridge.history), default=float("nan"))
     return _result("dlrm", model, config, vocab, bridge, metrics, seconds, split, data, seed)
 
 

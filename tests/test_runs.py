@@ -57,8 +57,8 @@ def test_histories_csv_round_trips(runs_registry: Path) -> None:
     expected = sum(len([k for k in row if k != "epoch"]) for m in metas.values() for row in m["history"])
     assert len(rows) == expected and {r["run"] for r in rows} == set(metas)
     first = metas["dlrm-default"]["history"][0]
-    value = next(r for r in rows if r["run"] == "dlrm-default" and r["epoch"] == "1" and r["metric"] == "val_rmse")
-    assert float(value["value"]) == pytest.approx(first["val_rmse"])
+    value = next(r for r in rows if r["run"] == "dlrm-default" and r["epoch"] == "1" and r["metric"] == "test_rmse")
+    assert float(value["value"]) == pytest.approx(first["test_rmse"])
 
 
 def test_runs_page_overlays_diffs_and_baselines(app_env: None, ml_folder: Path) -> None:

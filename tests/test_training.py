@@ -32,10 +32,21 @@ def test_dlrm_result_has_metrics_history_and_device(data_split) -> None:
     assert isinstance(result, TrainResult) and result.kind == "dlrm"
     assert 0.0 < result.metrics["test_rmse"] < 4.0 and 0.0 < result.metrics["test_mae"] <= result.metrics["test_rmse"]
     assert [h["epoch"] for h in result.history] == [e + 1 for e in epochs]
-    assert {"loss", "rmse", "val_loss", "val_rmse"} <= set(result.history[0])
+    assert {"loss", "rmse", "test_rmse"} <= set(result.history[0]) and "val_rmse" not in result.history[0]
+    # The per-epoch held-out curve ends where the reported test RMSE is: the same rows, the same weights.
+    assert result.history[-1]["test_rmse"] == pytest.approx(result.metrics["test_rmse"], abs=1e-5)
+    assert result.metrics["epochs_run"] == TINY_DLRM.epochs and "best_val_rmse" not in result.metrics
     assert result.params > 0 and result.train_seconds > 0
     assert result.device == device_description()
     assert result.split == split.describe() and result.data_fingerprint == data.fingerprint
+
+
+def test_dlrm_early_stopping_holds_out_a_slice_and_keeps_its_best_epoch(data_split) -> None:
+    data, split = data_split
+    config = DLRMConfig.from_dict({**TINY_DLRM.to_dict(), "early_stopping": True, "epochs": 3})
+    result = train("dlrm", data, split, config)
+    assert {"loss", "rmse", "val_loss", "val_rmse"} <= set(result.history[0]) and "test_rmse" not in result.history[0]
+    assert result.metrics["best_val_rmse"] == min(h["val_rmse"] for h in result.history)
 
 
 @pytest.mark.parametrize("objective", ["softmax", "rating_mse"])
@@ -87,7 +98,6 @@ def test_towers_learn_more_than_chance(data_split) -> None:
 def test_dlrm_biases_start_at_the_ridge_fit(ml_folder: Path) -> None:
     """With bias_start the biases begin at the bias-only fit of the training rows: at a learning
     rate too small to move them they are still that fit after training."""
-    from recexplore.data import validation_slice
     from recexplore.features import FeatureSpace
     from recexplore.rating_baselines import fit_biases
 
@@ -96,7 +106,7 @@ def test_dlrm_biases_start_at_the_ridge_fit(ml_folder: Path) -> None:
     config = DLRMConfig(embedding_dim=4, top_layers=(8,), epochs=1, batch_size=256, learning_rate=1e-12, bias_start=5.0)
     result = train("dlrm", data, split, config, seed=3)
     space = FeatureSpace(result.vocab, data)
-    fit = fit_biases(validation_slice(split.train, 3)[0], 5.0)
+    fit = fit_biases(split.train, 5.0)  # the rows it trains on: the whole training part
     user = keras.ops.convert_to_numpy(result.model.user_bias.embeddings)[:, 0]
     movie = keras.ops.convert_to_numpy(result.model.movie_bias.embeddings)[:, 0]
     np.testing.assert_allclose(user[space.user_index(fit.user_ids)], fit.user, atol=1e-4)

@@ -60,8 +60,12 @@ class DLRMConfig(ConfigDict):
             training rows with this strength (0: start them at zero).
         learning_rate: Adam learning rate.
         batch_size: training batch size.
-        epochs: maximum epochs (early stopping on a validation slice ends sooner).
-        patience: epochs without validation improvement before stopping.
+        epochs: training epochs (the most, with early stopping).
+        early_stopping: hold out a slice of the training part and stop when its RMSE stops
+            improving. Off (the default), the model trains on the whole training part for
+            `epochs`, a count chosen on validation slices (bench/tune.py): the slice's 10% of
+            the rows are worth more than stopping at the best epoch.
+        patience: with early stopping, epochs without validation improvement before stopping.
     """
 
     embedding_dim: int = setting(32, "width of every embedding", EMBEDDING_DIM)
@@ -75,10 +79,12 @@ class DLRMConfig(ConfigDict):
     bias_start: float = setting(25.0, "ridge strength of the bias fit the biases start from (0: zeros)", Bound(0, 1e4))
     learning_rate: float = setting(6e-3, "Adam learning rate", LEARNING_RATE)
     batch_size: int = setting(4000, "batch size", BATCH_SIZE)
-    epochs: int = setting(6, "maximum epochs", EPOCHS)
-    patience: int = setting(1, "epochs without improvement before stopping", EPOCHS)
+    epochs: int = setting(4, "training epochs", EPOCHS)
+    early_stopping: bool = setting(False, "hold out a validation slice and stop early on it")
+    patience: int = setting(1, "with early stopping, epochs without improvement before stopping", EPOCHS)
 
-    SAVED_BEFORE: ClassVar[dict[str, Any]] = {"movie_audience": False, "bias_start": 0.0}  # built without them
+    # Saves from before a setting existed were trained without it (or with early stopping).
+    SAVED_BEFORE: ClassVar[dict[str, Any]] = {"movie_audience": False, "bias_start": 0.0, "early_stopping": True}
 
 
 @keras.saving.register_keras_serializable(package="recexplore")
