@@ -51,7 +51,9 @@ def tower_entry(preset: str) -> str:
 
 DLRM_ENTRY = "dlrm-default"
 KINDS: dict[str, ModelKind] = {
-    "dlrm": ModelKind("dlrm", "DLRM (rating prediction)", ("rmse", "test_rmse", "val_rmse"), ("loss", "val_loss"), DLRM_ENTRY),
+    "dlrm": ModelKind(
+        "dlrm", "DLRM (rating prediction)", ("rmse", "test_rmse", "val_rmse"), ("loss", "val_loss"), DLRM_ENTRY
+    ),
     "towers": ModelKind(
         "towers", "Two-tower (retrieval)", ("hit_rate_at_10", "hit_rate_at_100"), ("loss",), tower_entry("1-layer")
     ),

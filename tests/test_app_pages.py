@@ -88,7 +88,7 @@ def test_train_page_shows_rating_baselines_and_the_architecture(app_env: None) -
             "Baseline: global mean (RMSE)": baselines["global_mean_rmse"],
         }
     )
-    assert [t["name"] for t in spec["data"]] == ["rmse", "val_rmse"]
+    assert [t["name"] for t in spec["data"]] == ["rmse", "test_rmse"]
     arch = next(d.value for d in at.dataframe if "output shape" in d.value.columns)
     assert "DotInteraction" in set(arch["type"]) and "(batch, 1)" in set(arch["output shape"])
     at.selectbox(key="train_load_model").set_value("towers-1-layer").run()
