@@ -179,11 +179,6 @@ def _train_dlrm(
         metrics=[keras.metrics.RootMeanSquaredError(name="rmse")],
     )
     _build_optimizer(model)
-    test_x, truth = space.dlrm_features(split.test), split.test["user_rating"].to_numpy()
-
-    def curve() -> dict[str, float]:  # shown per epoch; no decision is taken on it
-        return {"test_rmse": rmse(truth, predict_ratings(model, test_x))}
-
     callbacks: list[keras.callbacks.Callback] = []
     validation = None
     if config.early_stopping:
@@ -191,7 +186,9 @@ def _train_dlrm(
         callbacks.append(
             keras.callbacks.EarlyStopping(monitor="val_rmse", patience=config.patience, restore_best_weights=True)
         )
-    bridge = _HookBridge(hooks, extra_epoch_logs=None if config.early_stopping else curve)
+    bridge = _HookBridge(
+        hooks, extra_epoch_logs=None if config.early_stopping else _held_out_curve(model, space, split)
+    )
     start = time.perf_counter()
     model.fit(
         space.dlrm_features(fit_rows),
@@ -208,6 +205,12 @@ def _train_dlrm(
     if config.early_stopping:
         metrics["best_val_rmse"] = min((h["val_rmse"] for h in bridge.history), default=float("nan"))
     return _result("dlrm", model, config, vocab, bridge, metrics, seconds, split, data, seed)
+
+
+def _held_out_curve(model: keras.Model, space: FeatureSpace, split: Split) -> Callable[[], dict[str, float]]:
+    """The test RMSE after each epoch, only shown: no decision is taken on it."""
+    test_x, truth = space.dlrm_features(split.test), split.test["user_rating"].to_numpy()
+    return lambda: {"test_rmse": rmse(truth, predict_ratings(model, test_x))}
 
 
 def _bias_tables(space: FeatureSpace, rows: Any, lam: float) -> tuple[np.ndarray, np.ndarray]:

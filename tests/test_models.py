@@ -248,6 +248,7 @@ def test_dlrm_saved_before_the_audience_loads_without_it(space: FeatureSpace, ra
     saved["model_config"] = {k: v for k, v in saved["model_config"].items() if k not in DLRMConfig.SAVED_BEFORE}
     old = DLRM.from_config(saved)
     assert "movie_audience" not in old.features and len(old.features) == len(DLRM_FEATURES) - 1
-    assert old.model_config.bias_start == 0.0
+    assert old.model_config.bias_start == 0.0 and old.model_config.early_stopping is True
     assert DLRMConfig.from_dict({}).movie_audience is True  # a new config gets today's default
+    assert DLRMConfig.from_dict({}).early_stopping is False
     assert DLRMConfig.from_saved({"movie_audience": True}).movie_audience is True
