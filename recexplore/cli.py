@@ -134,6 +134,12 @@ def build_parser() -> _Parser:
     train_sub = train.add_subparsers(dest="kind", required=True, parser_class=_Parser)
     dlrm = train_sub.add_parser("dlrm", help="DLRM rating model")
     _add_train_options(dlrm)
+    dlrm.add_argument(
+        "--early-stopping",
+        action="store_true",
+        help="hold out a 10%% validation slice of the training part and stop on it "
+        "(default: train on all of it for the set epochs)",
+    )
     towers = train_sub.add_parser("towers", help="two-tower retrieval model")
     _add_train_options(towers)
     towers.add_argument(
@@ -274,6 +280,8 @@ def _config_for(kind: str, args: argparse.Namespace, layers: tuple[int, ...] | N
         overrides["objective"] = getattr(args, "objective", None)
         preset = preset_of(overrides["layers"]) if overrides["layers"] is not None else None
         chosen = preset_settings(preset) if preset else {}
+    elif getattr(args, "early_stopping", False):
+        overrides["early_stopping"] = True
     chosen.update({k: v for k, v in overrides.items() if v is not None})
     return config_class(kind)(**chosen)
 

@@ -91,9 +91,12 @@ def test_train_dlrm_json_and_save(ml_folder: Path, tmp_path: Path, capsys: pytes
     expected = rating_baselines(split.train, split.test, 42)
     assert [payload[k] for k in RATING_BASELINES] == pytest.approx([expected[k] for k in RATING_BASELINES])
     assert (tmp_path / "d1" / "model.keras").is_file()
+    assert payload["config"]["early_stopping"] is False and "best_val_rmse" not in payload
     assert main(argv) == 2  # saving again without --overwrite is refused
     assert "--overwrite" in capsys.readouterr().err
-    assert main([*argv, "--overwrite"]) == 0
+    assert main([*argv, "--overwrite", "--early-stopping"]) == 0
+    payload = _json_tail(capsys)
+    assert payload["config"]["early_stopping"] is True and "best_val_rmse" in payload
 
 
 def test_train_towers_recommend_and_models(ml_folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
