@@ -17,7 +17,7 @@ from recexplore.app.train_forms import (
     refresh_interval,
     submit_problem,
 )
-from recexplore.data import MAX_SEED
+from recexplore.data import MAX_SEED, VALIDATION_FRACTION
 from recexplore.job_request import TrainRequest
 from recexplore.jobs import DONE, QUEUED, RUNNING
 from recexplore.models.common import parse_layers
@@ -93,9 +93,9 @@ else:
         "Early stopping on a validation slice",
         value=DLRM_DEFAULTS.early_stopping,
         key="train_early_stopping",
-        help="Hold out 10% of the training part and stop when its RMSE stops improving. Off, the model "
-        "trains on all of the training part for the set epochs (chosen on validation slices), which "
-        "predicts better.",
+        help=f"Hold out {VALIDATION_FRACTION:.0%} of the training part and stop when its RMSE stops "
+        "improving. Off, the model trains on all of the training part for the set epochs (chosen on "
+        "validation slices), which predicts better.",
     )
 values["embedding_dim"] = int(
     middle.number_input(

@@ -11,7 +11,7 @@ import time
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
-from recexplore.data import DATA_ENV, MAX_SEED
+from recexplore.data import DATA_ENV, MAX_SEED, VALIDATION_FRACTION
 from recexplore.presets import (
     KINDS,
     PRETRAINED,
@@ -137,7 +137,7 @@ def build_parser() -> _Parser:
     dlrm.add_argument(
         "--early-stopping",
         action="store_true",
-        help="hold out a 10%% validation slice of the training part and stop on it "
+        help=f"hold out a {VALIDATION_FRACTION * 100:g}%% validation slice of the training part and stop on it "
         "(default: train on all of it for the set epochs)",
     )
     towers = train_sub.add_parser("towers", help="two-tower retrieval model")

@@ -634,7 +634,12 @@ def _check_fold(data: MovieLens, name: str, train: pd.DataFrame, test: pd.DataFr
         )
 
 
-def validation_slice(train: pd.DataFrame, seed: int, fraction: float = 0.1) -> tuple[pd.DataFrame, pd.DataFrame]:
+VALIDATION_FRACTION = 0.1  # the share of a training part held out as a validation slice
+
+
+def validation_slice(
+    train: pd.DataFrame, seed: int, fraction: float = VALIDATION_FRACTION
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Hold out a seeded slice of the training split for early stopping."""
     order = np.random.default_rng(seed + 1).permutation(len(train))
     n_val = int(round(len(order) * fraction))
