@@ -50,6 +50,7 @@ MAX_MANIFEST_BYTES = 64 << 10
 TMP, TRASH, DELETED = ".tmp-", ".trash-", ".deleted-"
 LISTING_CACHE_SIZE = 1024  # verified entries remembered by their files' stat (see `_listing_key`)
 LISTING_SETTLE_S = 2.0  # files changed this recently are re-read: a same-size edit within one clock tick
+READ_LOCK_WAIT_S = 10.0  # a reader waits this long for a writer to finish, then reads without the lock
 _LISTING: dict[str, tuple[tuple[Any, ...], Entry]] = {}
 _LISTING_LOCK = threading.Lock()
 SYMLINK_PROBLEM = "it is a symbolic link (models load only from files inside the registry folder)"
@@ -326,6 +327,37 @@ def _locked(root: Path) -> Iterator[None]:
         os.close(fd)
 
 
+@contextlib.contextmanager
+def _read_locked(root: Path) -> Iterator[None]:
+    """Hold the registry's lock shared, so no writer is midway through a swap while a reader
+    looks up names (an overwrite briefly has the entry only under its TRASH name, and a
+    lock-free directory scan racing several writers can miss both names).
+
+    Waits at most READ_LOCK_WAIT_S for a writer; after that (a stuck writer) it reads
+    without the lock, as readers of a registry on a file system without locks always do.
+    """
+    try:
+        fd = os.open(root, os.O_RDONLY)
+    except OSError:
+        yield
+        return
+    try:
+        deadline = time.monotonic() + READ_LOCK_WAIT_S
+        while fcntl is not None:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)  # released when fd is closed
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    break
+                time.sleep(0.01)
+            except OSError:
+                break  # a file system without locks
+        yield
+    finally:
+        os.close(fd)
+
+
 def _recover(root: Path) -> None:
     """Finish what a killed writer left: restore parked entries, remove partial ones.
 
@@ -542,16 +574,20 @@ def list_entries(directory: str | os.PathLike[str] | None = None) -> list[Entry]
     root = models_dir(directory)
     if not open_registry(root, create=False):
         return []
-    names = {p.name for p in root.iterdir() if NAME_RE.fullmatch(p.name)}
-    names |= {n for p in root.glob(f"{TRASH}*") if (n := _hidden_name(p.name, TRASH)) is not None}
-    entries = [_resolve(root, name, keep_model=False)[0] for name in sorted(names)]
+    with _read_locked(root):
+        names = {p.name for p in root.iterdir() if NAME_RE.fullmatch(p.name)}
+        names |= {n for p in root.glob(f"{TRASH}*") if (n := _hidden_name(p.name, TRASH)) is not None}
+        entries = [_resolve(root, name, keep_model=False)[0] for name in sorted(names)]
     return [e for e in entries if e is not None]
 
 
 def has_entry(name: str, directory: str | os.PathLike[str] | None = None) -> bool:
     """True when an entry (valid or broken) is saved under `name`."""
     root = models_dir(directory)
-    return open_registry(root, create=False) and _folder_of(root, check_name(name)) is not None
+    if not open_registry(root, create=False):
+        return False
+    with _read_locked(root):
+        return _folder_of(root, check_name(name)) is not None
 
 
 def _resolve(root: Path, name: str, keep_model: bool) -> tuple[Entry | None, bytes | None]:
@@ -582,7 +618,10 @@ def load(name: str, directory: str | os.PathLike[str] | None = None) -> LoadedMo
 
     check_name(name)
     root = models_dir(directory)
-    entry, model_bytes = _resolve(root, name, keep_model=True) if open_registry(root, False) else (None, None)
+    entry, model_bytes = None, None
+    if open_registry(root, create=False):
+        with _read_locked(root):
+            entry, model_bytes = _resolve(root, name, keep_model=True)
     if entry is None:
         raise RegistryError(
             f"No model named {name!r} in {models_dir(directory)}: run `python -m recexplore models list`."

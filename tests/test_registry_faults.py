@@ -194,7 +194,8 @@ def test_concurrent_writers_and_readers(payloads: dict[str, Path], tmp_path: Pat
         stop.set()
         thread.join()
     assert torn == [] and len(seen) > 10
-    assert all(len(state) == 1 and state[0][0] == NAME and state[0][1] in shas for state in seen)
+    wrong = [state for state in seen if not (len(state) == 1 and state[0][0] == NAME and state[0][1] in shas)]
+    assert wrong == [], f"{len(wrong)} of {len(seen)} listings saw something else, e.g. {wrong[0]}"
     assert not registry_leftovers(tmp_path)
 
 
@@ -209,3 +210,50 @@ def test_symlinked_entry_is_broken_and_never_loaded(payloads: dict[str, Path], t
     assert entry.name == "linked" and not entry.ok and "symbolic link" in entry.problem
     with pytest.raises(RegistryError, match="broken"):
         registry.load("linked", models)
+
+
+def _hold_write_lock(directory: Path, parked: threading.Event, release: threading.Event) -> None:
+    """A writer midway through an overwrite: lock held, the old entry parked under its TRASH name."""
+    with registry._locked(directory):
+        trash = directory / f"{registry.TRASH}{NAME}-0badcafe"
+        (directory / NAME).rename(trash)
+        parked.set()
+        release.wait(30)
+        trash.rename(directory / NAME)
+
+
+def test_readers_wait_for_a_writer_midway_through_a_swap(
+    payloads: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A listing or load never scans the folder while a writer is between its renames (a scan
+    racing several writers could miss both names); a stuck writer only delays readers by
+    READ_LOCK_WAIT_S, after which they read without the lock."""
+    registry.save(child.fake_result(payloads["old"], payloads["meta"]), NAME, tmp_path)
+    parked, release, listed = threading.Event(), threading.Event(), []
+    writer = threading.Thread(target=_hold_write_lock, args=(tmp_path, parked, release))
+    writer.start()
+    assert parked.wait(30)
+    reader = threading.Thread(
+        target=lambda: listed.append([(e.name, e.path.name) for e in registry.list_entries(tmp_path)])
+    )
+    reader.start()
+    reader.join(0.5)
+    waited = reader.is_alive()  # still blocked on the writer's lock
+    release.set()
+    writer.join()
+    reader.join(30)
+    assert waited and listed == [[(NAME, NAME)]]
+    assert registry.has_entry(NAME, tmp_path)
+
+    monkeypatch.setattr(registry, "READ_LOCK_WAIT_S", 0.05)
+    parked.clear()
+    release.clear()
+    writer = threading.Thread(target=_hold_write_lock, args=(tmp_path, parked, release))
+    writer.start()
+    try:
+        assert parked.wait(30)
+        entries = registry.list_entries(tmp_path)  # the writer is stuck: read without the lock
+        assert [(e.name, e.ok) for e in entries] == [(NAME, True)] and entries[0].path.name.startswith(registry.TRASH)
+    finally:
+        release.set()
+        writer.join()
