@@ -40,7 +40,10 @@ st.caption(
     "EASE, the second baseline line, is a linear item-to-item model with a closed-form solution "
     "(a few seconds, once per split). It is hard to beat because on data this size the "
     "co-watching of items explains most of what people rate next, and EASE fits exactly that with "
-    "no training noise: a deep model earns its keep only by adding what EASE cannot see."
+    "no training noise: a deep model earns its keep only by adding what EASE cannot see. "
+    "So the towers learn from it: a second loss term asks them to rank the movies a user has not "
+    "rated as EASE (fitted on the training part only) does, and they add the user and movie "
+    "features EASE never sees. Set the EASE teacher weight to 0 on Train to see them without it."
 )
 
 data = state.data_or_stop()

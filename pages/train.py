@@ -78,6 +78,17 @@ if kind == "towers":
         step=0.05,
         key="train_temperature",
     )
+    values["distill_weight"] = left.number_input(
+        "EASE teacher weight",
+        min_value=TowerConfig.bound("distill_weight").low,
+        max_value=TowerConfig.bound("distill_weight").high,
+        value=float(TOWER_DEFAULTS.distill_weight),
+        step=0.25,
+        key="train_distill_weight",
+        help="A second loss term in which the towers learn how EASE, fitted on the training part only, "
+        "ranks the movies each user has not rated (distillation). 0 trains the towers on the ratings "
+        "alone; compare the two on the Runs page.",
+    )
 else:
     top_text = left.text_input(
         "Top MLP widths (comma-separated)", ",".join(map(str, DLRM_DEFAULTS.top_layers)), key="train_top_layers"

@@ -72,6 +72,17 @@ def _positive_float(text: str) -> float:
     return value
 
 
+def _weight(text: str) -> float:
+    """A non-negative finite number (0 turns a loss term off)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number 0 or above, got {text!r}") from None
+    if not 0 <= value < float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a number 0 or above, got {text!r}")
+    return value
+
+
 def _layers(text: str) -> tuple[int, ...]:
     from recexplore.models.common import parse_layers
 
@@ -148,6 +159,11 @@ def build_parser() -> _Parser:
         help="tower widths, e.g. 64,32 (default: TowerConfig's); a preset's widths train as that preset",
     )
     towers.add_argument("--objective", help="training objective: softmax (default) or rating_mse")
+    towers.add_argument(
+        "--distill-weight",
+        type=_weight,
+        help="weight of the loss in which the towers learn EASE's ranking (default: TowerConfig's; 0: off)",
+    )
     for p in (dlrm, towers):
         p.add_argument("--save", metavar="NAME", type=_model_name, help="save under this name in the registry")
         p.add_argument("--overwrite", action="store_true", help="replace an existing entry of that name")
@@ -278,6 +294,7 @@ def _config_for(kind: str, args: argparse.Namespace, layers: tuple[int, ...] | N
     if kind == "towers":
         overrides["layers"] = layers if layers is not None else getattr(args, "layers", None)
         overrides["objective"] = getattr(args, "objective", None)
+        overrides["distill_weight"] = getattr(args, "distill_weight", None)
         preset = preset_of(overrides["layers"]) if overrides["layers"] is not None else None
         chosen = preset_settings(preset) if preset else {}
     elif getattr(args, "early_stopping", False):

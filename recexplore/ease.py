@@ -19,6 +19,7 @@ from recexplore.evaluation import HIT_RATE_KS, hits_at
 
 EASE_LAMBDAS = (50.0, 100.0, 200.0, 300.0, 500.0, 1000.0, 2000.0)  # the validation grid
 CHOOSE_K = 10  # lambda is chosen by validation hit-rate at this cutoff
+TEACHER_MASKED = np.float32(-1e9)  # a teacher logit no item the user rated can beat
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,17 @@ def ease_scores(train_matrix: np.ndarray, lam: float) -> np.ndarray:
     """(users, items) EASE scores of every user, fitted on the whole training matrix."""
     x = np.asarray(train_matrix, dtype=np.float32)
     return x @ ease_weights(train_matrix, lam).astype(np.float32)
+
+
+def teacher_logits(train_matrix: np.ndarray, lam: float, temperature: float) -> np.ndarray:
+    """EASE scores / `temperature` as the two towers' distillation teacher (`TwoTowerModel`),
+    with every training item of a user, and the padding row and column 0, at TEACHER_MASKED:
+    the teacher only ranks what the user has not rated, as the evaluation does."""
+    logits = ease_scores(train_matrix, lam) / np.float32(temperature)
+    logits[np.asarray(train_matrix).astype(bool)] = TEACHER_MASKED
+    logits[0, :] = TEACHER_MASKED
+    logits[:, 0] = TEACHER_MASKED
+    return logits
 
 
 def ease_report(data: Any, split: Any, seed: int = 42) -> dict[str, float]:

@@ -12,6 +12,7 @@ from typing import Any
 WEIGHT_COPIES = 4
 ACTIVATION_COPIES = 3
 IN_BATCH_COPIES = 4
+EASE_COPIES = 8  # float64 Gram, eigenvectors, P and B of an items x items EASE fit
 QUERY_INPUTS, CANDIDATE_INPUTS = 5, 3  # embeddings concatenated into each tower's first layer
 
 
@@ -24,7 +25,7 @@ def estimate_training_bytes(kind: str, config: Any, vocab_sizes: dict[str, int],
 
     Counts the embedding tables and dense kernels (weights, gradients, two Adam slots), the
     per-batch activations, the users x movies scoring matrix of the evaluation and, for the
-    two-tower softmax, the batch x batch logits of the in-batch negatives.
+    two-tower softmax, the batch x batch logits of the in-batch negatives and the EASE teacher.
     """
     dim = int(config.embedding_dim)
     batch = max(1, min(int(config.batch_size), int(train_rows)))
@@ -38,6 +39,9 @@ def estimate_training_bytes(kind: str, config: Any, vocab_sizes: dict[str, int],
             activations += batch * sum(config.layers) * ACTIVATION_COPIES
         if config.objective == "softmax":
             activations += batch * batch * IN_BATCH_COPIES
+            if config.distill_weight > 0:  # EASE teacher: its logits, and the items x items solve
+                scores += vocab_sizes.get("user_id", 1) * vocab_sizes.get("movie_id", 1)
+                scores += vocab_sizes.get("movie_id", 1) ** 2 * EASE_COPIES
     else:
         widths = (*config.bottom_layers, *config.top_layers)
         params += sum(a * b for a, b in pairwise(widths))

@@ -12,10 +12,11 @@ import numpy as np
 
 from recexplore.data import MovieLens, Split, validation_slice
 from recexplore.device import device_description
+from recexplore.ease import teacher_logits
 from recexplore.evaluation import hits_at, rmse
 from recexplore.features import DENSE_FEATURES, FeatureSpace, Vocabularies
 from recexplore.models.dlrm import DLRMConfig, build_dlrm
-from recexplore.models.towers import TowerConfig, build_towers
+from recexplore.models.towers import TEACHER_LAMBDA, TowerConfig, build_towers
 from recexplore.presets import kind_of
 from recexplore.rating_baselines import fit_biases
 from recexplore.scoring import all_pair_scores, dlrm_metrics, predict_ratings, towers_metrics
@@ -260,7 +261,12 @@ def _train_towers(
 
     bridge = _HookBridge(hooks, extra_epoch_logs=curve)
     start = time.perf_counter()
-    model.fit(x, y, batch_size=config.batch_size, epochs=config.epochs, shuffle=True, verbose=0, callbacks=[bridge])
+    if config.objective == "softmax" and config.distill_weight > 0:
+        model.set_teacher(teacher_logits(train_matrix, TEACHER_LAMBDA, config.distill_temperature))
+    try:
+        model.fit(x, y, batch_size=config.batch_size, epochs=config.epochs, shuffle=True, verbose=0, callbacks=[bridge])
+    finally:
+        model.set_teacher(None)
     seconds = time.perf_counter() - start
     report = towers_metrics(model, space, split)
     report["epochs_run"] = len(bridge.history)

@@ -8,7 +8,16 @@ import numpy as np
 import pytest
 
 from recexplore.data import load_movielens, make_split
-from recexplore.ease import EASE_LAMBDAS, cached_report, cached_report_if_ready, choose_lambda, ease_weights
+from recexplore.ease import (
+    EASE_LAMBDAS,
+    TEACHER_MASKED,
+    cached_report,
+    cached_report_if_ready,
+    choose_lambda,
+    ease_scores,
+    ease_weights,
+    teacher_logits,
+)
 
 
 def test_two_items_by_hand() -> None:
@@ -58,3 +67,16 @@ def test_the_report_is_cached_per_split(ml_folder: Path) -> None:
     )
     assert cached_report_if_ready(data, split.name, split.seed) == report
     assert cached_report_if_ready(data, "random", 7) is None  # another split: not the same numbers
+
+
+def test_teacher_ranks_only_what_each_user_has_not_rated() -> None:
+    """The distillation teacher: EASE's scores over the temperature, the rated movies and the
+    padding row and column (index 0) masked."""
+    rng = np.random.default_rng(3)
+    x = (rng.random((9, 14)) < 0.35).astype(np.int8)
+    x[0, :], x[:, 0] = 0, 0
+    logits = teacher_logits(x, 20.0, 0.5)
+    masked = (x > 0) | (np.arange(9)[:, None] == 0) | (np.arange(14)[None, :] == 0)
+    assert np.all(logits[masked] == TEACHER_MASKED)
+    np.testing.assert_allclose(logits[~masked], ease_scores(x, 20.0)[~masked] / 0.5, rtol=1e-6)
+    assert np.all(np.abs(logits[~masked]) < 1e3)

@@ -202,8 +202,8 @@ def test_models_take_their_config_whole_and_read_older_saves() -> None:
         "name": "two_tower_model",
     }
     assert TwoTowerModel.from_config(flat).model_config == TowerConfig(
-        layers=(8,), embedding_dim=4, temperature=0.5, correction_exponent=1.0
-    )
+        layers=(8,), embedding_dim=4, temperature=0.5, correction_exponent=1.0, distill_weight=0.0
+    )  # a setting added since (SAVED_BEFORE) takes the value those models were trained with
     dlrm = build_dlrm(DLRMConfig(embedding_dim=4, top_layers=(8,)), sizes, 3, 3.6)
     again = DLRM.from_config(dlrm.get_config())
     assert again.model_config == dlrm.model_config and again.global_mean == 3.6 and again.n_dense == 3
@@ -252,3 +252,44 @@ def test_dlrm_saved_before_the_audience_loads_without_it(space: FeatureSpace, ra
     assert DLRMConfig.from_dict({}).movie_audience is True  # a new config gets today's default
     assert DLRMConfig.from_dict({}).early_stopping is False
     assert DLRMConfig.from_saved({"movie_audience": True}).movie_audience is True
+
+
+def _softmax(z: np.ndarray) -> np.ndarray:
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def test_distillation_loss_by_hand(space: FeatureSpace) -> None:
+    """Teacher softmax over the batch's movies the user has not rated, towers' log-softmax over
+    the same ones; with weight w the loss is the in-batch softmax loss plus w times that."""
+    from recexplore.ease import TEACHER_MASKED
+
+    config = TowerConfig(layers=(8,), embedding_dim=4, temperature=0.5, distill_weight=2.0)
+    model = build_towers(config, space.vocab.sizes())
+    users, movies = np.array([1, 2, 1, 3]), np.array([1, 2, 3, 4])
+    x = {**space.query_features(users), **space.candidate_features(movies)}
+    x["sampling_probability"] = np.full(4, 0.1, dtype=np.float32)
+    query, candidate = (keras.ops.convert_to_numpy(t) for t in model(x))
+    rng = np.random.default_rng(0)
+    teacher = rng.normal(size=(space.n_users, space.n_movies)).astype(np.float32)
+    teacher[1, 3] = TEACHER_MASKED  # user 1 rated movie 3 (the batch's third candidate)
+    ids = (x["user_id"].astype(int), x["movie_id"].astype(int))
+    t = teacher[ids[0]][:, ids[1]]
+    logits = query @ candidate.T / 0.5
+    logits[t <= TEACHER_MASKED] = -1e9
+    log_p = (
+        logits
+        - np.log(np.exp(logits - logits.max(1, keepdims=True)).sum(1, keepdims=True))
+        - logits.max(1, keepdims=True)
+    )
+    expected = float(np.mean(-(_softmax(t) * log_p).sum(axis=1)))
+
+    base = float(keras.ops.convert_to_numpy(model.compute_loss(x, None, (query, candidate))))  # no teacher yet
+    model.set_teacher(teacher)
+    got = float(keras.ops.convert_to_numpy(model.distillation_loss(x, query, candidate)))
+    assert got == pytest.approx(expected, rel=1e-4) and expected > 0
+    both = float(keras.ops.convert_to_numpy(model.compute_loss(x, None, (query, candidate))))
+    assert both == pytest.approx(base + 2.0 * expected, rel=1e-4)
+    model.set_teacher(None)
+    assert model.teacher is None
+    assert TowerConfig.from_saved({"layers": [8]}).distill_weight == 0.0  # saved before distillation

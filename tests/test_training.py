@@ -114,3 +114,15 @@ def test_dlrm_biases_start_at_the_ridge_fit(ml_folder: Path) -> None:
     assert np.abs(fit.user).max() > 0.05  # the fit is not all zeros, so the check means something
     zero = train("dlrm", data, split, replace(config, bias_start=0.0), seed=3)
     assert np.abs(keras.ops.convert_to_numpy(zero.model.user_bias.embeddings)).max() < 1e-6
+
+
+def test_towers_learn_from_the_ease_teacher_only_when_asked(data_split) -> None:
+    """distill_weight 0 trains on the ratings alone; above 0 the EASE teacher changes the model,
+    and it is dropped once training ends (never saved)."""
+    data, split = data_split
+    plain = train("towers", data, split, replace(TINY_TOWERS, distill_weight=0.0), seed=1)
+    taught = train("towers", data, split, TINY_TOWERS, seed=1)
+    assert TINY_TOWERS.distill_weight > 0
+    assert taught.model.teacher is None and plain.model.teacher is None
+    differ = [not np.allclose(a, b) for a, b in zip(plain.model.get_weights(), taught.model.get_weights(), strict=True)]
+    assert any(differ)
