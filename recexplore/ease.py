@@ -39,15 +39,25 @@ class Gram:
         """EASE's item-item weights B for one lambda (zero diagonal)."""
         if not lam > 0:
             raise ValueError(f"lambda must be positive, got {lam!r}")
-        p = (self.vectors / (self.values + lam)) @ self.vectors.T
-        b = -p / np.diag(p)[None, :]
-        np.fill_diagonal(b, 0.0)
-        return b
+        return _weights_of((self.vectors / (self.values + lam)) @ self.vectors.T)
+
+
+def _weights_of(p: np.ndarray) -> np.ndarray:
+    """B from P = (G + lambda I)^-1: B_ij = -P_ij / P_jj, zero diagonal."""
+    b = -p / np.diag(p)[None, :]
+    np.fill_diagonal(b, 0.0)
+    return b
 
 
 def ease_weights(matrix: np.ndarray, lam: float) -> np.ndarray:
-    """EASE's B for a users x items 0/1 matrix and one lambda."""
-    return Gram.of(matrix).weights(lam)
+    """EASE's B for a users x items 0/1 matrix and one lambda (one inverse: a third of the
+    eigendecomposition `Gram` shares between lambdas)."""
+    if not lam > 0:
+        raise ValueError(f"lambda must be positive, got {lam!r}")
+    x = np.asarray(matrix, dtype=np.float64)
+    gram = x.T @ x
+    gram[np.diag_indices_from(gram)] += lam
+    return _weights_of(np.linalg.inv(gram))
 
 
 @dataclass(frozen=True)
