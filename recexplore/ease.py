@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from scipy.linalg import lapack
 
 from recexplore.evaluation import HIT_RATE_KS, hits_at
 
@@ -54,10 +55,21 @@ def ease_weights(matrix: np.ndarray, lam: float) -> np.ndarray:
     eigendecomposition `Gram` shares between lambdas)."""
     if not lam > 0:
         raise ValueError(f"lambda must be positive, got {lam!r}")
-    x = np.asarray(matrix, dtype=np.float64)
-    gram = x.T @ x
+    x = np.asarray(matrix, dtype=np.float32)  # 0/1: the co-counts are exact in float32
+    gram = (x.T @ x).astype(np.float64)
     gram[np.diag_indices_from(gram)] += lam
-    return _weights_of(np.linalg.inv(gram))
+    return _weights_of(_spd_inverse(gram))
+
+
+def _spd_inverse(matrix: np.ndarray) -> np.ndarray:
+    """The inverse of a symmetric positive definite matrix by its Cholesky factor (LAPACK
+    potrf/potri: about a third of the time of a general inverse)."""
+    factor, info = lapack.dpotrf(matrix, lower=True)
+    if info == 0:
+        inverse, info = lapack.dpotri(factor, lower=True)
+    if info != 0:  # not positive definite in floating point: the general inverse
+        return np.linalg.inv(matrix)
+    return np.tril(inverse) + np.tril(inverse, -1).T
 
 
 @dataclass(frozen=True)

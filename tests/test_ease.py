@@ -80,3 +80,16 @@ def test_teacher_ranks_only_what_each_user_has_not_rated() -> None:
     assert np.all(logits[masked] == TEACHER_MASKED)
     np.testing.assert_allclose(logits[~masked], ease_scores(x, 20.0)[~masked] / 0.5, rtol=1e-6)
     assert np.all(np.abs(logits[~masked]) < 1e3)
+
+
+def test_spd_inverse_matches_the_general_one_and_falls_back() -> None:
+    """The Cholesky inverse EASE uses for one lambda, and the general inverse where the
+    matrix is not positive definite."""
+    from recexplore.ease import _spd_inverse
+
+    rng = np.random.default_rng(5)
+    a = rng.normal(size=(30, 30))
+    spd = a @ a.T + 30 * np.eye(30)
+    np.testing.assert_allclose(_spd_inverse(spd), np.linalg.inv(spd), atol=1e-12)
+    indefinite = np.array([[1.0, 2.0], [2.0, 1.0]])
+    np.testing.assert_allclose(_spd_inverse(indefinite), np.linalg.inv(indefinite), atol=1e-12)

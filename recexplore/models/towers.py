@@ -34,6 +34,7 @@ _NEG = -1e9  # logit given to accidental hits
 # on the validation slices against 0.1539 / 0.6040 for all of them, at a third of the cost.
 TEACHER_LAMBDA = 300.0
 TEACHER_CANDIDATES = 512
+TEACHER_QUERIES = 256
 
 
 @dataclass(frozen=True)
@@ -240,15 +241,17 @@ class TwoTowerModel(keras.Model):
 
     def distillation_loss(self, x: Any, query: Any, candidate: Any) -> Any:
         """Cross-entropy from the teacher's softmax over the first TEACHER_CANDIDATES movies of
-        the batch to the towers' softmax over the same movies, both without the movies the
-        user rated in training (where the evaluation never ranks)."""
-        candidate = candidate[:TEACHER_CANDIDATES]
+        the batch to the towers' softmax over the same movies, for the first TEACHER_QUERIES
+        users of the batch, both without the movies the user rated in training (where the
+        evaluation never ranks). The scores are recomputed for those rows and columns: the
+        gradient of a slice of the whole batch's would cost two batch x batch passes."""
+        query, candidate = query[:TEACHER_QUERIES], candidate[:TEACHER_CANDIDATES]
         movies = ops.cast(x["movie_id"], "int32")[:TEACHER_CANDIDATES]
-        users = ops.cast(x["user_id"], "int32")
+        users = ops.cast(x["user_id"], "int32")[:TEACHER_QUERIES]
         teacher = ops.take(ops.convert_to_tensor(self.teacher), users[:, None] * self.teacher_movies + movies[None, :])
         target = ops.stop_gradient(ops.softmax(teacher, axis=1))
-        logits = ops.matmul(query, ops.transpose(candidate)) / self.temperature
-        logits = ops.where(teacher <= TEACHER_MASKED, _NEG, logits)
+        scores = ops.matmul(query, ops.transpose(candidate)) / self.temperature
+        logits = ops.where(teacher <= TEACHER_MASKED, _NEG, scores)
         return ops.mean(ops.logsumexp(logits, axis=1) - ops.sum(target * logits, axis=1))
 
     def get_config(self) -> dict[str, Any]:
