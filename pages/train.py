@@ -47,6 +47,23 @@ owner = state.workspace()
 queue = state.job_manager_or_stop()
 st.caption(limits_caption(queue.settings, len(workspaces.own_entries(owner))) + " " + engine.describe(queue.settings))
 
+
+def _tower_number(column: Any, label: str, name: str, step: float, help: str | None = None) -> float:
+    """A number input for a float TowerConfig setting: its bounds and default, key train_<name>."""
+    bound = TowerConfig.bound(name)
+    return float(
+        column.number_input(
+            label,
+            min_value=bound.smallest,
+            max_value=bound.high,
+            value=float(getattr(TOWER_DEFAULTS, name)),
+            step=step,
+            key=f"train_{name}",
+            help=help,
+        )
+    )
+
+
 kind_label = st.radio("Model", list(KIND_LABELS), horizontal=True, key="train_kind")
 if kind_label not in KIND_LABELS:  # None, set from code: the radio itself cannot be cleared
     state.stop_with("Pick a model kind: DLRM or two-tower.")
@@ -70,21 +87,12 @@ if kind == "towers":
     )
     if values["preset"] in TOWER_PRESETS:
         defaults = TowerConfig(**preset_settings(values["preset"]))
-    values["temperature"] = left.number_input(
-        "Softmax temperature",
-        min_value=TowerConfig.bound("temperature").smallest,
-        max_value=TowerConfig.bound("temperature").high,
-        value=float(TOWER_DEFAULTS.temperature),
-        step=0.05,
-        key="train_temperature",
-    )
-    values["distill_weight"] = left.number_input(
+    values["temperature"] = _tower_number(left, "Softmax temperature", "temperature", 0.05)
+    values["distill_weight"] = _tower_number(
+        left,
         "EASE teacher weight",
-        min_value=TowerConfig.bound("distill_weight").low,
-        max_value=TowerConfig.bound("distill_weight").high,
-        value=float(TOWER_DEFAULTS.distill_weight),
-        step=0.25,
-        key="train_distill_weight",
+        "distill_weight",
+        0.25,
         help="A second loss term in which the towers learn how EASE, fitted on the training part only, "
         "ranks the movies each user has not rated (distillation). 0 trains the towers on the ratings "
         "alone; compare the two on the Runs page.",

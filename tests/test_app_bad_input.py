@@ -228,6 +228,7 @@ def test_train_bound_values_are_accepted(env: Path) -> None:
     extremes = [
         {
             "train_temperature": 0.01,
+            "train_distill_weight": 0.0,
             "train_embedding_dim_towers": 1,
             "train_batch_size_towers": 1,
             "train_learning_rate_towers": 10.0,
@@ -235,6 +236,7 @@ def test_train_bound_values_are_accepted(env: Path) -> None:
         },
         {
             "train_temperature": 100.0,
+            "train_distill_weight": 10.0,
             "train_embedding_dim_towers": 1024,
             "train_batch_size_towers": 1 << 16,
             "train_learning_rate_towers": 0.0001,
