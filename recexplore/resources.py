@@ -12,7 +12,7 @@ from typing import Any
 WEIGHT_COPIES = 4
 ACTIVATION_COPIES = 3
 IN_BATCH_COPIES = 4
-EASE_COPIES = 8  # float64 Gram, eigenvectors, P and B of an items x items EASE fit
+EASE_COPIES = 8  # float64 Gram, its Cholesky factor, P and B of an items x items EASE fit
 QUERY_INPUTS, CANDIDATE_INPUTS = 5, 3  # embeddings concatenated into each tower's first layer
 
 
