@@ -63,8 +63,8 @@ class DLRMConfig(ConfigDict):
         epochs: training epochs (the most, with early stopping).
         early_stopping: hold out a slice of the training part and stop when its RMSE stops
             improving. Off (the default), the model trains on the whole training part for
-            `epochs`, a count chosen on validation slices (bench/tune.py): the slice's 10% of
-            the rows are worth more than stopping at the best epoch.
+            `epochs`, a count chosen on validation slices (bench/tune.py): the slice's rows
+            (data.VALIDATION_FRACTION of them) are worth more than stopping at the best epoch.
         patience: with early stopping, epochs without validation improvement before stopping.
     """
 

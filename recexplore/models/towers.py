@@ -197,7 +197,7 @@ class TwoTowerModel(keras.Model):
         self.temperature = model_config.temperature
         self.correction_exponent = model_config.correction_exponent
         self.distill_weight = model_config.distill_weight
-        self.teacher: np.ndarray | None = None  # flat (users x movies) logits while training (`set_teacher`)
+        self.teacher: np.ndarray | None = None  # (users, movies) logits while training (`set_teacher`)
         self.query_tower = QueryTower(self.vocab_sizes, self.embedding_dim, self.layer_sizes, name="query_tower")
         self.candidate_tower = CandidateTower(
             self.vocab_sizes, self.embedding_dim, self.layer_sizes, name="candidate_tower"
@@ -237,8 +237,7 @@ class TwoTowerModel(keras.Model):
     def set_teacher(self, logits: np.ndarray | None) -> None:
         """The (users, movies) teacher logits (`ease.teacher_logits`) to distil while training;
         None after training (they are not part of the model and never saved)."""
-        self.teacher = None if logits is None else np.ascontiguousarray(logits, dtype=np.float32).reshape(-1)
-        self.teacher_movies = 0 if logits is None else int(logits.shape[1])
+        self.teacher = None if logits is None else np.ascontiguousarray(logits, dtype=np.float32)
 
     def distillation_loss(self, x: Any, query: Any, candidate: Any) -> Any:
         """Cross-entropy from the teacher's softmax over the first TEACHER_CANDIDATES movies of
@@ -249,7 +248,8 @@ class TwoTowerModel(keras.Model):
         query, candidate = query[:TEACHER_QUERIES], candidate[:TEACHER_CANDIDATES]
         movies = ops.cast(x["movie_id"], "int32")[:TEACHER_CANDIDATES]
         users = ops.cast(x["user_id"], "int32")[:TEACHER_QUERIES]
-        teacher = ops.take(ops.convert_to_tensor(self.teacher), users[:, None] * self.teacher_movies + movies[None, :])
+        flat = ops.convert_to_tensor(self.teacher.reshape(-1))  # one gather of (user, movie) pairs
+        teacher = ops.take(flat, users[:, None] * self.teacher.shape[1] + movies[None, :])
         target = ops.stop_gradient(ops.softmax(teacher, axis=1))
         scores = ops.matmul(query, ops.transpose(candidate)) / self.temperature
         logits = ops.where(teacher <= TEACHER_MASKED, _NEG, scores)
