@@ -25,10 +25,11 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from recexplore.families import family, family_names  # noqa: E402
+
 from recexplore.data import Split, load_movielens, make_split, validation_slice  # noqa: E402
 from recexplore.folds import write_folds  # noqa: E402
 from recexplore.models.common import parse_layers  # noqa: E402
-from recexplore.presets import config_class  # noqa: E402
 
 
 def _value(text: str) -> Any:
@@ -53,19 +54,19 @@ def measure(kind: str, overrides: dict[str, Any], folds: list[str], seed: int, d
     """Per-fold validation metrics of the kind's default config with `overrides`."""
     from recexplore.training import train
 
-    config = config_class(kind).from_dict({**config_class(kind)().to_dict(), **overrides})
+    config = family(kind).config.from_dict({**family(kind).make_config().to_dict(), **overrides})
     out = []
     for fold in folds:
         started = time.perf_counter()
         metrics = train(kind, data, inner_split(make_split(data, fold), seed), config, seed=seed).metrics
-        keys = ("test_rmse",) if kind == "dlrm" else ("hit_rate_at_10", "hit_rate_at_100")
+        keys = ("test_rmse",) if family(kind).task.name == "rating" else ("hit_rate_at_10", "hit_rate_at_100")
         out.append({**{k: round(float(metrics[k]), 4) for k in keys}, "seconds": round(time.perf_counter() - started)})
     return out
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("kind", choices=("dlrm", "towers"))
+    parser.add_argument("kind", choices=family_names())
     parser.add_argument("--set", action="append", default=[], help="name=value, changed from the default")
     parser.add_argument("--folds", default="u1,u2,u3")
     parser.add_argument("--seed", type=int, default=42)

@@ -21,10 +21,10 @@ from recexplore.app.tower_comparison import (
 )
 from recexplore.app.train_forms import queue_message, refresh_interval, submit_problem
 from recexplore.data import MAX_SEED
+from recexplore.families import RECOMMEND
 from recexplore.job_request import TrainRequest
 from recexplore.jobs import DONE, FINISHED
-from recexplore.models.towers import TowerConfig
-from recexplore.presets import PRESET_ENTRIES, SUBMIT_ORDER
+from recexplore.models.towers import PRESET_ENTRIES, SUBMIT_ORDER, TowerConfig
 
 state.through_the_entrypoint()  # a shared link on a fresh server: show it inside the app
 
@@ -85,7 +85,7 @@ def show(
 
 
 if source == SAVED:
-    entries = {e.name: e for e in state.list_models("towers")}
+    entries = {e.name: e for e in state.list_models(RECOMMEND)}
     runs = [
         TowerRun.from_meta(preset, entries[name].meta) for preset, name in PRESET_ENTRIES.items() if name in entries
     ]

@@ -5,23 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from recexplore.app import state
-from recexplore.app.metric_names import RATING_BASELINES, explain, label, show
-
-MODEL_TABLES = (
-    ("dlrm", "Rating models (DLRM): predicted stars", ("test_rmse", "test_mae", *RATING_BASELINES)),
-    (
-        "towers",
-        "Retrieval models (two towers): top-k lists",
-        (
-            "hit_rate_at_10",
-            "hit_rate_at_100",
-            "popularity_hit_rate_at_10",
-            "popularity_hit_rate_at_100",
-            "ease_hit_rate_at_10",
-            "ease_hit_rate_at_100",
-        ),
-    ),
-)
+from recexplore.app.metric_names import explain, label, show
+from recexplore.families import TASKS, families
 
 state.through_the_entrypoint()  # a shared link on a fresh server: show it inside the app
 
@@ -43,15 +28,20 @@ st.subheader("Saved models")
 entries = state.list_models(only_ok=False)
 if not entries:
     st.info("No saved models yet: run `python -m recexplore pretrain`, or train one on the Train page.")
-for kind, title, keys in MODEL_TABLES:
-    shown = [(e.name, state.entry_metrics(e)) for e in entries if e.ok and e.kind == kind]
-    rows = [{"name": name, **{label(k): show(metrics.get(k)) for k in keys}} for name, metrics in shown]
+for task in TASKS.values():  # one table per task: its families' models side by side
+    titles = {f.name: f.title for f in families(task=task.name)}
+    shown = [(e, state.entry_metrics(e)) for e in entries if e.ok and e.kind in titles]
+    keys = task.table_keys
+    rows = [
+        {"name": e.name, "family": titles[e.kind], **{label(k): show(metrics.get(k)) for k in keys}}
+        for e, metrics in shown
+    ]
     if rows:
-        st.markdown(f"**{title}**")
+        st.markdown(f"**{task.title}**")
         st.dataframe(
             rows,
             hide_index=True,
-            key=f"home_models_{kind}",
+            key=f"home_models_{task.name}",
             column_config={label(k): st.column_config.TextColumn(help=explain(k)) for k in keys},
         )
 broken = [e for e in entries if not e.ok]

@@ -1,47 +1,104 @@
-"""Feature interactions: the DotInteraction strength heatmap of a DLRM and one prediction taken apart."""
+"""Feature interactions: what rating models learned about feature pairs (DotInteraction strengths, DCN
+cross weights), the two side by side, and one prediction taken apart."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import streamlit as st
 
 from recexplore.app import state
 from recexplore.app.model_figures import contribution_bars, interaction_heatmap
-from recexplore.feature_interactions import feature_names, interaction_pairs, interaction_strength, prediction_breakdown
+from recexplore.families import CROSS_MATRIX, INTERACTIONS
+from recexplore.feature_interactions import (
+    cross_strength,
+    feature_names,
+    interaction_pairs,
+    interaction_strength,
+    pair_agreement,
+    pairs_sentence,
+    prediction_breakdown,
+)
 from recexplore.scoring import predict_ratings
 
 state.through_the_entrypoint()  # a shared link on a fresh server: show it inside the app
 
+NO_COMPARISON = "(none)"
+VIEWS = (INTERACTIONS, CROSS_MATRIX)
+
 st.title("Feature interactions")
 st.write(
-    "DLRM embeds every feature into the same space and `DotInteraction` takes the dot product "
-    "of every pair of embeddings, `dot(e_i, e_j)`; the top MLP then turns those numbers into "
-    "a rating. The heatmap shows how strong each pair's interaction is on **real ratings**: "
-    "the mean absolute dot product over a sample of actual examples (the tutorial looked only "
-    "at embedding row 0, the out-of-vocabulary row, which no real example uses). The grey "
-    "diagonal is each feature with itself: `DotInteraction` (`self_interaction=False`) never "
-    "computes those dots, so they play no part in any prediction."
+    "Rating models embed every feature into the same space and then combine the embeddings pair by "
+    "pair. **DLRM**'s `DotInteraction` takes the dot product of every pair, `dot(e_i, e_j)`, and its "
+    "top MLP turns those numbers into a rating: the heatmap shows how strong each pair's dot is on "
+    "**real ratings** (the mean absolute dot over a sample of held-out examples; the tutorial looked "
+    "only at embedding row 0, the out-of-vocabulary row). The grey diagonal is each feature with "
+    "itself, which `DotInteraction` (`self_interaction=False`) never computes. **DCN**'s "
+    "`FeatureCross` learns the crosses explicitly, `x0 * (W x + b) + x`: its heatmap shows, for each "
+    "pair of features, the size (Frobenius norm) of the block of the first cross layer's `W` that "
+    "links them, as in the DCN-V2 paper. Pick one of each to see whether the two models found the "
+    "same pairs."
 )
 
 data = state.data_or_stop()
-dlrms = state.model_names_or_stop("dlrm")
-state.note_gone("interactions_model", dlrms)
-left, right = st.columns(2)
-name = left.selectbox("DLRM model", dlrms, index=state.preferred_index(dlrms, "dlrm"), key="interactions_model")
-sample = right.slider("Ratings sampled", 200, 5000, 2000, step=200, key="interactions_sample")
+names = state.model_names_or_stop(*VIEWS)
+state.note_gone("interactions_model", names)
+left, middle, right = st.columns(3)
+name = left.selectbox("Rating model", names, index=state.preferred_index(names, INTERACTIONS), key="interactions_model")
+others = [NO_COMPARISON, *[n for n in names if n != name]]
+state.note_gone("interactions_compare", others)
+default_other = next((n for n in others if n == state.preferred_entry(CROSS_MATRIX)), NO_COMPARISON)
+other = middle.selectbox("Compare with", others, index=others.index(default_other), key="interactions_compare")
+sample = right.slider("Ratings sampled (DotInteraction)", 200, 5000, 2000, step=200, key="interactions_sample")
 ready = state.model_or_stop(name)
 
 
 @st.cache_data(show_spinner="Measuring interactions ...", max_entries=32)
-def _strength(model_name: str, sha: str, n: int) -> list[list[float]]:
+def _strength(model_name: str, sha: str, n: int) -> tuple[str, list[list[float]]]:
+    """The model's pair matrix and what its cells are: its cross weights, or DotInteraction's dots."""
     model = state.ready_model(model_name)
-    return interaction_strength(model.model, model.space, model.split.test, sample=n).tolist()
+    if state.offers(model.kind, CROSS_MATRIX):
+        return "cross", cross_strength(model.model).tolist()
+    return "dot", interaction_strength(model.model, model.space, model.split.test, sample=n).tolist()
 
 
-strength = _strength(name, ready.digest, sample)
-st.plotly_chart(
-    interaction_heatmap(feature_names(ready.model), strength, "Mean |dot(e_i, e_j)| on held-out ratings"),
-    key="interactions_heatmap",
-)
+TITLES = {
+    "dot": "Mean |dot(e_i, e_j)| on held-out ratings",
+    "cross": "||W_ij|| of the first cross layer (row: x0 feature, column: W's input)",
+}
+
+
+def _heatmap(column: Any, model_name: str, key: str) -> tuple[list[str], Any, str] | None:
+    """Draw one model's pair heatmap with its sentence; None (and why) when it has none."""
+    shown = state.model_or_stop(model_name)
+    try:
+        what, matrix = _strength(model_name, shown.digest, sample)
+    except ValueError as err:  # the DNN control has no cross layers
+        column.info(f"{model_name}: {err}.")
+        return None
+    labels = feature_names(shown.model)
+    column.plotly_chart(interaction_heatmap(labels, matrix, f"{model_name}: {TITLES[what]}"), key=key)
+    column.caption(pairs_sentence(labels, matrix, "DotInteraction" if what == "dot" else "cross weights"))
+    return labels, matrix, what
+
+
+if other == NO_COMPARISON:
+    mine = _heatmap(st, name, "interactions_heatmap")
+else:
+    a, b = st.columns(2)
+    mine = _heatmap(a, name, "interactions_heatmap")
+    theirs = _heatmap(b, other, "interactions_heatmap_other")
+    if mine is not None and theirs is not None:
+        if mine[0] != theirs[0]:
+            st.caption("These two models do not embed the same features, so their pairs cannot be set side by side.")
+        else:
+            rho = pair_agreement(mine[1], theirs[1])
+            st.markdown(
+                f"**Do they agree?** Over the {len(mine[0]) * (len(mine[0]) - 1) // 2} feature pairs, the rank "
+                f"correlation of the two models' pair strengths is **{rho:.2f}** (Spearman; 1: the same pairs "
+                "matter most in both, 0: unrelated). The two numbers measure different things (a dot product "
+                "on real examples, a weight block's size), so compare which pairs rank high, not the scales."
+            )
 
 st.subheader("One rating, taken apart")
 test = ready.split.test
@@ -61,5 +118,6 @@ st.plotly_chart(
     contribution_bars(parts, f"Sum = {sum(parts.values()):.3f} (clipped to 1-5: {predicted:.2f})"),
     key="interactions_parts",
 )
-pairs = interaction_pairs(ready.model, ready.space, row, by_strength=True)
-st.dataframe(pairs, hide_index=True, key="interactions_pairs")
+if state.offers(ready.kind, INTERACTIONS):
+    pairs = interaction_pairs(ready.model, ready.space, row, by_strength=True)
+    st.dataframe(pairs, hide_index=True, key="interactions_pairs")

@@ -8,6 +8,7 @@ import numpy as np
 import streamlit as st
 
 from recexplore.app import data_figures, data_views, movie_geometry, state
+from recexplore.families import MOVIE_MAP
 
 PROJECTIONS = ("PCA", "t-SNE")
 
@@ -25,16 +26,16 @@ st.write(
 )
 
 data = state.data_or_stop()
-towers = state.model_names_or_stop("towers")
+towers = state.model_names_or_stop(MOVIE_MAP)
 state.note_gone("map_model", towers)
 top_left, top_mid, top_right = st.columns([2, 1, 2])
 model_name = top_left.selectbox(
-    "Two-tower model", towers, index=state.preferred_index(towers, "towers"), key="map_model"
+    "Two-tower model", towers, index=state.preferred_index(towers, MOVIE_MAP), key="map_model"
 )
 projection = top_mid.radio("Projection", list(PROJECTIONS), horizontal=True, key="map_projection")
 colouring = top_right.selectbox("Colour by", list(data_views.MAP_COLOURINGS), key="map_colour")
 ready = state.model_or_stop(model_name)
-if ready.kind != "towers":
+if not state.offers(ready.kind, MOVIE_MAP):
     state.stop_with(f"Model {model_name!r} is a {ready.kind} model; choose a two-tower model.", "error")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from recexplore.app import state
+from recexplore.families import RECOMMEND, RERANK
 from recexplore.recommend import (
     RecommendError,
     because_you_rated,
@@ -25,7 +26,7 @@ RECOMMEND_COLUMNS = {
         "Predicted ★",
         format="%.2f",
         width=100,
-        help="The DLRM's predicted stars for this user: the re-ranked list is sorted by them.",
+        help="The rating model's predicted stars for this user: the re-ranked list is sorted by them.",
     ),
     "score": st.column_config.NumberColumn(
         "Retrieval score",
@@ -48,23 +49,23 @@ RECOMMEND_COLUMNS = {
 st.title("Recommend")
 st.write(
     "A two-tower model embeds the user (query tower) and every movie (candidate tower); "
-    "`BruteForceRetrieval` returns the movies with the highest dot product. Optionally a DLRM re-ranks the retrieved candidates "
+    "`BruteForceRetrieval` returns the movies with the highest dot product. Optionally a rating model (DLRM, DCN) re-ranks the retrieved candidates "
     "by predicted stars: the two-stage pipeline of production recommenders."
 )
 
 data = state.data_or_stop()
-towers = state.model_names_or_stop("towers")
-dlrms = [e.name for e in state.list_models("dlrm")]
+towers = state.model_names_or_stop(RECOMMEND)
+dlrms = [e.name for e in state.list_models(RERANK)]
 
 state.note_gone("recommend_model", towers)
 state.note_gone("recommend_rerank", ["(no re-ranking)", *dlrms])
 left, right = st.columns([1, 1])
 model_name = left.selectbox(
-    "Retrieval model", towers, index=state.preferred_index(towers, "towers"), key="recommend_model"
+    "Retrieval model", towers, index=state.preferred_index(towers, RECOMMEND), key="recommend_model"
 )
 k = left.slider("How many movies", min_value=1, max_value=50, value=10, key="recommend_k")
 mode = right.radio("Who", ["A MovieLens user", "A new user"], horizontal=True, key="recommend_mode")
-rerank = right.selectbox("Re-rank with a DLRM", ["(no re-ranking)", *dlrms], key="recommend_rerank")
+rerank = right.selectbox("Re-rank with a rating model", ["(no re-ranking)", *dlrms], key="recommend_rerank")
 
 try:
     rec = state.recommender(model_name)

@@ -6,10 +6,10 @@ import streamlit as st
 
 from recexplore.app import model_figures, runs, state
 from recexplore.app.metric_names import label
-from recexplore.presets import KINDS
+from recexplore.families import RATING, RETRIEVAL
 
-RMSE_KEYS = KINDS["dlrm"].curves
-HIT_KEYS = KINDS["towers"].curves
+RMSE_KEYS = RATING.curves
+HIT_KEYS = RETRIEVAL.curves
 
 state.through_the_entrypoint()  # a shared link on a fresh server: show it inside the app
 
@@ -27,8 +27,8 @@ if not entries:
     state.stop_with("No saved models yet: run `python -m recexplore pretrain`, or train one on the Train page.")
 names = list(entries)
 state.note_gone("runs_pick", names)
-towers = [n for n in names if entries[n].kind == "towers"]
-default = towers[:2] if len(towers) >= 2 else names[:2]  # two runs of one kind: a diff worth reading
+same_task = [n for n in names if state.task_of(entries[n].kind) == RETRIEVAL.name]
+default = same_task[:2] if len(same_task) >= 2 else names[:2]  # two runs of one task: a diff worth reading
 picked = st.multiselect("Runs", names, default=default, key="runs_pick", max_selections=8)
 if not picked:
     state.stop_with("Pick one or more saved models to compare.")
@@ -43,7 +43,9 @@ if keys:
     if split is not None and key in RMSE_KEYS:
         baselines = state.rating_lines(split)
     elif split is not None and key in HIT_KEYS:
-        tower_metrics = [state.entry_metrics(entries[n]) for n in picked if entries[n].kind == "towers"]
+        tower_metrics = [
+            state.entry_metrics(entries[n]) for n in picked if state.task_of(entries[n].kind) == RETRIEVAL.name
+        ]
         baselines = runs.hit_rate_baselines(key, tower_metrics)
     st.plotly_chart(
         model_figures.overlaid_curves(runs.histories(metas, key), key, baselines, label(key)), key="runs_chart"

@@ -9,6 +9,7 @@ import streamlit as st
 from recexplore import engine, workspaces
 from recexplore.app import model_figures, runs, state
 from recexplore.app.metric_names import metric_rows
+from recexplore.app.setting_widgets import setting_widget
 from recexplore.app.train_forms import (
     build_config,
     job_label,
@@ -17,21 +18,16 @@ from recexplore.app.train_forms import (
     refresh_interval,
     submit_problem,
 )
-from recexplore.data import MAX_SEED, VALIDATION_FRACTION
+from recexplore.data import MAX_SEED
+from recexplore.families import RATING, families, family
 from recexplore.job_request import TrainRequest
 from recexplore.jobs import DONE, QUEUED, RUNNING
-from recexplore.models.common import parse_layers
-from recexplore.models.dlrm import DLRMConfig
-from recexplore.models.towers import TowerConfig
-from recexplore.presets import KINDS, TOWER_PRESETS, preset_of, preset_settings
 
 state.through_the_entrypoint()  # a shared link on a fresh server: show it inside the app
 
-KIND_LABELS = {k.title: k.name for k in KINDS.values()}
+FAMILIES = {f.title: f for f in families()}
 # Slider ends narrower than the configs' bounds (which the CLI reaches): a page-sized range.
 EPOCHS_SLIDER_MAX = 50
-DROPOUT_SLIDER_MAX = 0.9
-DLRM_DEFAULTS, TOWER_DEFAULTS = DLRMConfig(), TowerConfig()
 
 st.title("Train")
 st.write(
@@ -47,75 +43,34 @@ owner = state.workspace()
 queue = state.job_manager_or_stop()
 st.caption(limits_caption(queue.settings, len(workspaces.own_entries(owner))) + " " + engine.describe(queue.settings))
 
-
-def _tower_number(column: Any, label: str, name: str, step: float, help: str | None = None) -> float:
-    """A number input for a float TowerConfig setting: its bounds and default, key train_<name>."""
-    bound = TowerConfig.bound(name)
-    return float(
-        column.number_input(
-            label,
-            min_value=bound.smallest,
-            max_value=bound.high,
-            value=float(getattr(TOWER_DEFAULTS, name)),
-            step=step,
-            key=f"train_{name}",
-            help=help,
-        )
-    )
-
-
-kind_label = st.radio("Model", list(KIND_LABELS), horizontal=True, key="train_kind")
-if kind_label not in KIND_LABELS:  # None, set from code: the radio itself cannot be cleared
-    state.stop_with("Pick a model kind: DLRM or two-tower.")
-kind = KIND_LABELS[kind_label]
-defaults: Any = DLRM_DEFAULTS if kind == "dlrm" else TOWER_DEFAULTS
+kind_label = st.radio("Model", list(FAMILIES), horizontal=True, key="train_kind")
+if kind_label not in FAMILIES:  # None, set from code: the radio itself cannot be cleared
+    state.stop_with("Pick a model family: " + ", ".join(FAMILIES) + ".")
+fam = FAMILIES[kind_label]
+kind = fam.name
+st.caption(fam.description[:1].upper() + fam.description[1:] + ".")
 
 left, middle, right = st.columns(3)
 values: dict[str, Any] = {}
 problem: str | None = None
-if kind == "towers":
-    preset_names = list(TOWER_PRESETS)
-    default_preset = preset_of(TOWER_DEFAULTS.layers) or preset_names[0]
+preset_names = list(fam.presets)
+if len(preset_names) > 1:
+    setting_keys = tuple(f"train_{name}_{kind}" for name in ("epochs", "learning_rate", *fam.options))
     values["preset"] = left.selectbox(
-        "Tower depth",
+        "Preset",
         preset_names,
-        index=preset_names.index(default_preset),
-        key="train_preset",
-        format_func=lambda p: f"{p} ({','.join(map(str, TOWER_PRESETS[p]))})",
-        on_change=state.forget_widgets,  # the depth's own epochs and learning rate become the defaults
-        args=(("train_epochs_towers", "train_learning_rate_towers"),),
+        key=f"train_preset_{kind}",
+        format_func=lambda p: f"{p} ({fam.label(fam.make_config(p))})",
+        on_change=state.forget_widgets,  # the preset's own settings become the defaults
+        args=(setting_keys,),
     )
-    if values["preset"] in TOWER_PRESETS:
-        defaults = TowerConfig(**preset_settings(values["preset"]))
-    values["temperature"] = _tower_number(left, "Softmax temperature", "temperature", 0.05)
-    values["distill_weight"] = _tower_number(
-        left,
-        "EASE teacher weight",
-        "distill_weight",
-        0.25,
-        help="A second loss term in which the towers learn how EASE, fitted on the training part only, "
-        "ranks the movies each user has not rated (distillation). 0 trains the towers on the ratings "
-        "alone; compare the two on the Runs page.",
-    )
-else:
-    top_text = left.text_input(
-        "Top MLP widths (comma-separated)", ",".join(map(str, DLRM_DEFAULTS.top_layers)), key="train_top_layers"
-    )
+defaults: Any = fam.make_config(values.get("preset"))
+for i, name in enumerate(fam.options):
+    column = (left, middle, right)[i % 3] if i else left
     try:
-        values["top_layers"] = parse_layers(top_text, "top MLP widths", allow_empty=True)
+        values[name] = setting_widget(column, fam.config, name, getattr(defaults, name), f"train_{name}_{kind}")
     except ValueError as err:
         problem = str(err)
-    values["dropout"] = left.slider(
-        "Dropout", 0.0, DROPOUT_SLIDER_MAX, float(DLRM_DEFAULTS.dropout), 0.05, key="train_dropout"
-    )
-    values["early_stopping"] = left.checkbox(
-        "Early stopping on a validation slice",
-        value=DLRM_DEFAULTS.early_stopping,
-        key="train_early_stopping",
-        help=f"Hold out {VALIDATION_FRACTION:.0%} of the training part and stop when its RMSE stops "
-        "improving. Off, the model trains on all of the training part for the set epochs (chosen on "
-        "validation slices), which predicts better.",
-    )
 values["embedding_dim"] = int(
     middle.number_input(
         "Embedding dim",
@@ -185,13 +140,11 @@ def _curves(kind: str, history: list[dict[str, float]], key: str, split: tuple[s
     if not history:
         st.caption("Curves appear after the first epoch.")
         return
-    quality, loss = KINDS[kind].curves, KINDS[kind].loss_curves
-    lines = state.rating_lines(split) if kind == "dlrm" else None
+    quality, loss = family(kind).task.curves, family(kind).task.loss_curves
+    task = family(kind).task
+    lines = state.rating_lines(split) if task is RATING else None
     a, b = st.columns(2)
-    a.plotly_chart(
-        model_figures.training_curves(history, quality, "RMSE" if kind == "dlrm" else "test hit-rate", lines),
-        key=f"{key}_quality",
-    )
+    a.plotly_chart(model_figures.training_curves(history, quality, task.curve_axis, lines), key=f"{key}_quality")
     if lines:
         a.caption(
             "test_rmse is the held-out error after each epoch, only shown: training runs its set epochs "
@@ -312,7 +265,7 @@ if not entries:
 else:
     state.note_gone("train_load_model", [e.name for e in entries])
     names = [e.name for e in entries]
-    preferred = next((k.default_entry for k in KINDS.values() if k.default_entry in names), names[0])
+    preferred = next((f.default_entry for f in FAMILIES.values() if f.default_entry in names), names[0])
     picked = st.selectbox("Saved model", names, index=names.index(preferred), key="train_load_model")
     entry = next((e for e in entries if e.name == picked), None)
     if entry is None:  # None, set from code: the box itself cannot be cleared

@@ -13,13 +13,14 @@ from typing import Any
 import keras
 import numpy as np
 
-from recexplore.features import DENSE_FEATURES
-from recexplore.models.dlrm import DLRM, DLRMConfig, build_dlrm, dummy_dlrm_inputs
-from recexplore.models.towers import TowerConfig, TwoTowerModel, build_towers, dummy_tower_inputs
+from recexplore.families import family
+from recexplore.models.rating import RatingModel, dummy_rating_inputs
+from recexplore.models.towers import TwoTowerModel, dummy_tower_inputs
 
 BATCH = "batch"  # how the batch dimension is written in shapes
 ROLES = {  # layer class -> one phrase on what it does in a recommender
     "DotInteraction": "keras-rs: pairwise dot products of the feature embeddings",
+    "FeatureCross": "keras-rs: x0 * (W x + b) + x, an explicit feature cross",
     "Embedding": "one learned vector per id",
     "Dense": "learned linear map (+ activation)",
     "RatedMovies": "the training split's who-rated-what matrix (data, not saved)",
@@ -45,7 +46,7 @@ def layer_table(model: keras.Model) -> list[dict[str, Any]]:
     """One row per layer: path, type, output shape, trainable parameters and its role.
 
     Args:
-        model: a built DLRM or TwoTowerModel (it is called once on a dummy batch).
+        model: a built model of any family (it is called once on a dummy batch).
     """
     rows: list[dict[str, Any]] = []
     layers = list(model._flatten_layers(include_self=False, recursive=True))
@@ -67,8 +68,8 @@ def layer_table(model: keras.Model) -> list[dict[str, Any]]:
 
         layer.call = traced
     try:
-        if isinstance(model, DLRM):
-            model(dummy_dlrm_inputs(model.n_dense, model.vocab_sizes["genre"]))
+        if isinstance(model, RatingModel):
+            model(dummy_rating_inputs(model.n_dense, model.vocab_sizes["genre"]))
         else:
             model(dummy_tower_inputs(model.vocab_sizes["genre"]))
     finally:
@@ -112,8 +113,6 @@ def architecture(model: keras.Model) -> list[dict[str, Any]]:
     return rows
 
 
-def architecture_of_config(config: DLRMConfig | TowerConfig, vocab_sizes: dict[str, int]) -> list[dict[str, Any]]:
-    """The architecture a config builds (untrained weights: shapes and counts are the same)."""
-    if isinstance(config, DLRMConfig):
-        return architecture(build_dlrm(config, vocab_sizes, len(DENSE_FEATURES), 3.5))
-    return architecture(build_towers(config, vocab_sizes))
+def architecture_of_config(kind: str, config: Any, vocab_sizes: dict[str, int]) -> list[dict[str, Any]]:
+    """The architecture a family's config builds (untrained weights: shapes and counts are the same)."""
+    return architecture(family(kind).build(config, vocab_sizes))

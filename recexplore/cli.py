@@ -1,4 +1,8 @@
-"""Command-line interface: data, folds, train, compare-towers, recommend, models, pretrain."""
+"""Command-line interface: data, folds, train, compare-towers, compare-rankers, recommend, models, pretrain.
+
+The `train` sub-commands and their flags come from the family table (`recexplore.families`):
+one sub-command per family, its presets as `--preset`, its `options` as flags built from the
+config's own rules. No family is named here."""
 
 from __future__ import annotations
 
@@ -11,16 +15,8 @@ import time
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
-from recexplore.data import DATA_ENV, MAX_SEED, VALIDATION_FRACTION
-from recexplore.presets import (
-    KINDS,
-    PRETRAINED,
-    SUBMIT_ORDER,
-    TOWER_PRESETS,
-    config_class,
-    preset_of,
-    preset_settings,
-)
+from recexplore.data import DATA_ENV, MAX_SEED
+from recexplore.families import RATING, RETRIEVAL, ModelFamily, Task
 
 EXIT_USAGE = 2
 EXIT_FAILURE = 1
@@ -72,24 +68,58 @@ def _positive_float(text: str) -> float:
     return value
 
 
-def _weight(text: str) -> float:
-    """A non-negative finite number (0 turns a loss term off)."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number 0 or above, got {text!r}") from None
-    if not 0 <= value < float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a number 0 or above, got {text!r}")
-    return value
+def _setting_type(config_cls: Any, name: str) -> Any:
+    """An argparse type for config field `name`, checked by the field's own rule."""
+    rule = config_cls.rule(name)
+    if rule.get("layers"):
+        from recexplore.models.common import parse_layers
+
+        def layers(text: str) -> tuple[int, ...]:
+            try:
+                return parse_layers(text, name, allow_empty=rule["layers"] == "any")
+            except ValueError as err:
+                raise argparse.ArgumentTypeError(str(err)) from None
+
+        return layers
+    bound = rule["bound"]
+
+    def number(text: str) -> float:
+        try:
+            value = int(text) if bound.integer else float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {bound.describe()}, got {text!r}") from None
+        if not bound.allows(value):
+            raise argparse.ArgumentTypeError(f"expected {bound.describe()}, got {text!r}")
+        return value
+
+    return number
 
 
-def _layers(text: str) -> tuple[int, ...]:
-    from recexplore.models.common import parse_layers
+def _add_setting_flag(parser: argparse.ArgumentParser, config_cls: Any, name: str) -> None:
+    """A flag for config field `name`: its help, default and rule read from the config."""
+    rule, flag = config_cls.rule(name), "--" + name.replace("_", "-")
+    default = getattr(config_cls(), name)
+    shown = ",".join(map(str, default)) if isinstance(default, tuple) else default
+    text = f"{rule['help']} (default: the preset's, else {shown})"
+    if rule.get("choices"):
+        parser.add_argument(flag, choices=rule["choices"], help=text)
+    elif rule.get("bound") is None and not rule.get("layers"):  # a bool: --x / --no-x
+        parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=None, help=text)
+    else:
+        parser.add_argument(flag, type=_setting_type(config_cls, name), help=text)
 
-    try:
-        return parse_layers(text)
-    except ValueError as err:
-        raise argparse.ArgumentTypeError(str(err)) from None
+
+def _add_family_parser(sub: Any, fam: ModelFamily) -> None:
+    """`train <family>`: the shared options, `--preset`, and the family's own settings."""
+    parser = sub.add_parser(fam.name, help=fam.description, description=fam.description)
+    _add_train_options(parser)
+    parser.add_argument(
+        "--preset", choices=list(fam.presets), help=f"settings to start from (default {fam.default_preset})"
+    )
+    for name in fam.options:
+        _add_setting_flag(parser, fam.config, name)
+    parser.add_argument("--save", metavar="NAME", type=_model_name, help="save under this name in the registry")
+    parser.add_argument("--overwrite", action="store_true", help="replace an existing entry of that name")
 
 
 def _ratings(text: str) -> list[tuple[str, float]]:
@@ -126,8 +156,9 @@ def _add_train_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON object as the last line")
 
 
-def build_parser() -> _Parser:
-    """The full argument parser."""
+def build_parser(with_families: bool = True) -> _Parser:
+    """The full argument parser; without `with_families` the `train` sub-commands are left out, so
+    that commands other than `train` parse without importing the model code (and Keras)."""
     parser = _Parser(prog="python -m recexplore", description="RecExplore: deep recommenders on MovieLens 100K.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
@@ -143,33 +174,24 @@ def build_parser() -> _Parser:
 
     train = sub.add_parser("train", help="train one model")
     train_sub = train.add_subparsers(dest="kind", required=True, parser_class=_Parser)
-    dlrm = train_sub.add_parser("dlrm", help="DLRM rating model")
-    _add_train_options(dlrm)
-    dlrm.add_argument(
-        "--early-stopping",
-        action="store_true",
-        help=f"hold out a {VALIDATION_FRACTION * 100:g}%% validation slice of the training part and stop on it "
-        "(default: train on all of it for the set epochs)",
-    )
-    towers = train_sub.add_parser("towers", help="two-tower retrieval model")
-    _add_train_options(towers)
-    towers.add_argument(
-        "--layers",
-        type=_layers,
-        help="tower widths, e.g. 64,32 (default: TowerConfig's); a preset's widths train as that preset",
-    )
-    towers.add_argument("--objective", help="training objective: softmax (default) or rating_mse")
-    towers.add_argument(
-        "--distill-weight",
-        type=_weight,
-        help="weight of the loss in which the towers learn EASE's ranking (default: TowerConfig's; 0: off)",
-    )
-    for p in (dlrm, towers):
-        p.add_argument("--save", metavar="NAME", type=_model_name, help="save under this name in the registry")
-        p.add_argument("--overwrite", action="store_true", help="replace an existing entry of that name")
+    if with_families:
+        from recexplore.families import families
 
-    compare = sub.add_parser("compare-towers", help="train and evaluate the 1/2/3-layer tower presets")
+        for fam in families():
+            _add_family_parser(train_sub, fam)
+
+    compare = sub.add_parser("compare-towers", help="train and evaluate the retrieval presets (1/2/3-layer towers)")
     _add_train_options(compare)
+    rankers = sub.add_parser(
+        "compare-rankers", help="train the rating presets (DLRM, DCN full and low rank, DNN) on the same folds"
+    )
+    _add_train_options(rankers)
+    rankers.add_argument(
+        "--folds",
+        type=_positive_int,
+        help="train on this many of the data's official folds u1..u5 (or `folds` output) and test the "
+        "differences over them; default: the one --split",
+    )
 
     rec = sub.add_parser("recommend", help="top-k movies for a user from a saved retrieval model")
     who = rec.add_mutually_exclusive_group(required=True)
@@ -181,12 +203,7 @@ def build_parser() -> _Parser:
         help="a new user's ratings: movie ids or title pieces, 1-5 stars (e.g. 50=5,Titanic=1)",
     )
     rec.add_argument("--k", type=_positive_int, default=10, help="number of movies (default 10)")
-    rec.add_argument(
-        "--model",
-        type=_model_name,
-        default=KINDS["towers"].default_entry,
-        help=f"registry name (default {KINDS['towers'].default_entry})",
-    )
+    rec.add_argument("--model", type=_model_name, help="registry name (default: the pretrained retrieval model)")
     rec.add_argument("--models-dir", metavar="DIR")
     rec.add_argument("--data", metavar="PATH")
     rec.add_argument("--json", action="store_true")
@@ -212,8 +229,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     from recexplore.engine import EngineError
     from recexplore.registry import RegistryError
 
+    argv = list(sys.argv[1:] if argv is None else argv)
     try:
-        args = build_parser().parse_args(argv)
+        args = build_parser(with_families=argv[:1] == ["train"]).parse_args(argv)
     except UsageError as err:
         print(f"recexplore: error: {err}", file=sys.stderr)
         return EXIT_USAGE
@@ -281,37 +299,38 @@ def cmd_data(args: argparse.Namespace) -> int:
     return 0
 
 
-def _config_for(kind: str, args: argparse.Namespace, layers: tuple[int, ...] | None = None) -> Any:
-    """The config the flags ask for; towers whose layers are a preset's train as that preset does
-    (`presets.PRESET_TRAINING`) unless a flag says otherwise."""
-    chosen: dict[str, Any] = {}
-    overrides = {
+def _common_settings(args: argparse.Namespace) -> dict[str, Any]:
+    """The settings every family has, as the shared flags set them (None: not given)."""
+    return {
         "epochs": args.epochs,
         "batch_size": args.batch_size,
         "learning_rate": args.learning_rate,
         "embedding_dim": args.embedding_dim,
     }
-    if kind == "towers":
-        overrides["layers"] = layers if layers is not None else getattr(args, "layers", None)
-        overrides["objective"] = getattr(args, "objective", None)
-        overrides["distill_weight"] = getattr(args, "distill_weight", None)
-        preset = preset_of(overrides["layers"]) if overrides["layers"] is not None else None
-        chosen = preset_settings(preset) if preset else {}
-    elif getattr(args, "early_stopping", False):
-        overrides["early_stopping"] = True
-    chosen.update({k: v for k, v in overrides.items() if v is not None})
-    return config_class(kind)(**chosen)
 
 
-def _check_memory(kind: str, config: Any, vocab_sizes: dict[str, int], train_rows: int) -> None:
+def _config_for(fam: ModelFamily, args: argparse.Namespace, preset: str | None = None) -> Any:
+    """The config the flags ask for: the preset (`--preset`, or the one the family recognises in
+    the flags, e.g. a tower preset's widths) with every given flag on top."""
+    settings = {**_common_settings(args), **{name: getattr(args, name, None) for name in fam.options}}
+    return fam.make_config(preset or getattr(args, "preset", None), **settings)
+
+
+def _check_memory(fam: ModelFamily, config: Any, vocab_sizes: dict[str, int], train_rows: int) -> None:
     """Refuse, before anything is allocated, a configuration this machine cannot hold."""
     from recexplore.resources import ResourceError, check_training_memory
 
     try:
-        check_training_memory(kind, config, vocab_sizes, train_rows)
+        check_training_memory(fam.name, config, vocab_sizes, train_rows)
     except ResourceError as err:
-        flags = "--batch-size, --embedding-dim or --layers" if kind == "towers" else "--batch-size or --embedding-dim"
-        raise UsageError(f"{err.args[0]}; use a smaller {flags}") from None
+        raise UsageError(f"{err.args[0]}; use a smaller {_size_flags(fam)}") from None
+
+
+def _size_flags(fam: ModelFamily) -> str:
+    """'--batch-size, --embedding-dim or --layers': the flags that shrink a family's model."""
+    flags = ["--batch-size", "--embedding-dim"]
+    flags += ["--" + name.replace("_", "-") for name in fam.options if fam.config.rule(name).get("layers")]
+    return ", ".join(flags[:-1]) + " or " + flags[-1]
 
 
 def _result_payload(result: Any, wall_start: float) -> dict[str, Any]:
@@ -349,11 +368,13 @@ def cmd_folds(args: argparse.Namespace) -> int:
 def cmd_train(args: argparse.Namespace) -> int:
     """Train one model, print its metrics, optionally save it."""
     from recexplore import registry
+    from recexplore.families import family
     from recexplore.features import Vocabularies
     from recexplore.training import ProgressHooks, train
 
     start = time.perf_counter()
-    config = _config_for(args.kind, args)
+    fam = family(args.kind)
+    config = _config_for(fam, args)
     if args.save:  # checked before training, so a long run is never thrown away at the end
         problem = registry.writable_problem(args.models_dir)
         if problem is not None:
@@ -362,7 +383,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             raise UsageError(f"a model named {args.save!r} exists; pass --overwrite to replace it")
     data, split = _load_split(args)
     vocab = Vocabularies.build(data)
-    _check_memory(args.kind, config, vocab.sizes(), len(split.train))
+    _check_memory(fam, config, vocab.sizes(), len(split.train))
 
     def epoch_line(epoch: int, logs: dict[str, float]) -> None:
         if not args.json:
@@ -373,7 +394,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         args.kind, data, split, config, seed=args.seed, hooks=ProgressHooks(on_epoch=epoch_line), vocab=vocab
     )
     payload = _result_payload(result, start)
-    if args.kind == "towers":  # the linear baseline beside the model (computed once per split, then cached)
+    if fam.task is RETRIEVAL:  # the linear baseline beside the model (computed once per split, then cached)
         from recexplore.ease import cached_report
 
         payload.update(cached_report(data, split, args.seed))
@@ -385,38 +406,58 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_compare_towers(args: argparse.Namespace) -> int:
-    """Train the three tower presets on one split, as concurrent jobs on the training engine
-    (a local Ray, or the cluster in RECEXPLORE_RAY_ADDRESS), and compare them with popularity."""
-    from recexplore.data import load_movielens, make_split
-    from recexplore.ease import cached_report as ease_baseline
+def _task_presets(task: Task) -> list[tuple[ModelFamily, str]]:
+    """Every (family, preset) of the families of `task`, in table order."""
+    from recexplore.families import families
+
+    return [(fam, preset) for fam in families(task=task.name) for preset in fam.presets]
+
+
+def _train_on_engine(requests: list[Any], data: Any, side_work: Any = None) -> tuple[list[Any], Any]:
+    """Train `requests` as concurrent jobs on the training engine (a local Ray, or the cluster in
+    RECEXPLORE_RAY_ADDRESS); `side_work()` runs while they train. Returns (jobs, its result)."""
     from recexplore.engine_settings import EngineSettings
-    from recexplore.job_request import TrainRequest
     from recexplore.jobs import DONE, JobManager
     from recexplore.resources import ResourceError
 
-    start = time.perf_counter()
-    requests = [
-        TrainRequest("towers", _config_for("towers", args, TOWER_PRESETS[p]), args.split, args.seed, label=p, preset=p)
-        for p in SUBMIT_ORDER
-    ]
-    data = load_movielens(args.data)
     settings = EngineSettings.from_env()  # the operator's run: the per-workspace job limit does not apply
     manager = JobManager(dataclasses.replace(settings, max_active_jobs=max(settings.max_active_jobs, len(requests))))
     try:
         jobs = manager.submit_many("cli", requests, data)
     except ResourceError as err:
-        raise UsageError(f"{err.args[0]}; use a smaller --batch-size, --embedding-dim or --layers") from None
+        raise UsageError(f"{err.args[0]}; use a smaller --batch-size or --embedding-dim") from None
     try:
-        ease = ease_baseline(data, make_split(data, args.split, seed=args.seed), args.seed)  # while the jobs train
+        extra = side_work() if side_work is not None else None
         for job in jobs:
             manager.wait(job, float("inf"))
     finally:
         manager.shutdown()
-    jobs.sort(key=lambda j: list(TOWER_PRESETS).index(j.request.preset))  # shown shallowest first
     failed = [j for j in jobs if j.status != DONE or j.result is None]
     if failed:
-        raise EngineJobError(f"the {failed[0].request.preset} job {failed[0].status}: {failed[0].error}")
+        request = failed[0].request
+        raise EngineJobError(f"the {request.label} job on {request.split} {failed[0].status}: {failed[0].error}")
+    return jobs, extra
+
+
+def cmd_compare_towers(args: argparse.Namespace) -> int:
+    """Train the retrieval presets (the 1/2/3-layer towers) on one split, as concurrent jobs on the
+    training engine, and compare them with popularity and EASE."""
+    from recexplore.data import load_movielens, make_split
+    from recexplore.ease import cached_report as ease_baseline
+    from recexplore.job_request import TrainRequest
+
+    start = time.perf_counter()
+    presets = _task_presets(RETRIEVAL)
+    order = [p for _, p in presets]
+    submit = sorted(presets, key=lambda fp: fp[0].queue_order.index(fp[1]))
+    requests = [
+        TrainRequest(f.name, _config_for(f, args, p), args.split, args.seed, label=p, preset=p) for f, p in submit
+    ]
+    data = load_movielens(args.data)
+    jobs, ease = _train_on_engine(
+        requests, data, lambda: ease_baseline(data, make_split(data, args.split, seed=args.seed), args.seed)
+    )
+    jobs.sort(key=lambda j: order.index(j.request.preset))  # shown shallowest first
     rows = [
         {
             "preset": j.request.preset,
@@ -460,16 +501,41 @@ def cmd_compare_towers(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_compare_rankers(args: argparse.Namespace) -> int:
+    """Train every rating preset (DLRM, DCN full and low rank, the DNN control) on the same split,
+    or on each of `--folds` official folds, as concurrent jobs, and say which differences are real."""
+    from recexplore.data import load_movielens
+    from recexplore.job_request import TrainRequest
+    from recexplore.ranker_comparison import compare_rows, fold_splits
+
+    start = time.perf_counter()
+    data = load_movielens(args.data)
+    splits = fold_splits(data, args.folds) if args.folds else [args.split]
+    presets = _task_presets(RATING)
+    requests = [
+        TrainRequest(f.name, _config_for(f, args, p), split, args.seed, label=p, preset=p)
+        for split in splits
+        for f, p in presets
+    ]
+    jobs, _ = _train_on_engine(requests, data)
+    payload = compare_rows([(j.request.preset, j.request.kind, j.request.split, j.result) for j in jobs], splits)
+    payload.update(wall_seconds=round(time.perf_counter() - start, 3), device=jobs[0].result.device)
+    _emit(payload, args.json, payload["lines"])
+    return 0
+
+
 def cmd_recommend(args: argparse.Namespace) -> int:
     """Print top-k recommendations for one user, or for a new user from `--rate`."""
     from recexplore import registry
     from recexplore.data import load_movielens
+    from recexplore.families import RECOMMEND, families, family
     from recexplore.recommend import Recommender, for_new_user, resolve_movies
     from recexplore.scoring import prepare_loaded
 
-    loaded = registry.load(args.model, args.models_dir)
-    if loaded.kind != "towers":
-        raise UsageError(f"model {args.model!r} is a {loaded.kind} model; recommend needs a two-tower model")
+    name = args.model or families(view=RECOMMEND)[0].default_entry
+    loaded = registry.load(name, args.models_dir)
+    if not family(loaded.kind).offers(RECOMMEND):
+        raise UsageError(f"model {name!r} is a {loaded.kind} model; recommend needs a retrieval model")
     data = load_movielens(args.data)
     space, split = prepare_loaded(loaded.kind, loaded.model, loaded.meta, data, loaded.vocab)
     recommender = Recommender.build(loaded.model, loaded.vocab, data, split, space)
@@ -478,12 +544,12 @@ def cmd_recommend(args: argparse.Namespace) -> int:
         frame = for_new_user(recommender, ratings, args.k)
         payload = {
             "ratings": {str(m): s for m, s in ratings.items()},
-            "model": args.model,
+            "model": name,
             "recommendations": frame.to_dict(orient="records"),
         }
     else:
         frame = recommender.recommend(args.user, args.k)
-        payload = {"user": int(args.user), "model": args.model, "recommendations": frame.to_dict(orient="records")}
+        payload = {"user": int(args.user), "model": name, "recommendations": frame.to_dict(orient="records")}
     lines = [f"{r.rank:>3}. {r.movie_title} [{r.movie_genres}] score={r.score:.3f}" for r in frame.itertuples()]
     _emit(payload, args.json, lines)
     return 0
@@ -501,11 +567,7 @@ def cmd_models(args: argparse.Namespace) -> int:
     rows = []
     for e in entries:
         metrics = e.meta.get("metrics", {})
-        headline = (
-            f"rmse={metrics.get('test_rmse', float('nan')):.4f}"
-            if e.kind == "dlrm"
-            else f"hr@100={metrics.get('hit_rate_at_100', float('nan')):.3f}"
-        )
+        headline = _headline(e.kind, metrics)
         rows.append({"name": e.name, "kind": e.kind, "ok": e.ok, "problem": e.problem, "metrics": metrics})
         status = headline if e.ok else f"BROKEN: {e.problem}"
         print(f"{e.name:<24} {e.kind:<7} {status}") if not args.json else None
@@ -516,9 +578,21 @@ def cmd_models(args: argparse.Namespace) -> int:
     return 0
 
 
+def _headline(kind: str, metrics: dict[str, Any]) -> str:
+    """An entry's headline metric as its task names it ('test_rmse=0.8866'); '?' for an unknown kind."""
+    from recexplore.families import TASKS, family
+
+    try:
+        task = family(kind).task
+    except (ValueError, ImportError):
+        return "?"
+    return TASKS[task.name].headline_text(metrics)
+
+
 def cmd_pretrain(args: argparse.Namespace) -> int:
     """Retrain and save the pretrained default entries."""
     from recexplore import registry
+    from recexplore.families import family, pretrained_entries
     from recexplore.features import Vocabularies
     from recexplore.training import train
 
@@ -528,8 +602,8 @@ def cmd_pretrain(args: argparse.Namespace) -> int:
     data, split = _load_split(args)
     vocab = Vocabularies.build(data)
     digests = {}
-    for name, (kind, settings) in PRETRAINED.items():
-        config = config_class(kind)(**settings)
+    for name, (kind, preset) in pretrained_entries().items():
+        config = family(kind).make_config(preset)
         result = train(kind, data, split, config, seed=args.seed, vocab=vocab)
         digests[name] = registry.save(result, name, args.models_dir, overwrite=True).digest
         print(f"{name}: {json.dumps(result.metrics, default=_json_default)}", flush=True)
@@ -546,6 +620,7 @@ COMMANDS = {
     "folds": cmd_folds,
     "train": cmd_train,
     "compare-towers": cmd_compare_towers,
+    "compare-rankers": cmd_compare_rankers,
     "recommend": cmd_recommend,
     "models": cmd_models,
     "pretrain": cmd_pretrain,

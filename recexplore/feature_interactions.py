@@ -1,4 +1,5 @@
-"""What a DLRM's DotInteraction sees: feature-pair strengths over real examples and one prediction's parts."""
+"""What a rating model learned about feature pairs: the DLRM's DotInteraction strengths over real
+examples, a DCN's cross weights per feature pair, how far the two agree, and one prediction's parts."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ import pandas as pd
 from keras import ops
 
 from recexplore.features import FeatureSpace
-from recexplore.models.dlrm import DLRM, SCORE_PARTS
+from recexplore.models.dcn import DCN
+from recexplore.models.dlrm import DLRM
+from recexplore.models.rating import SCORE_PARTS, RatingModel
 
 FEATURE_LABELS = {
     "user_id": "user id",
@@ -26,16 +29,15 @@ PART_LABELS = {
     "user_bias": "user bias",
     "movie_bias": "movie bias",
     "factorisation": "user-side x movie-side dot",
-    "top_mlp": "top MLP over DotInteraction",
 }
 
 
-def feature_names(model: DLRM) -> list[str]:
-    """Readable names of the model's DotInteraction inputs, in order."""
+def feature_names(model: RatingModel) -> list[str]:
+    """Readable names of the model's per-feature embeddings (its interaction inputs), in order."""
     return [FEATURE_LABELS[f] for f in model.features]
 
 
-def _embedded(model: DLRM, features: dict[str, np.ndarray]) -> np.ndarray:
+def _embedded(model: RatingModel, features: dict[str, np.ndarray]) -> np.ndarray:
     """(n, n_features, dim) embeddings of a batch."""
     return np.stack([ops.convert_to_numpy(e) for e in model.feature_embeddings(features)], axis=1)
 
@@ -76,7 +78,59 @@ def interaction_pairs(
     return frame
 
 
-def prediction_breakdown(model: DLRM, space: FeatureSpace, rating: pd.DataFrame) -> dict[str, float]:
+def prediction_breakdown(model: RatingModel, space: FeatureSpace, rating: pd.DataFrame) -> dict[str, float]:
     """The additive parts of one rating's prediction; they sum to the unclipped prediction."""
     parts = model.score_parts(space.dlrm_features(rating.head(1)))
-    return {PART_LABELS[k]: float(ops.convert_to_numpy(parts[k])[0]) for k in SCORE_PARTS}
+    labels = {**PART_LABELS, "top_mlp": model.RESIDUAL_LABEL}
+    return {labels[k]: float(ops.convert_to_numpy(parts[k])[0]) for k in SCORE_PARTS}
+
+
+def cross_strength(model: DCN) -> np.ndarray:
+    """The Frobenius norm of each feature-pair block of the first cross layer's weight matrix W
+    (W = U V when low rank), shape (n_features, n_features), as in the DCN-V2 paper's figure.
+
+    Row i, column j: how strongly feature j's part of the input enters the cross term that
+    multiplies feature i's embedding (x0_i * (W_ij x_j)). The diagonal is real here: a cross
+    layer does cross a feature with itself. Raises ValueError without cross layers (the DNN).
+    """
+    weights = model.cross_matrix()
+    if weights is None:
+        raise ValueError("this model has no cross layers (the DNN control): there is no cross matrix to show")
+    dim, n = model.embedding_dim, len(model.features)
+    blocks = weights.reshape(n, dim, n, dim)
+    return np.sqrt(np.square(blocks).sum(axis=(1, 3)))
+
+
+def pair_strengths(matrix: np.ndarray) -> np.ndarray:
+    """One strength per unordered feature pair (i > j): the root of the two blocks' squared
+    strengths (equal for DotInteraction's symmetric matrix), the diagonal left out."""
+    m = np.nan_to_num(np.asarray(matrix, dtype=np.float64))
+    rows, cols = np.tril_indices(m.shape[0], k=-1)
+    return np.sqrt((np.square(m[rows, cols]) + np.square(m[cols, rows])) / 2)
+
+
+def strongest_pairs(names: list[str], matrix: np.ndarray, n: int = 3) -> list[tuple[str, str, float]]:
+    """The `n` strongest feature pairs (diagonal left out), strongest first."""
+    rows, cols = np.tril_indices(len(names), k=-1)
+    values = pair_strengths(matrix)
+    order = np.argsort(-values, kind="stable")[:n]
+    return [(names[rows[i]], names[cols[i]], float(values[i])) for i in order]
+
+
+def pair_agreement(a: np.ndarray, b: np.ndarray) -> float:
+    """Spearman rank correlation of two models' pair strengths over the same feature pairs:
+    1 when they rank the pairs alike, 0 when their rankings are unrelated."""
+    from scipy import stats
+
+    x, y = pair_strengths(a), pair_strengths(b)
+    if x.size < 2 or np.ptp(x) == 0 or np.ptp(y) == 0:
+        return float("nan")
+    return float(stats.spearmanr(x, y).statistic)
+
+
+def pairs_sentence(names: list[str], matrix: np.ndarray, what: str) -> str:
+    """'Strongest pairs (…): a x b, c x d and e x f.'"""
+    pairs = strongest_pairs(names, matrix)
+    listed = [f"{a} x {b}" for a, b, _ in pairs]
+    text = ", ".join(listed[:-1]) + f" and {listed[-1]}" if len(listed) > 1 else "".join(listed)
+    return f"Strongest pairs ({what}): {text}."

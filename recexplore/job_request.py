@@ -6,10 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from recexplore.data import MAX_SEED
-from recexplore.models.dlrm import DLRMConfig
-from recexplore.models.towers import TowerConfig
-
-KIND_CONFIGS: dict[str, type[DLRMConfig] | type[TowerConfig]] = {"dlrm": DLRMConfig, "towers": TowerConfig}
+from recexplore.families import family
 
 
 @dataclass(frozen=True)
@@ -17,28 +14,26 @@ class TrainRequest:
     """One training job: the model kind and config, the split and the seed.
 
     Attributes:
-        kind: 'dlrm' or 'towers'.
-        config: the model's config (its type must match `kind`).
+        kind: the model family ('dlrm', 'dcn', 'towers', ...).
+        config: the model's config (its type must be the family's).
         split: split name ('random', 'u1', ...), rebuilt from the data by the worker.
         seed: split and training seed.
         label: a short description for the pages ("DLRM dim 32, 5 epochs").
-        preset: the tower preset name when the request is one of the comparison presets.
+        preset: the family's preset name when the request is one of a comparison's presets.
     """
 
     kind: str
-    config: DLRMConfig | TowerConfig
+    config: Any
     split: str = "random"
     seed: int = 42
     label: str = ""
     preset: str | None = None
 
     def __post_init__(self) -> None:
-        if self.kind not in KIND_CONFIGS:
-            raise ValueError(f"kind must be one of {', '.join(KIND_CONFIGS)}, got {self.kind!r}")
-        if not isinstance(self.config, KIND_CONFIGS[self.kind]):
+        expected = family(self.kind).config  # ValueError naming the families for an unknown kind
+        if not isinstance(self.config, expected):
             raise ValueError(
-                f"config must be a {KIND_CONFIGS[self.kind].__name__} for kind {self.kind!r}, "
-                f"got {type(self.config).__name__}"
+                f"config must be a {expected.__name__} for kind {self.kind!r}, got {type(self.config).__name__}"
             )
         if not isinstance(self.seed, int) or isinstance(self.seed, bool) or not 0 <= self.seed <= MAX_SEED:
             raise ValueError(f"seed must be a whole number from 0 to {MAX_SEED}, got {self.seed!r}")

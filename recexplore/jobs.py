@@ -20,10 +20,8 @@ from typing import Any
 
 from recexplore.engine import ensure_started
 from recexplore.engine_settings import EngineSettings
+from recexplore.families import family
 from recexplore.job_request import TrainRequest
-from recexplore.models.dlrm import DLRMConfig
-from recexplore.models.towers import TowerConfig
-from recexplore.presets import config_class
 
 QUEUED, RUNNING, DONE, FAILED, CANCELLED = "queued", "running", "done", "failed", "cancelled"
 FINISHED = (DONE, FAILED, CANCELLED)
@@ -42,7 +40,7 @@ class JobResult:
     """What a finished job produced, as the pages need it (the model itself stays in Ray)."""
 
     kind: str
-    config: DLRMConfig | TowerConfig
+    config: Any
     metrics: dict[str, float]
     history: list[dict[str, float]]
     params: int
@@ -53,7 +51,7 @@ class JobResult:
     @classmethod
     def from_summary(cls, summary: dict[str, Any]) -> JobResult:
         """From a worker's summary."""
-        config_cls = config_class(summary["kind"])
+        config_cls = family(summary["kind"]).config
         return cls(
             summary["kind"],
             config_cls.from_dict(summary["config"]),

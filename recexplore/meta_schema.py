@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from recexplore.presets import KINDS
+from recexplore.families import family_names
 
 MAX_DEPTH = 6  # meta -> history -> epoch -> value is 3 deep; vocab lists 3
 MAX_HISTORY = 10_000
@@ -114,7 +114,7 @@ def check(meta: Any) -> dict[str, Any]:
     unknown = sorted(set(meta) - set(_CHECKS))
     if unknown:
         raise MetaError(f"meta.json has an unknown field {unknown[0]!r}")
-    if meta["kind"] not in KINDS:
+    if meta["kind"] not in family_names():
         raise MetaError(f"meta.json: unknown model kind {meta['kind']!r}")
     for key, check_value in _CHECKS.items():
         if key in meta:

@@ -27,8 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from recexplore import manifest, meta_schema
+from recexplore.families import family, load_classes
 from recexplore.manifest import MANIFEST_FILE, ManifestError
-from recexplore.presets import config_class
 from recexplore.safe_read import SymlinkRefused, UnsafeFile, read_at, read_path
 
 MODELS_ENV = "RECEXPLORE_MODELS_DIR"
@@ -82,7 +82,7 @@ class Entry:
 
     @property
     def kind(self) -> str:
-        """'dlrm', 'towers', or '?' for unreadable metadata."""
+        """The model family ('dlrm', 'dcn', 'towers', ...), or '?' for unreadable metadata."""
         return str(self.meta.get("kind", "?"))
 
 
@@ -105,8 +105,8 @@ class LoadedModel:
 
     @property
     def config(self) -> Any:
-        """The DLRMConfig or TowerConfig the model was trained with (an unknown key refused by name)."""
-        return config_class(self.kind).from_saved(self.meta["config"])
+        """The family's config the model was trained with (an unknown key refused by name)."""
+        return family(self.kind).config.from_saved(self.meta["config"])
 
 
 def models_dir(path: str | os.PathLike[str] | None = None) -> Path:
@@ -613,8 +613,7 @@ def load(name: str, directory: str | os.PathLike[str] | None = None) -> LoadedMo
     """
     import keras
 
-    import recexplore.models.dlrm  # noqa: F401  (registers the custom classes)
-    import recexplore.models.towers  # noqa: F401
+    load_classes()  # every family's module: registers the custom classes
 
     check_name(name)
     root = models_dir(directory)
@@ -642,11 +641,8 @@ def load(name: str, directory: str | os.PathLike[str] | None = None) -> LoadedMo
 
 def _check_matches(loaded: LoadedModel) -> None:
     """The model is of its recorded kind, its config is valid, and its tables fit its vocabularies."""
-    from recexplore.models.dlrm import DLRM
-    from recexplore.models.towers import TwoTowerModel
-
-    expected = {"dlrm": DLRM, "towers": TwoTowerModel}[loaded.kind]
-    if not isinstance(loaded.model, expected):
+    expected = family(loaded.kind).model_class
+    if type(loaded.model) is not expected:  # exactly: the DCN and the DLRM share a base class
         raise RegistryError(
             f"Model {loaded.name!r} is broken: meta.json says {loaded.kind}, the file holds a "
             f"{type(loaded.model).__name__}."

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
@@ -13,40 +14,45 @@ WEIGHT_COPIES = 4
 ACTIVATION_COPIES = 3
 IN_BATCH_COPIES = 4
 EASE_COPIES = 8  # float64 Gram, its Cholesky factor, P and B of an items x items EASE fit
-QUERY_INPUTS, CANDIDATE_INPUTS = 5, 3  # embeddings concatenated into each tower's first layer
 
 
 class ResourceError(ValueError):
     """A configuration this machine cannot hold; the message is one line and names the knobs."""
 
 
-def estimate_training_bytes(kind: str, config: Any, vocab_sizes: dict[str, int], train_rows: int) -> int:
-    """A rough lower estimate of the memory that training `config` on `train_rows` rows needs.
+def batch_rows(config: Any, train_rows: int) -> int:
+    """The rows of one training batch (never more than the training part)."""
+    return max(1, min(int(config.batch_size), int(train_rows)))
+
+
+def training_bytes(
+    config: Any,
+    vocab_sizes: dict[str, int],
+    train_rows: int,
+    stacks: Sequence[Sequence[int]],
+    extra_activations: int = 0,
+    extra_scores: int = 0,
+) -> int:
+    """The memory every family's training needs at least, with its dense `stacks` (each the
+    widths from its input to its output) and what else the family holds per batch or in all.
 
     Counts the embedding tables and dense kernels (weights, gradients, two Adam slots), the
-    per-batch activations, the users x movies scoring matrix of the evaluation and, for the
-    two-tower softmax, the batch x batch logits of the in-batch negatives and the EASE teacher.
+    per-batch activations, and the users x movies scoring matrix of the evaluation.
     """
     dim = int(config.embedding_dim)
-    batch = max(1, min(int(config.batch_size), int(train_rows)))
-    params = sum(vocab_sizes.values()) * dim
+    batch = batch_rows(config, train_rows)
+    params = sum(vocab_sizes.values()) * dim + sum(a * b for widths in stacks for a, b in pairwise(widths))
     activations = batch * len(vocab_sizes) * dim * ACTIVATION_COPIES
-    scores = vocab_sizes.get("user_id", 1) * vocab_sizes.get("movie_id", 1) * 2
-    if kind == "towers":
-        for inputs in (QUERY_INPUTS, CANDIDATE_INPUTS):
-            widths = (inputs * dim, *config.layers)
-            params += sum(a * b for a, b in pairwise(widths))
-            activations += batch * sum(config.layers) * ACTIVATION_COPIES
-        if config.objective == "softmax":
-            activations += batch * batch * IN_BATCH_COPIES
-            if config.distill_weight > 0:  # EASE teacher: its logits, and the items x items solve
-                scores += vocab_sizes.get("user_id", 1) * vocab_sizes.get("movie_id", 1)
-                scores += vocab_sizes.get("movie_id", 1) ** 2 * EASE_COPIES
-    else:
-        widths = (*config.bottom_layers, *config.top_layers)
-        params += sum(a * b for a, b in pairwise(widths))
-        activations += batch * sum(widths) * ACTIVATION_COPIES
+    activations += batch * sum(sum(widths[1:]) for widths in stacks) * ACTIVATION_COPIES + extra_activations
+    scores = vocab_sizes.get("user_id", 1) * vocab_sizes.get("movie_id", 1) * 2 + extra_scores
     return 4 * (params * WEIGHT_COPIES + activations + scores)
+
+
+def estimate_training_bytes(kind: str, config: Any, vocab_sizes: dict[str, int], train_rows: int) -> int:
+    """A rough lower estimate of the memory that training `config` of family `kind` needs."""
+    from recexplore.families import family
+
+    return int(family(kind).memory_bytes(config, vocab_sizes, train_rows))
 
 
 def check_training_memory(kind: str, config: Any, vocab_sizes: dict[str, int], train_rows: int) -> None:

@@ -10,12 +10,13 @@ import numpy as np
 
 from recexplore.data import DataError, MovieLens, Split, make_split
 from recexplore.evaluation import mae, retrieval_report, rmse
+from recexplore.families import RATING, family
 from recexplore.features import FeatureSpace, Vocabularies
 from recexplore.rating_baselines import rating_baselines
 
 
-def dlrm_metrics(model: keras.Model, space: FeatureSpace, split: Split) -> dict[str, float]:
-    """Test RMSE and MAE of a DLRM (its rated-movies matrix must already be set), with the
+def rating_metrics(model: keras.Model, space: FeatureSpace, split: Split) -> dict[str, float]:
+    """Test RMSE and MAE of a rating model (its rated-movies matrix must already be set), with the
     global-mean and bias-only RMSE on the same split to read them against."""
     predictions = predict_ratings(model, space.dlrm_features(split.test))
     truth = split.test["user_rating"].to_numpy()
@@ -53,10 +54,10 @@ def split_of(meta: dict[str, Any], data: MovieLens) -> Split:
 def prepare_loaded(
     kind: str, model: keras.Model, meta: dict[str, Any], data: MovieLens, vocab: Vocabularies
 ) -> tuple[FeatureSpace, Split]:
-    """Rebuild what a loaded model needs from the data (the DLRM's rated-movies matrix)."""
+    """Rebuild what a loaded model needs from the data (a rating model's rated-movies matrix)."""
     split = split_of(meta, data)
     space = FeatureSpace(vocab, data)
-    if kind == "dlrm":
+    if family(kind).task is RATING:
         model.set_history(space.interaction_matrix(split.train))
     return space, split
 
@@ -66,11 +67,12 @@ def evaluate_loaded(
 ) -> dict[str, float]:
     """Recompute a loaded model's test metrics on the split it was trained on."""
     space, split = prepare_loaded(kind, model, meta, data, vocab)
-    return dlrm_metrics(model, space, split) if kind == "dlrm" else towers_metrics(model, space, split)
+    score = rating_metrics if family(kind).task is RATING else towers_metrics
+    return score(model, space, split)
 
 
 def predict_ratings(model: keras.Model, features: dict[str, np.ndarray], batch_size: int = 65536) -> np.ndarray:
-    """DLRM star predictions clipped to the 1-5 scale (one batch up to `batch_size`: one trace)."""
+    """A rating model's star predictions clipped to the 1-5 scale (one batch up to `batch_size`: one trace)."""
     raw = model.predict(features, batch_size=batch_size, verbose=0)
     return np.clip(np.asarray(raw, dtype=np.float64).reshape(-1), 1.0, 5.0)
 

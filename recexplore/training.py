@@ -1,4 +1,4 @@
-"""train(...) -> TrainResult for DLRM and two-tower models, with Streamlit-free progress hooks."""
+"""train(...) -> TrainResult for any model family (one training loop per task), with Streamlit-free progress hooks."""
 
 from __future__ import annotations
 
@@ -14,12 +14,11 @@ from recexplore.data import MovieLens, Split, validation_slice
 from recexplore.device import device_description
 from recexplore.ease import teacher_logits
 from recexplore.evaluation import hits_at, rmse
-from recexplore.features import DENSE_FEATURES, FeatureSpace, Vocabularies
-from recexplore.models.dlrm import DLRMConfig, build_dlrm
-from recexplore.models.towers import TEACHER_LAMBDA, TowerConfig, build_towers
-from recexplore.presets import kind_of
+from recexplore.families import RATING, ModelFamily, family
+from recexplore.features import FeatureSpace, Vocabularies
+from recexplore.models.towers import TEACHER_LAMBDA
 from recexplore.rating_baselines import fit_biases
-from recexplore.scoring import all_pair_scores, dlrm_metrics, predict_ratings, towers_metrics
+from recexplore.scoring import all_pair_scores, predict_ratings, rating_metrics, towers_metrics
 
 CURVE_K = 100  # hit-rate@k recorded per epoch for retrieval curves
 
@@ -45,7 +44,7 @@ class TrainResult:
 
     kind: str
     model: keras.Model
-    config: DLRMConfig | TowerConfig
+    config: Any
     vocab: Vocabularies
     history: list[dict[str, float]]
     metrics: dict[str, float]
@@ -88,7 +87,7 @@ class _HookBridge(keras.callbacks.Callback):
 def _result(
     kind: str,
     model: keras.Model,
-    config: DLRMConfig | TowerConfig,
+    config: Any,
     vocab: Vocabularies,
     bridge: _HookBridge,
     metrics: dict[str, float],
@@ -129,7 +128,7 @@ def train(
     kind: str,
     data: MovieLens,
     split: Split,
-    config: DLRMConfig | TowerConfig | None = None,
+    config: Any = None,
     seed: int = 42,
     hooks: ProgressHooks | None = None,
     vocab: Vocabularies | None = None,
@@ -137,10 +136,10 @@ def train(
     """Train and evaluate one model.
 
     Args:
-        kind: 'dlrm' or 'towers'.
+        kind: the model family ('dlrm', 'dcn', 'towers', ...: `families.FAMILY_MODULES`).
         data: parsed MovieLens.
         split: train/test split (evaluation uses its test part only).
-        config: model config; the kind's defaults when None.
+        config: the family's config; its default preset when None.
         seed: seeds Python, NumPy and the backend (same seed, same result on a device).
         hooks: optional progress/cancel hooks.
         vocab: vocabularies; built from `data` when None.
@@ -148,29 +147,31 @@ def train(
     Returns:
         The trained model with its history and test metrics.
     """
-    kind_of(kind)
+    fam = family(kind)
+    config = fam.make_config() if config is None else config
+    if not isinstance(config, fam.config):
+        raise ValueError(f"config must be a {fam.config.__name__} for kind {kind!r}, got {type(config).__name__}")
     keras.utils.set_random_seed(seed)
     vocab = vocab or Vocabularies.build(data)
     space = FeatureSpace(vocab, data)
     hooks = hooks or ProgressHooks()
-    if kind == "dlrm":
-        return _train_dlrm(data, split, config or DLRMConfig(), seed, hooks, vocab, space)
-    return _train_towers(data, split, config or TowerConfig(), seed, hooks, vocab, space)
+    trainer = _train_rating if fam.task is RATING else _train_retrieval
+    return trainer(fam, data, split, config, seed, hooks, vocab, space)
 
 
-def _train_dlrm(
+def _train_rating(
+    fam: ModelFamily,
     data: MovieLens,
     split: Split,
-    config: DLRMConfig,
+    config: Any,
     seed: int,
     hooks: ProgressHooks,
     vocab: Vocabularies,
     space: FeatureSpace,
 ) -> TrainResult:
-    if not isinstance(config, DLRMConfig):
-        raise ValueError(f"config must be a DLRMConfig for kind 'dlrm', got {type(config).__name__}")
+    """Rating families: MSE on the stars, the biases started at the ridge fit, optional early stopping."""
     fit_rows, val_rows = validation_slice(split.train, seed) if config.early_stopping else (split.train, None)
-    model = build_dlrm(config, vocab.sizes(), len(DENSE_FEATURES), float(fit_rows["user_rating"].mean()))
+    model = fam.build(config, vocab.sizes(), float(fit_rows["user_rating"].mean()))
     model.set_history(space.interaction_matrix(split.train))
     if config.bias_start > 0:
         model.start_biases(*_bias_tables(space, fit_rows, config.bias_start))
@@ -202,10 +203,10 @@ def _train_dlrm(
         callbacks=[bridge, *callbacks],
     )
     seconds = time.perf_counter() - start
-    metrics = {**dlrm_metrics(model, space, split), "epochs_run": len(bridge.history)}
+    metrics = {**rating_metrics(model, space, split), "epochs_run": len(bridge.history)}
     if config.early_stopping:
         metrics["best_val_rmse"] = min((h["val_rmse"] for h in bridge.history), default=float("nan"))
-    return _result("dlrm", model, config, vocab, bridge, metrics, seconds, split, data, seed)
+    return _result(fam.name, model, config, vocab, bridge, metrics, seconds, split, data, seed)
 
 
 def _held_out_curve(model: keras.Model, space: FeatureSpace, split: Split) -> Callable[[], dict[str, float]]:
@@ -230,21 +231,21 @@ def _tower_inputs(space: FeatureSpace, rows: Any, probability: np.ndarray) -> di
     return {**space.query_features(u), **space.candidate_features(m), "sampling_probability": probability[m]}
 
 
-def _train_towers(
+def _train_retrieval(
+    fam: ModelFamily,
     data: MovieLens,
     split: Split,
-    config: TowerConfig,
+    config: Any,
     seed: int,
     hooks: ProgressHooks,
     vocab: Vocabularies,
     space: FeatureSpace,
 ) -> TrainResult:
-    if not isinstance(config, TowerConfig):
-        raise ValueError(f"config must be a TowerConfig for kind 'towers', got {type(config).__name__}")
+    """Retrieval families: in-batch softmax (or rating MSE), cosine-decayed AdamW, hit-rate curves."""
     train_matrix = space.interaction_matrix(split.train)
     counts = train_matrix.sum(axis=0).astype(np.float64)
     probability = (counts / max(counts.sum(), 1.0)).astype(np.float32)
-    model = build_towers(config, vocab.sizes())
+    model = fam.build(config, vocab.sizes())
     steps = -(-len(split.train) // config.batch_size) * config.epochs
     schedule = keras.optimizers.schedules.CosineDecay(config.learning_rate, decay_steps=max(steps, 1))
     model.compile(optimizer=keras.optimizers.AdamW(schedule, weight_decay=config.weight_decay))
@@ -270,4 +271,4 @@ def _train_towers(
     seconds = time.perf_counter() - start
     report = towers_metrics(model, space, split)
     report["epochs_run"] = len(bridge.history)
-    return _result("towers", model, config, vocab, bridge, report, seconds, split, data, seed)
+    return _result(fam.name, model, config, vocab, bridge, report, seconds, split, data, seed)

@@ -181,7 +181,7 @@ def _train_defaults(kind: str) -> dict[str, Any]:
         f"train_{f}_{kind}": getattr(config, f) for f in ("embedding_dim", "batch_size", "learning_rate", "epochs")
     }
     values["train_seed"] = 42
-    values["train_temperature" if kind == "towers" else "train_dropout"] = (
+    values["train_temperature_towers" if kind == "towers" else "train_dropout_dlrm"] = (
         config.temperature if kind == "towers" else config.dropout
     )
     return values
@@ -194,7 +194,7 @@ def _train_widgets(kind: str, dim: Any, batch: Any, rate: Any, epochs: Any, seed
         ("number_input", f"train_learning_rate_{kind}"): rate,
         ("slider", f"train_epochs_{kind}"): epochs,
         ("number_input", "train_seed"): seed,
-        ("number_input", "train_temperature") if kind == "towers" else ("slider", "train_dropout"): extra,
+        ("number_input", "train_temperature_towers") if kind == "towers" else ("slider", "train_dropout_dlrm"): extra,
     }
 
 
@@ -227,16 +227,16 @@ def test_train_bound_values_are_accepted(env: Path) -> None:
     at = _page("train", train_kind=TOWERS_LABEL).run()
     extremes = [
         {
-            "train_temperature": 0.01,
-            "train_distill_weight": 0.0,
+            "train_temperature_towers": 0.01,
+            "train_distill_weight_towers": 0.0,
             "train_embedding_dim_towers": 1,
             "train_batch_size_towers": 1,
             "train_learning_rate_towers": 10.0,
             "train_seed": 0,
         },
         {
-            "train_temperature": 100.0,
-            "train_distill_weight": 10.0,
+            "train_temperature_towers": 100.0,
+            "train_distill_weight_towers": 10.0,
             "train_embedding_dim_towers": 1024,
             "train_batch_size_towers": 1 << 16,
             "train_learning_rate_towers": 0.0001,
@@ -293,7 +293,7 @@ def test_train_bad_layer_list_gets_one_error_and_no_job(
     env: Path, dlrm_form: AppTest, text: str, fragment: str
 ) -> None:
     at = dlrm_form
-    at.text_input(key="train_top_layers").set_value(text).run()
+    at.text_input(key="train_top_layers_dlrm").set_value(text).run()
     message = _assert_one_problem(at, "Invalid setting", "top MLP widths", fragment)
     assert len(message) < 200 and "widths widths" not in message
     assert at.button(key="train_submit").disabled
@@ -306,7 +306,7 @@ def test_train_layer_lists_that_are_valid(env: Path, dlrm_form: AppTest, text: s
     then maps the interactions straight to a rating). Run after the bad texts on the same page, each
     also shows that a valid text clears the earlier error."""
     at = dlrm_form
-    at.text_input(key="train_top_layers").set_value(text).run()
+    at.text_input(key="train_top_layers_dlrm").set_value(text).run()
     _assert_clean(at)
     assert at.button(key="train_submit").disabled is False
     assert _jobs(at) == []
@@ -337,7 +337,7 @@ def test_train_embedding_too_big_for_memory_gets_one_error_and_no_job(
     ("state", "shown"),
     [
         ({"train_kind": "SVD", "train_split": "u9"}, {"train_kind": DLRM_LABEL, "train_split": "random"}),
-        ({"train_kind": TOWERS_LABEL, "train_preset": "9-layer"}, {"train_preset": "1-layer"}),
+        ({"train_kind": TOWERS_LABEL, "train_preset_towers": "9-layer"}, {"train_preset_towers": "1-layer"}),
     ],
     ids=["kind-and-split", "preset"],
 )
@@ -577,7 +577,7 @@ NOTHING_PICKED = {  # a select box or radio set to None from code (the browser c
     "recommend-user": ("recommend", "recommend_user", "Pick a user id"),
     "map-movie": ("movie_map", "map_movie", "Pick a movie"),
     "train-load": ("train", "train_load_model", "Pick a saved model"),
-    "train-kind": ("train", "train_kind", "Pick a model kind"),
+    "train-kind": ("train", "train_kind", "Pick a model family"),
     "compare-k": ("compare", "compare_k", "Pick a hit-rate cutoff"),
 }
 

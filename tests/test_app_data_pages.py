@@ -152,5 +152,5 @@ def test_movie_map_without_towers_model_says_what_to_do(
     monkeypatch.setenv("RECEXPLORE_MODELS_DIR", str(tmp_path))
     at = AppTest.from_file(MAP_PAGE, default_timeout=TIMEOUT).run()
     assert not at.exception
-    assert any("No two-tower model" in i.value for i in at.info)
+    assert any("No model for this page is saved yet (Two-tower (retrieval))" in i.value for i in at.info)
     assert not at.get("plotly_chart") and not at.dataframe

@@ -8,6 +8,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from recexplore.models.towers import PRESET_ENTRIES, TOWER_PRESETS
 from streamlit.testing.v1 import AppTest
 
 from recexplore import registry, workspaces
@@ -18,7 +19,6 @@ from recexplore.job_request import TrainRequest
 from recexplore.models.common import parse_layers
 from recexplore.models.dlrm import DLRMConfig
 from recexplore.models.towers import TowerConfig
-from recexplore.presets import PRESET_ENTRIES, TOWER_PRESETS
 from tests.conftest import save_tiny_models
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -70,11 +70,11 @@ def test_train_page_renders_with_defaults(data_env: None) -> None:
 
 def test_train_page_invalid_values_show_an_error(data_env: None) -> None:
     at = _train_page().run()
-    at.text_input(key="train_top_layers").set_value("64,abc").run()
+    at.text_input(key="train_top_layers_dlrm").set_value("64,abc").run()
     assert not at.exception
     assert any("top MLP widths" in e.value for e in at.error)
     assert at.button(key="train_submit").disabled
-    at.text_input(key="train_top_layers").set_value("64,32").run()
+    at.text_input(key="train_top_layers_dlrm").set_value("64,32").run()
     assert not at.error
     at.radio(key="train_kind").set_value("Two-tower (retrieval)").run()
     at.number_input(key="train_learning_rate_towers").set_value(0.0).run()
@@ -86,15 +86,15 @@ def test_train_page_depth_brings_its_own_training(data_env: None) -> None:
     """Picking a depth sets the epochs and learning rate to that depth's tuned values."""
     at = _train_page().run()
     at.radio(key="train_kind").set_value("Two-tower (retrieval)").run()
-    assert at.selectbox(key="train_preset").value == "1-layer"
+    assert at.selectbox(key="train_preset_towers").value == "1-layer"
     assert at.number_input(key="train_learning_rate_towers").value == pytest.approx(TowerConfig().learning_rate)
-    at.selectbox(key="train_preset").set_value("3-layer").run()
+    at.selectbox(key="train_preset_towers").set_value("3-layer").run()
     assert not at.exception
     assert at.slider(key="train_epochs_towers").value == 7
     assert at.number_input(key="train_learning_rate_towers").value == pytest.approx(5e-3)
     at.number_input(key="train_learning_rate_towers").set_value(0.004).run()  # a person's edit stays
     assert at.number_input(key="train_learning_rate_towers").value == pytest.approx(0.004)
-    at.selectbox(key="train_preset").set_value("1-layer").run()
+    at.selectbox(key="train_preset_towers").set_value("1-layer").run()
     assert at.slider(key="train_epochs_towers").value == TowerConfig().epochs
 
 
@@ -116,7 +116,7 @@ def test_train_save_and_refuse_duplicate(data_env: None, ray_engine: None) -> No
 
     at = _train_page().run()
     at.radio(key="train_kind").set_value("Two-tower (retrieval)").run()
-    at.selectbox(key="train_preset").set_value("1-layer")
+    at.selectbox(key="train_preset_towers").set_value("1-layer")
     at.number_input(key="train_embedding_dim_towers").set_value(4)
     at.slider(key="train_epochs_towers").set_value(1)
     at.number_input(key="train_batch_size_towers").set_value(256).run()
@@ -288,7 +288,7 @@ def test_build_config() -> None:
         build_config("towers", {"preset": "9-layer"})
     with pytest.raises(ValueError, match="unknown"):
         build_config("dlrm", {"nonsense": 1})
-    with pytest.raises(ValueError, match="kind"):
+    with pytest.raises(ValueError, match="model family must be one of"):
         build_config("svd", {})
 
 
@@ -461,8 +461,9 @@ def test_live_comparison_chart_draws_before_any_model_finishes() -> None:
 
 
 def test_comparison_configs_train_each_depth_as_tuned() -> None:
+    from recexplore.models.towers import PRESET_TRAINING, TOWER_PRESETS
+
     from recexplore.app.tower_comparison import comparison_configs
-    from recexplore.presets import PRESET_TRAINING, TOWER_PRESETS
 
     own = comparison_configs()
     assert [c.layers for c in own.values()] == list(TOWER_PRESETS.values())

@@ -24,7 +24,7 @@ def _by_name(rows: list[dict]) -> dict[str, dict]:
 
 
 def test_dlrm_table(sizes: dict[str, int]) -> None:
-    rows = architecture_of_config(DLRMConfig(embedding_dim=8, bottom_layers=(16,), top_layers=(12,)), sizes)
+    rows = architecture_of_config("dlrm", DLRMConfig(embedding_dim=8, bottom_layers=(16,), top_layers=(12,)), sizes)
     named = _by_name(rows)
     assert named["user_id_embedding"]["output shape"] == "(batch, 8)"
     assert named["user_id_embedding"]["parameters"] == sizes["user_id"] * 8

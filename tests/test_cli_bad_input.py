@@ -371,7 +371,7 @@ def test_training_on_bad_data_is_one_line_exit_1(ml_copy: Path, capsys: pytest.C
         (["--user", "1", "--k", "81"], 2, ("k must be an integer from 1 to 80", "81")),
         (["--user", "1", "--k", str(10**6)], 2, ("k must be an integer from 1 to 80",)),
         (["--user", "1", "--model", "nosuch"], 1, ("No model named 'nosuch'",)),
-        (["--user", "1", "--model", "rating"], 2, ("'rating' is a dlrm model", "two-tower")),
+        (["--user", "1", "--model", "rating"], 2, ("'rating' is a dlrm model", "retrieval model")),
         (["--rate", "999=4"], 2, ("unknown movie '999'", "movie id or a piece of its title")),
         (["--rate", "No Such Film=4"], 2, ("unknown movie 'No Such Film'",)),
         (["--rate", "1=6"], 2, ("argument --rate:", "stars must be from 1 to 5", "'6'")),

@@ -77,7 +77,7 @@ def test_a_request_is_typed_and_checked() -> None:
     assert request.epochs == 3 and request.describe()["split"] == "u1"
     with pytest.raises(ValueError, match="config must be a DLRMConfig"):
         TrainRequest("dlrm", TowerConfig())
-    with pytest.raises(ValueError, match="kind must be one of"):
+    with pytest.raises(ValueError, match="model family must be one of"):
         TrainRequest("svd", TowerConfig())
     with pytest.raises(ValueError, match="seed must be a whole number"):
         TrainRequest("towers", TowerConfig(), seed=-1)

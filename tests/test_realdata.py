@@ -5,12 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from recexplore.families import pretrained_entries
 
 from recexplore import registry
 from recexplore.data import load_movielens, make_split
 from recexplore.models.dlrm import DLRMConfig
 from recexplore.models.towers import TowerConfig
-from recexplore.presets import PRETRAINED
 from recexplore.scoring import evaluate_loaded
 from recexplore.training import train
 
@@ -46,7 +46,7 @@ def test_short_dlrm_training_beats_the_mean_predictor(real) -> None:
     assert result.metrics["test_rmse"] < mean_rmse - 0.1
 
 
-@pytest.mark.parametrize("name", list(PRETRAINED))
+@pytest.mark.parametrize("name", list(pretrained_entries()))
 def test_pretrained_model_reproduces_its_stored_metrics(real, name: str) -> None:
     data, _ = real
     entry = next((e for e in registry.list_entries(PRETRAINED_DIR) if e.name == name), None)

@@ -29,16 +29,15 @@ from recexplore.data import (
     needs_download,
     resolve_folder,
 )
+from recexplore.families import INTERACTIONS, RATING, RECOMMEND, RETRIEVAL, families, family
 from recexplore.features import FeatureSpace, Vocabularies
-from recexplore.presets import KINDS, config_class
 from recexplore.registry import RegistryError
 
 WORKSPACE_KEY = "recexplore_workspace"  # session state: this session's workspace token
 WORKSPACE_PARAM = "ws"  # the URL query parameter that carries it across reloads and tabs
-# Pretrained entries prepared in the background at start-up: the Recommend, Movie map and
-# Feature interactions pages then open without loading anything.
-WARM_TOWERS = KINDS["towers"].default_entry  # prepared at server start
-WARM_DLRM = KINDS["dlrm"].default_entry
+# The views whose families' pretrained entries are prepared in the background at start-up: the
+# Recommend, Movie map and Feature interactions pages then open without loading anything.
+WARM_VIEWS = (RECOMMEND, INTERACTIONS)
 KERAS_WAIT_S = 60.0
 _LOG = logging.getLogger("recexplore.app")
 
@@ -135,7 +134,7 @@ def architecture_rows(kind: str, config: dict[str, Any], vocab_sizes: dict[str, 
     """The layer table of the model a (kind, config) builds for these vocabulary sizes."""
     from recexplore.architecture import architecture_of_config
 
-    return architecture_of_config(config_class(kind).from_saved(config), vocab_sizes)
+    return architecture_of_config(kind, family(kind).config.from_saved(config), vocab_sizes)
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
@@ -163,13 +162,7 @@ def show_architecture(kind: str, config: dict[str, Any], vocab_sizes: dict[str, 
             column_order=("layer", "type", "output shape", "parameters", "role"),
         )
         total = sum(r["parameters"] for r in rows if r["depth"] == 0)
-        where = (
-            "`DotInteraction` takes one embedding per feature (and the bottom MLP's output) and passes "
-            "their pairwise dot products to the top MLP"
-            if kind == "dlrm"
-            else "`BruteForceRetrieval` is built after training from every movie's candidate-tower vector "
-            "and returns the top k for a query vector"
-        )
+        where = family(kind).architecture_note
         st.caption(
             f"{total:,} trainable parameters. {where}. Shapes are measured by running the model once on a dummy batch."
         )
@@ -262,27 +255,43 @@ def models_dir() -> str:
     return str(registry.models_dir())
 
 
-def list_models(kind: str | None = None, only_ok: bool = True) -> list[registry.Entry]:
-    """The shared entries plus this workspace's own (optionally of one kind, optionally only
-    loadable ones); a message and a stopped page when the registry folder itself is unusable."""
+def list_models(view: str | tuple[str, ...] | None = None, only_ok: bool = True) -> list[registry.Entry]:
+    """The shared entries plus this workspace's own (optionally only those whose family offers
+    `view`, or one of several views, optionally only loadable ones); a message and a stopped
+    page when the registry folder itself is unusable."""
     try:
         entries = workspaces.visible_entries(workspace())
     except RegistryError as err:
         stop_with(str(err), "error")
-    return [e for e in entries if (kind is None or e.kind == kind) and (e.ok or not only_ok)]
+    views = (view,) if isinstance(view, str) else view
+    return [e for e in entries if (views is None or any(offers(e.kind, v) for v in views)) and (e.ok or not only_ok)]
 
 
-NO_MODEL_MESSAGES = {
-    "towers": "No two-tower model is saved yet: run `python -m recexplore pretrain` or use the Train page.",
-    "dlrm": "No DLRM is saved yet: run `python -m recexplore pretrain` or train one on the Train page.",
-}
+def offers(kind: str, view: str) -> bool:
+    """Whether the family `kind` offers `view` (False for a kind no family has)."""
+    try:
+        return family(kind).offers(view)
+    except ValueError:
+        return False
 
 
-def model_names_or_stop(kind: str) -> list[str]:
-    """Names of the loadable models of `kind`, or a message saying how to get one and a stopped page."""
-    names = [e.name for e in list_models(kind)]
+def task_of(kind: str) -> str | None:
+    """The task ('rating', 'retrieval') of the family `kind`, or None for a kind no family has."""
+    try:
+        return family(kind).task.name
+    except ValueError:
+        return None
+
+
+def model_names_or_stop(*views: str) -> list[str]:
+    """Names of the loadable models that offer one of `views`, or a message saying how to get one
+    and a stopped page."""
+    names = [e.name for e in list_models(views)]
     if not names:
-        stop_with(NO_MODEL_MESSAGES[kind])
+        titles = " or ".join(f.title for v in views for f in families(view=v))
+        stop_with(
+            f"No model for this page is saved yet ({titles}): run `python -m recexplore pretrain` or use the Train page."
+        )
     return names
 
 
@@ -310,10 +319,15 @@ def forget_widgets(keys: tuple[str, ...]) -> None:
         st.session_state.pop(key, None)
 
 
-def preferred_index(names: list[str], kind: str) -> int:
-    """Position of the pretrained default of `kind` in `names` (0 when it is not there)."""
-    preferred = KINDS[kind].default_entry
-    return names.index(preferred) if preferred in names else 0
+def preferred_entry(view: str) -> str | None:
+    """The pretrained default of the first family offering `view`."""
+    return next((f.default_entry for f in families(view=view)), None)
+
+
+def preferred_index(names: list[str], view: str) -> int:
+    """Position of the first pretrained default of the families offering `view` in `names` (0 when none is there)."""
+    preferred = [f.default_entry for f in families(view=view)]
+    return next((names.index(p) for p in preferred if p in names), 0)
 
 
 @st.cache_resource(show_spinner="Loading model ...", max_entries=16)
@@ -367,8 +381,8 @@ def recommender(name: str) -> Any:
     """A cached Recommender over a registry two-tower model."""
     entry = _visible_entry(name)  # one registry listing for both lookups
     ready = _ready(entry)
-    if ready.kind != "towers":
-        raise RegistryError(f"Model {name!r} is a {ready.kind} model; choose a two-tower model.")
+    if not offers(ready.kind, RECOMMEND):
+        raise RegistryError(f"Model {name!r} is a {ready.kind} model; choose a retrieval model.")
     return _cached_recommender(name, str(entry.path.parent), entry.digest, load_data().fingerprint)
 
 
@@ -389,9 +403,10 @@ def entry_metrics(entry: registry.Entry) -> dict[str, Any]:
     here: Compare towers and the CLI do, once per split, into the cache), and the rating
     baselines for a DLRM saved before they were stored (a fraction of a second, cached)."""
     metrics = dict(entry.meta.get("metrics", {}))
-    if entry.kind == "towers":
+    task = task_of(entry.kind)
+    if task == RETRIEVAL.name:
         metrics.update(ease_if_ready(entry.meta) or {})
-    elif "bias_only_rmse" not in metrics:
+    elif task == RATING.name and "bias_only_rmse" not in metrics:
         metrics.update(split_rating_baselines(*split_key(entry.meta)) or {})
     return metrics
 
@@ -470,10 +485,10 @@ class WarmUp:
             self.keras_settled.set()
             _LOG.info("warm-up: Keras loaded in %.1f s", time.perf_counter() - started)
             names = {e.name for e in list_models()}
-            if WARM_TOWERS in names:
-                recommender(WARM_TOWERS)
-            if WARM_DLRM in names:
-                ready_model(WARM_DLRM)
+            for view in WARM_VIEWS:
+                entry = next((f.default_entry for f in families(view=view) if f.default_entry in names), None)
+                if entry is not None:
+                    recommender(entry) if view == RECOMMEND else ready_model(entry)
         except Exception as err:  # never fatal: the pages load on demand and report their own errors
             self.error = str(err)
             _LOG.warning("warm-up stopped: %s", err)

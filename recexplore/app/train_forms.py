@@ -5,39 +5,25 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from recexplore.models.dlrm import DLRMConfig
-from recexplore.models.towers import TowerConfig
-from recexplore.presets import preset_of, preset_settings
+from recexplore.families import family
 
 
-def build_config(kind: str, values: Mapping[str, Any]) -> DLRMConfig | TowerConfig:
-    """The model config for the form's values; fields not in `values` keep their defaults.
-
-    For 'towers', a 'preset' value ('1-layer', ...) sets the layers.
+def build_config(kind: str, values: Mapping[str, Any]) -> Any:
+    """The family's config for the form's values: a 'preset' value (the family's default one
+    when absent) with the other values on top.
 
     Raises:
         ValueError: unknown kind, preset or field, or a value the config refuses.
     """
     fields_ = dict(values)
-    if kind == "dlrm":
-        cls: type[DLRMConfig] | type[TowerConfig] = DLRMConfig
-    elif kind == "towers":
-        cls = TowerConfig
-        preset = fields_.pop("preset", None)
-        if preset is not None:
-            fields_ = {**preset_settings(preset), **fields_}
-    else:
-        raise ValueError(f"kind must be 'dlrm' or 'towers', got {kind!r}")
-    return cls.from_dict(fields_)
+    fam = family(kind)
+    preset = fields_.pop("preset", None)
+    return fam.config.from_dict({**fam.preset_settings(preset or fam.default_preset), **fields_})
 
 
-def job_label(kind: str, config: DLRMConfig | TowerConfig) -> str:
+def job_label(kind: str, config: Any) -> str:
     """A short human-readable description of a training request."""
-    if isinstance(config, TowerConfig):
-        preset = preset_of(config.layers)
-        shape = preset or "layers " + ",".join(str(w) for w in config.layers)
-        return f"two-tower {shape}, dim {config.embedding_dim}, {config.epochs} epochs"
-    return f"DLRM dim {config.embedding_dim}, {config.epochs} epochs"
+    return family(kind).label(config)
 
 
 def queue_message(status: str, position: int) -> str:

@@ -63,10 +63,12 @@ def setting(
     bound: Bound | None = None,
     choices: tuple[str, ...] | None = None,
     layers: str | None = None,
+    explain: str | None = None,
 ) -> Any:
     """A config field with its meaning and its rule: a numeric `bound`, `choices`, or
-    `layers` ('one or more' / 'any') for a list of layer widths; none of these: a bool."""
-    rule = {"help": help, "bound": bound, "choices": choices, "layers": layers}
+    `layers` ('one or more' / 'any') for a list of layer widths; none of these: a bool.
+    `explain` is a longer sentence for the Train page's tooltip."""
+    rule = {"help": help, "bound": bound, "choices": choices, "layers": layers, "explain": explain}
     return field(default=default, metadata=rule)
 
 

@@ -10,6 +10,7 @@ import keras_rs
 import numpy as np
 from keras import ops
 
+from recexplore import families, resources
 from recexplore.ease import TEACHER_MASKED
 from recexplore.features import MAX_TITLE_TOKENS
 from recexplore.models.common import (
@@ -70,7 +71,14 @@ class TowerConfig(ConfigDict):
     weight_decay: float = setting(0.3, "AdamW weight decay", Bound(0.0, 10.0))
     batch_size: int = setting(1024, "batch size (and in-batch negatives)", BATCH_SIZE)
     epochs: int = setting(5, "training epochs", EPOCHS)
-    distill_weight: float = setting(1.0, "weight of the EASE-teacher loss (0: off)", Bound(0.0, 10.0))
+    distill_weight: float = setting(
+        1.0,
+        "EASE teacher weight (0: off)",
+        Bound(0.0, 10.0),
+        explain="A second loss term in which the towers learn how EASE, fitted on the training part only, "
+        "ranks the movies each user has not rated (distillation). 0 trains the towers on the ratings "
+        "alone; compare the two on the Runs page.",
+    )
     distill_temperature: float = setting(0.2, "EASE-teacher temperature", Bound(0.0, 100.0, open_low=True))
 
     # Saves from before distillation were trained without it.
@@ -304,3 +312,73 @@ def make_retrieval(candidate_embeddings: np.ndarray, candidate_ids: np.ndarray, 
         k=int(k),
         return_scores=True,
     )
+
+
+# The comparison presets: tower widths, and how each depth trains where it differs from
+# TowerConfig's defaults, chosen per depth on validation slices of the fold training parts
+# (bench/tune.py): deeper towers want a lower learning rate and more epochs. Without it Compare
+# would rank the depths by one depth's tuning.
+TOWER_PRESETS: dict[str, tuple[int, ...]] = {"1-layer": (32,), "2-layer": (64, 32), "3-layer": (128, 64, 32)}
+PRESET_TRAINING: dict[str, dict[str, Any]] = {
+    "2-layer": {"learning_rate": 5e-3},
+    "3-layer": {"learning_rate": 5e-3, "epochs": 7},
+}
+# The order the three are queued in: the deepest (longest) first, so on two cores the other two
+# train one after the other beside it, and the three take as long as two 5-epoch jobs.
+SUBMIT_ORDER: tuple[str, ...] = tuple(reversed(TOWER_PRESETS))
+PRESET_ENTRIES: dict[str, str] = {preset: f"towers-{preset}" for preset in TOWER_PRESETS}
+
+
+def preset_settings(preset: str) -> dict[str, Any]:
+    """A tower preset's TowerConfig settings: its layers and how that depth trains."""
+    return FAMILY.preset_settings(preset)
+
+
+def preset_of(layers: tuple[int, ...]) -> str | None:
+    """The preset with these layer widths, if any."""
+    return next((p for p, widths in TOWER_PRESETS.items() if widths == tuple(layers)), None)
+
+
+def _preset_of_settings(settings: Any) -> str | None:
+    layers = settings.get("layers")
+    return preset_of(layers) if layers is not None else None
+
+
+def _memory_bytes(config: TowerConfig, vocab_sizes: dict[str, int], train_rows: int) -> int:
+    """Both towers' dense stacks, the in-batch softmax's batch x batch logits and the EASE teacher."""
+    dim = config.embedding_dim
+    stacks = [(inputs * dim, *config.layers) for inputs in (len(QUERY_FEATURES), len(CANDIDATE_FEATURES))]
+    batch = resources.batch_rows(config, train_rows)
+    extra_activations = extra_scores = 0
+    if config.objective == "softmax":
+        extra_activations = batch * batch * resources.IN_BATCH_COPIES
+        if config.distill_weight > 0:  # EASE teacher: its logits, and the items x items solve
+            users, movies = vocab_sizes.get("user_id", 1), vocab_sizes.get("movie_id", 1)
+            extra_scores = users * movies + movies**2 * resources.EASE_COPIES
+    return resources.training_bytes(config, vocab_sizes, train_rows, stacks, extra_activations, extra_scores)
+
+
+def _label(config: TowerConfig) -> str:
+    shape = preset_of(config.layers) or "layers " + ",".join(str(w) for w in config.layers)
+    return f"two-tower {shape}, dim {config.embedding_dim}, {config.epochs} epochs"
+
+
+FAMILY = families.ModelFamily(
+    name="towers",
+    title="Two-tower (retrieval)",
+    description="two-tower retrieval model: query and movie towers, top-k by keras-rs BruteForceRetrieval",
+    task=families.RETRIEVAL,
+    config=TowerConfig,
+    model_class=TwoTowerModel,
+    build=lambda config, vocab_sizes, global_mean=0.0: build_towers(config, vocab_sizes),
+    presets={p: {"layers": widths, **PRESET_TRAINING.get(p, {})} for p, widths in TOWER_PRESETS.items()},
+    pretrained={entry: preset for preset, entry in PRESET_ENTRIES.items()},
+    views=frozenset({families.CURVES, families.ARCHITECTURE, families.RECOMMEND, families.MOVIE_MAP}),
+    memory_bytes=_memory_bytes,
+    architecture_note="`BruteForceRetrieval` is built after training from every movie's candidate-tower vector "
+    "and returns the top k for a query vector",
+    label=_label,
+    options=("layers", "objective", "temperature", "distill_weight"),
+    preset_of=_preset_of_settings,
+    submit_order=SUBMIT_ORDER,
+)

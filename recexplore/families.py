@@ -1,0 +1,213 @@
+"""The model families: what a family declares (`ModelFamily`), the tasks they train for, and the
+one table of families. A family is one module under recexplore/models/ ending in a `FAMILY`
+declaration, and one row in `FAMILY_MODULES`; the CLI, the pages, the worker and the registry
+read this table and never name a family. Plain data at import: a family's module (and with it
+Keras) is imported the first time it is asked for."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+# The table: family name -> the module that declares it. Its order is the order pages and the
+# CLI offer the families in. Adding a family is one module and one row here.
+FAMILY_MODULES: dict[str, str] = {
+    "dlrm": "recexplore.models.dlrm",
+    "dcn": "recexplore.models.dcn",
+    "towers": "recexplore.models.towers",
+}
+
+# Views a family can offer; pages list a model where its family offers the page's view.
+CURVES = "curves"  # training curves (every family)
+ARCHITECTURE = "architecture"  # the measured layer table (every family)
+INTERACTIONS = "interactions"  # DotInteraction's feature-pair heatmap (Feature interactions page)
+CROSS_MATRIX = "cross_matrix"  # a cross network's learned feature-pair weights (same page)
+RECOMMEND = "recommend"  # top-k retrieval for a user (Recommend page)
+RERANK = "rerank"  # predicted stars for a user's candidates (Recommend page's re-ranking)
+MOVIE_MAP = "movie_map"  # the candidate tower's movie vectors (Movie map page)
+
+
+@dataclass(frozen=True)
+class Task:
+    """What a family's models are trained and measured for: one training loop and one metric family.
+
+    Attributes:
+        name: 'rating' (predicted stars, RMSE) or 'retrieval' (top-k lists, hit rate).
+        title: the Home page's heading over this task's models.
+        result_keys: the metrics every result of the task carries (`train --json` prints them).
+        table_keys: the metrics the Home page's table shows.
+        curves: history keys of the quality chart.
+        loss_curves: history keys of the loss chart.
+        curve_axis: the quality chart's axis title.
+        headline: the metric a model of the task is ranked by.
+        higher_is_better: whether a larger headline is better.
+    """
+
+    name: str
+    title: str
+    result_keys: tuple[str, ...]
+    table_keys: tuple[str, ...]
+    curves: tuple[str, ...]
+    loss_curves: tuple[str, ...]
+    curve_axis: str
+    headline: str
+    higher_is_better: bool
+
+    def headline_text(self, metrics: Mapping[str, Any]) -> str:
+        """'test_rmse=0.8866', or 'hit_rate_at_100=0.612': one line of a model listing."""
+        value = metrics.get(self.headline, float("nan"))
+        return f"{self.headline}={value:.4f}" if isinstance(value, (int, float)) else f"{self.headline}=?"
+
+
+RATING = Task(
+    name="rating",
+    title="Rating models: predicted stars",
+    result_keys=("test_rmse", "test_mae", "global_mean_rmse", "bias_only_rmse"),
+    table_keys=("test_rmse", "test_mae", "bias_only_rmse", "global_mean_rmse"),
+    curves=("rmse", "test_rmse", "val_rmse"),
+    loss_curves=("loss", "val_loss"),
+    curve_axis="RMSE",
+    headline="test_rmse",
+    higher_is_better=False,
+)
+RETRIEVAL = Task(
+    name="retrieval",
+    title="Retrieval models: top-k lists",
+    result_keys=("hit_rate_at_10", "hit_rate_at_100", "seed_top100_accuracy"),
+    table_keys=(
+        "hit_rate_at_10",
+        "hit_rate_at_100",
+        "popularity_hit_rate_at_10",
+        "popularity_hit_rate_at_100",
+        "ease_hit_rate_at_10",
+        "ease_hit_rate_at_100",
+    ),
+    curves=("hit_rate_at_10", "hit_rate_at_100"),
+    loss_curves=("loss",),
+    curve_axis="test hit-rate",
+    headline="hit_rate_at_100",
+    higher_is_better=True,
+)
+TASKS: dict[str, Task] = {t.name: t for t in (RATING, RETRIEVAL)}
+
+
+@dataclass(frozen=True)
+class ModelFamily:
+    """Everything about one family of models, declared once in its module.
+
+    Attributes:
+        name: the registry's, the CLI's and the job's word ('dlrm').
+        title: as the Train page offers it ('DLRM (rating prediction)').
+        description: one line on what it is (the CLI's help, the Train page's caption).
+        task: RATING or RETRIEVAL: which training loop, metrics and curves.
+        config: its frozen config dataclass (defaults and bounds on its fields).
+        model_class: the Keras class a saved model of the family is.
+        build: (config, vocab_sizes, global_mean) -> a built Keras model.
+        presets: preset name -> the settings that differ from the config's defaults.
+        pretrained: registry entry -> the preset `pretrain` trains it with; the first is the
+            entry pages pick first.
+        views: the views it offers (CURVES, INTERACTIONS, ... above).
+        options: config fields the CLI offers as flags and the Train page as widgets, beyond
+            the settings every family has (epochs, batch size, learning rate, embedding dim).
+        preset_of: the preset a set of settings amounts to, when the family can tell (the
+            towers' layer widths); such settings then train as that preset does.
+        memory_bytes: (config, vocab_sizes, train_rows) -> the training memory it needs at least.
+        architecture_note: one sentence under its layer table on how it computes a score.
+        label: config -> a short job label ('DLRM dim 32, 4 epochs').
+        submit_order: the order its presets are queued in when trained together (the longest
+            first, so the shorter ones share the other cores); default: the presets' order.
+    """
+
+    name: str
+    title: str
+    description: str
+    task: Task
+    config: type
+    model_class: type
+    build: Callable[..., Any]
+    presets: Mapping[str, Mapping[str, Any]]
+    pretrained: Mapping[str, str]
+    views: frozenset[str]
+    memory_bytes: Callable[[Any, dict[str, int], int], int]
+    architecture_note: str
+    label: Callable[[Any], str]
+    options: tuple[str, ...] = ()
+    preset_of: Callable[[Mapping[str, Any]], str | None] | None = None
+    submit_order: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        unknown = [p for p in self.pretrained.values() if p not in self.presets]
+        if unknown:
+            raise ValueError(f"family {self.name!r}: pretrained entry uses unknown preset {unknown[0]!r}")
+
+    @property
+    def default_entry(self) -> str:
+        """The pretrained entry pages pick first (and the CLI recommends with)."""
+        return next(iter(self.pretrained))
+
+    @property
+    def queue_order(self) -> tuple[str, ...]:
+        """Its presets in the order they are queued in (`submit_order`, else table order)."""
+        return self.submit_order or tuple(self.presets)
+
+    @property
+    def default_preset(self) -> str:
+        """The preset used when none is asked for."""
+        return next(iter(self.presets))
+
+    def preset_settings(self, preset: str) -> dict[str, Any]:
+        """A preset's settings; ValueError naming the presets there are."""
+        if preset not in self.presets:
+            raise ValueError(f"preset must be one of {', '.join(self.presets)}, got {preset!r}")
+        return dict(self.presets[preset])
+
+    def make_config(self, preset: str | None = None, **overrides: Any) -> Any:
+        """The config of `preset` (the default one, or the one `preset_of` recognises in the
+        overrides) with `overrides` on top; the config's own checks raise ValueError."""
+        overrides = {k: v for k, v in overrides.items() if v is not None}
+        if preset is None and self.preset_of is not None:
+            preset = self.preset_of(overrides)
+        settings = self.preset_settings(preset or self.default_preset)
+        return self.config(**{**settings, **overrides})
+
+    def offers(self, view: str) -> bool:
+        """Whether the family offers `view`."""
+        return view in self.views
+
+
+def family_names() -> tuple[str, ...]:
+    """The names of every family, in table order (no module is imported)."""
+    return tuple(FAMILY_MODULES)
+
+
+def family(name: str) -> ModelFamily:
+    """The family called `name` (its module imported on first use); ValueError naming the families."""
+    if name not in FAMILY_MODULES:
+        raise ValueError(f"model family must be one of {', '.join(FAMILY_MODULES)}, got {name!r}")
+    declared = importlib.import_module(FAMILY_MODULES[name]).FAMILY
+    if not isinstance(declared, ModelFamily) or declared.name != name:
+        raise ValueError(f"module {FAMILY_MODULES[name]} does not declare the family {name!r}")
+    return declared
+
+
+def families(task: str | None = None, view: str | None = None) -> list[ModelFamily]:
+    """Every family in table order, optionally only those of one task or offering one view."""
+    found = [family(name) for name in FAMILY_MODULES]
+    return [f for f in found if (task is None or f.task.name == task) and (view is None or f.offers(view))]
+
+
+def names_offering(view: str) -> tuple[str, ...]:
+    """The names of the families that offer `view`."""
+    return tuple(f.name for f in families(view=view))
+
+
+def pretrained_entries() -> dict[str, tuple[str, str]]:
+    """What `pretrain` writes: entry -> (family, preset), over every family."""
+    return {entry: (f.name, preset) for f in families() for entry, preset in f.pretrained.items()}
+
+
+def load_classes() -> None:
+    """Import every family's module, so their Keras classes are registered before a load."""
+    families()
