@@ -220,6 +220,9 @@ def build_parser(with_families: bool = True) -> _Parser:
     pretrain = sub.add_parser("pretrain", help="rebuild the pretrained entries of cached_models/")
     _add_data_options(pretrain)
     pretrain.add_argument("--models-dir", metavar="DIR")
+    pretrain.add_argument(
+        "--only", metavar="NAME", action="append", help="rebuild only this entry (repeatable; default: every one)"
+    )
     return parser
 
 
@@ -602,7 +605,13 @@ def cmd_pretrain(args: argparse.Namespace) -> int:
     data, split = _load_split(args)
     vocab = Vocabularies.build(data)
     digests = {}
-    for name, (kind, preset) in pretrained_entries().items():
+    wanted = pretrained_entries()
+    unknown = sorted(set(args.only or ()) - set(wanted))
+    if unknown:
+        raise UsageError(f"--only {unknown[0]!r} is not a pretrained entry (entries: {', '.join(wanted)})")
+    for name, (kind, preset) in wanted.items():
+        if args.only and name not in args.only:
+            continue
         config = family(kind).make_config(preset)
         result = train(kind, data, split, config, seed=args.seed, vocab=vocab)
         digests[name] = registry.save(result, name, args.models_dir, overwrite=True).digest
@@ -610,7 +619,7 @@ def cmd_pretrain(args: argparse.Namespace) -> int:
     if registry.models_dir(args.models_dir).resolve() == registry.DEFAULT_MODELS_DIR.resolve():
         from recexplore import manifest
 
-        manifest.pin_shipped(digests)  # a clone trusts the shipped entries without this machine's key
+        manifest.pin_shipped(digests, keep_others=bool(args.only))  # a clone trusts the shipped entries without this machine's key
         print(f"pinned the new entries' digests in {manifest.SHIPPED_FILE.name}")
     return 0
 

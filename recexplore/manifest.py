@@ -108,9 +108,12 @@ def shipped_digests() -> frozenset[str]:
     return frozenset(v for v in payload.values() if isinstance(v, str)) if isinstance(payload, dict) else frozenset()
 
 
-def pin_shipped(digests: dict[str, str]) -> None:
-    """Record the digests of freshly pretrained shipped entries (`python -m recexplore pretrain`)."""
-    SHIPPED_FILE.write_text(json.dumps(dict(sorted(digests.items())), indent=1) + "\n", encoding="utf-8")
+def pin_shipped(digests: dict[str, str], keep_others: bool = False) -> None:
+    """Record the digests of freshly pretrained shipped entries (`python -m recexplore pretrain`);
+    with `keep_others` the entries not retrained keep their pinned digests (`pretrain --only`)."""
+    pinned = json.loads(SHIPPED_FILE.read_text(encoding="utf-8")) if keep_others and SHIPPED_FILE.is_file() else {}
+    pinned.update(digests)
+    SHIPPED_FILE.write_text(json.dumps(dict(sorted(pinned.items())), indent=1) + "\n", encoding="utf-8")
 
 
 def parse(raw: bytes, expected: tuple[str, ...]) -> dict[str, dict[str, Any]]:

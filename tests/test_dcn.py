@@ -36,7 +36,7 @@ def ratings(ml_folder: Path):
 
 
 def _dcn(space: FeatureSpace, ratings, **settings) -> DCN:
-    model = build_dcn(DCNConfig(embedding_dim=4, deep_layers=(8,), **settings), space.vocab.sizes())
+    model = build_dcn(DCNConfig(**{"embedding_dim": 4, "deep_layers": (8,), **settings}), space.vocab.sizes())
     model.set_history(space.interaction_matrix(ratings))
     return model
 
@@ -85,7 +85,7 @@ def test_low_rank_cross_has_fewer_parameters_and_its_matrix_is_u_times_v(space: 
     u = keras.ops.convert_to_numpy(low.cross[0].down_proj_dense.kernel)
     v = keras.ops.convert_to_numpy(low.cross[0].dense.kernel)
     np.testing.assert_allclose(matrix, (u @ v).T, rtol=1e-6)
-    assert np.linalg.matrix_rank(matrix) <= 3
+    assert np.linalg.matrix_rank(matrix, tol=1e-5 * np.abs(matrix).max()) <= 3  # float32 round-off aside
     assert low.count_params() < full.count_params()
 
 

@@ -16,6 +16,7 @@ from recexplore.families import FAMILY_MODULES, family, pretrained_entries
 from recexplore.training import train
 
 PAGES = Path(__file__).resolve().parent.parent / "pages"
+APP = PAGES.parent / "streamlit_app.py"
 TOY_ROW = ("toy", "tests.toy_family")
 
 
@@ -83,7 +84,8 @@ def test_a_toy_family_is_one_module_and_one_row(
     page.radio(key="train_kind").set_value("Toy (one linear unit)").run()
     assert not page.exception and page.slider(key="train_dropout_toy").value == family(toy).make_config().dropout
 
-    runs = AppTest.from_file(str(PAGES / "runs.py"), default_timeout=120).run()
+    runs = AppTest.from_file(str(APP), default_timeout=120).run()
+    runs.switch_page("pages/runs.py").run()
     assert not runs.exception
     assert {"toy-run", "toy-second"} <= set(runs.multiselect(key="runs_pick").options)
 
