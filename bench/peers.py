@@ -33,13 +33,12 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from recexplore.models.towers import preset_settings  # noqa: E402
-
 from recexplore.data import MovieLens, Split, load_movielens, make_split, validation_slice  # noqa: E402
 from recexplore.ease import choose_lambda, ease_scores  # noqa: E402
 from recexplore.evaluation import hits_at, popularity_scores, rmse  # noqa: E402
 from recexplore.features import FeatureSpace, Vocabularies  # noqa: E402
 from recexplore.folds import write_folds  # noqa: E402
+from recexplore.models.towers import preset_settings  # noqa: E402
 
 KNN_NEIGHBOURS = (50, 100, 200, 400)
 COMMAND = "RECEXPLORE_DATA_DIR=../shared/data/ml-100k python bench/peers.py"

@@ -25,9 +25,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from recexplore.families import family, family_names  # noqa: E402
-
 from recexplore.data import Split, load_movielens, make_split, validation_slice  # noqa: E402
+from recexplore.families import family, family_names  # noqa: E402
 from recexplore.folds import write_folds  # noqa: E402
 from recexplore.models.common import parse_layers  # noqa: E402
 

@@ -619,7 +619,9 @@ def cmd_pretrain(args: argparse.Namespace) -> int:
     if registry.models_dir(args.models_dir).resolve() == registry.DEFAULT_MODELS_DIR.resolve():
         from recexplore import manifest
 
-        manifest.pin_shipped(digests, keep_others=bool(args.only))  # a clone trusts the shipped entries without this machine's key
+        manifest.pin_shipped(
+            digests, keep_others=bool(args.only)
+        )  # a clone trusts the shipped entries without this machine's key
         print(f"pinned the new entries' digests in {manifest.SHIPPED_FILE.name}")
     return 0
 

@@ -8,7 +8,6 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from recexplore.models.towers import PRESET_ENTRIES, TOWER_PRESETS
 from streamlit.testing.v1 import AppTest
 
 from recexplore import registry, workspaces
@@ -18,7 +17,7 @@ from recexplore.data import load_movielens
 from recexplore.job_request import TrainRequest
 from recexplore.models.common import parse_layers
 from recexplore.models.dlrm import DLRMConfig
-from recexplore.models.towers import TowerConfig
+from recexplore.models.towers import PRESET_ENTRIES, TOWER_PRESETS, TowerConfig
 from tests.conftest import save_tiny_models
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -461,9 +460,8 @@ def test_live_comparison_chart_draws_before_any_model_finishes() -> None:
 
 
 def test_comparison_configs_train_each_depth_as_tuned() -> None:
-    from recexplore.models.towers import PRESET_TRAINING, TOWER_PRESETS
-
     from recexplore.app.tower_comparison import comparison_configs
+    from recexplore.models.towers import PRESET_TRAINING, TOWER_PRESETS
 
     own = comparison_configs()
     assert [c.layers for c in own.values()] == list(TOWER_PRESETS.values())

@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 from tests.browser_app import (
+    MAIN,
     PAGES,
     ROOT,
     app_env,
@@ -221,3 +222,18 @@ def test_every_other_page_renders(app_page: Any, title: str) -> None:
         wait_text(app_page, PAGES[title][1])
     assert page_errors(app_page) == []
     _shot(app_page, PAGES[title][0] or "home")
+
+
+def test_the_cross_matrix_view_of_the_pretrained_dcn(app_page: Any) -> None:
+    """Feature interactions opens on the pretrained DLRM with the pretrained DCN beside it: both
+    heatmaps, the DCN's strongest pairs and the agreement sentence."""
+    if not app_page.real_data:
+        pytest.skip("the pretrained dcn-default needs the real data (RECEXPLORE_DATA_DIR)")
+    _go(app_page, "Feature interactions")
+    main = app_page.locator(MAIN)
+    _wait(app_page, main.get_by_text("Strongest pairs (cross weights)"), 90)
+    _wait(app_page, main.get_by_text("Do they agree?"), 30)
+    assert main.locator(".js-plotly-plot").count() >= 3  # two heatmaps and the prediction's parts
+    assert "first cross layer" in _main_text(app_page) or main.locator("text.gtitle").count() >= 2
+    assert page_errors(app_page) == []
+    _shot(app_page, "interactions-cross-matrix")

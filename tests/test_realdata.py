@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from recexplore.families import pretrained_entries
 
 from recexplore import registry
 from recexplore.data import load_movielens, make_split
+from recexplore.families import pretrained_entries
 from recexplore.models.dlrm import DLRMConfig
 from recexplore.models.towers import TowerConfig
 from recexplore.scoring import evaluate_loaded
