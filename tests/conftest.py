@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -82,6 +83,24 @@ def ml_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = write_movielens(tmp_path_factory.mktemp("synthetic") / "ml-100k")
     write_fold(folder, "u1")
     return folder
+
+
+@pytest.fixture(scope="module")
+def space(ml_folder: Path) -> Any:
+    """The synthetic data's feature space (vocabularies built from it)."""
+    from recexplore.data import load_movielens
+    from recexplore.features import FeatureSpace, Vocabularies
+
+    data = load_movielens(ml_folder)
+    return FeatureSpace(Vocabularies.build(data), data)
+
+
+@pytest.fixture(scope="module")
+def ratings(ml_folder: Path) -> Any:
+    """The first 64 training ratings of the synthetic data's seeded split."""
+    from recexplore.data import load_movielens, make_split
+
+    return make_split(load_movielens(ml_folder)).train.head(64)
 
 
 @pytest.fixture

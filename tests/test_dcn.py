@@ -15,24 +15,13 @@ from recexplore import manifest, registry
 from recexplore.cli import main
 from recexplore.data import load_movielens, make_split
 from recexplore.feature_interactions import cross_strength, pair_agreement, pairs_sentence, strongest_pairs
-from recexplore.features import FeatureSpace, Vocabularies
+from recexplore.features import FeatureSpace
 from recexplore.models.dcn import DCN, DCNConfig, build_dcn
 from recexplore.resources import estimate_training_bytes
 from recexplore.training import train
 from tests.test_cli_bad_input import run_inprocess
 
 TINY = ["--epochs", "1", "--embedding-dim", "4", "--batch-size", "256"]
-
-
-@pytest.fixture(scope="module")
-def space(ml_folder: Path) -> FeatureSpace:
-    data = load_movielens(ml_folder)
-    return FeatureSpace(Vocabularies.build(data), data)
-
-
-@pytest.fixture(scope="module")
-def ratings(ml_folder: Path):
-    return make_split(load_movielens(ml_folder)).train.head(64)
 
 
 def _dcn(space: FeatureSpace, ratings, **settings) -> DCN:

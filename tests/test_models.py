@@ -8,8 +8,7 @@ import keras
 import numpy as np
 import pytest
 
-from recexplore.data import load_movielens, make_split
-from recexplore.features import DENSE_FEATURES, FeatureSpace, Vocabularies
+from recexplore.features import DENSE_FEATURES, FeatureSpace
 from recexplore.models.common import parse_layers
 from recexplore.models.dlrm import DLRM, DLRM_FEATURES, DLRMConfig, build_dlrm
 from recexplore.models.towers import (
@@ -18,17 +17,6 @@ from recexplore.models.towers import (
     TwoTowerModel,
     build_towers,
 )
-
-
-@pytest.fixture(scope="module")
-def space(ml_folder: Path) -> FeatureSpace:
-    data = load_movielens(ml_folder)
-    return FeatureSpace(Vocabularies.build(data), data)
-
-
-@pytest.fixture(scope="module")
-def ratings(ml_folder: Path):
-    return make_split(load_movielens(ml_folder)).train.head(64)
 
 
 @pytest.mark.parametrize(
