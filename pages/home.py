@@ -12,9 +12,10 @@ state.through_the_entrypoint()  # a shared link on a fresh server: show it insid
 
 st.title("RecExplore")
 st.write(
-    "Train, load and look inside deep recommenders on MovieLens 100K: a **DLRM** rating model "
-    "built on keras-rs `DotInteraction`, and **two-tower** retrieval models served by "
-    "`BruteForceRetrieval`, always measured beside the popularity baseline on a clean split."
+    "Train, load and look inside deep recommenders on MovieLens 100K: rating models (a **DLRM** "
+    "built on keras-rs `DotInteraction`, and a **DCN** whose `FeatureCross` layers learn feature "
+    "crosses explicitly) and **two-tower** retrieval models served by `BruteForceRetrieval`, "
+    "always measured beside their baselines on a clean split."
 )
 
 data = state.data_or_stop()

@@ -1,4 +1,4 @@
-"""Train: configure a DLRM or a two-tower model, train it in the background, watch it, save it."""
+"""Train: configure a model of any family (its settings drawn from its config), train it in the background, watch it, save it."""
 
 from __future__ import annotations
 
