@@ -61,12 +61,18 @@ def test_dlrm_and_dcn_side_by_side_with_their_agreement(env: None) -> None:
     assert any("Do they agree?" in m.value and "Spearman" in m.value for m in at.markdown)
 
 
-def test_a_dcn_alone_shows_its_cross_matrix_and_parts(env: None) -> None:
+def _alone(name: str) -> AppTest:
+    """The page on model `name`, compared with nothing."""
     at = AppTest.from_file(PAGE, default_timeout=TIMEOUT)
-    at.session_state["interactions_model"] = "dcn-default"
+    at.session_state["interactions_model"] = name
     at.session_state["interactions_compare"] = "(none)"
     at.run()
     assert not at.exception
+    return at
+
+
+def test_a_dcn_alone_shows_its_cross_matrix_and_parts(env: None) -> None:
+    at = _alone("dcn-default")
     (cross,) = _heatmaps(at)
     assert "first cross layer" in cross["layout"]["title"]["text"]
     bars = [json.loads(c.proto.spec) for c in at.get("plotly_chart")][-1]
@@ -75,11 +81,7 @@ def test_a_dcn_alone_shows_its_cross_matrix_and_parts(env: None) -> None:
 
 
 def test_the_dnn_control_says_it_has_no_cross_matrix(env: None) -> None:
-    at = AppTest.from_file(PAGE, default_timeout=TIMEOUT)
-    at.session_state["interactions_model"] = "dnn-control"
-    at.session_state["interactions_compare"] = "(none)"
-    at.run()
-    assert not at.exception
+    at = _alone("dnn-control")
     assert any("no cross layers" in i.value for i in at.info)
 
 
