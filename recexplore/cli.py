@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from typing import Any, NoReturn
 
 from recexplore.data import DATA_ENV, MAX_SEED
-from recexplore.families import RATING, RETRIEVAL, ModelFamily, Task
+from recexplore.families import RATING, RETRIEVAL, ModelFamily, task_presets
 
 EXIT_USAGE = 2
 EXIT_FAILURE = 1
@@ -409,13 +409,6 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
-def _task_presets(task: Task) -> list[tuple[ModelFamily, str]]:
-    """Every (family, preset) of the families of `task`, in table order."""
-    from recexplore.families import families
-
-    return [(fam, preset) for fam in families(task=task.name) for preset in fam.presets]
-
-
 def _train_on_engine(requests: list[Any], data: Any, side_work: Any = None) -> tuple[list[Any], Any]:
     """Train `requests` as concurrent jobs on the training engine (a local Ray, or the cluster in
     RECEXPLORE_RAY_ADDRESS); `side_work()` runs while they train. Returns (jobs, its result)."""
@@ -450,7 +443,7 @@ def cmd_compare_towers(args: argparse.Namespace) -> int:
     from recexplore.job_request import TrainRequest
 
     start = time.perf_counter()
-    presets = _task_presets(RETRIEVAL)
+    presets = task_presets(RETRIEVAL)
     order = [p for _, p in presets]
     submit = sorted(presets, key=lambda fp: fp[0].queue_order.index(fp[1]))
     requests = [
@@ -514,7 +507,7 @@ def cmd_compare_rankers(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     data = load_movielens(args.data)
     splits = fold_splits(data, args.folds) if args.folds else [args.split]
-    presets = _task_presets(RATING)
+    presets = task_presets(RATING)
     requests = [
         TrainRequest(f.name, _config_for(f, args, p), split, args.seed, label=p, preset=p)
         for split in splits

@@ -93,11 +93,11 @@ SETTINGS: dict[str, Setting] = {
     ),
     "max_active_jobs": Setting(
         "RECEXPLORE_MAX_ACTIVE_JOBS",
-        3,
+        4,
         1,
         100,
         True,
-        "queued plus running jobs one workspace may have (Compare needs 3)",
+        "queued plus running jobs one workspace may have (Compare towers needs 3, Compare rankers 4 a split)",
     ),
     "max_saved_models": Setting(
         "RECEXPLORE_MAX_SAVED_MODELS", 10, 0, 10000, True, "models one workspace may save from the app"

@@ -198,6 +198,11 @@ def families(task: str | None = None, view: str | None = None) -> list[ModelFami
     return [f for f in found if (task is None or f.task.name == task) and (view is None or f.offers(view))]
 
 
+def task_presets(task: Task) -> list[tuple[ModelFamily, str]]:
+    """Every (family, preset) of the families of `task`, in table order: what a comparison trains."""
+    return [(f, preset) for f in families(task=task.name) for preset in f.presets]
+
+
 def names_offering(view: str) -> tuple[str, ...]:
     """The names of the families that offer `view`."""
     return tuple(f.name for f in families(view=view))

@@ -39,6 +39,7 @@ PAGES = {
     "Train": ("train", "Each training runs as a job"),
     "Feature interactions": ("interactions", "One rating, taken apart"),
     "Compare towers": ("compare", "towers are best at hit-rate"),
+    "Compare rankers": ("compare_rankers", "Press 'Train all"),
     "Recommend": ("recommend", "Top 10 for user"),
     "Movie map": ("movie_map", "Nearest 10 to"),
     "Runs": ("runs", "Download the histories"),

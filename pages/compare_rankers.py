@@ -1,0 +1,113 @@
+"""Compare rankers: DLRM, DCN (full and low rank) and the DNN control on the same split or folds,
+curves overlaid, a table with the baselines, and a verdict that is honest about noise."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from recexplore.app import model_figures, state
+from recexplore.app.ranker_report import (
+    ALL_FOLDS,
+    ONE_SPLIT,
+    comparison_requests,
+    latest_rankers,
+    report,
+    table_rows,
+)
+from recexplore.app.train_forms import queue_message, refresh_interval, submit_problem
+from recexplore.data import MAX_SEED, DataError
+from recexplore.families import RATING, task_presets
+from recexplore.jobs import FINISHED
+from recexplore.ranker_comparison import FOLDS, fold_splits
+
+state.through_the_entrypoint()  # a shared link on a fresh server: show it inside the app
+
+st.title("Compare rankers")
+st.write(
+    "Which way of combining feature embeddings predicts ratings best? The same inputs, biases and "
+    "factorisation path, with three different networks on top: **DLRM**'s `DotInteraction` and top "
+    "MLP, **DCN**'s explicit `FeatureCross` layers (full rank, and low rank with 40% fewer "
+    "parameters) and a plain deep network, the **DNN** control. All train on the same split; with "
+    "all five folds, each difference gets a paired t-test over the folds (Holm-corrected over the six "
+    "pairs), so the verdict says which differences are real and which are noise."
+)
+
+data = state.data_or_stop()
+owner = state.workspace()
+queue = state.job_manager_or_stop()
+presets = task_presets(RATING)
+left, middle, right = st.columns(3)
+scope = left.radio("Train on", [ONE_SPLIT, ALL_FOLDS], horizontal=True, key="rankers_scope")
+seed = int(middle.number_input("Seed", min_value=0, max_value=MAX_SEED, value=42, step=1, key="rankers_seed"))
+same = right.checkbox("Set the epochs for all", value=False, key="rankers_same")
+epochs = right.slider(
+    "Epochs", 1, 30, presets[0][0].make_config(presets[0][1]).epochs, key="rankers_epochs", disabled=not same
+)
+problem = None
+if scope == ALL_FOLDS:
+    try:
+        splits = fold_splits(data, len(FOLDS))
+    except DataError as err:
+        splits, problem = [], str(err)
+else:
+    splits = [middle.selectbox("Split", data.available_splits(), key="rankers_split")]
+needed, limit = len(presets) * len(splits), queue.settings.max_active_jobs
+if problem is None and needed > limit:
+    problem = (
+        f"{scope} trains {needed} models and this workspace may have {limit} jobs at once: run "
+        f"`python -m recexplore compare-rankers --folds {len(splits)}` (the same report), or have the "
+        "operator raise RECEXPLORE_MAX_ACTIVE_JOBS."
+    )
+if problem is not None:
+    st.info(problem)
+st.caption(
+    "Each model trains with its preset's settings: "
+    + "; ".join(f"{p} ({f.label(f.make_config(p))})" for f, p in presets)
+    + "."
+)
+if st.button(f"Train all {needed}", type="primary", disabled=problem is not None, key="rankers_train"):
+    requests = comparison_requests(splits, seed, int(epochs) if same else None)
+    _, refused = submit_problem(queue, owner, requests, data)
+    if refused is not None:
+        state.say(refused, "error")
+
+
+@st.fragment(run_every=refresh_interval(latest_rankers(queue.jobs_for(owner))))
+def live() -> None:
+    """The last comparison's jobs, redrawn every second while they train; the report when all are done."""
+    jobs = latest_rankers(queue.jobs_for(owner))
+    if not jobs:
+        st.caption(f"Press 'Train all {needed}' to train every rating model on the same data.")
+        return
+    done = sum(j.status in FINISHED for j in jobs)
+    st.progress(done / len(jobs), text=f"{done} of {len(jobs)} models finished")
+    for job in jobs:
+        snap = job.snapshot()
+        if snap["status"] == "failed":
+            st.error(f"{job.request.preset} on {job.request.split}: {snap['error']}")
+        elif snap["status"] not in FINISHED:
+            st.caption(
+                f"{job.request.preset} on {job.request.split}: {queue_message(snap['status'], queue.position(job))}"
+            )
+    first_split = min(j.request.split for j in jobs)
+    histories = {j.request.preset: j.snapshot()["history"] for j in jobs if j.request.split == first_split}
+    lines = state.rating_lines((first_split, jobs[0].request.seed, data.fingerprint))
+    st.plotly_chart(
+        model_figures.overlaid_curves(histories, "test_rmse", lines, f"Held-out RMSE per epoch on {first_split}"),
+        key="rankers_curves",
+    )
+    payload = report(jobs)
+    if payload is None:
+        st.caption("The table and the verdict appear when every model has finished.")
+    else:
+        st.dataframe(table_rows(payload), hide_index=True, key="rankers_table")
+        st.markdown(f"**Verdict.** {payload['summary']}")
+        with st.expander("Every pair"):
+            for verdict in payload["verdicts"]:
+                st.write(verdict["sentence"])
+    if ACTIVE_AT_START and refresh_interval(jobs) is None:
+        st.rerun()  # all finished: one full run turns the polling off
+
+
+ACTIVE_AT_START = refresh_interval(latest_rankers(queue.jobs_for(owner))) is not None
+live()

@@ -1,0 +1,68 @@
+"""The Compare rankers page's pure helpers: what a comparison trains, its latest jobs, its report."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from recexplore.families import RATING, task_presets
+from recexplore.job_request import TrainRequest
+from recexplore.ranker_comparison import compare_rows
+
+ONE_SPLIT, ALL_FOLDS = "One split", "All five folds"
+
+
+def comparison_requests(splits: Sequence[str], seed: int, epochs: int | None = None) -> list[TrainRequest]:
+    """Every rating preset on every split, each with its preset's settings (or `epochs` for all)."""
+    return [
+        TrainRequest(fam.name, fam.make_config(preset, epochs=epochs), split, seed, label=preset, preset=preset)
+        for split in splits
+        for fam, preset in task_presets(RATING)
+    ]
+
+
+def latest_rankers(jobs: Sequence[Any]) -> list[Any]:
+    """The jobs of the newest comparison among a workspace's jobs (newest first): the last group
+    of rating-preset jobs; [] when there is none."""
+    kinds = {fam.name for fam, _ in task_presets(RATING)}
+    mine = [j for j in jobs if getattr(j.request, "preset", None) and j.request.kind in kinds]
+    if not mine:
+        return []
+    return [j for j in mine if j.group == mine[0].group]
+
+
+def report(jobs: Sequence[Any]) -> dict[str, Any] | None:
+    """compare-rankers' report of finished jobs (the same rows, verdicts and summary), or None
+    while any is unfinished or failed."""
+    if not jobs or any(j.result is None for j in jobs):
+        return None
+    splits = sorted({j.request.split for j in jobs})  # u1 .. u5, or the one split
+    order = [preset for _, preset in task_presets(RATING)]
+    shown = sorted(jobs, key=lambda j: order.index(j.request.preset) if j.request.preset in order else len(order))
+    return compare_rows([(j.request.preset, j.request.kind, j.request.split, j.result) for j in shown], splits)
+
+
+def table_rows(payload: dict[str, Any]) -> list[dict[str, Any]]:
+    """The report's rows as the page's table shows them, the baselines last."""
+    many = len(payload["splits"]) > 1
+    rows = []
+    for r in payload["rows"]:
+        if many:
+            rmse = f"{r['mean_test_rmse']:.4f} ± {r['std_test_rmse']:.4f}"
+            mae, seconds = r["mean_test_mae"], r["mean_train_seconds"]
+        else:
+            rmse, mae, seconds = f"{r['test_rmse']:.4f}", r["test_mae"], r["train_seconds"]
+        rows.append(
+            {
+                "model": r["model"],
+                "RMSE": rmse,
+                "MAE": round(mae, 4),
+                "params": r["params"],
+                "seconds": round(seconds, 1),
+            }
+        )
+    for key, name in (("bias_only_rmse", "bias only (baseline)"), ("global_mean_rmse", "global mean (baseline)")):
+        rows.append(
+            {"model": name, "RMSE": f"{payload['baselines'][key]:.4f}", "MAE": None, "params": 0, "seconds": None}
+        )
+    return rows

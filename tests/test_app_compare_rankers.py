@@ -1,0 +1,69 @@
+"""The Compare rankers page: every rating preset on one split as jobs, the report and the verdict;
+what it says when the folds are missing or the workspace limit is too small."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from recexplore.app.ranker_report import ALL_FOLDS, comparison_requests
+from recexplore.families import RATING, task_presets
+from tests.test_app_train_pages import _wait_for_jobs
+
+PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "compare_rankers.py")
+TIMEOUT = 120
+
+
+def test_the_requests_are_every_rating_preset_on_every_split() -> None:
+    requests = comparison_requests(["u1", "u2"], 7, epochs=2)
+    assert [(r.split, r.preset) for r in requests[:4]] == [("u1", p) for _, p in task_presets(RATING)]
+    assert len(requests) == 8 and {r.config.epochs for r in requests} == {2} and {r.seed for r in requests} == {7}
+    assert {r.kind for r in requests} == {"dlrm", "dcn"}
+    assert requests[3].config.cross_layers == 0  # the DNN control
+    assert comparison_requests(["u1"], 42)[0].config.epochs == 4  # the preset's own, without `epochs`
+
+
+def test_all_folds_without_the_fold_files_says_so(data_env: None) -> None:
+    at = AppTest.from_file(PAGE, default_timeout=TIMEOUT).run()
+    at.radio(key="rankers_scope").set_value(ALL_FOLDS).run()
+    assert not at.exception
+    assert any("5 folds need the official folds" in i.value for i in at.info)
+    assert at.button(key="rankers_train").disabled
+
+
+def test_a_limit_below_four_jobs_points_to_the_cli(data_env: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    from recexplore.app import state as app_state
+
+    manager = app_state.job_manager()
+    monkeypatch.setattr(manager, "settings", dataclasses.replace(manager.settings, max_active_jobs=3))
+    at = AppTest.from_file(PAGE, default_timeout=TIMEOUT).run()
+    assert not at.exception
+    assert any("trains 4 models" in i.value and "compare-rankers --folds 1" in i.value for i in at.info)
+    assert at.button(key="rankers_train").disabled
+
+
+def test_one_split_trains_the_four_and_gives_an_honest_verdict(data_env: None, ray_engine: None) -> None:
+    from recexplore.app import state as app_state
+
+    at = AppTest.from_file(PAGE, default_timeout=TIMEOUT).run()
+    at.checkbox(key="rankers_same").check().run()
+    at.slider(key="rankers_epochs").set_value(1).run()
+    at.button(key="rankers_train").click().run()
+    assert not at.exception
+    jobs = app_state.job_manager().jobs_for(at.session_state[app_state.WORKSPACE_KEY])
+    assert sorted(j.request.preset for j in jobs) == ["dcn-cross", "dcn-lowrank", "dlrm", "dnn"]
+    _wait_for_jobs(at, 300)
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert list(table["model"]) == [
+        "dlrm",
+        "dcn-cross",
+        "dcn-lowrank",
+        "dnn",
+        "bias only (baseline)",
+        "global mean (baseline)",
+    ]
+    assert any("one split cannot tell a real difference from noise" in m.value for m in at.markdown)
