@@ -64,7 +64,7 @@ def _strength(model_name: str, sha: str, n: int) -> tuple[str, list[list[float]]
 
 TITLES = {
     "dot": "Mean |dot(e_i, e_j)| on held-out ratings",
-    "cross": "||W_ij|| of the first cross layer (row: x0 feature, column: W's input)",
+    "cross": "||W_ij||, first cross layer",
 }
 
 
@@ -78,7 +78,13 @@ def _heatmap(column: Any, model_name: str, key: str) -> tuple[list[str], Any, st
         return None
     labels = feature_names(shown.model)
     column.plotly_chart(interaction_heatmap(labels, matrix, f"{model_name}: {TITLES[what]}"), key=key)
-    column.caption(pairs_sentence(labels, matrix, "DotInteraction" if what == "dot" else "cross weights"))
+    sentence = pairs_sentence(labels, matrix, "DotInteraction" if what == "dot" else "cross weights")
+    if what == "cross":
+        sentence += (
+            " Row i, column j: how much feature j's part of the input enters the cross term that multiplies "
+            "feature i's embedding; the diagonal counts, since a cross layer crosses a feature with itself."
+        )
+    column.caption(sentence)
     return labels, matrix, what
 
 
