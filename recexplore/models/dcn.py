@@ -35,12 +35,15 @@ class DCNConfig(RatingConfig):
         deep_layers: widths of the deep part (ReLU on each).
         structure: 'stacked' (the deep part reads the cross network's output) or 'parallel'
             (both read the embeddings and their outputs are concatenated), as in DCN-V2.
+        cross_l2: L2 penalty on the cross layers' kernels and the output unit (`top_l2` is the
+            deep part's).
     """
 
     cross_layers: int = setting(2, "FeatureCross layers (0: none, the DNN control)", Bound(0, MAX_LAYERS, integer=True))
     projection_dim: int = setting(0, "low-rank projection of each cross layer (0: full rank)", Bound(0, 1024, True))
     deep_layers: tuple[int, ...] = setting((64, 32), "deep part widths", layers="any")
     structure: str = setting("stacked", "how the cross and deep parts are joined", choices=STRUCTURES)
+    cross_l2: float = setting(0.01, "L2 on the cross layers' kernels and the output unit", Bound(0.0, 1.0))
 
 
 @keras.saving.register_keras_serializable(package="recexplore")
@@ -56,7 +59,7 @@ class DCN(RatingModel):
         super().__init__(model_config, *args, **kwargs)
         self.structure = model_config.structure
         rank = model_config.projection_dim or None
-        reg = keras.regularizers.L2(self.top_l2) if self.top_l2 else None
+        reg = keras.regularizers.L2(model_config.cross_l2) if model_config.cross_l2 else None
         self.cross = [
             keras_rs.layers.FeatureCross(projection_dim=rank, kernel_regularizer=reg, name=f"feature_cross_{i}")
             for i in range(model_config.cross_layers)
