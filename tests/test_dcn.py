@@ -40,6 +40,7 @@ def _dcn(space: FeatureSpace, ratings, **settings) -> DCN:
         ({"deep_layers": (0,)}, "deep_layers"),
         ({"structure": "diagonal"}, "structure"),
         ({"dropout": 1.0}, "dropout"),
+        ({"cross_l2": -0.1}, "cross_l2"),
     ],
 )
 def test_dcn_config_rejects_bad_values_naming_the_argument(kwargs: dict, argument: str) -> None:
