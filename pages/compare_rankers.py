@@ -12,13 +12,13 @@ from recexplore.app.ranker_report import (
     comparison_requests,
     latest_rankers,
     report,
+    scope_splits,
     table_rows,
 )
 from recexplore.app.train_forms import queue_message, refresh_interval, submit_problem
-from recexplore.data import MAX_SEED, DataError
+from recexplore.data import MAX_SEED
 from recexplore.families import RATING, task_presets
 from recexplore.jobs import FINISHED
-from recexplore.ranker_comparison import FOLDS, fold_splits
 
 state.through_the_entrypoint()  # a shared link on a fresh server: show it inside the app
 
@@ -43,21 +43,9 @@ same = right.checkbox("Set the epochs for all", value=False, key="rankers_same")
 epochs = right.slider(
     "Epochs", 1, 30, presets[0][0].make_config(presets[0][1]).epochs, key="rankers_epochs", disabled=not same
 )
-problem = None
-if scope == ALL_FOLDS:
-    try:
-        splits = fold_splits(data, len(FOLDS))
-    except DataError as err:
-        splits, problem = [], str(err)
-else:
-    splits = [middle.selectbox("Split", data.available_splits(), key="rankers_split")]
-needed, limit = len(presets) * len(splits), queue.settings.max_active_jobs
-if problem is None and needed > limit:
-    problem = (
-        f"{scope} trains {needed} models and this workspace may have {limit} jobs at once: run "
-        f"`python -m recexplore compare-rankers --folds {len(splits)}` (the same report), or have the "
-        "operator raise RECEXPLORE_MAX_ACTIVE_JOBS."
-    )
+split = middle.selectbox("Split", data.available_splits(), key="rankers_split") if scope == ONE_SPLIT else ""
+splits, problem = scope_splits(data, scope, split, queue.settings.max_active_jobs)
+needed = len(presets) * len(splits)
 if problem is not None:
     st.info(problem)
 st.caption(

@@ -11,11 +11,10 @@ from recexplore.app import state
 from recexplore.app.model_figures import contribution_bars, interaction_heatmap
 from recexplore.families import CROSS_MATRIX, INTERACTIONS
 from recexplore.feature_interactions import (
-    cross_strength,
     feature_names,
     interaction_pairs,
-    interaction_strength,
     pair_agreement,
+    pair_matrix,
     pairs_sentence,
     prediction_breakdown,
 )
@@ -57,9 +56,8 @@ ready = state.model_or_stop(name)
 def _strength(model_name: str, sha: str, n: int) -> tuple[str, list[list[float]]]:
     """The model's pair matrix and what its cells are: its cross weights, or DotInteraction's dots."""
     model = state.ready_model(model_name)
-    if state.offers(model.kind, CROSS_MATRIX):
-        return "cross", cross_strength(model.model).tolist()
-    return "dot", interaction_strength(model.model, model.space, model.split.test, sample=n).tolist()
+    what, matrix = pair_matrix(model.kind, model.model, model.space, model.split.test, sample=n)
+    return what, matrix.tolist()
 
 
 TITLES = {

@@ -165,12 +165,13 @@ class ModelFamily:
 
     def make_config(self, preset: str | None = None, **overrides: Any) -> Any:
         """The config of `preset` (the default one, or the one `preset_of` recognises in the
-        overrides) with `overrides` on top; the config's own checks raise ValueError."""
+        overrides) with `overrides` on top; an unknown setting or a value the config refuses
+        raises ValueError."""
         overrides = {k: v for k, v in overrides.items() if v is not None}
         if preset is None and self.preset_of is not None:
             preset = self.preset_of(overrides)
         settings = self.preset_settings(preset or self.default_preset)
-        return self.config(**{**settings, **overrides})
+        return self.config.from_dict({**settings, **overrides})
 
     def offers(self, view: str) -> bool:
         """Whether the family offers `view`."""
@@ -201,11 +202,6 @@ def families(task: str | None = None, view: str | None = None) -> list[ModelFami
 def task_presets(task: Task) -> list[tuple[ModelFamily, str]]:
     """Every (family, preset) of the families of `task`, in table order: what a comparison trains."""
     return [(f, preset) for f in families(task=task.name) for preset in f.presets]
-
-
-def names_offering(view: str) -> tuple[str, ...]:
-    """The names of the families that offer `view`."""
-    return tuple(f.name for f in families(view=view))
 
 
 def pretrained_entries() -> dict[str, tuple[str, str]]:

@@ -101,6 +101,19 @@ def cross_strength(model: DCN) -> np.ndarray:
     return np.sqrt(np.square(blocks).sum(axis=(1, 3)))
 
 
+def pair_matrix(
+    kind: str, model: RatingModel, space: FeatureSpace, ratings: pd.DataFrame, sample: int = 2000
+) -> tuple[str, np.ndarray]:
+    """What a rating model learned about feature pairs, as its family shows it: ('cross', its
+    first cross layer's block norms) for a family with the cross-matrix view, else ('dot',
+    DotInteraction's strengths over a sample of `ratings`). ValueError for a DCN with no cross layers."""
+    from recexplore.families import CROSS_MATRIX, family
+
+    if family(kind).offers(CROSS_MATRIX):
+        return "cross", cross_strength(model)
+    return "dot", interaction_strength(model, space, ratings, sample=sample)
+
+
 def pair_strengths(matrix: np.ndarray) -> np.ndarray:
     """One strength per unordered feature pair (i > j): the root of the two blocks' squared
     strengths (equal for DotInteraction's symmetric matrix), the diagonal left out."""

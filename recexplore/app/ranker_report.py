@@ -5,11 +5,32 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from recexplore.data import DataError
 from recexplore.families import RATING, task_presets
 from recexplore.job_request import TrainRequest
-from recexplore.ranker_comparison import compare_rows
+from recexplore.ranker_comparison import FOLDS, compare_rows, fold_splits
 
 ONE_SPLIT, ALL_FOLDS = "One split", "All five folds"
+
+
+def scope_splits(data: Any, scope: str, split: str, limit: int) -> tuple[list[str], str | None]:
+    """The splits a comparison of `scope` trains on, and None, or one line on why it cannot be
+    trained from the page (the folds are missing, or it would pass the workspace's job limit)."""
+    if scope == ALL_FOLDS:
+        try:
+            splits = fold_splits(data, len(FOLDS))
+        except DataError as err:
+            return [], str(err)
+    else:
+        splits = [split]
+    needed = len(task_presets(RATING)) * len(splits)
+    if needed > limit:
+        return splits, (
+            f"{scope} trains {needed} models and this workspace may have {limit} jobs at once: run "
+            f"`python -m recexplore compare-rankers --folds {len(splits)}` (the same report), or have the "
+            "operator raise RECEXPLORE_MAX_ACTIVE_JOBS."
+        )
+    return splits, None
 
 
 def comparison_requests(splits: Sequence[str], seed: int, epochs: int | None = None) -> list[TrainRequest]:

@@ -16,9 +16,8 @@ def build_config(kind: str, values: Mapping[str, Any]) -> Any:
         ValueError: unknown kind, preset or field, or a value the config refuses.
     """
     fields_ = dict(values)
-    fam = family(kind)
     preset = fields_.pop("preset", None)
-    return fam.config.from_dict({**fam.preset_settings(preset or fam.default_preset), **fields_})
+    return family(kind).make_config(preset, **fields_)
 
 
 def job_label(kind: str, config: Any) -> str:

@@ -13,19 +13,14 @@ from recexplore import families
 from recexplore.models.common import mlp, setting
 from recexplore.models.rating import (
     RATING_FEATURES,
-    RATING_SPARSE_FEATURES,
-    SCORE_PARTS,
     RatingConfig,
     RatingModel,
     build_rating_model,
-    dummy_rating_inputs,
     n_features,
     rating_memory_bytes,
 )
 
-# Names the DLRM's readers know it by (the features are every rating family's).
-DLRM_SPARSE_FEATURES, DLRM_FEATURES = RATING_SPARSE_FEATURES, RATING_FEATURES
-__all__ = ["DLRM", "DLRMConfig", "DLRM_FEATURES", "DLRM_SPARSE_FEATURES", "SCORE_PARTS", "FAMILY"]
+DLRM_FEATURES = RATING_FEATURES  # the name the DLRM's readers know it by (every rating family's features)
 
 
 @dataclass(frozen=True)
@@ -65,11 +60,6 @@ class DLRM(RatingModel):
 def build_dlrm(config: DLRMConfig, vocab_sizes: dict[str, int], n_dense: int, global_mean: float) -> DLRM:
     """A compiled-ready, built DLRM for `config`."""
     return build_rating_model(DLRM, config, vocab_sizes, global_mean, n_dense)
-
-
-def dummy_dlrm_inputs(n_dense: int, n_genres: int, batch: int = 2) -> dict[str, Any]:
-    """A tiny all-OOV batch used to build the model's weights."""
-    return dummy_rating_inputs(n_dense, n_genres, batch)
 
 
 def _memory_bytes(config: DLRMConfig, vocab_sizes: dict[str, int], train_rows: int) -> int:
