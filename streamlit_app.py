@@ -5,11 +5,14 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import streamlit as st
+from starlette.middleware import Middleware
 
-from recexplore.app import state
+from recexplore.app import sign_in, state
 from recexplore.app.keras_guard import keep_keras_state_between_runs
+from recexplore.app.workspace_cookie import WorkspaceCookie
 from recexplore.data import DATA_ENV
 
 
@@ -24,8 +27,9 @@ async def _server_started(_app: object) -> AsyncIterator[None]:
 
 
 # `streamlit run streamlit_app.py` finds this st.App and serves it (Streamlit's ASGI mode), which
-# gives the server-start hook above; every browser session runs this same file as its script.
-app = st.App("streamlit_app.py", lifespan=_server_started)
+# gives the server-start hook above and the workspace cookie on page loads (a browser's workspace
+# never travels in a page's address); every browser session runs this same file as its script.
+app = st.App("streamlit_app.py", lifespan=_server_started, middleware=[Middleware(WorkspaceCookie)])
 
 # Pages whose imports need Keras (TensorFlow); Home and Data do not.
 KERAS_PAGES = {"Train", "Feature interactions", "Compare towers", "Compare rankers", "Recommend", "Movie map"}
@@ -43,9 +47,12 @@ PAGE_SPECS = [  # (file, title, icon); st.Page objects are made per run, inside 
 ]
 
 
-def sidebar() -> None:
-    """Data source, device and Keras backend, on every page."""
+def sidebar() -> Any:
+    """Data source, device and Keras backend, and who is signed in, on every page; returns the
+    place kept for the link to this page (filled once the page has made its choices)."""
     with st.sidebar:
+        sign_in.sidebar_panel()
+        link_slot = st.empty()
         st.caption("Data source")
         try:
             data = state.load_data()
@@ -56,6 +63,18 @@ def sidebar() -> None:
         device_panel(state.warm_up())
         if not state.data_source():
             st.caption(f"Set {DATA_ENV} to use a local ml-100k folder.")
+    return link_slot
+
+
+def share_link(slot: Any) -> None:
+    """A 'Link to this page' control in `slot`: the page's address with its shareable choices (a
+    user, a model), which opens it in the visitor's own workspace."""
+    link = state.page_link()
+    if link is None:
+        return
+    with slot.container(), st.popover("Link to this page", icon=":material/link:"):
+        st.code(link, language=None, wrap_lines=True)
+        st.caption("Safe to share: it opens this page with its choices, in each visitor's own workspace.")
 
 
 def _show_device(facts: dict[str, str]) -> None:
@@ -90,12 +109,16 @@ def main() -> None:
     keep_keras_state_between_runs()  # Streamlit would otherwise reset Keras for every thread after each run
     st.set_page_config(page_title="RecExplore", page_icon=":material/movie:", layout="wide")
     pages = [st.Page(path, title=title, icon=icon, default=i == 0) for i, (path, title, icon) in enumerate(PAGE_SPECS)]
+    sign_in.gate()  # with sign-in configured, nothing shows before it
     page = st.navigation(pages)
-    state.workspace()  # every page's URL carries the workspace token, so a reload keeps the jobs
-    sidebar()
+    state.workspace()  # from the identity or the browser's cookie: a reload keeps the jobs, a copied link does not
+    link_slot = sidebar()
     if page.title in KERAS_PAGES:
         state.wait_for_keras()
-    page.run()
+    try:
+        page.run()
+    finally:  # also when the page stops early: its choices so far are in the address
+        share_link(link_slot)
 
 
 if __name__ == "__main__":

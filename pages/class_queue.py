@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from recexplore import engine
-from recexplore.app import class_queue, state
+from recexplore import engine, workspaces
+from recexplore.app import class_queue, sign_in, state
 from recexplore.app.train_forms import refresh_interval
+from recexplore.engine_settings import TEACHERS_ENV
 
 OPERATOR_KEY = "class_queue_operator"
 
@@ -16,23 +17,28 @@ st.title("Teacher's view")
 st.write(
     "The whole class's training at a glance: every workspace's queued and running jobs, what the "
     "engine has free, and a cancel for any job. It opens with the operator token set in the server's "
-    "environment; students see only their own jobs."
+    "environment (or, with sign-in on, for the listed teachers); students see only their own jobs. "
+    "Workspaces are named by a short digest, never by the key that opens them."
 )
 
-closed = class_queue.operator_problem()
-if closed is not None:
-    state.stop_with(closed)
-if not st.session_state.get(OPERATOR_KEY):
-    with st.form("class_queue_login"):
-        given = st.text_input("Operator token", type="password", key="class_queue_token", max_chars=512)
-        opened = st.form_submit_button("Open")
-    if opened and class_queue.token_matches(given):
-        st.session_state[OPERATOR_KEY] = True
-        st.session_state.pop("class_queue_token", None)
-        st.rerun()
-    if opened:
-        st.error("That is not the operator token.")
-    st.stop()
+if sign_in.configured():  # the listed teachers' sign-ins open it; there is no shared token to type
+    if not sign_in.is_teacher(sign_in.signed_in_user(), sign_in.teachers()):
+        state.stop_with(f"This view opens for the teachers listed in {TEACHERS_ENV} on this server.")
+else:
+    closed = class_queue.operator_problem()
+    if closed is not None:
+        state.stop_with(closed)
+    if not st.session_state.get(OPERATOR_KEY):
+        with st.form("class_queue_login"):
+            given = st.text_input("Operator token", type="password", key="class_queue_token", max_chars=512)
+            opened = st.form_submit_button("Open")
+        if opened and class_queue.token_matches(given):
+            st.session_state[OPERATOR_KEY] = True
+            st.session_state.pop("class_queue_token", None)
+            st.rerun()
+        if opened:
+            st.error("That is not the operator token.")
+        st.stop()
 
 queue = state.job_manager_or_stop()
 
@@ -57,9 +63,7 @@ def class_panel() -> None:
     st.dataframe(class_queue.job_rows(jobs, positions), hide_index=True, key="class_queue_jobs", width="stretch")
     for job in live:
         left, right = st.columns([5, 1])
-        left.markdown(
-            f"**{job.job_id[:6]}** · {job.label} · workspace {job.workspace[: class_queue.WORKSPACE_PREFIX]}…"
-        )
+        left.markdown(f"**{job.job_id[:6]}** · {job.label} · workspace {workspaces.label(job.workspace)}")
         right.button("Cancel", key=f"class_queue_cancel_{job.job_id}", on_click=queue.cancel, args=(job,))
 
 

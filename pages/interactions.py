@@ -43,7 +43,7 @@ data = state.data_or_stop()
 names = state.model_names_or_stop(*VIEWS)
 state.note_gone("interactions_model", names)
 left, middle, right = st.columns(3)
-name = left.selectbox("Rating model", names, index=state.preferred_index(names, INTERACTIONS), key="interactions_model")
+name = state.choose_model(left, "Rating model", names, INTERACTIONS, key="interactions_model")
 others = [NO_COMPARISON, *[n for n in names if n != name]]
 state.note_gone("interactions_compare", others)
 default_other = next((n for n in others if n == state.preferred_entry(CROSS_MATRIX)), NO_COMPARISON)

@@ -29,9 +29,7 @@ data = state.data_or_stop()
 towers = state.model_names_or_stop(MOVIE_MAP)
 state.note_gone("map_model", towers)
 top_left, top_mid, top_right = st.columns([2, 1, 2])
-model_name = top_left.selectbox(
-    "Two-tower model", towers, index=state.preferred_index(towers, MOVIE_MAP), key="map_model"
-)
+model_name = state.choose_model(top_left, "Two-tower model", towers, MOVIE_MAP, key="map_model")
 projection = top_mid.radio("Projection", list(PROJECTIONS), horizontal=True, key="map_projection")
 colouring = top_right.selectbox("Colour by", list(data_views.MAP_COLOURINGS), key="map_colour")
 ready = state.model_or_stop(model_name)

@@ -60,9 +60,7 @@ dlrms = [e.name for e in state.list_models(RERANK)]
 state.note_gone("recommend_model", towers)
 state.note_gone("recommend_rerank", ["(no re-ranking)", *dlrms])
 left, right = st.columns([1, 1])
-model_name = left.selectbox(
-    "Retrieval model", towers, index=state.preferred_index(towers, RECOMMEND), key="recommend_model"
-)
+model_name = state.choose_model(left, "Retrieval model", towers, RECOMMEND, key="recommend_model")
 k = left.slider("How many movies", min_value=1, max_value=50, value=10, key="recommend_k")
 mode = right.radio("Who", ["A MovieLens user", "A new user"], horizontal=True, key="recommend_mode")
 rerank = right.selectbox("Re-rank with a rating model", ["(no re-ranking)", *dlrms], key="recommend_rerank")
@@ -74,7 +72,10 @@ except Exception as err:  # RegistryError / DataError: one line and a way forwar
 
 if mode == "A MovieLens user":
     user_ids = sorted(int(u) for u in data.users["user_id"])
-    user_id = st.selectbox("User id (type to search)", user_ids, index=0, key="recommend_user")
+    user_id = st.selectbox(
+        "User id (type to search)", user_ids, index=state.linked_index("user", user_ids, 0), key="recommend_user"
+    )
+    state.link_choice("user", user_id)
     if user_id is None:  # only code can clear the box (session state); say what to do
         state.stop_with("Pick a user id to see their recommendations.")
     try:

@@ -33,15 +33,17 @@ st.title("Train")
 st.write(
     "Train a model on a clean split. Each training runs as a job in a worker process of its own "
     "(on Ray): several jobs train at once when the machine has the cores, the rest wait their turn. "
-    "Your jobs belong to your workspace, kept in this page's link: reload, open a second tab with "
-    "the same link or come back later, and they are still here. Save a finished model to use it on "
-    "the other pages; your saved models are yours, the shared ones are read-only."
+    "Your jobs belong to your workspace, which stays with this browser (or with your sign-in): reload, "
+    "open a second tab or come back later, and they are still here; a link you share opens the page, "
+    "never your workspace. Save a finished model to use it on the other pages; your saved models are "
+    "yours, the shared ones are read-only."
 )
 
 data = state.data_or_stop()
 owner = state.workspace()
 queue = state.job_manager_or_stop()
 st.caption(limits_caption(queue.settings, len(workspaces.own_entries(owner))) + " " + engine.describe(queue.settings))
+state.workspace_panel(owner)
 
 kind_label = st.radio("Model", list(FAMILIES), horizontal=True, key="train_kind")
 if kind_label not in FAMILIES:  # None, set from code: the radio itself cannot be cleared

@@ -4,6 +4,11 @@ Ray's head processes (GCS, raylet) are started with the Linux parent-death signa
 the *thread* that started them, so a Ray started from a Streamlit script thread would die
 with that page run. The engine therefore starts Ray on one long-lived thread of its own and
 keeps that thread parked for the life of the process.
+
+A local Ray is this machine's alone: its GCS, raylet, object manager, agents and workers listen
+on the loopback address only (`LOOPBACK`), so a laptop on a classroom network offers none of
+Ray's ports. Joining a cluster is unchanged (the cluster's nodes talk over their own addresses,
+behind Ray's token authentication).
 """
 
 from __future__ import annotations
@@ -12,6 +17,8 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +27,7 @@ from recexplore.engine_settings import EngineSettings
 NAMESPACE = "recexplore"
 START_TIMEOUT_S = 180.0
 PACKAGE_DIR = Path(__file__).resolve().parent
+LOOPBACK = "127.0.0.1"  # where every process of a local Ray listens
 _LOG = logging.getLogger("recexplore.engine")
 
 
@@ -65,7 +73,8 @@ class _Engine:
             if not settings.address:
                 _put_project_on_pythonpath()
                 os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")  # no telemetry from a local Ray
-            ray.init(**init_arguments(settings))
+            with _keep_loopback(not settings.address):
+                ray.init(**init_arguments(settings))
             self.start_seconds = time.perf_counter() - started
             _LOG.info(
                 "Ray %s in %.1f s: %s",
@@ -87,6 +96,29 @@ class _Engine:
 
 
 ENGINE = _Engine()
+
+
+@contextmanager
+def _keep_loopback(local: bool) -> Iterator[None]:
+    """While a local Ray starts, let its node address stay the loopback one.
+
+    Ray replaces a loopback node address by the machine's routable one
+    (`ray._private.services.resolve_ip_for_localhost`, so that other nodes could join), and its
+    servers then listen on every interface. Given 127.0.0.1 itself, the GCS, the raylet, the
+    object manager, the agents and every worker bind to the loopback address only. Checked by
+    tests/test_engine.py, which lists what a local engine listens on.
+    """
+    from ray._private import services
+
+    original = getattr(services, "resolve_ip_for_localhost", None)
+    if not local or original is None:
+        yield
+        return
+    services.resolve_ip_for_localhost = lambda host: host  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        services.resolve_ip_for_localhost = original
 
 
 def _put_project_on_pythonpath() -> None:
@@ -118,7 +150,12 @@ def init_arguments(settings: EngineSettings) -> dict[str, Any]:
             "address": settings.address,
             "runtime_env": {"py_modules": [str(PACKAGE_DIR)], "env_vars": env_vars},
         }
-    local = {**common, "include_dashboard": False, "object_store_memory": settings.object_store_mb * 2**20}
+    local = {
+        **common,
+        "include_dashboard": False,
+        "object_store_memory": settings.object_store_mb * 2**20,
+        "_node_ip_address": LOOPBACK,
+    }
     return {**local, "num_cpus": settings.local_cpus} if settings.local_cpus else local
 
 

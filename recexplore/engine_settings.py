@@ -16,6 +16,7 @@ ADDRESS_ENV = "RECEXPLORE_RAY_ADDRESS"
 RAY_OWN_ADDRESS_ENV = "RAY_ADDRESS"  # Ray's own variable, honoured when ours is unset
 OPERATOR_TOKEN_ENV = "RECEXPLORE_OPERATOR_TOKEN"  # opens the teacher's view of every workspace's jobs
 MIN_OPERATOR_TOKEN = 16  # shorter tokens leave the view closed (guessable)
+TEACHERS_ENV = "RECEXPLORE_TEACHERS"  # with sign-in on: the identities (emails, subjects) the teacher's view opens for
 
 
 class SettingsError(ValueError):

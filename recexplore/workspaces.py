@@ -1,15 +1,21 @@
 """Workspaces: a student's own jobs and saved models, behind an unguessable token.
 
-The token travels in the page URL (so a reload or a second tab keeps it) and is checked on
-the server for every job and entry. A workspace's saved models live in a registry folder of
-their own, named by a digest of the token (the token itself is never written to disk). The
-shared registry (the pretrained entries, and what the operator saves with the CLI) is
-read-only from the app: a workspace lists the shared entries plus its own, never another's.
+The token stays with the browser, never in a page's address: the server gives each browser an
+HttpOnly cookie holding it (`recexplore/app/workspace_cookie.py`), so a reload or a second tab
+keeps it while a copied link opens the page in the visitor's own workspace. With sign-in on, the
+token is derived from the signed-in identity instead (`identity_token`). It is checked on the
+server for every job and entry. A workspace's saved models live in a registry folder of their
+own, named by a digest of the token (the token itself is never written to disk or shown: pages
+name a workspace by `label`). The shared registry (the pretrained entries, and what the operator
+saves with the CLI) is read-only from the app: a workspace lists the shared entries plus its own,
+never another's.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import hmac
 import os
 import re
 import secrets
@@ -21,6 +27,11 @@ from recexplore.registry import WORKSPACES_FOLDER, Entry, RegistryError
 WORKSPACES_ENV = "RECEXPLORE_WORKSPACES_DIR"
 TOKEN_BYTES = 18  # 144 random bits, 24 URL-safe characters
 TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{22,64}$")
+COOKIE_NAME = "recexplore_workspace"  # the browser's workspace token (HttpOnly, set by the server)
+COOKIE_MAX_AGE_S = 120 * 24 * 3600  # a term: the workspace outlives browser restarts, not the course
+RESUME_PARAM = "resume"  # `?resume=TOKEN`: the explicit, private "continue on another device" link
+LEGACY_PARAM = "ws"  # where links carried the token before: stripped, never adopted (copied links leaked it)
+LABEL_CHARS = 6  # how much of the folder digest names a workspace on the teacher's view
 
 
 def new_token() -> str:
@@ -39,11 +50,35 @@ def workspaces_root() -> Path:
     return Path(configured).expanduser() if configured else registry.models_dir() / WORKSPACES_FOLDER
 
 
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode("ascii")).hexdigest()
+
+
 def workspace_dir(token: str) -> Path:
     """The registry folder of one workspace (named by a digest of its token)."""
     if not is_token(token):
-        raise RegistryError("This page's workspace link is not valid: open the app's start page again.")
-    return workspaces_root() / hashlib.sha256(token.encode("ascii")).hexdigest()[:32]
+        raise RegistryError("This page's workspace is not valid: open the app's start page again.")
+    return workspaces_root() / _digest(token)[:32]
+
+
+def label(token: str) -> str:
+    """A short public name of a workspace: the start of its folder's digest (the token cannot be
+    recovered from it, and the operator can find the folder by it)."""
+    return _digest(token)[:LABEL_CHARS] if is_token(token) else "?" * LABEL_CHARS
+
+
+def identity_token(issuer: str, subject: str, secret: str) -> str:
+    """The workspace token of a signed-in person: an HMAC of their identity provider and subject
+    under the server's secret, so it is stable across devices and sessions, and unguessable
+    without the secret.
+
+    Raises:
+        ValueError: the subject or the secret is empty.
+    """
+    if not subject or not secret:
+        raise ValueError("a signed-in workspace needs the identity's subject and the server's cookie secret")
+    mac = hmac.new(secret.encode("utf-8"), f"recexplore-workspace\0{issuer}\0{subject}".encode(), hashlib.sha256)
+    return base64.urlsafe_b64encode(mac.digest()[:TOKEN_BYTES]).decode("ascii")
 
 
 def own_entries(token: str) -> list[Entry]:

@@ -121,6 +121,22 @@ def test_recommend_for_a_user_excludes_seen_movies(app_env: None, ml_folder: Pat
     )
 
 
+def test_a_page_link_reopens_its_model_and_user_and_nothing_else(app_env: None) -> None:
+    page = str(Path(APP).parent / "pages" / "recommend.py")
+    at = AppTest.from_file(page, default_timeout=TIMEOUT)
+    at.query_params.update({"model": "towers-1-layer", "user": "7"})
+    at.run()
+    assert not at.exception and at.selectbox(key="recommend_user").value == 7
+    assert at.subheader[0].value == "Top 10 for user 7"
+    at.selectbox(key="recommend_user").set_value(3).run()
+    assert (at.query_params["user"], at.query_params["model"]) == ("3", "towers-1-layer")  # the address follows
+    odd = AppTest.from_file(page, default_timeout=TIMEOUT)
+    odd.query_params.update({"model": "../etc", "user": "99999"})  # names nothing: the defaults, no message
+    odd.run()
+    assert not odd.exception and not odd.error and odd.selectbox(key="recommend_user").value == 1
+    assert odd.selectbox(key="recommend_model").value == "towers-1-layer" and odd.query_params["user"] == "1"
+
+
 def test_recommend_marks_a_held_out_hit(app_env: None, ml_folder: Path) -> None:
     # Some user on the planted data has a held-out movie in their top 10: it is marked with its stars.
     at = _app().run()

@@ -1,6 +1,10 @@
 """Workspaces on the Train page (AppTest, synthetic data, the test session's local Ray): two
-students train at the same time; a reload or a second tab with the workspace link keeps the jobs
-and the unsaved model; another workspace sees none of them; shared entries are read-only."""
+students train at the same time; a reload or a second tab of the same browser (its workspace
+cookie) keeps the jobs and the unsaved model; another browser, even with the first one's address,
+sees none of them; shared entries are read-only.
+
+AppTest cannot send cookies, so `browser_cookie` reads a per-session stand-in (`BROWSER_COOKIE`):
+the cookie as the server's middleware gives it (tests/test_workspace_cookie.py tests that part)."""
 
 from __future__ import annotations
 
@@ -17,14 +21,26 @@ from recexplore.jobs import DONE, FINISHED
 from tests.conftest import save_tiny_models, warm_spares
 
 TRAIN_PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "train.py")
-pytestmark = pytest.mark.usefixtures("ray_engine")
+BROWSER_COOKIE = "test_browser_cookie"  # session-state stand-in for the browser's workspace cookie
+pytestmark = pytest.mark.usefixtures("ray_engine", "browser_cookies")
 
 
-def _page(token: str | None = None) -> AppTest:
-    """A new browser session on the Train page, opened with `?ws=token` when given."""
-    at = AppTest.from_file(TRAIN_PAGE, default_timeout=120)
-    if token is not None:
-        at.query_params[state.WORKSPACE_PARAM] = token
+@pytest.fixture
+def browser_cookies(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each AppTest session sends the cookie put in its session state under BROWSER_COOKIE."""
+    import streamlit as st
+
+    monkeypatch.setattr(state, "browser_cookie", lambda: st.session_state.get(BROWSER_COOKIE))
+
+
+def _page(cookie: str | None = None, link: dict[str, str] | None = None, page: str = TRAIN_PAGE) -> AppTest:
+    """A new browser session on a page: a browser holding workspace `cookie` (None: one whose
+    cookie did not come), opening an address with the query parameters of `link`."""
+    at = AppTest.from_file(page, default_timeout=120)
+    if cookie is not None:
+        at.session_state[BROWSER_COOKIE] = cookie
+    for key, value in (link or {}).items():
+        at.query_params[key] = value
     return at.run()
 
 
@@ -50,25 +66,28 @@ def _wait(jobs: list, seconds: float = 300) -> None:
 
 def test_two_students_train_at_once_and_reloads_keep_their_jobs(data_env: None) -> None:
     warm_spares(state.job_manager(), 2)  # both start at once, as on a server that has been up a while
-    first = _submit(_page(), embedding_dim=4, epochs=20, batch_size=32)
-    second = _submit(_page(), embedding_dim=5, epochs=20, batch_size=32)
-    tokens = [at.session_state[state.WORKSPACE_KEY] for at in (first, second)]
-    assert len(set(tokens)) == 2 and all(workspaces.is_token(t) for t in tokens)
-    assert [at.query_params[state.WORKSPACE_PARAM] for at in (first, second)] == tokens
+    tokens = [workspaces.new_token(), workspaces.new_token()]  # the two browsers' cookies
+    first = _submit(_page(tokens[0]), embedding_dim=4, epochs=20, batch_size=32)
+    second = _submit(_page(tokens[1]), embedding_dim=5, epochs=20, batch_size=32)
+    assert [at.session_state[state.WORKSPACE_KEY] for at in (first, second)] == tokens
+    assert all(t not in str(dict(at.query_params)) for at in (first, second) for t in tokens)  # not in any address
     manager = state.job_manager()
     (job_a,), (job_b,) = (manager.jobs_for(t) for t in tokens)
     _wait([job_a, job_b])
     assert [job_a.status, job_b.status] == [DONE, DONE]
     assert job_a.ran[0] < job_b.ran[1] and job_b.ran[0] < job_a.ran[1], "the two jobs did not overlap"
 
-    reloaded = _page(tokens[0])  # a reload: a new session with the same link
-    second_tab = _page(tokens[0])  # a second tab with the same link
-    stranger = _page()  # someone else: a link without the token
+    reloaded = _page(tokens[0])  # a reload: a new session, the same browser
+    second_tab = _page(tokens[0])  # a second tab of the same browser
+    stranger = _page(workspaces.new_token())  # another browser
+    copied = _page(workspaces.new_token(), link={"ws": tokens[0]})  # another browser, an old-style copied link
     for at in (reloaded, second_tab):
         assert not at.exception and at.session_state[state.WORKSPACE_KEY] == tokens[0]
         assert _job_ids_shown(at) == {job_a.job_id[:6]}  # its job, nobody else's
         assert at.text_input(key="train_save_name").value == f"my-towers-{job_a.job_id[:6]}"  # unsaved model kept
-    assert _job_ids_shown(stranger) == set() and all(t.key != "train_save_name" for t in stranger.text_input)
+    for at in (stranger, copied):
+        assert _job_ids_shown(at) == set() and all(t.key != "train_save_name" for t in at.text_input)
+    assert "ws" not in copied.query_params  # the token an old link carried is dropped, never adopted
     assert manager.get(job_a.job_id, tokens[1]) is None and manager.get(job_a.job_id, "x" * 24) is None
 
     # the second tab saves; the entry is the workspace's own: the first tab lists it, strangers do not
@@ -84,14 +103,18 @@ def test_two_students_train_at_once_and_reloads_keep_their_jobs(data_env: None) 
         manager.forget(job)
 
 
-def test_an_invalid_link_gets_a_new_workspace_with_one_note(data_env: None) -> None:
-    at = _page("not a token!")
+def test_without_a_cookie_the_workspace_lasts_for_the_session_and_says_so(data_env: None) -> None:
+    at = _page()
     assert not at.exception
     token = at.session_state[state.WORKSPACE_KEY]
-    assert workspaces.is_token(token) and at.query_params[state.WORKSPACE_PARAM] == token
-    assert [w.value for w in at.warning] == [
-        "The workspace in this link is not valid, so a new one was started for you."
-    ]
+    assert workspaces.is_token(token) and token not in str(dict(at.query_params))
+    assert at.run().session_state[state.WORKSPACE_KEY] == token  # the session's next runs keep it
+    assert any("did not keep the workspace's cookie" in m.value for m in at.markdown)
+    assert _page().session_state[state.WORKSPACE_KEY] != token  # a reload without the cookie: a new one
+    cookie = workspaces.new_token()
+    kept = _page(cookie)
+    assert any("kept by this browser" in m.value for m in kept.markdown)
+    assert any(e.label == f"Your workspace ({workspaces.label(cookie)})" for e in kept.expander)
 
 
 def test_a_workspace_cannot_replace_or_delete_a_shared_entry(
@@ -149,9 +172,7 @@ def test_the_pretrained_model_is_the_default_pick_over_a_students_own(
     token = workspaces.new_token()
     workspaces.save(token, model_bytes(result.model), build_meta(result, ""), "aaa-mine", False, 10)  # sorts first
     for page, key in (("interactions.py", "interactions_model"), ("train.py", "train_load_model")):
-        at = AppTest.from_file(str(Path(TRAIN_PAGE).parent / page), default_timeout=120)
-        at.query_params[state.WORKSPACE_PARAM] = token
-        at.run()
+        at = _page(token, page=str(Path(TRAIN_PAGE).parent / page))
         assert not at.exception
         box = at.selectbox(key=key)
         assert "aaa-mine" in box.options and box.value == "dlrm-default", (page, box.options, box.value)

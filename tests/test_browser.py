@@ -162,21 +162,6 @@ def test_a_bad_model_name_is_refused_in_one_line(app_page: Any) -> None:
     assert page_errors(app_page) == []
 
 
-def test_a_reload_keeps_the_workspace_jobs_and_saved_model(app_page: Any) -> None:
-    assert re.search(r"[?&]ws=[A-Za-z0-9_-]{22,}", app_page.url), app_page.url  # the link carries the workspace
-    link = app_page.url
-    app_page.reload()
-    main = app_page.locator('[data-testid="stMain"]')
-    _wait(app_page, main.get_by_text(re.compile(r"Job [0-9a-f]{6} · two-tower .* 1 epochs · done")), 60)
-    _wait(app_page, main.get_by_role("heading", name="Save a finished model"), 30)  # the unsaved model too
-    assert app_page.url == link
-    app_page.goto(link.split("?")[0])  # the same page without the token: a new, empty workspace
-    _wait(app_page, main.get_by_text("No training jobs in this workspace yet."), 60)
-    app_page.goto(link)  # back to the student's own link for the tests that follow
-    _wait(app_page, main.get_by_text(re.compile(r"Job [0-9a-f]{6} · two-tower .* · done")), 60)
-    assert page_errors(app_page) == []
-
-
 def _check_recommendations(rows: list[dict[str, str]], data_dir: Path, user_id: int) -> None:
     """Ten ranked movies, best first, none of them rated by the user in the model's training part;
     those rated in its held-out part marked as hits with their stars."""
@@ -213,6 +198,49 @@ def test_recommend_for_a_user_then_another(app_page: Any) -> None:
     assert [r["movie_id"] for r in second] != [r["movie_id"] for r in first]
     assert "Age " in _main_text(app_page)
     assert page_errors(app_page) == []
+
+
+def test_a_copied_address_opens_the_page_never_the_workspace(app_page: Any) -> None:
+    """A second browser profile (its own cookies) opens the first one's address bar on Recommend
+    (through its 'Link to this page'), Train and Runs: it gets the page with its chosen user and
+    model, and none of the first one's jobs or saved models; the first one's reload keeps them."""
+    owner = app_page
+    main = owner.locator(MAIN)
+    owner.locator('[data-testid="stSidebar"]').get_by_role("button", name="Link to this page").click()
+    code = owner.locator('[data-testid="stPopoverBody"] code').first
+    _wait(owner, code, 30)
+    link = code.inner_text().strip()
+    owner.keyboard.press("Escape")
+    assert link == owner.url and "user=7" in link and "model=" in link, (link, owner.url)
+    assert not re.search(r"[A-Za-z0-9_-]{22,}", link.split("?", 1)[1]), link  # no token in any address
+    stranger = owner.context.browser.new_page(viewport={"width": 1400, "height": 1000})  # a new profile
+    try:
+        stranger.goto(link)
+        stranger_main = stranger.locator(MAIN)
+        _wait(owner, stranger_main.get_by_text("Top 10 for user 7"), 90)  # the page and its choices came along
+        _go(owner, "Train")
+        job_done = re.compile(r"Job [0-9a-f]{6} · two-tower .* 1 epochs · done")
+        _wait(owner, main.get_by_text(job_done), 60)
+        stranger.goto(owner.url)
+        _wait(owner, stranger_main.get_by_text("No training jobs in this workspace yet."), 90)
+        wait_idle(stranger)
+        assert stranger_main.get_by_text(job_done).count() == 0 and TRAINED not in stranger_main.inner_text()
+        _shot(stranger, "train-copied-address")
+        owner.reload()  # the owner's reload keeps the job and the unsaved-model form
+        _wait(owner, main.get_by_text(job_done), 60)
+        _wait(owner, main.get_by_role("heading", name="Save a finished model"), 30)
+
+        _go(owner, "Runs")
+        _wait(owner, main.get_by_text(TRAINED).first, 60)  # the owner's saved model is picked
+        stranger.goto(owner.url)
+        wait_text(stranger, "Runs", 90)
+        wait_idle(stranger)
+        assert TRAINED not in stranger_main.inner_text()
+        owner.reload()
+        _wait(owner, main.get_by_text(TRAINED).first, 60)
+        assert page_errors(owner) == [] and page_errors(stranger) == []
+    finally:
+        stranger.close()
 
 
 @pytest.mark.parametrize("title", [t for t in PAGES if t not in ("Home", "Train", "Recommend")])

@@ -33,5 +33,6 @@ def test_a_deep_link_on_a_fresh_server_shows_the_page_inside_the_app(
         sidebar.get_by_text("Keras backend").wait_for(timeout=90_000)  # the entrypoint's sidebar and warm-up ran
         if title == "Train":
             wait_marker(page, title, timeout=60)
-            assert "ws=" in page.url  # the entrypoint gave the session its workspace link
+            assert "ws=" not in page.url and "resume=" not in page.url  # the workspace stays in the cookie
+            assert any(c["name"] == "recexplore_workspace" and c["httpOnly"] for c in page.context.cookies())
         assert page.locator('[data-testid="stException"]').count() == 0

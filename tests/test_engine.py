@@ -81,3 +81,41 @@ def test_a_request_is_typed_and_checked() -> None:
         TrainRequest("svd", TowerConfig())
     with pytest.raises(ValueError, match="seed must be a whole number"):
         TrainRequest("towers", TowerConfig(), seed=-1)
+
+
+def test_a_local_engine_listens_on_the_loopback_address_only(ray_engine: None) -> None:
+    """Every socket the local Ray opened (GCS, raylet, object manager, agents, the workers, this
+    driver's core worker) listens on 127.0.0.1: a laptop on a class network offers no Ray port."""
+    import ipaddress
+    import os
+
+    import psutil
+    import ray
+
+    @ray.remote(num_cpus=0)
+    def worker_pid() -> int:
+        return os.getpid()
+
+    assert ray.get(worker_pid.remote()) != os.getpid()  # a worker process is up
+    ours = {p.pid for p in [psutil.Process(), *psutil.Process().children(recursive=True)]}
+    listening = [
+        (psutil.Process(c.pid).name(), c.laddr.ip, c.laddr.port)
+        for c in psutil.net_connections("inet")
+        if c.status == psutil.CONN_LISTEN and c.pid in ours
+    ]
+    names = {name for name, _, _ in listening}
+    assert {"gcs_server", "raylet"} <= names, listening  # the check saw Ray's own servers
+
+    def loopback(ip: str) -> bool:
+        address = ipaddress.ip_address(ip.split("%")[0])
+        mapped = getattr(address, "ipv4_mapped", None)
+        return (mapped or address).is_loopback
+
+    assert [s for s in listening if not loopback(s[1])] == [], listening
+
+
+def test_only_a_local_ray_is_kept_on_loopback() -> None:
+    from recexplore.engine import LOOPBACK
+
+    assert init_arguments(EngineSettings(local_cpus=2))["_node_ip_address"] == LOOPBACK
+    assert "_node_ip_address" not in init_arguments(EngineSettings(address="head:6379"))

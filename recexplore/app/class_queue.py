@@ -1,8 +1,9 @@
 """The teacher's view of the whole class: every workspace's jobs and the engine's resources.
 
 Open only with the operator token from the server's environment (`OPERATOR_TOKEN_ENV`),
-compared in constant time. Workspaces are shown by a short prefix of their token: the full
-token is a student's key to their workspace and never leaves the server.
+compared in constant time (with sign-in on, the page opens for the listed teachers instead).
+Workspaces are shown by `workspaces.label`, a short digest: the token is a student's key to their
+workspace and never leaves the server.
 """
 
 from __future__ import annotations
@@ -15,8 +16,7 @@ from typing import Any
 
 from recexplore.engine_settings import MIN_OPERATOR_TOKEN, OPERATOR_TOKEN_ENV
 from recexplore.jobs import QUEUED, RUNNING, Job
-
-WORKSPACE_PREFIX = 6
+from recexplore.workspaces import label
 
 
 def operator_problem(environ: Mapping[str, str] | None = None) -> str | None:
@@ -47,7 +47,7 @@ def job_rows(jobs: list[Job], positions: Mapping[str, int], now: float | None = 
         started = job.started or now
         rows.append(
             {
-                "workspace": job.workspace[:WORKSPACE_PREFIX] + "…",
+                "workspace": label(job.workspace),
                 "job": job.job_id[:6],
                 "what": job.label,
                 "status": place,

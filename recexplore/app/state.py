@@ -10,6 +10,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
+from urllib.parse import urlencode
 
 import streamlit as st
 
@@ -34,7 +35,6 @@ from recexplore.features import FeatureSpace, Vocabularies
 from recexplore.registry import RegistryError
 
 WORKSPACE_KEY = "recexplore_workspace"  # session state: this session's workspace token
-WORKSPACE_PARAM = "ws"  # the URL query parameter that carries it across reloads and tabs
 # The views whose families' pretrained entries are prepared in the background at start-up: the
 # Recommend, Movie map and Feature interactions pages then open without loading anything.
 WARM_VIEWS = (RECOMMEND, INTERACTIONS)
@@ -418,21 +418,105 @@ def clear_model_caches() -> None:
 
 
 def workspace() -> str:
-    """This session's workspace token, kept in the URL (`?ws=...`) so a reload or a second tab
-    with the same link finds the same jobs and saved models. A link without a valid token gets
-    a new workspace (and one note when the link carried an invalid one)."""
-    from_url = st.query_params.get(WORKSPACE_PARAM)
-    token = st.session_state.get(WORKSPACE_KEY)
-    if workspaces.is_token(from_url):
-        token = from_url
-    elif not workspaces.is_token(token):
-        if from_url is not None:
-            st.warning("The workspace in this link is not valid, so a new one was started for you.")
+    """This session's workspace token. Signed in (sign-in configured): derived from the identity,
+    the same on every device. Otherwise the browser's own, from the HttpOnly cookie the server
+    sets on the first page load (`workspace_cookie.py`): a reload or a second tab finds the same
+    jobs and saved models, and a copied address opens the page in the visitor's own workspace.
+    Where no cookie came (cookies blocked, page tests) the workspace lasts for this session. The
+    token is never put in the page's address: a `?ws=` parameter from an old link is removed unread."""
+    from recexplore.app import sign_in
+
+    token = sign_in.identity_workspace() or browser_cookie() or st.session_state.get(WORKSPACE_KEY)
+    if not workspaces.is_token(token):
         token = workspaces.new_token()
     st.session_state[WORKSPACE_KEY] = token
-    if from_url != token:
-        st.query_params[WORKSPACE_PARAM] = token
+    if workspaces.LEGACY_PARAM in st.query_params:
+        del st.query_params[workspaces.LEGACY_PARAM]
     return str(token)
+
+
+def browser_cookie() -> str | None:
+    """The workspace token of this browser's cookie, when it sent a valid one."""
+    try:
+        found = st.context.cookies.get(workspaces.COOKIE_NAME)
+    except Exception:  # no browser behind this run (bare script runs)
+        return None
+    return found if workspaces.is_token(found) else None
+
+
+def workspace_panel(token: str) -> None:
+    """Where this workspace lives, in an expander: signed in, kept by this browser (with the private
+    link that opens it on another device), or for this session only."""
+    from recexplore.app import sign_in
+
+    with st.expander(f"Your workspace ({workspaces.label(token)})", icon=":material/lock:"):
+        if sign_in.identity_workspace() is not None:
+            st.write("It belongs to your sign-in: sign in on another device to find the same jobs and models there.")
+            return
+        if not workspace_is_kept():
+            st.write(
+                "This browser did not keep the workspace's cookie, so it lasts until you close or reload this tab."
+            )
+            return
+        st.write(
+            "It is kept by this browser: a reload or a second tab finds it, and a link you copy from the "
+            "address bar opens only the page. To continue on another device, open this link there."
+        )
+        link = resume_link(token)
+        if link is not None and st.toggle("Show my private link", key="workspace_show_resume"):
+            st.warning("Private: anyone with this link can see and cancel your jobs and use your saved models.")
+            st.code(link, language=None, wrap_lines=True)
+
+
+# Page choices a link may carry (`?model=...&user=...`): a shared link reopens them, never an identity.
+LINK_PARAMS = ("model", "user")
+
+
+def linked_index(param: str, options: list[Any], fallback: int) -> int:
+    """The position in `options` of the link's `?param=` value, or `fallback` when it names none."""
+    found = st.query_params.get(param)
+    values = [str(o) for o in options]
+    return values.index(found) if found in values else fallback
+
+
+def link_choice(param: str, value: object) -> None:
+    """Keep a page choice in its address (`?param=value`), so that its link reopens it."""
+    if value is None:
+        st.query_params.pop(param, None)
+    elif st.query_params.get(param) != str(value):
+        st.query_params[param] = str(value)
+
+
+def choose_model(where: Any, title: str, names: list[str], view: str, key: str) -> str | None:
+    """A model selectbox in `where` (a column, the page) that opens on the link's `?model=`, else
+    on the pretrained default of `view`, and keeps the choice in the page's address (None only
+    when code cleared the box: the page's own checks say so)."""
+    name = where.selectbox(title, names, index=linked_index("model", names, preferred_index(names, view)), key=key)
+    link_choice("model", name)
+    return name
+
+
+def page_link() -> str | None:
+    """This page's shareable address: the page and its chosen user and model, no identity (None
+    where no browser sent its address, as in page tests)."""
+    base = st.context.url
+    if not base:
+        return None
+    kept = {k: st.query_params[k] for k in LINK_PARAMS if k in st.query_params}
+    return base + (f"?{urlencode(kept)}" if kept else "")
+
+
+def resume_link(token: str) -> str | None:
+    """The private link that opens workspace `token` in another browser (None without a browser address)."""
+    base = st.context.url
+    return f"{base}?{urlencode({workspaces.RESUME_PARAM: token})}" if base else None
+
+
+def workspace_is_kept() -> bool:
+    """True when this workspace outlives the session: signed in, or held by the browser's cookie."""
+    from recexplore.app import sign_in
+
+    return sign_in.identity_workspace() is not None or browser_cookie() == st.session_state.get(WORKSPACE_KEY)
 
 
 @st.cache_resource(show_spinner=False)
