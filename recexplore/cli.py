@@ -181,17 +181,17 @@ def build_parser(with_families: bool = True) -> _Parser:
             _add_family_parser(train_sub, fam)
 
     compare = sub.add_parser("compare-towers", help="train and evaluate the retrieval presets (1/2/3-layer towers)")
-    _add_train_options(compare)
     rankers = sub.add_parser(
         "compare-rankers", help="train the rating presets (DLRM, DCN full and low rank, DNN) on the same folds"
     )
-    _add_train_options(rankers)
-    rankers.add_argument(
-        "--folds",
-        type=_positive_int,
-        help="train on this many of the data's official folds u1..u5 (or `folds` output) and test the "
-        "differences over them; default: the one --split",
-    )
+    for comparing in (compare, rankers):
+        _add_train_options(comparing)
+        comparing.add_argument(
+            "--folds",
+            type=_positive_int,
+            help="train on this many of the data's official folds u1..u5 (or `folds` output) and test the "
+            "differences over them; default: the one --split",
+        )
 
     rec = sub.add_parser("recommend", help="top-k movies for a user from a saved retrieval model")
     who = rec.add_mutually_exclusive_group(required=True)
@@ -346,6 +346,7 @@ def _result_payload(result: Any, wall_start: float) -> dict[str, Any]:
         "device": result.device,
         "config": result.config.to_dict(),
         "split": result.split,
+        **({"slices": result.extras["slices"]} if "slices" in result.extras else {}),
     }
 
 
@@ -436,65 +437,105 @@ def _train_on_engine(requests: list[Any], data: Any, side_work: Any = None) -> t
 
 
 def cmd_compare_towers(args: argparse.Namespace) -> int:
-    """Train the retrieval presets (the 1/2/3-layer towers) on one split, as concurrent jobs on the
-    training engine, and compare them with popularity and EASE."""
+    """Train the retrieval presets (the 1/2/3-layer towers) on one split, or on each of `--folds`
+    official folds, as concurrent jobs on the training engine, and compare them with popularity and
+    EASE on every metric, by user group, and with paired tests (over users, or over folds)."""
     from recexplore.data import load_movielens, make_split
-    from recexplore.ease import cached_report as ease_baseline
+    from recexplore.ease import cached_report_with_users
     from recexplore.job_request import TrainRequest
+    from recexplore.ranker_comparison import fold_splits
+    from recexplore.retrieval_comparison import compare, split_baseline
 
     start = time.perf_counter()
+    data = load_movielens(args.data)
+    splits = fold_splits(data, args.folds) if args.folds else [args.split]
     presets = task_presets(RETRIEVAL)
     order = [p for _, p in presets]
     submit = sorted(presets, key=lambda fp: fp[0].queue_order.index(fp[1]))
     requests = [
-        TrainRequest(f.name, _config_for(f, args, p), args.split, args.seed, label=p, preset=p) for f, p in submit
+        TrainRequest(f.name, _config_for(f, args, p), split, args.seed, label=p, preset=p)
+        for split in splits
+        for f, p in submit
     ]
-    data = load_movielens(args.data)
-    jobs, ease = _train_on_engine(
-        requests, data, lambda: ease_baseline(data, make_split(data, args.split, seed=args.seed), args.seed)
+
+    def baselines() -> dict[str, Any]:  # EASE on each split, fitted while the towers train
+        return {s: cached_report_with_users(data, make_split(data, s, seed=args.seed), args.seed) for s in splits}
+
+    jobs, ease = _train_on_engine(requests, data, baselines)
+    jobs.sort(key=lambda j: (splits.index(j.request.split), order.index(j.request.preset)))  # shallowest first
+    comparison = compare(
+        [(j.request.preset, j.request.split, j.result) for j in jobs],
+        {s: found[0] for s, found in ease.items()},
+        {s: found[1] for s, found in ease.items()},
+        splits,
     )
-    jobs.sort(key=lambda j: order.index(j.request.preset))  # shown shallowest first
-    rows = [
-        {
-            "preset": j.request.preset,
-            "layers": list(j.result.config.layers),
-            **j.result.metrics,
-            "params": j.result.params,
-            "train_seconds": round(j.result.train_seconds, 3),
-        }
-        for j in jobs
-    ]
-    result = jobs[-1].result
-    popularity = {k: v for k, v in rows[0].items() if k.startswith("popularity_")}
-    for row in rows:
-        for key in popularity:
-            row.pop(key, None)
-    best = max(rows, key=lambda r: r["hit_rate_at_100"])
-    payload = {
-        "presets": rows,
-        "popularity": popularity,
-        "ease": ease,
-        "best": best["preset"],
-        "device": result.device,
-        "wall_seconds": round(time.perf_counter() - start, 3),
-        "split": result.meta["split"],
-    }
-    header = f"{'preset':<8} {'params':>8} {'secs':>6} {'HR@10':>6} {'HR@100':>7} {'seed@100':>8}"
-    lines = [header] + [
-        f"{r['preset']:<8} {r['params']:>8} {r['train_seconds']:>6.1f} {r['hit_rate_at_10']:>6.3f} "
-        f"{r['hit_rate_at_100']:>7.3f} {r['seed_top100_accuracy']:>8.3f}"
-        for r in rows
-    ]
-    lines.append(
-        f"{'popular':<8} {'0':>8} {'':>6} {popularity['popularity_hit_rate_at_10']:>6.3f} "
-        f"{popularity['popularity_hit_rate_at_100']:>7.3f} {popularity['popularity_seed_top100_accuracy']:>8.3f}"
+    layers = {j.request.preset: list(j.result.config.layers) for j in jobs}
+    if len(splits) == 1:
+        rows = [
+            {
+                "preset": j.request.preset,
+                "layers": layers[j.request.preset],
+                **split_baseline(j.result.metrics, "popularity_")[0],
+                "params": j.result.params,
+                "train_seconds": round(j.result.train_seconds, 3),
+            }
+            for j in jobs
+        ]
+        popularity = split_baseline(jobs[0].result.metrics, "popularity_")[1]
+        payload: dict[str, Any] = {"presets": rows, "popularity": popularity, "ease": ease[splits[0]][0]}
+        lines = _tower_lines(rows, popularity, ease[splits[0]][0])
+    else:
+        rows = [{"preset": r["model"], "layers": layers[r["model"]], **r} for r in comparison["rows"]]
+        payload = {"presets": rows, "popularity": comparison["popularity"], "ease": comparison["ease"]}
+        lines = _tower_fold_lines(comparison)
+    payload.update(
+        splits=splits,
+        slices=comparison["slices"],
+        significance=comparison["significance"],
+        best=comparison["best"],
+        summary=comparison["summary"],
+        device=jobs[-1].result.device,
+        wall_seconds=round(time.perf_counter() - start, 3),
+        split=jobs[-1].result.meta["split"],
     )
-    lines.append(
-        f"{'EASE':<8} {'':>8} {'':>6} {ease['ease_hit_rate_at_10']:>6.3f} {ease['ease_hit_rate_at_100']:>7.3f}"
-        f" {'':>8}  (linear, lambda {ease['ease_lambda']:g} chosen on validation)"
-    )
-    _emit(payload, args.json, lines)
+    best_tests = [t["sentence"] for t in comparison["significance"] if comparison["best"] in (t["a"], t["b"])]
+    _emit(payload, args.json, [*lines, comparison["summary"], *best_tests])
     return 0
+
+
+def _tower_lines(rows: list[dict[str, Any]], popularity: dict[str, float], ease: dict[str, float]) -> list[str]:
+    """compare-towers' table on one split: the presets, popularity and EASE."""
+    header = (
+        f"{'preset':<8} {'params':>8} {'secs':>6} {'HR@10':>6} {'HR@100':>7} {'NDCG@10':>8} {'cover':>6} {'pop%':>5}"
+    )
+
+    def line(name: str, params: str, secs: str, m: dict[str, float], prefix: str) -> str:
+        return (
+            f"{name:<8} {params:>8} {secs:>6} {m[prefix + 'hit_rate_at_10']:>6.3f} {m[prefix + 'hit_rate_at_100']:>7.3f} "
+            f"{m[prefix + 'ndcg_at_10']:>8.3f} {m[prefix + 'catalog_coverage_at_10']:>6.3f} "
+            f"{m[prefix + 'popularity_percentile_at_10']:>5.1f}"
+        )
+
+    lines = [header] + [line(r["preset"], str(r["params"]), f"{r['train_seconds']:.1f}", r, "") for r in rows]
+    lines.append(line("popular", "0", "", popularity, "popularity_"))
+    lines.append(
+        line("EASE", "", "", ease, "ease_") + f"  (linear, lambda {ease['ease_lambda']:g} chosen on validation)"
+    )
+    return lines
+
+
+def _tower_fold_lines(comparison: dict[str, Any]) -> list[str]:
+    """compare-towers' table over folds: mean and spread of the headline numbers."""
+    lines = [f"{'model':<10} {'HR@10 mean':>10} {'std':>6} {'HR@100':>7} {'NDCG@10':>8} {'cover':>6} {'pop%':>5}"]
+    named = [(r["model"], r) for r in comparison["rows"]]
+    named += [("popular", comparison["popularity"]), ("EASE", comparison["ease"])]
+    for name, r in named:
+        lines.append(
+            f"{name:<10} {r['mean_hit_rate_at_10']:>10.4f} {r['std_hit_rate_at_10']:>6.4f} {r['mean_hit_rate_at_100']:>7.4f} "
+            f"{r['mean_ndcg_at_10']:>8.4f} {r['mean_catalog_coverage_at_10']:>6.3f} "
+            f"{r['mean_popularity_percentile_at_10']:>5.1f}"
+        )
+    return lines
 
 
 def cmd_compare_rankers(args: argparse.Namespace) -> int:

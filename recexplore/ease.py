@@ -17,6 +17,7 @@ import numpy as np
 from scipy.linalg import lapack
 
 from recexplore.evaluation import HIT_RATE_KS, hits_at
+from recexplore.ranking_metrics import LIST_METRICS, K
 
 EASE_LAMBDAS = (50.0, 100.0, 200.0, 300.0, 500.0, 1000.0, 2000.0)  # the validation grid
 CHOOSE_K = 10  # lambda is chosen by validation hit-rate at this cutoff
@@ -112,30 +113,40 @@ def teacher_logits(train_matrix: np.ndarray, lam: float, temperature: float) -> 
     return logits
 
 
-def ease_report(data: Any, split: Any, seed: int = 42) -> dict[str, float]:
-    """EASE's hit-rates on a split's test rows (training movies excluded, as for every model),
-    with lambda chosen on a seeded validation slice of the training part."""
+def ease_report(data: Any, split: Any, seed: int = 42) -> dict[str, Any]:
+    """EASE's hit-rates and list metrics on a split's test rows (training movies excluded, as for
+    every model), with lambda chosen on a seeded validation slice of the training part, and its
+    per-user values (`ease_per_user`) for paired tests against the models."""
+    from recexplore.beyond_accuracy import Target, user_values
     from recexplore.data import validation_slice
     from recexplore.features import FeatureSpace, Vocabularies
+    from recexplore.ranking_metrics import prefixed
 
     space = FeatureSpace(Vocabularies.build(data), data)
     fit_part, val = validation_slice(split.train, seed)
     choice = choose_lambda(
         space.interaction_matrix(fit_part), space.user_index(val["user_id"]), space.movie_index(val["movie_id"])
     )
-    train_matrix = space.interaction_matrix(split.train)
-    hits = hits_at(
-        ease_scores(train_matrix, choice.lam),
-        space.user_index(split.test["user_id"]),
-        space.movie_index(split.test["movie_id"]),
-        exclude=train_matrix.astype(bool),
-        ks=HIT_RATE_KS,
-    )
+    target = Target.of(space, split)
+    scores = ease_scores(target.seen.astype(np.int8), choice.lam)
+    hits = hits_at(scores, target.test_users, target.test_items, exclude=target.seen, ks=HIT_RATE_KS)
+    lists = target.lists(scores)
     return {
         "ease_hit_rate_at_10": float(np.mean(hits[10])),
         "ease_hit_rate_at_100": float(np.mean(hits[100])),
         "ease_lambda": choice.lam,
+        **prefixed(target.report(lists), "ease_"),
+        "ease_per_user": user_values(lists, target),
     }
+
+
+# The cached report's numbers (its per-user values travel beside them, read by `per_user_if_ready`).
+REPORT_KEYS = (
+    "ease_hit_rate_at_10",
+    "ease_hit_rate_at_100",
+    "ease_lambda",
+    *(f"ease_{m}_at_{K}" for m in LIST_METRICS),
+)
 
 
 def _cache_file(data: Any, split_name: str, split_seed: int, seed: int) -> Any:
@@ -160,7 +171,15 @@ def cached_report(data: Any, split: Any, seed: int = 42) -> dict[str, float]:
         tmp.replace(path)
     except OSError:
         pass  # a read-only cache only costs the recomputation
-    return report
+    return {k: float(report[k]) for k in REPORT_KEYS}
+
+
+def cached_report_with_users(data: Any, split: Any, seed: int = 42) -> tuple[dict[str, float], dict[str, list[float]]]:
+    """`cached_report` and EASE's per-user values on the split (from the cache, or computed once
+    more where the cache could not be written)."""
+    report = cached_report(data, split, seed)
+    users = per_user_if_ready(data, split.name, split.seed, seed)
+    return report, users if users is not None else ease_report(data, split, seed)["ease_per_user"]
 
 
 def cached_report_if_ready(data: Any, split_name: str, split_seed: int, seed: int = 42) -> dict[str, float] | None:
@@ -172,7 +191,18 @@ def cached_report_if_ready(data: Any, split_name: str, split_seed: int, seed: in
         report = json.loads(_cache_file(data, split_name, split_seed, seed).read_text())
     except (OSError, ValueError):
         return None
-    keys = ("ease_hit_rate_at_10", "ease_hit_rate_at_100", "ease_lambda")
-    if not isinstance(report, dict) or not all(isinstance(report.get(k), (int, float)) for k in keys):
+    if not isinstance(report, dict) or not all(isinstance(report.get(k), (int, float)) for k in REPORT_KEYS):
+        return None  # an older cache (before the list metrics) or a damaged one: computed again
+    return {k: float(report[k]) for k in REPORT_KEYS}
+
+
+def per_user_if_ready(data: Any, split_name: str, split_seed: int, seed: int = 42) -> dict[str, list[float]] | None:
+    """EASE's cached per-user values on a split (for paired tests), or None when not computed yet."""
+    import json
+
+    try:
+        found = json.loads(_cache_file(data, split_name, split_seed, seed).read_text()).get("ease_per_user")
+    except (OSError, ValueError, AttributeError):
         return None
-    return {k: float(report[k]) for k in keys}
+    ok = isinstance(found, dict) and all(isinstance(found.get(k), list) for k in ("hits", "relevant", "ndcg"))
+    return found if ok else None

@@ -47,6 +47,7 @@ class JobResult:
     train_seconds: float
     device: str
     meta: dict[str, Any]
+    extras: dict[str, Any] = field(default_factory=dict)  # slices, per-user values (training.TrainResult.extras)
 
     @classmethod
     def from_summary(cls, summary: dict[str, Any]) -> JobResult:
@@ -61,6 +62,7 @@ class JobResult:
             float(summary["train_seconds"]),
             summary["device"],
             summary["meta"],
+            dict(summary.get("extras", {})),
         )
 
 

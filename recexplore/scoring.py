@@ -8,10 +8,12 @@ from typing import Any
 import keras
 import numpy as np
 
+from recexplore.beyond_accuracy import Target, slices, user_values
 from recexplore.data import DataError, MovieLens, Split, make_split
-from recexplore.evaluation import mae, retrieval_report, rmse
+from recexplore.evaluation import mae, popularity_scores, retrieval_report, rmse
 from recexplore.families import RATING, family
 from recexplore.features import FeatureSpace, Vocabularies
+from recexplore.ranking_metrics import prefixed
 from recexplore.rating_baselines import rating_baselines
 
 
@@ -30,14 +32,29 @@ def rating_metrics(model: keras.Model, space: FeatureSpace, split: Split) -> dic
 
 
 def towers_metrics(model: keras.Model, space: FeatureSpace, split: Split) -> dict[str, float]:
-    """Hit-rates, seed accuracies and the popularity baseline of a two-tower model."""
-    return retrieval_report(
-        all_pair_scores(model, space),
-        space.interaction_matrix(split.train),
-        space.user_index(split.test["user_id"]),
-        space.movie_index(split.test["movie_id"]),
-        split.test["user_rating"].to_numpy(),
+    """Hit-rates, seed accuracies, the list metrics beyond them, and the same for the popularity
+    baseline, of a two-tower model."""
+    return towers_evaluation(model, space, split)[0]
+
+
+def towers_evaluation(model: keras.Model, space: FeatureSpace, split: Split) -> tuple[dict[str, float], dict[str, Any]]:
+    """`towers_metrics`, plus what does not fit a flat table: the results by user group
+    (`slices`, the popularity baseline's beside the model's) and the per-user values a paired
+    test resamples (`per_user`, and `popularity_per_user`)."""
+    scores = all_pair_scores(model, space)
+    target = Target.of(space, split)
+    metrics = retrieval_report(
+        scores, target.seen, target.test_users, target.test_items, split.test["user_rating"].to_numpy()
     )
+    lists = {"": target.lists(scores), "popularity_": target.lists(popularity_scores(target.seen))}
+    for prefix, found in lists.items():
+        metrics.update(prefixed(target.report(found), prefix))
+    extras = {
+        "slices": slices(lists, target),
+        "per_user": user_values(lists[""], target),
+        "popularity_per_user": user_values(lists["popularity_"], target),
+    }
+    return metrics, extras
 
 
 def split_of(meta: dict[str, Any], data: MovieLens) -> Split:

@@ -18,7 +18,7 @@ from recexplore.families import RATING, ModelFamily, family
 from recexplore.features import FeatureSpace, Vocabularies
 from recexplore.models.towers import TEACHER_LAMBDA
 from recexplore.rating_baselines import fit_biases
-from recexplore.scoring import all_pair_scores, predict_ratings, rating_metrics, towers_metrics
+from recexplore.scoring import all_pair_scores, predict_ratings, rating_metrics, towers_evaluation
 
 CURVE_K = 100  # hit-rate@k recorded per epoch for retrieval curves
 
@@ -269,6 +269,8 @@ def _train_retrieval(
     finally:
         model.set_teacher(None)
     seconds = time.perf_counter() - start
-    report = towers_metrics(model, space, split)
+    report, extras = towers_evaluation(model, space, split)
     report["epochs_run"] = len(bridge.history)
-    return _result(fam.name, model, config, vocab, bridge, report, seconds, split, data, seed)
+    result = _result(fam.name, model, config, vocab, bridge, report, seconds, split, data, seed)
+    result.extras.update(extras)
+    return result

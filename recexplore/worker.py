@@ -142,6 +142,7 @@ class TrainingWorker:
             "device": result.device,
             "stopped_by": stopped_by,
             "meta": build_meta(result, name=""),
+            "extras": dict(result.extras),
             "started": self._state["started"],
             "batches_run": self._state["batches_run"],
             "batches_at_cancel": self._state["batches_at_cancel"],

@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from recexplore.workspaces import COOKIE_NAME
 from tests.browser_app import (
     MAIN,
     PAGES,
@@ -239,6 +240,10 @@ def test_a_copied_address_opens_the_page_never_the_workspace(app_page: Any) -> N
         owner.reload()
         _wait(owner, main.get_by_text(TRAINED).first, 60)
         assert page_errors(owner) == [] and page_errors(stranger) == []
+        tokens = [c["value"] for tab in (owner, stranger) for c in tab.context.cookies() if c["name"] == COOKIE_NAME]
+        assert len(set(tokens)) == 2  # two browsers, two workspaces
+        log = owner.server.log_tail(10**7)
+        assert not any(t in log for t in tokens)  # no token in the server's log
     finally:
         stranger.close()
 

@@ -12,9 +12,11 @@ import pytest
 from recexplore.app.metric_names import RATING_BASELINES
 from recexplore.cli import main
 from recexplore.data import load_movielens, make_split
+from recexplore.ranking_metrics import LIST_METRICS
 from recexplore.rating_baselines import rating_baselines
 
 ROOT = Path(__file__).resolve().parent.parent
+
 FAST = ["--epochs", "1", "--batch-size", "256", "--embedding-dim", "8"]
 
 
@@ -128,6 +130,7 @@ def test_train_towers_recommend_and_models(ml_folder: Path, tmp_path: Path, caps
         "ease_hit_rate_at_10",
         "ease_hit_rate_at_100",
         "ease_lambda",
+        *(f"{prefix}{m}_at_10" for prefix in ("", "popularity_", "ease_") for m in LIST_METRICS),
     ):
         assert key in payload
     assert 0 <= payload["ease_hit_rate_at_10"] <= payload["ease_hit_rate_at_100"] <= 1
@@ -175,7 +178,32 @@ def test_compare_towers_json(ml_folder: Path, capsys: pytest.CaptureFixture[str]
     assert [p["preset"] for p in payload["presets"]] == ["1-layer", "2-layer", "3-layer"]
     assert [p["layers"] for p in payload["presets"]] == [[32], [64, 32], [128, 64, 32]]
     assert "popularity_hit_rate_at_100" in payload["popularity"]
-    assert set(payload["ease"]) == {"ease_hit_rate_at_10", "ease_hit_rate_at_100", "ease_lambda"}
+    beyond = [f"{m}_at_10" for m in LIST_METRICS]
+    assert set(payload["ease"]) == {"ease_hit_rate_at_10", "ease_hit_rate_at_100", "ease_lambda"} | {
+        f"ease_{k}" for k in beyond
+    }
+    for row in payload["presets"]:
+        _check_beyond_ranges(row, "")
+    _check_beyond_ranges(payload["popularity"], "popularity_")
+    _check_beyond_ranges(payload["ease"], "ease_")
+    scorers = {"1-layer", "2-layer", "3-layer", "popularity", "EASE"}
+    tests = payload["significance"]
+    assert len(tests) == 20 and {t["a"] for t in tests} | {t["b"] for t in tests} == scorers  # 10 pairs x 2 metrics
+    for t in tests:
+        assert {"a", "b", "metric", "diff", "ci_low", "ci_high", "p_value"} <= set(t)
+        assert t["ci_low"] <= t["diff"] <= t["ci_high"] and 0 < t["p_value"] <= 1 and t["over"] == "users"
+    assert set(payload["slices"]) == {"1-layer", "2-layer", "3-layer"}
+    groups = {row["group"] for row in payload["slices"]["1-layer"]}
+    assert {"activity < 30", "gender M", "gender F", "held-out head", "held-out tail"} <= groups
+    assert payload["summary"].startswith(payload["best"])
+
+
+def _check_beyond_ranges(metrics: dict, prefix: str) -> None:
+    """Every list metric present and in its range."""
+    assert 0 < metrics[f"{prefix}ndcg_at_10"] <= 1 and 0 < metrics[f"{prefix}mrr_at_10"] <= 1
+    for key in ("catalog_coverage_at_10", "gini_at_10", "diversity_at_10", "personalization_at_10"):
+        assert 0 <= metrics[prefix + key] <= 1, key
+    assert 0 <= metrics[f"{prefix}popularity_percentile_at_10"] <= 100 and metrics[f"{prefix}novelty_at_10"] > 0
 
 
 def test_models_list_shows_broken_entries(ml_folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

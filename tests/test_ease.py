@@ -10,12 +10,14 @@ import pytest
 from recexplore.data import load_movielens, make_split
 from recexplore.ease import (
     EASE_LAMBDAS,
+    REPORT_KEYS,
     TEACHER_MASKED,
     cached_report,
     cached_report_if_ready,
     choose_lambda,
     ease_scores,
     ease_weights,
+    per_user_if_ready,
     teacher_logits,
 )
 
@@ -61,12 +63,14 @@ def test_the_report_is_cached_per_split(ml_folder: Path) -> None:
     split = make_split(data)
     assert cached_report_if_ready(data, split.name, split.seed) is None
     report = cached_report(data, split)
-    assert set(report) == {"ease_hit_rate_at_10", "ease_hit_rate_at_100", "ease_lambda"}
+    assert set(report) == set(REPORT_KEYS) and "ease_ndcg_at_10" in report and "ease_gini_at_10" in report
     assert (
         report["ease_lambda"] in EASE_LAMBDAS and 0 <= report["ease_hit_rate_at_10"] <= report["ease_hit_rate_at_100"]
     )
     assert cached_report_if_ready(data, split.name, split.seed) == report
     assert cached_report_if_ready(data, "random", 7) is None  # another split: not the same numbers
+    users = per_user_if_ready(data, split.name, split.seed)
+    assert users is not None and len(users["ndcg"]) == split.test["user_id"].nunique()
 
 
 def test_teacher_ranks_only_what_each_user_has_not_rated() -> None:
