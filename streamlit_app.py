@@ -32,13 +32,22 @@ async def _server_started(_app: object) -> AsyncIterator[None]:
 app = st.App("streamlit_app.py", lifespan=_server_started, middleware=[Middleware(WorkspaceCookie)])
 
 # Pages whose imports need Keras (TensorFlow); Home and Data do not.
-KERAS_PAGES = {"Train", "Feature interactions", "Compare towers", "Compare rankers", "Recommend", "Movie map"}
+KERAS_PAGES = {
+    "Train",
+    "Feature interactions",
+    "Compare towers",
+    "Beyond accuracy",
+    "Compare rankers",
+    "Recommend",
+    "Movie map",
+}
 PAGE_SPECS = [  # (file, title, icon); st.Page objects are made per run, inside a session
     ("pages/home.py", "Home", ":material/home:"),
     ("pages/data.py", "Data", ":material/bar_chart:"),
     ("pages/train.py", "Train", ":material/model_training:"),
     ("pages/interactions.py", "Feature interactions", ":material/grid_on:"),
     ("pages/compare.py", "Compare towers", ":material/stacked_line_chart:"),
+    ("pages/beyond.py", "Beyond accuracy", ":material/balance:"),
     ("pages/compare_rankers.py", "Compare rankers", ":material/leaderboard:"),
     ("pages/runs.py", "Runs", ":material/compare_arrows:"),
     ("pages/recommend.py", "Recommend", ":material/recommend:"),

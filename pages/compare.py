@@ -16,15 +16,20 @@ from recexplore.app.tower_comparison import (
     comparison_rows,
     comparison_sentence,
     latest_comparison,
+    paired_tests,
     popularity_value,
+    test_rows,
     training_caption,
 )
 from recexplore.app.train_forms import queue_message, refresh_interval, submit_problem
 from recexplore.data import MAX_SEED
+from recexplore.ease import per_user_if_ready
 from recexplore.families import RECOMMEND
 from recexplore.job_request import TrainRequest
 from recexplore.jobs import DONE, FINISHED
 from recexplore.models.towers import PRESET_ENTRIES, SUBMIT_ORDER, TowerConfig
+from recexplore.retrieval_comparison import summary_sentence
+from recexplore.significance import BOOTSTRAP_SAMPLES, BOOTSTRAP_SEED
 
 state.through_the_entrypoint()  # a shared link on a fresh server: show it inside the app
 
@@ -82,6 +87,18 @@ def show(
         baselines = {run.metrics.get(f"popularity_hit_rate_at_{k}") for run in runs}
         if len(baselines) > 1:
             st.caption("These models were trained on different splits: the baseline line is the first model's.")
+            return
+        tests = paired_tests(runs, per_user_if_ready(data, split_name, seed, seed))
+        if tests:
+            best = max(runs, key=lambda r: float(r.metrics.get("hit_rate_at_10", 0.0))).label
+            st.markdown("**Is the difference real?**")
+            st.info(summary_sentence(best, tests, 1), icon=":material/science:")
+            st.dataframe(test_rows(tests), hide_index=True, key="compare_tests", width="stretch")
+            st.caption(
+                f"Paired bootstrap over this split's users ({BOOTSTRAP_SAMPLES} resamples, seed {BOOTSTRAP_SEED}): "
+                "the same users' results under both models, resampled together; Holm-corrected over every row. "
+                "`compare-towers --folds 5` tests over folds instead."
+            )
 
 
 if source == SAVED:
@@ -89,6 +106,9 @@ if source == SAVED:
     runs = [
         TowerRun.from_meta(preset, entries[name].meta) for preset, name in PRESET_ENTRIES.items() if name in entries
     ]
+    for run in runs:  # the saved entries' per-user values, measured once per model (cached)
+        found = state.beyond(PRESET_ENTRIES[run.label])["per_user"]
+        run.per_user, run.popularity_per_user = found["model"], found["popularity"]
     if not runs:
         state.stop_with(
             f"None of {', '.join(PRESET_ENTRIES.values())} is saved: run `python -m recexplore pretrain`, "

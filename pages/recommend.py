@@ -9,6 +9,7 @@ from recexplore.families import RECOMMEND, RERANK
 from recexplore.recommend import (
     RecommendError,
     because_you_rated,
+    compare_lists,
     for_new_user,
     held_out_marks,
     predict_stars,
@@ -142,3 +143,36 @@ if rated is not None:
         part = ["held out" if m in held_out else "training" for m in rated["movie_id"]]
         shown = rated.assign(stars=["★" * int(s) for s in rated["user_rating"]], part=part)
         st.dataframe(shown[["movie_title", "stars", "part", "movie_genres"]], hide_index=True, key="recommend_rated")
+
+if user_id is not None:
+    st.subheader("Two lists side by side")
+    st.write(
+        "The same user's top list from another model, or from a baseline on this model's split: how many "
+        "movies they share, whether they agree at the top, and which leans more on popular movies."
+    )
+    others = [n for n in towers if n != model_name] + [state.POPULARITY_LIST, state.EASE_LIST]
+    state.note_gone("recommend_other", others)
+    other = st.selectbox("Beside it", others, key="recommend_other")
+    try:
+        mine = rec.recommend(user_id, k)  # the retrieval list itself, before any re-ranking
+        theirs = state.second_list(model_name, other, user_id, k)
+    except Exception as err:  # RegistryError / RecommendError: one line
+        state.stop_with(str(err), "error")
+    overlap = compare_lists(rec, mine, theirs)
+    cols = st.columns(4)
+    cols[0].metric("Shared movies (Jaccard)", f"{overlap['jaccard']:.2f}")
+    cols[1].metric(
+        "Rank-biased overlap", f"{overlap['rbo']:.2f}", help="1: the same order; agreement at the top weighs most"
+    )
+    cols[2].metric(f"Popularity percentile: {model_name}", f"{overlap['first_popularity_percentile']:.1f}")
+    cols[3].metric(f"Popularity percentile: {other.split(' (')[0]}", f"{overlap['second_popularity_percentile']:.1f}")
+    left, right = st.columns(2)
+    for column, title, frame, key in (
+        (left, model_name, mine, "recommend_side_a"),
+        (right, other, theirs, "recommend_side_b"),
+    ):
+        frame = frame.assign(**{"held out": held_out_marks(held_out, list(frame["movie_id"]))[0]})
+        column.markdown(f"**{title}**")
+        column.dataframe(
+            frame[["rank", "movie_title", "held out"]], hide_index=True, key=key, column_config=RECOMMEND_COLUMNS
+        )

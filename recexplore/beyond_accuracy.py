@@ -3,7 +3,7 @@ metrics (`ranking_metrics`), per-user values for paired tests, and results by us
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -164,3 +164,30 @@ def gain_sentence(rows: list[dict[str, Any]], model: str = "The model", k: int =
     if low[key] - low[base] < 0:
         return f"{most}, and loses to it for {low['group']} ({low[base]:.3f} -> {low[key]:.3f})."
     return f"{most}, least for {low['group']} ({low[base]:.3f} -> {low[key]:.3f})."
+
+
+def long_tail(lists: np.ndarray, train_counts: np.ndarray) -> np.ndarray:
+    """How often each movie is recommended, movies in order of training popularity (most rated
+    first, ties by index): the long-tail curve's y values, x being the popularity rank 1..n."""
+    counts = np.asarray(train_counts)[1:]
+    order = np.argsort(-counts, kind="stable")
+    recommended = np.bincount(lists[lists > 0].ravel() - 1, minlength=len(counts))
+    return recommended[order]
+
+
+def bias_sentence(points: Sequence[Mapping[str, Any]], k: int = K) -> str:
+    """One sentence on the accuracy / popularity-bias trade-off of several scorers (dicts with
+    `name` and their `<metric>_at_k` values)."""
+    ndcg, pop, cover = f"ndcg_at_{k}", f"popularity_percentile_at_{k}", f"catalog_coverage_at_{k}"
+    best = max(points, key=lambda p: p[ndcg])
+    fair = min(points, key=lambda p: p[pop])
+    text = f"{best['name']} ranks best (NDCG@{k} {best[ndcg]:.3f}, covering {best[cover]:.0%} of the catalogue)"
+    if fair["name"] != best["name"]:
+        text += (
+            f"; {fair['name']} leans least on popular movies (mean percentile {fair[pop]:.1f} against "
+            f"{best[pop]:.1f}) at NDCG@{k} {fair[ndcg]:.3f}"
+        )
+    popular = next((p for p in points if p["name"] == "popularity"), None)
+    if popular is not None and popular is not best:
+        text += f". Popularity reaches only {popular[cover]:.0%} of the catalogue"
+    return text + "."

@@ -295,3 +295,45 @@ def predict_stars(
         {"user_id": int(user_id), "movie_id": np.asarray(movie_ids, dtype=np.int64), "timestamp": int(timestamp)}
     )
     return predict_ratings(dlrm, space.dlrm_features(frame))
+
+
+def baseline_recommendations(rec: Recommender, scores: np.ndarray, user_id: int, k: int = 10) -> pd.DataFrame:
+    """A baseline's top-k for a known user from its (n_movies,) score row (popularity: training
+    counts; EASE: the user's row of X B), the user's training movies excluded and ties broken by
+    the lower movie index, as in evaluation; the same columns as `Recommender.recommend`."""
+    k = rec.check_k(k)
+    user = rec.user_index(user_id)
+    row = np.array(scores, dtype=np.float64)
+    row[rec.rated.get(user, np.empty(0, np.int64))] = -np.inf
+    row[0] = -np.inf
+    top = np.lexsort((np.arange(len(row)), -row))[:k]
+    return rec.describe(top, row[top])
+
+
+def training_matrix(rec: Recommender) -> np.ndarray:
+    """The 0/1 (n_users, n_movies) matrix of who rated what in the model's training part."""
+    matrix = np.zeros((rec.space.n_users, rec.space.n_movies), dtype=np.int8)
+    for user, items in rec.rated.items():
+        matrix[user, items] = 1
+    return matrix
+
+
+def compare_lists(rec: Recommender, first: pd.DataFrame, second: pd.DataFrame) -> dict[str, float]:
+    """How two top-k lists for one user differ: Jaccard overlap, rank-biased overlap (lists cut to
+    the shorter length), and each list's mean training-popularity percentile (100: the most rated)."""
+    from recexplore.list_overlap import jaccard, rank_biased_overlap
+    from recexplore.ranking_metrics import popularity_percentiles
+
+    a, b = (list(map(int, frame["movie_id"])) for frame in (first, second))
+    n = min(len(a), len(b))
+    percentile = popularity_percentiles(training_matrix(rec).sum(axis=0))
+    mean = {
+        name: float(np.mean(percentile[rec.space.movie_index(ids)])) if ids else float("nan")
+        for name, ids in (("first", a), ("second", b))
+    }
+    return {
+        "jaccard": jaccard(a, b),
+        "rbo": rank_biased_overlap(a[:n], b[:n]),
+        "first_popularity_percentile": mean["first"],
+        "second_popularity_percentile": mean["second"],
+    }

@@ -100,3 +100,37 @@ def all_pair_scores(model: keras.Model, space: FeatureSpace) -> np.ndarray:
     query = model.query_embeddings(space.query_features(users))
     candidates = model.candidate_embeddings(space.candidate_features())
     return query @ candidates.T
+
+
+def beyond_view(
+    model: keras.Model, space: FeatureSpace, split: Split, ease_lambda: float | None = None
+) -> dict[str, Any]:
+    """What the Beyond accuracy view draws for one retrieval model on its own split: its metrics
+    and the popularity baseline's (and EASE's, given its lambda), the results by user group, and
+    each scorer's long-tail curve (recommendation counts by movie popularity rank).
+
+    Returns:
+        {"metrics", "slices", "long_tail": {"model", "popularity"[, "EASE"]: list of counts},
+        "per_user": the same scorers' per-user values (for paired tests), "users": how many were evaluated}.
+    """
+    from recexplore.beyond_accuracy import long_tail
+    from recexplore.ease import ease_scores
+
+    target = Target.of(space, split)
+    lists = {
+        "": target.lists(all_pair_scores(model, space)),
+        "popularity_": target.lists(popularity_scores(target.seen)),
+    }
+    if ease_lambda is not None:
+        lists["ease_"] = target.lists(ease_scores(target.seen.astype(np.int8), ease_lambda))
+    metrics: dict[str, float] = {}
+    for prefix, found in lists.items():
+        metrics.update(prefixed(target.report(found), prefix))
+    names = {"": "model", "popularity_": "popularity", "ease_": "EASE"}
+    return {
+        "metrics": metrics,
+        "slices": slices({p: lists[p] for p in ("", "popularity_")}, target),
+        "long_tail": {names[p]: long_tail(found, target.catalogue.train_counts).tolist() for p, found in lists.items()},
+        "per_user": {names[p]: user_values(found, target) for p, found in lists.items()},
+        "users": len(target.held_out.users),
+    }

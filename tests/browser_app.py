@@ -39,6 +39,7 @@ PAGES = {
     "Train": ("train", "Each training runs as a job"),
     "Feature interactions": ("interactions", "One rating, taken apart"),
     "Compare towers": ("compare", "towers are best at hit-rate"),
+    "Beyond accuracy": ("beyond", "Head: the 20% most-rated movies"),
     "Compare rankers": ("compare_rankers", "Press 'Train all"),
     "Recommend": ("recommend", "Top 10 for user"),
     "Movie map": ("movie_map", "Nearest 10 to"),

@@ -101,3 +101,25 @@ def test_diversity_and_personalization_on_hand_computed_cases() -> None:
     assert rm.personalization(np.array([[1, 2], [2, 3], [4, 5]])) == pytest.approx(1 - 1 / 9)
     many = np.random.default_rng(1).integers(1, 50, size=(500, 10))
     assert rm.personalization(many, pairs=300) == rm.personalization(many, pairs=300)  # seeded: reproducible
+
+
+def test_jaccard_and_rank_biased_overlap_on_hand_computed_cases() -> None:
+    from recexplore.list_overlap import jaccard, rank_biased_overlap
+
+    assert jaccard([1, 2, 3], [3, 4, 1]) == 0.5 and jaccard([], []) == 1.0
+    assert rank_biased_overlap([1, 2, 3], [1, 2, 3]) == pytest.approx(1.0)
+    assert rank_biased_overlap([1, 2], [3, 4]) == 0.0
+    # X_1 = 0, X_2 = 2 (same set, swapped): (1 - p)/p * (0 + p^2 * 2/2) + p^2 * 2/2 with p = 0.5
+    assert rank_biased_overlap([1, 2], [2, 1], p=0.5) == pytest.approx(0.5 * 0.25 / 0.5 + 0.25)
+    top = rank_biased_overlap([1, 2, 3, 4], [1, 2, 9, 8])
+    bottom = rank_biased_overlap([1, 2, 3, 4], [9, 8, 3, 4])
+    assert top > bottom  # agreeing at the top counts more: Jaccard calls them equal
+    with pytest.raises(ValueError, match="one length"):
+        rank_biased_overlap([1], [1, 2])
+
+
+def test_long_tail_orders_movies_by_training_popularity() -> None:
+    from recexplore.beyond_accuracy import long_tail
+
+    counts = np.array([0, 5, 50, 20, 20])  # movie 2 most rated, then 3 and 4 (tie: lower index first)
+    assert long_tail(np.array([[1, 4], [4, 3]]), counts).tolist() == [0, 1, 2, 1]

@@ -48,6 +48,40 @@ METRICS: dict[str, tuple[str, str]] = {
         "Tutorial top-100 accuracy (all)",
         "The TFRS tutorial's metric: share of all held-out ratings in the top 100, already-rated movies not excluded.",
     ),
+    "ndcg_at_10": (
+        "NDCG@10",
+        "Ranking quality of the top 10: held-out movies count more the higher they are listed "
+        "(1 / log2(rank + 1)), divided by the best possible order; 1 is perfect.",
+    ),
+    "mrr_at_10": (
+        "MRR@10",
+        "1 / the rank of the first held-out movie in the top 10 (0 if none), averaged over users.",
+    ),
+    "catalog_coverage_at_10": (
+        "Catalogue coverage@10",
+        "Share of all movies that appear in at least one user's top 10: low means a few movies for everyone.",
+    ),
+    "gini_at_10": (
+        "Gini@10",
+        "Inequality of how often each movie is recommended across all top-10 lists: 0 even, 1 all in one movie.",
+    ),
+    "popularity_percentile_at_10": (
+        "Popularity percentile@10",
+        "Mean training-popularity percentile of the recommended movies (100: the most-rated movie): popularity bias.",
+    ),
+    "novelty_at_10": (
+        "Novelty@10",
+        "Mean self-information -log2(share of users who rated the movie) of the recommendations, in bits: "
+        "higher means less obvious picks.",
+    ),
+    "diversity_at_10": (
+        "Diversity@10",
+        "1 - mean pairwise cosine similarity of the genres within a user's top 10 (genre vectors, model-free).",
+    ),
+    "personalization_at_10": (
+        "Personalisation@10",
+        "1 - mean Jaccard overlap of two users' top 10, over 2,000 sampled pairs: 0 means everyone gets the same list.",
+    ),
     "best_val_rmse": (
         "Best validation error (RMSE)",
         "The lowest validation RMSE over the epochs: early stopping keeps the weights of that epoch.",
@@ -61,6 +95,8 @@ METRICS: dict[str, tuple[str, str]] = {
 
 def label(key: str) -> str:
     """The plain name of a metric key (popularity_ keys: 'Popularity: ...'); the key itself if unknown."""
+    if key in METRICS:  # first: `popularity_percentile_at_10` is the model's own
+        return METRICS[key][0]
     if key.startswith(POPULARITY):
         return f"Popularity: {label(key[len(POPULARITY) :])}"
     if key.startswith(EASE):
@@ -70,6 +106,8 @@ def label(key: str) -> str:
 
 def explain(key: str) -> str:
     """One sentence on what a metric key means ('' if unknown)."""
+    if key in METRICS:
+        return METRICS[key][1]
     if key.startswith(POPULARITY):
         base = explain(key[len(POPULARITY) :])
         return f"The popularity baseline (the most-rated movies for everyone). {base}".strip()

@@ -57,6 +57,8 @@ class TowerRun:
     params: int | None = None
     train_seconds: float | None = None
     layers: tuple[int, ...] = ()
+    per_user: dict[str, list[float]] | None = None  # for the paired tests (beyond_accuracy.user_values)
+    popularity_per_user: dict[str, list[float]] | None = None
 
     @classmethod
     def from_meta(cls, label: str, meta: Mapping[str, Any]) -> TowerRun:
@@ -75,8 +77,16 @@ class TowerRun:
     def from_result(cls, label: str, result: Any) -> TowerRun:
         """From a TrainResult."""
         layers = tuple(getattr(result.config, "layers", ()) or ())
+        extras = getattr(result, "extras", {}) or {}
         return cls(
-            label, dict(result.metrics), [dict(h) for h in result.history], result.params, result.train_seconds, layers
+            label,
+            dict(result.metrics),
+            [dict(h) for h in result.history],
+            result.params,
+            result.train_seconds,
+            layers,
+            extras.get("per_user"),
+            extras.get("popularity_per_user"),
         )
 
 
@@ -151,3 +161,32 @@ def comparison_sentence(runs: Sequence[TowerRun], k: int = 100) -> str:
             verdict = f"depth helped up to {best.label}, not beyond"
         text += f"; {verdict} ({chain})"
     return text + "."
+
+
+def paired_tests(runs: Sequence[TowerRun], ease_per_user: Mapping[str, Any] | None) -> list[dict[str, Any]]:
+    """The paired tests over users between every two of the runs, popularity and EASE (those
+    whose per-user values are known; all on the same split)."""
+    from recexplore.retrieval_comparison import EASE, POPULARITY, user_tests
+
+    per_user: dict[str, Any] = {r.label: r.per_user for r in runs if r.per_user is not None}
+    popular = next((r.popularity_per_user for r in runs if r.popularity_per_user is not None), None)
+    if popular is not None:
+        per_user[POPULARITY] = popular
+    if ease_per_user is not None:
+        per_user[EASE] = ease_per_user
+    return user_tests(per_user) if len(per_user) > 1 else []
+
+
+def test_rows(tests: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]:
+    """The paired tests as table rows: the pair, the metric, the difference and its 95% interval, p."""
+    return [
+        {
+            "A - B": f"{t['a']} - {t['b']}",
+            "metric": label(t["metric"]),
+            "difference": f"{t['diff']:+.4f}",
+            "95% interval": f"[{t['ci_low']:+.4f}, {t['ci_high']:+.4f}]",
+            "p (Holm)": f"{t['p_holm']:.3g}",
+            "verdict": "real" if t["significant"] else "within noise",
+        }
+        for t in tests
+    ]
