@@ -23,7 +23,6 @@ from recexplore.app.tower_comparison import (
 )
 from recexplore.app.train_forms import queue_message, refresh_interval, submit_problem
 from recexplore.data import MAX_SEED
-from recexplore.ease import per_user_if_ready
 from recexplore.families import RECOMMEND
 from recexplore.job_request import TrainRequest
 from recexplore.jobs import DONE, FINISHED
@@ -88,7 +87,7 @@ def show(
         if len(baselines) > 1:
             st.caption("These models were trained on different splits: the baseline line is the first model's.")
             return
-        tests = paired_tests(runs, per_user_if_ready(data, split_name, seed, seed))
+        tests = paired_tests(runs, state.ease_per_user(split_name, seed, data.fingerprint))
         if tests:
             best = max(runs, key=lambda r: float(r.metrics.get("hit_rate_at_10", 0.0))).label
             st.markdown("**Is the difference real?**")

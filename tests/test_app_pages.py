@@ -137,6 +137,45 @@ def test_a_page_link_reopens_its_model_and_user_and_nothing_else(app_env: None) 
     assert odd.selectbox(key="recommend_model").value == "towers-1-layer" and odd.query_params["user"] == "1"
 
 
+def test_beyond_accuracy_measures_every_retrieval_model_beside_both_baselines(app_env: None) -> None:
+    at = AppTest.from_file(str(Path(APP).parent / "pages" / "beyond.py"), default_timeout=TIMEOUT).run()
+    assert not at.exception and not at.error
+    assert len(at.get("plotly_chart")) == 3  # the scatter, the long tail, the groups
+    _, table, slices = (d.value for d in at.dataframe)  # definitions, the models, the groups
+    assert list(table["model"]) == ["towers-1-layer", "popularity", "EASE"]
+    coverage = dict(zip(table["model"], table["Catalogue coverage@10"].astype(float), strict=True))
+    assert 0 < coverage["popularity"] <= 1 and 0 < coverage["towers-1-layer"] <= 1
+    groups = list(slices["group"])
+    assert "activity < 30" in groups and "held-out tail" in groups
+    assert at.info[0].value.startswith(("towers-1-layer", "EASE", "popularity")) and "NDCG@10" in at.info[0].value
+    assert "over popularity" in at.info[1].value
+
+
+def test_recommend_sets_a_baseline_list_beside_the_models(app_env: None) -> None:
+    at = AppTest.from_file(str(Path(APP).parent / "pages" / "recommend.py"), default_timeout=TIMEOUT).run()
+    box = at.selectbox(key="recommend_other")
+    assert box.options == ["popularity (the most-rated movies)", "EASE (linear item-to-item)"]  # no other model here
+    for other in box.options:
+        at.selectbox(key="recommend_other").set_value(other).run()
+        assert not at.exception and not at.error
+        shown = {m.label: float(m.value) for m in at.metric}
+        assert 0 <= shown["Shared movies (Jaccard)"] <= 1 and 0 <= shown["Rank-biased overlap"] <= 1
+        assert all(0 <= v <= 100 for k, v in shown.items() if k.startswith("Popularity percentile"))
+        sides = [d.value for d in at.dataframe[-2:]]  # the two lists side by side, last on the page
+        assert [len(s) for s in sides] == [10, 10]
+    popular = at.selectbox(key="recommend_other").set_value(box.options[0]).run()
+    assert popular.metric[3].label == "Popularity percentile: popularity"
+
+
+def test_compare_towers_says_whether_each_difference_is_real(app_env: None) -> None:
+    at = AppTest.from_file(str(Path(APP).parent / "pages" / "compare.py"), default_timeout=TIMEOUT).run()
+    assert not at.exception and not at.error
+    tests = at.dataframe[-1].value
+    assert set(tests["A - B"]) == {"1-layer - popularity", "1-layer - EASE", "popularity - EASE"}
+    assert all(row.startswith("[") for row in tests["95% interval"])
+    assert any("is the best model by hit rate@10 on this split" in i.value for i in at.info)
+
+
 def test_recommend_marks_a_held_out_hit(app_env: None, ml_folder: Path) -> None:
     # Some user on the planted data has a held-out movie in their top 10: it is marked with its stars.
     at = _app().run()
@@ -217,6 +256,7 @@ def test_interactions_page_shows_heatmap_and_breakdown(app_env: None) -> None:
         "pages/train.py",
         "pages/interactions.py",
         "pages/compare.py",
+        "pages/beyond.py",
         "pages/recommend.py",
         "pages/movie_map.py",
     ],
@@ -228,7 +268,7 @@ def test_every_page_renders_inside_the_navigation(app_env: None, page: str) -> N
     assert at.title and at.title[0].value  # each page opens with its title
 
 
-@pytest.mark.parametrize("page", ["home", "train", "compare", "interactions", "recommend", "movie_map"])
+@pytest.mark.parametrize("page", ["home", "train", "compare", "beyond", "interactions", "recommend", "movie_map"])
 def test_a_file_as_the_models_folder_gets_one_message(
     ml_folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, page: str
 ) -> None:

@@ -201,6 +201,35 @@ def test_recommend_for_a_user_then_another(app_page: Any) -> None:
     assert page_errors(app_page) == []
 
 
+def test_two_lists_side_by_side_for_the_same_user(app_page: Any) -> None:
+    """Recommend (user 7 chosen): the popularity baseline's list beside the model's, with the
+    overlap, the rank-biased overlap and each list's popularity percentile."""
+    main = app_page.locator(MAIN)
+    box = main.locator(".st-key-recommend_other input")
+    _wait(app_page, box, 30)
+    box.click()
+    box.fill("popularity")  # the box filters its options as one types
+    option = app_page.get_by_role("option", name=re.compile("^popularity"))
+    _wait(app_page, option, 30)
+    option.click()
+    _wait(app_page, main.get_by_text("Popularity percentile: popularity"), 60)
+    wait_idle(app_page)
+    metrics = main.locator('[data-testid="stMetric"]')
+    values = {
+        metrics.nth(i).locator("label").inner_text(): metrics.nth(i)
+        .locator('[data-testid="stMetricValue"]')
+        .inner_text()
+        for i in range(metrics.count())
+    }
+    assert 0 <= float(values["Shared movies (Jaccard)"]) <= 1 and 0 <= float(values["Rank-biased overlap"]) <= 1
+    assert float(values["Popularity percentile: popularity"]) > 90  # the most-rated movies, by construction
+    tables = main.locator("[data-testid='stDataFrame']")
+    popular = _table_csv(app_page, tables.nth(tables.count() - 1))
+    assert [int(r["rank"]) for r in popular] == list(range(1, 11)) and all(r["movie_title"] for r in popular)
+    _shot(app_page, "recommend-side-by-side")
+    assert page_errors(app_page) == []
+
+
 def test_a_copied_address_opens_the_page_never_the_workspace(app_page: Any) -> None:
     """A second browser profile (its own cookies) opens the first one's address bar on Recommend
     (through its 'Link to this page'), Train and Runs: it gets the page with its chosen user and
@@ -246,6 +275,22 @@ def test_a_copied_address_opens_the_page_never_the_workspace(app_page: Any) -> N
         assert not any(t in log for t in tokens)  # no token in the server's log
     finally:
         stranger.close()
+
+
+def test_beyond_accuracy_view_and_its_groups_chart(app_page: Any) -> None:
+    _go(app_page, "Beyond accuracy")
+    main = app_page.locator(MAIN)
+    _wait(app_page, main.get_by_text(PAGES["Beyond accuracy"][1]), 120)
+    wait_idle(app_page)
+    plots = main.locator(".js-plotly-plot")
+    assert plots.count() == 3  # accuracy against bias, the long tail, the groups
+    _wait(app_page, plots.nth(0).locator("text").filter(has_text="popularity").first, 30)  # a baseline's marker
+    assert plots.nth(2).locator("g.trace.bars").count() == 2  # the model's bars beside popularity's
+    assert plots.nth(2).locator("g.xtick").filter(has_text="activity < 30").count() == 1
+    text = _main_text(app_page)
+    assert "ranks best (NDCG@10" in text and "gains most over popularity for" in text
+    _shot(app_page, "beyond-accuracy")
+    assert page_errors(app_page) == []
 
 
 @pytest.mark.parametrize("title", [t for t in PAGES if t not in ("Home", "Train", "Recommend")])

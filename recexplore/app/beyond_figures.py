@@ -12,6 +12,7 @@ from recexplore.app.model_figures import EASE_COLOR, POPULARITY_COLOR
 
 BASELINE_NAMES = {"popularity": POPULARITY_COLOR, "EASE": EASE_COLOR}
 MODEL_COLOR = "#1f77b4"
+LABEL_POSITIONS = ("top center", "bottom center", "middle right", "middle left")
 
 
 def accuracy_bias_scatter(points: Sequence[Mapping[str, Any]]) -> go.Figure:
@@ -22,7 +23,7 @@ def accuracy_bias_scatter(points: Sequence[Mapping[str, Any]]) -> go.Figure:
         points: dicts with `name`, `ndcg_at_10`, `popularity_percentile_at_10`, `catalog_coverage_at_10`.
     """
     fig = go.Figure()
-    for point in points:
+    for i, point in enumerate(points):
         coverage = float(point["catalog_coverage_at_10"])
         fig.add_trace(
             go.Scatter(
@@ -31,7 +32,7 @@ def accuracy_bias_scatter(points: Sequence[Mapping[str, Any]]) -> go.Figure:
                 mode="markers+text",
                 name=point["name"],
                 text=[point["name"]],
-                textposition="top center",
+                textposition=LABEL_POSITIONS[i % len(LABEL_POSITIONS)],  # neighbours' labels apart
                 marker={
                     "size": 12 + 60 * np.sqrt(max(coverage, 0.0)),
                     "color": BASELINE_NAMES.get(point["name"], MODEL_COLOR),

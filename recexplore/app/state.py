@@ -113,6 +113,18 @@ def ease_baseline(split_name: str, seed: int, fingerprint: str) -> dict[str, flo
         return None
 
 
+@st.cache_data(show_spinner="Fitting EASE, the linear baseline (once per split) ...", max_entries=16)
+def ease_per_user(split_name: str, seed: int, fingerprint: str) -> dict[str, list[float]] | None:
+    """EASE's per-user values on a split (for paired tests), or None when the split cannot be made."""
+    from recexplore.ease import cached_report_with_users
+
+    data = load_data()
+    try:
+        return cached_report_with_users(data, make_split(data, split_name, seed=seed), seed)[1]
+    except DataError:
+        return None
+
+
 @st.cache_data(show_spinner=False, max_entries=32)
 def split_rating_baselines(split_name: str, seed: int, fingerprint: str) -> dict[str, float] | None:
     """Global-mean and bias-only RMSE on a split of the loaded data, or None when the split
