@@ -150,8 +150,9 @@ if user_id is not None:
         "The same user's top list from another model, or from a baseline on this model's split: how many "
         "movies they share, whether they agree at the top, and which leans more on popular movies."
     )
-    others = [n for n in towers if n != model_name] + [state.POPULARITY_LIST, state.EASE_LIST]
-    state.note_gone("recommend_other", others)
+    others = [state.POPULARITY_LIST, state.EASE_LIST] + [n for n in towers if n != model_name]
+    if st.session_state.get("recommend_other") not in others:  # it became the model on the left, or went away
+        st.session_state.pop("recommend_other", None)
     other = st.selectbox("Beside it", others, key="recommend_other")
     try:
         mine = rec.recommend(user_id, k)  # the retrieval list itself, before any re-ranking

@@ -585,7 +585,8 @@ def make_split(data: MovieLens, name: str = RANDOM_SPLIT, seed: int = 42, test_f
 
     Args:
         data: the parsed data set.
-        name: 'random' (seeded shuffle) or an official fold u1..u5, ua, ub.
+        name: 'random' (seeded shuffle), an official fold u1..u5, ua, ub, or a time-ordered split
+            ('last-out', 'last-out-val', 'temporal': recexplore/sequences.py).
         seed: shuffle seed for 'random'.
         test_fraction: held-out share for 'random'.
 
@@ -607,8 +608,14 @@ def make_split(data: MovieLens, name: str = RANDOM_SPLIT, seed: int = 42, test_f
             data.ratings.iloc[train_idx].reset_index(drop=True),
             data.ratings.iloc[test_idx].reset_index(drop=True),
         )
+    from recexplore.sequences import SEQUENTIAL_SPLITS, split_rows
+
+    if name in SEQUENTIAL_SPLITS:  # time-ordered: the same rows whatever the seed
+        train, held_out = split_rows(data.ratings, name)
+        return Split(name, seed, train, held_out)
     if name not in OFFICIAL_SPLITS:
-        raise DataError(f"Unknown split {name!r}: use 'random' or one of {', '.join(OFFICIAL_SPLITS)}.")
+        known = ", ".join((*OFFICIAL_SPLITS, *SEQUENTIAL_SPLITS))
+        raise DataError(f"Unknown split {name!r}: use 'random' or one of {known}.")
     base, test = data.folder / f"{name}.base", data.folder / f"{name}.test"
     if not (base.is_file() and test.is_file()):
         raise DataError(f"Split {name!r} needs {base.name} and {test.name} in {data.folder}; they are not there.")

@@ -17,6 +17,7 @@ FAMILY_MODULES: dict[str, str] = {
     "dlrm": "recexplore.models.dlrm",
     "dcn": "recexplore.models.dcn",
     "towers": "recexplore.models.towers",
+    "sequential": "recexplore.models.sequential",
 }
 
 # Views a family can offer; pages list a model where its family offers the page's view.
@@ -27,6 +28,7 @@ CROSS_MATRIX = "cross_matrix"  # a cross network's learned feature-pair weights 
 RECOMMEND = "recommend"  # top-k retrieval for a user (Recommend page)
 RERANK = "rerank"  # predicted stars for a user's candidates (Recommend page's re-ranking)
 MOVIE_MAP = "movie_map"  # the candidate tower's movie vectors (Movie map page)
+NEXT_MOVIE = "next_movie"  # a user's watch timeline and next-movie list (Next movie page)
 
 
 @dataclass(frozen=True)
@@ -90,7 +92,24 @@ RETRIEVAL = Task(
     headline="hit_rate_at_100",
     higher_is_better=True,
 )
-TASKS: dict[str, Task] = {t.name: t for t in (RATING, RETRIEVAL)}
+NEXT_ITEM = Task(
+    name="next_item",
+    title="Next-movie models: what comes next",
+    result_keys=("next_hit_rate_at_10", "next_hit_rate_at_100", "next_ndcg_at_10"),
+    table_keys=(
+        "next_hit_rate_at_10",
+        "next_ndcg_at_10",
+        "popularity_next_hit_rate_at_10",
+        "transition_next_hit_rate_at_10",
+        "ease_next_hit_rate_at_10",
+    ),
+    curves=("next_hit_rate_at_10", "next_hit_rate_at_100"),
+    loss_curves=("loss",),
+    curve_axis="next-movie hit rate",
+    headline="next_hit_rate_at_10",
+    higher_is_better=True,
+)
+TASKS: dict[str, Task] = {t.name: t for t in (RATING, RETRIEVAL, NEXT_ITEM)}
 
 
 @dataclass(frozen=True)
@@ -118,6 +137,8 @@ class ModelFamily:
         label: config -> a short job label ('DLRM dim 32, 4 epochs').
         submit_order: the order its presets are queued in when trained together (the longest
             first, so the shorter ones share the other cores); default: the presets' order.
+        splits: the splits its models train on, the default first (next-movie models need a
+            time-ordered one); empty: any split the data offers, 'random' by default.
     """
 
     name: str
@@ -136,6 +157,7 @@ class ModelFamily:
     options: tuple[str, ...] = ()
     preset_of: Callable[[Mapping[str, Any]], str | None] | None = None
     submit_order: tuple[str, ...] = ()
+    splits: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         unknown = [p for p in self.pretrained.values() if p not in self.presets]
@@ -151,6 +173,17 @@ class ModelFamily:
     def queue_order(self) -> tuple[str, ...]:
         """Its presets in the order they are queued in (`submit_order`, else table order)."""
         return self.submit_order or tuple(self.presets)
+
+    @property
+    def default_split(self) -> str:
+        """The split its models train on when none is asked for."""
+        return self.splits[0] if self.splits else "random"
+
+    def split_problem(self, split: str) -> str | None:
+        """Why this family cannot train on `split`, or None."""
+        if self.splits and split not in self.splits:
+            return f"{self.title} trains on a time-ordered split ({', '.join(self.splits)}), not {split!r}"
+        return None
 
     @property
     def default_preset(self) -> str:

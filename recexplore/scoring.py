@@ -11,7 +11,7 @@ import numpy as np
 from recexplore.beyond_accuracy import Target, slices, user_values
 from recexplore.data import DataError, MovieLens, Split, make_split
 from recexplore.evaluation import mae, popularity_scores, retrieval_report, rmse
-from recexplore.families import RATING, family
+from recexplore.families import NEXT_ITEM, RATING, family
 from recexplore.features import FeatureSpace, Vocabularies
 from recexplore.ranking_metrics import prefixed
 from recexplore.rating_baselines import rating_baselines
@@ -84,8 +84,39 @@ def evaluate_loaded(
 ) -> dict[str, float]:
     """Recompute a loaded model's test metrics on the split it was trained on."""
     space, split = prepare_loaded(kind, model, meta, data, vocab)
-    score = rating_metrics if family(kind).task is RATING else towers_metrics
+    task = family(kind).task
+    score = rating_metrics if task is RATING else next_item_metrics if task is NEXT_ITEM else towers_metrics
     return score(model, space, split)
+
+
+def history_features(model: keras.Model, space: FeatureSpace, seqs: list[np.ndarray]) -> dict[str, np.ndarray]:
+    """A next-movie model's query inputs for every user row: the padded latest movies of each
+    history (and the user features)."""
+    from recexplore.sequences import padded
+
+    users = np.arange(space.n_users)
+    return {"history": padded(seqs, model.model_config.max_len), **space.query_features(users)}
+
+
+def sequential_scores(model: keras.Model, space: FeatureSpace, seqs: list[np.ndarray]) -> np.ndarray:
+    """(n_users, n_movies) scores of every movie as each user's next one, from their histories."""
+    query = model.query_embeddings(history_features(model, space, seqs))
+    candidates = model.candidate_embeddings({"movie_id": np.arange(space.n_movies), "genres": space.movies["genres"]})
+    return query @ candidates.T
+
+
+def next_item_metrics(
+    model: keras.Model, space: FeatureSpace, split: Split, with_peers: bool = True
+) -> dict[str, float]:
+    """A next-movie model's hit rates and NDCG on its split's targets, with the three peers'."""
+    from recexplore.next_item import next_item_report, peer_reports, split_arrays
+
+    arrays = split_arrays(space, split)
+    scores = sequential_scores(model, space, arrays["histories"])
+    report = next_item_report(scores, arrays["seen"], arrays["users"], arrays["targets"])
+    if with_peers:
+        report.update(peer_reports(space, split, arrays))
+    return report
 
 
 def predict_ratings(model: keras.Model, features: dict[str, np.ndarray], batch_size: int = 65536) -> np.ndarray:

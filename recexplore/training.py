@@ -14,7 +14,7 @@ from recexplore.data import MovieLens, Split, validation_slice
 from recexplore.device import device_description
 from recexplore.ease import teacher_logits
 from recexplore.evaluation import hits_at, rmse
-from recexplore.families import RATING, ModelFamily, family
+from recexplore.families import NEXT_ITEM, RATING, ModelFamily, family
 from recexplore.features import FeatureSpace, Vocabularies
 from recexplore.models.towers import TEACHER_LAMBDA
 from recexplore.rating_baselines import fit_biases
@@ -155,7 +155,10 @@ def train(
     vocab = vocab or Vocabularies.build(data)
     space = FeatureSpace(vocab, data)
     hooks = hooks or ProgressHooks()
-    trainer = _train_rating if fam.task is RATING else _train_retrieval
+    problem = fam.split_problem(split.name)
+    if problem is not None:
+        raise ValueError(problem)
+    trainer = {RATING.name: _train_rating, NEXT_ITEM.name: _train_sequential}.get(fam.task.name, _train_retrieval)
     return trainer(fam, data, split, config, seed, hooks, vocab, space)
 
 
@@ -274,3 +277,54 @@ def _train_retrieval(
     result = _result(fam.name, model, config, vocab, bridge, report, seconds, split, data, seed)
     result.extras.update(extras)
     return result
+
+
+def _train_sequential(
+    fam: ModelFamily,
+    data: MovieLens,
+    split: Split,
+    config: Any,
+    seed: int,
+    hooks: ProgressHooks,
+    vocab: Vocabularies,
+    space: FeatureSpace,
+) -> TrainResult:
+    """Next-movie families: every position of every training history predicts the movie after
+    it (in-batch softmax); per-epoch next-movie hit rates on the split's targets (shown, never
+    used to choose anything); the peers measured on the same targets at the end."""
+    from recexplore.next_item import CUTOFFS, next_item_report, peer_reports, split_arrays
+    from recexplore.scoring import next_item_metrics, sequential_scores
+    from recexplore.sequences import training_chunks
+
+    arrays = split_arrays(space, split)
+    inputs, targets, users = training_chunks(arrays["histories"], config.max_len)
+    if len(targets) == 0:
+        raise ValueError("no user has two movies in the training part: nothing to learn the next movie from")
+    counts = np.bincount(targets[targets > 0], minlength=space.n_movies).astype(np.float64)
+    probability = (counts / counts.sum()).astype(np.float32)
+    x = {
+        "history": inputs,
+        "movie_id": targets,
+        "genres": space.movies["genres"][targets],
+        "sampling_probability": probability[targets],
+        **{f: space.users[f][users] for f in ("user_gender", "age_bucket", "user_occupation")},
+    }
+    model = fam.build(config, vocab.sizes())
+    steps = -(-len(targets) // config.batch_size) * config.epochs
+    schedule = keras.optimizers.schedules.CosineDecay(config.learning_rate, decay_steps=max(steps, 1))
+    model.compile(optimizer=keras.optimizers.AdamW(schedule, weight_decay=config.weight_decay))
+    _build_optimizer(model)
+
+    def curve() -> dict[str, float]:
+        scores = sequential_scores(model, space, arrays["histories"])
+        found = next_item_report(scores, arrays["seen"], arrays["users"], arrays["targets"])
+        return {f"next_hit_rate_at_{k}": found[f"next_hit_rate_at_{k}"] for k in CUTOFFS}
+
+    bridge = _HookBridge(hooks, extra_epoch_logs=curve)
+    start = time.perf_counter()
+    model.fit(x, None, batch_size=config.batch_size, epochs=config.epochs, shuffle=True, verbose=0, callbacks=[bridge])
+    seconds = time.perf_counter() - start
+    report = next_item_metrics(model, space, split, with_peers=False)
+    report.update(peer_reports(space, split, arrays))
+    report["epochs_run"] = len(bridge.history)
+    return _result(fam.name, model, config, vocab, bridge, report, seconds, split, data, seed)

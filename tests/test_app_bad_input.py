@@ -715,7 +715,8 @@ PAGE_WORKS = {  # page file -> what it shows when it works
     "data": lambda at: len(at.get("plotly_chart")) > 0,
     "train": lambda at: at.button(key="train_submit") is not None,
     "interactions": _interactions_works,
-    "compare": lambda at: len(at.dataframe) == 1,
+    "compare": lambda at: len(at.dataframe) == 2,  # the results and the paired tests
+    "beyond": lambda at: len(at.get("plotly_chart")) == 3,
     "recommend": _recommend_works,
     "movie_map": _map_works,
 }

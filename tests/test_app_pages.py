@@ -155,6 +155,7 @@ def test_recommend_sets_a_baseline_list_beside_the_models(app_env: None) -> None
     at = AppTest.from_file(str(Path(APP).parent / "pages" / "recommend.py"), default_timeout=TIMEOUT).run()
     box = at.selectbox(key="recommend_other")
     assert box.options == ["popularity (the most-rated movies)", "EASE (linear item-to-item)"]  # no other model here
+    assert box.value == box.options[0]  # a baseline first: it always works
     for other in box.options:
         at.selectbox(key="recommend_other").set_value(other).run()
         assert not at.exception and not at.error

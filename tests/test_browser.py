@@ -311,7 +311,7 @@ def test_the_cross_matrix_view_of_the_pretrained_dcn(app_page: Any) -> None:
     main = app_page.locator(MAIN)
     _wait(app_page, main.get_by_text("Strongest pairs (cross weights)"), 90)
     _wait(app_page, main.get_by_text("Do they agree?"), 30)
-    assert main.locator(".js-plotly-plot").count() >= 3  # two heatmaps and the prediction's parts
+    _wait(app_page, main.locator(".js-plotly-plot").nth(2), 30)  # two heatmaps and the prediction's parts
     assert "first cross layer" in _main_text(app_page) or main.locator("text.gtitle").count() >= 2
     assert page_errors(app_page) == []
     _shot(app_page, "interactions-cross-matrix")
