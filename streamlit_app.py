@@ -39,6 +39,7 @@ KERAS_PAGES = {
     "Beyond accuracy",
     "Compare rankers",
     "Recommend",
+    "Next movie",
     "Movie map",
 }
 PAGE_SPECS = [  # (file, title, icon); st.Page objects are made per run, inside a session
@@ -51,6 +52,7 @@ PAGE_SPECS = [  # (file, title, icon); st.Page objects are made per run, inside 
     ("pages/compare_rankers.py", "Compare rankers", ":material/leaderboard:"),
     ("pages/runs.py", "Runs", ":material/compare_arrows:"),
     ("pages/recommend.py", "Recommend", ":material/recommend:"),
+    ("pages/next_movie.py", "Next movie", ":material/skip_next:"),
     ("pages/movie_map.py", "Movie map", ":material/scatter_plot:"),
     ("pages/class_queue.py", "Teacher's view", ":material/school:"),
 ]

@@ -115,7 +115,9 @@ values["learning_rate"] = float(
     )
 )
 
-splits = data.available_splits()
+splits = list(fam.splits) or data.available_splits()  # next-movie families: the time-ordered splits
+if st.session_state.get("train_split") not in splits:  # another family's split: start from this one's
+    st.session_state.pop("train_split", None)
 split_name = left.selectbox("Split", splits, key="train_split")
 seed = int(middle.number_input("Seed", min_value=0, max_value=MAX_SEED, value=42, step=1, key="train_seed"))
 

@@ -113,6 +113,8 @@ def _add_family_parser(sub: Any, fam: ModelFamily) -> None:
     """`train <family>`: the shared options, `--preset`, and the family's own settings."""
     parser = sub.add_parser(fam.name, help=fam.description, description=fam.description)
     _add_train_options(parser)
+    if fam.splits:  # a next-movie family trains on a time-ordered split
+        parser.set_defaults(split=fam.default_split)
     parser.add_argument(
         "--preset", choices=list(fam.presets), help=f"settings to start from (default {fam.default_preset})"
     )
@@ -379,6 +381,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     fam = family(args.kind)
     config = _config_for(fam, args)
+    if fam.split_problem(args.split) is not None:
+        raise UsageError(str(fam.split_problem(args.split)))
     if args.save:  # checked before training, so a long run is never thrown away at the end
         problem = registry.writable_problem(args.models_dir)
         if problem is not None:

@@ -81,7 +81,7 @@ def test_cancel_stops_within_one_batch(data_split) -> None:
 
 def test_unknown_kind_and_wrong_config_are_value_errors(data_split) -> None:
     data, split = data_split
-    with pytest.raises(ValueError, match="model family must be one of dlrm, dcn, towers, got 'svd'"):
+    with pytest.raises(ValueError, match="model family must be one of dlrm, dcn, towers, sequential, got 'svd'"):
         train("svd", data, split)
     with pytest.raises(ValueError, match="DLRMConfig"):
         train("dlrm", data, split, TINY_TOWERS)

@@ -31,7 +31,7 @@ from recexplore.data import (
     needs_download,
     resolve_folder,
 )
-from recexplore.families import INTERACTIONS, RATING, RECOMMEND, RETRIEVAL, families, family
+from recexplore.families import INTERACTIONS, NEXT_MOVIE, RATING, RECOMMEND, RETRIEVAL, families, family
 from recexplore.features import FeatureSpace, Vocabularies
 from recexplore.registry import RegistryError
 
@@ -420,6 +420,23 @@ def beyond(name: str) -> dict[str, Any]:
     return _beyond(entry.name, str(entry.path.parent), entry.digest, fingerprint, lam)
 
 
+@st.cache_resource(show_spinner="Reading every user's history ...", max_entries=4)
+def _cached_next(name: str, directory: str, digest: str, fingerprint: str) -> Any:
+    from recexplore.next_movie import NextMovieRecommender
+
+    ready = _cached_model(name, directory, digest, fingerprint)
+    return NextMovieRecommender.build(ready.model, load_data(), ready.split, ready.space)
+
+
+def next_recommender(name: str) -> Any:
+    """A cached NextMovieRecommender over a registry next-movie model; raises RegistryError/DataError."""
+    entry = _visible_entry(name)
+    ready = _ready(entry)
+    if not offers(ready.kind, NEXT_MOVIE):
+        raise RegistryError(f"Model {name!r} is a {ready.kind} model; choose a next-movie model.")
+    return _cached_next(entry.name, str(entry.path.parent), entry.digest, load_data().fingerprint)
+
+
 POPULARITY_LIST, EASE_LIST = "popularity (the most-rated movies)", "EASE (linear item-to-item)"
 
 
@@ -480,6 +497,7 @@ def clear_model_caches() -> None:
     """Forget cached models and indexes (after a save or delete)."""
     _cached_model.clear()
     _cached_recommender.clear()
+    _cached_next.clear()
 
 
 def workspace() -> str:

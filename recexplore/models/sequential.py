@@ -13,7 +13,7 @@ from keras import ops
 from recexplore import families, resources
 from recexplore.models.common import EMBEDDING_DIM, EPOCHS, LEARNING_RATE, Bound, ConfigDict, setting
 from recexplore.models.towers import AccidentalHitRemoval
-from recexplore.sequences import LAST_OUT, TEMPORAL
+from recexplore.sequences import LAST_OUT, LAST_OUT_VALIDATION, TEMPORAL
 
 ENCODERS = ("gru", "sasrec")
 USER_FEATURES = ("user_gender", "age_bucket", "user_occupation")
@@ -293,5 +293,5 @@ FAMILY = families.ModelFamily(
     "movie's candidate vector returns the next-movie list",
     label=_label,
     options=("encoder", "max_len", "blocks", "heads", "dropout", "user_features"),
-    splits=(LAST_OUT, TEMPORAL),
+    splits=(LAST_OUT, LAST_OUT_VALIDATION, TEMPORAL),
 )
