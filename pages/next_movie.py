@@ -28,6 +28,7 @@ st.write(
 
 state.data_or_stop()
 names = state.model_names_or_stop(NEXT_MOVIE)
+state.note_gone("next_model", names)
 left, right = st.columns([2, 1])
 name = state.choose_model(left, "Next-movie model", names, NEXT_MOVIE, key="next_model")
 if name is None:
@@ -56,9 +57,10 @@ st.caption(
     "watched right after the user's last one, over every training history); EASE is fitted on the history."
 )
 
-users = rec.users_with_targets()
+users = sorted(int(u) for u in rec.data.users["user_id"])  # every user: one without a next movie gets one line
+first = users.index(rec.users_with_targets()[0]) if rec.users_with_targets() else 0
 user_id = right.selectbox(
-    "User id (type to search)", users, index=state.linked_index("user", users, 0), key="next_user"
+    "User id (type to search)", users, index=state.linked_index("user", users, first), key="next_user"
 )
 state.link_choice("user", user_id)
 k = right.slider("How many movies", 1, 50, 10, key="next_k")
@@ -103,6 +105,6 @@ st.write(
     f"{average['shuffled']:.3f} from shuffled ones."
 )
 st.caption(
-    f"Users with fewer than {MIN_RATINGS} ratings have no held-out next movie and are not offered here. "
+    f"Users with fewer than {MIN_RATINGS} ratings have no held-out next movie: there is nothing to check. "
     "Train a GRU or SASRec model on the Train page (family 'Next movie'), or `python -m recexplore train sequential`."
 )

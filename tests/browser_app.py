@@ -42,7 +42,7 @@ PAGES = {
     "Beyond accuracy": ("beyond", "Head: the 20% most-rated movies"),
     "Compare rankers": ("compare_rankers", "Press 'Train all"),
     "Recommend": ("recommend", "Top 10 for user"),
-    "Next movie": ("next_movie", "Users with fewer than"),
+    "Next movie": ("next_movie", "there is nothing to check"),
     "Movie map": ("movie_map", "Nearest 10 to"),
     "Runs": ("runs", "Download the histories"),
     "Teacher's view": ("class_queue", "It opens with the operator token"),
