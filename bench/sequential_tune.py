@@ -47,7 +47,7 @@ def main() -> int:
         )
         curve: list[float] = []
         started = time.perf_counter()
-        hooks = ProgressHooks(on_epoch=lambda epoch, logs: curve.append(logs["next_hit_rate_at_10"]))
+        hooks = ProgressHooks(on_epoch=lambda epoch, logs, kept=curve: kept.append(logs["next_hit_rate_at_10"]))
         train("sequential", data, split, config, hooks=hooks)
         top = max(range(len(curve)), key=curve.__getitem__)
         name = f"{encoder} temperature {temperature:g} lr {rate:g}"
