@@ -631,6 +631,7 @@ def _headline(metrics: dict[str, Any]) -> str:
 def cmd_pretrain(args: argparse.Namespace) -> int:
     """Retrain and save the pretrained default entries."""
     from recexplore import registry
+    from recexplore.data import make_split
     from recexplore.families import family, pretrained_entries
     from recexplore.features import Vocabularies
     from recexplore.training import train
@@ -648,8 +649,10 @@ def cmd_pretrain(args: argparse.Namespace) -> int:
     for name, (kind, preset) in wanted.items():
         if args.only and name not in args.only:
             continue
-        config = family(kind).make_config(preset)
-        result = train(kind, data, split, config, seed=args.seed, vocab=vocab)
+        fam = family(kind)
+        config = fam.make_config(preset)
+        own = split if fam.split_problem(split.name) is None else make_split(data, fam.default_split, seed=args.seed)
+        result = train(kind, data, own, config, seed=args.seed, vocab=vocab)
         digests[name] = registry.save(result, name, args.models_dir, overwrite=True).digest
         print(f"{name}: {json.dumps(result.metrics, default=_json_default)}", flush=True)
     if registry.models_dir(args.models_dir).resolve() == registry.DEFAULT_MODELS_DIR.resolve():

@@ -293,6 +293,26 @@ def test_beyond_accuracy_view_and_its_groups_chart(app_page: Any) -> None:
     assert page_errors(app_page) == []
 
 
+def test_next_movie_on_the_pretrained_entry(app_page: Any) -> None:
+    """Next movie opens on the pretrained sequential-default: the peers table and its verdict, the
+    user's timeline, the next-movie list, the attention over the history and the order ablation."""
+    if not app_page.real_data:
+        pytest.skip("the pretrained sequential-default needs the real data (RECEXPLORE_DATA_DIR)")
+    _go(app_page, "Next movie")
+    main = app_page.locator(MAIN)
+    _wait(app_page, main.get_by_text(PAGES["Next movie"][1]), 120)
+    wait_idle(app_page)
+    plots = main.locator(".js-plotly-plot")
+    _wait(app_page, plots.nth(1), 30)  # the timeline and the attention bars
+    text = _main_text(app_page)
+    assert "User 1's timeline" in text and "Top 10 next movies for user 1" in text
+    assert "best at next-movie hit rate@10" in text and "Shuffle this user's history" in text
+    peers = _table_csv(app_page, main.locator("[data-testid='stDataFrame']").first)
+    assert [r["list"] for r in peers] == ["this model", "popularity", "after your last movie", "EASE"]
+    _shot(app_page, "next-movie")
+    assert page_errors(app_page) == []
+
+
 @pytest.mark.parametrize("title", [t for t in PAGES if t not in ("Home", "Train", "Recommend")])
 def test_every_other_page_renders(app_page: Any, title: str) -> None:
     _go(app_page, title)

@@ -240,3 +240,21 @@ def test_the_next_movie_page_says_one_line_for_bad_picks(next_page_env: Path, ml
     assert [w.value for w in towers.warning] == [
         "Model 'towers-1-layer' is a towers model and cannot be used here, so it is no longer offered here."
     ]
+
+
+@pytest.mark.parametrize("page", ["home", "runs", "train"])
+def test_other_pages_list_the_next_movie_model(next_page_env: Path, page: str) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "streamlit_app.py"), default_timeout=120)
+    at.run()
+    if page != "home":
+        at.switch_page(f"pages/{page}.py").run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    if page == "home":  # its own table, under the next-movie task's title
+        assert any("Next-movie models" in s.value for s in at.subheader) or any(
+            "Next-movie models" in m.value for m in at.markdown
+        )
+    if page == "train":
+        at.radio(key="train_kind").set_value("Next movie (sequential)").run()
+        assert not at.exception and at.selectbox(key="train_split").options == list(seq.SEQUENTIAL_SPLITS)
