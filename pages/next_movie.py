@@ -6,7 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from recexplore.app import next_figures, state
-from recexplore.app.metric_names import show
+from recexplore.app.metric_names import label, show
 from recexplore.families import NEXT_MOVIE
 from recexplore.next_item import CUTOFFS, NDCG_K, PEERS
 from recexplore.recommend import RecommendError
@@ -14,7 +14,7 @@ from recexplore.sequences import MIN_RATINGS
 
 state.through_the_entrypoint()  # a shared link on a fresh server: show it inside the app
 
-PEER_NAMES = {"": "this model", "popularity_": "popularity", "transition_": "after your last movie", "ease_": "EASE"}
+PEER_NAMES = {"": "this model", "popularity_": "popularity", "transition_": "transitions", "ease_": "EASE"}
 KEYS = [*(f"next_hit_rate_at_{k}" for k in CUTOFFS), f"next_ndcg_at_{NDCG_K}"]
 
 st.title("Next movie")
@@ -41,7 +41,7 @@ except Exception as err:  # RegistryError / DataError: one line
 
 metrics = ready.meta.get("metrics", {})
 rows = [
-    {"list": shown, **{key: show(metrics.get(prefix + key)) for key in KEYS}}
+    {"list": shown, **{label(key): show(metrics.get(prefix + key)) for key in KEYS}}
     for prefix, shown in PEER_NAMES.items()
     if prefix + KEYS[0] in metrics
 ]
@@ -53,8 +53,8 @@ if best:
     )
     st.info(verdict, icon=":material/flag:")
 st.caption(
-    f"Peers on the same targets: {', '.join(PEER_NAMES[p] for p in PEERS)} (the movies most often "
-    "watched right after the user's last one, over every training history); EASE is fitted on the history."
+    f"Peers on the same targets: {', '.join(PEER_NAMES[p] for p in PEERS)}. Transitions: the movies most often "
+    "watched right after the user's last one, over every training history. EASE is fitted on the history."
 )
 
 users = sorted(int(u) for u in rec.data.users["user_id"])  # every user: one without a next movie gets one line

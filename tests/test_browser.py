@@ -308,7 +308,7 @@ def test_next_movie_on_the_pretrained_entry(app_page: Any) -> None:
     assert "User 1's timeline" in text and "Top 10 next movies for user 1" in text
     assert "best at next-movie hit rate@10" in text and "Shuffle this user's history" in text
     peers = _table_csv(app_page, main.locator("[data-testid='stDataFrame']").first)
-    assert [r["list"] for r in peers] == ["this model", "popularity", "after your last movie", "EASE"]
+    assert [r["list"] for r in peers] == ["this model", "popularity", "transitions", "EASE"]
     _shot(app_page, "next-movie")
     assert page_errors(app_page) == []
 

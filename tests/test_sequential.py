@@ -216,7 +216,7 @@ def test_the_next_movie_page_on_a_saved_model(next_page_env: Path) -> None:
     at = _next_page()
     assert not at.exception and not at.error, [e.value for e in at.error]
     peers = at.dataframe[0].value
-    assert list(peers["list"]) == ["this model", "popularity", "after your last movie", "EASE"]
+    assert list(peers["list"]) == ["this model", "popularity", "transitions", "EASE"]
     assert len(at.get("plotly_chart")) == 2  # the timeline and the attention
     recs = at.dataframe[1].value
     assert list(recs["rank"]) == list(range(1, 11)) and "next" in recs.columns

@@ -82,6 +82,15 @@ METRICS: dict[str, tuple[str, str]] = {
         "Personalisation@10",
         "1 - mean Jaccard overlap of two users' top 10, over 2,000 sampled pairs: 0 means everyone gets the same list.",
     ),
+    "next_hit_rate_at_10": (
+        "Next-movie hit rate@10",
+        "Share of users whose held-out next movie is in their top 10 (every movie ranked, the history excluded).",
+    ),
+    "next_hit_rate_at_100": ("Next-movie hit rate@100", "As next-movie hit rate@10, with the top 100."),
+    "next_ndcg_at_10": (
+        "Next-movie NDCG@10",
+        "1 / log2(rank + 1) of the held-out next movie when it is in the top 10 (else 0), averaged over users.",
+    ),
     "best_val_rmse": (
         "Best validation error (RMSE)",
         "The lowest validation RMSE over the epochs: early stopping keeps the weights of that epoch.",
