@@ -289,7 +289,7 @@ FAMILY = families.ModelFamily(
     model_class=SequentialModel,
     build=lambda config, vocab_sizes, global_mean=0.0: build_sequential(config, vocab_sizes),
     presets=PRESETS,
-    pretrained={"sequential-default": "sasrec"},
+    pretrained={"sequential-default": "sasrec", "sequential-gru": "gru"},
     views=frozenset({families.CURVES, families.ARCHITECTURE, families.NEXT_MOVIE}),
     memory_bytes=_memory_bytes,
     architecture_note="the query is the encoder's state after the latest movie; `BruteForceRetrieval` over every "
