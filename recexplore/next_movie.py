@@ -12,7 +12,7 @@ import pandas as pd
 from recexplore.data import MovieLens, Split
 from recexplore.features import FeatureSpace
 from recexplore.next_item import split_arrays
-from recexplore.recommend import RecommendError
+from recexplore.recommend import RecommendError, known_user
 from recexplore.sequences import MIN_RATINGS, padded, time_ordered
 
 ABLATION_SEED = 0  # the shuffles of the order ablation
@@ -45,14 +45,8 @@ class NextMovieRecommender:
     # -- users --------------------------------------------------------------------------------
     def user_row(self, user_id: Any) -> int:
         """The user's row; RecommendError (one line) for an unknown user or one without a target."""
-        try:
-            uid = int(user_id)
-        except (TypeError, ValueError):
-            raise RecommendError(f"User id must be an integer, got {user_id!r}.") from None
-        ids = self.space.vocab.user_ids
-        row = int(self.space.user_index([uid])[0]) if min(ids) <= uid <= max(ids) else 0
-        if row == 0:
-            raise RecommendError(f"Unknown user {uid}: user ids run from {min(ids)} to {max(ids)}.")
+        row = known_user(self.space, user_id)
+        uid = int(user_id)
         if row not in self.targets:
             count = int((self.data.ratings["user_id"] == uid).sum())
             raise RecommendError(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any
 
 import keras
 import numpy as np
@@ -19,6 +20,19 @@ from recexplore.models.towers import TwoTowerModel, make_retrieval
 
 class RecommendError(ValueError):
     """A bad recommendation request (unknown user, bad k) with a one-line message."""
+
+
+def known_user(space: FeatureSpace, user_id: Any) -> int:
+    """The vocabulary index of a user id, or RecommendError (one line) naming the valid range."""
+    try:
+        uid = int(user_id)
+    except (TypeError, ValueError):
+        raise RecommendError(f"User id must be an integer, got {user_id!r}.") from None
+    ids = space.vocab.user_ids
+    idx = int(space.user_index([uid])[0]) if min(ids) <= uid <= max(ids) else 0  # no int64 overflow
+    if idx == 0:
+        raise RecommendError(f"Unknown user {uid}: user ids run from {min(ids)} to {max(ids)}.")
+    return idx
 
 
 @dataclass
@@ -83,15 +97,7 @@ class Recommender:
 
     def user_index(self, user_id: int) -> int:
         """Vocabulary index of a user id, or RecommendError naming the valid range."""
-        try:
-            uid = int(user_id)
-        except (TypeError, ValueError):
-            raise RecommendError(f"User id must be an integer, got {user_id!r}.") from None
-        ids = self.space.vocab.user_ids
-        idx = int(self.space.user_index([uid])[0]) if min(ids) <= uid <= max(ids) else 0  # no int64 overflow
-        if idx == 0:
-            raise RecommendError(f"Unknown user {uid}: user ids run from {min(ids)} to {max(ids)}.")
-        return idx
+        return known_user(self.space, user_id)
 
     def check_k(self, k: int) -> int:
         """Validate the number of recommendations."""
