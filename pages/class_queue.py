@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from recexplore import engine, workspaces
+from recexplore import engine
 from recexplore.app import class_queue, sign_in, state
 from recexplore.app.train_forms import refresh_interval
 from recexplore.engine_settings import TEACHERS_ENV
@@ -60,10 +60,14 @@ def class_panel() -> None:
         st.info("No jobs yet in any workspace.")
         return
     positions = {j.job_id: queue.position(j) for j in jobs}
-    st.dataframe(class_queue.job_rows(jobs, positions), hide_index=True, key="class_queue_jobs", width="stretch")
+    names = state.workspace_names()  # signed-in people, by workspace (empty without sign-in)
+    rows = class_queue.job_rows(jobs, positions, names=names)
+    st.dataframe(rows, hide_index=True, key="class_queue_jobs", width="stretch")
     for job in live:
         left, right = st.columns([5, 1])
-        left.markdown(f"**{job.job_id[:6]}** · {job.label} · workspace {workspaces.label(job.workspace)}")
+        left.markdown(
+            f"**{job.job_id[:6]}** · {job.label} · workspace {class_queue.workspace_name(job.workspace, names)}"
+        )
         right.button("Cancel", key=f"class_queue_cancel_{job.job_id}", on_click=queue.cancel, args=(job,))
 
 

@@ -79,6 +79,7 @@ def test_a_signed_in_person_works_in_the_workspace_of_their_identity(data_env: N
     assert at.session_state[app_state.WORKSPACE_KEY] == sign_in.workspace_of(ALICE, SECRET)
     assert any(m.value == ALICE["email"] for m in at.sidebar.markdown)
     assert at.sidebar.button(key="sign_out_button").label == "Sign out"
+    assert app_state.workspace_names()[sign_in.workspace_of(ALICE, SECRET)] == ALICE["email"]  # for the teacher
     train = _app(ALICE, "train")  # another device: the same workspace
     assert train.session_state[app_state.WORKSPACE_KEY] == sign_in.workspace_of(ALICE, SECRET)
     assert any("belongs to your sign-in" in m.value for m in train.markdown)
@@ -93,3 +94,11 @@ def test_the_teachers_view_opens_for_listed_teachers_only(data_env: None, monkey
     student = _app(dict(ALICE, sub="u-7", email="student@school.example"), "class_queue")
     assert not student.metric and not student.text_input
     assert any(TEACHERS_ENV in i.value for i in student.info)
+
+
+def test_the_teachers_table_names_signed_in_people_beside_the_label() -> None:
+    from recexplore.app.class_queue import workspace_name
+
+    token = sign_in.workspace_of(ALICE, SECRET)
+    assert workspace_name(token, {token: "alice@school.example"}) == f"alice@school.example ({workspaces.label(token)})"
+    assert workspace_name(token, {}) == workspaces.label(token) and token not in workspace_name(token, {token: "a"})

@@ -37,8 +37,17 @@ def token_matches(given: str, environ: Mapping[str, str] | None = None) -> bool:
     return hmac.compare_digest(given.encode("utf-8", "replace"), token.encode("utf-8"))
 
 
-def job_rows(jobs: list[Job], positions: Mapping[str, int], now: float | None = None) -> list[dict[str, Any]]:
-    """One row per job for the operator's table: workspace prefix, job, status, progress, timing."""
+def workspace_name(token: str, names: Mapping[str, str] | None = None) -> str:
+    """How the teacher's view names a workspace: its label, after the signed-in person's name when known."""
+    known = (names or {}).get(token)
+    return f"{known} ({label(token)})" if known else label(token)
+
+
+def job_rows(
+    jobs: list[Job], positions: Mapping[str, int], now: float | None = None, names: Mapping[str, str] | None = None
+) -> list[dict[str, Any]]:
+    """One row per job for the operator's table: workspace (label, or the signed-in person and
+    label), job, status, progress, timing."""
     now = time.time() if now is None else now
     rows = []
     for job in jobs:
@@ -47,7 +56,7 @@ def job_rows(jobs: list[Job], positions: Mapping[str, int], now: float | None = 
         started = job.started or now
         rows.append(
             {
-                "workspace": label(job.workspace),
+                "workspace": workspace_name(job.workspace, names),
                 "job": job.job_id[:6],
                 "what": job.label,
                 "status": place,

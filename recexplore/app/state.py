@@ -509,13 +509,22 @@ def workspace() -> str:
     token is never put in the page's address: a `?ws=` parameter from an old link is removed unread."""
     from recexplore.app import sign_in
 
-    token = sign_in.identity_workspace() or browser_cookie() or st.session_state.get(WORKSPACE_KEY)
+    signed_in = sign_in.identity_workspace()
+    token = signed_in or browser_cookie() or st.session_state.get(WORKSPACE_KEY)
     if not workspaces.is_token(token):
         token = workspaces.new_token()
+    if signed_in is not None:  # the teacher's view names the person beside the label
+        workspace_names()[signed_in] = sign_in.who(sign_in.signed_in_user() or {})
     st.session_state[WORKSPACE_KEY] = token
     if workspaces.LEGACY_PARAM in st.query_params:
         del st.query_params[workspaces.LEGACY_PARAM]
     return str(token)
+
+
+@st.cache_resource(show_spinner=False)
+def workspace_names() -> dict[str, str]:
+    """Signed-in people's names by workspace token, for the teacher's view (this server process)."""
+    return {}
 
 
 def browser_cookie() -> str | None:
