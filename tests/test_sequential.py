@@ -258,3 +258,34 @@ def test_other_pages_list_the_next_movie_model(next_page_env: Path, page: str) -
     if page == "train":
         at.radio(key="train_kind").set_value("Next movie (sequential)").run()
         assert not at.exception and at.selectbox(key="train_split").options == list(seq.SEQUENTIAL_SPLITS)
+
+
+@pytest.mark.usefixtures("ray_engine")
+def test_the_train_page_trains_a_next_movie_model_as_a_job_with_live_curves(data_env: None) -> None:
+    """The Train page, family 'Next movie': a job on Ray, on the time-ordered split, curves of
+    next-movie hit rates per epoch, a done model that can be saved."""
+    import time
+
+    from streamlit.testing.v1 import AppTest
+
+    from recexplore.app import state as app_state
+    from recexplore.jobs import DONE, FINISHED
+
+    at = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "pages" / "train.py"), default_timeout=120)
+    at.run()
+    at.radio(key="train_kind").set_value("Next movie (sequential)").run()
+    assert at.selectbox(key="train_split").value == seq.LAST_OUT
+    at.number_input(key="train_embedding_dim_sequential").set_value(8)
+    at.slider(key="train_epochs_sequential").set_value(2).run()
+    at.button(key="train_submit").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    (job,) = app_state.job_manager().jobs_for(at.session_state[app_state.WORKSPACE_KEY])
+    deadline = time.time() + 240
+    while time.time() < deadline and job.status not in FINISHED:
+        time.sleep(0.2)
+    at.run()
+    assert job.status == DONE, job.error
+    assert job.request.split == seq.LAST_OUT and [h["epoch"] for h in job.result.history] == [1, 2]
+    assert all("next_hit_rate_at_10" in h for h in job.result.history)  # the curves the page draws
+    assert any("· done" in m.value for m in at.markdown) and at.get("plotly_chart")
+    app_state.job_manager().forget(job)
