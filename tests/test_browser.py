@@ -283,6 +283,7 @@ def test_beyond_accuracy_view_and_its_groups_chart(app_page: Any) -> None:
     _wait(app_page, main.get_by_text(PAGES["Beyond accuracy"][1]), 120)
     wait_idle(app_page)
     plots = main.locator(".js-plotly-plot")
+    _wait(app_page, plots.nth(2), 30)  # plotly draws each chart when it arrives: wait for the third
     assert plots.count() == 3  # accuracy against bias, the long tail, the groups
     _wait(app_page, plots.nth(0).locator("text").filter(has_text="popularity").first, 30)  # a baseline's marker
     assert plots.nth(2).locator("g.trace.bars").count() == 2  # the model's bars beside popularity's
