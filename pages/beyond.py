@@ -7,7 +7,7 @@ import streamlit as st
 
 from recexplore.app import beyond_figures, state
 from recexplore.app.metric_names import explain, label, show
-from recexplore.beyond_accuracy import bias_sentence, gain_sentence
+from recexplore.beyond_accuracy import bias_sentence, gain_sentence, scatter_points
 from recexplore.families import RECOMMEND
 from recexplore.ranking_metrics import LIST_METRICS, K
 
@@ -42,11 +42,8 @@ for name in names:
 if not views:
     state.stop_with("No retrieval model could be measured: train one on the Train page.")
 
-reference = views.get(state.preferred_entry(RECOMMEND) or "", next(iter(views.values())))
-points = [{"name": name, **{k: v["metrics"][k] for k in KEYS}} for name, v in views.items()]
-for baseline, prefix in (("popularity", "popularity_"), ("EASE", "ease_")):
-    if f"{prefix}ndcg_at_{K}" in reference["metrics"]:
-        points.append({"name": baseline, **{k: reference["metrics"][prefix + k] for k in KEYS}})
+preferred = state.preferred_entry(RECOMMEND)
+points = scatter_points(views, preferred if preferred in views else next(iter(views)))
 
 st.subheader("Accuracy against popularity bias")
 st.plotly_chart(beyond_figures.accuracy_bias_scatter(points), key="beyond_scatter")

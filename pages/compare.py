@@ -19,6 +19,7 @@ from recexplore.app.tower_comparison import (
     paired_tests,
     popularity_value,
     test_rows,
+    tests_sentence,
     training_caption,
 )
 from recexplore.app.train_forms import queue_message, refresh_interval, submit_problem
@@ -27,7 +28,6 @@ from recexplore.families import RECOMMEND
 from recexplore.job_request import TrainRequest
 from recexplore.jobs import DONE, FINISHED
 from recexplore.models.towers import PRESET_ENTRIES, SUBMIT_ORDER, TowerConfig
-from recexplore.retrieval_comparison import summary_sentence
 from recexplore.significance import BOOTSTRAP_SAMPLES, BOOTSTRAP_SEED
 
 state.through_the_entrypoint()  # a shared link on a fresh server: show it inside the app
@@ -89,9 +89,8 @@ def show(
             return
         tests = paired_tests(runs, state.ease_per_user(split_name, seed, data.fingerprint))
         if tests:
-            best = max(runs, key=lambda r: float(r.metrics.get("hit_rate_at_10", 0.0))).label
             st.markdown("**Is the difference real?**")
-            st.info(summary_sentence(best, tests, 1), icon=":material/science:")
+            st.info(tests_sentence(runs, tests), icon=":material/science:")
             st.dataframe(test_rows(tests), hide_index=True, key="compare_tests", width="stretch")
             st.caption(
                 f"Paired bootstrap over this split's users ({BOOTSTRAP_SAMPLES} resamples, seed {BOOTSTRAP_SEED}): "

@@ -8,13 +8,12 @@ import streamlit as st
 from recexplore.app import next_figures, state
 from recexplore.app.metric_names import label, show
 from recexplore.families import NEXT_MOVIE
-from recexplore.next_item import CUTOFFS, NDCG_K, PEERS
+from recexplore.next_item import CUTOFFS, LIST_NAMES, NDCG_K, PEERS, peer_verdict
 from recexplore.recommend import RecommendError
 from recexplore.sequences import MIN_RATINGS
 
 state.through_the_entrypoint()  # a shared link on a fresh server: show it inside the app
 
-PEER_NAMES = {"": "this model", "popularity_": "popularity", "transition_": "transitions", "ease_": "EASE"}
 KEYS = [*(f"next_hit_rate_at_{k}" for k in CUTOFFS), f"next_ndcg_at_{NDCG_K}"]
 
 st.title("Next movie")
@@ -42,23 +41,19 @@ except Exception as err:  # RegistryError / DataError: one line
 metrics = ready.meta.get("metrics", {})
 rows = [
     {"list": shown, **{label(key): show(metrics.get(prefix + key)) for key in KEYS}}
-    for prefix, shown in PEER_NAMES.items()
+    for prefix, shown in LIST_NAMES.items()
     if prefix + KEYS[0] in metrics
 ]
 st.dataframe(rows, hide_index=True, key="next_peers", width="stretch")
-best = max((p for p in PEER_NAMES if p + KEYS[0] in metrics), key=lambda p: float(metrics[p + KEYS[0]]), default="")
-if best:
-    verdict = f"On this split {PEER_NAMES[best]} is best at next-movie hit rate@10 ({metrics[best + KEYS[0]]:.3f})" + (
-        "." if best == "" else f", ahead of this model ({metrics[KEYS[0]]:.3f}): a simple peer wins here."
-    )
+verdict = peer_verdict(metrics)
+if verdict:
     st.info(verdict, icon=":material/flag:")
 st.caption(
-    f"Peers on the same targets: {', '.join(PEER_NAMES[p] for p in PEERS)}. Transitions: the movies most often "
+    f"Peers on the same targets: {', '.join(LIST_NAMES[p] for p in PEERS)}. Transitions: the movies most often "
     "watched right after the user's last one, over every training history. EASE is fitted on the history."
 )
 
-users = sorted(int(u) for u in rec.data.users["user_id"])  # every user: one without a next movie gets one line
-first = users.index(rec.users_with_targets()[0]) if rec.users_with_targets() else 0
+users, first = rec.user_choices()
 user_id = right.selectbox(
     "User id (type to search)", users, index=state.linked_index("user", users, first), key="next_user"
 )
@@ -83,7 +78,7 @@ st.dataframe(recs, hide_index=True, key="next_table", width="stretch")
 found = (recs["next"] != "").any()
 st.info(
     f"The held-out next movie is {'in' if found else 'not in'} this list; it ranks {ablation['rank']:.0f} of "
-    f"{rec.space.n_movies - 1 - int(rec.seen[rec.user_row(user_id)].sum())} unwatched movies.",
+    f"{ablation['unwatched']} unwatched movies.",
     icon=":material/target:",
 )
 

@@ -175,6 +175,25 @@ def long_tail(lists: np.ndarray, train_counts: np.ndarray) -> np.ndarray:
     return recommended[order]
 
 
+def scatter_points(views: Mapping[str, Mapping[str, Any]], reference: str, k: int = K) -> list[dict[str, Any]]:
+    """One point per model (its list metrics at k, by name) and one for each baseline the
+    `reference` model's view measured (popularity, EASE): the Beyond accuracy scatter and table.
+
+    Args:
+        views: model name -> its `scoring.beyond_view`.
+        reference: the model whose split the baselines are taken from.
+    """
+    from recexplore.ranking_metrics import LIST_METRICS
+
+    keys = [f"{m}_at_{k}" for m in LIST_METRICS]
+    points = [{"name": name, **{key: view["metrics"][key] for key in keys}} for name, view in views.items()]
+    measured = views[reference]["metrics"]
+    for baseline, prefix in (("popularity", "popularity_"), ("EASE", "ease_")):
+        if f"{prefix}ndcg_at_{k}" in measured:
+            points.append({"name": baseline, **{key: measured[prefix + key] for key in keys}})
+    return points
+
+
 def bias_sentence(points: Sequence[Mapping[str, Any]], k: int = K) -> str:
     """One sentence on the accuracy / popularity-bias trade-off of several scorers (dicts with
     `name` and their `<metric>_at_k` values)."""

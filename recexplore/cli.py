@@ -381,8 +381,9 @@ def cmd_train(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     fam = family(args.kind)
     config = _config_for(fam, args)
-    if fam.split_problem(args.split) is not None:
-        raise UsageError(str(fam.split_problem(args.split)))
+    wrong_split = fam.split_problem(args.split)
+    if wrong_split is not None:
+        raise UsageError(wrong_split)
     if args.save:  # checked before training, so a long run is never thrown away at the end
         problem = registry.writable_problem(args.models_dir)
         if problem is not None:

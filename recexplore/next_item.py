@@ -15,6 +15,7 @@ from recexplore.sequences import histories, leave_last_out, time_ordered
 CUTOFFS = (10, 100)
 NDCG_K = 10
 PEERS = ("popularity_", "transition_", "ease_")
+LIST_NAMES = {"": "this model", "popularity_": "popularity", "transition_": "transitions", "ease_": "EASE"}
 TRANSITION_TIE_WEIGHT = 1e-3  # popularity's share of a transition score: breaks ties, never a count
 
 
@@ -91,3 +92,17 @@ def peer_reports(space: Any, split: Any, arrays: dict[str, Any] | None = None) -
         report.update(next_item_report(scores, seen, users, targets, prefix))
     report["ease_lambda"] = lam
     return report
+
+
+def peer_verdict(metrics: dict[str, Any]) -> str:
+    """One sentence on which list is best at next-movie hit rate@10 among the model and its peers
+    (a model's stored metrics), saying so when a peer wins; '' when none is known."""
+    key = f"next_hit_rate_at_{CUTOFFS[0]}"
+    known = [p for p in LIST_NAMES if p + key in metrics]
+    if not known:
+        return ""
+    best = max(known, key=lambda p: float(metrics[p + key]))
+    text = f"On this split {LIST_NAMES[best]} is best at next-movie hit rate@10 ({metrics[best + key]:.3f})"
+    if best == "":
+        return text + "."
+    return text + f", ahead of this model ({metrics[key]:.3f}): a simple peer wins here."

@@ -13,6 +13,7 @@ from recexplore.data import MovieLens, Split
 from recexplore.features import FeatureSpace
 from recexplore.next_item import split_arrays
 from recexplore.recommend import RecommendError, known_user
+from recexplore.scoring import history_features
 from recexplore.sequences import MIN_RATINGS, padded, time_ordered
 
 ABLATION_SEED = 0  # the shuffles of the order ablation
@@ -60,6 +61,13 @@ class NextMovieRecommender:
         ids = np.asarray(self.space.vocab.user_ids)
         return sorted(int(ids[row - 1]) for row in self.targets)
 
+    def user_choices(self) -> tuple[list[int], int]:
+        """Every user id (one without a next movie gets one line when picked), and the position of
+        the first one that has a next movie: what the page's user box offers and opens on."""
+        users = sorted(int(u) for u in self.data.users["user_id"])
+        with_target = self.users_with_targets()
+        return users, users.index(with_target[0]) if with_target else 0
+
     # -- what the page shows ------------------------------------------------------------------
     def timeline(self, user_id: Any) -> pd.DataFrame:
         """The user's movies in watch order: position, date, title, stars, and 'history' or
@@ -88,10 +96,15 @@ class NextMovieRecommender:
         }
         return self.model.query_embeddings(features)[0]
 
-    def _ranked(self, query: np.ndarray, row: int, k: int) -> tuple[np.ndarray, np.ndarray]:
+    def _unwatched_scores(self, query: np.ndarray, row: int) -> np.ndarray:
+        """Every movie's score for `query`, the user's history and the OOV movie at -inf."""
         scores = self.candidates @ query
         scores[self.seen[row]] = -np.inf
         scores[0] = -np.inf
+        return scores
+
+    def _ranked(self, query: np.ndarray, row: int, k: int) -> tuple[np.ndarray, np.ndarray]:
+        scores = self._unwatched_scores(query, row)
         order = np.lexsort((np.arange(len(scores)), -scores))[:k]
         return order, scores[order]
 
@@ -118,9 +131,7 @@ class NextMovieRecommender:
     def target_rank(self, user_id: Any, history: np.ndarray | None = None) -> int:
         """1-based rank of the held-out next movie among the movies not in the history."""
         row = self.user_row(user_id)
-        scores = self.candidates @ self._query(self.histories[row] if history is None else history, row)
-        scores[self.seen[row]] = -np.inf
-        scores[0] = -np.inf
+        scores = self._unwatched_scores(self._query(self.histories[row] if history is None else history, row), row)
         target = self.targets[row]
         return int(np.sum(scores > scores[target]) + np.sum(scores[:target] == scores[target]) + 1)
 
@@ -146,12 +157,18 @@ class NextMovieRecommender:
         )
 
     def order_ablation(self, user_id: Any, shuffles: int = 5) -> dict[str, float]:
-        """The held-out next movie's rank from the history as watched, and its median over
-        `shuffles` shuffles of that history (seeded): how much order matters for this user."""
+        """The held-out next movie's rank from the history as watched, its median over `shuffles`
+        shuffles of that history (seeded): how much order matters for this user; and how many
+        movies it is ranked among (those not yet watched)."""
         row = self.user_row(user_id)
         rng = np.random.default_rng(ABLATION_SEED)
         ranks = [self.target_rank(user_id, rng.permutation(self.histories[row])) for _ in range(shuffles)]
-        return {"rank": float(self.target_rank(user_id)), "shuffled_rank": float(np.median(ranks))}
+        unwatched = self.space.n_movies - 1 - int(self.seen[row].sum())
+        return {
+            "rank": float(self.target_rank(user_id)),
+            "shuffled_rank": float(np.median(ranks)),
+            "unwatched": unwatched,
+        }
 
     def average_order_effect(self) -> dict[str, float]:
         """Next-movie hit rate@10 over every user with a target, from the histories as watched
@@ -162,9 +179,7 @@ class NextMovieRecommender:
             rng = np.random.default_rng(ABLATION_SEED)
             users = np.array(sorted(self.targets))
             targets = np.array([self.targets[u] for u in users])
-            everyone = self.space.query_features(np.arange(self.space.n_users))
             for name, seqs in (("watched", self.histories), ("shuffled", [rng.permutation(h) for h in self.histories])):
-                features = {"history": padded(seqs, self.model.model_config.max_len), **everyone}
-                scores = self.model.query_embeddings(features) @ self.candidates.T
+                scores = self.model.query_embeddings(history_features(self.model, self.space, seqs)) @ self.candidates.T
                 self._average[name] = next_item_report(scores, self.seen, users, targets)["next_hit_rate_at_10"]
         return dict(self._average)

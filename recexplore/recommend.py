@@ -86,6 +86,14 @@ class Recommender:
         return cls(model, data, space, query, candidates, rated, index, held_out)
 
     @cached_property
+    def training_matrix(self) -> np.ndarray:
+        """The 0/1 (n_users, n_movies) matrix of who rated what in the model's training part."""
+        matrix = np.zeros((self.space.n_users, self.space.n_movies), dtype=np.int8)
+        for user, items in self.rated.items():
+            matrix[user, items] = 1
+        return matrix
+
+    @cached_property
     def prior(self) -> Prior:
         """Where the model's known users' query vectors lie: the new-user fold-in's prior."""
         return Prior.of_users(self.query_vectors[1:])
@@ -304,9 +312,9 @@ def predict_stars(
 
 
 def baseline_recommendations(rec: Recommender, scores: np.ndarray, user_id: int, k: int = 10) -> pd.DataFrame:
-    """A baseline's top-k for a known user from its (n_movies,) score row (popularity: training
-    counts; EASE: the user's row of X B), the user's training movies excluded and ties broken by
-    the lower movie index, as in evaluation; the same columns as `Recommender.recommend`."""
+    """A baseline's top-k for a known user from its (n_movies,) score row, the user's training
+    movies excluded and ties broken by the lower movie index, as in evaluation; the same columns
+    as `Recommender.recommend`."""
     k = rec.check_k(k)
     user = rec.user_index(user_id)
     row = np.array(scores, dtype=np.float64)
@@ -316,12 +324,16 @@ def baseline_recommendations(rec: Recommender, scores: np.ndarray, user_id: int,
     return rec.describe(top, row[top])
 
 
-def training_matrix(rec: Recommender) -> np.ndarray:
-    """The 0/1 (n_users, n_movies) matrix of who rated what in the model's training part."""
-    matrix = np.zeros((rec.space.n_users, rec.space.n_movies), dtype=np.int8)
-    for user, items in rec.rated.items():
-        matrix[user, items] = 1
-    return matrix
+def popularity_recommendations(rec: Recommender, user_id: int, k: int = 10) -> pd.DataFrame:
+    """The popularity baseline's top-k for a user on the model's split: the most-rated training movies."""
+    return baseline_recommendations(rec, rec.training_matrix.sum(axis=0), user_id, k)
+
+
+def ease_recommendations(rec: Recommender, weights: np.ndarray, user_id: int, k: int = 10) -> pd.DataFrame:
+    """EASE's top-k for a user on the model's split: the user's training row times the item-item
+    `weights` (`ease.ease_weights` of `rec.training_matrix`)."""
+    row = rec.training_matrix[rec.user_index(user_id)].astype(np.float32) @ weights
+    return baseline_recommendations(rec, row, user_id, k)
 
 
 def compare_lists(rec: Recommender, first: pd.DataFrame, second: pd.DataFrame) -> dict[str, float]:
@@ -332,7 +344,7 @@ def compare_lists(rec: Recommender, first: pd.DataFrame, second: pd.DataFrame) -
 
     a, b = (list(map(int, frame["movie_id"])) for frame in (first, second))
     n = min(len(a), len(b))
-    percentile = popularity_percentiles(training_matrix(rec).sum(axis=0))
+    percentile = popularity_percentiles(rec.training_matrix.sum(axis=0))
     mean = {
         name: float(np.mean(percentile[rec.space.movie_index(ids)])) if ids else float("nan")
         for name, ids in (("first", a), ("second", b))

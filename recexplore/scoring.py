@@ -41,20 +41,36 @@ def towers_evaluation(model: keras.Model, space: FeatureSpace, split: Split) -> 
     """`towers_metrics`, plus what does not fit a flat table: the results by user group
     (`slices`, the popularity baseline's beside the model's) and the per-user values a paired
     test resamples (`per_user`, and `popularity_per_user`)."""
-    scores = all_pair_scores(model, space)
-    target = Target.of(space, split)
+    target, scores, lists = _scored_lists(model, space, split)
     metrics = retrieval_report(
         scores, target.seen, target.test_users, target.test_items, split.test["user_rating"].to_numpy()
     )
-    lists = {"": target.lists(scores), "popularity_": target.lists(popularity_scores(target.seen))}
-    for prefix, found in lists.items():
-        metrics.update(prefixed(target.report(found), prefix))
+    metrics.update(_list_metrics(target, lists))
     extras = {
         "slices": slices(lists, target),
         "per_user": user_values(lists[""], target),
         "popularity_per_user": user_values(lists["popularity_"], target),
     }
     return metrics, extras
+
+
+def _scored_lists(
+    model: keras.Model, space: FeatureSpace, split: Split
+) -> tuple[Target, np.ndarray, dict[str, np.ndarray]]:
+    """A retrieval model's split target, its all-pair scores, and the top-k lists of the model
+    ('') and of the popularity baseline ('popularity_')."""
+    scores = all_pair_scores(model, space)
+    target = Target.of(space, split)
+    lists = {"": target.lists(scores), "popularity_": target.lists(popularity_scores(target.seen))}
+    return target, scores, lists
+
+
+def _list_metrics(target: Target, lists: dict[str, np.ndarray]) -> dict[str, float]:
+    """Every scorer's list metrics, under its prefix."""
+    metrics: dict[str, float] = {}
+    for prefix, found in lists.items():
+        metrics.update(prefixed(target.report(found), prefix))
+    return metrics
 
 
 def split_of(meta: dict[str, Any], data: MovieLens) -> Split:
@@ -106,16 +122,16 @@ def sequential_scores(model: keras.Model, space: FeatureSpace, seqs: list[np.nda
 
 
 def next_item_metrics(
-    model: keras.Model, space: FeatureSpace, split: Split, with_peers: bool = True
+    model: keras.Model, space: FeatureSpace, split: Split, arrays: dict[str, Any] | None = None
 ) -> dict[str, float]:
-    """A next-movie model's hit rates and NDCG on its split's targets, with the three peers'."""
+    """A next-movie model's hit rates and NDCG on its split's targets, with the three peers'
+    (`arrays`: the split's `next_item.split_arrays`, when already at hand)."""
     from recexplore.next_item import next_item_report, peer_reports, split_arrays
 
-    arrays = split_arrays(space, split)
+    arrays = arrays if arrays is not None else split_arrays(space, split)
     scores = sequential_scores(model, space, arrays["histories"])
     report = next_item_report(scores, arrays["seen"], arrays["users"], arrays["targets"])
-    if with_peers:
-        report.update(peer_reports(space, split, arrays))
+    report.update(peer_reports(space, split, arrays))
     return report
 
 
@@ -134,33 +150,27 @@ def all_pair_scores(model: keras.Model, space: FeatureSpace) -> np.ndarray:
 
 
 def beyond_view(
-    model: keras.Model, space: FeatureSpace, split: Split, ease_lambda: float | None = None
+    model: keras.Model, space: FeatureSpace, split: Split, ease_weights: np.ndarray | None = None
 ) -> dict[str, Any]:
     """What the Beyond accuracy view draws for one retrieval model on its own split: its metrics
-    and the popularity baseline's (and EASE's, given its lambda), the results by user group, and
-    each scorer's long-tail curve (recommendation counts by movie popularity rank).
+    and the popularity baseline's (and EASE's, given its item-item weights on this split's
+    training part), the results by user group, and each scorer's long-tail curve
+    (recommendation counts by movie popularity rank).
 
     Returns:
         {"metrics", "slices", "long_tail": {"model", "popularity"[, "EASE"]: list of counts},
         "per_user": the same scorers' per-user values (for paired tests), "users": how many were evaluated}.
     """
     from recexplore.beyond_accuracy import long_tail
-    from recexplore.ease import ease_scores
 
-    target = Target.of(space, split)
-    lists = {
-        "": target.lists(all_pair_scores(model, space)),
-        "popularity_": target.lists(popularity_scores(target.seen)),
-    }
-    if ease_lambda is not None:
-        lists["ease_"] = target.lists(ease_scores(target.seen.astype(np.int8), ease_lambda))
-    metrics: dict[str, float] = {}
-    for prefix, found in lists.items():
-        metrics.update(prefixed(target.report(found), prefix))
+    target, _, lists = _scored_lists(model, space, split)
+    group_rows = slices(lists, target)
+    if ease_weights is not None:
+        lists["ease_"] = target.lists(target.seen.astype(np.float32) @ ease_weights)
     names = {"": "model", "popularity_": "popularity", "ease_": "EASE"}
     return {
-        "metrics": metrics,
-        "slices": slices({p: lists[p] for p in ("", "popularity_")}, target),
+        "metrics": _list_metrics(target, lists),
+        "slices": group_rows,
         "long_tail": {names[p]: long_tail(found, target.catalogue.train_counts).tolist() for p, found in lists.items()},
         "per_user": {names[p]: user_values(found, target) for p, found in lists.items()},
         "users": len(target.held_out.users),

@@ -292,7 +292,7 @@ def _train_sequential(
     """Next-movie families: every position of every training history predicts the movie after
     it (in-batch softmax); per-epoch next-movie hit rates on the split's targets (shown, never
     used to choose anything); the peers measured on the same targets at the end."""
-    from recexplore.next_item import CUTOFFS, next_item_report, peer_reports, split_arrays
+    from recexplore.next_item import CUTOFFS, next_item_report, split_arrays
     from recexplore.scoring import next_item_metrics, sequential_scores
     from recexplore.sequences import training_chunks
 
@@ -324,7 +324,6 @@ def _train_sequential(
     start = time.perf_counter()
     model.fit(x, None, batch_size=config.batch_size, epochs=config.epochs, shuffle=True, verbose=0, callbacks=[bridge])
     seconds = time.perf_counter() - start
-    report = next_item_metrics(model, space, split, with_peers=False)
-    report.update(peer_reports(space, split, arrays))
+    report = next_item_metrics(model, space, split, arrays)
     report["epochs_run"] = len(bridge.history)
     return _result(fam.name, model, config, vocab, bridge, report, seconds, split, data, seed)

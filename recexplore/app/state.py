@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any, NoReturn
 from urllib.parse import urlencode
 
-import numpy as np
 import streamlit as st
 
 from recexplore import registry, workspaces
@@ -399,25 +398,40 @@ def recommender(name: str) -> Any:
     return _cached_recommender(name, str(entry.path.parent), entry.digest, load_data().fingerprint)
 
 
+@st.cache_resource(show_spinner="Fitting EASE on this model's split (once) ...", max_entries=8)
+def _ease_weights(name: str, directory: str, digest: str, fingerprint: str, lam: float) -> Any:
+    """EASE's item-item weights on a saved model's training part (float32), for its Beyond view and
+    the Recommend page's EASE list."""
+    from recexplore.ease import ease_weights
+
+    ready = _cached_model(name, directory, digest, fingerprint)
+    return ease_weights(ready.space.interaction_matrix(ready.split.train), lam).astype("float32")
+
+
+def _ease_lambda(meta: dict[str, Any]) -> float | None:
+    """EASE's lambda on a saved model's split, chosen on its validation slice (once per split,
+    cached); None when that split cannot be made."""
+    ease = ease_baseline(*split_key(meta)[:2], load_data().fingerprint)
+    return None if ease is None else float(ease["ease_lambda"])
+
+
 @st.cache_data(show_spinner="Measuring the lists beyond hit rate (once per model) ...", max_entries=32)
 def _beyond(name: str, directory: str, digest: str, fingerprint: str, ease_lambda: float | None) -> dict[str, Any]:
     from recexplore.scoring import beyond_view
 
     ready = _cached_model(name, directory, digest, fingerprint)
-    return beyond_view(ready.model, ready.space, ready.split, ease_lambda)
+    weights = None if ease_lambda is None else _ease_weights(name, directory, digest, fingerprint, ease_lambda)
+    return beyond_view(ready.model, ready.space, ready.split, weights)
 
 
 def beyond(name: str) -> dict[str, Any]:
     """A retrieval model's Beyond accuracy view on its own split (scoring.beyond_view), with EASE
-    fitted on that split (once per split, cached); raises RegistryError/DataError."""
+    fitted on that split; raises RegistryError/DataError."""
     entry = _visible_entry(name)
     ready = _ready(entry)
     if not offers(ready.kind, RECOMMEND):
         raise RegistryError(f"Model {name!r} is a {ready.kind} model; choose a retrieval model.")
-    fingerprint = load_data().fingerprint
-    ease = ease_baseline(*split_key(ready.meta)[:2], fingerprint)
-    lam = None if ease is None else float(ease["ease_lambda"])
-    return _beyond(entry.name, str(entry.path.parent), entry.digest, fingerprint, lam)
+    return _beyond(entry.name, str(entry.path.parent), entry.digest, load_data().fingerprint, _ease_lambda(ready.meta))
 
 
 @st.cache_resource(show_spinner="Reading every user's history ...", max_entries=4)
@@ -440,31 +454,21 @@ def next_recommender(name: str) -> Any:
 POPULARITY_LIST, EASE_LIST = "popularity (the most-rated movies)", "EASE (linear item-to-item)"
 
 
-@st.cache_resource(show_spinner="Fitting EASE on this model's split (once) ...", max_entries=4)
-def _ease_weights(name: str, directory: str, digest: str, fingerprint: str, lam: float) -> Any:
-    from recexplore.ease import ease_weights
-    from recexplore.recommend import training_matrix
-
-    return ease_weights(training_matrix(_cached_recommender(name, directory, digest, fingerprint)), lam)
-
-
 def second_list(model_name: str, other: str, user_id: int, k: int) -> Any:
     """The list Recommend sets beside `model_name`'s for a user: another retrieval model's, or the
     popularity or EASE baseline's on `model_name`'s split; raises RegistryError/RecommendError."""
-    from recexplore.recommend import baseline_recommendations, training_matrix
+    from recexplore.recommend import ease_recommendations, popularity_recommendations
 
     rec = recommender(model_name)
     if other == POPULARITY_LIST:
-        return baseline_recommendations(rec, training_matrix(rec).sum(axis=0), user_id, k)
+        return popularity_recommendations(rec, user_id, k)
     if other == EASE_LIST:
         entry = _visible_entry(model_name)
-        ease = ease_baseline(*split_key(entry.meta)[:2], load_data().fingerprint)  # lambda chosen on validation
-        if ease is None:
+        lam = _ease_lambda(entry.meta)
+        if lam is None:
             raise RegistryError(f"EASE cannot be fitted on the split of {model_name!r}; pick another list.")
-        lam = float(ease["ease_lambda"])
         weights = _ease_weights(entry.name, str(entry.path.parent), entry.digest, load_data().fingerprint, lam)
-        row = training_matrix(rec)[rec.user_index(user_id)].astype(np.float32) @ weights
-        return baseline_recommendations(rec, row, user_id, k)
+        return ease_recommendations(rec, weights, user_id, k)
     return recommender(other).recommend(user_id, k)
 
 
@@ -498,6 +502,7 @@ def clear_model_caches() -> None:
     _cached_model.clear()
     _cached_recommender.clear()
     _cached_next.clear()
+    _ease_weights.clear()
 
 
 def workspace() -> str:

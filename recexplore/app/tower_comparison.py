@@ -177,6 +177,14 @@ def paired_tests(runs: Sequence[TowerRun], ease_per_user: Mapping[str, Any] | No
     return user_tests(per_user) if len(per_user) > 1 else []
 
 
+def tests_sentence(runs: Sequence[TowerRun], tests: Sequence[Mapping[str, Any]]) -> str:
+    """One sentence on the best run by hit rate@10 and which of its differences are real."""
+    from recexplore.retrieval_comparison import summary_sentence
+
+    best = max(runs, key=lambda r: float(r.metrics.get("hit_rate_at_10", 0.0))).label
+    return summary_sentence(best, tests, 1)
+
+
 def test_rows(tests: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]:
     """The paired tests as table rows: the pair, the metric, the difference and its 95% interval, p."""
     return [
