@@ -14,6 +14,7 @@ from recexplore.app import sign_in, state
 from recexplore.app.keras_guard import keep_keras_state_between_runs
 from recexplore.app.workspace_cookie import WorkspaceCookie
 from recexplore.data import DATA_ENV
+from recexplore.data_sources import DEFAULT_DATASET
 
 
 @asynccontextmanager
@@ -65,6 +66,17 @@ def sidebar() -> Any:
         sign_in.sidebar_panel()
         link_slot = st.empty()
         st.caption("Data source")
+        choices = state.dataset_choices()
+        if len(choices) > 1:
+            current = state.dataset_choice() or DEFAULT_DATASET
+            st.selectbox(
+                "Data set",
+                choices,
+                index=choices.index(current) if current in choices else 0,
+                format_func=state.dataset_title,
+                key=state.DATASET_KEY,
+                help="Every page uses this data set; models trained on another one are listed under it.",
+            )
         try:
             data = state.load_data()
         except Exception as err:  # DataError; shown, never raised
@@ -73,7 +85,7 @@ def sidebar() -> Any:
             st.write(state.data_description(data))
         device_panel(state.warm_up())
         if not state.data_source():
-            st.caption(f"Set {DATA_ENV} to use a local ml-100k folder.")
+            st.caption(f"Set {DATA_ENV} to use a local MovieLens folder (ml-100k, ml-1m, ml-latest, ml-20m or ml-25m).")
     return link_slot
 
 

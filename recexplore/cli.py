@@ -142,8 +142,24 @@ def _model_name(text: str) -> str:
         raise argparse.ArgumentTypeError(str(err)) from None
 
 
+def _add_source_options(parser: argparse.ArgumentParser) -> None:
+    """--data and --dataset: which data set, from where (every command that reads data has both)."""
+    from recexplore.data_sources import DATASET_ENV, NAMES
+
+    parser.add_argument(
+        "--data",
+        metavar="PATH",
+        help=f"a MovieLens folder or zip in any layout, or a folder of them (default: ${DATA_ENV} or download)",
+    )
+    parser.add_argument(
+        "--dataset",
+        choices=NAMES,
+        help=f"which data set (default: ${DATASET_ENV}, else the one at --data, else ml-100k)",
+    )
+
+
 def _add_data_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--data", metavar="PATH", help=f"ml-100k folder or zip (default: ${DATA_ENV} or download)")
+    _add_source_options(parser)
     parser.add_argument("--split", default="random", help="'random' (seeded 80/20) or an official fold u1..u5, ua, ub")
     parser.add_argument("--seed", type=_seed, default=42, help="split and training seed (default 42)")
 
@@ -161,15 +177,17 @@ def _add_train_options(parser: argparse.ArgumentParser) -> None:
 def build_parser(with_families: bool = True) -> _Parser:
     """The full argument parser; without `with_families` the `train` sub-commands are left out, so
     that commands other than `train` parse without importing the model code (and Keras)."""
-    parser = _Parser(prog="python -m recexplore", description="RecExplore: deep recommenders on MovieLens 100K.")
+    parser = _Parser(
+        prog="python -m recexplore", description="RecExplore: deep recommenders on MovieLens, 100K to 25M."
+    )
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    data = sub.add_parser("data", help="load MovieLens 100K and summarise it")
+    data = sub.add_parser("data", help="load a MovieLens data set and summarise it")
     _add_data_options(data)
     data.add_argument("--json", action="store_true")
 
     folds = sub.add_parser("folds", help="write a seeded 5-fold split (u1..u5 .base/.test) into a new folder")
-    folds.add_argument("--data", metavar="PATH", help=f"ml-100k folder or zip (default: ${DATA_ENV} or download)")
+    _add_source_options(folds)
     folds.add_argument("--out", metavar="DIR", required=True, help="a new or empty folder for the data and the folds")
     folds.add_argument("--seed", type=_seed, default=42, help="shuffle seed (default 42)")
     folds.add_argument("--json", action="store_true")
@@ -207,7 +225,7 @@ def build_parser(with_families: bool = True) -> _Parser:
     rec.add_argument("--k", type=_positive_int, default=10, help="number of movies (default 10)")
     rec.add_argument("--model", type=_model_name, help="registry name (default: the pretrained retrieval model)")
     rec.add_argument("--models-dir", metavar="DIR")
-    rec.add_argument("--data", metavar="PATH")
+    _add_source_options(rec)
     rec.add_argument("--json", action="store_true")
 
     models = sub.add_parser("models", help="list or delete saved models")
@@ -225,6 +243,16 @@ def build_parser(with_families: bool = True) -> _Parser:
     pretrain.add_argument(
         "--only", metavar="NAME", action="append", help="rebuild only this entry (repeatable; default: every one)"
     )
+    from recexplore.synth import SYNTH_LAYOUTS
+
+    synth = sub.add_parser("synth", help="write a synthetic data set in a MovieLens layout (tests, benchmarks)")
+    synth.add_argument("--layout", choices=SYNTH_LAYOUTS, required=True, help="the file layout to write")
+    synth.add_argument("--ratings", type=_positive_int, required=True, help="number of ratings")
+    synth.add_argument("--users", type=_positive_int, required=True, help="number of users")
+    synth.add_argument("--movies", type=_positive_int, required=True, help="number of movies")
+    synth.add_argument("--out", metavar="DIR", required=True, help="a new or empty folder")
+    synth.add_argument("--seed", type=_seed, default=0, help="generator seed (default 0)")
+    synth.add_argument("--json", action="store_true")
     return parser
 
 
@@ -281,23 +309,38 @@ def _json_default(value: Any) -> Any:
 
 
 def _load_split(args: argparse.Namespace) -> tuple[Any, Any]:
-    from recexplore.data import load_movielens, make_split
+    from recexplore.data import make_split
 
-    data = load_movielens(args.data)
+    data = _load(args)
     return data, make_split(data, args.split, seed=args.seed)
+
+
+def _load(args: argparse.Namespace) -> Any:
+    """The data set --data and --dataset name."""
+    from recexplore.data import load_movielens
+
+    return load_movielens(args.data, dataset=args.dataset)
 
 
 def cmd_data(args: argparse.Namespace) -> int:
     """Summarise the data set and the chosen split."""
+    import resource
+
     data, split = _load_split(args)
+    movie_features = ("title", "genres", "year")
     payload = {
+        "dataset": data.dataset,
+        "title": data.source.title,
         "folder": str(data.folder),
         "fingerprint": data.fingerprint,
         "ratings": len(data.ratings),
         "users": len(data.users),
         "movies": len(data.movies),
+        "features": [*data.source.user_features, *movie_features],
+        "missing_features": list(data.missing_features),
         "splits": data.available_splits(),
         "split": split.describe(),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
     }
     lines = [f"{k}: {v}" for k, v in payload.items()]
     _emit(payload, args.json, lines)
@@ -356,10 +399,9 @@ def cmd_folds(args: argparse.Namespace) -> int:
     """Write a seeded 5-fold split in the official format, with a copy of the data beside it."""
     from pathlib import Path
 
-    from recexplore.data import load_movielens
     from recexplore.folds import write_folds
 
-    data = load_movielens(args.data)
+    data = _load(args)
     out = Path(args.out).expanduser()
     names = write_folds(data, out, seed=args.seed)
     payload = {"folder": str(out), "folds": names, "seed": args.seed, "ratings": len(data.ratings)}
@@ -445,14 +487,14 @@ def cmd_compare_towers(args: argparse.Namespace) -> int:
     """Train the retrieval presets (the 1/2/3-layer towers) on one split, or on each of `--folds`
     official folds, as concurrent jobs on the training engine, and compare them with popularity and
     EASE on every metric, by user group, and with paired tests (over users, or over folds)."""
-    from recexplore.data import load_movielens, make_split
+    from recexplore.data import make_split
     from recexplore.ease import cached_report_with_users
     from recexplore.job_request import TrainRequest
     from recexplore.ranker_comparison import fold_splits
     from recexplore.retrieval_comparison import compare, split_baseline
 
     start = time.perf_counter()
-    data = load_movielens(args.data)
+    data = _load(args)
     splits = fold_splits(data, args.folds) if args.folds else [args.split]
     presets = task_presets(RETRIEVAL)
     order = [p for _, p in presets]
@@ -546,12 +588,11 @@ def _tower_fold_lines(comparison: dict[str, Any]) -> list[str]:
 def cmd_compare_rankers(args: argparse.Namespace) -> int:
     """Train every rating preset (DLRM, DCN full and low rank, the DNN control) on the same split,
     or on each of `--folds` official folds, as concurrent jobs, and say which differences are real."""
-    from recexplore.data import load_movielens
     from recexplore.job_request import TrainRequest
     from recexplore.ranker_comparison import compare_rows, fold_splits
 
     start = time.perf_counter()
-    data = load_movielens(args.data)
+    data = _load(args)
     splits = fold_splits(data, args.folds) if args.folds else [args.split]
     presets = task_presets(RATING)
     requests = [
@@ -569,7 +610,6 @@ def cmd_compare_rankers(args: argparse.Namespace) -> int:
 def cmd_recommend(args: argparse.Namespace) -> int:
     """Print top-k recommendations for one user, or for a new user from `--rate`."""
     from recexplore import registry
-    from recexplore.data import load_movielens
     from recexplore.families import RECOMMEND, families, family
     from recexplore.recommend import Recommender, for_new_user, resolve_movies
     from recexplore.scoring import prepare_loaded
@@ -578,7 +618,7 @@ def cmd_recommend(args: argparse.Namespace) -> int:
     loaded = registry.load(name, args.models_dir)
     if not family(loaded.kind).offers(RECOMMEND):
         raise UsageError(f"model {name!r} is a {loaded.kind} model; recommend needs a retrieval model")
-    data = load_movielens(args.data)
+    data = _load(args)
     space, split = prepare_loaded(loaded.kind, loaded.model, loaded.meta, data, loaded.vocab)
     recommender = Recommender.build(loaded.model, loaded.vocab, data, split, space)
     if args.rate is not None:
@@ -666,7 +706,31 @@ def cmd_pretrain(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_synth(args: argparse.Namespace) -> int:
+    """Write a synthetic data set in a MovieLens layout (no real rows: MovieLens may not be redistributed)."""
+    from pathlib import Path
+
+    from recexplore.synth import write_synthetic
+
+    out = Path(args.out).expanduser()
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise UsageError(f"{out} is not a new or empty folder")
+    start = time.perf_counter()
+    counts = write_synthetic(out, args.layout, args.ratings, args.users, args.movies, seed=args.seed)
+    payload = {"folder": str(out), "layout": args.layout, **counts, "seconds": round(time.perf_counter() - start, 3)}
+    _emit(
+        payload,
+        args.json,
+        [
+            f"wrote {counts['ratings']:,} ratings of {counts['users']:,} users and {counts['movies']:,} movies "
+            f"({args.layout} layout) into {out}: use --data {out}"
+        ],
+    )
+    return 0
+
+
 COMMANDS = {
+    "synth": cmd_synth,
     "data": cmd_data,
     "folds": cmd_folds,
     "train": cmd_train,

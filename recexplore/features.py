@@ -44,15 +44,17 @@ class Vocabularies:
 
     @classmethod
     def build(cls, data: MovieLens, min_token_count: int = 2) -> Vocabularies:
-        """Vocabularies over the catalogue (all users and movies; no ratings are read)."""
+        """Vocabularies over the catalogue (all users and movies; no ratings are read). A data set
+        without demographics has empty occupation and zip vocabularies: every user reads as unknown."""
         counts = Counter(tok for title in data.movies["movie_title"] for tok in title_tokens(title))
         tokens = sorted(t for t, c in counts.items() if c >= min_token_count)
         return cls(
             user_ids=tuple(int(u) for u in sorted(data.users["user_id"])),
             movie_ids=tuple(int(m) for m in sorted(data.movies["movie_id"])),
-            occupations=tuple(sorted(data.users["user_occupation_text"].unique())),
-            zip_regions=tuple(sorted(data.users["user_zip_code"].map(zip_region).unique())),
+            occupations=tuple(sorted(set(data.users["user_occupation_text"].unique()) - {""})),
+            zip_regions=tuple(sorted(set(data.users["user_zip_code"].map(zip_region).unique()) - {""})),
             title_tokens=tuple(tokens),
+            genres=data.genres,
         )
 
     def to_dict(self) -> dict[str, list]:

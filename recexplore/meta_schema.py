@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from recexplore.data_sources import NAMES
 from recexplore.families import family_names
 
 MAX_DEPTH = 6  # meta -> history -> epoch -> value is 3 deep; vocab lists 3
@@ -137,6 +138,7 @@ _CHECKS = {
     "config": _config,
     "vocab": _vocab,
     "data_fingerprint": _is("data_fingerprint", lambda v: isinstance(v, str) and len(v) <= 128, "a string"),
+    "dataset": _is("dataset", lambda v: v in NAMES, f"one of {', '.join(NAMES)}"),
     "split": _is(
         "split",
         lambda v: (

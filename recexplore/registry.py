@@ -144,6 +144,7 @@ def build_meta(result: Any, name: str) -> dict[str, Any]:
         "config": result.config.to_dict(),
         "vocab": result.vocab.to_dict(),
         "data_fingerprint": result.data_fingerprint,
+        "dataset": result.dataset,
         "split": result.split,
         "seed": result.seed,
         "metrics": result.metrics,

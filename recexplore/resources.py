@@ -57,20 +57,23 @@ def estimate_training_bytes(kind: str, config: Any, vocab_sizes: dict[str, int],
 
 def check_training_memory(kind: str, config: Any, vocab_sizes: dict[str, int], train_rows: int) -> None:
     """Raise ResourceError when training `config` would need more memory than is available now."""
-    try:
-        import psutil
-    except ImportError:  # the check is a courtesy; without psutil training just runs
-        return
     needed = estimate_training_bytes(kind, config, vocab_sizes, train_rows)
-    available = psutil.virtual_memory().available
-    limited = cgroup_available()
-    if limited is not None:
-        available = min(available, limited)
+    available = available_bytes()
     if needed > available:
         raise ResourceError(
             f"not enough memory: training this {kind} model needs about {_size(needed)} but only "
             f"{_size(available)} is available"
         )
+
+
+def available_bytes() -> int:
+    """Memory this process may still allocate: psutil's available memory, bounded by the
+    container's cgroup limit where there is one."""
+    import psutil
+
+    available = int(psutil.virtual_memory().available)
+    limited = cgroup_available()
+    return available if limited is None else min(available, limited)
 
 
 CGROUP_ROOT = Path("/sys/fs/cgroup")

@@ -11,6 +11,7 @@ import keras
 import numpy as np
 
 from recexplore.data import MovieLens, Split, validation_slice
+from recexplore.data_sources import DEFAULT_DATASET
 from recexplore.device import device_description
 from recexplore.ease import teacher_logits
 from recexplore.evaluation import hits_at, rmse
@@ -56,6 +57,7 @@ class TrainResult:
     seed: int
     cancelled: bool = False
     extras: dict[str, Any] = field(default_factory=dict)
+    dataset: str = DEFAULT_DATASET  # the data set's name (data_sources.SOURCES)
 
 
 class _HookBridge(keras.callbacks.Callback):
@@ -111,6 +113,7 @@ def _result(
         data.fingerprint,
         seed,
         bridge.cancelled,
+        dataset=data.dataset,
     )
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from recexplore.data_sources import NAMES
 from recexplore.models.dlrm import DLRMConfig
 from recexplore.models.towers import TowerConfig
 from tests.synthetic import write_fold, write_movielens
@@ -46,7 +47,8 @@ def _isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.
 
     # No test may reach GroupLens: a page or call that would download finds it unreachable at
     # once (the download tests point the URL at their own server on 127.0.0.1 instead).
-    monkeypatch.setattr(data_module, "ML100K_URL", "https://127.0.0.1:9/ml-100k.zip")
+    for name in NAMES:
+        monkeypatch.setenv(data_module.mirror_env(name), f"https://127.0.0.1:9/{name}.zip")
     monkeypatch.setenv("RECEXPLORE_RAY_CPUS", str(TEST_RAY_CPUS))  # whichever test starts Ray bounds it
     for variable in ("RECEXPLORE_RAY_ADDRESS", "RAY_ADDRESS", "RECEXPLORE_WORKSPACES_DIR"):
         monkeypatch.delenv(variable, raising=False)

@@ -194,7 +194,9 @@ def test_absurd_embedding_dim_refused_before_allocation(
 def test_config_too_big_for_memory_refused_before_training(
     argv: list[str], ml_folder: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """With less memory available than the estimate, training is refused and never started."""
+    """With less memory available than the estimate, training is refused and never started (the
+    data is parsed first, so that its own memory check, which runs when it is parsed, passes)."""
+    load_movielens(ml_folder)
     monkeypatch.setattr(psutil, "virtual_memory", lambda: SimpleNamespace(available=1024))
 
     def never(*args: object, **kwargs: object) -> None:

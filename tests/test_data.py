@@ -230,7 +230,7 @@ def test_warm_load_uses_parse_cache(ml_folder: Path, monkeypatch: pytest.MonkeyP
     cold = load_movielens(ml_folder, download=False)
     assert list((data_mod.cache_dir() / "parsed").glob("*.npz"))
 
-    def _no_parse(folder: Path) -> dict:
+    def _no_parse(folder: Path, *args: object) -> dict:
         raise AssertionError("parse_folder called on a warm cache")
 
     monkeypatch.setattr(data_mod, "parse_folder", _no_parse)
@@ -245,9 +245,9 @@ def test_cache_reparses_after_change(ml_copy: Path, monkeypatch: pytest.MonkeyPa
     calls: list[Path] = []
     real = data_mod.parse_folder
 
-    def _counting(folder: Path) -> dict:
+    def _counting(folder: Path, *args: object) -> dict:
         calls.append(folder)
-        return real(folder)
+        return real(folder, *args)
 
     monkeypatch.setattr(data_mod, "parse_folder", _counting)
     load_movielens(ml_copy, download=False)

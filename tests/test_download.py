@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import socket
 import zipfile
 from collections.abc import Iterator
@@ -35,6 +36,15 @@ def _fake_download(monkeypatch: pytest.MonkeyPatch, zip_path: Path) -> None:
     monkeypatch.setattr(tfds.download.DownloadManager, "download", lambda self, url: str(zip_path))
 
 
+def _official_checksum_is(monkeypatch: pytest.MonkeyPatch, zip_path: Path) -> None:
+    """Make `zip_path` the official ml-100k.zip as far as the sources table's size and sha256 go."""
+    real = data_module.source
+    fake = dataclasses.replace(
+        real("ml-100k"), zip_size=zip_path.stat().st_size, zip_sha256=data_module.sha256_file(zip_path)
+    )
+    monkeypatch.setattr(data_module, "source", lambda name: fake if name == "ml-100k" else real(name))
+
+
 def _zip_folder(folder: Path, target: Path) -> Path:
     with zipfile.ZipFile(target, "w") as archive:
         for name in ("u.data", "u.item", "u.user"):
@@ -54,8 +64,7 @@ def test_download_with_matching_checksum_is_used(
     ml_folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     zip_path = _zip_folder(ml_folder, tmp_path / "ml-100k.zip")
-    monkeypatch.setattr(data_module, "ML100K_ZIP_SIZE", zip_path.stat().st_size)
-    monkeypatch.setattr(data_module, "ML100K_ZIP_SHA256", data_module.sha256_file(zip_path))
+    _official_checksum_is(monkeypatch, zip_path)
     _fake_download(monkeypatch, zip_path)
     first = load_movielens()
     assert len(first.users) == 60
@@ -80,9 +89,8 @@ def local_zip_server(ml_folder: Path, tmp_path: Path, monkeypatch: pytest.Monkey
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     url = f"http://127.0.0.1:{server.server_address[1]}/ml-100k.zip"
-    monkeypatch.setattr(data_module, "ML100K_URL", url)
-    monkeypatch.setattr(data_module, "ML100K_ZIP_SIZE", zip_path.stat().st_size)
-    monkeypatch.setattr(data_module, "ML100K_ZIP_SHA256", data_module.sha256_file(zip_path))
+    monkeypatch.setenv(data_module.mirror_env("ml-100k"), url)
+    _official_checksum_is(monkeypatch, zip_path)
     try:
         yield url
     finally:

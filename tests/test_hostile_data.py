@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import shutil
 import zipfile
 from collections.abc import Callable
@@ -68,7 +69,7 @@ ZIPS: dict[str, tuple[Callable[[Path], bytes], str]] = {
     "two u.data": (lambda f: _zip_of(f, {"other/u.data": (f / "u.data").read_bytes()}), "u.data more than once"),
     "too many members": (lambda f: _zip_of(f, {f"junk/{i}.txt": b"x" for i in range(1001)}), "holds 1,004 files"),
     "unsafe path": (lambda f: _zip_of(f, {"../escape.txt": b"x"}), "unsafe paths"),
-    "no core files": (lambda f: _zip_of(f)[:0] or _only_readme(), "does not contain the MovieLens 100K files"),
+    "no core files": (lambda f: _zip_of(f)[:0] or _only_readme(), "does not contain the MovieLens files"),
 }
 
 
@@ -159,21 +160,30 @@ def test_data_limits_are_one_line(case: str, ml_folder: Path, tmp_path: Path) ->
     assert "\n" not in str(err.value) and re.search(expected, str(err.value)), str(err.value)
 
 
-@pytest.mark.parametrize(
-    ("setting", "value", "expected"),
-    [
-        ("MAX_RATINGS", 100, "RecExplore reads at most 100"),
-        ("MAX_DATA_FILE_BYTES", 4096, "larger than the 4 KiB allowed"),
-    ],
-)
-def test_size_ceilings_refuse_clearly(
-    setting: str, value: int, expected: str, ml_folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The ceilings (lowered here; the real ones are 2,000,000 rows and 64 MiB per file)."""
-    monkeypatch.setattr(data_module, setting, value)
+def test_the_file_ceiling_refuses_clearly(ml_folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The per-file ceiling (lowered here; the real one is 2 GiB, three times MovieLens 25M's ratings.csv)."""
+    monkeypatch.setattr(data_module, "MAX_DATA_FILE_BYTES", 4096)
     folder = Path(shutil.copytree(ml_folder, tmp_path / "ml-100k"))
-    with pytest.raises(DataError, match=expected):
+    with pytest.raises(DataError, match="larger than the 4 KiB allowed"):
         load_movielens(folder)
+
+
+def test_a_data_set_larger_than_memory_is_one_line_before_parsing(
+    ml_folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The bound is memory, not a row count: with 1 MB to spare, 1,800 ratings (about 0.14 MB to
+    load) fit and a data set that needs more does not, refused before anything is parsed."""
+    monkeypatch.setattr(data_module, "available_bytes", lambda: 1_000_000)
+    folder = Path(shutil.copytree(ml_folder, tmp_path / "ml-100k"))
+    assert len(load_movielens(folder).ratings) == 1800
+    monkeypatch.setattr(data_module, "LOAD_BYTES_PER_RATING", 1000)
+    monkeypatch.setattr(data_module, "parse_ratings", lambda *a: pytest.fail("parsed a data set that cannot fit"))
+    (folder / "u.data").write_bytes((folder / "u.data").read_bytes() + b"\n")  # a new stamp: no cached frames
+    with pytest.raises(DataError) as err:
+        load_movielens(folder)
+    message = str(err.value)
+    assert "\n" not in message and re.match(r"ml-100k holds about 0\.0M ratings, which need about 1\.8 MB", message)
+    assert "0.8 MB to spare" in message and "--dataset" in message
 
 
 def test_latin1_bytes_that_python_calls_line_breaks_stay_in_their_title(ml_folder: Path, tmp_path: Path) -> None:

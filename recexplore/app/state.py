@@ -19,22 +19,25 @@ from recexplore.app.metric_names import RATING_BASELINES, label
 from recexplore.app.runs import split_key
 from recexplore.data import (
     DATA_ENV,
-    ML100K_ZIP_SIZE,
     DataError,
     DataUnavailable,
     MovieLens,
     Split,
+    chosen_dataset,
     download_progress,
     load_movielens,
+    locate,
     make_split,
     needs_download,
-    resolve_folder,
+    present_datasets,
 )
+from recexplore.data_sources import DATASET_ENV, DEFAULT_DATASET, source
 from recexplore.families import INTERACTIONS, NEXT_MOVIE, RATING, RECOMMEND, RETRIEVAL, families, family
 from recexplore.features import FeatureSpace, Vocabularies
 from recexplore.registry import RegistryError
 
 WORKSPACE_KEY = "recexplore_workspace"  # session state: this session's workspace token
+DATASET_KEY = "recexplore_dataset"  # session state: the data set this session chose in the sidebar
 # The views whose families' pretrained entries are prepared in the background at start-up: the
 # Recommend, Movie map and Feature interactions pages then open without loading anything.
 WARM_VIEWS = (RECOMMEND, INTERACTIONS)
@@ -90,14 +93,42 @@ def stop_with(message: str, kind: str = "info") -> NoReturn:
     raise SystemExit  # unreachable: st.stop raises
 
 
-@st.cache_resource(show_spinner="Loading MovieLens 100K ...")
-def _cached_data(path: str | None, stamp: str) -> MovieLens:
-    return load_movielens(path, download=False)
+@st.cache_resource(show_spinner="Loading the data set ...", max_entries=4)
+def _cached_data(path: str | None, dataset: str | None) -> MovieLens:
+    return load_movielens(path, download=False, dataset=dataset)
 
 
 def data_source() -> str | None:
     """The configured data path (RECEXPLORE_DATA_DIR) or None for the default search."""
     return os.environ.get(DATA_ENV) or None
+
+
+@st.cache_data(ttl=30, show_spinner=False)
+def present(path: str | None) -> list[str]:
+    """The data sets that load without a download (re-checked every 30 s)."""
+    return present_datasets(path)
+
+
+def dataset_choice() -> str | None:
+    """The data set this session uses: its sidebar choice, else RECEXPLORE_DATASET, else None
+    (the path's own data set, or ml-100k where there is a choice)."""
+    chosen = st.session_state.get(DATASET_KEY)
+    if isinstance(chosen, str) and chosen in present(data_source()):
+        return chosen
+    try:
+        return chosen_dataset()
+    except DataError:
+        return None  # an unknown RECEXPLORE_DATASET: load_data says so
+
+
+def dataset_choices() -> list[str]:
+    """The data sets the sidebar offers (a choice only when more than one is present)."""
+    return present(data_source())
+
+
+def dataset_title(name: str) -> str:
+    """How the app names a data set."""
+    return source(name).title
 
 
 @st.cache_data(show_spinner="Fitting EASE, the linear baseline (once per split) ...", max_entries=16)
@@ -196,35 +227,36 @@ def ease_if_ready(meta: dict[str, Any]) -> dict[str, float] | None:
 
 def data_description(data: MovieLens) -> str:
     """Where the data came from, for the sidebar, without the server's path."""
-    source = f"{DATA_ENV} ({data.folder.name})" if data_source() else "the official download, verified"
-    return f"MovieLens 100K · {len(data.ratings):,} ratings · from {source}"
+    origin = f"{DATA_ENV} ({data.folder.name})" if data_source() else "the official download, verified"
+    lacks = f" · no {', '.join(data.missing_features)}" if data.missing_features else ""
+    return f"{data.source.title} · {len(data.ratings):,} ratings{lacks} · from {origin}"
 
 
 def load_data() -> MovieLens:
     """The data set, shared by every session (read-only); raises DataError."""
-    path = data_source()
-    return _cached_data(path, path or "")
+    return _cached_data(data_source(), dataset_choice())
 
 
 def data_or_stop() -> MovieLens:
     """The data set, or a clear message and a stopped page when it is unavailable. On a first
     start with nothing configured, the official zip is downloaded (verified, once) with a progress bar."""
     try:
-        if needs_download(data_source()):
+        if needs_download(data_source(), dataset_choice()):
             _download_with_progress()
             st.rerun()  # everything on the page (the sidebar too) now sees the data
         return load_data()
     except DataUnavailable as err:
-        stop_with(unavailable_message(err.reason), "warning")
+        stop_with(unavailable_message(err.reason, err.source.title), "warning")
     except DataError as err:
         stop_with(f"{err} Then reload this page.", "warning")
 
 
-def unavailable_message(reason: str) -> str:
+def unavailable_message(reason: str, title: str = "MovieLens 100K") -> str:
     """What to do when MovieLens is missing, in the app's terms (the CLI's message names --data)."""
     return (
-        f"MovieLens 100K is not available ({reason}). Set {DATA_ENV} to an ml-100k folder or zip and restart "
-        "the app, or run `python -m recexplore data` once on a machine with network access; then reload this page."
+        f"{title} is not available ({reason}). Set {DATA_ENV} to its folder or zip (or a folder of data-set "
+        f"folders such as ml-100k/ and ml-1m/; {DATASET_ENV} picks one) and restart the app, or run "
+        "`python -m recexplore data` once on a machine with network access; then reload this page."
     )
 
 
@@ -237,6 +269,7 @@ def _download_state() -> dict[str, Any]:
 def _download_with_progress() -> None:
     """Download the official zip in a background thread (TFDS, checksum verified) while a
     progress bar follows the bytes on disk; raises what the download raised."""
+    wanted = source(dataset_choice() or DEFAULT_DATASET)
     state = _download_state()
     with state["lock"]:
         if state["thread"] is None or not state["thread"].is_alive():
@@ -244,18 +277,18 @@ def _download_with_progress() -> None:
 
             def fetch() -> None:
                 try:
-                    resolve_folder(None, download=True)
+                    locate(None, wanted.name, download=True)
                 except DataError as err:
                     state["error"] = err
 
             state["thread"] = threading.Thread(target=fetch, name="recexplore-download", daemon=True)
             state["thread"].start()
         thread = state["thread"]
-    size_mb = ML100K_ZIP_SIZE / 2**20
-    bar = st.progress(0.0, text=f"Downloading MovieLens 100K from GroupLens ({size_mb:.1f} MB, once) ...")
+    size_mb = wanted.zip_size / 2**20
+    bar = st.progress(0.0, text=f"Downloading {wanted.title} from GroupLens ({size_mb:.1f} MB, once) ...")
     while thread.is_alive():
-        done = min(download_progress() / ML100K_ZIP_SIZE, 1.0)
-        bar.progress(done, text=f"Downloading MovieLens 100K from GroupLens: {done * size_mb:.1f} of {size_mb:.1f} MB")
+        done = min(download_progress() / wanted.zip_size, 1.0)
+        bar.progress(done, text=f"Downloading {wanted.title} from GroupLens: {done * size_mb:.1f} of {size_mb:.1f} MB")
         time.sleep(0.25)
     bar.empty()
     if state["error"] is not None:
@@ -276,7 +309,23 @@ def list_models(view: str | tuple[str, ...] | None = None, only_ok: bool = True)
     except RegistryError as err:
         stop_with(str(err), "error")
     views = (view,) if isinstance(view, str) else view
-    return [e for e in entries if (views is None or any(offers(e.kind, v) for v in views)) and (e.ok or not only_ok)]
+    here = _current_dataset()
+    return [
+        e
+        for e in entries
+        if (views is None or any(offers(e.kind, v) for v in views))
+        and (e.ok or not only_ok)
+        and (here is None or e.meta.get("dataset", DEFAULT_DATASET) == here)
+    ]
+
+
+def _current_dataset() -> str | None:
+    """The loaded data set's name (models trained on another data set are not offered), or None
+    when no data set loads."""
+    try:
+        return load_data().dataset
+    except DataError:
+        return None
 
 
 def offers(kind: str, view: str) -> bool:
