@@ -1,4 +1,4 @@
-"""Data: MovieLens 100K at a glance, then the feature preprocessing the models use, on real rows."""
+"""Data: the data set at a glance, then the feature preprocessing the models use, on real rows."""
 
 from __future__ import annotations
 
@@ -12,15 +12,6 @@ from recexplore.features import DENSE_FEATURES, MAX_TITLE_TOKENS, Vocabularies
 
 state.through_the_entrypoint()  # a shared link on a fresh server: show it inside the app
 
-st.title("Data")
-st.write(
-    "MovieLens 100K: 943 users rated 1,682 movies with 1 to 5 stars (100,000 ratings, 1997-98). "
-    "Most users and movies have few ratings and a handful have very many: this long tail is why "
-    "popularity is a strong baseline. Below the charts, the same rows as the models see them: "
-    "every categorical feature becomes an index into a vocabulary (0 = out of vocabulary), time "
-    "becomes points on a circle, and titles become token ids."
-)
-
 
 @st.cache_data(show_spinner=False, max_entries=4)
 def _summaries(fingerprint: str, _data: MovieLens) -> dict[str, Any]:
@@ -30,7 +21,7 @@ def _summaries(fingerprint: str, _data: MovieLens) -> dict[str, Any]:
         "stars": data_views.rating_distribution(_data.ratings),
         "per_user": data_views.ratings_per(_data.ratings, "user_id"),
         "per_movie": data_views.ratings_per(_data.ratings, "movie_id"),
-        "genres": data_views.genre_counts(_data.movies, _data.ratings),
+        "genres": data_views.genre_counts(_data.movies, _data.ratings, _data.genres),
         "genders": data_views.category_counts(_data.users, "user_gender", "gender"),
         "occupations": data_views.category_counts(_data.users, "user_occupation_text", "occupation"),
     }
@@ -41,9 +32,18 @@ def _vocabularies(fingerprint: str, _data: MovieLens) -> Vocabularies:
     return Vocabularies.build(_data)
 
 
+st.title("Data")
 data = state.data_or_stop()
 views = _summaries(data.fingerprint, data)
 vocab = _vocabularies(data.fingerprint, data)
+st.write(
+    data_views.introduction(data, views["overview"])
+    + " Most users and movies have few ratings and a handful have very many: this long tail is why "
+    "popularity is a strong baseline. Below the charts, the same rows as the models see them: "
+    "every categorical feature becomes an index into a vocabulary (0 = out of vocabulary), time "
+    "becomes points on a circle, and titles become token ids."
+)
+
 
 # ---------------------------------------------------------------- at a glance
 facts = views["overview"]
@@ -77,13 +77,20 @@ st.plotly_chart(data_figures.genre_bars(views["genres"]), key="data_genres_chart
 st.caption("A movie can have several genres; it counts once in each. The Movie map colours movies by their first.")
 
 st.header("Users")
-left, mid, right = st.columns([2, 1, 2])
-left.plotly_chart(data_figures.age_histogram(data.users["raw_user_age"], AGE_BUCKETS), key="data_age_chart")
-mid.plotly_chart(data_figures.category_bars(views["genders"], "gender", "Gender"), key="data_gender_chart")
-right.plotly_chart(
-    data_figures.category_bars(views["occupations"], "occupation", "Occupations", height=520),
-    key="data_occupation_chart",
-)
+if data.missing_features:
+    st.info(
+        f"{data.source.title} has no user demographics ({', '.join(data.missing_features)}). The models' "
+        "gender, age and occupation inputs are the unknown index 0 for every user, so they learn from user "
+        "ids, what each user rated, movie genres, titles and time."
+    )
+else:
+    left, mid, right = st.columns([2, 1, 2])
+    left.plotly_chart(data_figures.age_histogram(data.users["raw_user_age"], AGE_BUCKETS), key="data_age_chart")
+    mid.plotly_chart(data_figures.category_bars(views["genders"], "gender", "Gender"), key="data_gender_chart")
+    right.plotly_chart(
+        data_figures.category_bars(views["occupations"], "occupation", "Occupations", height=520),
+        key="data_occupation_chart",
+    )
 
 # ---------------------------------------------------------------- preprocessing
 st.header("From rows to model inputs")

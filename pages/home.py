@@ -12,7 +12,7 @@ state.through_the_entrypoint()  # a shared link on a fresh server: show it insid
 
 st.title("RecExplore")
 st.write(
-    "Train, load and look inside deep recommenders on MovieLens 100K: rating models (a **DLRM** "
+    "Train, load and look inside deep recommenders on MovieLens (100K to 25M ratings): rating models (a **DLRM** "
     "built on keras-rs `DotInteraction`, and a **DCN** whose `FeatureCross` layers learn feature "
     "crosses explicitly) and **two-tower** retrieval models served by `BruteForceRetrieval`, "
     "always measured beside their baselines on a clean split."

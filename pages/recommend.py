@@ -13,6 +13,7 @@ from recexplore.recommend import (
     for_new_user,
     held_out_marks,
     predict_stars,
+    profile_text,
     rerank_by_stars,
     user_profile,
 )
@@ -84,7 +85,7 @@ if mode == "A MovieLens user":
         recs = rec.recommend(user_id, k)
     except RecommendError as err:
         state.stop_with(str(err), "error")
-    st.caption(f"Age {profile['age']} · gender {profile['gender']} · {profile['occupation']} · {len(rated)} ratings")
+    st.caption(profile_text(profile, len(rated)))
     recs["because you rated"] = because_you_rated(rec, user_id, list(recs["movie_id"]), rated=rated)
     held_out = rec.held_out_of(user_id)  # movie id -> stars in the split's test part
     recs["held out"], hits = held_out_marks(held_out, list(recs["movie_id"]))

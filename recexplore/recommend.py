@@ -180,7 +180,7 @@ def user_profile(data: MovieLens, user_id: int) -> tuple[dict[str, object], pd.D
         raise RecommendError(f"Unknown user {user_id}: user ids run from {ids.min()} to {ids.max()}.")
     user = row.iloc[0]
     profile = {
-        "age": int(user["raw_user_age"]),
+        "age": None if pd.isna(user["raw_user_age"]) else int(user["raw_user_age"]),
         "gender": user["user_gender"],
         "occupation": user["user_occupation_text"],
         "zip": user["user_zip_code"],
@@ -190,6 +190,13 @@ def user_profile(data: MovieLens, user_id: int) -> tuple[dict[str, object], pd.D
     rated = rated.sort_values(["user_rating", "timestamp"], ascending=[False, False]).reset_index(drop=True)
     rated["movie_genres"] = [", ".join(g) for g in rated["movie_genres"]]
     return profile, rated
+
+
+def profile_text(profile: dict[str, object], n_rated: int) -> str:
+    """One line about a user: their demographics (where the data set has them) and how many ratings."""
+    if profile["age"] is None:
+        return f"No demographics in this data set · {n_rated} ratings"
+    return f"Age {profile['age']} · gender {profile['gender']} · {profile['occupation']} · {n_rated} ratings"
 
 
 def held_out_marks(held_out: dict[int, int], movie_ids: list[int]) -> tuple[list[str], int]:

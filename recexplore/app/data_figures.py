@@ -31,7 +31,7 @@ def rating_histogram(distribution: pd.DataFrame) -> go.Figure:
             hovertemplate="%{x} stars: %{y} ratings (%{customdata:.1%})<extra></extra>",
         )
     )
-    fig.update_xaxes(dtick=1)
+    fig.update_xaxes(dtick=0.5 if (distribution["stars"] % 1 != 0).any() else 1)
     return _layout(fig, "Ratings per star value", "stars", "ratings")
 
 

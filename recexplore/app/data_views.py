@@ -52,7 +52,8 @@ WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
 def overview(data: MovieLens) -> dict[str, float]:
-    """Headline numbers: users, movies, ratings, density (share of user x movie cells rated), mean stars."""
+    """Headline numbers: users, movies, ratings, density (share of user x movie cells rated), mean stars,
+    the years the ratings span and whether they use half stars."""
     n_users, n_movies, n_ratings = len(data.users), len(data.movies), len(data.ratings)
     cells = n_users * n_movies
     return {
@@ -61,7 +62,28 @@ def overview(data: MovieLens) -> dict[str, float]:
         "ratings": n_ratings,
         "density": n_ratings / cells if cells else 0.0,
         "mean_rating": float(data.ratings["user_rating"].mean()) if n_ratings else 0.0,
+        "first_year": _year(data.ratings["timestamp"].min()) if n_ratings else 0,
+        "last_year": _year(data.ratings["timestamp"].max()) if n_ratings else 0,
+        "half_stars": bool((data.ratings["user_rating"] % 1 != 0).any()),
     }
+
+
+def _year(timestamp: int) -> int:
+    return int(pd.Timestamp(int(timestamp), unit="s").year)
+
+
+def introduction(data: MovieLens, facts: dict[str, float]) -> str:
+    """The Data page's first sentence: which data set, how big, which stars and years, and which
+    user features it lacks."""
+    stars = "half stars from 0.5 to 5" if facts["half_stars"] else "1 to 5 stars"
+    years = f"{facts['first_year']}" + (f"-{facts['last_year']}" if facts["last_year"] != facts["first_year"] else "")
+    text = (
+        f"{data.source.title}: {facts['users']:,} users rated {facts['movies']:,} movies with {stars} "
+        f"({facts['ratings']:,} ratings, {years})."
+    )
+    if data.missing_features:
+        text += f" It has no user demographics ({', '.join(data.missing_features)}): the models read them as unknown."
+    return text
 
 
 def rating_distribution(ratings: pd.DataFrame) -> pd.DataFrame:
@@ -73,13 +95,16 @@ def rating_distribution(ratings: pd.DataFrame) -> pd.DataFrame:
     Returns:
         Columns stars (1..5, all present) and ratings (count), and share (of all ratings).
     """
-    counts = ratings["user_rating"].round().astype(int).value_counts().reindex(range(1, 6), fill_value=0)
+    stars = ratings["user_rating"].to_numpy(np.float64)
+    half = bool(np.any(stars != np.round(stars)))
+    values = np.arange(0.5 if half else 1.0, 5.01, 0.5 if half else 1.0)
+    counts = pd.Series(stars).value_counts().reindex(values, fill_value=0)
     total = int(counts.sum())
     return pd.DataFrame(
         {
-            "stars": list(range(1, 6)),
+            "stars": values if half else values.astype(int),
             "ratings": counts.to_numpy(dtype=np.int64),
-            "share": counts.to_numpy(dtype=np.float64) / total if total else np.zeros(5),
+            "share": counts.to_numpy(dtype=np.float64) / total if total else np.zeros(len(values)),
         }
     )
 
@@ -105,17 +130,17 @@ def ratings_per(ratings: pd.DataFrame, column: str) -> pd.DataFrame:
     )
 
 
-def genre_counts(movies: pd.DataFrame, ratings: pd.DataFrame) -> pd.DataFrame:
+def genre_counts(movies: pd.DataFrame, ratings: pd.DataFrame, genres: tuple[str, ...] = GENRES) -> pd.DataFrame:
     """Movies and ratings per genre (a movie with several genres counts once for each).
 
     Returns:
-        Columns genre, movies, ratings; every genre of `GENRES`, most movies first.
+        Columns genre, movies, ratings; every genre of `genres` (the data set's), most movies first.
     """
     per_movie = ratings.groupby("movie_id").size()
     exploded = movies[["movie_id", "movie_genres"]].explode("movie_genres").dropna(subset=["movie_genres"])
     exploded["ratings"] = exploded["movie_id"].map(per_movie).fillna(0).astype(np.int64)
     grouped = exploded.groupby("movie_genres").agg(movies=("movie_id", "size"), ratings=("ratings", "sum"))
-    grouped = grouped.reindex(list(GENRES), fill_value=0)
+    grouped = grouped.reindex(list(genres), fill_value=0)
     out = grouped.rename_axis("genre").reset_index()
     out[["movies", "ratings"]] = out[["movies", "ratings"]].astype(np.int64)
     return out.sort_values(["movies", "ratings"], ascending=False, kind="stable").reset_index(drop=True)
@@ -237,7 +262,7 @@ def user_encoding_rows(vocab: Vocabularies, users: pd.DataFrame) -> pd.DataFrame
     return pd.DataFrame(
         {
             "user_id": users["user_id"].to_numpy(),
-            "age": users["raw_user_age"].to_numpy().astype(int),
+            "age": users["raw_user_age"].round().astype("Int64").to_numpy(),
             "age bucket": users["bucketized_user_age"].to_numpy().astype(int),
             "age_bucket index": enc["age_bucket"],
             "gender": users["user_gender"].to_numpy(),
