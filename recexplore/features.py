@@ -5,11 +5,15 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from recexplore.data import AGE_BUCKETS, GENRES, MovieLens
+
+if TYPE_CHECKING:
+    from recexplore.models.common import History
 
 GENDERS = ("F", "M")
 MAX_TITLE_TOKENS = 8
@@ -194,6 +198,14 @@ class FeatureSpace:
             "genres": self.movies["genres"][m],
             "dense": dense.astype(np.float32),
         }
+
+    def history(self, ratings: pd.DataFrame) -> History:
+        """Who rated what in `ratings`, as a rating model stores it (`RatedMovies`)."""
+        from recexplore.models.common import History
+
+        return History.of(
+            self.user_index(ratings["user_id"]), self.movie_index(ratings["movie_id"]), ratings["timestamp"]
+        )
 
     def interaction_matrix(self, ratings: pd.DataFrame) -> np.ndarray:
         """0/1 matrix (n_users, n_movies) of who rated what in `ratings`."""

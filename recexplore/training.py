@@ -178,7 +178,7 @@ def _train_rating(
     """Rating families: MSE on the stars, the biases started at the ridge fit, optional early stopping."""
     fit_rows, val_rows = validation_slice(split.train, seed) if config.early_stopping else (split.train, None)
     model = fam.build(config, vocab.sizes(), float(fit_rows["user_rating"].mean()))
-    model.set_history(space.interaction_matrix(split.train))
+    model.set_history(space.history(split.train))
     if config.bias_start > 0:
         model.start_biases(*_bias_tables(space, fit_rows, config.bias_start))
     model.compile(

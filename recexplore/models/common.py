@@ -196,31 +196,112 @@ def mlp(
     return keras.Sequential(layers, name=name)
 
 
+# The rated-movies features' representation: the exact users x movies 0/1 matrix while it has at
+# most HISTORY_DENSE_CELLS cells (ML-100K: 1.6M, ML-1M: 22M), else each user's latest HISTORY_CAP
+# movies and each movie's latest HISTORY_CAP raters (ML-10M: 750M cells, ML-25M: 10G). The matrix
+# costs users x movies per training step; the lists cost batch x HISTORY_CAP, whatever the data.
+HISTORY_DENSE_CELLS = 50_000_000
+HISTORY_CAP = 256
+
+
+@dataclass(frozen=True)
+class History:
+    """The training split's ratings as vocabulary indices (pairs with an OOV index left out)."""
+
+    users: np.ndarray
+    movies: np.ndarray
+    timestamps: np.ndarray
+
+    @classmethod
+    def of(cls, users: np.ndarray, movies: np.ndarray, timestamps: np.ndarray) -> History:
+        """From index arrays (0 = out of vocabulary: dropped, as the matrix's row and column 0)."""
+        users, movies = np.asarray(users, dtype=np.int64), np.asarray(movies, dtype=np.int64)
+        known = (users > 0) & (movies > 0)
+        return cls(users[known], movies[known], np.asarray(timestamps, dtype=np.int64)[known])
+
+    def matrix(self, n_users: int, n_movies: int) -> np.ndarray:
+        """The (n_users, n_movies) int8 0/1 matrix."""
+        out = np.zeros((n_users, n_movies), dtype=np.int8)
+        out[self.users, self.movies] = 1
+        return out
+
+    def lists(self, by_user: bool, n_rows: int, cap: int = HISTORY_CAP) -> tuple[np.ndarray, np.ndarray]:
+        """Each user's latest `cap` movies (or, by_user=False, each movie's latest `cap` raters),
+        ties by index: an (n_rows, cap) int32 index array padded with 0, and how many are kept."""
+        rows, others = (self.users, self.movies) if by_user else (self.movies, self.users)
+        order = np.lexsort((others, -self.timestamps, rows))
+        rows, others = rows[order], others[order]
+        rank = np.arange(len(rows)) - np.searchsorted(rows, rows, side="left")
+        keep = rank < cap
+        out = np.zeros((n_rows, cap), dtype=np.int32)
+        out[rows[keep], rank[keep]] = others[keep]
+        counts = np.minimum(np.bincount(rows, minlength=n_rows), cap).astype(np.int32)
+        return out, counts
+
+
 @keras.saving.register_keras_serializable(package="recexplore")
 class RatedMovies(keras.layers.Layer):
-    """Holds the users x movies 0/1 'who rated what' matrix of the training split.
+    """Holds the training split's 'who rated what' (HISTORY_DENSE_CELLS says in which form) and
+    averages embedding-table rows over it: a user's rated movies, or a movie's raters.
 
-    Its variable is deliberately left out of saved files (MovieLens may not be
-    redistributed, and the matrix is rebuilt from the data and the stored split).
+    Its variables are deliberately left out of saved files (MovieLens may not be
+    redistributed, and the history is rebuilt from the data and the stored split).
     """
 
     def __init__(self, n_users: int, n_movies: int, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.n_users, self.n_movies = int(n_users), int(n_movies)
-        self.matrix = self.add_weight(
-            shape=(self.n_users, self.n_movies), initializer="zeros", dtype="int8", trainable=False, name="matrix"
-        )
+        self.dense = self.n_users * self.n_movies <= HISTORY_DENSE_CELLS
+        if self.dense:
+            self.matrix = self._weight((self.n_users, self.n_movies), "int8", "matrix")
+        else:
+            self.user_lists = self._weight((self.n_users, HISTORY_CAP), "int32", "user_lists")
+            self.user_counts = self._weight((self.n_users,), "int32", "user_counts")
+            self.movie_lists = self._weight((self.n_movies, HISTORY_CAP), "int32", "movie_lists")
+            self.movie_counts = self._weight((self.n_movies,), "int32", "movie_counts")
         self.built = True
 
-    def assign(self, matrix: np.ndarray) -> None:
-        """Replace the matrix (shape must match)."""
-        values = np.asarray(matrix, dtype=np.int8)
-        if values.shape != (self.n_users, self.n_movies):
+    def _weight(self, shape: tuple[int, ...], dtype: str, name: str) -> Any:
+        return self.add_weight(shape=shape, initializer="zeros", dtype=dtype, trainable=False, name=name)
+
+    def assign(self, history: History | np.ndarray) -> None:
+        """Replace the history: a `History`, or (the matrix form only) the 0/1 matrix itself."""
+        if isinstance(history, History):
+            if self.dense:
+                self.matrix.assign(history.matrix(self.n_users, self.n_movies))
+            else:
+                for by_user, lists, counts, n_rows in (
+                    (True, self.user_lists, self.user_counts, self.n_users),
+                    (False, self.movie_lists, self.movie_counts, self.n_movies),
+                ):
+                    found, kept = history.lists(by_user, n_rows)
+                    lists.assign(found)
+                    counts.assign(kept)
+            return
+        values = np.asarray(history, dtype=np.int8)
+        if not self.dense or values.shape != (self.n_users, self.n_movies):
             raise ValueError(f"rated matrix must have shape {(self.n_users, self.n_movies)}, got {values.shape}")
         self.matrix.assign(values)
 
+    def mean_rows(self, table: Any, index: Any, by_user: bool) -> tuple[Any, Any]:
+        """For each `index` (a user, or with by_user=False a movie), the 1/sqrt(n)-scaled sum of the
+        `table` rows of what it rated (or who rated it), and the mean squared norm of those rows
+        (for the L2 penalty). This runs every training step."""
+        if self.dense:
+            return _matrix_mean_rows(keras.ops.cast(self.matrix, "float32"), table, index, by_user)
+        ops = keras.ops
+        lists, counts = (self.user_lists, self.user_counts) if by_user else (self.movie_lists, self.movie_counts)
+        found = ops.take(lists, index, axis=0)  # (batch, cap)
+        n = ops.cast(ops.take(counts, index, axis=0), "float32")
+        mask = ops.cast(ops.arange(HISTORY_CAP)[None, :] < ops.cast(n, "int32")[:, None], "float32")
+        rows = ops.take(table, found, axis=0)  # (batch, cap, dim)
+        n = ops.maximum(n, 1.0)
+        vectors = ops.einsum("bc,bcd->bd", mask, rows) / ops.sqrt(n)[:, None]
+        norms = ops.sum(mask * ops.sum(ops.square(rows), axis=2), axis=1) / n
+        return vectors, norms
+
     def save_own_variables(self, store: Any) -> None:
-        """Save nothing: the matrix is data, rebuilt after loading."""
+        """Save nothing: the history is data, rebuilt after loading."""
 
     def load_own_variables(self, store: Any) -> None:
         """Nothing was saved."""
@@ -229,3 +310,14 @@ class RatedMovies(keras.layers.Layer):
         config = super().get_config()
         config.update({"n_users": self.n_users, "n_movies": self.n_movies})
         return config
+
+
+def _matrix_mean_rows(rated: Any, table: Any, index: Any, by_user: bool) -> tuple[Any, Any]:
+    """`RatedMovies.mean_rows` from the 0/1 matrix: every row at once, then gathered. One pass over
+    the matrix, never transposed."""
+    ops = keras.ops
+    counts = ops.maximum(ops.sum(rated, axis=1 if by_user else 0), 1.0)
+    rows = ops.concatenate([table, ops.sum(ops.square(table), axis=1, keepdims=True)], axis=1)
+    both = ops.einsum("um,md->ud" if by_user else "um,ud->md", rated, rows)
+    vectors = both[:, :-1] / ops.sqrt(counts)[:, None]
+    return ops.take(vectors, index, axis=0), ops.take(both[:, -1] / counts, index, axis=0)

@@ -21,6 +21,7 @@ from recexplore.models.common import (
     LEARNING_RATE,
     Bound,
     ConfigDict,
+    History,
     RatedMovies,
     mlp,
     setting,
@@ -165,13 +166,13 @@ class RatingModel(keras.Model):
         `score_parts` to return beside it (the DLRM's interactions)."""
         raise NotImplementedError
 
-    def set_history(self, matrix: np.ndarray) -> None:
-        """Store the (n_users, n_movies) 0/1 matrix of training-split ratings.
+    def set_history(self, history: History | np.ndarray) -> None:
+        """Store the training split's ratings (`FeatureSpace.history`, or the 0/1 matrix itself).
 
-        The matrix is MovieLens data, not a learned weight: it is never saved with the
+        The history is MovieLens data, not a learned weight: it is never saved with the
         model, so call this after loading (`scoring.prepare_loaded` does).
         """
-        self.rated.assign(matrix)
+        self.rated.assign(history)
 
     def feature_embeddings(self, inputs: dict[str, Any], training: bool = False) -> list[Any]:
         """One (batch, embedding_dim) tensor per feature, in `self.features` order."""
@@ -183,15 +184,11 @@ class RatingModel(keras.Model):
         user = ops.cast(inputs["user_id"], "int32")
         out = [self.embeddings[name](ops.cast(inputs[name], "int32")) for name in RATING_SPARSE_FEATURES[:6]]
         out.append(self.genre_projection(ops.cast(inputs["genres"], "float32")))
-        # Every user's history at once (n_users rows, fewer than a large batch), then gathered.
-        rated = ops.cast(self.rated.matrix, "float32")
-        vector, row_norm = _mean_rows(rated, self.embeddings["user_history"].embeddings, user, by_user=True)
+        vector, row_norm = self.rated.mean_rows(self.embeddings["user_history"].embeddings, user, by_user=True)
         out.append(vector)
         if "movie_audience" in self.embeddings:  # the same, from the movie's side
             movie = ops.cast(inputs["movie_id"], "int32")
-            vector, audience_norm = _mean_rows(
-                rated, self.embeddings["movie_audience"].embeddings, movie, by_user=False
-            )
+            vector, audience_norm = self.rated.mean_rows(self.embeddings["movie_audience"].embeddings, movie, False)
             out.append(vector)
             row_norm = row_norm + audience_norm
         out.append(self.bottom_mlp(ops.cast(inputs["dense"], "float32"), training=training))
@@ -259,17 +256,6 @@ class RatingModel(keras.Model):
         """Set the user and movie bias tables (one value per vocabulary row) before training."""
         self.user_bias.embeddings.assign(np.asarray(user_bias, dtype=np.float32).reshape(-1, 1))
         self.movie_bias.embeddings.assign(np.asarray(movie_bias, dtype=np.float32).reshape(-1, 1))
-
-
-def _mean_rows(rated: Any, table: Any, index: Any, by_user: bool) -> tuple[Any, Any]:
-    """For each `index` (a user, or with by_user=False a movie), the 1/sqrt(n)-scaled sum of the
-    `table` rows of what it rated (or who rated it), and the mean squared norm of those rows (for
-    the L2 penalty). One pass over the matrix, never transposed: this runs every training step."""
-    counts = ops.maximum(ops.sum(rated, axis=1 if by_user else 0), 1.0)
-    rows = ops.concatenate([table, ops.sum(ops.square(table), axis=1, keepdims=True)], axis=1)
-    both = ops.einsum("um,md->ud" if by_user else "um,ud->md", rated, rows)
-    vectors = both[:, :-1] / ops.sqrt(counts)[:, None]
-    return ops.take(vectors, index, axis=0), ops.take(both[:, -1] / counts, index, axis=0)
 
 
 def build_rating_model(
