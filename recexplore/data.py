@@ -74,8 +74,9 @@ MAX_ZIP_BYTES = 1 << 30  # a zip given as --data
 MAX_ZIP_MEMBERS = 1_000
 MAX_ZIP_RATIO = 200  # uncompressed / compressed size of one member (deflated text is ~4)
 # Loading holds about this many bytes per rating at its peak (the C parser's int64/float64
-# columns, the int32/float32 frame and the parse cache's arrays; measured by bench/scale_bench.py).
-LOAD_BYTES_PER_RATING = 80
+# columns, the int32/float32 frame and the parse cache's arrays: 2.5 GB for 25M ratings, measured
+# by bench/scale_bench.py and `/usr/bin/time -v python -m recexplore data --json`).
+LOAD_BYTES_PER_RATING = 100
 MEMORY_SHARE = 0.8  # of the memory available now, what loading may use
 _PARSE_VERSION = 4  # bump when parsing or validation changes: cached frames are re-read
 _CHUNK_LINES = 1 << 20  # the line-by-line checker's chunk (only runs on a file the fast reader refused)

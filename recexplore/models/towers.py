@@ -37,6 +37,14 @@ _NEG = -1e9  # logit given to accidental hits
 TEACHER_LAMBDA = 300.0
 TEACHER_CANDIDATES = 512
 TEACHER_QUERIES = 256
+# The teacher's logits are a users x movies float32 table: on a larger catalogue (ML-10M: 750M
+# cells) training goes without it, and the result says so (`teacher_fits`).
+TEACHER_MAX_CELLS = 50_000_000
+
+
+def teacher_fits(vocab_sizes: dict[str, int]) -> bool:
+    """Whether the EASE teacher's users x movies logits are small enough to distil from."""
+    return vocab_sizes.get("user_id", 1) * vocab_sizes.get("movie_id", 1) <= TEACHER_MAX_CELLS
 
 
 @dataclass(frozen=True)
@@ -352,7 +360,7 @@ def _memory_bytes(config: TowerConfig, vocab_sizes: dict[str, int], train_rows: 
     extra_activations = extra_scores = 0
     if config.objective == "softmax":
         extra_activations = batch * batch * resources.IN_BATCH_COPIES
-        if config.distill_weight > 0:  # EASE teacher: its logits, and the items x items solve
+        if config.distill_weight > 0 and teacher_fits(vocab_sizes):  # EASE teacher: logits, items x items solve
             users, movies = vocab_sizes.get("user_id", 1), vocab_sizes.get("movie_id", 1)
             extra_scores = users * movies + movies**2 * resources.EASE_COPIES
     return resources.training_bytes(config, vocab_sizes, train_rows, stacks, extra_activations, extra_scores)
