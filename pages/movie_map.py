@@ -47,15 +47,17 @@ def _movie_map(name: str, sha: str, fingerprint: str, _ready: Any, _data: Any) -
 
 
 @st.cache_data(show_spinner="Computing t-SNE (once per model, a few seconds) ...", max_entries=8)
-def _tsne(name: str, sha: str, fingerprint: str, _vectors: Any) -> Any:
-    return movie_geometry.tsne(_vectors, seed=0)
+def _tsne(name: str, sha: str, fingerprint: str, _vectors: Any, _ratings: Any) -> dict[str, Any]:
+    return movie_geometry.tsne_map(_vectors, _ratings, seed=0)
 
 
 try:
     view = _movie_map(model_name, ready.digest, data.fingerprint, ready, data)
     vectors, explained, catalogue = view["vectors"], view["explained"], view["catalogue"]
+    map_note = ""
     if projection == "t-SNE":
-        coords = _tsne(model_name, ready.digest, data.fingerprint, vectors)
+        found = _tsne(model_name, ready.digest, data.fingerprint, vectors, catalogue["ratings"].to_numpy())
+        coords, map_note = found["coords"], found["note"]
         axes, title = ("t-SNE 1", "t-SNE 2"), "Candidate-tower movie_geometry, t-SNE to 2-D"
     else:
         coords = view["pca"]
@@ -91,6 +93,7 @@ st.caption(
     f"{len(points)} movies · {vectors.shape[1]}-dimensional embeddings · PC1 + PC2 explain "
     f"{float(explained.sum()):.0%} of the variance."
     + (f" · {len(matches)} titles contain {search.strip()!r}" if search.strip() else "")
+    + (f" · {map_note} (the others have no t-SNE position; their neighbours are still listed)" if map_note else "")
 )
 colour = data_views.MAP_COLOURINGS[colouring]
 st.plotly_chart(data_figures.movie_map(points, axes, title, position, near, colour, matches), key="map_chart")

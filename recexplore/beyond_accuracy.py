@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from recexplore.evaluation import ScoreRows
 from recexplore.ranking_metrics import Catalogue, HeldOut, K, list_report, per_user, top_k
 
 ACTIVITY_EDGES = (30, 100, 300)  # training ratings: < 30, 30-100, 100-300, 300+
@@ -56,7 +57,7 @@ class Target:
         matrix = np.asarray(train_matrix)
         held_out = HeldOut.of(test_users, test_items, matrix.shape[1])
         catalogue = Catalogue.of(matrix, genres)
-        activity = matrix[held_out.users].sum(axis=1)
+        activity = matrix.sum(axis=1)[held_out.users]  # no copy of the users' rows
         edges = (0, *ACTIVITY_EDGES, np.inf)
         names = [f"< {ACTIVITY_EDGES[0]}"]
         names += [f"{a}-{b}" for a, b in zip(ACTIVITY_EDGES, ACTIVITY_EDGES[1:], strict=False)]
@@ -87,8 +88,9 @@ class Target:
             head,
         )
 
-    def lists(self, scores: np.ndarray, k: int = K) -> np.ndarray:
-        """Each evaluated user's top k by `scores`, training movies excluded."""
+    def lists(self, scores: np.ndarray | ScoreRows, k: int = K) -> np.ndarray:
+        """Each evaluated user's top k by `scores` (a table, or `ScoreRows` read a batch of users
+        at a time), training movies excluded."""
         return top_k(scores, self.held_out.users, self.seen, k)
 
     def report(self, lists: np.ndarray) -> dict[str, float]:

@@ -5,23 +5,73 @@ B = I - P diag(1/diag(P)) with P = (G + lambda I)^-1, i.e. B_ij = -P_ij / P_jj a
 and a user's scores are their row of X B. One eigendecomposition of G gives P for every
 lambda at the cost of a matrix product, so lambda is chosen on a validation slice of the
 training part (never on test rows) for about the price of one fit.
+
+G, P and B are items x items (float64, several copies: `resources.EASE_COPIES`), so a large
+catalogue is fitted on its M most-rated training movies only (`fitted_columns`; M from the
+available memory, `ease_item_cap`): the other movies score -inf and never enter a list. Every
+catalogue up to EASE_MIN_ITEMS movies (ML-100K, ML-1M) is always fitted whole.
 """
 
 from __future__ import annotations
 
+import math
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from scipy.linalg import lapack
 
-from recexplore.evaluation import HIT_RATE_KS, hits_at
+from recexplore.evaluation import HIT_RATE_KS, ScoreRows, batch_users, hits_at, popularity_scores
 from recexplore.ranking_metrics import LIST_METRICS, K
+from recexplore.resources import EASE_COPIES, available_bytes
 
 EASE_LAMBDAS = (50.0, 100.0, 200.0, 300.0, 500.0, 1000.0, 2000.0)  # the validation grid
 CHOOSE_K = 10  # lambda is chosen by validation hit-rate at this cutoff
 TEACHER_MASKED = np.float32(-1e9)  # a teacher logit no item the user rated can beat
+EASE_MAX_ITEMS = 10_000  # the most movies one EASE fit holds (the most-rated ones), whatever the memory
+EASE_MIN_ITEMS = 4_000  # a catalogue of at most this many movies is always fitted whole
+EASE_MEMORY_SHARE = 0.5  # the share of the available memory an EASE fit's items x items matrices may take
+ITEMS_KEY = "ease_items"  # in a report only when EASE was fitted on fewer movies than the catalogue has
+
+
+def ease_item_cap(available: int | None = None) -> int:
+    """M, the most movies one EASE fit holds: EASE_COPIES float64 M x M matrices in
+    EASE_MEMORY_SHARE of `available` bytes (default: `resources.available_bytes()`, free now),
+    between EASE_MIN_ITEMS and EASE_MAX_ITEMS."""
+    available = available_bytes() if available is None else available
+    by_memory = math.isqrt(int(available * EASE_MEMORY_SHARE) // (8 * EASE_COPIES))
+    return max(EASE_MIN_ITEMS, min(EASE_MAX_ITEMS, by_memory))
+
+
+def fitted_columns(matrix: np.ndarray, cap: int | None = None) -> np.ndarray | None:
+    """The columns an EASE fit of the users x items `matrix` keeps: None (every one) when its movies
+    (columns 1..) number at most `cap` (default: `ease_item_cap()`, asked only for a catalogue over
+    EASE_MIN_ITEMS), else the `cap` most-rated movies (ties: the lower index), ascending."""
+    n_movies = np.shape(matrix)[1] - 1
+    if n_movies <= EASE_MIN_ITEMS and cap is None:
+        return None
+    cap = ease_item_cap() if cap is None else int(cap)
+    if n_movies <= cap:
+        return None
+    counts = popularity_scores(matrix)[0]
+    counts[0] = -1  # the OOV column is never a movie
+    return np.sort(np.argsort(-counts, kind="stable")[:cap])
+
+
+def _gram(matrix: np.ndarray, columns: np.ndarray | None) -> np.ndarray:
+    """X'X (float64) of the 0/1 matrix (at `columns`), summed a batch of users at a time in
+    float32: the co-counts are integers, exact in both."""
+    x = np.asarray(matrix)
+    n = x.shape[1] if columns is None else len(columns)
+    gram = np.zeros((n, n))
+    step = batch_users(n)
+    for start in range(0, len(x), step):
+        part = x[start : start + step] if columns is None else x[start : start + step][:, columns]
+        part = part.astype(np.float32)
+        gram += part.T @ part
+    return gram
 
 
 @dataclass(frozen=True)
@@ -32,9 +82,9 @@ class Gram:
     vectors: np.ndarray
 
     @classmethod
-    def of(cls, matrix: np.ndarray) -> Gram:
-        x = np.asarray(matrix, dtype=np.float64)
-        values, vectors = np.linalg.eigh(x.T @ x)
+    def of(cls, matrix: np.ndarray, columns: np.ndarray | None = None) -> Gram:
+        """Of the 0/1 users x items `matrix`, at `columns` only when given."""
+        values, vectors = np.linalg.eigh(_gram(matrix, columns))
         return cls(values, vectors)
 
     def weights(self, lam: float) -> np.ndarray:
@@ -51,15 +101,63 @@ def _weights_of(p: np.ndarray) -> np.ndarray:
     return b
 
 
-def ease_weights(matrix: np.ndarray, lam: float) -> np.ndarray:
-    """EASE's B for a users x items 0/1 matrix and one lambda (one inverse: a third of the
-    eigendecomposition `Gram` shares between lambdas)."""
+def _fit(matrix: np.ndarray, lam: float, columns: np.ndarray | None) -> np.ndarray:
+    """B (float64) on `columns` of the 0/1 matrix (every column: None), one Cholesky inverse."""
     if not lam > 0:
         raise ValueError(f"lambda must be positive, got {lam!r}")
-    x = np.asarray(matrix, dtype=np.float32)  # 0/1: the co-counts are exact in float32
-    gram = (x.T @ x).astype(np.float64)
+    gram = _gram(matrix, columns)
     gram[np.diag_indices_from(gram)] += lam
     return _weights_of(_spd_inverse(gram))
+
+
+def ease_weights(matrix: np.ndarray, lam: float) -> np.ndarray:
+    """EASE's B for a users x items 0/1 matrix and one lambda, on every column (one inverse: a
+    third of the eigendecomposition `Gram` shares between lambdas). items x items: for a
+    catalogue of any size, `fit_ease`."""
+    return _fit(matrix, lam, None)
+
+
+@dataclass(frozen=True, eq=False)
+class EaseWeights:
+    """EASE fitted on `columns` of a catalogue (None: every column): its float32 B over them."""
+
+    weights: np.ndarray  # (m, m)
+    columns: np.ndarray | None
+
+    @property
+    def capped(self) -> bool:
+        """Whether some movies were left out (they score -inf)."""
+        return self.columns is not None
+
+    @property
+    def items(self) -> int:
+        """How many movies the fit holds (the OOV column not counted)."""
+        return len(self.columns) if self.columns is not None else len(self.weights) - 1
+
+    def score_rows(self, matrix: np.ndarray) -> ScoreRows:
+        """The EASE scores of the users of the 0/1 users x items `matrix` (their rows of X B, -inf
+        outside the fitted columns), made a batch of users at a time."""
+        return ScoreRows.product(matrix, self.weights, left_dtype=np.float32, columns=self.columns)
+
+    def scores(self, matrix: np.ndarray) -> np.ndarray:
+        """(len(matrix), n_items) scores of the users whose 0/1 rows `matrix` holds, in one piece (a
+        few users: a recommendation list)."""
+        return self.score_rows(np.asarray(matrix)).full()
+
+
+def fit_ease(matrix: np.ndarray, lam: float, cap: int | None = None) -> EaseWeights:
+    """EASE on a users x items 0/1 matrix: every movie when the catalogue fits `cap` (default
+    `ease_item_cap()`), else its `cap` most-rated training movies (`fitted_columns`)."""
+    columns = fitted_columns(matrix, cap)
+    return EaseWeights(_fit(matrix, lam, columns).astype(np.float32), columns)
+
+
+def ease_rows(matrix: np.ndarray, weights: np.ndarray | EaseWeights) -> ScoreRows:
+    """EASE scores of `matrix`'s users by `fit_ease`'s weights or a full items x items B (float32
+    rows @ B), made a batch of users at a time."""
+    if isinstance(weights, EaseWeights):
+        return weights.score_rows(matrix)
+    return ScoreRows.product(matrix, weights, left_dtype=np.float32)
 
 
 def _spd_inverse(matrix: np.ndarray) -> np.ndarray:
@@ -82,31 +180,39 @@ class EaseFit:
 
 
 def choose_lambda(
-    fit_matrix: np.ndarray, val_users: np.ndarray, val_items: np.ndarray, lambdas: tuple[float, ...] = EASE_LAMBDAS
+    fit_matrix: np.ndarray,
+    val_users: np.ndarray,
+    val_items: np.ndarray,
+    lambdas: tuple[float, ...] = EASE_LAMBDAS,
+    cap: int | None = None,
 ) -> EaseFit:
     """Pick lambda by hit-rate@CHOOSE_K on validation rows, with `fit_matrix` (training minus
-    the validation slice) as the only input and its items excluded."""
-    gram = Gram.of(fit_matrix)
-    seen = np.asarray(fit_matrix).astype(bool)
+    the validation slice) as the only input and its items excluded (EASE on its `cap` most-rated
+    movies when there are more: `fitted_columns`)."""
+    columns = fitted_columns(fit_matrix, cap)
+    gram = Gram.of(fit_matrix, columns)
     scores_of = {}
     for lam in lambdas:
-        scores = np.asarray(fit_matrix, dtype=np.float32) @ gram.weights(lam).astype(np.float32)
-        scores_of[lam] = float(np.mean(hits_at(scores, val_users, val_items, exclude=seen, ks=(CHOOSE_K,))[CHOOSE_K]))
+        scores = EaseWeights(gram.weights(lam).astype(np.float32), columns).score_rows(fit_matrix)
+        hits = hits_at(scores, val_users, val_items, exclude=fit_matrix, ks=(CHOOSE_K,))[CHOOSE_K]
+        scores_of[lam] = float(np.mean(hits))
     best = max(scores_of, key=lambda lam: (scores_of[lam], -lam))  # ties: the stronger regularisation
     return EaseFit(best, scores_of)
 
 
 def ease_scores(train_matrix: np.ndarray, lam: float) -> np.ndarray:
-    """(users, items) EASE scores of every user, fitted on the whole training matrix."""
-    x = np.asarray(train_matrix, dtype=np.float32)
-    return x @ ease_weights(train_matrix, lam).astype(np.float32)
+    """(users, items) float32 EASE scores of every user in one piece, fitted on the whole training
+    matrix (`fit_ease`: on its most-rated movies for a large catalogue, the others -inf)."""
+    return fit_ease(train_matrix, lam).score_rows(train_matrix).full()
 
 
 def teacher_logits(train_matrix: np.ndarray, lam: float, temperature: float) -> np.ndarray:
     """EASE scores / `temperature` as the two towers' distillation teacher (`TwoTowerModel`),
-    with every training item of a user, and the padding row and column 0, at TEACHER_MASKED:
-    the teacher only ranks what the user has not rated, as the evaluation does."""
+    with every training item of a user, the padding row and column 0 (and any movie EASE left
+    out) at TEACHER_MASKED: the teacher only ranks what the user has not rated, as the evaluation
+    does."""
     logits = ease_scores(train_matrix, lam) / np.float32(temperature)
+    logits[~np.isfinite(logits)] = TEACHER_MASKED
     logits[np.asarray(train_matrix).astype(bool)] = TEACHER_MASKED
     logits[0, :] = TEACHER_MASKED
     logits[:, 0] = TEACHER_MASKED
@@ -116,7 +222,9 @@ def teacher_logits(train_matrix: np.ndarray, lam: float, temperature: float) -> 
 def ease_report(data: Any, split: Any, seed: int = 42) -> dict[str, Any]:
     """EASE's hit-rates and list metrics on a split's test rows (training movies excluded, as for
     every model), with lambda chosen on a seeded validation slice of the training part, and its
-    per-user values (`ease_per_user`) for paired tests against the models."""
+    per-user values (`ease_per_user`) for paired tests against the models. On a catalogue larger
+    than `ease_item_cap()`, EASE on the top M movies (the most rated in training): M is the
+    report's ITEMS_KEY (absent when every movie was fitted; `items_note` says it in words)."""
     from recexplore.beyond_accuracy import Target, user_values
     from recexplore.data import validation_slice
     from recexplore.features import FeatureSpace, Vocabularies
@@ -128,19 +236,31 @@ def ease_report(data: Any, split: Any, seed: int = 42) -> dict[str, Any]:
         space.interaction_matrix(fit_part), space.user_index(val["user_id"]), space.movie_index(val["movie_id"])
     )
     target = Target.of(space, split)
-    scores = ease_scores(target.seen.astype(np.int8), choice.lam)
+    fit = fit_ease(target.seen, choice.lam)
+    scores = fit.score_rows(target.seen)
     hits = hits_at(scores, target.test_users, target.test_items, exclude=target.seen, ks=HIT_RATE_KS)
     lists = target.lists(scores)
-    return {
+    report = {
         "ease_hit_rate_at_10": float(np.mean(hits[10])),
         "ease_hit_rate_at_100": float(np.mean(hits[100])),
         "ease_lambda": choice.lam,
         **prefixed(target.report(lists), "ease_"),
         "ease_per_user": user_values(lists, target),
     }
+    if fit.capped:
+        report[ITEMS_KEY] = fit.items
+    return report
 
 
-# The cached report's numbers (its per-user values travel beside them, read by `per_user_if_ready`).
+def items_note(report: Mapping[str, Any]) -> str:
+    """'EASE on the top M movies (the most rated in training)' for a report fitted on part of the
+    catalogue, '' for one fitted on every movie."""
+    items = report.get(ITEMS_KEY)
+    return "" if items is None else f"EASE on the top {int(items):,} movies (the most rated in training)"
+
+
+# The cached report's numbers (its per-user values travel beside them, read by `per_user_if_ready`;
+# ITEMS_KEY too, where EASE was fitted on the most-rated movies only).
 REPORT_KEYS = (
     "ease_hit_rate_at_10",
     "ease_hit_rate_at_100",
@@ -171,7 +291,7 @@ def cached_report(data: Any, split: Any, seed: int = 42) -> dict[str, float]:
         tmp.replace(path)
     except OSError:
         pass  # a read-only cache only costs the recomputation
-    return {k: float(report[k]) for k in REPORT_KEYS}
+    return _numbers(report)
 
 
 def cached_report_with_users(data: Any, split: Any, seed: int = 42) -> tuple[dict[str, float], dict[str, list[float]]]:
@@ -193,7 +313,15 @@ def cached_report_if_ready(data: Any, split_name: str, split_seed: int, seed: in
         return None
     if not isinstance(report, dict) or not all(isinstance(report.get(k), (int, float)) for k in REPORT_KEYS):
         return None  # an older cache (before the list metrics) or a damaged one: computed again
-    return {k: float(report[k]) for k in REPORT_KEYS}
+    return _numbers(report)
+
+
+def _numbers(report: Mapping[str, Any]) -> dict[str, float]:
+    """A report's REPORT_KEYS, and ITEMS_KEY where EASE was fitted on part of the catalogue."""
+    numbers = {k: float(report[k]) for k in REPORT_KEYS}
+    if isinstance(report.get(ITEMS_KEY), (int, float)):
+        numbers[ITEMS_KEY] = float(report[ITEMS_KEY])
+    return numbers
 
 
 def per_user_if_ready(data: Any, split_name: str, split_seed: int, seed: int = 42) -> dict[str, list[float]] | None:

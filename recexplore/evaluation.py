@@ -1,11 +1,136 @@
-"""RMSE/MAE, hit-rate@k, the seeds' top-k accuracy and the popularity baseline (DESIGN.md definitions)."""
+"""RMSE/MAE, hit-rate@k, the seeds' top-k accuracy and the popularity baseline (DESIGN.md definitions).
+
+Every full-ranking computation here reads its users x items scores a batch of users at a time
+(`ScoreRows`, batches of `batch_users` rows), so no users x items float matrix is ever held in one
+piece, whatever the catalogue's size. Each user's ranking, ties and exclusions are the same in any
+batch; a computed product (towers, EASE) is made in fixed blocks of users, which is the one-piece
+product itself wherever one block holds every user (ML-100K, ML-1M at the default budget).
+"""
 
 from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 HIT_RATE_KS = (10, 100)
 SEED_K = 100
+# Score rows (counted at 8 bytes a score) one evaluation batch holds: memory is bounded at any catalogue
+# (a batch's working copies for masking and partitioning take about 3x this at its peak).
+SCORE_BATCH_BYTES = 256 << 20
+
+
+def batch_users(n_items: int, budget: int | None = None) -> int:
+    """Users per evaluation batch: as many (n_items,) rows of 8-byte scores as fit in `budget`
+    (default SCORE_BATCH_BYTES), at least one."""
+    budget = SCORE_BATCH_BYTES if budget is None else budget
+    return max(1, int(budget) // (max(int(n_items), 1) * 8))
+
+
+@dataclass(frozen=True, eq=False)
+class ScoreRows:
+    """A users x items score matrix handed out a batch of users at a time: a stored `table`
+    ((n_users, n_items), or (1, n_items) shared by every user: the popularity baseline), or the
+    product `left[users] @ right` (towers: query vectors @ candidate vectors.T; EASE: training rows
+    @ B). With `columns`, `left` is users x catalogue and `right` relates only those columns (EASE
+    on the most-rated movies): scores are `left[users][:, columns] @ right` there, -inf (never
+    ranked) elsewhere.
+    """
+
+    table: np.ndarray | None = None
+    left: np.ndarray | None = None
+    right: np.ndarray | None = None
+    left_dtype: type | None = None  # `left` rows are cast to it before the product (None: as stored)
+    columns: np.ndarray | None = None
+    batch: int | None = None  # users per batch (None: `batch_users` of the catalogue)
+
+    @classmethod
+    def of(cls, scores: np.ndarray | ScoreRows, batch: int | None = None) -> ScoreRows:
+        """`scores` as score rows (a stored table is wrapped, not copied); `batch` overrides its batch."""
+        found = scores if isinstance(scores, ScoreRows) else cls(table=np.asarray(scores))
+        return found if batch is None else replace(found, batch=int(batch))
+
+    @classmethod
+    def product(
+        cls,
+        left: np.ndarray,
+        right: np.ndarray,
+        left_dtype: type | None = None,
+        columns: np.ndarray | None = None,
+        batch: int | None = None,
+    ) -> ScoreRows:
+        """Scores `left[users] @ right` (on `columns` only, when given)."""
+        return cls(left=left, right=right, left_dtype=left_dtype, columns=columns, batch=batch)
+
+    @property
+    def n_items(self) -> int:
+        if self.table is not None:
+            return int(self.table.shape[1])
+        return int(self.left.shape[1] if self.columns is not None else self.right.shape[1])
+
+    @property
+    def shared(self) -> np.ndarray | None:
+        """The one row every user shares (a (1, n_items) table), else None."""
+        return self.table[0] if self.table is not None and self.table.shape[0] == 1 else None
+
+    @property
+    def users_per_batch(self) -> int:
+        return self.batch if self.batch is not None else batch_users(self.n_items)
+
+    def rows(self, users: np.ndarray) -> np.ndarray:
+        """(len(users), n_items) scores of `users` in one piece (a few users: a recommendation list)."""
+        users = np.asarray(users, dtype=np.int64)
+        if self.table is not None:
+            return self._table_rows(users)
+        return self._product(self.left[users])
+
+    def full(self) -> np.ndarray:
+        """Every user's row in one piece (small catalogues and tests only)."""
+        return self.table if self.table is not None else self._product(self.left)
+
+    def spans(self, count: int) -> Iterator[tuple[int, int]]:
+        """(start, stop) bounds of consecutive batches over `count` users."""
+        step = self.users_per_batch
+        for start in range(0, count, step):
+            yield start, min(start + step, count)
+
+    def batches(self, users: np.ndarray) -> Iterator[tuple[int, int, np.ndarray]]:
+        """For ascending user rows `users`: each batch's bounds in `users` and its users' score rows
+        (a fresh array the caller may change).
+
+        A product is made for whole blocks of `users_per_batch` consecutive user rows, the rows
+        asked for taken from them: a user's scores never depend on which others are asked for, and
+        where one block holds every user it is the very product a one-piece `full` makes (BLAS
+        rounds a product's last bits by its shape).
+        """
+        if self.table is not None:
+            for start, stop in self.spans(len(users)):
+                yield start, stop, self._table_rows(users[start:stop])
+            return
+        step, n_rows, start = self.users_per_batch, len(self.left), 0
+        while start < len(users):
+            first = int(users[start]) // step * step
+            stop = int(np.searchsorted(users, first + step, side="left"))
+            block = self._product(self.left[first : min(first + step, n_rows)])
+            wanted = np.asarray(users[start:stop], dtype=np.int64) - first
+            whole = len(wanted) == len(block) and bool(np.all(wanted == np.arange(len(block))))
+            yield start, stop, block if whole else block[wanted]
+            start = stop
+
+    def _table_rows(self, users: np.ndarray) -> np.ndarray:
+        table = self.table
+        return np.take(table, users, axis=0) if table.shape[0] > 1 else np.repeat(table, len(users), axis=0)
+
+    def _product(self, left: np.ndarray) -> np.ndarray:
+        """Scores of the users whose `left` rows are given."""
+        part = left if self.columns is None else left[:, self.columns]
+        product = np.asarray(part, dtype=self.left_dtype) @ self.right
+        if self.columns is None:
+            return product
+        out = np.full((len(part), self.n_items), -np.inf, dtype=product.dtype)
+        out[:, self.columns] = product
+        return out
 
 
 def rmse(y_true: np.ndarray, y_pred: np.ndarray) -> float:
@@ -19,22 +144,43 @@ def mae(y_true: np.ndarray, y_pred: np.ndarray) -> float:
     return float(np.mean(np.abs(np.asarray(y_pred, dtype=np.float64) - np.asarray(y_true, dtype=np.float64))))
 
 
-def _masked_rows(
-    scores: np.ndarray, users: np.ndarray, items: np.ndarray, exclude: np.ndarray | None
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Per-user score rows with excluded items and column 0 at -inf, plus each pair's row and own score."""
-    users = np.asarray(users, dtype=np.int64)
-    items = np.asarray(items, dtype=np.int64)
+@dataclass(frozen=True, eq=False)
+class _Batch:
+    """One batch of users' masked score rows and the (user, item) pairs that fall in it."""
+
+    rows: np.ndarray  # excluded items and column 0 at -inf
+    pairs: np.ndarray  # indices of the batch's pairs in the caller's arrays
+    local: np.ndarray  # each pair's row in `rows`
+    items: np.ndarray  # each pair's item
+    own: np.ndarray  # each pair's own score, before masking
+
+
+def _pair_groups(users: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The distinct users (ascending), each pair's index in them, and the pairs ordered by it."""
     unique_users, row_of_pair = np.unique(users, return_inverse=True)
-    table = np.asarray(scores)
-    if table.dtype != np.float32:  # float32 model scores stay float32 (faster); others become float64
-        table = table.astype(np.float64)
-    rows = np.array(table[unique_users] if table.shape[0] > 1 else np.repeat(table, len(unique_users), axis=0))
-    own = rows[row_of_pair, items].copy()
-    if exclude is not None:
-        rows[np.asarray(exclude, dtype=bool)[unique_users]] = -np.inf
-    rows[:, 0] = -np.inf
-    return rows, row_of_pair, items, own
+    return unique_users, row_of_pair.reshape(-1), np.argsort(row_of_pair.reshape(-1), kind="stable")
+
+
+def _masked_batches(
+    source: ScoreRows, users: np.ndarray, items: np.ndarray, exclude: np.ndarray | None
+) -> Iterator[_Batch]:
+    """Per batch of distinct users: score rows with excluded items and column 0 at -inf (float32
+    model scores stay float32, faster; others become float64), and the batch's pairs."""
+    unique_users, row_of_pair, order = _pair_groups(users)
+    sorted_rows = row_of_pair[order]
+    mask = None if exclude is None else np.asarray(exclude)
+    for start, stop, rows in source.batches(unique_users):
+        batch = unique_users[start:stop]
+        if rows.dtype != np.float32:
+            rows = rows.astype(np.float64)
+        lo, hi = np.searchsorted(sorted_rows, (start, stop))
+        pairs = order[lo:hi]
+        local = row_of_pair[pairs] - start
+        own = rows[local, items[pairs]].copy()
+        if mask is not None:
+            rows[mask[batch].astype(bool, copy=False)] = -np.inf
+        rows[:, 0] = -np.inf
+        yield _Batch(rows, pairs, local, items[pairs], own)
 
 
 def _rank_in_row(row: np.ndarray, own: float, item: int) -> int:
@@ -43,7 +189,57 @@ def _rank_in_row(row: np.ndarray, own: float, item: int) -> int:
     return int(ahead)
 
 
-def ranks_of(scores: np.ndarray, users: np.ndarray, items: np.ndarray, exclude: np.ndarray | None = None) -> np.ndarray:
+def finite_shared_row(source: ScoreRows) -> np.ndarray | None:
+    """A shared score row (as float32, or float64) whose movies' scores are all finite: ranked once
+    for every user, never row by row; None otherwise."""
+    row = source.shared
+    if row is None:
+        return None
+    row = row if row.dtype == np.float32 else row.astype(np.float64)
+    return row if len(row) > 1 and np.isfinite(row[1:]).all() else None
+
+
+def shared_order(row: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The movies (columns 1..) best first, ties by the lower index, and each column's place in
+    that order (column 0: -1)."""
+    order = np.argsort(-row[1:], kind="stable") + 1
+    position = np.full(len(row), -1, dtype=np.int64)
+    position[order] = np.arange(len(order))
+    return order, position
+
+
+def _shared_ranks(
+    source: ScoreRows, row: np.ndarray, users: np.ndarray, items: np.ndarray, exclude: np.ndarray | None
+) -> np.ndarray:
+    """`ranks_of` for one finite row shared by every user, without a users x items matrix: a pair's
+    rank is its item's place in the shared order less the user's excluded movies placed before it."""
+    _, position = shared_order(row)
+    ranks = position[items].copy()
+    n = len(row)
+    if exclude is not None:
+        mask = np.asarray(exclude)
+        unique_users, row_of_pair, order = _pair_groups(users)
+        sorted_rows = row_of_pair[order]
+        for start, stop in source.spans(len(unique_users)):
+            found, movie = np.nonzero(mask[unique_users[start:stop]])
+            keep = movie > 0
+            keys = np.sort(found[keep] * n + position[movie[keep]])
+            lo, hi = np.searchsorted(sorted_rows, (start, stop))
+            pairs = order[lo:hi]
+            base = (row_of_pair[pairs] - start) * n
+            ranks[pairs] -= np.searchsorted(keys, base + position[items[pairs]]) - np.searchsorted(keys, base)
+    for p in np.flatnonzero(items == 0):  # the OOV column as a pair's item: ranked directly
+        kept = row.copy()
+        if exclude is not None:
+            kept[np.asarray(exclude)[users[p]].astype(bool, copy=False)] = -np.inf
+        kept[0] = -np.inf
+        ranks[p] = _rank_in_row(kept, row[0], 0)
+    return ranks
+
+
+def ranks_of(
+    scores: np.ndarray | ScoreRows, users: np.ndarray, items: np.ndarray, exclude: np.ndarray | None = None
+) -> np.ndarray:
     """0-based rank of each (user, item) pair's item in its user's ranking.
 
     Ranking order is score descending, ties broken by lower item index first (a
@@ -51,7 +247,7 @@ def ranks_of(scores: np.ndarray, users: np.ndarray, items: np.ndarray, exclude: 
     are dropped; a pair's own item is always ranked, even when excluded.
 
     Args:
-        scores: (n_users, n_items) scores, or (1, n_items) shared by every user.
+        scores: (n_users, n_items) scores, or (1, n_items) shared by every user (or `ScoreRows`).
         users: user row of each pair.
         items: item column of each pair.
         exclude: optional (n_users, n_items) bool mask of items to drop.
@@ -59,18 +255,26 @@ def ranks_of(scores: np.ndarray, users: np.ndarray, items: np.ndarray, exclude: 
     Returns:
         int array, one rank per pair (rank < k means a hit in the top k).
     """
-    rows, row_of_pair, items, own = _masked_rows(scores, users, items, exclude)
-    order = np.argsort(-rows, axis=1, kind="stable")
-    position = np.empty_like(order)
-    position[np.arange(len(rows))[:, None], order] = np.arange(rows.shape[1])[None, :]
-    ranks = position[row_of_pair, items]
-    for p in np.flatnonzero(rows[row_of_pair, items] != own):  # own item was excluded: rank it directly
-        ranks[p] = _rank_in_row(rows[row_of_pair[p]], own[p], items[p])
+    source = ScoreRows.of(scores)
+    users = np.asarray(users, dtype=np.int64).reshape(-1)
+    items = np.asarray(items, dtype=np.int64).reshape(-1)
+    shared = finite_shared_row(source)
+    if shared is not None:
+        return _shared_ranks(source, shared, users, items, exclude)
+    ranks = np.zeros(len(items), dtype=np.int64)
+    for b in _masked_batches(source, users, items, exclude):
+        order = np.argsort(-b.rows, axis=1, kind="stable")
+        position = np.empty_like(order)
+        position[np.arange(len(b.rows))[:, None], order] = np.arange(b.rows.shape[1])[None, :]
+        found = position[b.local, b.items]
+        for p in np.flatnonzero(b.rows[b.local, b.items] != b.own):  # own item was excluded: rank it directly
+            found[p] = _rank_in_row(b.rows[b.local[p]], b.own[p], b.items[p])
+        ranks[b.pairs] = found
     return ranks
 
 
 def hits_at(
-    scores: np.ndarray,
+    scores: np.ndarray | ScoreRows,
     users: np.ndarray,
     items: np.ndarray,
     exclude: np.ndarray | None = None,
@@ -80,31 +284,46 @@ def hits_at(
 
     A pair is a hit when its score beats its user's k-th best kept score and a miss
     when below it; only pairs tied with that threshold (or whose own item was
-    excluded) are ranked one by one. Exact, and several times faster than a sort.
+    excluded) are ranked one by one. Exact, and several times faster than a sort. Scores
+    are read a batch of users at a time; a finite row shared by every user (popularity)
+    is ranked once.
     """
-    rows, row_of_pair, items, own = _masked_rows(scores, users, items, exclude)
-    dropped = rows[row_of_pair, items] != own
-    out: dict[int, np.ndarray] = {}
-    for k in ks:
-        if k >= rows.shape[1]:
-            out[k] = np.ones(len(items), dtype=bool)
-            continue
-        threshold = -np.partition(-rows, k - 1, axis=1)[:, k - 1]
-        limit = threshold[row_of_pair]
-        hit = own > limit
-        for p in np.flatnonzero((own == limit) | dropped):
-            hit[p] = _rank_in_row(rows[row_of_pair[p]], own[p], items[p]) < k
-        out[k] = hit
+    source = ScoreRows.of(scores)
+    users = np.asarray(users, dtype=np.int64).reshape(-1)
+    items = np.asarray(items, dtype=np.int64).reshape(-1)
+    shared = finite_shared_row(source)
+    if shared is not None:
+        ranks = _shared_ranks(source, shared, users, items, exclude)
+        return {k: ranks < k for k in ks}
+    out = {k: np.zeros(len(items), dtype=bool) for k in ks}
+    for b in _masked_batches(source, users, items, exclude):
+        n_items = b.rows.shape[1]
+        cut = sorted({k - 1 for k in ks if k < n_items})
+        if cut:
+            partitioned = np.partition(-b.rows, cut, axis=1)
+        dropped = b.rows[b.local, b.items] != b.own
+        for k in ks:
+            if k >= n_items:
+                out[k][b.pairs] = True
+                continue
+            limit = -partitioned[:, k - 1][b.local]
+            hit = b.own > limit
+            for p in np.flatnonzero((b.own == limit) | dropped):
+                hit[p] = _rank_in_row(b.rows[b.local[p]], b.own[p], b.items[p]) < k
+            out[k][b.pairs] = hit
     return out
 
 
 def popularity_scores(train_matrix: np.ndarray) -> np.ndarray:
     """(1, n_items) training-interaction counts: the popularity baseline's scores."""
-    return np.asarray(train_matrix, dtype=np.float64).sum(axis=0, keepdims=True)
+    matrix = np.asarray(train_matrix)
+    if matrix.dtype.kind in "biu":  # counted without a float copy of the matrix
+        return matrix.sum(axis=0, dtype=np.int64, keepdims=True).astype(np.float64)
+    return matrix.astype(np.float64, copy=False).sum(axis=0, keepdims=True)
 
 
 def retrieval_report(
-    scores: np.ndarray,
+    scores: np.ndarray | ScoreRows,
     train_matrix: np.ndarray,
     test_users: np.ndarray,
     test_items: np.ndarray,
@@ -113,7 +332,7 @@ def retrieval_report(
     """Every retrieval number for a model, with the popularity baseline beside it.
 
     Args:
-        scores: (n_users, n_items) model scores (row 0 / column 0 are OOV).
+        scores: (n_users, n_items) model scores (row 0 / column 0 are OOV), or `ScoreRows`.
         train_matrix: (n_users, n_items) 0/1 training interactions.
         test_users: user row of each held-out rating.
         test_items: item column of each held-out rating.
@@ -124,7 +343,7 @@ def retrieval_report(
         ratings, no exclusion, as the KerasRS tutorial), seed_top100_accuracy_all
         (all test ratings, as TFRS), and the same keys prefixed `popularity_`.
     """
-    seen = np.asarray(train_matrix).astype(bool)
+    seen = np.asarray(train_matrix)  # each batch's rows are read as bool
     five = np.asarray(test_ratings) >= 5
     popularity = popularity_scores(train_matrix)
     report: dict[str, float] = {}

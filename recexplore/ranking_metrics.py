@@ -5,7 +5,8 @@ Every metric here reads the same full-ranking lists as the hit rate: for each ev
 in the training part (and the out-of-vocabulary column 0) are dropped, and the k best are kept,
 ties broken by the lower movie index (`top_k`, the order `evaluation.ranks_of` uses). Relevance
 is binary: a movie is relevant when it is one of the user's held-out interactions. Cost is
-linear in users x k (plus one pass over the score rows to pick the lists).
+linear in users x k (plus one pass over the score rows to pick the lists, a batch of users at a
+time: `evaluation.ScoreRows`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
+
+from recexplore.evaluation import ScoreRows, finite_shared_row, shared_order
 
 K = 10  # the cutoff of every metric in the reports (the hit rate also has @100)
 # The list metrics, as their keys read (`<name>_at_<k>`, prefixed `popularity_` / `ease_` for the baselines).
@@ -29,14 +32,14 @@ LIST_METRICS = (
 )
 PERSONALIZATION_PAIRS = 2000  # user pairs sampled for personalisation (never users x users)
 PAIR_SEED = 0  # their sampling seed: every model of a report is judged on the same pairs
-TOP_K_BATCH = 1024  # users scored per batch when picking lists: bounded memory at any catalogue size
 
 
-def top_k(scores: np.ndarray, users: np.ndarray, exclude: np.ndarray | None, k: int) -> np.ndarray:
+def top_k(scores: np.ndarray | ScoreRows, users: np.ndarray, exclude: np.ndarray | None, k: int) -> np.ndarray:
     """The k best movie indices of each user, best first (see the module docstring).
 
     Args:
-        scores: (n_users, n_items) scores, or (1, n_items) shared by every user.
+        scores: (n_users, n_items) scores, or (1, n_items) shared by every user (or `evaluation.ScoreRows`:
+            read a batch of users at a time, never all at once).
         users: the user rows to rank for.
         exclude: optional (n_users, n_items) bool mask of each user's dropped movies.
         k: list length (at most the number of movies a user has left; shorter rows pad with 0).
@@ -44,14 +47,16 @@ def top_k(scores: np.ndarray, users: np.ndarray, exclude: np.ndarray | None, k: 
     Returns:
         (len(users), k) int64 movie indices; 0 only where a user has fewer than k movies left.
     """
-    users = np.asarray(users, dtype=np.int64)
-    table = np.asarray(scores)
-    n_items = table.shape[1]
-    k = min(k, n_items - 1)
+    source = ScoreRows.of(scores)
+    users = np.asarray(users, dtype=np.int64).reshape(-1)
+    k = min(k, source.n_items - 1)
+    shared = finite_shared_row(source)
+    if shared is not None:
+        return _shared_top_k(source, shared, users, exclude, k)
     out = np.zeros((len(users), k), dtype=np.int64)
-    for start in range(0, len(users), TOP_K_BATCH):
-        batch = users[start : start + TOP_K_BATCH]
-        rows = np.array(table[batch] if table.shape[0] > 1 else np.repeat(table, len(batch), axis=0))
+    ascending = np.argsort(users, kind="stable")  # batches read the users in row order
+    for start, stop, rows in source.batches(users[ascending]):
+        batch = users[ascending[start:stop]]
         if not np.issubdtype(rows.dtype, np.floating):
             rows = rows.astype(np.float64)
         if exclude is not None:
@@ -68,7 +73,30 @@ def top_k(scores: np.ndarray, users: np.ndarray, exclude: np.ndarray | None, k: 
         order = np.lexsort((part, -picked), axis=1)
         chosen = np.take_along_axis(part, order, axis=1)
         chosen[~np.isfinite(np.take_along_axis(rows, chosen, axis=1))] = 0
-        out[start : start + len(batch)] = chosen
+        out[ascending[start:stop]] = chosen
+    return out
+
+
+def _shared_top_k(
+    source: ScoreRows, row: np.ndarray, users: np.ndarray, exclude: np.ndarray | None, k: int
+) -> np.ndarray:
+    """`top_k` for one finite row every user shares (popularity): the movies are ordered once, and
+    each user's list is the first k of that order the user has not excluded."""
+    order, _ = shared_order(row)
+    out = np.zeros((len(users), k), dtype=np.int64)
+    if exclude is None:
+        out[:] = order[:k]
+        return out
+    mask = np.asarray(exclude)
+    for start, stop in source.spans(len(users)):
+        dropped = mask[users[start:stop]].astype(bool, copy=False)
+        most = int(np.count_nonzero(dropped[:, 1:], axis=1).max(initial=0))
+        candidates = order[: min(k + most, len(order))]  # holds each user's k best kept movies
+        kept = ~dropped[:, candidates]
+        pick = np.argsort(~kept, axis=1, kind="stable")[:, :k]
+        chosen = candidates[pick]
+        chosen[~np.take_along_axis(kept, pick, axis=1)] = 0
+        out[start:stop] = chosen
     return out
 
 

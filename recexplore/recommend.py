@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import keras
 import numpy as np
@@ -16,6 +16,9 @@ from recexplore.data import MovieLens, Split
 from recexplore.evaluation import hits_at
 from recexplore.features import FeatureSpace, Vocabularies
 from recexplore.models.towers import TwoTowerModel, make_retrieval
+
+if TYPE_CHECKING:
+    from recexplore.ease import EaseWeights
 
 
 class RecommendError(ValueError):
@@ -336,10 +339,10 @@ def popularity_recommendations(rec: Recommender, user_id: int, k: int = 10) -> p
     return baseline_recommendations(rec, rec.training_matrix.sum(axis=0), user_id, k)
 
 
-def ease_recommendations(rec: Recommender, weights: np.ndarray, user_id: int, k: int = 10) -> pd.DataFrame:
+def ease_recommendations(rec: Recommender, weights: EaseWeights, user_id: int, k: int = 10) -> pd.DataFrame:
     """EASE's top-k for a user on the model's split: the user's training row times the item-item
-    `weights` (`ease.ease_weights` of `rec.training_matrix`)."""
-    row = rec.training_matrix[rec.user_index(user_id)].astype(np.float32) @ weights
+    `weights` (`ease.fit_ease` of `rec.training_matrix`; movies it left out are never listed)."""
+    row = weights.scores(rec.training_matrix[[rec.user_index(user_id)]])[0]
     return baseline_recommendations(rec, row, user_id, k)
 
 

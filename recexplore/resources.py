@@ -32,20 +32,23 @@ def training_bytes(
     stacks: Sequence[Sequence[int]],
     extra_activations: int = 0,
     extra_scores: int = 0,
+    bytes_per_cell: float = 8.0,
 ) -> int:
     """The memory every family's training needs at least, with its dense `stacks` (each the
     widths from its input to its output) and what else the family holds per batch or in all.
 
     Counts the embedding tables and dense kernels (weights, gradients, two Adam slots), the
-    per-batch activations, and the users x movies scoring matrix of the evaluation.
+    per-batch activations, and what the family holds per users x movies cell (`bytes_per_cell`:
+    8 for a float32 score matrix made in one piece and a copy; 2 for the batched evaluation's
+    int8 training matrix and its bool mask; 0 for none).
     """
     dim = int(config.embedding_dim)
     batch = batch_rows(config, train_rows)
     params = sum(vocab_sizes.values()) * dim + sum(a * b for widths in stacks for a, b in pairwise(widths))
     activations = batch * len(vocab_sizes) * dim * ACTIVATION_COPIES
     activations += batch * sum(sum(widths[1:]) for widths in stacks) * ACTIVATION_COPIES + extra_activations
-    scores = vocab_sizes.get("user_id", 1) * vocab_sizes.get("movie_id", 1) * 2 + extra_scores
-    return 4 * (params * WEIGHT_COPIES + activations + scores)
+    cells = vocab_sizes.get("user_id", 1) * vocab_sizes.get("movie_id", 1)
+    return 4 * (params * WEIGHT_COPIES + activations + extra_scores) + int(cells * bytes_per_cell)
 
 
 def estimate_training_bytes(kind: str, config: Any, vocab_sizes: dict[str, int], train_rows: int) -> int:

@@ -3,18 +3,21 @@ loaded model needs from the data before it can score (serving imports this, neve
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import keras
 import numpy as np
 
 from recexplore.beyond_accuracy import Target, slices, user_values
 from recexplore.data import DataError, MovieLens, Split, make_split
-from recexplore.evaluation import mae, popularity_scores, retrieval_report, rmse
+from recexplore.evaluation import ScoreRows, mae, popularity_scores, retrieval_report, rmse
 from recexplore.families import NEXT_ITEM, RATING, family
 from recexplore.features import FeatureSpace, Vocabularies
 from recexplore.ranking_metrics import prefixed
 from recexplore.rating_baselines import rating_baselines
+
+if TYPE_CHECKING:
+    from recexplore.ease import EaseWeights
 
 
 def rating_metrics(model: keras.Model, space: FeatureSpace, split: Split) -> dict[str, float]:
@@ -56,10 +59,10 @@ def towers_evaluation(model: keras.Model, space: FeatureSpace, split: Split) -> 
 
 def _scored_lists(
     model: keras.Model, space: FeatureSpace, split: Split
-) -> tuple[Target, np.ndarray, dict[str, np.ndarray]]:
-    """A retrieval model's split target, its all-pair scores, and the top-k lists of the model
-    ('') and of the popularity baseline ('popularity_')."""
-    scores = all_pair_scores(model, space)
+) -> tuple[Target, ScoreRows, dict[str, np.ndarray]]:
+    """A retrieval model's split target, its all-pair scores (`tower_scores`: made a batch of users
+    at a time), and the top-k lists of the model ('') and of the popularity baseline ('popularity_')."""
+    scores = tower_scores(model, space)
     target = Target.of(space, split)
     lists = {"": target.lists(scores), "popularity_": target.lists(popularity_scores(target.seen))}
     return target, scores, lists
@@ -91,7 +94,7 @@ def prepare_loaded(
     split = split_of(meta, data)
     space = FeatureSpace(vocab, data)
     if family(kind).task is RATING:
-        model.set_history(space.interaction_matrix(split.train))
+        model.set_history(space.history(split.train))
     return space, split
 
 
@@ -142,31 +145,40 @@ def predict_ratings(model: keras.Model, features: dict[str, np.ndarray], batch_s
 
 
 def all_pair_scores(model: keras.Model, space: FeatureSpace) -> np.ndarray:
-    """(n_users, n_movies) dot-product scores of every user against every movie."""
+    """(n_users, n_movies) dot-product scores of every user against every movie, in one piece
+    (small catalogues; evaluation reads `tower_scores` a batch of users at a time)."""
+    return tower_scores(model, space).full()
+
+
+def tower_scores(model: keras.Model, space: FeatureSpace) -> ScoreRows:
+    """`all_pair_scores` as `ScoreRows`: every user's and movie's vector computed once, their
+    products a batch of users at a time (the same numbers, never users x movies at once)."""
     users = np.arange(space.n_users)
     query = model.query_embeddings(space.query_features(users))
     candidates = model.candidate_embeddings(space.candidate_features())
-    return query @ candidates.T
+    return ScoreRows.product(query, candidates.T)
 
 
 def beyond_view(
-    model: keras.Model, space: FeatureSpace, split: Split, ease_weights: np.ndarray | None = None
+    model: keras.Model, space: FeatureSpace, split: Split, ease_weights: np.ndarray | EaseWeights | None = None
 ) -> dict[str, Any]:
     """What the Beyond accuracy view draws for one retrieval model on its own split: its metrics
     and the popularity baseline's (and EASE's, given its item-item weights on this split's
-    training part), the results by user group, and each scorer's long-tail curve
-    (recommendation counts by movie popularity rank).
+    training part: `ease.fit_ease`, or the items x items matrix of `ease.ease_weights`), the
+    results by user group, and each scorer's long-tail curve (recommendation counts by movie
+    popularity rank). Every score row is made a batch of users at a time.
 
     Returns:
         {"metrics", "slices", "long_tail": {"model", "popularity"[, "EASE"]: list of counts},
         "per_user": the same scorers' per-user values (for paired tests), "users": how many were evaluated}.
     """
     from recexplore.beyond_accuracy import long_tail
+    from recexplore.ease import ease_rows
 
     target, _, lists = _scored_lists(model, space, split)
     group_rows = slices(lists, target)
     if ease_weights is not None:
-        lists["ease_"] = target.lists(target.seen.astype(np.float32) @ ease_weights)
+        lists["ease_"] = target.lists(ease_rows(target.seen, ease_weights))
     names = {"": "model", "popularity_": "popularity", "ease_": "EASE"}
     return {
         "metrics": _list_metrics(target, lists),

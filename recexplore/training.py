@@ -17,9 +17,9 @@ from recexplore.ease import teacher_logits
 from recexplore.evaluation import hits_at, rmse
 from recexplore.families import NEXT_ITEM, RATING, ModelFamily, family
 from recexplore.features import FeatureSpace, Vocabularies
-from recexplore.models.towers import TEACHER_LAMBDA
+from recexplore.models.towers import TEACHER_LAMBDA, teacher_fits
 from recexplore.rating_baselines import fit_biases
-from recexplore.scoring import all_pair_scores, predict_ratings, rating_metrics, towers_evaluation
+from recexplore.scoring import predict_ratings, rating_metrics, tower_scores, towers_evaluation
 
 CURVE_K = 100  # hit-rate@k recorded per epoch for retrieval curves
 
@@ -263,12 +263,13 @@ def _train_retrieval(
     seen = train_matrix.astype(bool)
 
     def curve() -> dict[str, float]:
-        hits = hits_at(all_pair_scores(model, space), test_u, test_m, exclude=seen, ks=(10, CURVE_K))
+        hits = hits_at(tower_scores(model, space), test_u, test_m, exclude=seen, ks=(10, CURVE_K))
         return {"hit_rate_at_10": float(np.mean(hits[10])), f"hit_rate_at_{CURVE_K}": float(np.mean(hits[CURVE_K]))}
 
     bridge = _HookBridge(hooks, extra_epoch_logs=curve)
     start = time.perf_counter()
-    if config.objective == "softmax" and config.distill_weight > 0:
+    distil = config.objective == "softmax" and config.distill_weight > 0 and teacher_fits(vocab.sizes())
+    if distil:
         model.set_teacher(teacher_logits(train_matrix, TEACHER_LAMBDA, config.distill_temperature))
     try:
         model.fit(x, y, batch_size=config.batch_size, epochs=config.epochs, shuffle=True, verbose=0, callbacks=[bridge])
@@ -277,6 +278,8 @@ def _train_retrieval(
     seconds = time.perf_counter() - start
     report, extras = towers_evaluation(model, space, split)
     report["epochs_run"] = len(bridge.history)
+    if config.distill_weight > 0 and not distil:
+        report["teacher_skipped"] = 1.0  # the catalogue is too large for the EASE teacher's logits
     result = _result(fam.name, model, config, vocab, bridge, report, seconds, split, data, seed)
     result.extras.update(extras)
     return result

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 
@@ -77,13 +79,15 @@ def nearest_neighbours(vectors: np.ndarray, index: int, k: int) -> tuple[np.ndar
 
 
 TSNE_PERPLEXITY = 30.0
+TSNE_MAX_MOVIES = 4_000  # t-SNE maps at most this many movies, the most rated (ML-100K and ML-1M: all of them)
 
 
 def tsne(points: np.ndarray, seed: int = 0) -> np.ndarray:
     """A seeded 2-D t-SNE of the rows (scikit-learn, PCA-initialised, cosine distances).
 
     t-SNE keeps each point's near neighbours near and says little about far distances or
-    cluster sizes; it takes seconds on the 1,682 movies, so callers cache it per model.
+    cluster sizes; it takes seconds on the 1,682 movies, so callers cache it per model (and map a
+    large catalogue's most-rated movies only: `tsne_map`).
     """
     from sklearn.manifold import TSNE
 
@@ -92,3 +96,31 @@ def tsne(points: np.ndarray, seed: int = 0) -> np.ndarray:
     return TSNE(
         n_components=2, perplexity=perplexity, init="pca", metric="cosine", random_state=seed, max_iter=500
     ).fit_transform(x)
+
+
+def tsne_map(points: np.ndarray, ratings: np.ndarray, seed: int = 0, limit: int = TSNE_MAX_MOVIES) -> dict[str, Any]:
+    """`tsne` of at most `limit` movies, the most rated (t-SNE takes minutes on tens of thousands).
+
+    Args:
+        points: (n, d) one row per movie.
+        ratings: (n,) each movie's rating count (NaN counts as 0); ties keep the lower row.
+        seed: t-SNE's seed.
+        limit: the most movies mapped.
+
+    Returns:
+        {"coords": (n, 2), NaN rows for movies left off the map; "mapped": (n,) bool; "shown" and
+        "total": how many movies are mapped, of how many; "note": '' when every movie is mapped,
+        else a caption such as 't-SNE of the 4,000 most-rated movies of 62,423'}.
+    """
+    x = np.asarray(points, dtype=np.float64)
+    total = len(x)
+    mapped = np.ones(total, dtype=bool)
+    if total <= limit:
+        return {"coords": tsne(x, seed), "mapped": mapped, "shown": total, "total": total, "note": ""}
+    counts = np.nan_to_num(np.asarray(ratings, dtype=np.float64), nan=0.0)
+    mapped[:] = False
+    mapped[np.argsort(-counts, kind="stable")[:limit]] = True
+    coords = np.full((total, 2), np.nan)
+    coords[mapped] = tsne(x[mapped], seed)
+    note = f"t-SNE of the {limit:,} most-rated movies of {total:,}"
+    return {"coords": coords, "mapped": mapped, "shown": int(limit), "total": total, "note": note}

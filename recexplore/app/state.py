@@ -449,12 +449,12 @@ def recommender(name: str) -> Any:
 
 @st.cache_resource(show_spinner="Fitting EASE on this model's split (once) ...", max_entries=8)
 def _ease_weights(name: str, directory: str, digest: str, fingerprint: str, lam: float) -> Any:
-    """EASE's item-item weights on a saved model's training part (float32), for its Beyond view and
-    the Recommend page's EASE list."""
-    from recexplore.ease import ease_weights
+    """EASE fitted on a saved model's training part (`ease.fit_ease`: on the most-rated movies of a
+    large catalogue), for its Beyond view and the Recommend page's EASE list."""
+    from recexplore.ease import fit_ease
 
     ready = _cached_model(name, directory, digest, fingerprint)
-    return ease_weights(ready.space.interaction_matrix(ready.split.train), lam).astype("float32")
+    return fit_ease(ready.space.interaction_matrix(ready.split.train), lam)
 
 
 def _ease_lambda(meta: dict[str, Any]) -> float | None:

@@ -11,7 +11,8 @@ import numpy as np
 from keras import ops
 
 from recexplore import families, resources
-from recexplore.ease import TEACHER_MASKED
+from recexplore.ease import EASE_MAX_ITEMS, TEACHER_MASKED
+from recexplore.evaluation import SCORE_BATCH_BYTES
 from recexplore.features import MAX_TITLE_TOKENS
 from recexplore.models.common import (
     BATCH_SIZE,
@@ -362,8 +363,12 @@ def _memory_bytes(config: TowerConfig, vocab_sizes: dict[str, int], train_rows: 
         extra_activations = batch * batch * resources.IN_BATCH_COPIES
         if config.distill_weight > 0 and teacher_fits(vocab_sizes):  # EASE teacher: logits, items x items solve
             users, movies = vocab_sizes.get("user_id", 1), vocab_sizes.get("movie_id", 1)
-            extra_scores = users * movies + movies**2 * resources.EASE_COPIES
-    return resources.training_bytes(config, vocab_sizes, train_rows, stacks, extra_activations, extra_scores)
+            extra_scores = users * movies + min(movies, EASE_MAX_ITEMS) ** 2 * resources.EASE_COPIES
+    # The evaluation: the int8 training matrix and its bool mask, and one batch of scores.
+    extra_scores += SCORE_BATCH_BYTES // 4
+    return resources.training_bytes(
+        config, vocab_sizes, train_rows, stacks, extra_activations, extra_scores, bytes_per_cell=2
+    )
 
 
 def _label(config: TowerConfig) -> str:
