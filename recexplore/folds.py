@@ -14,10 +14,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from recexplore.data import CORE_FILES, DataError, MovieLens
+from recexplore.data import DataError, MovieLens
 
 N_FOLDS = 5
-EXTRA_FILES = ("u.genre", "u.occupation", "u.info", "README")  # copied along when present
+EXTRA_FILES = ("u.genre", "u.occupation", "u.info", "README", "README.txt", "links.csv", "tags.csv")  # when present
 
 
 def fold_names(k: int = N_FOLDS) -> list[str]:
@@ -26,10 +26,11 @@ def fold_names(k: int = N_FOLDS) -> list[str]:
 
 
 def _write_ratings(path: Path, rows: pd.DataFrame) -> None:
-    """Tab-separated user, movie, rating, timestamp, sorted by user then movie (GroupLens' order)."""
+    """Tab-separated user, movie, rating, timestamp, sorted by user then movie (GroupLens' order);
+    stars as written in the data set (4, or 3.5 where it has half stars)."""
     ordered = rows.sort_values(["user_id", "movie_id"], kind="stable")
     lines = [
-        f"{u}\t{m}\t{int(r)}\t{t}"
+        f"{u}\t{m}\t{r:g}\t{t}"
         for u, m, r, t in zip(
             ordered["user_id"], ordered["movie_id"], ordered["user_rating"], ordered["timestamp"], strict=True
         )
@@ -51,7 +52,7 @@ def write_folds(data: MovieLens, out: Path, seed: int = 42, k: int = N_FOLDS) ->
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise DataError(f"{out} is not a new or empty folder: the folds need a folder of their own.")
     out.mkdir(parents=True, exist_ok=True)
-    for name in (*CORE_FILES, *EXTRA_FILES):
+    for name in (*data.source.layout.core_files, *EXTRA_FILES):
         if (data.folder / name).is_file():
             shutil.copyfile(data.folder / name, out / name)
     order = np.random.default_rng(seed).permutation(len(data.ratings))
