@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from typing import Any, NoReturn
 
 from recexplore.data import DATA_ENV, MAX_SEED
-from recexplore.families import RATING, RETRIEVAL, ModelFamily, task_presets
+from recexplore.families import RATING, RETRIEVAL, ModelFamily, sized_epochs, task_presets
 
 EXIT_USAGE = 2
 EXIT_FAILURE = 1
@@ -357,11 +357,17 @@ def _common_settings(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
-def _config_for(fam: ModelFamily, args: argparse.Namespace, preset: str | None = None) -> Any:
+def _config_for(
+    fam: ModelFamily, args: argparse.Namespace, preset: str | None = None, ratings: int | None = None
+) -> Any:
     """The config the flags ask for: the preset (`--preset`, or the one the family recognises in
-    the flags, e.g. a tower preset's widths) with every given flag on top."""
+    the flags, e.g. a tower preset's widths) with every given flag on top; without --epochs, the
+    preset's epochs sized for a data set of `ratings` (`families.sized_epochs`)."""
     settings = {**_common_settings(args), **{name: getattr(args, name, None) for name in fam.options}}
-    return fam.make_config(preset or getattr(args, "preset", None), **settings)
+    config = fam.make_config(preset or getattr(args, "preset", None), **settings)
+    if args.epochs is None and ratings is not None:
+        config = dataclasses.replace(config, epochs=sized_epochs(config.epochs, ratings))
+    return config
 
 
 def _check_memory(fam: ModelFamily, config: Any, vocab_sizes: dict[str, int], train_rows: int) -> None:
@@ -433,6 +439,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         if registry.has_entry(args.save, args.models_dir) and not args.overwrite:
             raise UsageError(f"a model named {args.save!r} exists; pass --overwrite to replace it")
     data, split = _load_split(args)
+    if args.epochs is None:
+        config = dataclasses.replace(config, epochs=sized_epochs(config.epochs, len(data.ratings)))
     vocab = Vocabularies.build(data)
     _check_memory(fam, config, vocab.sizes(), len(split.train))
 
@@ -500,7 +508,7 @@ def cmd_compare_towers(args: argparse.Namespace) -> int:
     order = [p for _, p in presets]
     submit = sorted(presets, key=lambda fp: fp[0].queue_order.index(fp[1]))
     requests = [
-        TrainRequest(f.name, _config_for(f, args, p), split, args.seed, label=p, preset=p)
+        TrainRequest(f.name, _config_for(f, args, p, len(data.ratings)), split, args.seed, label=p, preset=p)
         for split in splits
         for f, p in submit
     ]
@@ -596,7 +604,7 @@ def cmd_compare_rankers(args: argparse.Namespace) -> int:
     splits = fold_splits(data, args.folds) if args.folds else [args.split]
     presets = task_presets(RATING)
     requests = [
-        TrainRequest(f.name, _config_for(f, args, p), split, args.seed, label=p, preset=p)
+        TrainRequest(f.name, _config_for(f, args, p, len(data.ratings)), split, args.seed, label=p, preset=p)
         for split in splits
         for f, p in presets
     ]

@@ -211,6 +211,17 @@ class ModelFamily:
         return view in self.views
 
 
+EPOCH_RATINGS = 1_000_000  # a preset's epochs (tuned on ML-100K) hold up to this many ratings
+
+
+def sized_epochs(epochs: int, n_ratings: int) -> int:
+    """A preset's epochs on a data set of `n_ratings`: as set up to EPOCH_RATINGS, then fewer in
+    proportion (at least one), so a default run on ML-25M sees about as many examples as on ML-1M."""
+    if n_ratings <= EPOCH_RATINGS:
+        return int(epochs)
+    return max(1, round(epochs * EPOCH_RATINGS / n_ratings))
+
+
 def family_names() -> tuple[str, ...]:
     """The names of every family, in table order (no module is imported)."""
     return tuple(FAMILY_MODULES)

@@ -210,3 +210,10 @@ def test_dataset_flag_on_every_data_command() -> None:
         ["pretrain"],
     ):
         assert parser.parse_args([*argv, "--dataset", "ml-1m"]).dataset == "ml-1m", argv
+
+
+def test_preset_epochs_are_sized_by_ratings() -> None:
+    from recexplore.families import EPOCH_RATINGS, sized_epochs
+
+    assert sized_epochs(6, 100_000) == 6 and sized_epochs(6, EPOCH_RATINGS) == 6
+    assert sized_epochs(8, 2 * EPOCH_RATINGS) == 4 and sized_epochs(6, 25_000_000) == 1

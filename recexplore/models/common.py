@@ -200,8 +200,10 @@ def mlp(
 # most HISTORY_DENSE_CELLS cells (ML-100K: 1.6M, ML-1M: 22M), else each user's latest HISTORY_CAP
 # movies and each movie's latest HISTORY_CAP raters (ML-10M: 750M cells, ML-25M: 10G). The matrix
 # costs users x movies per training step; the lists cost batch x HISTORY_CAP, whatever the data.
+# 64, not 256: a DLRM epoch on 1M synthetic ratings over 62K movies took 87 s (2.5 GB) against
+# 306 s (5.8 GB), with the same test RMSE (0.829); ML-25M's median user has 71 ratings.
 HISTORY_DENSE_CELLS = 50_000_000
-HISTORY_CAP = 256
+HISTORY_CAP = 64
 
 
 @dataclass(frozen=True)
@@ -274,7 +276,7 @@ class RatedMovies(keras.layers.Layer):
                     (True, self.user_lists, self.user_counts, self.n_users),
                     (False, self.movie_lists, self.movie_counts, self.n_movies),
                 ):
-                    found, kept = history.lists(by_user, n_rows)
+                    found, kept = history.lists(by_user, n_rows, cap=int(lists.shape[1]))
                     lists.assign(found)
                     counts.assign(kept)
             return
@@ -293,7 +295,7 @@ class RatedMovies(keras.layers.Layer):
         lists, counts = (self.user_lists, self.user_counts) if by_user else (self.movie_lists, self.movie_counts)
         found = ops.take(lists, index, axis=0)  # (batch, cap)
         n = ops.cast(ops.take(counts, index, axis=0), "float32")
-        mask = ops.cast(ops.arange(HISTORY_CAP)[None, :] < ops.cast(n, "int32")[:, None], "float32")
+        mask = ops.cast(ops.arange(lists.shape[1])[None, :] < ops.cast(n, "int32")[:, None], "float32")
         rows = ops.take(table, found, axis=0)  # (batch, cap, dim)
         n = ops.maximum(n, 1.0)
         vectors = ops.einsum("bc,bcd->bd", mask, rows) / ops.sqrt(n)[:, None]
