@@ -19,7 +19,7 @@ from recexplore.app.train_forms import (
     submit_problem,
 )
 from recexplore.data import MAX_SEED
-from recexplore.families import RATING, families, family
+from recexplore.families import RATING, families, family, sized_epochs
 from recexplore.job_request import TrainRequest
 from recexplore.jobs import DONE, QUEUED, RUNNING
 
@@ -89,8 +89,9 @@ values["epochs"] = int(
         "Epochs",
         int(epochs.smallest),
         min(EPOCHS_SLIDER_MAX, int(epochs.high)),
-        int(defaults.epochs),
+        min(EPOCHS_SLIDER_MAX, sized_epochs(int(defaults.epochs), len(data.ratings))),
         key=f"train_epochs_{kind}",
+        help="The preset's epochs, fewer in proportion on data sets above 1M ratings.",
     )
 )
 values["batch_size"] = int(
