@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from scipy import sparse
 
-from recexplore.evaluation import ScoreRows
+from recexplore.evaluation import ScoreRows, ZeroOne, axis_counts
 from recexplore.ranking_metrics import Catalogue, HeldOut, K, list_report, per_user, top_k
 
 ACTIVITY_EDGES = (30, 100, 300)  # training ratings: < 30, 30-100, 100-300, 300+
@@ -22,7 +23,7 @@ class Target:
 
     held_out: HeldOut
     catalogue: Catalogue
-    seen: np.ndarray  # (n_users, n_items) bool: each user's training movies, never recommended
+    seen: ZeroOne  # (n_users, n_items) bool, dense or sparse (CSR): each user's training movies, never recommended
     test_users: np.ndarray
     test_items: np.ndarray
     groups: dict[str, np.ndarray]  # user group -> bool mask over held_out.users
@@ -30,8 +31,8 @@ class Target:
 
     @classmethod
     def of(cls, space: Any, split: Any) -> Target:
-        """The target of `split` in `space`'s index (users' demographics from its tables)."""
-        train_matrix = space.interaction_matrix(split.train)
+        """The target of `split` in `space`'s index (users' demographics from its tables); `seen` is sparse."""
+        train_matrix = space.interaction_csr(split.train)
         test_users = space.user_index(split.test["user_id"])
         test_items = space.movie_index(split.test["movie_id"])
         return cls.build(
@@ -46,18 +47,19 @@ class Target:
     @classmethod
     def build(
         cls,
-        train_matrix: np.ndarray,
+        train_matrix: ZeroOne,
         test_users: np.ndarray,
         test_items: np.ndarray,
         genres: np.ndarray,
         gender: tuple[tuple, np.ndarray] | None = None,
         age: tuple[tuple, np.ndarray] | None = None,
     ) -> Target:
-        """From index arrays: `gender` and `age` are (vocabulary, each user row's 1-based code)."""
-        matrix = np.asarray(train_matrix)
+        """From index arrays (a sparse `train_matrix` stays sparse): `gender` and `age` are (vocabulary,
+        each user row's 1-based code)."""
+        matrix = train_matrix if sparse.issparse(train_matrix) else np.asarray(train_matrix)
         held_out = HeldOut.of(test_users, test_items, matrix.shape[1])
         catalogue = Catalogue.of(matrix, genres)
-        activity = matrix.sum(axis=1)[held_out.users]  # no copy of the users' rows
+        activity = axis_counts(matrix, 1)[held_out.users]  # no copy of the users' rows
         edges = (0, *ACTIVITY_EDGES, np.inf)
         names = [f"< {ACTIVITY_EDGES[0]}"]
         names += [f"{a}-{b}" for a, b in zip(ACTIVITY_EDGES, ACTIVITY_EDGES[1:], strict=False)]
@@ -81,7 +83,7 @@ class Target:
         return cls(
             held_out,
             catalogue,
-            matrix.astype(bool),
+            matrix.astype(bool, copy=False) if sparse.issparse(matrix) else matrix.astype(bool),
             np.asarray(test_users, np.int64),
             np.asarray(test_items, np.int64),
             groups,

@@ -10,6 +10,10 @@ G, P and B are items x items (float64, several copies: `resources.EASE_COPIES`),
 catalogue is fitted on its M most-rated training movies only (`fitted_columns`; M from the
 available memory, `ease_item_cap`): the other movies score -inf and never enter a list. Every
 catalogue up to EASE_MIN_ITEMS movies (ML-100K, ML-1M) is always fitted whole.
+
+X may be dense or a scipy sparse matrix (`FeatureSpace.interaction_csr`): a sparse X's Gram is a
+sparse product on the kept columns (dense only as the M x M result), and its score rows are made
+dense a batch of users at a time.
 """
 
 from __future__ import annotations
@@ -21,9 +25,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from scipy import sparse
 from scipy.linalg import lapack
 
-from recexplore.evaluation import HIT_RATE_KS, ScoreRows, batch_users, hits_at, popularity_scores
+from recexplore.evaluation import HIT_RATE_KS, ScoreRows, ZeroOne, batch_users, hits_at, popularity_scores
 from recexplore.ranking_metrics import LIST_METRICS, K
 from recexplore.resources import EASE_COPIES, available_bytes
 
@@ -45,7 +50,7 @@ def ease_item_cap(available: int | None = None) -> int:
     return max(EASE_MIN_ITEMS, min(EASE_MAX_ITEMS, by_memory))
 
 
-def fitted_columns(matrix: np.ndarray, cap: int | None = None) -> np.ndarray | None:
+def fitted_columns(matrix: ZeroOne, cap: int | None = None) -> np.ndarray | None:
     """The columns an EASE fit of the users x items `matrix` keeps: None (every one) when its movies
     (columns 1..) number at most `cap` (default: `ease_item_cap()`, asked only for a catalogue over
     EASE_MIN_ITEMS), else the `cap` most-rated movies (ties: the lower index), ascending."""
@@ -60,9 +65,11 @@ def fitted_columns(matrix: np.ndarray, cap: int | None = None) -> np.ndarray | N
     return np.sort(np.argsort(-counts, kind="stable")[:cap])
 
 
-def _gram(matrix: np.ndarray, columns: np.ndarray | None) -> np.ndarray:
+def _gram(matrix: ZeroOne, columns: np.ndarray | None) -> np.ndarray:
     """X'X (float64) of the 0/1 matrix (at `columns`), summed a batch of users at a time in
-    float32: the co-counts are integers, exact in both."""
+    float32: the co-counts are integers, exact in both (a sparse X: `_sparse_gram`)."""
+    if sparse.issparse(matrix):
+        return _sparse_gram(matrix, columns)
     x = np.asarray(matrix)
     n = x.shape[1] if columns is None else len(columns)
     gram = np.zeros((n, n))
@@ -74,6 +81,20 @@ def _gram(matrix: np.ndarray, columns: np.ndarray | None) -> np.ndarray:
     return gram
 
 
+def _sparse_gram(matrix: sparse.csr_matrix, columns: np.ndarray | None) -> np.ndarray:
+    """X'X (float64) of a sparse 0/1 X (at `columns`) as sparse int32 products, a block of Gram
+    columns at a time (`batch_users` of them: each block's result at most a score batch's cells):
+    the same integer co-counts as the dense sum, never a users x items array."""
+    x = sparse.csc_matrix(matrix if columns is None else matrix[:, columns], dtype=np.int32)
+    n = x.shape[1]
+    transposed = x.T.tocsr()
+    gram = np.zeros((n, n))
+    step = batch_users(n)
+    for start in range(0, n, step):
+        gram[:, start : start + step] = (transposed @ x[:, start : start + step]).toarray()
+    return gram
+
+
 @dataclass(frozen=True)
 class Gram:
     """The eigendecomposition of X'X, shared by every lambda."""
@@ -82,7 +103,7 @@ class Gram:
     vectors: np.ndarray
 
     @classmethod
-    def of(cls, matrix: np.ndarray, columns: np.ndarray | None = None) -> Gram:
+    def of(cls, matrix: ZeroOne, columns: np.ndarray | None = None) -> Gram:
         """Of the 0/1 users x items `matrix`, at `columns` only when given."""
         values, vectors = np.linalg.eigh(_gram(matrix, columns))
         return cls(values, vectors)
@@ -101,7 +122,7 @@ def _weights_of(p: np.ndarray) -> np.ndarray:
     return b
 
 
-def _fit(matrix: np.ndarray, lam: float, columns: np.ndarray | None) -> np.ndarray:
+def _fit(matrix: ZeroOne, lam: float, columns: np.ndarray | None) -> np.ndarray:
     """B (float64) on `columns` of the 0/1 matrix (every column: None), one Cholesky inverse."""
     if not lam > 0:
         raise ValueError(f"lambda must be positive, got {lam!r}")
@@ -110,7 +131,7 @@ def _fit(matrix: np.ndarray, lam: float, columns: np.ndarray | None) -> np.ndarr
     return _weights_of(_spd_inverse(gram))
 
 
-def ease_weights(matrix: np.ndarray, lam: float) -> np.ndarray:
+def ease_weights(matrix: ZeroOne, lam: float) -> np.ndarray:
     """EASE's B for a users x items 0/1 matrix and one lambda, on every column (one inverse: a
     third of the eigendecomposition `Gram` shares between lambdas). items x items: for a
     catalogue of any size, `fit_ease`."""
@@ -134,25 +155,25 @@ class EaseWeights:
         """How many movies the fit holds (the OOV column not counted)."""
         return len(self.columns) if self.columns is not None else len(self.weights) - 1
 
-    def score_rows(self, matrix: np.ndarray) -> ScoreRows:
-        """The EASE scores of the users of the 0/1 users x items `matrix` (their rows of X B, -inf
-        outside the fitted columns), made a batch of users at a time."""
+    def score_rows(self, matrix: ZeroOne) -> ScoreRows:
+        """The EASE scores of the users of the 0/1 users x items `matrix` (dense or sparse: their
+        rows of X B, -inf outside the fitted columns), made a batch of users at a time."""
         return ScoreRows.product(matrix, self.weights, left_dtype=np.float32, columns=self.columns)
 
-    def scores(self, matrix: np.ndarray) -> np.ndarray:
-        """(len(matrix), n_items) scores of the users whose 0/1 rows `matrix` holds, in one piece (a
-        few users: a recommendation list)."""
-        return self.score_rows(np.asarray(matrix)).full()
+    def scores(self, matrix: ZeroOne) -> np.ndarray:
+        """(rows, n_items) scores of the users whose 0/1 rows `matrix` (dense or sparse) holds, in one
+        piece (a few users: a recommendation list)."""
+        return self.score_rows(matrix if sparse.issparse(matrix) else np.asarray(matrix)).full()
 
 
-def fit_ease(matrix: np.ndarray, lam: float, cap: int | None = None) -> EaseWeights:
+def fit_ease(matrix: ZeroOne, lam: float, cap: int | None = None) -> EaseWeights:
     """EASE on a users x items 0/1 matrix: every movie when the catalogue fits `cap` (default
     `ease_item_cap()`), else its `cap` most-rated training movies (`fitted_columns`)."""
     columns = fitted_columns(matrix, cap)
     return EaseWeights(_fit(matrix, lam, columns).astype(np.float32), columns)
 
 
-def ease_rows(matrix: np.ndarray, weights: np.ndarray | EaseWeights) -> ScoreRows:
+def ease_rows(matrix: ZeroOne, weights: np.ndarray | EaseWeights) -> ScoreRows:
     """EASE scores of `matrix`'s users by `fit_ease`'s weights or a full items x items B (float32
     rows @ B), made a batch of users at a time."""
     if isinstance(weights, EaseWeights):
@@ -180,7 +201,7 @@ class EaseFit:
 
 
 def choose_lambda(
-    fit_matrix: np.ndarray,
+    fit_matrix: ZeroOne,
     val_users: np.ndarray,
     val_items: np.ndarray,
     lambdas: tuple[float, ...] = EASE_LAMBDAS,
@@ -200,20 +221,23 @@ def choose_lambda(
     return EaseFit(best, scores_of)
 
 
-def ease_scores(train_matrix: np.ndarray, lam: float) -> np.ndarray:
+def ease_scores(train_matrix: ZeroOne, lam: float) -> np.ndarray:
     """(users, items) float32 EASE scores of every user in one piece, fitted on the whole training
     matrix (`fit_ease`: on its most-rated movies for a large catalogue, the others -inf)."""
     return fit_ease(train_matrix, lam).score_rows(train_matrix).full()
 
 
-def teacher_logits(train_matrix: np.ndarray, lam: float, temperature: float) -> np.ndarray:
+def teacher_logits(train_matrix: ZeroOne, lam: float, temperature: float) -> np.ndarray:
     """EASE scores / `temperature` as the two towers' distillation teacher (`TwoTowerModel`),
     with every training item of a user, the padding row and column 0 (and any movie EASE left
     out) at TEACHER_MASKED: the teacher only ranks what the user has not rated, as the evaluation
     does."""
     logits = ease_scores(train_matrix, lam) / np.float32(temperature)
     logits[~np.isfinite(logits)] = TEACHER_MASKED
-    logits[np.asarray(train_matrix).astype(bool)] = TEACHER_MASKED
+    if sparse.issparse(train_matrix):
+        logits[train_matrix.nonzero()] = TEACHER_MASKED
+    else:
+        logits[np.asarray(train_matrix).astype(bool)] = TEACHER_MASKED
     logits[0, :] = TEACHER_MASKED
     logits[:, 0] = TEACHER_MASKED
     return logits
@@ -233,7 +257,7 @@ def ease_report(data: Any, split: Any, seed: int = 42) -> dict[str, Any]:
     space = FeatureSpace(Vocabularies.build(data), data)
     fit_part, val = validation_slice(split.train, seed)
     choice = choose_lambda(
-        space.interaction_matrix(fit_part), space.user_index(val["user_id"]), space.movie_index(val["movie_id"])
+        space.interaction_csr(fit_part), space.user_index(val["user_id"]), space.movie_index(val["movie_id"])
     )
     target = Target.of(space, split)
     fit = fit_ease(target.seen, choice.lam)

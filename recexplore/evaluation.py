@@ -5,20 +5,71 @@ Every full-ranking computation here reads its users x items scores a batch of us
 piece, whatever the catalogue's size. Each user's ranking, ties and exclusions are the same in any
 batch; a computed product (towers, EASE) is made in fixed blocks of users, which is the one-piece
 product itself wherever one block holds every user (ML-100K, ML-1M at the default budget).
+
+The 0/1 training matrix (what a product multiplies, what is excluded, what popularity counts) may be
+dense or a scipy sparse matrix (`FeatureSpace.interaction_csr`): a sparse one is made dense only a
+batch of rows at a time, so its memory grows with the ratings, not users x items.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
+from typing import TypeAlias
 
 import numpy as np
+from scipy import sparse
 
 HIT_RATE_KS = (10, 100)
 SEED_K = 100
 # Score rows (counted at 8 bytes a score) one evaluation batch holds: memory is bounded at any catalogue
 # (a batch's working copies for masking and partitioning take about 3x this at its peak).
 SCORE_BATCH_BYTES = 256 << 20
+COUNT_CHUNK = 1 << 22  # a sparse matrix's column indices counted at once (`axis_counts`: a 32 MB int64 copy)
+
+
+# A users x items 0/1 matrix (training interactions, an exclusion mask): dense, or scipy sparse (CSR).
+ZeroOne: TypeAlias = "np.ndarray | sparse.csr_matrix"
+
+
+def dense_rows(matrix: ZeroOne, rows: np.ndarray) -> np.ndarray:
+    """`matrix[rows]` as a dense array (of a sparse matrix, only those rows are made dense)."""
+    if sparse.issparse(matrix):
+        return matrix[np.asarray(rows, dtype=np.int64)].toarray()
+    return np.asarray(matrix)[rows]
+
+
+def nonzero_in_rows(matrix: ZeroOne, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(position in `rows`, column) of every nonzero cell of `matrix`'s `rows` (int64, row-major
+    for a dense matrix)."""
+    if sparse.issparse(matrix):
+        found, column = matrix[np.asarray(rows, dtype=np.int64)].nonzero()
+        return found.astype(np.int64), column.astype(np.int64)
+    return np.nonzero(np.asarray(matrix)[rows])
+
+
+def exclude_rows(rows: np.ndarray, mask: ZeroOne, users: np.ndarray) -> None:
+    """Set the score rows of `users` (`rows`, in place) to -inf wherever `mask[users]` is nonzero."""
+    if sparse.issparse(mask):
+        found, column = nonzero_in_rows(mask, users)
+        rows[found, column] = -np.inf
+    else:
+        rows[np.asarray(mask)[users].astype(bool, copy=False)] = -np.inf
+
+
+def axis_counts(matrix: ZeroOne, axis: int) -> np.ndarray:
+    """A 0/1 matrix's int64 sums over `axis` (0: per column, the items' counts; 1: per row, the users')."""
+    if not sparse.issparse(matrix):
+        return np.asarray(matrix).sum(axis=axis, dtype=np.int64)
+    data = matrix.data
+    if matrix.format != "csr" or (data.size and not data.min() == 1 == data.max()):
+        return np.asarray(matrix.sum(axis=axis, dtype=np.int64)).reshape(-1)  # (an int64 copy of the values)
+    if axis == 1:  # every stored value a one: counted from the index arrays alone
+        return np.diff(matrix.indptr).astype(np.int64)
+    counts = np.zeros(matrix.shape[1], dtype=np.int64)
+    for start in range(0, matrix.nnz, COUNT_CHUNK):
+        counts += np.bincount(matrix.indices[start : start + COUNT_CHUNK], minlength=matrix.shape[1])
+    return counts
 
 
 def batch_users(n_items: int, budget: int | None = None) -> int:
@@ -39,7 +90,7 @@ class ScoreRows:
     """
 
     table: np.ndarray | None = None
-    left: np.ndarray | None = None
+    left: np.ndarray | sparse.csr_matrix | None = None  # a sparse `left` is made dense a block of rows at a time
     right: np.ndarray | None = None
     left_dtype: type | None = None  # `left` rows are cast to it before the product (None: as stored)
     columns: np.ndarray | None = None
@@ -54,7 +105,7 @@ class ScoreRows:
     @classmethod
     def product(
         cls,
-        left: np.ndarray,
+        left: np.ndarray | sparse.csr_matrix,
         right: np.ndarray,
         left_dtype: type | None = None,
         columns: np.ndarray | None = None,
@@ -108,7 +159,7 @@ class ScoreRows:
             for start, stop in self.spans(len(users)):
                 yield start, stop, self._table_rows(users[start:stop])
             return
-        step, n_rows, start = self.users_per_batch, len(self.left), 0
+        step, n_rows, start = self.users_per_batch, self.left.shape[0], 0
         while start < len(users):
             first = int(users[start]) // step * step
             stop = int(np.searchsorted(users, first + step, side="left"))
@@ -122,9 +173,11 @@ class ScoreRows:
         table = self.table
         return np.take(table, users, axis=0) if table.shape[0] > 1 else np.repeat(table, len(users), axis=0)
 
-    def _product(self, left: np.ndarray) -> np.ndarray:
-        """Scores of the users whose `left` rows are given."""
+    def _product(self, left: np.ndarray | sparse.csr_matrix) -> np.ndarray:
+        """Scores of the users whose `left` rows are given (sparse rows made dense here, at `columns`)."""
         part = left if self.columns is None else left[:, self.columns]
+        if sparse.issparse(part):
+            part = part.toarray()
         product = np.asarray(part, dtype=self.left_dtype) @ self.right
         if self.columns is None:
             return product
@@ -162,13 +215,12 @@ def _pair_groups(users: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]
 
 
 def _masked_batches(
-    source: ScoreRows, users: np.ndarray, items: np.ndarray, exclude: np.ndarray | None
+    source: ScoreRows, users: np.ndarray, items: np.ndarray, exclude: ZeroOne | None
 ) -> Iterator[_Batch]:
     """Per batch of distinct users: score rows with excluded items and column 0 at -inf (float32
     model scores stay float32, faster; others become float64), and the batch's pairs."""
     unique_users, row_of_pair, order = _pair_groups(users)
     sorted_rows = row_of_pair[order]
-    mask = None if exclude is None else np.asarray(exclude)
     for start, stop, rows in source.batches(unique_users):
         batch = unique_users[start:stop]
         if rows.dtype != np.float32:
@@ -177,8 +229,8 @@ def _masked_batches(
         pairs = order[lo:hi]
         local = row_of_pair[pairs] - start
         own = rows[local, items[pairs]].copy()
-        if mask is not None:
-            rows[mask[batch].astype(bool, copy=False)] = -np.inf
+        if exclude is not None:
+            exclude_rows(rows, exclude, batch)
         rows[:, 0] = -np.inf
         yield _Batch(rows, pairs, local, items[pairs], own)
 
@@ -209,7 +261,7 @@ def shared_order(row: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _shared_ranks(
-    source: ScoreRows, row: np.ndarray, users: np.ndarray, items: np.ndarray, exclude: np.ndarray | None
+    source: ScoreRows, row: np.ndarray, users: np.ndarray, items: np.ndarray, exclude: ZeroOne | None
 ) -> np.ndarray:
     """`ranks_of` for one finite row shared by every user, without a users x items matrix: a pair's
     rank is its item's place in the shared order less the user's excluded movies placed before it."""
@@ -217,11 +269,10 @@ def _shared_ranks(
     ranks = position[items].copy()
     n = len(row)
     if exclude is not None:
-        mask = np.asarray(exclude)
         unique_users, row_of_pair, order = _pair_groups(users)
         sorted_rows = row_of_pair[order]
         for start, stop in source.spans(len(unique_users)):
-            found, movie = np.nonzero(mask[unique_users[start:stop]])
+            found, movie = nonzero_in_rows(exclude, unique_users[start:stop])
             keep = movie > 0
             keys = np.sort(found[keep] * n + position[movie[keep]])
             lo, hi = np.searchsorted(sorted_rows, (start, stop))
@@ -231,14 +282,14 @@ def _shared_ranks(
     for p in np.flatnonzero(items == 0):  # the OOV column as a pair's item: ranked directly
         kept = row.copy()
         if exclude is not None:
-            kept[np.asarray(exclude)[users[p]].astype(bool, copy=False)] = -np.inf
+            exclude_rows(kept[None, :], exclude, users[p : p + 1])
         kept[0] = -np.inf
         ranks[p] = _rank_in_row(kept, row[0], 0)
     return ranks
 
 
 def ranks_of(
-    scores: np.ndarray | ScoreRows, users: np.ndarray, items: np.ndarray, exclude: np.ndarray | None = None
+    scores: np.ndarray | ScoreRows, users: np.ndarray, items: np.ndarray, exclude: ZeroOne | None = None
 ) -> np.ndarray:
     """0-based rank of each (user, item) pair's item in its user's ranking.
 
@@ -250,7 +301,7 @@ def ranks_of(
         scores: (n_users, n_items) scores, or (1, n_items) shared by every user (or `ScoreRows`).
         users: user row of each pair.
         items: item column of each pair.
-        exclude: optional (n_users, n_items) bool mask of items to drop.
+        exclude: optional (n_users, n_items) mask of items to drop (nonzero: dropped; dense or sparse).
 
     Returns:
         int array, one rank per pair (rank < k means a hit in the top k).
@@ -277,7 +328,7 @@ def hits_at(
     scores: np.ndarray | ScoreRows,
     users: np.ndarray,
     items: np.ndarray,
-    exclude: np.ndarray | None = None,
+    exclude: ZeroOne | None = None,
     ks: tuple[int, ...] = HIT_RATE_KS,
 ) -> dict[int, np.ndarray]:
     """For each k, whether each pair's `ranks_of` rank is below k, without ranking everything.
@@ -314,8 +365,10 @@ def hits_at(
     return out
 
 
-def popularity_scores(train_matrix: np.ndarray) -> np.ndarray:
+def popularity_scores(train_matrix: ZeroOne) -> np.ndarray:
     """(1, n_items) training-interaction counts: the popularity baseline's scores."""
+    if sparse.issparse(train_matrix):
+        return axis_counts(train_matrix, 0)[None, :].astype(np.float64)
     matrix = np.asarray(train_matrix)
     if matrix.dtype.kind in "biu":  # counted without a float copy of the matrix
         return matrix.sum(axis=0, dtype=np.int64, keepdims=True).astype(np.float64)
@@ -324,7 +377,7 @@ def popularity_scores(train_matrix: np.ndarray) -> np.ndarray:
 
 def retrieval_report(
     scores: np.ndarray | ScoreRows,
-    train_matrix: np.ndarray,
+    train_matrix: ZeroOne,
     test_users: np.ndarray,
     test_items: np.ndarray,
     test_ratings: np.ndarray,
@@ -333,7 +386,7 @@ def retrieval_report(
 
     Args:
         scores: (n_users, n_items) model scores (row 0 / column 0 are OOV), or `ScoreRows`.
-        train_matrix: (n_users, n_items) 0/1 training interactions.
+        train_matrix: (n_users, n_items) 0/1 training interactions (dense, or sparse: `interaction_csr`).
         test_users: user row of each held-out rating.
         test_items: item column of each held-out rating.
         test_ratings: stars of each held-out rating.
@@ -343,7 +396,7 @@ def retrieval_report(
         ratings, no exclusion, as the KerasRS tutorial), seed_top100_accuracy_all
         (all test ratings, as TFRS), and the same keys prefixed `popularity_`.
     """
-    seen = np.asarray(train_matrix)  # each batch's rows are read as bool
+    seen = train_matrix if sparse.issparse(train_matrix) else np.asarray(train_matrix)  # read a batch of rows at a time
     five = np.asarray(test_ratings) >= 5
     popularity = popularity_scores(train_matrix)
     report: dict[str, float] = {}

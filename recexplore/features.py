@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+from scipy import sparse
 
 from recexplore.data import AGE_BUCKETS, GENRES, MovieLens
 
@@ -21,6 +22,9 @@ DENSE_FEATURES = ("raw_user_age", "hour_of_day_sin", "hour_of_day_cos", "hour_of
 _AGE_MEAN, _AGE_STD = 33.0, 12.0  # fixed scaling keeps encoders data-independent
 _TOKEN_RE = re.compile(r"[^\W_]+(?:'[^\W_]+)*")  # Unicode words: "Misérables" stays whole
 _YEAR_RE = re.compile(r"\(\d{4}\)\s*$")
+# Bytes a retrieval training holds per training rating for its sparse 0/1 matrices: an int32 column
+# index and a bool value in the training's CSR matrix and again in its evaluation target's (`interaction_csr`).
+CSR_BYTES_PER_RATING = 12
 
 
 def title_tokens(title: str) -> list[str]:
@@ -214,6 +218,23 @@ class FeatureSpace:
         matrix[0, :] = 0
         matrix[:, 0] = 0
         return matrix
+
+    def interaction_csr(self, ratings: pd.DataFrame) -> sparse.csr_matrix:
+        """`interaction_matrix` as a bool CSR matrix: the same ones (row 0 and column 0 empty), in
+        memory that grows with the ratings (5 bytes each), not users x movies."""
+        users = self.user_index(ratings["user_id"])
+        movies = self.movie_index(ratings["movie_id"])
+        known = (users > 0) & (movies > 0)
+        return zero_one_csr(users[known], movies[known], (self.n_users, self.n_movies))
+
+
+def zero_one_csr(rows: np.ndarray, columns: np.ndarray, shape: tuple[int, int]) -> sparse.csr_matrix:
+    """The bool 0/1 CSR matrix of `shape` with a one (True) at each (row, column) pair (a repeated
+    pair is one one), its indices sorted within each row."""
+    rows = np.asarray(rows).reshape(-1)
+    columns = np.asarray(columns).reshape(-1)
+    ones = np.ones(len(rows), dtype=bool)
+    return sparse.coo_matrix((ones, (rows, columns)), shape=shape).tocsr()  # repeats: True or True
 
 
 def _prepend_oov(table: dict[str, np.ndarray]) -> dict[str, np.ndarray]:

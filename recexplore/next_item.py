@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from scipy import sparse
 
 from recexplore.ease import choose_lambda, ease_scores
 from recexplore.evaluation import hits_at, popularity_scores
@@ -72,7 +73,7 @@ def ease_lambda_for(space: Any, train_rows: Any) -> float:
     from the training part alone (each user's last training movie, from what precedes it)."""
     history, targets = leave_last_out(train_rows)
     return choose_lambda(
-        space.interaction_matrix(history), space.user_index(targets["user_id"]), space.movie_index(targets["movie_id"])
+        space.interaction_csr(history), space.user_index(targets["user_id"]), space.movie_index(targets["movie_id"])
     ).lam
 
 
@@ -81,7 +82,7 @@ def peer_reports(space: Any, split: Any, arrays: dict[str, Any] | None = None) -
     (its lambda as `ease_lambda`)."""
     arrays = arrays or split_arrays(space, split)
     seen, users, targets = arrays["seen"], arrays["users"], arrays["targets"]
-    matrix = seen.astype(np.int8)
+    matrix = sparse.csr_matrix(seen)  # the peers' training matrix, read a batch of rows at a time
     lam = ease_lambda_for(space, split.train)
     report: dict[str, float] = {}
     for prefix, scores in (

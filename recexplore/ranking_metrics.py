@@ -15,8 +15,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import sparse
 
-from recexplore.evaluation import ScoreRows, finite_shared_row, shared_order
+from recexplore.evaluation import (
+    ScoreRows,
+    ZeroOne,
+    axis_counts,
+    dense_rows,
+    exclude_rows,
+    finite_shared_row,
+    shared_order,
+)
 
 K = 10  # the cutoff of every metric in the reports (the hit rate also has @100)
 # The list metrics, as their keys read (`<name>_at_<k>`, prefixed `popularity_` / `ease_` for the baselines).
@@ -34,14 +43,14 @@ PERSONALIZATION_PAIRS = 2000  # user pairs sampled for personalisation (never us
 PAIR_SEED = 0  # their sampling seed: every model of a report is judged on the same pairs
 
 
-def top_k(scores: np.ndarray | ScoreRows, users: np.ndarray, exclude: np.ndarray | None, k: int) -> np.ndarray:
+def top_k(scores: np.ndarray | ScoreRows, users: np.ndarray, exclude: ZeroOne | None, k: int) -> np.ndarray:
     """The k best movie indices of each user, best first (see the module docstring).
 
     Args:
         scores: (n_users, n_items) scores, or (1, n_items) shared by every user (or `evaluation.ScoreRows`:
             read a batch of users at a time, never all at once).
         users: the user rows to rank for.
-        exclude: optional (n_users, n_items) bool mask of each user's dropped movies.
+        exclude: optional (n_users, n_items) mask of each user's dropped movies (nonzero; dense or sparse).
         k: list length (at most the number of movies a user has left; shorter rows pad with 0).
 
     Returns:
@@ -60,7 +69,7 @@ def top_k(scores: np.ndarray | ScoreRows, users: np.ndarray, exclude: np.ndarray
         if not np.issubdtype(rows.dtype, np.floating):
             rows = rows.astype(np.float64)
         if exclude is not None:
-            rows[np.asarray(exclude[batch], dtype=bool)] = -np.inf
+            exclude_rows(rows, exclude, batch)
         rows[:, 0] = -np.inf
         part = np.argpartition(-rows, k - 1, axis=1)[:, :k]
         picked = np.take_along_axis(rows, part, axis=1)
@@ -77,9 +86,7 @@ def top_k(scores: np.ndarray | ScoreRows, users: np.ndarray, exclude: np.ndarray
     return out
 
 
-def _shared_top_k(
-    source: ScoreRows, row: np.ndarray, users: np.ndarray, exclude: np.ndarray | None, k: int
-) -> np.ndarray:
+def _shared_top_k(source: ScoreRows, row: np.ndarray, users: np.ndarray, exclude: ZeroOne | None, k: int) -> np.ndarray:
     """`top_k` for one finite row every user shares (popularity): the movies are ordered once, and
     each user's list is the first k of that order the user has not excluded."""
     order, _ = shared_order(row)
@@ -87,9 +94,8 @@ def _shared_top_k(
     if exclude is None:
         out[:] = order[:k]
         return out
-    mask = np.asarray(exclude)
     for start, stop in source.spans(len(users)):
-        dropped = mask[users[start:stop]].astype(bool, copy=False)
+        dropped = dense_rows(exclude, users[start:stop]).astype(bool, copy=False)
         most = int(np.count_nonzero(dropped[:, 1:], axis=1).max(initial=0))
         candidates = order[: min(k + most, len(order))]  # holds each user's k best kept movies
         kept = ~dropped[:, candidates]
@@ -224,8 +230,11 @@ class Catalogue:
     genres: np.ndarray  # (n_items, n_genres) multi-hot
 
     @classmethod
-    def of(cls, train_matrix: np.ndarray, genres: np.ndarray) -> Catalogue:
-        """From the 0/1 training matrix and the movies' genre vectors."""
+    def of(cls, train_matrix: ZeroOne, genres: np.ndarray) -> Catalogue:
+        """From the 0/1 training matrix (dense or sparse) and the movies' genre vectors."""
+        if sparse.issparse(train_matrix):
+            users = int(np.count_nonzero(axis_counts(train_matrix, 1)))
+            return cls(axis_counts(train_matrix, 0), users, genres)
         matrix = np.asarray(train_matrix)
         return cls(matrix.sum(axis=0).astype(np.int64), int(np.count_nonzero(matrix.any(axis=1))), genres)
 

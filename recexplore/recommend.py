@@ -10,11 +10,12 @@ from typing import TYPE_CHECKING, Any
 import keras
 import numpy as np
 import pandas as pd
+from scipy import sparse
 
 from recexplore.cold_start import Prior, fit_query
 from recexplore.data import MovieLens, Split
-from recexplore.evaluation import hits_at
-from recexplore.features import FeatureSpace, Vocabularies
+from recexplore.evaluation import ScoreRows, axis_counts, hits_at
+from recexplore.features import FeatureSpace, Vocabularies, zero_one_csr
 from recexplore.models.towers import TwoTowerModel, make_retrieval
 
 if TYPE_CHECKING:
@@ -89,12 +90,16 @@ class Recommender:
         return cls(model, data, space, query, candidates, rated, index, held_out)
 
     @cached_property
-    def training_matrix(self) -> np.ndarray:
-        """The 0/1 (n_users, n_movies) matrix of who rated what in the model's training part."""
-        matrix = np.zeros((self.space.n_users, self.space.n_movies), dtype=np.int8)
-        for user, items in self.rated.items():
-            matrix[user, items] = 1
-        return matrix
+    def training_matrix(self) -> sparse.csr_matrix:
+        """The 0/1 (n_users, n_movies) matrix of who rated what in the model's training part (bool CSR)."""
+        pairs = [(np.full(len(items), user), np.asarray(items)) for user, items in self.rated.items()]
+        users, items = (np.concatenate([p[i] for p in pairs] or [np.empty(0, np.int64)]) for i in (0, 1))
+        return zero_one_csr(users, items, (self.space.n_users, self.space.n_movies))
+
+    @cached_property
+    def movie_counts(self) -> np.ndarray:
+        """(n_movies,) training ratings of each movie (the popularity baseline's scores)."""
+        return axis_counts(self.training_matrix, 0)
 
     @cached_property
     def prior(self) -> Prior:
@@ -145,18 +150,18 @@ class Recommender:
         """Hit-rate@k over every held-out rating of the split (the model's evaluation metric)."""
         k = self.check_k(k)
         if k not in self._average_hits:
-            scores = np.concatenate(
-                [np.full((self.space.n_users, 1), -np.inf, np.float32), self.query_vectors @ self.candidate_vectors.T],
-                axis=1,
+            # Column 0 (the OOV movie, never ranked) scores 0 here; hits_at drops it. Scored a batch
+            # of users at a time: never the users x movies table in one piece.
+            candidates = np.concatenate(
+                [np.zeros((1, self.candidate_vectors.shape[1]), np.float32), self.candidate_vectors]
             )
-            seen = np.zeros(scores.shape, dtype=bool)
-            for u, items in self.rated.items():
-                seen[u, items] = True
+            scores = ScoreRows.product(self.query_vectors, candidates.T)
             pairs = [(u, m) for u, own in self.held_out.items() for m in own]
             if not pairs:
                 return float("nan")
             users, movie_ids = (np.asarray(x) for x in zip(*pairs, strict=True))
-            hits = hits_at(scores, users, self.space.movie_index(movie_ids), exclude=seen, ks=(k,))[k]
+            movies = self.space.movie_index(movie_ids)
+            hits = hits_at(scores, users, movies, exclude=self.training_matrix, ks=(k,))[k]
             self._average_hits[k] = float(np.mean(hits))
         return self._average_hits[k]
 
@@ -336,7 +341,7 @@ def baseline_recommendations(rec: Recommender, scores: np.ndarray, user_id: int,
 
 def popularity_recommendations(rec: Recommender, user_id: int, k: int = 10) -> pd.DataFrame:
     """The popularity baseline's top-k for a user on the model's split: the most-rated training movies."""
-    return baseline_recommendations(rec, rec.training_matrix.sum(axis=0), user_id, k)
+    return baseline_recommendations(rec, rec.movie_counts, user_id, k)
 
 
 def ease_recommendations(rec: Recommender, weights: EaseWeights, user_id: int, k: int = 10) -> pd.DataFrame:
@@ -354,7 +359,7 @@ def compare_lists(rec: Recommender, first: pd.DataFrame, second: pd.DataFrame) -
 
     a, b = (list(map(int, frame["movie_id"])) for frame in (first, second))
     n = min(len(a), len(b))
-    percentile = popularity_percentiles(rec.training_matrix.sum(axis=0))
+    percentile = popularity_percentiles(rec.movie_counts)
     mean = {
         name: float(np.mean(percentile[rec.space.movie_index(ids)])) if ids else float("nan")
         for name, ids in (("first", a), ("second", b))

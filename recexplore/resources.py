@@ -39,8 +39,8 @@ def training_bytes(
 
     Counts the embedding tables and dense kernels (weights, gradients, two Adam slots), the
     per-batch activations, and what the family holds per users x movies cell (`bytes_per_cell`:
-    8 for a float32 score matrix made in one piece and a copy; 2 for the batched evaluation's
-    int8 training matrix and its bool mask; 0 for none).
+    8 for a float32 score matrix made in one piece and a copy, as the next-movie evaluation;
+    5 for a rating model's exact 0/1 history and its float32 cast; 0 where nothing is).
     """
     dim = int(config.embedding_dim)
     batch = batch_rows(config, train_rows)

@@ -14,7 +14,7 @@ from recexplore.data import MovieLens, Split, validation_slice
 from recexplore.data_sources import DEFAULT_DATASET
 from recexplore.device import device_description
 from recexplore.ease import teacher_logits
-from recexplore.evaluation import hits_at, rmse
+from recexplore.evaluation import axis_counts, hits_at, rmse
 from recexplore.families import NEXT_ITEM, RATING, ModelFamily, family
 from recexplore.features import FeatureSpace, Vocabularies
 from recexplore.models.towers import TEACHER_LAMBDA, teacher_fits
@@ -248,8 +248,8 @@ def _train_retrieval(
     space: FeatureSpace,
 ) -> TrainResult:
     """Retrieval families: in-batch softmax (or rating MSE), cosine-decayed AdamW, hit-rate curves."""
-    train_matrix = space.interaction_matrix(split.train)
-    counts = train_matrix.sum(axis=0).astype(np.float64)
+    train_matrix = space.interaction_csr(split.train)  # sparse: memory grows with the ratings
+    counts = axis_counts(train_matrix, 0).astype(np.float64)
     probability = (counts / max(counts.sum(), 1.0)).astype(np.float32)
     model = fam.build(config, vocab.sizes())
     steps = -(-len(split.train) // config.batch_size) * config.epochs
@@ -260,10 +260,9 @@ def _train_retrieval(
     y = split.train["user_rating"].to_numpy(np.float32) if config.objective == "rating_mse" else None
     test_u = space.user_index(split.test["user_id"])
     test_m = space.movie_index(split.test["movie_id"])
-    seen = train_matrix.astype(bool)
 
     def curve() -> dict[str, float]:
-        hits = hits_at(tower_scores(model, space), test_u, test_m, exclude=seen, ks=(10, CURVE_K))
+        hits = hits_at(tower_scores(model, space), test_u, test_m, exclude=train_matrix, ks=(10, CURVE_K))
         return {"hit_rate_at_10": float(np.mean(hits[10])), f"hit_rate_at_{CURVE_K}": float(np.mean(hits[CURVE_K]))}
 
     bridge = _HookBridge(hooks, extra_epoch_logs=curve)

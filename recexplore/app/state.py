@@ -454,7 +454,7 @@ def _ease_weights(name: str, directory: str, digest: str, fingerprint: str, lam:
     from recexplore.ease import fit_ease
 
     ready = _cached_model(name, directory, digest, fingerprint)
-    return fit_ease(ready.space.interaction_matrix(ready.split.train), lam)
+    return fit_ease(ready.space.interaction_csr(ready.split.train), lam)
 
 
 def _ease_lambda(meta: dict[str, Any]) -> float | None:
