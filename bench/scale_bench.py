@@ -196,7 +196,7 @@ def table(results: dict[float, dict[str, dict[str, Any]]]) -> list[str]:
                 xs.append(size * 1e6)
                 ys.append(found[key])
             else:
-                cells.append(f"stops: {found.get('stopped', 'not run')[:80]}")
+                cells.append(f"stops: {found['stopped'][:80]}" if "stopped" in found else "not run")
         slope = exponent(xs, ys)
         lines.append(f"| {name} | " + " | ".join(cells) + f" | {'—' if slope is None else f'{slope:.2f}'} |")
     for size in sizes:
@@ -217,6 +217,13 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="0.1,1,10,25", help="millions of ratings, comma-separated")
     parser.add_argument("--steps", default=",".join(STEPS))
+    parser.add_argument(
+        "--steps-at",
+        action="append",
+        default=[],
+        metavar="SIZE:STEPS",
+        help="other steps at one size, e.g. 25:load,split (repeatable)",
+    )
     parser.add_argument("--work", default="/tmp/recexplore-scale", help="where the synthetic folders go")
     parser.add_argument("--limit-s", type=float, default=2400.0, help="a step running longer stops there")
     parser.add_argument("--json", metavar="OUT", help="also write every figure to this JSON file")
@@ -228,6 +235,7 @@ def main() -> int:
         return 0
     work = Path(args.work)
     results: dict[float, dict[str, dict[str, Any]]] = {}
+    steps_at = {float(k): v for k, v in (item.split(":", 1) for item in args.steps_at)}
     for size in (float(s) for s in args.sizes.split(",")):
         n = int(size * 1e6)
         folder = work / f"synth-{size:g}M"
@@ -237,7 +245,7 @@ def main() -> int:
             subprocess.run(synth, check=True, capture_output=True)
         env = {**os.environ, "RECEXPLORE_CACHE_DIR": str(work / f"cache-{size:g}M"), "PYTHONUNBUFFERED": "1"}
         results[size] = {}
-        for step in args.steps.split(","):
+        for step in steps_at.get(size, args.steps).split(","):
             if step == "load":  # cold: no parsed frames
                 for stale in (work / f"cache-{size:g}M" / "parsed").glob("*.npz"):
                     stale.unlink()
