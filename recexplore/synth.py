@@ -22,29 +22,12 @@ from pathlib import Path
 
 import numpy as np
 
+from recexplore.data_sources import ML100K_LAYOUT
+
 SYNTH_LAYOUTS = ("ml-100k", "ml-1m", "ml-25m")  # the file layouts write_synthetic can write
 
-# The 18 genres every layout shares, in ml-100k's flag order (after "unknown"); names differ per layout.
-_GENRES = (
-    "Action",
-    "Adventure",
-    "Animation",
-    "Children",
-    "Comedy",
-    "Crime",
-    "Documentary",
-    "Drama",
-    "Fantasy",
-    "Film-Noir",
-    "Horror",
-    "Musical",
-    "Mystery",
-    "Romance",
-    "Sci-Fi",
-    "Thriller",
-    "War",
-    "Western",
-)
+# The 18 genres every layout shares, in ml-100k's flag order (after "Unknown"); names differ per layout.
+_GENRES = ML100K_LAYOUT.genres[1:]
 _ML1M_GENRES = tuple("Children's" if g == "Children" else g for g in _GENRES)
 _NO_GENRES = "(no genres listed)"  # the csv layout's value for a movie without genres
 _OCCUPATIONS_100K = (
