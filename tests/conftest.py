@@ -50,7 +50,7 @@ def _isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.
     for name in NAMES:
         monkeypatch.setenv(data_module.mirror_env(name), f"https://127.0.0.1:9/{name}.zip")
     monkeypatch.setenv("RECEXPLORE_RAY_CPUS", str(TEST_RAY_CPUS))  # whichever test starts Ray bounds it
-    for variable in ("RECEXPLORE_RAY_ADDRESS", "RAY_ADDRESS", "RECEXPLORE_WORKSPACES_DIR"):
+    for variable in ("RECEXPLORE_RAY_ADDRESS", "RAY_ADDRESS", "RECEXPLORE_WORKSPACES_DIR", "RECEXPLORE_DATASET"):
         monkeypatch.delenv(variable, raising=False)
 
 
