@@ -17,6 +17,7 @@ from recexplore.ease import teacher_logits
 from recexplore.evaluation import axis_counts, hits_at, rmse
 from recexplore.families import NEXT_ITEM, RATING, ModelFamily, family
 from recexplore.features import FeatureSpace, Vocabularies
+from recexplore.models.lazy_adam import lazy_optimizer
 from recexplore.models.towers import TEACHER_LAMBDA, teacher_fits
 from recexplore.rating_baselines import fit_biases
 from recexplore.scoring import predict_ratings, rating_metrics, tower_scores, towers_evaluation
@@ -182,7 +183,7 @@ def _train_rating(
     if config.bias_start > 0:
         model.start_biases(*_bias_tables(space, fit_rows, config.bias_start))
     model.compile(
-        optimizer=keras.optimizers.Adam(config.learning_rate),
+        optimizer=lazy_optimizer(vocab.sizes(), config.learning_rate),
         loss="mse",
         metrics=[keras.metrics.RootMeanSquaredError(name="rmse")],
     )
@@ -254,7 +255,7 @@ def _train_retrieval(
     model = fam.build(config, vocab.sizes())
     steps = -(-len(split.train) // config.batch_size) * config.epochs
     schedule = keras.optimizers.schedules.CosineDecay(config.learning_rate, decay_steps=max(steps, 1))
-    model.compile(optimizer=keras.optimizers.AdamW(schedule, weight_decay=config.weight_decay))
+    model.compile(optimizer=lazy_optimizer(vocab.sizes(), schedule, config.weight_decay))
     _build_optimizer(model)
     x = _tower_inputs(space, split.train, probability)
     y = split.train["user_rating"].to_numpy(np.float32) if config.objective == "rating_mse" else None

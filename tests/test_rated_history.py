@@ -23,7 +23,7 @@ def _history(seed: int = 0, n_users: int = 30, n_movies: int = 40, n: int = 300)
 def test_lists_average_what_the_matrix_averages(by_user: bool, monkeypatch: pytest.MonkeyPatch) -> None:
     history = _history()
     dense = RatedMovies(30, 40)
-    monkeypatch.setattr(common, "HISTORY_DENSE_CELLS", 0)
+    monkeypatch.setattr(common, "LARGE_CATALOGUE_CELLS", 0)
     lists = RatedMovies(30, 40)
     assert dense.dense and not lists.dense
     dense.assign(history)
@@ -49,7 +49,7 @@ def test_lists_keep_the_latest_ratings_and_drop_out_of_vocabulary_pairs() -> Non
 
 
 def test_a_matrix_is_refused_by_the_list_form(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(common, "HISTORY_DENSE_CELLS", 0)
+    monkeypatch.setattr(common, "LARGE_CATALOGUE_CELLS", 0)
     with pytest.raises(ValueError, match="rated matrix"):
         RatedMovies(3, 4).assign(np.zeros((3, 4)))
 
@@ -60,7 +60,7 @@ def test_a_rating_model_trains_on_the_list_form(ml_folder, monkeypatch: pytest.M
     from recexplore.training import train
     from tests.conftest import TINY_DLRM
 
-    monkeypatch.setattr(common, "HISTORY_DENSE_CELLS", 0)
+    monkeypatch.setattr(common, "LARGE_CATALOGUE_CELLS", 0)
     data = load_movielens(ml_folder)
     result = train("dlrm", data, make_split(data), TINY_DLRM)
     assert not result.model.rated.dense

@@ -196,13 +196,24 @@ def mlp(
     return keras.Sequential(layers, name=name)
 
 
-# The rated-movies features' representation: the exact users x movies 0/1 matrix while it has at
-# most HISTORY_DENSE_CELLS cells (ML-100K: 1.6M, ML-1M: 22M), else each user's latest HISTORY_CAP
+# A large catalogue: more than LARGE_CATALOGUE_CELLS users x movies cells (ML-100K: 1.6M, ML-1M:
+# 22M, ML-10M: 750M, ML-25M: 10G). On one, what costs users x movies per step changes form: the
+# rated-movies history becomes lists (below), the towers train without the EASE teacher, and the
+# optimizer updates only the embedding rows a batch used (models/lazy_adam.py).
+LARGE_CATALOGUE_CELLS = 50_000_000
+
+
+def large_catalogue(n_users: int, n_movies: int) -> bool:
+    """Whether users x movies passes LARGE_CATALOGUE_CELLS."""
+    return int(n_users) * int(n_movies) > LARGE_CATALOGUE_CELLS
+
+
+# The rated-movies features' representation: the exact users x movies 0/1 matrix on a catalogue
+# that is not large (ML-100K, ML-1M), else each user's latest HISTORY_CAP
 # movies and each movie's latest HISTORY_CAP raters (ML-10M: 750M cells, ML-25M: 10G). The matrix
 # costs users x movies per training step; the lists cost batch x HISTORY_CAP, whatever the data.
 # 64, not 256: a DLRM epoch on 1M synthetic ratings over 62K movies took 87 s (2.5 GB) against
 # 306 s (5.8 GB), with the same test RMSE (0.829); ML-25M's median user has 71 ratings.
-HISTORY_DENSE_CELLS = 50_000_000
 HISTORY_CAP = 64
 
 
@@ -243,7 +254,7 @@ class History:
 
 @keras.saving.register_keras_serializable(package="recexplore")
 class RatedMovies(keras.layers.Layer):
-    """Holds the training split's 'who rated what' (HISTORY_DENSE_CELLS says in which form) and
+    """Holds the training split's 'who rated what' (`large_catalogue` says in which form) and
     averages embedding-table rows over it: a user's rated movies, or a movie's raters.
 
     Its variables are deliberately left out of saved files (MovieLens may not be
@@ -253,7 +264,7 @@ class RatedMovies(keras.layers.Layer):
     def __init__(self, n_users: int, n_movies: int, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.n_users, self.n_movies = int(n_users), int(n_movies)
-        self.dense = self.n_users * self.n_movies <= HISTORY_DENSE_CELLS
+        self.dense = not large_catalogue(self.n_users, self.n_movies)
         if self.dense:
             self.matrix = self._weight((self.n_users, self.n_movies), "int8", "matrix")
         else:

@@ -19,12 +19,12 @@ from recexplore.models.common import (
     EMBEDDING_DIM,
     EPOCHS,
     HISTORY_CAP,
-    HISTORY_DENSE_CELLS,
     LEARNING_RATE,
     Bound,
     ConfigDict,
     History,
     RatedMovies,
+    large_catalogue,
     mlp,
     setting,
     whole_config,
@@ -288,7 +288,7 @@ def rating_memory_bytes(config: RatingConfig, vocab_sizes: dict[str, int], train
     `network` stacks (each from its input width to its output width)."""
     bottom = (len(DENSE_FEATURES), *config.bottom_layers, config.embedding_dim)
     users, movies = vocab_sizes.get("user_id", 1), vocab_sizes.get("movie_id", 1)
-    dense = users * movies <= HISTORY_DENSE_CELLS  # the int8 matrix and its float32 cast in each step
+    dense = not large_catalogue(users, movies)  # the int8 matrix and its float32 cast in each step
     lists = 0 if dense else (users + movies) * (HISTORY_CAP + 1)  # int32 index lists
     return resources.training_bytes(
         config, vocab_sizes, train_rows, [bottom, *network], extra_scores=lists, bytes_per_cell=5 if dense else 0

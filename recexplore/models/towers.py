@@ -21,6 +21,7 @@ from recexplore.models.common import (
     LEARNING_RATE,
     Bound,
     ConfigDict,
+    large_catalogue,
     mlp,
     setting,
     whole_config,
@@ -38,14 +39,13 @@ _NEG = -1e9  # logit given to accidental hits
 TEACHER_LAMBDA = 300.0
 TEACHER_CANDIDATES = 512
 TEACHER_QUERIES = 256
-# The teacher's logits are a users x movies float32 table: on a larger catalogue (ML-10M: 750M
-# cells) training goes without it, and the result says so (`teacher_fits`).
-TEACHER_MAX_CELLS = 50_000_000
 
 
 def teacher_fits(vocab_sizes: dict[str, int]) -> bool:
-    """Whether the EASE teacher's users x movies logits are small enough to distil from."""
-    return vocab_sizes.get("user_id", 1) * vocab_sizes.get("movie_id", 1) <= TEACHER_MAX_CELLS
+    """Whether the EASE teacher's users x movies float32 logits are small enough to distil from:
+    not on a large catalogue (`common.large_catalogue`), where training goes without it and the
+    result says so."""
+    return not large_catalogue(vocab_sizes.get("user_id", 1), vocab_sizes.get("movie_id", 1))
 
 
 @dataclass(frozen=True)
