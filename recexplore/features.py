@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -14,6 +14,7 @@ from scipy import sparse
 from recexplore.data import AGE_BUCKETS, GENRES, MovieLens
 
 if TYPE_CHECKING:
+    from recexplore.feature_batches import Maker
     from recexplore.models.common import History
 
 GENDERS = ("F", "M")
@@ -189,19 +190,46 @@ class FeatureSpace:
 
     def dlrm_features(self, ratings: pd.DataFrame) -> dict[str, np.ndarray]:
         """DLRM inputs for rating rows (user_id, movie_id, timestamp columns)."""
+        return self.dlrm_maker(ratings)(slice(None))
+
+    def dlrm_maker(self, ratings: pd.DataFrame) -> Maker:
+        """`dlrm_features` of any subset of the rows of `ratings`, by position: the rows are held
+        as two index arrays and their timestamps, the inputs made when asked (feature_batches)."""
         u = self.user_index(ratings["user_id"])
         m = self.movie_index(ratings["movie_id"])
-        dense = np.concatenate([self.users["raw_user_age"][u][:, None], time_features(ratings["timestamp"])], axis=1)
-        return {
-            "user_id": u,
-            "movie_id": m,
-            "user_gender": self.users["user_gender"][u],
-            "user_zip": self.users["user_zip"][u],
-            "user_occupation": self.users["user_occupation"][u],
-            "age_bucket": self.users["age_bucket"][u],
-            "genres": self.movies["genres"][m],
-            "dense": dense.astype(np.float32),
-        }
+        stamps = ratings["timestamp"].to_numpy()
+
+        def make(rows: Any) -> dict[str, np.ndarray]:
+            users, movies = u[rows], m[rows]
+            dense = np.concatenate([self.users["raw_user_age"][users][:, None], time_features(stamps[rows])], axis=1)
+            return {
+                "user_id": users,
+                "movie_id": movies,
+                "user_gender": self.users["user_gender"][users],
+                "user_zip": self.users["user_zip"][users],
+                "user_occupation": self.users["user_occupation"][users],
+                "age_bucket": self.users["age_bucket"][users],
+                "genres": self.movies["genres"][movies],
+                "dense": dense.astype(np.float32),
+            }
+
+        return make
+
+    def tower_maker(self, ratings: pd.DataFrame, probability: np.ndarray) -> Maker:
+        """Two-tower training inputs (query and candidate features, and the candidate's sampling
+        probability) of any subset of the rows of `ratings`, by position."""
+        u = self.user_index(ratings["user_id"])
+        m = self.movie_index(ratings["movie_id"])
+
+        def make(rows: Any) -> dict[str, np.ndarray]:
+            movies = m[rows]
+            return {
+                **self.query_features(u[rows]),
+                **self.candidate_features(movies),
+                "sampling_probability": probability[movies],
+            }
+
+        return make
 
     def history(self, ratings: pd.DataFrame) -> History:
         """Who rated what in `ratings`, as a rating model stores it (`RatedMovies`)."""

@@ -12,18 +12,21 @@ from recexplore.beyond_accuracy import Target, slices, user_values
 from recexplore.data import DataError, MovieLens, Split, make_split
 from recexplore.evaluation import ScoreRows, mae, popularity_scores, retrieval_report, rmse
 from recexplore.families import NEXT_ITEM, RATING, family
+from recexplore.feature_batches import in_pieces
 from recexplore.features import FeatureSpace, Vocabularies
 from recexplore.ranking_metrics import prefixed
 from recexplore.rating_baselines import rating_baselines
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from recexplore.ease import EaseWeights
 
 
 def rating_metrics(model: keras.Model, space: FeatureSpace, split: Split) -> dict[str, float]:
     """Test RMSE and MAE of a rating model (its rated-movies matrix must already be set), with the
     global-mean and bias-only RMSE on the same split to read them against."""
-    predictions = predict_ratings(model, space.dlrm_features(split.test))
+    predictions = rating_predictions(model, space, split.test)
     truth = split.test["user_rating"].to_numpy()
     baselines = rating_baselines(split.train, split.test, split.seed)
     return {
@@ -142,6 +145,11 @@ def predict_ratings(model: keras.Model, features: dict[str, np.ndarray], batch_s
     """A rating model's star predictions clipped to the 1-5 scale (one batch up to `batch_size`: one trace)."""
     raw = model.predict(features, batch_size=batch_size, verbose=0)
     return np.clip(np.asarray(raw, dtype=np.float64).reshape(-1), 1.0, 5.0)
+
+
+def rating_predictions(model: keras.Model, space: FeatureSpace, ratings: pd.DataFrame) -> np.ndarray:
+    """`predict_ratings` of every row of `ratings`, its inputs built a bounded piece at a time."""
+    return in_pieces(space.dlrm_maker(ratings), len(ratings), lambda x: predict_ratings(model, x))
 
 
 def all_pair_scores(model: keras.Model, space: FeatureSpace) -> np.ndarray:

@@ -16,11 +16,12 @@ from recexplore.device import device_description
 from recexplore.ease import teacher_logits
 from recexplore.evaluation import axis_counts, hits_at, rmse
 from recexplore.families import NEXT_ITEM, RATING, ModelFamily, family
+from recexplore.feature_batches import fit_input
 from recexplore.features import FeatureSpace, Vocabularies
 from recexplore.models.lazy_adam import lazy_optimizer
 from recexplore.models.towers import TEACHER_LAMBDA, teacher_fits
 from recexplore.rating_baselines import fit_biases
-from recexplore.scoring import predict_ratings, rating_metrics, tower_scores, towers_evaluation
+from recexplore.scoring import rating_metrics, rating_predictions, tower_scores, towers_evaluation
 
 CURVE_K = 100  # hit-rate@k recorded per epoch for retrieval curves
 
@@ -191,21 +192,25 @@ def _train_rating(
     callbacks: list[keras.callbacks.Callback] = []
     validation = None
     if config.early_stopping:
-        validation = (space.dlrm_features(val_rows), val_rows["user_rating"].to_numpy(np.float32))
+        val_x, val_y, _ = fit_input(
+            space.dlrm_maker(val_rows), len(val_rows), _stars(val_rows), config.batch_size, seed
+        )
+        validation = val_x if val_y is None else (val_x, val_y)
         callbacks.append(
             keras.callbacks.EarlyStopping(monitor="val_rmse", patience=config.patience, restore_best_weights=True)
         )
     bridge = _HookBridge(
         hooks, extra_epoch_logs=None if config.early_stopping else _held_out_curve(model, space, split)
     )
+    x, y, shuffle = fit_input(space.dlrm_maker(fit_rows), len(fit_rows), _stars(fit_rows), config.batch_size, seed)
     start = time.perf_counter()
     model.fit(
-        space.dlrm_features(fit_rows),
-        fit_rows["user_rating"].to_numpy(np.float32),
+        x,
+        y,
         validation_data=validation,
         batch_size=config.batch_size,
         epochs=config.epochs,
-        shuffle=True,
+        shuffle=shuffle,
         verbose=0,
         callbacks=[bridge, *callbacks],
     )
@@ -218,8 +223,13 @@ def _train_rating(
 
 def _held_out_curve(model: keras.Model, space: FeatureSpace, split: Split) -> Callable[[], dict[str, float]]:
     """The test RMSE after each epoch, only shown: no decision is taken on it."""
-    test_x, truth = space.dlrm_features(split.test), split.test["user_rating"].to_numpy()
-    return lambda: {"test_rmse": rmse(truth, predict_ratings(model, test_x))}
+    truth = split.test["user_rating"].to_numpy()
+    return lambda: {"test_rmse": rmse(truth, rating_predictions(model, space, split.test))}
+
+
+def _stars(rows: Any) -> np.ndarray:
+    """The ratings' stars as fit's float32 targets."""
+    return rows["user_rating"].to_numpy(np.float32)
 
 
 def _bias_tables(space: FeatureSpace, rows: Any, lam: float) -> tuple[np.ndarray, np.ndarray]:
@@ -230,12 +240,6 @@ def _bias_tables(space: FeatureSpace, rows: Any, lam: float) -> tuple[np.ndarray
     movie[space.movie_index(fit.movie_ids)] = fit.movie
     user[0] = movie[0] = 0.0
     return user, movie
-
-
-def _tower_inputs(space: FeatureSpace, rows: Any, probability: np.ndarray) -> dict[str, np.ndarray]:
-    u = space.user_index(rows["user_id"])
-    m = space.movie_index(rows["movie_id"])
-    return {**space.query_features(u), **space.candidate_features(m), "sampling_probability": probability[m]}
 
 
 def _train_retrieval(
@@ -257,8 +261,10 @@ def _train_retrieval(
     schedule = keras.optimizers.schedules.CosineDecay(config.learning_rate, decay_steps=max(steps, 1))
     model.compile(optimizer=lazy_optimizer(vocab.sizes(), schedule, config.weight_decay))
     _build_optimizer(model)
-    x = _tower_inputs(space, split.train, probability)
-    y = split.train["user_rating"].to_numpy(np.float32) if config.objective == "rating_mse" else None
+    stars = _stars(split.train) if config.objective == "rating_mse" else None
+    x, y, shuffle = fit_input(
+        space.tower_maker(split.train, probability), len(split.train), stars, config.batch_size, seed
+    )
     test_u = space.user_index(split.test["user_id"])
     test_m = space.movie_index(split.test["movie_id"])
 
@@ -272,7 +278,9 @@ def _train_retrieval(
     if distil:
         model.set_teacher(teacher_logits(train_matrix, TEACHER_LAMBDA, config.distill_temperature))
     try:
-        model.fit(x, y, batch_size=config.batch_size, epochs=config.epochs, shuffle=True, verbose=0, callbacks=[bridge])
+        model.fit(
+            x, y, batch_size=config.batch_size, epochs=config.epochs, shuffle=shuffle, verbose=0, callbacks=[bridge]
+        )
     finally:
         model.set_teacher(None)
     seconds = time.perf_counter() - start
