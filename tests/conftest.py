@@ -98,6 +98,15 @@ def space(ml_folder: Path) -> Any:
 
 
 @pytest.fixture(scope="module")
+def data_split(ml_folder: Path) -> Any:
+    """The synthetic data and its seeded random split."""
+    from recexplore.data import load_movielens, make_split
+
+    data = load_movielens(ml_folder)
+    return data, make_split(data)
+
+
+@pytest.fixture(scope="module")
 def ratings(ml_folder: Path) -> Any:
     """The first 64 training ratings of the synthetic data's seeded split."""
     from recexplore.data import load_movielens, make_split

@@ -4,28 +4,17 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from recexplore import feature_batches
-from recexplore.data import load_movielens, make_split
 from recexplore.feature_batches import FeatureBatches, fit_input, in_pieces, row_bytes, rows_in_one_piece
 from recexplore.features import FeatureSpace, Vocabularies
 from recexplore.models.dlrm import DLRMConfig
-from recexplore.models.towers import TowerConfig
 from recexplore.scoring import predict_ratings, rating_predictions
 from recexplore.training import ProgressHooks, train
-
-TINY_DLRM = DLRMConfig(embedding_dim=8, bottom_layers=(8,), top_layers=(16,), batch_size=256, epochs=2)
-TINY_TOWERS = TowerConfig(layers=(16,), embedding_dim=8, batch_size=128, epochs=2)
-
-
-@pytest.fixture(scope="module")
-def data_split(ml_folder: Path):
-    data = load_movielens(ml_folder)
-    return data, make_split(data)
+from tests.test_training import TINY_DLRM, TINY_TOWERS
 
 
 def _small_pieces(monkeypatch: pytest.MonkeyPatch, rows: int, make) -> None:

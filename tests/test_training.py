@@ -19,12 +19,6 @@ TINY_DLRM = DLRMConfig(embedding_dim=8, bottom_layers=(8,), top_layers=(16,), ba
 TINY_TOWERS = TowerConfig(layers=(16,), embedding_dim=8, batch_size=128, epochs=2)
 
 
-@pytest.fixture(scope="module")
-def data_split(ml_folder: Path):
-    data = load_movielens(ml_folder)
-    return data, make_split(data)
-
-
 def test_dlrm_result_has_metrics_history_and_device(data_split) -> None:
     data, split = data_split
     epochs: list[int] = []
