@@ -262,9 +262,9 @@ def main() -> int:
             command = [sys.executable, __file__, "--child", step, "--data", str(folder)]
             results[size][step] = found = run_child(command, env, args.limit_s)
             print(f"{size:g}M {step}: {json.dumps(found)}", flush=True)
+            if args.json:  # after every step: a long run cut short keeps what it measured
+                Path(args.json).write_text(json.dumps({str(k): v for k, v in results.items()}, indent=1))
     print("\n".join(table(results)))
-    if args.json:
-        Path(args.json).write_text(json.dumps({str(k): v for k, v in results.items()}, indent=1))
     return 0
 
 
