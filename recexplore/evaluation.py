@@ -86,15 +86,18 @@ class ScoreRows:
     product `left[users] @ right` (towers: query vectors @ candidate vectors.T; EASE: training rows
     @ B). With `columns`, `left` is users x catalogue and `right` relates only those columns (EASE
     on the most-rated movies): scores are `left[users][:, columns] @ right` there, -inf (never
-    ranked) elsewhere.
+    ranked) elsewhere. With `lookup`, user u's row is `table[lookup[u]]` of a table that may be
+    sparse (transitions: counts after each user's last movie); `offset` is added to every row.
     """
 
-    table: np.ndarray | None = None
+    table: np.ndarray | sparse.csr_matrix | None = None
     left: np.ndarray | sparse.csr_matrix | None = None  # a sparse `left` is made dense a block of rows at a time
     right: np.ndarray | None = None
     left_dtype: type | None = None  # `left` rows are cast to it before the product (None: as stored)
     columns: np.ndarray | None = None
     batch: int | None = None  # users per batch (None: `batch_users` of the catalogue)
+    lookup: np.ndarray | None = None  # each user's row of `table`
+    offset: np.ndarray | None = None  # (n_items,) added to every user's row of `table`
 
     @classmethod
     def of(cls, scores: np.ndarray | ScoreRows, batch: int | None = None) -> ScoreRows:
@@ -123,7 +126,8 @@ class ScoreRows:
     @property
     def shared(self) -> np.ndarray | None:
         """The one row every user shares (a (1, n_items) table), else None."""
-        return self.table[0] if self.table is not None and self.table.shape[0] == 1 else None
+        plain = self.table is not None and self.lookup is None and self.offset is None
+        return self.table[0] if plain and self.table.shape[0] == 1 else None
 
     @property
     def users_per_batch(self) -> int:
@@ -138,7 +142,10 @@ class ScoreRows:
 
     def full(self) -> np.ndarray:
         """Every user's row in one piece (small catalogues and tests only)."""
-        return self.table if self.table is not None else self._product(self.left)
+        if self.table is not None:
+            plain = self.lookup is None and self.offset is None
+            return self.table if plain else self._table_rows(np.arange(len(self.lookup)))
+        return self._product(self.left)
 
     def spans(self, count: int) -> Iterator[tuple[int, int]]:
         """(start, stop) bounds of consecutive batches over `count` users."""
@@ -171,7 +178,11 @@ class ScoreRows:
 
     def _table_rows(self, users: np.ndarray) -> np.ndarray:
         table = self.table
-        return np.take(table, users, axis=0) if table.shape[0] > 1 else np.repeat(table, len(users), axis=0)
+        if self.lookup is not None:
+            rows = dense_rows(table, self.lookup[users])
+        else:
+            rows = np.take(table, users, axis=0) if table.shape[0] > 1 else np.repeat(table, len(users), axis=0)
+        return rows if self.offset is None else rows + self.offset[None, :]
 
     def _product(self, left: np.ndarray | sparse.csr_matrix) -> np.ndarray:
         """Scores of the users whose `left` rows are given (sparse rows made dense here, at `columns`)."""

@@ -8,8 +8,8 @@ from typing import Any
 import numpy as np
 from scipy import sparse
 
-from recexplore.ease import choose_lambda, ease_scores
-from recexplore.evaluation import hits_at, popularity_scores
+from recexplore.ease import ITEMS_KEY, choose_lambda, fit_ease
+from recexplore.evaluation import ScoreRows, ZeroOne, hits_at, popularity_scores
 from recexplore.ranking_metrics import top_k
 from recexplore.sequences import histories, leave_last_out, time_ordered
 
@@ -18,15 +18,18 @@ NDCG_K = 10
 PEERS = ("popularity_", "transition_", "ease_")
 LIST_NAMES = {"": "this model", "popularity_": "popularity", "transition_": "transitions", "ease_": "EASE"}
 TRANSITION_TIE_WEIGHT = 1e-3  # popularity's share of a transition score: breaks ties, never a count
+# Bytes the transition peer holds per training rating while its counts are built: the int64
+# (before, after) pairs and their sparse matrix (a float32 count and int32 row and column each).
+TRANSITION_BYTES_PER_RATING = 28
 
 
 def next_item_report(
-    scores: np.ndarray, seen: np.ndarray, users: np.ndarray, targets: np.ndarray, prefix: str = ""
+    scores: np.ndarray | ScoreRows, seen: ZeroOne, users: np.ndarray, targets: np.ndarray, prefix: str = ""
 ) -> dict[str, float]:
     """`next_hit_rate_at_10`, `next_hit_rate_at_100` (share of users whose next movie is in their
     top k, history excluded, ties to the lower index) and `next_ndcg_at_10` (1 / log2(rank + 1)
     of the next movie when it is in the top 10, else 0; one relevant movie, so IDCG = 1), with
-    `prefix` before each key."""
+    `prefix` before each key. Scores are read a batch of users at a time (`ScoreRows`)."""
     hits = hits_at(scores, users, targets, exclude=seen, ks=CUTOFFS)
     lists = top_k(scores, users, seen, NDCG_K)
     found = lists == np.asarray(targets)[:, None]
@@ -37,20 +40,23 @@ def next_item_report(
     return report
 
 
-def transition_scores(seqs: list[np.ndarray], n_items: int, train_matrix: np.ndarray) -> np.ndarray:
-    """(n_users, n_items) 'the movies most often watched right after the user's last movie':
-    counts of b right after a over every training history, read at each user's last movie; ties
-    (and users without history) fall back to popularity, at TRANSITION_TIE_WEIGHT of one count."""
-    counts = np.zeros((n_items, n_items), dtype=np.float32)
-    for seq in seqs:
-        if len(seq) > 1:
-            np.add.at(counts, (seq[:-1], seq[1:]), 1.0)
+def transition_scores(seqs: list[np.ndarray], n_items: int, train_matrix: ZeroOne) -> ScoreRows:
+    """'The movies most often watched right after the user's last movie': counts of b right after
+    a over every training history, read at each user's last movie; ties (and users without
+    history) fall back to popularity, at TRANSITION_TIE_WEIGHT of one count. The counts are a
+    sparse items x items matrix (one entry per distinct pair seen), each user's row made dense
+    only when their batch is scored."""
+    pairs = [(seq[:-1], seq[1:]) for seq in seqs if len(seq) > 1]
+    before = np.concatenate([a for a, _ in pairs]).astype(np.int64) if pairs else np.zeros(0, np.int64)
+    after = np.concatenate([b for _, b in pairs]).astype(np.int64) if pairs else np.zeros(0, np.int64)
+    keep = before > 0  # row 0 stays empty: a user without history gets the tie row alone
+    ones = np.ones(int(keep.sum()), dtype=np.float32)
+    counts = sparse.csr_matrix((ones, (before[keep], after[keep])), shape=(n_items, n_items), dtype=np.float32)
+    counts.sum_duplicates()
     popularity = popularity_scores(train_matrix)[0].astype(np.float32)
     tie = TRANSITION_TIE_WEIGHT * popularity / max(float(popularity.max()), 1.0)
     last = np.array([seq[-1] if len(seq) else 0 for seq in seqs], dtype=np.int64)
-    scores = counts[last] + tie[None, :]
-    scores[last == 0] = tie
-    return scores
+    return ScoreRows(table=counts, lookup=last, offset=tie.astype(np.float32))
 
 
 def split_arrays(space: Any, split: Any) -> dict[str, Any]:
@@ -62,7 +68,7 @@ def split_arrays(space: Any, split: Any) -> dict[str, Any]:
     target = time_ordered(split.test)
     return {
         "histories": histories(users, movies, space.n_users),
-        "seen": space.interaction_matrix(split.train).astype(bool),
+        "seen": space.interaction_csr(split.train),  # sparse: memory grows with the ratings
         "users": space.user_index(target["user_id"]),
         "targets": space.movie_index(target["movie_id"]),
     }
@@ -82,16 +88,18 @@ def peer_reports(space: Any, split: Any, arrays: dict[str, Any] | None = None) -
     (its lambda as `ease_lambda`)."""
     arrays = arrays or split_arrays(space, split)
     seen, users, targets = arrays["seen"], arrays["users"], arrays["targets"]
-    matrix = sparse.csr_matrix(seen)  # the peers' training matrix, read a batch of rows at a time
     lam = ease_lambda_for(space, split.train)
+    ease = fit_ease(seen, lam)
     report: dict[str, float] = {}
     for prefix, scores in (
-        ("popularity_", popularity_scores(matrix)),
-        ("transition_", transition_scores(arrays["histories"], space.n_movies, matrix)),
-        ("ease_", ease_scores(matrix, lam)),
+        ("popularity_", popularity_scores(seen)),
+        ("transition_", transition_scores(arrays["histories"], space.n_movies, seen)),
+        ("ease_", ease.score_rows(seen)),
     ):
         report.update(next_item_report(scores, seen, users, targets, prefix))
     report["ease_lambda"] = lam
+    if ease.capped:
+        report[ITEMS_KEY] = ease.items  # EASE on the most-rated movies of a large catalogue
     return report
 
 

@@ -10,10 +10,11 @@ import numpy as np
 import pandas as pd
 
 from recexplore.data import MovieLens, Split
+from recexplore.evaluation import ZeroOne, nonzero_in_rows
 from recexplore.features import FeatureSpace
 from recexplore.next_item import split_arrays
 from recexplore.recommend import RecommendError, known_user
-from recexplore.scoring import history_features
+from recexplore.scoring import sequential_scores
 from recexplore.sequences import MIN_RATINGS, padded, time_ordered
 
 ABLATION_SEED = 0  # the shuffles of the order ablation
@@ -28,7 +29,7 @@ class NextMovieRecommender:
     space: FeatureSpace
     split: Split
     histories: list[np.ndarray]
-    seen: np.ndarray
+    seen: ZeroOne  # the training part's 0/1 matrix (CSR): what is never recommended
     targets: dict[int, int]  # user row -> the held-out next movie's index
     candidates: np.ndarray
     _average: dict[str, float] = field(default_factory=dict, repr=False)
@@ -99,7 +100,7 @@ class NextMovieRecommender:
     def _unwatched_scores(self, query: np.ndarray, row: int) -> np.ndarray:
         """Every movie's score for `query`, the user's history and the OOV movie at -inf."""
         scores = self.candidates @ query
-        scores[self.seen[row]] = -np.inf
+        scores[nonzero_in_rows(self.seen, np.array([row]))[1]] = -np.inf
         scores[0] = -np.inf
         return scores
 
@@ -180,6 +181,6 @@ class NextMovieRecommender:
             users = np.array(sorted(self.targets))
             targets = np.array([self.targets[u] for u in users])
             for name, seqs in (("watched", self.histories), ("shuffled", [rng.permutation(h) for h in self.histories])):
-                scores = self.model.query_embeddings(history_features(self.model, self.space, seqs)) @ self.candidates.T
+                scores = sequential_scores(self.model, self.space, seqs, self.candidates)
                 self._average[name] = next_item_report(scores, self.seen, users, targets)["next_hit_rate_at_10"]
         return dict(self._average)

@@ -51,6 +51,17 @@ def training_bytes(
     return 4 * (params * WEIGHT_COPIES + activations + extra_scores) + int(cells * bytes_per_cell)
 
 
+def ranking_bytes(vocab_sizes: dict[str, int], train_rows: int) -> int:
+    """What a full-ranking evaluation holds beside the model: one batch of float64 score rows
+    (never more than every user's: `evaluation.ScoreRows`) and the sparse 0/1 training matrices
+    (CSR), per training rating; nothing per users x movies cell."""
+    from recexplore.evaluation import SCORE_BATCH_BYTES
+    from recexplore.features import CSR_BYTES_PER_RATING
+
+    cells = vocab_sizes.get("user_id", 1) * vocab_sizes.get("movie_id", 1)
+    return min(SCORE_BATCH_BYTES, cells * 8) + CSR_BYTES_PER_RATING * int(train_rows)
+
+
 def estimate_training_bytes(kind: str, config: Any, vocab_sizes: dict[str, int], train_rows: int) -> int:
     """A rough lower estimate of the memory that training `config` of family `kind` needs."""
     from recexplore.families import family

@@ -120,11 +120,18 @@ def history_features(model: keras.Model, space: FeatureSpace, seqs: list[np.ndar
     return {"history": padded(seqs, model.model_config.max_len), **space.query_features(users)}
 
 
-def sequential_scores(model: keras.Model, space: FeatureSpace, seqs: list[np.ndarray]) -> np.ndarray:
-    """(n_users, n_movies) scores of every movie as each user's next one, from their histories."""
+def sequential_scores(
+    model: keras.Model, space: FeatureSpace, seqs: list[np.ndarray], candidates: np.ndarray | None = None
+) -> ScoreRows:
+    """Every movie's score as each user's next one, from their histories: each user's and movie's
+    vector computed once (`candidates`: the movies' vectors, when already at hand), their products
+    a batch of users at a time (never users x movies at once)."""
     query = model.query_embeddings(history_features(model, space, seqs))
-    candidates = model.candidate_embeddings({"movie_id": np.arange(space.n_movies), "genres": space.movies["genres"]})
-    return query @ candidates.T
+    if candidates is None:
+        candidates = model.candidate_embeddings(
+            {"movie_id": np.arange(space.n_movies), "genres": space.movies["genres"]}
+        )
+    return ScoreRows.product(query, np.asarray(candidates).T)
 
 
 def next_item_metrics(

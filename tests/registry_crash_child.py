@@ -21,6 +21,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from recexplore import registry
+from recexplore.data_sources import DEFAULT_DATASET
 
 STEPS = {"count": 0, "kill_at": 0, "errno": 0}
 STEPPED_OS_CALLS = ("mkdir", "rename", "replace", "fsync", "unlink", "rmdir")
@@ -85,6 +86,7 @@ def fake_result(model_bytes: Path, meta_json: Path) -> SimpleNamespace:
         data_fingerprint=meta.get("data_fingerprint", ""),
         split=meta.get("split", ""),
         seed=meta.get("seed", 0),
+        dataset=meta.get("dataset", DEFAULT_DATASET),
         metrics=meta.get("metrics", {}),
         history=meta.get("history", []),
         params=meta.get("params", 0),

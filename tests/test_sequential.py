@@ -91,7 +91,7 @@ def test_transitions_score_what_followed_the_last_movie() -> None:
     matrix = np.zeros((4, 5), dtype=np.int8)
     for u, h in enumerate(histories):
         matrix[u, h] = 1
-    scores = transition_scores(histories, 5, matrix)
+    scores = transition_scores(histories, 5, matrix).full()
     assert scores.shape == (4, 5)
     # 1 -> 2 twice, 1 -> 3 and 2 -> 4 once; popularity: movie 1 (3 users), 2 (2), 3 and 4 (1 each)
     assert np.argmax(scores[0]) == 4 and scores[0, 4] == pytest.approx(1 + 1e-3 / 3)  # after 2 came 4

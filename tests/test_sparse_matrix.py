@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import tracemalloc
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -254,7 +253,6 @@ def test_next_movie_peers_dense_equal_csr(data: Any, space: FeatureSpace, monkey
     split = make_split(data, sequences.LAST_OUT)
     found = next_item.peer_reports(space, split)
     _dense_everywhere(monkeypatch)
-    monkeypatch.setattr(next_item, "sparse", SimpleNamespace(csr_matrix=lambda seen: seen.astype(np.int8)))
     assert next_item.peer_reports(space, split) == found
 
 

@@ -11,8 +11,10 @@ import numpy as np
 from keras import ops
 
 from recexplore import families, resources
+from recexplore.ease import EASE_MAX_ITEMS
 from recexplore.models.common import EMBEDDING_DIM, EPOCHS, LEARNING_RATE, Bound, ConfigDict, setting
 from recexplore.models.towers import AccidentalHitRemoval
+from recexplore.next_item import TRANSITION_BYTES_PER_RATING
 from recexplore.sequences import LAST_OUT, LAST_OUT_VALIDATION, TEMPORAL
 
 ENCODERS = ("gru", "sasrec")
@@ -262,13 +264,17 @@ def build_sequential(config: SequentialConfig, vocab_sizes: dict[str, int]) -> S
 
 
 def _memory_bytes(config: SequentialConfig, vocab_sizes: dict[str, int], train_rows: int) -> int:
-    """The query stack over max_len positions, the in-batch logits and the attention maps."""
+    """The query stack over max_len positions, the in-batch logits and the attention maps; the
+    evaluation's score batches and sparse matrices (`resources.ranking_bytes`), the transition
+    peer's sparse counts and the EASE peer's items x items fit (at most EASE_MAX_ITEMS movies)."""
     dim, n = config.embedding_dim, config.max_len
     positions = resources.batch_rows(config, train_rows) * n
     attention = positions * n * config.heads * config.blocks if config.encoder == "sasrec" else 0
     stacks = [(dim, dim)] * (config.blocks if config.encoder == "sasrec" else 1)
     extra = positions * positions * resources.IN_BATCH_COPIES + positions * dim * 8 + attention
-    return resources.training_bytes(config, vocab_sizes, train_rows, stacks, extra, 0)
+    ease = min(vocab_sizes.get("movie_id", 1), EASE_MAX_ITEMS) ** 2 * resources.EASE_COPIES
+    needed = resources.training_bytes(config, vocab_sizes, train_rows, stacks, extra, ease, bytes_per_cell=0)
+    return needed + resources.ranking_bytes(vocab_sizes, train_rows) + TRANSITION_BYTES_PER_RATING * int(train_rows)
 
 
 def _label(config: SequentialConfig) -> str:

@@ -12,8 +12,7 @@ from keras import ops
 
 from recexplore import families, resources
 from recexplore.ease import EASE_MAX_ITEMS, TEACHER_MASKED
-from recexplore.evaluation import SCORE_BATCH_BYTES
-from recexplore.features import CSR_BYTES_PER_RATING, MAX_TITLE_TOKENS
+from recexplore.features import MAX_TITLE_TOKENS
 from recexplore.models.common import (
     BATCH_SIZE,
     EMBEDDING_DIM,
@@ -364,14 +363,10 @@ def _memory_bytes(config: TowerConfig, vocab_sizes: dict[str, int], train_rows: 
         if config.distill_weight > 0 and teacher_fits(vocab_sizes):  # EASE teacher: logits, items x items solve
             users, movies = vocab_sizes.get("user_id", 1), vocab_sizes.get("movie_id", 1)
             extra_scores = users * movies + min(movies, EASE_MAX_ITEMS) ** 2 * resources.EASE_COPIES
-    # The evaluation: one batch of scores (never more than every user's), and the sparse training matrix
-    # (CSR) per training rating, none per users x movies cell.
-    cells = vocab_sizes.get("user_id", 1) * vocab_sizes.get("movie_id", 1)
-    extra_scores += min(SCORE_BATCH_BYTES, cells * 8) // 4
     needed = resources.training_bytes(
         config, vocab_sizes, train_rows, stacks, extra_activations, extra_scores, bytes_per_cell=0
     )
-    return needed + CSR_BYTES_PER_RATING * int(train_rows)
+    return needed + resources.ranking_bytes(vocab_sizes, train_rows)
 
 
 def _label(config: TowerConfig) -> str:
