@@ -20,6 +20,10 @@ Steps:
     towers      `training.train('towers', epochs=1)` (one epoch, per-epoch hit rates, full-ranking
                 evaluation), then the evaluation again on its own (`evaluate`), then the Recommend
                 page's index (`recommend_build`) and 300 single-user queries (`recommend_p99_ms`).
+    sequential  (not in the default steps) `training.train('sequential', epochs=1)` on the
+                leave-last-out split: one epoch of the default next-movie model (SASRec), its
+                full-ranking next-movie evaluation and its three peers' (popularity, transitions,
+                EASE on the most-rated movies, lambda chosen on validation).
 
 Goals (issue: beyond MovieLens 100K): every exponent <= 1.1; `data --json` peak RSS at 25M < 8 GB;
 recommend p99 < 100 ms at 62K movies.
@@ -72,6 +76,10 @@ def child(step: str, folder: Path) -> dict[str, Any]:
         started = time.perf_counter()
         make_split(data)
         return {"seconds": time.perf_counter() - started}
+    if step == "sequential":
+        from recexplore.sequences import LAST_OUT
+
+        return _train_step(step, data, make_split(data, LAST_OUT))
     return _train_step(step, data, make_split(data))
 
 
@@ -81,7 +89,7 @@ def _train_step(step: str, data: Any, split: Any) -> dict[str, Any]:
     from recexplore.resources import ResourceError, check_training_memory
     from recexplore.training import train
 
-    kind = "dlrm" if step == "dlrm_epoch" else "towers"
+    kind = {"dlrm_epoch": "dlrm", "towers": "towers", "sequential": "sequential"}[step]
     vocab = Vocabularies.build(data)
     config = family(kind).make_config(None, epochs=1)
     try:
@@ -93,6 +101,8 @@ def _train_step(step: str, data: Any, split: Any) -> dict[str, Any]:
     out: dict[str, Any] = {"seconds": time.perf_counter() - started}
     if kind == "dlrm":
         return {**out, "test_rmse": result.metrics["test_rmse"]}
+    if kind == "sequential":
+        return {**out, **{k: result.metrics[k] for k in result.metrics if k.endswith("next_hit_rate_at_10")}}
     out["hit_rate_at_10"] = result.metrics["hit_rate_at_10"]
     return {**out, **_serving(result.model, vocab, data, split)}
 
@@ -179,6 +189,7 @@ ROWS = (  # (row, step, the key of its seconds)
     ("towers, 1 epoch + evaluation", "towers", "seconds"),
     ("full-ranking evaluation", "towers", "evaluate_seconds"),
     ("recommend index build", "towers", "recommend_build_seconds"),
+    ("next movie (SASRec), 1 epoch + evaluation with its 3 peers", "sequential", "seconds"),
 )
 
 

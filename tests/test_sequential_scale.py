@@ -111,3 +111,23 @@ def test_the_memory_estimate_grows_with_ratings_not_users_x_movies() -> None:
     wider = estimate_training_bytes("sequential", config, {**ml25m, "user_id": 2 * 162_542}, rows)
     # Twice the users: the user table's weights, gradients and Adam slots more, nothing per cell.
     assert wider - estimate == 162_542 * config.embedding_dim * 4 * WEIGHT_COPIES
+
+
+def test_the_ease_peer_lambda_is_searched_once_per_training_part(trained: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from recexplore import next_item
+
+    _, space, split = trained
+    searches: list[int] = []
+    search = next_item.choose_lambda
+    monkeypatch.setattr(next_item, "choose_lambda", lambda *a, **k: searches.append(1) or search(*a, **k))
+    first = next_item.ease_lambda_for(space, split.train)
+    assert next_item.ease_lambda_for(space, split.train) == first and len(searches) == 1  # the cached choice
+    other = split.train.iloc[: len(split.train) // 2]
+    next_item.ease_lambda_for(space, other)
+    assert len(searches) == 2  # other training rows: searched again
+    cached = next(iter(sorted((next_item.cache_dir() / "baselines").glob("next-ease-lambda-*.json"))))
+    for bad in ('{"lambda": -1}', "not json", '{"lambda": 123.0}'):
+        for path in (next_item.cache_dir() / "baselines").glob("next-ease-lambda-*.json"):
+            path.write_text(bad)
+        assert next_item.ease_lambda_for(space, split.train) == first  # a bad cache entry: searched again
+    assert len(searches) == 5 and cached.is_file()
