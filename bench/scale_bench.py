@@ -270,6 +270,9 @@ def main() -> int:
             if step == "load":  # cold: no parsed frames
                 for stale in (work / f"cache-{size:g}M" / "parsed").glob("*.npz"):
                     stale.unlink()
+            if step == "sequential":  # the first next-movie model on this split: the peer's lambda searched
+                for stale in (work / f"cache-{size:g}M" / "baselines").glob("next-ease-lambda-*.json"):
+                    stale.unlink()
             command = [sys.executable, __file__, "--child", step, "--data", str(folder)]
             results[size][step] = found = run_child(command, env, args.limit_s)
             print(f"{size:g}M {step}: {json.dumps(found)}", flush=True)
