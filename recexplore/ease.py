@@ -301,21 +301,27 @@ def _cache_file(data: Any, split_name: str, split_seed: int, seed: int) -> Any:
 
 def cached_report(data: Any, split: Any, seed: int = 42) -> dict[str, float]:
     """`ease_report`, computed once per (data, split, seed) on this machine and kept in the cache."""
-    import json
-
     path = _cache_file(data, split.name, split.seed, seed)
     ready = cached_report_if_ready(data, split.name, split.seed, seed)
     if ready is not None:
         return ready
     report = ease_report(data, split, seed)
+    keep_in_cache(path, report)
+    return _numbers(report)
+
+
+def keep_in_cache(path: Any, payload: Any) -> None:
+    """Write `payload` as JSON to the cache file `path` atomically (a temporary file renamed over
+    it); a read-only cache is skipped: it only costs the computation again."""
+    import json
+
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".tmp{os.getpid()}")
-        tmp.write_text(json.dumps(report))
+        tmp.write_text(json.dumps(payload))
         tmp.replace(path)
     except OSError:
-        pass  # a read-only cache only costs the recomputation
-    return _numbers(report)
+        pass
 
 
 def cached_report_with_users(data: Any, split: Any, seed: int = 42) -> tuple[dict[str, float], dict[str, list[float]]]:

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from typing import Any
 
 import numpy as np
 from scipy import sparse
 
 from recexplore.data import cache_dir
-from recexplore.ease import EASE_LAMBDAS, ITEMS_KEY, choose_lambda, fit_ease, fitted_columns
+from recexplore.ease import EASE_LAMBDAS, ITEMS_KEY, choose_lambda, fit_ease, fitted_columns, keep_in_cache
 from recexplore.evaluation import ScoreRows, ZeroOne, hits_at, popularity_scores
 from recexplore.ranking_metrics import top_k
 from recexplore.sequences import histories, leave_last_out, time_ordered
@@ -103,13 +102,7 @@ def ease_lambda_for(space: Any, train_rows: Any) -> float:
     users, movies = space.user_index(targets["user_id"]), space.movie_index(targets["movie_id"])
     fitted = matrix.shape[1] - 1 if columns is None else len(columns)  # the movies the key names
     lam = choose_lambda(matrix, users, movies, cap=fitted).lam
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".tmp{os.getpid()}")
-        tmp.write_text(json.dumps({"lambda": lam}))
-        tmp.replace(path)
-    except OSError:
-        pass  # a read-only cache only costs the search again
+    keep_in_cache(path, {"lambda": lam})
     return lam
 
 

@@ -16,12 +16,12 @@ from recexplore.device import device_description
 from recexplore.ease import teacher_logits
 from recexplore.evaluation import axis_counts, hits_at, rmse
 from recexplore.families import NEXT_ITEM, RATING, ModelFamily, family
-from recexplore.feature_batches import fit_input
+from recexplore.feature_batches import fit_input, in_pieces
 from recexplore.features import FeatureSpace, Vocabularies
 from recexplore.models.lazy_adam import lazy_optimizer
 from recexplore.models.towers import TEACHER_LAMBDA, teacher_fits
 from recexplore.rating_baselines import fit_biases
-from recexplore.scoring import rating_metrics, rating_predictions, tower_scores, towers_evaluation
+from recexplore.scoring import predict_ratings, rating_metrics, tower_scores, towers_evaluation
 
 CURVE_K = 100  # hit-rate@k recorded per epoch for retrieval curves
 
@@ -223,8 +223,8 @@ def _train_rating(
 
 def _held_out_curve(model: keras.Model, space: FeatureSpace, split: Split) -> Callable[[], dict[str, float]]:
     """The test RMSE after each epoch, only shown: no decision is taken on it."""
-    truth = split.test["user_rating"].to_numpy()
-    return lambda: {"test_rmse": rmse(truth, rating_predictions(model, space, split.test))}
+    truth, make = split.test["user_rating"].to_numpy(), space.dlrm_maker(split.test)  # indexed once, not per epoch
+    return lambda: {"test_rmse": rmse(truth, in_pieces(make, len(truth), lambda x: predict_ratings(model, x)))}
 
 
 def _stars(rows: Any) -> np.ndarray:
