@@ -13,8 +13,8 @@ from starlette.middleware import Middleware
 from recexplore.app import sign_in, state
 from recexplore.app.keras_guard import keep_keras_state_between_runs
 from recexplore.app.workspace_cookie import WorkspaceCookie
-from recexplore.data import DATA_ENV
-from recexplore.data_sources import DEFAULT_DATASET
+from recexplore.data.movielens import DATA_ENV
+from recexplore.data.sources import DEFAULT_DATASET
 
 
 @asynccontextmanager

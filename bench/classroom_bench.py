@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 
 def _timed_job(manager: Any, workspace: str, request: Any, data: Any) -> dict[str, float]:
     """Submit one job; seconds from the submit to running, to the first epoch and to done."""
-    from recexplore.jobs import DONE
+    from recexplore.engine.jobs import DONE
 
     clicked = time.perf_counter()
     (job,) = manager.submit_many(workspace, [request], data)
@@ -54,7 +54,7 @@ def _timed_job(manager: Any, workspace: str, request: Any, data: Any) -> dict[st
 
 def _classroom(manager: Any, students: int, request: Any, data: Any) -> float:
     """Wall seconds until `students` jobs submitted at once (one per workspace) are all done."""
-    from recexplore.jobs import DONE
+    from recexplore.engine.jobs import DONE
 
     manager.warm()
     started = time.perf_counter()
@@ -68,12 +68,12 @@ def _classroom(manager: Any, students: int, request: Any, data: Any) -> float:
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     """Run every measurement and return the figures."""
-    from recexplore.data import load_movielens
-    from recexplore.engine import ENGINE, cluster_summary
-    from recexplore.job_request import TrainRequest
-    from recexplore.jobs import JobManager
+    from recexplore.data.movielens import load_movielens
+    from recexplore.engine.cluster import ENGINE, cluster_summary
+    from recexplore.engine.jobs import JobManager
     from recexplore.models.dlrm import DLRMConfig
     from recexplore.models.towers import TowerConfig
+    from recexplore.training.request import TrainRequest
     from tests.synthetic import write_movielens
 
     source = args.data or None

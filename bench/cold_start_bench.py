@@ -39,10 +39,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from recexplore import registry  # noqa: E402
-from recexplore.cold_start import FOLD_IN_L2, fit_query  # noqa: E402
-from recexplore.data import load_movielens  # noqa: E402
-from recexplore.recommend import Recommender  # noqa: E402
-from recexplore.scoring import split_of  # noqa: E402
+from recexplore.data.movielens import load_movielens  # noqa: E402
+from recexplore.evaluation.scoring import split_of  # noqa: E402
+from recexplore.serving.cold_start import FOLD_IN_L2, fit_query  # noqa: E402
+from recexplore.serving.recommend import Recommender  # noqa: E402
 
 GIVEN = 5
 NEIGHBOURS = 20

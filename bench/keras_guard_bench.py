@@ -37,10 +37,10 @@ def main() -> int:
     os.environ.setdefault("RECEXPLORE_MODELS_DIR", str(ROOT / "cached_models"))
     from streamlit.runtime.scriptrunner import script_runner
 
-    from recexplore import registry
-    from recexplore.data import load_movielens
-    from recexplore.recommend import Recommender
-    from recexplore.scoring import prepare_loaded
+    from recexplore.data.movielens import load_movielens
+    from recexplore.evaluation.scoring import prepare_loaded
+    from recexplore.serving.recommend import Recommender
+    from recexplore.store import registry
 
     stock = script_runner._clean_problem_modules  # this process never installed the guard
     data = load_movielens(os.environ.get("RECEXPLORE_DATA_DIR"))

@@ -73,7 +73,7 @@ class PageThread(threading.Thread):
         import numpy as np
 
         from recexplore.app import state as app_state
-        from recexplore.scoring import predict_ratings
+        from recexplore.evaluation.scoring import predict_ratings
 
         try:
             rec = app_state.recommender(app_state.WARM_TOWERS)
@@ -118,10 +118,10 @@ def setup_data(tmp: Path, page_thread: bool) -> str:
     os.environ["RECEXPLORE_CACHE_DIR"] = str(tmp / "cache")
     os.environ["RECEXPLORE_MODELS_DIR"] = str(tmp / "models")
     if page_thread:
-        from recexplore import registry
-        from recexplore.data import load_movielens, make_split
+        from recexplore.data.movielens import load_movielens, make_split
         from recexplore.models.towers import TowerConfig
-        from recexplore.training import train
+        from recexplore.store import registry
+        from recexplore.training.trainer import train
 
         data = load_movielens(folder)
         config = TowerConfig(layers=(8,), embedding_dim=4, batch_size=128, epochs=1)
@@ -145,10 +145,10 @@ def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
 
     from recexplore.app import state as app_state
     from recexplore.app.train_forms import job_label
-    from recexplore.job_request import TrainRequest
-    from recexplore.jobs import DONE, FINISHED
+    from recexplore.engine.jobs import DONE, FINISHED
     from recexplore.models.dlrm import DLRMConfig
     from recexplore.models.towers import TowerConfig
+    from recexplore.training.request import TrainRequest
 
     data = app_state.load_data()
     queue = app_state.job_manager()

@@ -6,11 +6,11 @@ Usage:
     python bench/peers.py --smoke            # synthetic data, tiny settings: what CI runs
 
 Protocol:
-  * `recexplore.folds.write_folds` writes a seeded k-fold split (uN.base / uN.test) of the data
+  * `recexplore.data.folds.write_folds` writes a seeded k-fold split (uN.base / uN.test) of the data
     into a scratch folder; every model trains on uN.base and is measured on uN.test.
   * Every tuned choice is made on a validation slice of uN.base only (EASE's and item-kNN's
     strength), never on test rows; our models use their fixed presets.
-  * Metrics come from `recexplore.evaluation`: RMSE in stars (clipped to 1-5); hit-rate@k with
+  * Metrics come from `recexplore.evaluation.accuracy`: RMSE in stars (clipped to 1-5); hit-rate@k with
     the user's training movies excluded, micro-averaged over test ratings.
   * Reported: mean ± std over the folds, the per-fold values, and the command behind each row.
 A peer whose package is not installed is skipped with one line saying so.
@@ -33,11 +33,11 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from recexplore.data import MovieLens, Split, load_movielens, make_split, validation_slice  # noqa: E402
-from recexplore.ease import choose_lambda, ease_scores  # noqa: E402
-from recexplore.evaluation import hits_at, popularity_scores, rmse  # noqa: E402
-from recexplore.features import FeatureSpace, Vocabularies  # noqa: E402
-from recexplore.folds import write_folds  # noqa: E402
+from recexplore.data.features import FeatureSpace, Vocabularies  # noqa: E402
+from recexplore.data.folds import write_folds  # noqa: E402
+from recexplore.data.movielens import MovieLens, Split, load_movielens, make_split, validation_slice  # noqa: E402
+from recexplore.evaluation.accuracy import hits_at, popularity_scores, rmse  # noqa: E402
+from recexplore.models.ease import choose_lambda, ease_scores  # noqa: E402
 from recexplore.models.towers import preset_settings  # noqa: E402
 
 KNN_NEIGHBOURS = (50, 100, 200, 400)
@@ -165,7 +165,7 @@ def knn_baseline(space: FeatureSpace, split: Split, seed: int, smoke: bool) -> d
 def _ours(kind: str, preset: str | None, data: MovieLens, split: Split, seed: int, smoke: bool) -> dict[str, float]:
     from recexplore.models.dlrm import DLRMConfig
     from recexplore.models.towers import TowerConfig
-    from recexplore.training import train
+    from recexplore.training.trainer import train
 
     if kind == "dlrm":
         config = DLRMConfig(epochs=1, embedding_dim=4) if smoke else DLRMConfig()

@@ -55,13 +55,13 @@ QUERIES = 300
 
 def child(step: str, folder: Path) -> dict[str, Any]:
     """Run one step in this process and return its figures (seconds, and what else it measures)."""
-    from recexplore.data import load_movielens, make_split
+    from recexplore.data.movielens import load_movielens, make_split
 
     if step == "load":  # the CLI command itself, in this process (so its peak RSS is this child's)
         import contextlib
         import io
 
-        from recexplore.cli import main as cli
+        from recexplore.cli.main import main as cli
 
         captured = io.StringIO()
         started = time.perf_counter()
@@ -77,17 +77,17 @@ def child(step: str, folder: Path) -> dict[str, Any]:
         make_split(data)
         return {"seconds": time.perf_counter() - started}
     if step == "sequential":
-        from recexplore.sequences import LAST_OUT
+        from recexplore.data.sequences import LAST_OUT
 
         return _train_step(step, data, make_split(data, LAST_OUT))
     return _train_step(step, data, make_split(data))
 
 
 def _train_step(step: str, data: Any, split: Any) -> dict[str, Any]:
+    from recexplore.config.memory import ResourceError, check_training_memory
+    from recexplore.data.features import Vocabularies
     from recexplore.families import family
-    from recexplore.features import Vocabularies
-    from recexplore.resources import ResourceError, check_training_memory
-    from recexplore.training import train
+    from recexplore.training.trainer import train
 
     kind = {"dlrm_epoch": "dlrm", "towers": "towers", "sequential": "sequential"}[step]
     vocab = Vocabularies.build(data)
@@ -111,9 +111,9 @@ def _serving(model: Any, vocab: Any, data: Any, split: Any) -> dict[str, Any]:
     """The evaluation on its own, the Recommend page's index and its single-user query latency."""
     import numpy as np
 
-    from recexplore.features import FeatureSpace
-    from recexplore.recommend import Recommender
-    from recexplore.scoring import towers_evaluation
+    from recexplore.data.features import FeatureSpace
+    from recexplore.evaluation.scoring import towers_evaluation
+    from recexplore.serving.recommend import Recommender
 
     space = FeatureSpace(vocab, data)
     started = time.perf_counter()

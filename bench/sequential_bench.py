@@ -27,10 +27,10 @@ TOWER_KEYS = dict(zip(KEYS, ("hit_rate_at_10", "hit_rate_at_100", "ndcg_at_10"),
 
 
 def main() -> int:
-    from recexplore.data import load_movielens, make_split
+    from recexplore.data.movielens import load_movielens, make_split
+    from recexplore.data.sequences import LAST_OUT
     from recexplore.families import family
-    from recexplore.sequences import LAST_OUT
-    from recexplore.training import train
+    from recexplore.training.trainer import train
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", default="1,2,3,4,5")

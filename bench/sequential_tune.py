@@ -22,10 +22,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 
 def main() -> int:
-    from recexplore.data import load_movielens, make_split
+    from recexplore.data.movielens import load_movielens, make_split
+    from recexplore.data.sequences import LAST_OUT_VALIDATION
     from recexplore.families import family
-    from recexplore.sequences import LAST_OUT_VALIDATION
-    from recexplore.training import ProgressHooks, train
+    from recexplore.training.trainer import ProgressHooks, train
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=8)

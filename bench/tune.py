@@ -25,9 +25,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from recexplore.data import Split, load_movielens, make_split, validation_slice  # noqa: E402
+from recexplore.data.folds import write_folds  # noqa: E402
+from recexplore.data.movielens import Split, load_movielens, make_split, validation_slice  # noqa: E402
 from recexplore.families import family, family_names  # noqa: E402
-from recexplore.folds import write_folds  # noqa: E402
 from recexplore.models.common import parse_layers  # noqa: E402
 
 
@@ -51,7 +51,7 @@ def inner_split(split: Split, seed: int) -> Split:
 
 def measure(kind: str, overrides: dict[str, Any], folds: list[str], seed: int, data: Any) -> list[dict[str, float]]:
     """Per-fold validation metrics of the kind's default config with `overrides`."""
-    from recexplore.training import train
+    from recexplore.training.trainer import train
 
     config = family(kind).config.from_dict({**family(kind).make_config().to_dict(), **overrides})
     out = []

@@ -7,9 +7,9 @@ import streamlit as st
 
 from recexplore.app import beyond_figures, state
 from recexplore.app.metric_names import explain, label, show
-from recexplore.beyond_accuracy import bias_sentence, gain_sentence, scatter_points
+from recexplore.evaluation.beyond import bias_sentence, gain_sentence, scatter_points
+from recexplore.evaluation.list_metrics import LIST_METRICS, K
 from recexplore.families import RECOMMEND
-from recexplore.ranking_metrics import LIST_METRICS, K
 
 state.through_the_entrypoint()  # a shared link on a fresh server: show it inside the app
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from recexplore import engine
 from recexplore.app import class_queue, sign_in, state
 from recexplore.app.train_forms import refresh_interval
-from recexplore.engine_settings import TEACHERS_ENV
+from recexplore.engine import cluster as engine
+from recexplore.engine.settings import TEACHERS_ENV
 
 OPERATOR_KEY = "class_queue_operator"
 

@@ -23,12 +23,12 @@ from recexplore.app.tower_comparison import (
     training_caption,
 )
 from recexplore.app.train_forms import queue_message, refresh_interval, submit_problem
-from recexplore.data import MAX_SEED
+from recexplore.data.movielens import MAX_SEED
+from recexplore.engine.jobs import DONE, FINISHED
+from recexplore.evaluation.significance import BOOTSTRAP_SAMPLES, BOOTSTRAP_SEED
 from recexplore.families import RECOMMEND
-from recexplore.job_request import TrainRequest
-from recexplore.jobs import DONE, FINISHED
 from recexplore.models.towers import PRESET_ENTRIES, SUBMIT_ORDER, TowerConfig
-from recexplore.significance import BOOTSTRAP_SAMPLES, BOOTSTRAP_SEED
+from recexplore.training.request import TrainRequest
 
 state.through_the_entrypoint()  # a shared link on a fresh server: show it inside the app
 

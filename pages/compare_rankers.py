@@ -16,9 +16,9 @@ from recexplore.app.ranker_report import (
     table_rows,
 )
 from recexplore.app.train_forms import queue_message, refresh_interval, submit_problem
-from recexplore.data import MAX_SEED
+from recexplore.data.movielens import MAX_SEED
+from recexplore.engine.jobs import FINISHED
 from recexplore.families import RATING, task_presets
-from recexplore.jobs import FINISHED
 
 state.through_the_entrypoint()  # a shared link on a fresh server: show it inside the app
 

@@ -7,8 +7,8 @@ from typing import Any
 import streamlit as st
 
 from recexplore.app import data_figures, data_views, state
-from recexplore.data import AGE_BUCKETS, MovieLens
-from recexplore.features import DENSE_FEATURES, MAX_TITLE_TOKENS, Vocabularies
+from recexplore.data.features import DENSE_FEATURES, MAX_TITLE_TOKENS, Vocabularies
+from recexplore.data.movielens import AGE_BUCKETS, MovieLens
 
 state.through_the_entrypoint()  # a shared link on a fresh server: show it inside the app
 

@@ -9,8 +9,9 @@ import streamlit as st
 
 from recexplore.app import state
 from recexplore.app.model_figures import contribution_bars, interaction_heatmap
+from recexplore.evaluation.scoring import predict_ratings
 from recexplore.families import CROSS_MATRIX, INTERACTIONS
-from recexplore.feature_interactions import (
+from recexplore.serving.interactions import (
     feature_names,
     interaction_pairs,
     pair_agreement,
@@ -18,7 +19,6 @@ from recexplore.feature_interactions import (
     pairs_sentence,
     prediction_breakdown,
 )
-from recexplore.scoring import predict_ratings
 
 state.through_the_entrypoint()  # a shared link on a fresh server: show it inside the app
 

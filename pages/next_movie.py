@@ -7,10 +7,10 @@ import streamlit as st
 
 from recexplore.app import next_figures, state
 from recexplore.app.metric_names import label, show
+from recexplore.data.sequences import MIN_RATINGS
+from recexplore.evaluation.next_item import CUTOFFS, LIST_NAMES, NDCG_K, PEERS, peer_verdict
 from recexplore.families import NEXT_MOVIE
-from recexplore.next_item import CUTOFFS, LIST_NAMES, NDCG_K, PEERS, peer_verdict
-from recexplore.recommend import RecommendError
-from recexplore.sequences import MIN_RATINGS
+from recexplore.serving.recommend import RecommendError
 
 state.through_the_entrypoint()  # a shared link on a fresh server: show it inside the app
 

@@ -6,7 +6,7 @@ import streamlit as st
 
 from recexplore.app import state
 from recexplore.families import RECOMMEND, RERANK
-from recexplore.recommend import (
+from recexplore.serving.recommend import (
     RecommendError,
     because_you_rated,
     compare_lists,

@@ -6,7 +6,6 @@ from typing import Any
 
 import streamlit as st
 
-from recexplore import engine, workspaces
 from recexplore.app import model_figures, runs, state
 from recexplore.app.metric_names import metric_rows
 from recexplore.app.setting_widgets import setting_widget
@@ -18,10 +17,12 @@ from recexplore.app.train_forms import (
     refresh_interval,
     submit_problem,
 )
-from recexplore.data import MAX_SEED
+from recexplore.data.movielens import MAX_SEED
+from recexplore.engine import cluster as engine
+from recexplore.engine.jobs import DONE, QUEUED, RUNNING
 from recexplore.families import RATING, families, family, sized_epochs
-from recexplore.job_request import TrainRequest
-from recexplore.jobs import DONE, QUEUED, RUNNING
+from recexplore.store import workspaces
+from recexplore.training.request import TrainRequest
 
 state.through_the_entrypoint()  # a shared link on a fresh server: show it inside the app
 

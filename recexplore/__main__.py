@@ -3,7 +3,7 @@
 import os
 import sys
 
-from recexplore.cli import main
+from recexplore.cli.main import main
 
 code = main()
 try:

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from recexplore.data_sources import NAMES
+from recexplore.data.sources import NAMES
 from recexplore.models.dlrm import DLRMConfig
 from recexplore.models.towers import TowerConfig
 from tests.synthetic import write_fold, write_movielens
@@ -43,7 +43,7 @@ def _isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.
     monkeypatch.setenv("RECEXPLORE_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
     monkeypatch.setenv("RECEXPLORE_MODELS_DIR", str(tmp_path_factory.mktemp("models")))
     monkeypatch.delenv("RECEXPLORE_DATA_DIR", raising=False)
-    from recexplore import data as data_module
+    from recexplore.data import movielens as data_module
 
     # No test may reach GroupLens: a page or call that would download finds it unreachable at
     # once (the download tests point the URL at their own server on 127.0.0.1 instead).
@@ -57,9 +57,9 @@ def _isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.
 @pytest.fixture(scope="session")
 def ray_engine() -> Iterator[None]:
     """One local Ray for the whole test session, bounded to TEST_RAY_CPUS CPUs (jobs take 1 each)."""
-    from recexplore.engine import ensure_started
-    from recexplore.engine_settings import EngineSettings
-    from recexplore.jobs import POOL
+    from recexplore.engine.cluster import ensure_started
+    from recexplore.engine.jobs import POOL
+    from recexplore.engine.settings import EngineSettings
 
     ensure_started(EngineSettings(local_cpus=TEST_RAY_CPUS, object_store_mb=256))
     yield
@@ -74,7 +74,7 @@ def data_env(ml_folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 def registry_leftovers(folder: Path) -> list[str]:
     """Hidden folders a registry save or delete left behind in `folder` (the registry's marker is not one)."""
-    from recexplore.registry import MARKER_FILE
+    from recexplore.store.registry import MARKER_FILE
 
     return [p.name for p in folder.iterdir() if p.name.startswith(".") and p.name != MARKER_FILE]
 
@@ -90,8 +90,8 @@ def ml_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def space(ml_folder: Path) -> Any:
     """The synthetic data's feature space (vocabularies built from it)."""
-    from recexplore.data import load_movielens
-    from recexplore.features import FeatureSpace, Vocabularies
+    from recexplore.data.features import FeatureSpace, Vocabularies
+    from recexplore.data.movielens import load_movielens
 
     data = load_movielens(ml_folder)
     return FeatureSpace(Vocabularies.build(data), data)
@@ -100,7 +100,7 @@ def space(ml_folder: Path) -> Any:
 @pytest.fixture(scope="module")
 def data_split(ml_folder: Path) -> Any:
     """The synthetic data and its seeded random split."""
-    from recexplore.data import load_movielens, make_split
+    from recexplore.data.movielens import load_movielens, make_split
 
     data = load_movielens(ml_folder)
     return data, make_split(data)
@@ -109,7 +109,7 @@ def data_split(ml_folder: Path) -> Any:
 @pytest.fixture(scope="module")
 def ratings(ml_folder: Path) -> Any:
     """The first 64 training ratings of the synthetic data's seeded split."""
-    from recexplore.data import load_movielens, make_split
+    from recexplore.data.movielens import load_movielens, make_split
 
     return make_split(load_movielens(ml_folder)).train.head(64)
 
@@ -141,9 +141,9 @@ def save_tiny_models(
 ) -> Path:
     """Train tiny two-tower models (name -> layers) and optionally a tiny DLRM on the synthetic
     data, all on one split, and save them in the registry `folder`."""
-    from recexplore import registry
-    from recexplore.data import load_movielens, make_split
-    from recexplore.training import train
+    from recexplore.data.movielens import load_movielens, make_split
+    from recexplore.store import registry
+    from recexplore.training.trainer import train
 
     data = load_movielens(ml_folder)
     split = make_split(data)
@@ -156,7 +156,7 @@ def save_tiny_models(
 
 def warm_spares(manager: object, count: int) -> None:
     """Have `count` spare workers up (Keras imported) before a test submits jobs that must overlap."""
-    from recexplore.jobs import POOL
+    from recexplore.engine.jobs import POOL
 
     POOL.top_up(*manager._worker_shape(), count)  # type: ignore[attr-defined]
     POOL.wait_ready()

@@ -20,8 +20,8 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-from recexplore import registry
-from recexplore.data_sources import DEFAULT_DATASET
+from recexplore.data.sources import DEFAULT_DATASET
+from recexplore.store import registry
 
 STEPS = {"count": 0, "kill_at": 0, "errno": 0}
 STEPPED_OS_CALLS = ("mkdir", "rename", "replace", "fsync", "unlink", "rmdir")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from recexplore.data import GENRES
+from recexplore.data.movielens import GENRES
 
 OCCUPATIONS = ("engineer", "student", "writer", "educator", "other")
 WORDS = ("night", "love", "star", "day", "city", "dark", "return", "story", "king", "game", "blue", "war")

@@ -32,13 +32,13 @@ from typing import Any
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from recexplore import registry
 from recexplore.app.data_views import ratings_per
-from recexplore.data import MAX_SEED, load_movielens, make_split
-from recexplore.features import Vocabularies
+from recexplore.config.memory import estimate_training_bytes
+from recexplore.data.features import Vocabularies
+from recexplore.data.movielens import MAX_SEED, load_movielens, make_split
 from recexplore.models.dlrm import DLRMConfig
 from recexplore.models.towers import TowerConfig
-from recexplore.resources import estimate_training_bytes
+from recexplore.store import registry
 from tests.conftest import save_tiny_models
 
 PAGES = Path(__file__).resolve().parent.parent / "pages"
@@ -151,7 +151,7 @@ def _truncate(entry: Path) -> None:
 def _corrupt_keeping_sha(entry: Path) -> None:
     """Replace model.keras by junk and sign the result with the registry key (as its holder
     could): listed as fine, fails only to load."""
-    from recexplore import manifest
+    from recexplore.store import manifest
 
     junk = b"PK\x03\x04 not a keras archive"
     (entry / "model.keras").write_bytes(junk)
@@ -370,7 +370,7 @@ def trained_page(
     ml_folder: Path, save_registry: Path, tmp_path_factory: pytest.TempPathFactory, ray_engine: None
 ) -> AppTest:
     """A Train page whose session has one finished tiny two-tower job (layers 32, dim 4, 1 epoch)."""
-    from recexplore.jobs import FINISHED
+    from recexplore.engine.jobs import FINISHED
 
     with _page_env(ml_folder, save_registry, tmp_path_factory):
         at = _page(
@@ -425,8 +425,8 @@ def test_save_bad_name_gets_one_error_and_writes_nothing(
 
 def _own(at: AppTest, save_registry: Path) -> str:
     """This page's workspace folder, relative to the registry (saves from the app land there)."""
-    from recexplore import workspaces
     from recexplore.app import state as app_state
+    from recexplore.store import workspaces
 
     token = at.session_state[app_state.WORKSPACE_KEY]
     return str(workspaces.workspace_dir(token).relative_to(save_registry)) + "/"
@@ -738,7 +738,7 @@ def test_every_page_with_a_forged_entry_says_it_once_and_shows_no_path(
     """metrics edited in meta.json, hashes recomputed, signed with a key this server does not hold."""
     import hmac
 
-    from recexplore import manifest
+    from recexplore.store import manifest
 
     folder = scratch / FORGED
     meta = json.loads((folder / "meta.json").read_text())

@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from recexplore import registry
-from recexplore.data import load_movielens, make_split
+from recexplore.data.movielens import load_movielens, make_split
 from recexplore.models.dcn import DCNConfig
-from recexplore.training import train
+from recexplore.store import registry
+from recexplore.training.trainer import train
 from tests.conftest import save_tiny_models
 from tests.test_app_pages import _plotly_array
 

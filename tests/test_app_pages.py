@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from recexplore.data import load_movielens, make_split
+from recexplore.data.movielens import load_movielens, make_split
+from recexplore.models.biases import rating_baselines
 from recexplore.models.dlrm import DLRM_FEATURES
-from recexplore.rating_baselines import rating_baselines
 from tests.conftest import save_tiny_models
 
 APP = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
@@ -56,7 +56,7 @@ def test_home_shows_counts_models_and_device(app_env: None) -> None:
     assert not (retrieval[model_columns] == "—").any().any()
     # EASE on the model's split: "—" until computed (Home never computes it), then its figures.
     assert list(retrieval["EASE: Hit-rate@100"]) == ["—"]
-    from recexplore.ease import cached_report
+    from recexplore.models.ease import cached_report
 
     data = load_movielens(os.environ["RECEXPLORE_DATA_DIR"])
     expected = cached_report(data, make_split(data), 42)

@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from recexplore import registry, workspaces
 from recexplore.app import state
-from recexplore.jobs import DONE, FINISHED
+from recexplore.engine.jobs import DONE, FINISHED
+from recexplore.store import registry, workspaces
 from tests.conftest import save_tiny_models, warm_spares
 
 TRAIN_PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "train.py")
@@ -136,10 +136,10 @@ def test_a_workspace_cannot_replace_or_delete_a_shared_entry(
 
 
 def test_the_saved_models_cap_refuses_with_one_line(data_env: None, ml_folder: Path, tmp_path: Path) -> None:
-    from recexplore.data import load_movielens, make_split
-    from recexplore.registry import build_meta
-    from recexplore.training import train
-    from recexplore.worker import model_bytes
+    from recexplore.data.movielens import load_movielens, make_split
+    from recexplore.engine.worker import model_bytes
+    from recexplore.store.registry import build_meta
+    from recexplore.training.trainer import train
     from tests.conftest import tiny_towers_config
 
     data = load_movielens(ml_folder)
@@ -159,10 +159,10 @@ def test_the_saved_models_cap_refuses_with_one_line(data_env: None, ml_folder: P
 def test_the_pretrained_model_is_the_default_pick_over_a_students_own(
     data_env: None, ml_folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from recexplore.data import load_movielens, make_split
-    from recexplore.registry import build_meta
-    from recexplore.training import train
-    from recexplore.worker import model_bytes
+    from recexplore.data.movielens import load_movielens, make_split
+    from recexplore.engine.worker import model_bytes
+    from recexplore.store.registry import build_meta
+    from recexplore.training.trainer import train
     from tests.conftest import TINY_DLRM
 
     shared = save_tiny_models(tmp_path / "models", ml_folder, {}, dlrm_name="dlrm-default")

@@ -10,14 +10,14 @@ from typing import Any
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from recexplore import registry, workspaces
 from recexplore.app.tower_comparison import TowerRun, comparison_rows, comparison_sentence, popularity_value
 from recexplore.app.train_forms import build_config, job_label, queue_message
-from recexplore.data import load_movielens
-from recexplore.job_request import TrainRequest
+from recexplore.data.movielens import load_movielens
 from recexplore.models.common import parse_layers
 from recexplore.models.dlrm import DLRMConfig
 from recexplore.models.towers import PRESET_ENTRIES, TOWER_PRESETS, TowerConfig
+from recexplore.store import registry, workspaces
+from recexplore.training.request import TrainRequest
 from tests.conftest import save_tiny_models
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -44,7 +44,7 @@ def _compare_page() -> AppTest:
 def _wait_for_jobs(at: AppTest, seconds: float = 60.0) -> None:
     """Re-run the page until none of its session's jobs is queued or running."""
     from recexplore.app import state as app_state
-    from recexplore.jobs import FINISHED
+    from recexplore.engine.jobs import FINISHED
 
     owner = at.session_state[app_state.WORKSPACE_KEY]
     deadline = time.time() + seconds

@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from recexplore.architecture import architecture, architecture_of_config
-from recexplore.data import load_movielens
-from recexplore.features import Vocabularies
+from recexplore.data.features import Vocabularies
+from recexplore.data.movielens import load_movielens
 from recexplore.models.dlrm import DLRMConfig
 from recexplore.models.towers import TowerConfig, build_towers
-from recexplore.training import count_params
+from recexplore.serving.architecture import architecture, architecture_of_config
+from recexplore.training.trainer import count_params
 
 
 @pytest.fixture(scope="module")

@@ -14,12 +14,12 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = """
 import json, sys, tempfile, keras
-from recexplore import registry
-from recexplore.data import load_movielens, make_split
+from recexplore.store import registry
+from recexplore.data.movielens import load_movielens, make_split
 from recexplore.models.dlrm import DLRMConfig
 from recexplore.models.towers import TowerConfig
-from recexplore.training import train
-from recexplore.scoring import evaluate_loaded
+from recexplore.training.trainer import train
+from recexplore.evaluation.scoring import evaluate_loaded
 data = load_movielens(sys.argv[1]); split = make_split(data)
 out = {"backend": keras.backend.backend()}
 with tempfile.TemporaryDirectory() as tmp:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from recexplore.beyond_accuracy import Target, gain_sentence, slices, user_values
-from recexplore.significance import fold_interval, paired_bootstrap, significance_rows
+from recexplore.evaluation.beyond import Target, gain_sentence, slices, user_values
+from recexplore.evaluation.significance import fold_interval, paired_bootstrap, significance_rows
 
 
 def _target() -> Target:

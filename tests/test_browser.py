@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from recexplore.workspaces import COOKIE_NAME
+from recexplore.store.workspaces import COOKIE_NAME
 from tests.browser_app import (
     MAIN,
     PAGES,
@@ -166,7 +166,7 @@ def test_a_bad_model_name_is_refused_in_one_line(app_page: Any) -> None:
 def _check_recommendations(rows: list[dict[str, str]], data_dir: Path, user_id: int) -> None:
     """Ten ranked movies, best first, none of them rated by the user in the model's training part;
     those rated in its held-out part marked as hits with their stars."""
-    from recexplore.data import load_movielens, make_split
+    from recexplore.data.movielens import load_movielens, make_split
 
     assert [int(r["rank"]) for r in rows] == list(range(1, 11))
     scores = [float(r["score"]) for r in rows]

@@ -10,13 +10,14 @@ from typing import Any
 import numpy as np
 import pytest
 
-from recexplore import ease, evaluation
 from recexplore.app import movie_geometry
-from recexplore.beyond_accuracy import Target
-from recexplore.data import load_movielens, make_split
-from recexplore.evaluation import ScoreRows, hits_at, popularity_scores, ranks_of, retrieval_report
-from recexplore.ranking_metrics import top_k
-from recexplore.scoring import all_pair_scores, beyond_view, tower_scores, towers_evaluation
+from recexplore.data.movielens import load_movielens, make_split
+from recexplore.evaluation import accuracy as evaluation
+from recexplore.evaluation.accuracy import ScoreRows, hits_at, popularity_scores, ranks_of, retrieval_report
+from recexplore.evaluation.beyond import Target
+from recexplore.evaluation.list_metrics import top_k
+from recexplore.evaluation.scoring import all_pair_scores, beyond_view, tower_scores, towers_evaluation
+from recexplore.models import ease
 
 TINY = 3  # users per batch in the batched runs
 
@@ -176,13 +177,13 @@ def test_towers_evaluation_in_tiny_batches_equals_the_one_piece_scores(
 
 
 def _ndcg(lists: np.ndarray, target: Target) -> np.ndarray:
-    from recexplore.ranking_metrics import per_user
+    from recexplore.evaluation.list_metrics import per_user
 
     return per_user(lists, target.held_out)["ndcg"]
 
 
 def _long_tail(lists: np.ndarray, target: Target) -> np.ndarray:
-    from recexplore.beyond_accuracy import long_tail
+    from recexplore.evaluation.beyond import long_tail
 
     return long_tail(lists, target.catalogue.train_counts)
 

@@ -8,12 +8,12 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from recexplore.app import class_queue
-from recexplore.data import load_movielens
-from recexplore.engine_settings import MIN_OPERATOR_TOKEN, OPERATOR_TOKEN_ENV
-from recexplore.job_request import TrainRequest
-from recexplore.jobs import FINISHED
+from recexplore.data.movielens import load_movielens
+from recexplore.engine.jobs import FINISHED
+from recexplore.engine.settings import MIN_OPERATOR_TOKEN, OPERATOR_TOKEN_ENV
 from recexplore.models.towers import TowerConfig
-from recexplore.workspaces import label
+from recexplore.store.workspaces import label
+from recexplore.training.request import TrainRequest
 
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "class_queue.py")
 TOKEN = "teacher-secret-0123456789"

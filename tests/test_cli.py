@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from recexplore.app.metric_names import RATING_BASELINES
-from recexplore.cli import main
-from recexplore.data import load_movielens, make_split
-from recexplore.ranking_metrics import LIST_METRICS
-from recexplore.rating_baselines import rating_baselines
+from recexplore.cli.main import main
+from recexplore.data.movielens import load_movielens, make_split
+from recexplore.evaluation.list_metrics import LIST_METRICS
+from recexplore.models.biases import rating_baselines
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -207,7 +207,7 @@ def _check_beyond_ranges(metrics: dict, prefix: str) -> None:
 
 
 def test_models_list_shows_broken_entries(ml_folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from recexplore import registry
+    from recexplore.store import registry
 
     registry.open_registry(tmp_path, create=True)
     (tmp_path / "junk").mkdir()

@@ -21,12 +21,13 @@ import psutil
 import pytest
 
 import recexplore.models.towers  # noqa: F401  (import Keras up front so timings measure the CLI only)
-from recexplore import registry, training
-from recexplore.cli import main
-from recexplore.data import load_movielens, make_split
-from recexplore.features import Vocabularies
+from recexplore.cli.main import main
+from recexplore.config.memory import estimate_training_bytes
+from recexplore.data.features import Vocabularies
+from recexplore.data.movielens import load_movielens, make_split
 from recexplore.models.towers import TowerConfig
-from recexplore.resources import estimate_training_bytes
+from recexplore.store import registry
+from recexplore.training import trainer as training
 from tests.synthetic import write_movielens
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -175,7 +176,7 @@ def test_absurd_embedding_dim_refused_before_allocation(
 ) -> None:
     """A 10**9-wide embedding (terabytes of tables) is refused at once, naming the size limit:
     before the data is even read, so nothing can be allocated."""
-    from recexplore import data as data_module
+    from recexplore.data import movielens as data_module
 
     def never(*args: object, **kwargs: object) -> None:
         raise AssertionError("the data was read despite an invalid config")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from recexplore.cold_start import STAR_WEIGHTS, Prior, _loss_grad_hess, fit_query, star_weights
+from recexplore.serving.cold_start import STAR_WEIGHTS, Prior, _loss_grad_hess, fit_query, star_weights
 
 TEMPERATURE = 0.2
 

@@ -1,4 +1,4 @@
-"""Tests for recexplore.data: sources, parsing, parse cache, errors and splits."""
+"""Tests for recexplore.data.movielens: sources, parsing, parse cache, errors and splits."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from recexplore import data as data_mod
-from recexplore.data import (
+from recexplore.data import movielens as data_mod
+from recexplore.data.movielens import (
     AGE_BUCKETS,
     GENRES,
     DataError,

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from recexplore.app import data_figures, data_views, movie_geometry
-from recexplore.data import GENRES, MovieLens, load_movielens
-from recexplore.features import MAX_TITLE_TOKENS, Vocabularies, time_features
+from recexplore.data.features import MAX_TITLE_TOKENS, Vocabularies, time_features
+from recexplore.data.movielens import GENRES, MovieLens, load_movielens
 
 
 @pytest.fixture(scope="module")

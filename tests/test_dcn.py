@@ -11,14 +11,14 @@ import keras
 import numpy as np
 import pytest
 
-from recexplore import manifest, registry
-from recexplore.cli import main
-from recexplore.data import load_movielens, make_split
-from recexplore.feature_interactions import cross_strength, pair_agreement, pairs_sentence, strongest_pairs
-from recexplore.features import FeatureSpace
+from recexplore.cli.main import main
+from recexplore.config.memory import estimate_training_bytes
+from recexplore.data.features import FeatureSpace
+from recexplore.data.movielens import load_movielens, make_split
 from recexplore.models.dcn import DCN, DCNConfig, build_dcn
-from recexplore.resources import estimate_training_bytes
-from recexplore.training import train
+from recexplore.serving.interactions import cross_strength, pair_agreement, pairs_sentence, strongest_pairs
+from recexplore.store import manifest, registry
+from recexplore.training.trainer import train
 from tests.test_cli_bad_input import run_inprocess
 
 TINY = ["--epochs", "1", "--embedding-dim", "4", "--batch-size", "256"]

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from recexplore import data as data_module
-from recexplore.data import DataError, load_movielens
+from recexplore.data import movielens as data_module
+from recexplore.data.movielens import DataError, load_movielens
 
 
 def test_unreachable_host_fails_fast_with_one_sentence(monkeypatch: pytest.MonkeyPatch) -> None:

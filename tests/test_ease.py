@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from recexplore.data import load_movielens, make_split
-from recexplore.ease import (
+from recexplore.data.movielens import load_movielens, make_split
+from recexplore.models.ease import (
     EASE_LAMBDAS,
     REPORT_KEYS,
     TEACHER_MASKED,
@@ -89,7 +89,7 @@ def test_teacher_ranks_only_what_each_user_has_not_rated() -> None:
 def test_spd_inverse_matches_the_general_one_and_falls_back() -> None:
     """The Cholesky inverse EASE uses for one lambda, and the general inverse where the
     matrix is not positive definite."""
-    from recexplore.ease import _spd_inverse
+    from recexplore.models.ease import _spd_inverse
 
     rng = np.random.default_rng(5)
     a = rng.normal(size=(30, 30))

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from recexplore.engine import PACKAGE_DIR, init_arguments
-from recexplore.engine_settings import SETTINGS, EngineSettings, SettingsError, settings_table
-from recexplore.job_request import TrainRequest
+from recexplore.engine.cluster import PACKAGE_DIR, init_arguments
+from recexplore.engine.settings import SETTINGS, EngineSettings, SettingsError, settings_table
 from recexplore.models.towers import TowerConfig
+from recexplore.training.request import TrainRequest
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -64,7 +64,7 @@ def test_the_readme_lists_every_setting_with_its_default() -> None:
 
 def test_the_app_and_its_pages_start_without_importing_ray() -> None:
     code = (
-        "import sys, recexplore.app.state, recexplore.jobs, recexplore.engine, recexplore.app.train_forms; "
+        "import sys, recexplore.app.state, recexplore.engine.jobs, recexplore.engine.cluster, recexplore.app.train_forms; "
         "print('ray' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
@@ -115,7 +115,7 @@ def test_a_local_engine_listens_on_the_loopback_address_only(ray_engine: None) -
 
 
 def test_only_a_local_ray_is_kept_on_loopback() -> None:
-    from recexplore.engine import LOOPBACK
+    from recexplore.engine.cluster import LOOPBACK
 
     assert init_arguments(EngineSettings(local_cpus=2))["_node_ip_address"] == LOOPBACK
     assert "_node_ip_address" not in init_arguments(EngineSettings(address="head:6379"))

@@ -1,4 +1,4 @@
-"""Tests for recexplore.evaluation on small hand-computed cases."""
+"""Tests for recexplore.evaluation.accuracy on small hand-computed cases."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from recexplore.evaluation import (
+from recexplore.evaluation.accuracy import (
     hits_at,
     mae,
     popularity_scores,

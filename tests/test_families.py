@@ -9,11 +9,12 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from recexplore import families, registry
-from recexplore.cli import build_parser, main
-from recexplore.data import load_movielens, make_split
+from recexplore import families
+from recexplore.cli.main import build_parser, main
+from recexplore.data.movielens import load_movielens, make_split
 from recexplore.families import FAMILY_MODULES, family, pretrained_entries
-from recexplore.training import train
+from recexplore.store import registry
+from recexplore.training.trainer import train
 
 PAGES = Path(__file__).resolve().parent.parent / "pages"
 APP = PAGES.parent / "streamlit_app.py"

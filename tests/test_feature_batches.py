@@ -8,12 +8,12 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from recexplore import feature_batches
-from recexplore.feature_batches import FeatureBatches, fit_input, in_pieces, row_bytes, rows_in_one_piece
-from recexplore.features import FeatureSpace, Vocabularies
+from recexplore.data import batches as feature_batches
+from recexplore.data.batches import FeatureBatches, fit_input, in_pieces, row_bytes, rows_in_one_piece
+from recexplore.data.features import FeatureSpace, Vocabularies
+from recexplore.evaluation.scoring import predict_ratings, rating_predictions
 from recexplore.models.dlrm import DLRMConfig
-from recexplore.scoring import predict_ratings, rating_predictions
-from recexplore.training import ProgressHooks, train
+from recexplore.training.trainer import ProgressHooks, train
 from tests.test_training import TINY_DLRM, TINY_TOWERS
 
 

@@ -1,4 +1,4 @@
-"""Tests for recexplore.features: vocabularies, encoders, time features and FeatureSpace."""
+"""Tests for recexplore.data.features: vocabularies, encoders, time features and FeatureSpace."""
 
 from __future__ import annotations
 
@@ -10,8 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from recexplore.data import AGE_BUCKETS, GENRES, MovieLens, load_movielens, make_split
-from recexplore.features import (
+from recexplore.data.features import (
     DENSE_FEATURES,
     GENDERS,
     MAX_TITLE_TOKENS,
@@ -23,6 +22,7 @@ from recexplore.features import (
     user_table,
     zip_region,
 )
+from recexplore.data.movielens import AGE_BUCKETS, GENRES, MovieLens, load_movielens, make_split
 from tests.synthetic import OCCUPATIONS, WORDS
 
 HOUR = 3600

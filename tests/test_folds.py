@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from recexplore.cli import main
-from recexplore.data import DataError, load_movielens, make_split
-from recexplore.folds import fold_names, write_folds
+from recexplore.cli.main import main
+from recexplore.data.folds import fold_names, write_folds
+from recexplore.data.movielens import DataError, load_movielens, make_split
 
 
 def _pairs(frame) -> set[tuple[int, int]]:

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from recexplore import data as data_module
-from recexplore.cli import main
-from recexplore.data import DataError, load_movielens, make_split
+from recexplore.cli.main import main
+from recexplore.data import movielens as data_module
+from recexplore.data.movielens import DataError, load_movielens, make_split
 from tests.synthetic import write_fold
 
 CORE = ("u.data", "u.item", "u.user")
@@ -241,7 +241,7 @@ def test_a_huge_user_id_on_the_cli_is_one_line(
 def test_the_memory_check_reads_the_container_limit(
     files: dict[str, str], expected: int | None, tmp_path: Path
 ) -> None:
-    from recexplore.resources import cgroup_available
+    from recexplore.config.memory import cgroup_available
 
     for name, text in files.items():
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
@@ -251,7 +251,7 @@ def test_the_memory_check_reads_the_container_limit(
 
 def test_a_job_over_the_container_limit_is_refused_before_it_starts(monkeypatch: pytest.MonkeyPatch) -> None:
     """In a 1.5 GiB container a 2.24 GiB job once passed the host-memory check and was killed."""
-    from recexplore import resources
+    from recexplore.config import memory as resources
     from recexplore.models.towers import TowerConfig
 
     monkeypatch.setattr(resources, "cgroup_available", lambda: 64 << 20)

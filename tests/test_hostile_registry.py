@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from recexplore import manifest, registry
-from recexplore.cli import main
-from recexplore.data import load_movielens, make_split
-from recexplore.registry import RegistryError
-from recexplore.training import TrainResult, train
+from recexplore.cli.main import main
+from recexplore.data.movielens import load_movielens, make_split
+from recexplore.store import manifest, registry
+from recexplore.store.registry import RegistryError
+from recexplore.training.trainer import TrainResult, train
 from tests.conftest import tiny_towers_config
 
 

@@ -7,16 +7,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from recexplore.data import load_movielens, make_split
-from recexplore.feature_interactions import feature_names, interaction_pairs, interaction_strength, prediction_breakdown
+from recexplore.data.movielens import load_movielens, make_split
+from recexplore.evaluation.scoring import predict_ratings
 from recexplore.models.dlrm import DLRM_FEATURES, DLRMConfig
-from recexplore.scoring import predict_ratings
-from recexplore.training import TrainResult, train
+from recexplore.serving.interactions import feature_names, interaction_pairs, interaction_strength, prediction_breakdown
+from recexplore.training.trainer import TrainResult, train
 
 
 @pytest.fixture(scope="module")
 def trained(ml_folder: Path) -> tuple[TrainResult, object, object]:
-    from recexplore.features import FeatureSpace
+    from recexplore.data.features import FeatureSpace
 
     data = load_movielens(ml_folder)
     split = make_split(data)

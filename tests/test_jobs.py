@@ -11,12 +11,22 @@ from typing import Any
 
 import pytest
 
-from recexplore import registry, workspaces
-from recexplore.data import load_movielens
-from recexplore.engine_settings import EngineSettings
-from recexplore.job_request import TrainRequest
-from recexplore.jobs import CANCELLED, DONE, FAILED, FINISHED, QUEUED, WORKER_DIED, Job, JobLimitError, JobManager
+from recexplore.data.movielens import load_movielens
+from recexplore.engine.jobs import (
+    CANCELLED,
+    DONE,
+    FAILED,
+    FINISHED,
+    QUEUED,
+    WORKER_DIED,
+    Job,
+    JobLimitError,
+    JobManager,
+)
+from recexplore.engine.settings import EngineSettings
 from recexplore.models.towers import TowerConfig
+from recexplore.store import registry, workspaces
+from recexplore.training.request import TrainRequest
 from tests.conftest import tiny_towers_config, warm_spares
 
 pytestmark = pytest.mark.usefixtures("ray_engine")

@@ -13,12 +13,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from recexplore import data as data_module
-from recexplore.cli import main
-from recexplore.data import DataError, datasets_at, load_movielens, make_split, present_datasets
-from recexplore.data_sources import NAMES, SOURCES, source
-from recexplore.folds import write_folds
-from recexplore.synth import write_synthetic
+from recexplore.cli.main import main
+from recexplore.data import movielens as data_module
+from recexplore.data.folds import write_folds
+from recexplore.data.movielens import DataError, datasets_at, load_movielens, make_split, present_datasets
+from recexplore.data.sources import NAMES, SOURCES, source
+from recexplore.data.synth import write_synthetic
 from tests.synthetic import write_movielens
 
 SIZES = {"n_ratings": 2000, "n_users": 50, "n_movies": 120, "seed": 4}
@@ -83,7 +83,7 @@ def test_csv_layout_has_half_stars_and_no_demographics(csv_folder: Path) -> None
     assert set(data.users["user_id"]) == set(data.ratings["user_id"]) and (data.users["user_gender"] == "").all()
     assert any("," in t for t in data.movies["movie_title"])  # quoted titles
     assert "IMAX" in data.genres and "(no genres listed)" not in {g for n in data.movies["movie_genres"] for g in n}
-    from recexplore.features import FeatureSpace, Vocabularies
+    from recexplore.data.features import FeatureSpace, Vocabularies
 
     vocab = Vocabularies.build(data)
     assert vocab.occupations == () and vocab.zip_regions == () and vocab.genres == data.genres
@@ -197,7 +197,7 @@ def test_synth_then_data_json_reports_the_data_set(
 
 
 def test_dataset_flag_on_every_data_command() -> None:
-    from recexplore.cli import build_parser
+    from recexplore.cli.main import build_parser
 
     parser = build_parser()
     for argv in (

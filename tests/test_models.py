@@ -8,7 +8,7 @@ import keras
 import numpy as np
 import pytest
 
-from recexplore.features import DENSE_FEATURES, FeatureSpace
+from recexplore.data.features import DENSE_FEATURES, FeatureSpace
 from recexplore.models.common import parse_layers
 from recexplore.models.dlrm import DLRM, DLRM_FEATURES, DLRMConfig, build_dlrm
 from recexplore.models.towers import (
@@ -250,7 +250,7 @@ def _softmax(z: np.ndarray) -> np.ndarray:
 def test_distillation_loss_by_hand(space: FeatureSpace) -> None:
     """Teacher softmax over the batch's movies the user has not rated, towers' log-softmax over
     the same ones; with weight w the loss is the in-batch softmax loss plus w times that."""
-    from recexplore.ease import TEACHER_MASKED
+    from recexplore.models.ease import TEACHER_MASKED
 
     config = TowerConfig(layers=(8,), embedding_dim=4, temperature=0.5, distill_weight=2.0)
     model = build_towers(config, space.vocab.sizes())

@@ -8,8 +8,8 @@ import math
 import numpy as np
 import pytest
 
-from recexplore import ranking_metrics as rm
-from recexplore.evaluation import ranks_of
+from recexplore.evaluation import list_metrics as rm
+from recexplore.evaluation.accuracy import ranks_of
 
 
 def test_top_k_drops_seen_and_oov_and_breaks_ties_by_the_lower_index() -> None:
@@ -104,7 +104,7 @@ def test_diversity_and_personalization_on_hand_computed_cases() -> None:
 
 
 def test_jaccard_and_rank_biased_overlap_on_hand_computed_cases() -> None:
-    from recexplore.list_overlap import jaccard, rank_biased_overlap
+    from recexplore.evaluation.list_overlap import jaccard, rank_biased_overlap
 
     assert jaccard([1, 2, 3], [3, 4, 1]) == 0.5 and jaccard([], []) == 1.0
     assert rank_biased_overlap([1, 2, 3], [1, 2, 3]) == pytest.approx(1.0)
@@ -119,7 +119,7 @@ def test_jaccard_and_rank_biased_overlap_on_hand_computed_cases() -> None:
 
 
 def test_long_tail_orders_movies_by_training_popularity() -> None:
-    from recexplore.beyond_accuracy import long_tail
+    from recexplore.evaluation.beyond import long_tail
 
     counts = np.array([0, 5, 50, 20, 20])  # movie 2 most rated, then 3 and 4 (tie: lower index first)
     assert long_tail(np.array([[1, 4], [4, 3]]), counts).tolist() == [0, 1, 2, 1]

@@ -56,8 +56,8 @@ def test_a_matrix_is_refused_by_the_list_form(monkeypatch: pytest.MonkeyPatch) -
 
 def test_a_rating_model_trains_on_the_list_form(ml_folder, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: ANN001
     """The DLRM with its history as lists (as on ML-10M and larger) trains and scores."""
-    from recexplore.data import load_movielens, make_split
-    from recexplore.training import train
+    from recexplore.data.movielens import load_movielens, make_split
+    from recexplore.training.trainer import train
     from tests.conftest import TINY_DLRM
 
     monkeypatch.setattr(common, "LARGE_CATALOGUE_CELLS", 0)

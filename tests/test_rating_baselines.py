@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from recexplore.data import load_movielens, make_split
-from recexplore.evaluation import rmse
-from recexplore.rating_baselines import BIAS_LAMBDAS, fit_biases, rating_baselines
+from recexplore.data.movielens import load_movielens, make_split
+from recexplore.evaluation.accuracy import rmse
+from recexplore.models.biases import BIAS_LAMBDAS, fit_biases, rating_baselines
 
 
 def _frame(rows: list[tuple[int, int, int]]) -> pd.DataFrame:

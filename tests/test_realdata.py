@@ -6,13 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from recexplore import registry
-from recexplore.data import load_movielens, make_split
+from recexplore.data.movielens import load_movielens, make_split
+from recexplore.evaluation.scoring import evaluate_loaded
 from recexplore.families import family, pretrained_entries
 from recexplore.models.dlrm import DLRMConfig
 from recexplore.models.towers import TowerConfig
-from recexplore.scoring import evaluate_loaded
-from recexplore.training import train
+from recexplore.store import registry
+from recexplore.training.trainer import train
 
 pytestmark = pytest.mark.realdata
 PRETRAINED_DIR = registry.DEFAULT_MODELS_DIR
@@ -64,7 +64,7 @@ def test_pretrained_model_reproduces_its_stored_metrics(real, name: str) -> None
 def test_pretrained_towers_beyond_hit_rate(real, name: str) -> None:
     """Every pretrained tower covers far more of the catalogue than popularity, with less
     popularity bias and higher NDCG; the metrics sit in their ranges."""
-    from recexplore.scoring import prepare_loaded, towers_evaluation
+    from recexplore.evaluation.scoring import prepare_loaded, towers_evaluation
 
     data, _ = real
     loaded = registry.load(name, PRETRAINED_DIR)

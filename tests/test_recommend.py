@@ -8,11 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from recexplore.data import load_movielens, make_split
-from recexplore.features import Vocabularies
-from recexplore.recommend import Recommender, RecommendError, for_new_user
-from recexplore.scoring import all_pair_scores, towers_metrics
-from recexplore.training import train
+from recexplore.data.features import Vocabularies
+from recexplore.data.movielens import load_movielens, make_split
+from recexplore.evaluation.scoring import all_pair_scores, towers_metrics
+from recexplore.serving.recommend import Recommender, RecommendError, for_new_user
+from recexplore.training.trainer import train
 from tests.conftest import tiny_towers_config
 
 

@@ -9,11 +9,11 @@ import keras
 import numpy as np
 import pytest
 
-from recexplore import registry
-from recexplore.data import load_movielens, make_split
+from recexplore.data.movielens import load_movielens, make_split
 from recexplore.models.towers import TowerConfig
-from recexplore.registry import RegistryError
-from recexplore.training import TrainResult, train
+from recexplore.store import registry
+from recexplore.store.registry import RegistryError
+from recexplore.training.trainer import TrainResult, train
 from tests.conftest import registry_leftovers
 
 
@@ -157,7 +157,7 @@ def test_listing_reuses_verified_entries_until_a_file_changes(
     stat is unchanged, and any change (here: same size, new bytes) is read and judged again."""
     import os
 
-    from recexplore.data import load_movielens, make_split
+    from recexplore.data.movielens import load_movielens, make_split
     from tests.conftest import tiny_towers_config
 
     data = load_movielens(ml_folder)

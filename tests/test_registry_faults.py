@@ -17,11 +17,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from recexplore import registry
-from recexplore.data import load_movielens, make_split
-from recexplore.hashing import sha256_file
-from recexplore.registry import RegistryError
-from recexplore.training import train
+from recexplore.data.hashing import sha256_file
+from recexplore.data.movielens import load_movielens, make_split
+from recexplore.store import registry
+from recexplore.store.registry import RegistryError
+from recexplore.training.trainer import train
 from tests import registry_crash_child as child
 from tests.conftest import registry_leftovers, tiny_towers_config
 

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from recexplore import registry
 from recexplore.app import runs
-from recexplore.data import load_movielens, make_split
-from recexplore.rating_baselines import rating_baselines
+from recexplore.data.movielens import load_movielens, make_split
+from recexplore.models.biases import rating_baselines
+from recexplore.store import registry
 from tests.conftest import save_tiny_models
 
 APP = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")

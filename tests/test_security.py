@@ -11,8 +11,8 @@ from pathlib import Path
 import keras
 import pytest
 
-from recexplore import manifest, registry
-from recexplore.registry import RegistryError
+from recexplore.store import manifest, registry
+from recexplore.store.registry import RegistryError
 
 ROOT = Path(__file__).resolve().parent.parent
 APP_SOURCES = sorted([ROOT / "streamlit_app.py", *(ROOT / "pages").glob("*.py"), *(ROOT / "recexplore").rglob("*.py")])
@@ -41,7 +41,7 @@ FORBIDDEN_CALLS = re.compile(
 )
 # The only place allowed to deserialise a model: the registry (validated .keras, safe_mode).
 # The parse cache is plain arrays read with np.load(allow_pickle=False).
-ALLOWED = {"recexplore/registry.py": {"keras.saving.load_model"}}
+ALLOWED = {"recexplore/store/registry.py": {"keras.saving.load_model"}}
 
 
 @pytest.mark.parametrize("path", APP_SOURCES, ids=lambda p: str(p.relative_to(ROOT)))

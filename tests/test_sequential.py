@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from recexplore import sequences as seq
-from recexplore.next_item import next_item_report, transition_scores
+from recexplore.data import sequences as seq
+from recexplore.evaluation.next_item import next_item_report, transition_scores
 
 TINY = {"embedding_dim": 8, "max_len": 6, "epochs": 1, "batch_size": 16}
 
@@ -141,9 +141,9 @@ def test_the_model_scores_every_position_and_round_trips(encoder: str, tmp_path:
 
 @pytest.fixture(scope="module")
 def trained(ml_folder: Path):
-    from recexplore.data import load_movielens, make_split
+    from recexplore.data.movielens import load_movielens, make_split
     from recexplore.families import family
-    from recexplore.training import train
+    from recexplore.training.trainer import train
 
     data = load_movielens(ml_folder)
     split = make_split(data, seq.LAST_OUT)
@@ -161,8 +161,8 @@ def test_training_reports_the_model_and_its_three_peers(trained) -> None:
 
 
 def test_a_random_split_is_refused_with_one_line(ml_folder: Path) -> None:
-    from recexplore.data import load_movielens, make_split
-    from recexplore.training import train
+    from recexplore.data.movielens import load_movielens, make_split
+    from recexplore.training.trainer import train
 
     data = load_movielens(ml_folder)
     with pytest.raises(ValueError, match="time-ordered split"):
@@ -170,7 +170,7 @@ def test_a_random_split_is_refused_with_one_line(ml_folder: Path) -> None:
 
 
 def test_cli_train_sequential_json_and_bad_input(ml_folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from recexplore.cli import main
+    from recexplore.cli.main import main
 
     base = ["train", "sequential", "--data", str(ml_folder), "--epochs", "1", "--embedding-dim", "8", "--max-len", "6"]
     assert main([*base, "--preset", "gru", "--json"]) == 0
@@ -193,7 +193,7 @@ def test_cli_train_sequential_json_and_bad_input(ml_folder: Path, capsys: pytest
 @pytest.fixture
 def next_page_env(trained, ml_folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A registry with the tiny SASRec model as `sequential-default` and a tiny two-tower model."""
-    from recexplore import registry
+    from recexplore.store import registry
     from tests.conftest import save_tiny_models
 
     folder = save_tiny_models(tmp_path / "models", ml_folder, {"towers-1-layer": (8,)})
@@ -226,7 +226,7 @@ def test_the_next_movie_page_on_a_saved_model(next_page_env: Path) -> None:
 
 
 def test_the_next_movie_page_says_one_line_for_bad_picks(next_page_env: Path, ml_folder: Path) -> None:
-    from recexplore.data import load_movielens
+    from recexplore.data.movielens import load_movielens
 
     ratings = load_movielens(ml_folder).ratings
     counts = ratings.groupby("user_id").size()
@@ -269,7 +269,7 @@ def test_the_train_page_trains_a_next_movie_model_as_a_job_with_live_curves(data
     from streamlit.testing.v1 import AppTest
 
     from recexplore.app import state as app_state
-    from recexplore.jobs import DONE, FINISHED
+    from recexplore.engine.jobs import DONE, FINISHED
 
     at = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "pages" / "train.py"), default_timeout=120)
     at.run()

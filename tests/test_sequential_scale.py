@@ -11,12 +11,14 @@ from typing import Any
 import numpy as np
 import pytest
 
-from recexplore import ease, evaluation
-from recexplore.data import load_movielens, make_split
-from recexplore.evaluation import ScoreRows
-from recexplore.families import family
-from recexplore.features import CSR_BYTES_PER_RATING, FeatureSpace
-from recexplore.next_item import (
+from recexplore.config.memory import WEIGHT_COPIES, estimate_training_bytes
+from recexplore.data.features import CSR_BYTES_PER_RATING, FeatureSpace
+from recexplore.data.movielens import load_movielens, make_split
+from recexplore.data.sequences import LAST_OUT
+from recexplore.evaluation import accuracy as evaluation
+from recexplore.evaluation.accuracy import ScoreRows
+from recexplore.evaluation.list_metrics import top_k
+from recexplore.evaluation.next_item import (
     TRANSITION_BYTES_PER_RATING,
     TRANSITION_TIE_WEIGHT,
     next_item_report,
@@ -24,11 +26,10 @@ from recexplore.next_item import (
     split_arrays,
     transition_scores,
 )
-from recexplore.ranking_metrics import top_k
-from recexplore.resources import WEIGHT_COPIES, estimate_training_bytes
-from recexplore.scoring import history_features, next_item_metrics
-from recexplore.sequences import LAST_OUT
-from recexplore.training import train
+from recexplore.evaluation.scoring import history_features, next_item_metrics
+from recexplore.families import family
+from recexplore.models import ease
+from recexplore.training.trainer import train
 
 TINY = 3  # users per batch in the batched runs
 
@@ -114,7 +115,7 @@ def test_the_memory_estimate_grows_with_ratings_not_users_x_movies() -> None:
 
 
 def test_the_ease_peer_lambda_is_searched_once_per_training_part(trained: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    from recexplore import next_item
+    from recexplore.evaluation import next_item
 
     _, space, split = trained
     searches: list[int] = []

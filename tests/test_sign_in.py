@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from recexplore import workspaces
 from recexplore.app import sign_in
 from recexplore.app import state as app_state
-from recexplore.engine_settings import TEACHERS_ENV
+from recexplore.engine.settings import TEACHERS_ENV
+from recexplore.store import workspaces
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "a-long-random-cookie-secret-for-tests"

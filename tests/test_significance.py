@@ -6,8 +6,8 @@ import math
 
 import pytest
 
-from recexplore.ranker_comparison import summary_sentence
-from recexplore.significance import holm, paired_p_value, pairwise_verdicts
+from recexplore.evaluation.ranker_comparison import summary_sentence
+from recexplore.evaluation.significance import holm, paired_p_value, pairwise_verdicts
 
 
 def test_paired_p_value_matches_the_t_distribution_by_hand() -> None:

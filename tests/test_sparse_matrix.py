@@ -13,15 +13,18 @@ import pandas as pd
 import pytest
 from scipy import sparse
 
-from recexplore import ease, evaluation, next_item, sequences
-from recexplore.beyond_accuracy import Target, slices, user_values
-from recexplore.data import load_movielens, make_split
-from recexplore.evaluation import ScoreRows, hits_at, popularity_scores, ranks_of, retrieval_report
-from recexplore.features import CSR_BYTES_PER_RATING, FeatureSpace, zero_one_csr
+from recexplore.config.memory import estimate_training_bytes
+from recexplore.data import sequences
+from recexplore.data.features import CSR_BYTES_PER_RATING, FeatureSpace, zero_one_csr
+from recexplore.data.movielens import load_movielens, make_split
+from recexplore.evaluation import accuracy as evaluation
+from recexplore.evaluation import next_item
+from recexplore.evaluation.accuracy import ScoreRows, hits_at, popularity_scores, ranks_of, retrieval_report
+from recexplore.evaluation.beyond import Target, slices, user_values
+from recexplore.evaluation.list_metrics import Catalogue, top_k
+from recexplore.evaluation.scoring import beyond_view, towers_evaluation
+from recexplore.models import ease
 from recexplore.models.towers import TowerConfig
-from recexplore.ranking_metrics import Catalogue, top_k
-from recexplore.resources import estimate_training_bytes
-from recexplore.scoring import beyond_view, towers_evaluation
 
 TINY = 3  # users per batch in the batched runs
 

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from recexplore.synth import SYNTH_LAYOUTS, write_synthetic
+from recexplore.data.synth import SYNTH_LAYOUTS, write_synthetic
 
 N_RATINGS, N_USERS, N_MOVIES = 9_000, 150, 600
 RATING_FILES = {"ml-100k": "u.data", "ml-1m": "ratings.dat", "ml-25m": "ratings.csv"}

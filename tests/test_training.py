@@ -9,11 +9,11 @@ import keras
 import numpy as np
 import pytest
 
-from recexplore.data import load_movielens, make_split
-from recexplore.device import device_description
+from recexplore.data.movielens import load_movielens, make_split
 from recexplore.models.dlrm import DLRMConfig
 from recexplore.models.towers import TowerConfig
-from recexplore.training import ProgressHooks, TrainResult, train
+from recexplore.training.device import device_description
+from recexplore.training.trainer import ProgressHooks, TrainResult, train
 
 TINY_DLRM = DLRMConfig(embedding_dim=8, bottom_layers=(8,), top_layers=(16,), batch_size=256, epochs=2)
 TINY_TOWERS = TowerConfig(layers=(16,), embedding_dim=8, batch_size=128, epochs=2)
@@ -92,8 +92,8 @@ def test_towers_learn_more_than_chance(data_split) -> None:
 def test_dlrm_biases_start_at_the_ridge_fit(ml_folder: Path) -> None:
     """With bias_start the biases begin at the bias-only fit of the training rows: at a learning
     rate too small to move them they are still that fit after training."""
-    from recexplore.features import FeatureSpace
-    from recexplore.rating_baselines import fit_biases
+    from recexplore.data.features import FeatureSpace
+    from recexplore.models.biases import fit_biases
 
     data = load_movielens(ml_folder)
     split = make_split(data)

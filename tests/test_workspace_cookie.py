@@ -7,8 +7,8 @@ import asyncio
 from http.cookies import SimpleCookie
 from typing import Any
 
-from recexplore import workspaces
 from recexplore.app.workspace_cookie import WorkspaceCookie, cookie_token
+from recexplore.store import workspaces
 
 PAGE_HTML = b"<html>the app</html>"
 

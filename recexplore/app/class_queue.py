@@ -14,9 +14,9 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from recexplore.engine_settings import MIN_OPERATOR_TOKEN, OPERATOR_TOKEN_ENV
-from recexplore.jobs import QUEUED, RUNNING, Job
-from recexplore.workspaces import label
+from recexplore.engine.jobs import QUEUED, RUNNING, Job
+from recexplore.engine.settings import MIN_OPERATOR_TOKEN, OPERATOR_TOKEN_ENV
+from recexplore.store.workspaces import label
 
 
 def operator_problem(environ: Mapping[str, str] | None = None) -> str | None:

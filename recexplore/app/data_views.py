@@ -7,8 +7,8 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from recexplore.data import GENRES, MovieLens
-from recexplore.features import MAX_TITLE_TOKENS, Vocabularies, lookup, time_features, title_tokens, user_table
+from recexplore.data.features import MAX_TITLE_TOKENS, Vocabularies, lookup, time_features, title_tokens, user_table
+from recexplore.data.movielens import GENRES, MovieLens
 
 OOV_LABEL = "(out of vocabulary)"
 NO_GENRE = "(none)"

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from recexplore.data import DataError
+from recexplore.data.movielens import DataError
+from recexplore.evaluation.ranker_comparison import FOLDS, compare_rows, fold_splits
 from recexplore.families import RATING, task_presets
-from recexplore.job_request import TrainRequest
-from recexplore.ranker_comparison import FOLDS, compare_rows, fold_splits
+from recexplore.training.request import TrainRequest
 
 ONE_SPLIT, ALL_FOLDS = "One split", "All five folds"
 

@@ -15,8 +15,8 @@ from typing import Any
 
 import streamlit as st
 
-from recexplore import workspaces
-from recexplore.engine_settings import TEACHERS_ENV
+from recexplore.engine.settings import TEACHERS_ENV
+from recexplore.store import workspaces
 
 SIGN_IN_KEY = "sign_in_button"
 

@@ -14,10 +14,10 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
-from recexplore import registry, workspaces
 from recexplore.app.metric_names import RATING_BASELINES, label
 from recexplore.app.runs import split_key
-from recexplore.data import (
+from recexplore.data.features import FeatureSpace, Vocabularies
+from recexplore.data.movielens import (
     DATA_ENV,
     DataError,
     DataUnavailable,
@@ -31,10 +31,10 @@ from recexplore.data import (
     needs_download,
     present_datasets,
 )
-from recexplore.data_sources import DATASET_ENV, DEFAULT_DATASET, source
+from recexplore.data.sources import DATASET_ENV, DEFAULT_DATASET, source
 from recexplore.families import INTERACTIONS, NEXT_MOVIE, RATING, RECOMMEND, RETRIEVAL, families, family
-from recexplore.features import FeatureSpace, Vocabularies
-from recexplore.registry import RegistryError
+from recexplore.store import registry, workspaces
+from recexplore.store.registry import RegistryError
 
 WORKSPACE_KEY = "recexplore_workspace"  # session state: this session's workspace token
 DATASET_KEY = "recexplore_dataset"  # session state: the data set this session chose in the sidebar
@@ -134,7 +134,7 @@ def dataset_title(name: str) -> str:
 @st.cache_data(show_spinner="Fitting EASE, the linear baseline (once per split) ...", max_entries=16)
 def ease_baseline(split_name: str, seed: int, fingerprint: str) -> dict[str, float] | None:
     """EASE's hit-rates on a split (cached on disk too), or None when the split cannot be made."""
-    from recexplore.ease import cached_report
+    from recexplore.models.ease import cached_report
 
     data = load_data()
     try:
@@ -146,7 +146,7 @@ def ease_baseline(split_name: str, seed: int, fingerprint: str) -> dict[str, flo
 @st.cache_data(show_spinner="Fitting EASE, the linear baseline (once per split) ...", max_entries=16)
 def ease_per_user(split_name: str, seed: int, fingerprint: str) -> dict[str, list[float]] | None:
     """EASE's per-user values on a split (for paired tests), or None when the split cannot be made."""
-    from recexplore.ease import cached_report_with_users
+    from recexplore.models.ease import cached_report_with_users
 
     data = load_data()
     try:
@@ -159,7 +159,7 @@ def ease_per_user(split_name: str, seed: int, fingerprint: str) -> dict[str, lis
 def split_rating_baselines(split_name: str, seed: int, fingerprint: str) -> dict[str, float] | None:
     """Global-mean and bias-only RMSE on a split of the loaded data, or None when the split
     cannot be made or the data is not the one named by `fingerprint`."""
-    from recexplore.rating_baselines import rating_baselines
+    from recexplore.models.biases import rating_baselines
 
     data = load_data()
     if data.fingerprint != fingerprint:
@@ -175,7 +175,7 @@ def split_rating_baselines(split_name: str, seed: int, fingerprint: str) -> dict
 @st.cache_data(show_spinner=False, max_entries=64)
 def architecture_rows(kind: str, config: dict[str, Any], vocab_sizes: dict[str, int]) -> list[dict[str, Any]]:
     """The layer table of the model a (kind, config) builds for these vocabulary sizes."""
-    from recexplore.architecture import architecture_of_config
+    from recexplore.serving.architecture import architecture_of_config
 
     return architecture_of_config(kind, family(kind).config.from_saved(config), vocab_sizes)
 
@@ -219,7 +219,7 @@ def rating_lines(split: tuple[str, int, str]) -> dict[str, float]:
 
 def ease_if_ready(meta: dict[str, Any]) -> dict[str, float] | None:
     """EASE's figures for a saved model's split if they are already cached (never computes)."""
-    from recexplore.ease import cached_report_if_ready
+    from recexplore.models.ease import cached_report_if_ready
 
     seed = int(meta.get("seed", 42))  # the saved model's split seed, and its validation seed
     return cached_report_if_ready(load_data(), str(meta.get("split", {}).get("name", "random")), seed, seed)
@@ -393,7 +393,7 @@ def preferred_index(names: list[str], view: str) -> int:
 
 @st.cache_resource(show_spinner="Loading model ...", max_entries=16)
 def _cached_model(name: str, directory: str, digest: str, fingerprint: str) -> ReadyModel:
-    from recexplore.scoring import prepare_loaded
+    from recexplore.evaluation.scoring import prepare_loaded
 
     loaded = registry.load(name, directory)
     data = load_data()
@@ -432,7 +432,7 @@ def model_or_stop(name: str) -> ReadyModel:
 
 @st.cache_resource(show_spinner="Building the retrieval index ...", max_entries=8)
 def _cached_recommender(name: str, directory: str, digest: str, fingerprint: str) -> Any:
-    from recexplore.recommend import Recommender
+    from recexplore.serving.recommend import Recommender
 
     ready = _cached_model(name, directory, digest, fingerprint)
     return Recommender.build(ready.model, ready.vocab, load_data(), ready.split, ready.space)
@@ -451,7 +451,7 @@ def recommender(name: str) -> Any:
 def _ease_weights(name: str, directory: str, digest: str, fingerprint: str, lam: float) -> Any:
     """EASE fitted on a saved model's training part (`ease.fit_ease`: on the most-rated movies of a
     large catalogue), for its Beyond view and the Recommend page's EASE list."""
-    from recexplore.ease import fit_ease
+    from recexplore.models.ease import fit_ease
 
     ready = _cached_model(name, directory, digest, fingerprint)
     return fit_ease(ready.space.interaction_csr(ready.split.train), lam)
@@ -466,7 +466,7 @@ def _ease_lambda(meta: dict[str, Any]) -> float | None:
 
 @st.cache_data(show_spinner="Measuring the lists beyond hit rate (once per model) ...", max_entries=32)
 def _beyond(name: str, directory: str, digest: str, fingerprint: str, ease_lambda: float | None) -> dict[str, Any]:
-    from recexplore.scoring import beyond_view
+    from recexplore.evaluation.scoring import beyond_view
 
     ready = _cached_model(name, directory, digest, fingerprint)
     weights = None if ease_lambda is None else _ease_weights(name, directory, digest, fingerprint, ease_lambda)
@@ -485,7 +485,7 @@ def beyond(name: str) -> dict[str, Any]:
 
 @st.cache_resource(show_spinner="Reading every user's history ...", max_entries=4)
 def _cached_next(name: str, directory: str, digest: str, fingerprint: str) -> Any:
-    from recexplore.next_movie import NextMovieRecommender
+    from recexplore.serving.next_movie import NextMovieRecommender
 
     ready = _cached_model(name, directory, digest, fingerprint)
     return NextMovieRecommender.build(ready.model, load_data(), ready.split, ready.space)
@@ -506,7 +506,7 @@ POPULARITY_LIST, EASE_LIST = "popularity (the most-rated movies)", "EASE (linear
 def second_list(model_name: str, other: str, user_id: int, k: int) -> Any:
     """The list Recommend sets beside `model_name`'s for a user: another retrieval model's, or the
     popularity or EASE baseline's on `model_name`'s split; raises RegistryError/RecommendError."""
-    from recexplore.recommend import ease_recommendations, popularity_recommendations
+    from recexplore.serving.recommend import ease_recommendations, popularity_recommendations
 
     rec = recommender(model_name)
     if other == POPULARITY_LIST:
@@ -668,14 +668,14 @@ def workspace_is_kept() -> bool:
 @st.cache_resource(show_spinner=False)
 def job_manager() -> Any:
     """The process-wide training jobs (on Ray; nothing starts until the first submit)."""
-    from recexplore.jobs import JobManager
+    from recexplore.engine.jobs import JobManager
 
     return JobManager()
 
 
 def job_manager_or_stop() -> Any:
     """`job_manager`, or one line and a stopped page when an engine setting is invalid."""
-    from recexplore.engine_settings import SettingsError
+    from recexplore.engine.settings import SettingsError
 
     try:
         return job_manager()
@@ -688,7 +688,7 @@ def device_summary() -> dict[str, str]:
     """Device and backend facts for the sidebar (computed once per process; imports Keras)."""
     import keras
 
-    from recexplore.device import device_description
+    from recexplore.training.device import device_description
 
     return {"device": device_description(), "backend": keras.backend.backend()}
 

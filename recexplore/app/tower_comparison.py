@@ -166,7 +166,7 @@ def comparison_sentence(runs: Sequence[TowerRun], k: int = 100) -> str:
 def paired_tests(runs: Sequence[TowerRun], ease_per_user: Mapping[str, Any] | None) -> list[dict[str, Any]]:
     """The paired tests over users between every two of the runs, popularity and EASE (those
     whose per-user values are known; all on the same split)."""
-    from recexplore.retrieval_comparison import EASE, POPULARITY, user_tests
+    from recexplore.evaluation.tower_comparison import EASE, POPULARITY, user_tests
 
     per_user: dict[str, Any] = {r.label: r.per_user for r in runs if r.per_user is not None}
     popular = next((r.popularity_per_user for r in runs if r.popularity_per_user is not None), None)
@@ -179,7 +179,7 @@ def paired_tests(runs: Sequence[TowerRun], ease_per_user: Mapping[str, Any] | No
 
 def tests_sentence(runs: Sequence[TowerRun], tests: Sequence[Mapping[str, Any]]) -> str:
     """One sentence on the best run by hit rate@10 and which of its differences are real."""
-    from recexplore.retrieval_comparison import summary_sentence
+    from recexplore.evaluation.tower_comparison import summary_sentence
 
     best = max(runs, key=lambda r: float(r.metrics.get("hit_rate_at_10", 0.0))).label
     return summary_sentence(best, tests, 1)

@@ -55,10 +55,10 @@ def limits_caption(settings: Any, saved: int) -> str:
 def submit_problem(manager: Any, workspace: str, requests: Sequence[Any], data: Any) -> tuple[list[Any], str | None]:
     """Submit `requests` through the job manager (the one submit path: limits and memory are
     checked there); returns (jobs, None), or ([], one line saying why nothing was queued)."""
-    from recexplore import registry, workspaces
-    from recexplore.data import DataError
-    from recexplore.engine import EngineError
-    from recexplore.resources import ResourceError
+    from recexplore.config.memory import ResourceError
+    from recexplore.data.movielens import DataError
+    from recexplore.engine.cluster import EngineError
+    from recexplore.store import registry, workspaces
 
     try:  # where the models will be saved: checked now, not after the training
         problem = registry.writable_problem(workspaces.workspace_dir(workspace))

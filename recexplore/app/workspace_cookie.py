@@ -18,7 +18,7 @@ from http.cookies import CookieError, SimpleCookie
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode
 
-from recexplore.workspaces import COOKIE_MAX_AGE_S, COOKIE_NAME, LEGACY_PARAM, RESUME_PARAM, is_token, new_token
+from recexplore.store.workspaces import COOKIE_MAX_AGE_S, COOKIE_NAME, LEGACY_PARAM, RESUME_PARAM, is_token, new_token
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]

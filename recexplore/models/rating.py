@@ -11,9 +11,9 @@ import keras
 import numpy as np
 from keras import ops
 
-from recexplore import resources
-from recexplore.data import VALIDATION_FRACTION
-from recexplore.features import DENSE_FEATURES
+from recexplore.config import memory as resources
+from recexplore.data.features import DENSE_FEATURES
+from recexplore.data.movielens import VALIDATION_FRACTION
 from recexplore.models.common import (
     BATCH_SIZE,
     EMBEDDING_DIM,

@@ -10,12 +10,13 @@ import keras
 import numpy as np
 from keras import ops
 
-from recexplore import families, resources
-from recexplore.ease import EASE_MAX_ITEMS
+from recexplore import families
+from recexplore.config import memory as resources
+from recexplore.data.sequences import LAST_OUT, LAST_OUT_VALIDATION, TEMPORAL
+from recexplore.evaluation.next_item import TRANSITION_BYTES_PER_RATING
 from recexplore.models.common import EMBEDDING_DIM, EPOCHS, LEARNING_RATE, Bound, ConfigDict, setting
+from recexplore.models.ease import EASE_MAX_ITEMS
 from recexplore.models.towers import AccidentalHitRemoval
-from recexplore.next_item import TRANSITION_BYTES_PER_RATING
-from recexplore.sequences import LAST_OUT, LAST_OUT_VALIDATION, TEMPORAL
 
 ENCODERS = ("gru", "sasrec")
 USER_FEATURES = ("user_gender", "age_bucket", "user_occupation")

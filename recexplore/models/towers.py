@@ -10,9 +10,9 @@ import keras_rs
 import numpy as np
 from keras import ops
 
-from recexplore import families, resources
-from recexplore.ease import EASE_MAX_ITEMS, TEACHER_MASKED
-from recexplore.features import MAX_TITLE_TOKENS
+from recexplore import families
+from recexplore.config import memory as resources
+from recexplore.data.features import MAX_TITLE_TOKENS
 from recexplore.models.common import (
     BATCH_SIZE,
     EMBEDDING_DIM,
@@ -25,6 +25,7 @@ from recexplore.models.common import (
     setting,
     whole_config,
 )
+from recexplore.models.ease import EASE_MAX_ITEMS, TEACHER_MASKED
 
 OBJECTIVES = ("softmax", "rating_mse")
 QUERY_FEATURES = ("user_id", "user_gender", "age_bucket", "gender_x_age", "user_occupation")

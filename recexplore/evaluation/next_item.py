@@ -1,0 +1,140 @@
+"""Next-movie evaluation and its peers: full-ranking hit rate and NDCG of each user's next movie
+(the history excluded), for a model and for popularity, item-to-item transitions and EASE."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+import numpy as np
+from scipy import sparse
+
+from recexplore.data.movielens import cache_dir
+from recexplore.data.sequences import histories, leave_last_out, time_ordered
+from recexplore.evaluation.accuracy import ScoreRows, ZeroOne, hits_at, popularity_scores
+from recexplore.evaluation.list_metrics import top_k
+from recexplore.models.ease import EASE_LAMBDAS, ITEMS_KEY, choose_lambda, fit_ease, fitted_columns, keep_in_cache
+
+CUTOFFS = (10, 100)
+NDCG_K = 10
+PEERS = ("popularity_", "transition_", "ease_")
+LIST_NAMES = {"": "this model", "popularity_": "popularity", "transition_": "transitions", "ease_": "EASE"}
+TRANSITION_TIE_WEIGHT = 1e-3  # popularity's share of a transition score: breaks ties, never a count
+# Bytes the transition peer holds per training rating while its counts are built: the int64
+# (before, after) pairs and their sparse matrix (a float32 count and int32 row and column each).
+TRANSITION_BYTES_PER_RATING = 28
+
+
+def next_item_report(
+    scores: np.ndarray | ScoreRows, seen: ZeroOne, users: np.ndarray, targets: np.ndarray, prefix: str = ""
+) -> dict[str, float]:
+    """`next_hit_rate_at_10`, `next_hit_rate_at_100` (share of users whose next movie is in their
+    top k, history excluded, ties to the lower index) and `next_ndcg_at_10` (1 / log2(rank + 1)
+    of the next movie when it is in the top 10, else 0; one relevant movie, so IDCG = 1), with
+    `prefix` before each key. Scores are read a batch of users at a time (`ScoreRows`)."""
+    hits = hits_at(scores, users, targets, exclude=seen, ks=CUTOFFS)
+    lists = top_k(scores, users, seen, NDCG_K)
+    found = lists == np.asarray(targets)[:, None]
+    rank = np.argmax(found, axis=1)
+    ndcg = np.where(found.any(axis=1), 1.0 / np.log2(rank + 2.0), 0.0)
+    report = {f"{prefix}next_hit_rate_at_{k}": float(np.mean(hits[k])) for k in CUTOFFS}
+    report[f"{prefix}next_ndcg_at_{NDCG_K}"] = float(np.mean(ndcg))
+    return report
+
+
+def transition_scores(seqs: list[np.ndarray], n_items: int, train_matrix: ZeroOne) -> ScoreRows:
+    """'The movies most often watched right after the user's last movie': counts of b right after
+    a over every training history, read at each user's last movie; ties (and users without
+    history) fall back to popularity, at TRANSITION_TIE_WEIGHT of one count. The counts are a
+    sparse items x items matrix (one entry per distinct pair seen), each user's row made dense
+    only when their batch is scored."""
+    pairs = [(seq[:-1], seq[1:]) for seq in seqs if len(seq) > 1]
+    before = np.concatenate([a for a, _ in pairs]).astype(np.int64) if pairs else np.zeros(0, np.int64)
+    after = np.concatenate([b for _, b in pairs]).astype(np.int64) if pairs else np.zeros(0, np.int64)
+    keep = before > 0  # row 0 stays empty: a user without history gets the tie row alone
+    ones = np.ones(int(keep.sum()), dtype=np.float32)
+    counts = sparse.csr_matrix((ones, (before[keep], after[keep])), shape=(n_items, n_items), dtype=np.float32)
+    counts.sum_duplicates()
+    popularity = popularity_scores(train_matrix)[0].astype(np.float32)
+    tie = TRANSITION_TIE_WEIGHT * popularity / max(float(popularity.max()), 1.0)
+    last = np.array([seq[-1] if len(seq) else 0 for seq in seqs], dtype=np.int64)
+    return ScoreRows(table=counts, lookup=last, offset=tie.astype(np.float32))
+
+
+def split_arrays(space: Any, split: Any) -> dict[str, Any]:
+    """A sequential split in the model's index: time-ordered training histories, the training
+    matrix (what is never recommended) and each target's user row and movie."""
+    ordered = time_ordered(split.train)
+    users = space.user_index(ordered["user_id"])
+    movies = space.movie_index(ordered["movie_id"])
+    target = time_ordered(split.test)
+    return {
+        "histories": histories(users, movies, space.n_users),
+        "seen": space.interaction_csr(split.train),  # sparse: memory grows with the ratings
+        "users": space.user_index(target["user_id"]),
+        "targets": space.movie_index(target["movie_id"]),
+    }
+
+
+def ease_lambda_for(space: Any, train_rows: Any) -> float:
+    """EASE's lambda for next-movie use, chosen by next-movie hit rate@10 on a validation made
+    from the training part alone (each user's last training movie, from what precedes it).
+
+    Chosen once per training part on this machine and kept in the cache, keyed by a digest of the
+    training rows, the candidate lambdas and the movies fitted: the search solves an items x items
+    system per candidate (minutes at 10,000 movies), and every next-movie model trained on the same
+    split has the same peers."""
+    history, targets = leave_last_out(train_rows)
+    matrix = space.interaction_csr(history)
+    columns = fitted_columns(matrix)
+    key = hashlib.blake2b(digest_size=16)
+    for column in ("user_id", "movie_id", "timestamp"):
+        key.update(np.ascontiguousarray(train_rows[column].to_numpy(np.int64)).tobytes())
+    key.update(repr((EASE_LAMBDAS, space.n_movies, None if columns is None else len(columns))).encode())
+    path = cache_dir() / "baselines" / f"next-ease-lambda-{key.hexdigest()}.json"
+    try:
+        cached = float(json.loads(path.read_text())["lambda"])
+        if cached in EASE_LAMBDAS:  # anything else is not a lambda this search could choose
+            return cached
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    users, movies = space.user_index(targets["user_id"]), space.movie_index(targets["movie_id"])
+    fitted = matrix.shape[1] - 1 if columns is None else len(columns)  # the movies the key names
+    lam = choose_lambda(matrix, users, movies, cap=fitted).lam
+    keep_in_cache(path, {"lambda": lam})
+    return lam
+
+
+def peer_reports(space: Any, split: Any, arrays: dict[str, Any] | None = None) -> dict[str, float]:
+    """The three peers on the split's targets: popularity, transitions and EASE on the history
+    (its lambda as `ease_lambda`)."""
+    arrays = arrays or split_arrays(space, split)
+    seen, users, targets = arrays["seen"], arrays["users"], arrays["targets"]
+    lam = ease_lambda_for(space, split.train)
+    ease = fit_ease(seen, lam)
+    report: dict[str, float] = {}
+    for prefix, scores in (
+        ("popularity_", popularity_scores(seen)),
+        ("transition_", transition_scores(arrays["histories"], space.n_movies, seen)),
+        ("ease_", ease.score_rows(seen)),
+    ):
+        report.update(next_item_report(scores, seen, users, targets, prefix))
+    report["ease_lambda"] = lam
+    if ease.capped:
+        report[ITEMS_KEY] = ease.items  # EASE on the most-rated movies of a large catalogue
+    return report
+
+
+def peer_verdict(metrics: dict[str, Any]) -> str:
+    """One sentence on which list is best at next-movie hit rate@10 among the model and its peers
+    (a model's stored metrics), saying so when a peer wins; '' when none is known."""
+    key = f"next_hit_rate_at_{CUTOFFS[0]}"
+    known = [p for p in LIST_NAMES if p + key in metrics]
+    if not known:
+        return ""
+    best = max(known, key=lambda p: float(metrics[p + key]))
+    text = f"On this split {LIST_NAMES[best]} is best at next-movie hit rate@10 ({metrics[best + key]:.3f})"
+    if best == "":
+        return text + "."
+    return text + f", ahead of this model ({metrics[key]:.3f}): a simple peer wins here."

@@ -1,0 +1,366 @@
+"""EASE (Steck, 2019): a closed-form linear item-item model, the hard baseline beside every retrieval number.
+
+With X the users x items 0/1 training matrix and G = X'X, EASE's weights are
+B = I - P diag(1/diag(P)) with P = (G + lambda I)^-1, i.e. B_ij = -P_ij / P_jj and B_jj = 0,
+and a user's scores are their row of X B. One eigendecomposition of G gives P for every
+lambda at the cost of a matrix product, so lambda is chosen on a validation slice of the
+training part (never on test rows) for about the price of one fit.
+
+G, P and B are items x items (float64, several copies: `resources.EASE_COPIES`), so a large
+catalogue is fitted on its M most-rated training movies only (`fitted_columns`; M from the
+available memory, `ease_item_cap`): the other movies score -inf and never enter a list. Every
+catalogue up to EASE_MIN_ITEMS movies (ML-100K, ML-1M) is always fitted whole.
+
+X may be dense or a scipy sparse matrix (`FeatureSpace.interaction_csr`): a sparse X's Gram is a
+sparse product on the kept columns (dense only as the M x M result), and its score rows are made
+dense a batch of users at a time.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from scipy import sparse
+from scipy.linalg import lapack
+
+from recexplore.config.memory import EASE_COPIES, available_bytes
+from recexplore.evaluation.accuracy import HIT_RATE_KS, ScoreRows, ZeroOne, batch_users, hits_at, popularity_scores
+from recexplore.evaluation.list_metrics import LIST_METRICS, K
+
+EASE_LAMBDAS = (50.0, 100.0, 200.0, 300.0, 500.0, 1000.0, 2000.0)  # the validation grid
+CHOOSE_K = 10  # lambda is chosen by validation hit-rate at this cutoff
+TEACHER_MASKED = np.float32(-1e9)  # a teacher logit no item the user rated can beat
+EASE_MAX_ITEMS = 10_000  # the most movies one EASE fit holds (the most-rated ones), whatever the memory
+EASE_MIN_ITEMS = 4_000  # a catalogue of at most this many movies is always fitted whole
+EASE_MEMORY_SHARE = 0.5  # the share of the available memory an EASE fit's items x items matrices may take
+ITEMS_KEY = "ease_items"  # in a report only when EASE was fitted on fewer movies than the catalogue has
+
+
+def ease_item_cap(available: int | None = None) -> int:
+    """M, the most movies one EASE fit holds: EASE_COPIES float64 M x M matrices in
+    EASE_MEMORY_SHARE of `available` bytes (default: `resources.available_bytes()`, free now),
+    between EASE_MIN_ITEMS and EASE_MAX_ITEMS."""
+    available = available_bytes() if available is None else available
+    by_memory = math.isqrt(int(available * EASE_MEMORY_SHARE) // (8 * EASE_COPIES))
+    return max(EASE_MIN_ITEMS, min(EASE_MAX_ITEMS, by_memory))
+
+
+def fitted_columns(matrix: ZeroOne, cap: int | None = None) -> np.ndarray | None:
+    """The columns an EASE fit of the users x items `matrix` keeps: None (every one) when its movies
+    (columns 1..) number at most `cap` (default: `ease_item_cap()`, asked only for a catalogue over
+    EASE_MIN_ITEMS), else the `cap` most-rated movies (ties: the lower index), ascending."""
+    n_movies = np.shape(matrix)[1] - 1
+    if n_movies <= EASE_MIN_ITEMS and cap is None:
+        return None
+    cap = ease_item_cap() if cap is None else int(cap)
+    if n_movies <= cap:
+        return None
+    counts = popularity_scores(matrix)[0]
+    counts[0] = -1  # the OOV column is never a movie
+    return np.sort(np.argsort(-counts, kind="stable")[:cap])
+
+
+def _gram(matrix: ZeroOne, columns: np.ndarray | None) -> np.ndarray:
+    """X'X (float64) of the 0/1 matrix (at `columns`), summed a batch of users at a time in
+    float32: the co-counts are integers, exact in both (a sparse X: `_sparse_gram`)."""
+    if sparse.issparse(matrix):
+        return _sparse_gram(matrix, columns)
+    x = np.asarray(matrix)
+    n = x.shape[1] if columns is None else len(columns)
+    gram = np.zeros((n, n))
+    step = batch_users(n)
+    for start in range(0, len(x), step):
+        part = x[start : start + step] if columns is None else x[start : start + step][:, columns]
+        part = part.astype(np.float32)
+        gram += part.T @ part
+    return gram
+
+
+def _sparse_gram(matrix: sparse.csr_matrix, columns: np.ndarray | None) -> np.ndarray:
+    """X'X (float64) of a sparse 0/1 X (at `columns`) as sparse int32 products, a block of Gram
+    columns at a time (`batch_users` of them: each block's result at most a score batch's cells):
+    the same integer co-counts as the dense sum, never a users x items array."""
+    x = sparse.csc_matrix(matrix if columns is None else matrix[:, columns], dtype=np.int32)
+    n = x.shape[1]
+    transposed = x.T.tocsr()
+    gram = np.zeros((n, n))
+    step = batch_users(n)
+    for start in range(0, n, step):
+        gram[:, start : start + step] = (transposed @ x[:, start : start + step]).toarray()
+    return gram
+
+
+@dataclass(frozen=True)
+class Gram:
+    """The eigendecomposition of X'X, shared by every lambda."""
+
+    values: np.ndarray
+    vectors: np.ndarray
+
+    @classmethod
+    def of(cls, matrix: ZeroOne, columns: np.ndarray | None = None) -> Gram:
+        """Of the 0/1 users x items `matrix`, at `columns` only when given."""
+        values, vectors = np.linalg.eigh(_gram(matrix, columns))
+        return cls(values, vectors)
+
+    def weights(self, lam: float) -> np.ndarray:
+        """EASE's item-item weights B for one lambda (zero diagonal)."""
+        if not lam > 0:
+            raise ValueError(f"lambda must be positive, got {lam!r}")
+        return _weights_of((self.vectors / (self.values + lam)) @ self.vectors.T)
+
+
+def _weights_of(p: np.ndarray) -> np.ndarray:
+    """B from P = (G + lambda I)^-1: B_ij = -P_ij / P_jj, zero diagonal."""
+    b = -p / np.diag(p)[None, :]
+    np.fill_diagonal(b, 0.0)
+    return b
+
+
+def _fit(matrix: ZeroOne, lam: float, columns: np.ndarray | None) -> np.ndarray:
+    """B (float64) on `columns` of the 0/1 matrix (every column: None), one Cholesky inverse."""
+    if not lam > 0:
+        raise ValueError(f"lambda must be positive, got {lam!r}")
+    gram = _gram(matrix, columns)
+    gram[np.diag_indices_from(gram)] += lam
+    return _weights_of(_spd_inverse(gram))
+
+
+def ease_weights(matrix: ZeroOne, lam: float) -> np.ndarray:
+    """EASE's B for a users x items 0/1 matrix and one lambda, on every column (one inverse: a
+    third of the eigendecomposition `Gram` shares between lambdas). items x items: for a
+    catalogue of any size, `fit_ease`."""
+    return _fit(matrix, lam, None)
+
+
+@dataclass(frozen=True, eq=False)
+class EaseWeights:
+    """EASE fitted on `columns` of a catalogue (None: every column): its float32 B over them."""
+
+    weights: np.ndarray  # (m, m)
+    columns: np.ndarray | None
+
+    @property
+    def capped(self) -> bool:
+        """Whether some movies were left out (they score -inf)."""
+        return self.columns is not None
+
+    @property
+    def items(self) -> int:
+        """How many movies the fit holds (the OOV column not counted)."""
+        return len(self.columns) if self.columns is not None else len(self.weights) - 1
+
+    def score_rows(self, matrix: ZeroOne) -> ScoreRows:
+        """The EASE scores of the users of the 0/1 users x items `matrix` (dense or sparse: their
+        rows of X B, -inf outside the fitted columns), made a batch of users at a time."""
+        return ScoreRows.product(matrix, self.weights, left_dtype=np.float32, columns=self.columns)
+
+    def scores(self, matrix: ZeroOne) -> np.ndarray:
+        """(rows, n_items) scores of the users whose 0/1 rows `matrix` (dense or sparse) holds, in one
+        piece (a few users: a recommendation list)."""
+        return self.score_rows(matrix if sparse.issparse(matrix) else np.asarray(matrix)).full()
+
+
+def fit_ease(matrix: ZeroOne, lam: float, cap: int | None = None) -> EaseWeights:
+    """EASE on a users x items 0/1 matrix: every movie when the catalogue fits `cap` (default
+    `ease_item_cap()`), else its `cap` most-rated training movies (`fitted_columns`)."""
+    columns = fitted_columns(matrix, cap)
+    return EaseWeights(_fit(matrix, lam, columns).astype(np.float32), columns)
+
+
+def ease_rows(matrix: ZeroOne, weights: np.ndarray | EaseWeights) -> ScoreRows:
+    """EASE scores of `matrix`'s users by `fit_ease`'s weights or a full items x items B (float32
+    rows @ B), made a batch of users at a time."""
+    if isinstance(weights, EaseWeights):
+        return weights.score_rows(matrix)
+    return ScoreRows.product(matrix, weights, left_dtype=np.float32)
+
+
+def _spd_inverse(matrix: np.ndarray) -> np.ndarray:
+    """The inverse of a symmetric positive definite matrix by its Cholesky factor (LAPACK
+    potrf/potri: about a third of the time of a general inverse)."""
+    factor, info = lapack.dpotrf(matrix, lower=True)
+    if info == 0:
+        inverse, info = lapack.dpotri(factor, lower=True)
+    if info != 0:  # not positive definite in floating point: the general inverse
+        return np.linalg.inv(matrix)
+    return np.tril(inverse) + np.tril(inverse, -1).T
+
+
+@dataclass(frozen=True)
+class EaseFit:
+    """The lambda chosen on validation, and each candidate's validation hit-rate."""
+
+    lam: float
+    validation: dict[float, float]
+
+
+def choose_lambda(
+    fit_matrix: ZeroOne,
+    val_users: np.ndarray,
+    val_items: np.ndarray,
+    lambdas: tuple[float, ...] = EASE_LAMBDAS,
+    cap: int | None = None,
+) -> EaseFit:
+    """Pick lambda by hit-rate@CHOOSE_K on validation rows, with `fit_matrix` (training minus
+    the validation slice) as the only input and its items excluded (EASE on its `cap` most-rated
+    movies when there are more: `fitted_columns`)."""
+    columns = fitted_columns(fit_matrix, cap)
+    gram = Gram.of(fit_matrix, columns)
+    scores_of = {}
+    for lam in lambdas:
+        scores = EaseWeights(gram.weights(lam).astype(np.float32), columns).score_rows(fit_matrix)
+        hits = hits_at(scores, val_users, val_items, exclude=fit_matrix, ks=(CHOOSE_K,))[CHOOSE_K]
+        scores_of[lam] = float(np.mean(hits))
+    best = max(scores_of, key=lambda lam: (scores_of[lam], -lam))  # ties: the stronger regularisation
+    return EaseFit(best, scores_of)
+
+
+def ease_scores(train_matrix: ZeroOne, lam: float) -> np.ndarray:
+    """(users, items) float32 EASE scores of every user in one piece, fitted on the whole training
+    matrix (`fit_ease`: on its most-rated movies for a large catalogue, the others -inf)."""
+    return fit_ease(train_matrix, lam).score_rows(train_matrix).full()
+
+
+def teacher_logits(train_matrix: ZeroOne, lam: float, temperature: float) -> np.ndarray:
+    """EASE scores / `temperature` as the two towers' distillation teacher (`TwoTowerModel`),
+    with every training item of a user, the padding row and column 0 (and any movie EASE left
+    out) at TEACHER_MASKED: the teacher only ranks what the user has not rated, as the evaluation
+    does."""
+    logits = ease_scores(train_matrix, lam) / np.float32(temperature)
+    logits[~np.isfinite(logits)] = TEACHER_MASKED
+    if sparse.issparse(train_matrix):
+        logits[train_matrix.nonzero()] = TEACHER_MASKED
+    else:
+        logits[np.asarray(train_matrix).astype(bool)] = TEACHER_MASKED
+    logits[0, :] = TEACHER_MASKED
+    logits[:, 0] = TEACHER_MASKED
+    return logits
+
+
+def ease_report(data: Any, split: Any, seed: int = 42) -> dict[str, Any]:
+    """EASE's hit-rates and list metrics on a split's test rows (training movies excluded, as for
+    every model), with lambda chosen on a seeded validation slice of the training part, and its
+    per-user values (`ease_per_user`) for paired tests against the models. On a catalogue larger
+    than `ease_item_cap()`, EASE on the top M movies (the most rated in training): M is the
+    report's ITEMS_KEY (absent when every movie was fitted; `items_note` says it in words)."""
+    from recexplore.data.features import FeatureSpace, Vocabularies
+    from recexplore.data.movielens import validation_slice
+    from recexplore.evaluation.beyond import Target, user_values
+    from recexplore.evaluation.list_metrics import prefixed
+
+    space = FeatureSpace(Vocabularies.build(data), data)
+    fit_part, val = validation_slice(split.train, seed)
+    choice = choose_lambda(
+        space.interaction_csr(fit_part), space.user_index(val["user_id"]), space.movie_index(val["movie_id"])
+    )
+    target = Target.of(space, split)
+    fit = fit_ease(target.seen, choice.lam)
+    scores = fit.score_rows(target.seen)
+    hits = hits_at(scores, target.test_users, target.test_items, exclude=target.seen, ks=HIT_RATE_KS)
+    lists = target.lists(scores)
+    report = {
+        "ease_hit_rate_at_10": float(np.mean(hits[10])),
+        "ease_hit_rate_at_100": float(np.mean(hits[100])),
+        "ease_lambda": choice.lam,
+        **prefixed(target.report(lists), "ease_"),
+        "ease_per_user": user_values(lists, target),
+    }
+    if fit.capped:
+        report[ITEMS_KEY] = fit.items
+    return report
+
+
+def items_note(report: Mapping[str, Any]) -> str:
+    """'EASE on the top M movies (the most rated in training)' for a report fitted on part of the
+    catalogue, '' for one fitted on every movie."""
+    items = report.get(ITEMS_KEY)
+    return "" if items is None else f"EASE on the top {int(items):,} movies (the most rated in training)"
+
+
+# The cached report's numbers (its per-user values travel beside them, read by `per_user_if_ready`;
+# ITEMS_KEY too, where EASE was fitted on the most-rated movies only).
+REPORT_KEYS = (
+    "ease_hit_rate_at_10",
+    "ease_hit_rate_at_100",
+    "ease_lambda",
+    *(f"ease_{m}_at_{K}" for m in LIST_METRICS),
+)
+
+
+def _cache_file(data: Any, split_name: str, split_seed: int, seed: int) -> Any:
+    from recexplore.data.movielens import cache_dir
+
+    return cache_dir() / "baselines" / f"ease-{data.fingerprint}-{split_name}-{split_seed}-{seed}.json"
+
+
+def cached_report(data: Any, split: Any, seed: int = 42) -> dict[str, float]:
+    """`ease_report`, computed once per (data, split, seed) on this machine and kept in the cache."""
+    path = _cache_file(data, split.name, split.seed, seed)
+    ready = cached_report_if_ready(data, split.name, split.seed, seed)
+    if ready is not None:
+        return ready
+    report = ease_report(data, split, seed)
+    keep_in_cache(path, report)
+    return _numbers(report)
+
+
+def keep_in_cache(path: Any, payload: Any) -> None:
+    """Write `payload` as JSON to the cache file `path` atomically (a temporary file renamed over
+    it); a read-only cache is skipped: it only costs the computation again."""
+    import json
+
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".tmp{os.getpid()}")
+        tmp.write_text(json.dumps(payload))
+        tmp.replace(path)
+    except OSError:
+        pass
+
+
+def cached_report_with_users(data: Any, split: Any, seed: int = 42) -> tuple[dict[str, float], dict[str, list[float]]]:
+    """`cached_report` and EASE's per-user values on the split (from the cache, or computed once
+    more where the cache could not be written)."""
+    report = cached_report(data, split, seed)
+    users = per_user_if_ready(data, split.name, split.seed, seed)
+    return report, users if users is not None else ease_report(data, split, seed)["ease_per_user"]
+
+
+def cached_report_if_ready(data: Any, split_name: str, split_seed: int, seed: int = 42) -> dict[str, float] | None:
+    """The cached EASE report of a split (by name and seed), or None when it has not been
+    computed yet; it never computes, nor even makes the split."""
+    import json
+
+    try:
+        report = json.loads(_cache_file(data, split_name, split_seed, seed).read_text())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(report, dict) or not all(isinstance(report.get(k), (int, float)) for k in REPORT_KEYS):
+        return None  # an older cache (before the list metrics) or a damaged one: computed again
+    return _numbers(report)
+
+
+def _numbers(report: Mapping[str, Any]) -> dict[str, float]:
+    """A report's REPORT_KEYS, and ITEMS_KEY where EASE was fitted on part of the catalogue."""
+    numbers = {k: float(report[k]) for k in REPORT_KEYS}
+    if isinstance(report.get(ITEMS_KEY), (int, float)):
+        numbers[ITEMS_KEY] = float(report[ITEMS_KEY])
+    return numbers
+
+
+def per_user_if_ready(data: Any, split_name: str, split_seed: int, seed: int = 42) -> dict[str, list[float]] | None:
+    """EASE's cached per-user values on a split (for paired tests), or None when not computed yet."""
+    import json
+
+    try:
+        found = json.loads(_cache_file(data, split_name, split_seed, seed).read_text()).get("ease_per_user")
+    except (OSError, ValueError, AttributeError):
+        return None
+    ok = isinstance(found, dict) and all(isinstance(found.get(k), list) for k in ("hits", "relevant", "ndcg"))
+    return found if ok else None
