@@ -10,7 +10,7 @@ from typing import Any
 import streamlit as st
 from starlette.middleware import Middleware
 
-from recexplore.app import sign_in, state
+from recexplore.app import course, links, loaded_data, messages, session_workspace, sign_in, start_up
 from recexplore.app.keras_guard import keep_keras_state_between_runs
 from recexplore.app.workspace_cookie import WorkspaceCookie
 from recexplore.data.movielens import DATA_ENV
@@ -23,7 +23,7 @@ async def _server_started(_app: object) -> AsyncIterator[None]:
     so that the first visitor does not wait for it: the page-run hooks below need a session."""
     keep_keras_state_between_runs()
     logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").setLevel(logging.ERROR)  # no page yet
-    state.warm_up()
+    start_up.warm_up()
     yield
 
 
@@ -31,32 +31,6 @@ async def _server_started(_app: object) -> AsyncIterator[None]:
 # gives the server-start hook above and the workspace cookie on page loads (a browser's workspace
 # never travels in a page's address); every browser session runs this same file as its script.
 app = st.App("streamlit_app.py", lifespan=_server_started, middleware=[Middleware(WorkspaceCookie)])
-
-# Pages whose imports need Keras (TensorFlow); Home and Data do not.
-KERAS_PAGES = {
-    "Train",
-    "Feature interactions",
-    "Compare towers",
-    "Beyond accuracy",
-    "Compare rankers",
-    "Recommend",
-    "Next movie",
-    "Movie map",
-}
-PAGE_SPECS = [  # (file, title, icon); st.Page objects are made per run, inside a session
-    ("pages/home.py", "Home", ":material/home:"),
-    ("pages/data.py", "Data", ":material/bar_chart:"),
-    ("pages/train.py", "Train", ":material/model_training:"),
-    ("pages/interactions.py", "Feature interactions", ":material/grid_on:"),
-    ("pages/compare.py", "Compare towers", ":material/stacked_line_chart:"),
-    ("pages/beyond.py", "Beyond accuracy", ":material/balance:"),
-    ("pages/compare_rankers.py", "Compare rankers", ":material/leaderboard:"),
-    ("pages/runs.py", "Runs", ":material/compare_arrows:"),
-    ("pages/recommend.py", "Recommend", ":material/recommend:"),
-    ("pages/next_movie.py", "Next movie", ":material/skip_next:"),
-    ("pages/movie_map.py", "Movie map", ":material/scatter_plot:"),
-    ("pages/class_queue.py", "Teacher's view", ":material/school:"),
-]
 
 
 def sidebar() -> Any:
@@ -66,25 +40,25 @@ def sidebar() -> Any:
         sign_in.sidebar_panel()
         link_slot = st.empty()
         st.caption("Data source")
-        choices = state.dataset_choices()
+        choices = loaded_data.dataset_choices()
         if len(choices) > 1:
-            current = state.dataset_choice() or DEFAULT_DATASET
+            current = loaded_data.dataset_choice() or DEFAULT_DATASET
             st.selectbox(
                 "Data set",
                 choices,
                 index=choices.index(current) if current in choices else 0,
-                format_func=state.dataset_title,
-                key=state.DATASET_KEY,
+                format_func=loaded_data.dataset_title,
+                key=loaded_data.DATASET_KEY,
                 help="Every page uses this data set; models trained on another one are listed under it.",
             )
         try:
-            data = state.load_data()
+            data = loaded_data.load_data()
         except Exception as err:  # DataError; shown, never raised
-            state.say(str(err).split(":")[0], "warning")
+            messages.say(str(err).split(":")[0], "warning")
         else:
-            st.write(state.data_description(data))
-        device_panel(state.warm_up())
-        if not state.data_source():
+            st.write(loaded_data.data_description(data))
+        device_panel(start_up.warm_up())
+        if not loaded_data.data_source():
             st.caption(f"Set {DATA_ENV} to use a local MovieLens folder (ml-100k, ml-1m, ml-latest, ml-20m or ml-25m).")
     return link_slot
 
@@ -92,7 +66,7 @@ def sidebar() -> Any:
 def share_link(slot: Any) -> None:
     """A 'Link to this page' control in `slot`: the page's address with its shareable choices (a
     user, a model), which opens it in the visitor's own workspace."""
-    link = state.page_link()
+    link = links.page_link()
     if link is None:
         return
     with slot.container(), st.popover("Link to this page", icon=":material/link:"):
@@ -107,7 +81,7 @@ def _show_device(facts: dict[str, str]) -> None:
     st.write(facts["backend"])
 
 
-def device_panel(warm: state.WarmUp) -> None:
+def device_panel(warm: start_up.WarmUp) -> None:
     """Device and backend; while Keras is still loading in the background, a placeholder that
     polls once a second and reruns the app once the facts are known (then stops polling)."""
     if warm.device is not None:
@@ -127,17 +101,27 @@ def device_panel(warm: state.WarmUp) -> None:
     waiting()
 
 
+def menu() -> dict[str, list[Any]]:
+    """The menu, grouped as the course (recexplore/app/course.py): section header -> its pages.
+    st.Page objects are made per run, inside a session."""
+    return {
+        section: [
+            st.Page(p.file, title=p.title, icon=p.icon, default=p.file == course.HOME) for p in map(course.page, files)
+        ]
+        for section, files in course.SECTIONS.items()
+    }
+
+
 def main() -> None:
     """One run of the app for one browser session."""
     keep_keras_state_between_runs()  # Streamlit would otherwise reset Keras for every thread after each run
     st.set_page_config(page_title="RecExplore", page_icon=":material/movie:", layout="wide")
-    pages = [st.Page(path, title=title, icon=icon, default=i == 0) for i, (path, title, icon) in enumerate(PAGE_SPECS)]
     sign_in.gate()  # with sign-in configured, nothing shows before it
-    page = st.navigation(pages)
-    state.workspace()  # from the identity or the browser's cookie: a reload keeps the jobs, a copied link does not
+    page = st.navigation(menu())
+    session_workspace.workspace()  # from the identity or the browser's cookie: a reload keeps the jobs, a copied link does not
     link_slot = sidebar()
-    if page.title in KERAS_PAGES:
-        state.wait_for_keras()
+    if course.page_titled(page.title).keras:
+        start_up.wait_for_keras()
     try:
         page.run()
     finally:  # also when the page stops early: its choices so far are in the address

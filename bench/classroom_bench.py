@@ -68,7 +68,7 @@ def _classroom(manager: Any, students: int, request: Any, data: Any) -> float:
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     """Run every measurement and return the figures."""
-    from recexplore.data.movielens import load_movielens
+    from recexplore.data.loading import load_movielens
     from recexplore.engine.cluster import ENGINE, cluster_summary
     from recexplore.engine.jobs import JobManager
     from recexplore.models.dlrm import DLRMConfig

@@ -37,7 +37,7 @@ def main() -> int:
     os.environ.setdefault("RECEXPLORE_MODELS_DIR", str(ROOT / "cached_models"))
     from streamlit.runtime.scriptrunner import script_runner
 
-    from recexplore.data.movielens import load_movielens
+    from recexplore.data.loading import load_movielens
     from recexplore.evaluation.scoring import prepare_loaded
     from recexplore.serving.recommend import Recommender
     from recexplore.store import registry

@@ -6,7 +6,7 @@ Usage:
 
 What it simulates, and why:
   * Trainings go through the app's own path: the process-wide `JobManager` that
-    `recexplore.app.state.job_manager()` builds, jobs submitted the way pages/train.py submits them (a
+    `recexplore.app.training_jobs.job_manager()` builds, jobs submitted the way pages/train.py submits them (a
     `TrainRequest` with the app's default `DLRMConfig()` / `TowerConfig()`, only the epochs
     changed); each trains in a Ray worker process, so this process holds summaries only.
     `--kind alternate` (default) alternates DLRM and two-tower, as a user trying both would.
@@ -19,7 +19,7 @@ What it simulates, and why:
     `--retention sessions` submits each training from a new session (ten tabs, none forgets).
   * Pages use other Keras models concurrently: unless `--no-page-thread`, a thread prepares the
     pretrained `towers-1-layer` recommender (and `dlrm-default` when present) through
-    `recexplore.app.state` exactly as the start-up warm-up does, then keeps serving recommendations and
+    `recexplore.app.model_cache` exactly as the start-up warm-up does, then keeps serving recommendations and
     DLRM predictions from them while the trainings run, and checks they stay correct. On
     synthetic data a tiny `towers-1-layer` is trained and saved to a temporary registry first.
 
@@ -72,13 +72,13 @@ class PageThread(threading.Thread):
     def run(self) -> None:
         import numpy as np
 
-        from recexplore.app import state as app_state
+        from recexplore.app import model_cache, model_choice
         from recexplore.evaluation.scoring import predict_ratings
 
         try:
-            rec = app_state.recommender(app_state.WARM_TOWERS)
-            names = {e.name for e in app_state.list_models()}
-            dlrm = app_state.ready_model(app_state.WARM_DLRM) if app_state.WARM_DLRM in names else None
+            rec = model_cache.recommender("towers-1-layer")
+            names = {e.name for e in model_choice.list_models()}
+            dlrm = model_cache.ready_model("dlrm-default") if "dlrm-default" in names else None
             users = list(rec.space.vocab.user_ids)[:50]
             expected = {u: rec.recommend(u, 10)["movie_id"].tolist() for u in users[:5]}
             if dlrm is not None:
@@ -118,14 +118,15 @@ def setup_data(tmp: Path, page_thread: bool) -> str:
     os.environ["RECEXPLORE_CACHE_DIR"] = str(tmp / "cache")
     os.environ["RECEXPLORE_MODELS_DIR"] = str(tmp / "models")
     if page_thread:
-        from recexplore.data.movielens import load_movielens, make_split
+        from recexplore.data.loading import load_movielens
+        from recexplore.data.splits import make_split
         from recexplore.models.towers import TowerConfig
         from recexplore.store import registry
-        from recexplore.training.trainer import train
+        from recexplore.training.pipeline import run
 
         data = load_movielens(folder)
         config = TowerConfig(layers=(8,), embedding_dim=4, batch_size=128, epochs=1)
-        registry.save(train("towers", data, make_split(data), config), "towers-1-layer")
+        registry.save(run("towers", config, data=data, split=make_split(data), peers=False).result, "towers-1-layer")
     return f"synthetic ({folder})"
 
 
@@ -143,15 +144,15 @@ def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").setLevel(logging.ERROR)
     logging.getLogger("streamlit.runtime.caching.cache_data_api").setLevel(logging.ERROR)
 
-    from recexplore.app import state as app_state
+    from recexplore.app import loaded_data, training_jobs
     from recexplore.app.train_forms import job_label
     from recexplore.engine.jobs import DONE, FINISHED
     from recexplore.models.dlrm import DLRMConfig
     from recexplore.models.towers import TowerConfig
     from recexplore.training.request import TrainRequest
 
-    data = app_state.load_data()
-    queue = app_state.job_manager()
+    data = loaded_data.load_data()
+    queue = training_jobs.job_manager()
     page = None
     if not args.no_page_thread:
         page = PageThread()

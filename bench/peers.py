@@ -6,7 +6,7 @@ Usage:
     python bench/peers.py --smoke            # synthetic data, tiny settings: what CI runs
 
 Protocol:
-  * `recexplore.data.folds.write_folds` writes a seeded k-fold split (uN.base / uN.test) of the data
+  * `recexplore.data.splits.write_folds` writes a seeded k-fold split (uN.base / uN.test) of the data
     into a scratch folder; every model trains on uN.base and is measured on uN.test.
   * Every tuned choice is made on a validation slice of uN.base only (EASE's and item-kNN's
     strength), never on test rows; our models use their fixed presets.
@@ -34,10 +34,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from recexplore.data.features import FeatureSpace, Vocabularies  # noqa: E402
-from recexplore.data.folds import write_folds  # noqa: E402
-from recexplore.data.movielens import MovieLens, Split, load_movielens, make_split, validation_slice  # noqa: E402
-from recexplore.evaluation.accuracy import hits_at, popularity_scores, rmse  # noqa: E402
-from recexplore.models.ease import choose_lambda, ease_scores  # noqa: E402
+from recexplore.data.loading import load_movielens
+from recexplore.data.movielens import MovieLens
+from recexplore.data.splits import Split, make_split, validation_slice, write_folds
+from recexplore.evaluation.accuracy import hits_at, rmse
+from recexplore.evaluation.ease_report import choose_lambda
+from recexplore.models.ease import ease_scores
+from recexplore.models.popularity import popularity_scores
 from recexplore.models.towers import preset_settings  # noqa: E402
 
 KNN_NEIGHBOURS = (50, 100, 200, 400)
@@ -165,7 +168,7 @@ def knn_baseline(space: FeatureSpace, split: Split, seed: int, smoke: bool) -> d
 def _ours(kind: str, preset: str | None, data: MovieLens, split: Split, seed: int, smoke: bool) -> dict[str, float]:
     from recexplore.models.dlrm import DLRMConfig
     from recexplore.models.towers import TowerConfig
-    from recexplore.training.trainer import train
+    from recexplore.training.pipeline import run
 
     if kind == "dlrm":
         config = DLRMConfig(epochs=1, embedding_dim=4) if smoke else DLRMConfig()
@@ -176,7 +179,7 @@ def _ours(kind: str, preset: str | None, data: MovieLens, split: Split, seed: in
             if smoke
             else TowerConfig(**settings)
         )
-    metrics = train(kind, data, split, config, seed=seed).metrics
+    metrics = run(kind, config, data=data, split=split, seed=seed, peers=False).result.metrics
     if kind == "dlrm":
         return {"rmse": metrics["test_rmse"]}
     return {"hit@10": metrics["hit_rate_at_10"], "hit@100": metrics["hit_rate_at_100"]}

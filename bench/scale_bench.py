@@ -55,7 +55,8 @@ QUERIES = 300
 
 def child(step: str, folder: Path) -> dict[str, Any]:
     """Run one step in this process and return its figures (seconds, and what else it measures)."""
-    from recexplore.data.movielens import load_movielens, make_split
+    from recexplore.data.loading import load_movielens
+    from recexplore.data.splits import make_split
 
     if step == "load":  # the CLI command itself, in this process (so its peak RSS is this child's)
         import contextlib
@@ -77,27 +78,26 @@ def child(step: str, folder: Path) -> dict[str, Any]:
         make_split(data)
         return {"seconds": time.perf_counter() - started}
     if step == "sequential":
-        from recexplore.data.sequences import LAST_OUT
+        from recexplore.data.splits import LAST_OUT
 
         return _train_step(step, data, make_split(data, LAST_OUT))
     return _train_step(step, data, make_split(data))
 
 
 def _train_step(step: str, data: Any, split: Any) -> dict[str, Any]:
-    from recexplore.config.memory import ResourceError, check_training_memory
+    from recexplore.config.memory import ResourceError
     from recexplore.data.features import Vocabularies
     from recexplore.families import family
-    from recexplore.training.trainer import train
+    from recexplore.training.pipeline import run
 
     kind = {"dlrm_epoch": "dlrm", "towers": "towers", "sequential": "sequential"}[step]
     vocab = Vocabularies.build(data)
     config = family(kind).make_config(None, epochs=1)
-    try:
-        check_training_memory(kind, config, vocab.sizes(), len(split.train))
+    started = time.perf_counter()
+    try:  # the pipeline refuses, before anything is allocated, what this machine cannot hold
+        result = run(kind, config, data=data, split=split, vocab=vocab, peers=False).result
     except ResourceError as err:
         return {"stopped": str(err)}
-    started = time.perf_counter()
-    result = train(kind, data, split, config, vocab=vocab)
     out: dict[str, Any] = {"seconds": time.perf_counter() - started}
     if kind == "dlrm":
         return {**out, "test_rmse": result.metrics["test_rmse"]}

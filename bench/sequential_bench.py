@@ -27,10 +27,10 @@ TOWER_KEYS = dict(zip(KEYS, ("hit_rate_at_10", "hit_rate_at_100", "ndcg_at_10"),
 
 
 def main() -> int:
-    from recexplore.data.movielens import load_movielens, make_split
-    from recexplore.data.sequences import LAST_OUT
+    from recexplore.data.loading import load_movielens
+    from recexplore.data.splits import LAST_OUT, make_split
     from recexplore.families import family
-    from recexplore.training.trainer import train
+    from recexplore.training.pipeline import run
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", default="1,2,3,4,5")
@@ -43,11 +43,15 @@ def main() -> int:
     for seed in seeds:
         for preset in ("sasrec", "gru"):
             started = time.perf_counter()
-            result = train("sequential", data, split, family("sequential").make_config(preset), seed=seed)
+            result = run(
+                "sequential", family("sequential").make_config(preset), data=data, split=split, seed=seed
+            ).result
             rows[preset].append({**{k: result.metrics[k] for k in KEYS}, "seconds": time.perf_counter() - started})
             peers = {k: v for k, v in result.metrics.items() if k.startswith(("popularity_", "transition_", "ease_"))}
             print(f"seed {seed} {preset}: " + " ".join(f"{k} {result.metrics[k]:.4f}" for k in KEYS), flush=True)
-        towers = train("towers", data, split, family("towers").make_config("1-layer"), seed=seed)
+        towers = run(
+            "towers", family("towers").make_config("1-layer"), data=data, split=split, seed=seed, peers=False
+        ).result
         rows["two-tower 1-layer"].append({k: towers.metrics[v] for k, v in TOWER_KEYS.items()})
         print(f"seed {seed} two-tower: {towers.metrics['hit_rate_at_10']:.4f}", flush=True)
     print("| model | next HR@10 | next HR@100 | next NDCG@10 |")

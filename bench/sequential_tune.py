@@ -22,10 +22,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 
 def main() -> int:
-    from recexplore.data.movielens import load_movielens, make_split
-    from recexplore.data.sequences import LAST_OUT_VALIDATION
+    from recexplore.data.loading import load_movielens
+    from recexplore.data.splits import LAST_OUT_VALIDATION, make_split
     from recexplore.families import family
-    from recexplore.training.trainer import ProgressHooks, train
+    from recexplore.training.pipeline import run
+    from recexplore.training.trainer import ProgressHooks
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=8)
@@ -48,7 +49,7 @@ def main() -> int:
         curve: list[float] = []
         started = time.perf_counter()
         hooks = ProgressHooks(on_epoch=lambda epoch, logs, kept=curve: kept.append(logs["next_hit_rate_at_10"]))
-        train("sequential", data, split, config, hooks=hooks)
+        run("sequential", config, data=data, split=split, hooks=hooks)
         top = max(range(len(curve)), key=curve.__getitem__)
         name = f"{encoder} temperature {temperature:g} lr {rate:g}"
         print(

@@ -25,10 +25,10 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from recexplore.data.folds import write_folds  # noqa: E402
-from recexplore.data.movielens import Split, load_movielens, make_split, validation_slice  # noqa: E402
+from recexplore.config.settings import parse_layers
+from recexplore.data.loading import load_movielens
+from recexplore.data.splits import Split, make_split, validation_slice, write_folds
 from recexplore.families import family, family_names  # noqa: E402
-from recexplore.models.common import parse_layers  # noqa: E402
 
 
 def _value(text: str) -> Any:
@@ -51,13 +51,14 @@ def inner_split(split: Split, seed: int) -> Split:
 
 def measure(kind: str, overrides: dict[str, Any], folds: list[str], seed: int, data: Any) -> list[dict[str, float]]:
     """Per-fold validation metrics of the kind's default config with `overrides`."""
-    from recexplore.training.trainer import train
+    from recexplore.training.pipeline import run
 
     config = family(kind).config.from_dict({**family(kind).make_config().to_dict(), **overrides})
     out = []
     for fold in folds:
         started = time.perf_counter()
-        metrics = train(kind, data, inner_split(make_split(data, fold), seed), config, seed=seed).metrics
+        inner = inner_split(make_split(data, fold), seed)
+        metrics = run(kind, config, data=data, split=inner, seed=seed, peers=False).result.metrics
         keys = ("test_rmse",) if family(kind).task.name == "rating" else ("hit_rate_at_10", "hit_rate_at_100")
         out.append({**{k: round(float(metrics[k]), 4) for k in keys}, "seconds": round(time.perf_counter() - started)})
     return out

@@ -5,17 +5,19 @@ from __future__ import annotations
 
 import streamlit as st
 
-from recexplore.app import beyond_figures, state
+from recexplore.app import beyond_figures, links, loaded_data, messages, model_cache, model_choice
+from recexplore.app.course_views import lesson_question
 from recexplore.app.metric_names import explain, label, show
 from recexplore.evaluation.beyond import bias_sentence, gain_sentence, scatter_points
 from recexplore.evaluation.list_metrics import LIST_METRICS, K
 from recexplore.families import RECOMMEND
 
-state.through_the_entrypoint()  # a shared link on a fresh server: show it inside the app
+links.through_the_entrypoint()  # a shared link on a fresh server: show it inside the app
 
 KEYS = [f"{m}_at_{K}" for m in LIST_METRICS]
 
 st.title("Beyond accuracy")
+lesson_question("pages/beyond.py")
 st.write(
     "A hit rate says how often the held-out movie is in the list. It does not say where in the list, "
     "whether everyone gets the same blockbusters, or for whom the model works. Here every saved "
@@ -31,18 +33,18 @@ with st.expander("What each number means"):
         width="stretch",
     )
 
-state.data_or_stop()
-names = state.model_names_or_stop(RECOMMEND)
+loaded_data.data_or_stop()
+names = model_choice.model_names_or_stop(RECOMMEND)
 views = {}
 for name in names:
     try:
-        views[name] = state.beyond(name)
+        views[name] = model_cache.beyond(name)
     except Exception as err:  # RegistryError / DataError: that model is left out, with one line
-        state.say(f"{name} is left out: {err}", "warning")
+        messages.say(f"{name} is left out: {err}", "warning")
 if not views:
-    state.stop_with("No retrieval model could be measured: train one on the Train page.")
+    messages.stop_with("No retrieval model could be measured: train one on the Train page.")
 
-preferred = state.preferred_entry(RECOMMEND)
+preferred = model_choice.preferred_entry(RECOMMEND)
 points = scatter_points(views, preferred if preferred in views else next(iter(views)))
 
 st.subheader("Accuracy against popularity bias")
@@ -57,9 +59,9 @@ st.dataframe(
 st.caption("Marker area: catalogue coverage@10. The baselines are measured on the pretrained models' split.")
 
 st.subheader("One model up close")
-chosen = state.choose_model(st, "Model", list(views), RECOMMEND, key="beyond_model")
+chosen = model_choice.choose_model(st, "Model", list(views), RECOMMEND, key="beyond_model")
 if chosen not in views:
-    state.stop_with("Pick a retrieval model to see its long tail and its results by group.")
+    messages.stop_with("Pick a retrieval model to see its long tail and its results by group.")
 view = views[chosen]
 st.markdown(f"**The long tail.** How often each movie is in a top 10, by how often it was rated ({chosen}).")
 st.plotly_chart(

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import streamlit as st
 
-from recexplore.app import class_queue, sign_in, state
+from recexplore.app import class_queue, links, messages, session_workspace, sign_in, training_jobs
 from recexplore.app.train_forms import refresh_interval
 from recexplore.engine import cluster as engine
 from recexplore.engine.settings import TEACHERS_ENV
 
 OPERATOR_KEY = "class_queue_operator"
 
-state.through_the_entrypoint()  # a shared link on a fresh server: show it inside the app
+links.through_the_entrypoint()  # a shared link on a fresh server: show it inside the app
 
 st.title("Teacher's view")
 st.write(
@@ -23,11 +23,11 @@ st.write(
 
 if sign_in.configured():  # the listed teachers' sign-ins open it; there is no shared token to type
     if not sign_in.is_teacher(sign_in.signed_in_user(), sign_in.teachers()):
-        state.stop_with(f"This view opens for the teachers listed in {TEACHERS_ENV} on this server.")
+        messages.stop_with(f"This view opens for the teachers listed in {TEACHERS_ENV} on this server.")
 else:
     closed = class_queue.operator_problem()
     if closed is not None:
-        state.stop_with(closed)
+        messages.stop_with(closed)
     if not st.session_state.get(OPERATOR_KEY):
         with st.form("class_queue_login"):
             given = st.text_input("Operator token", type="password", key="class_queue_token", max_chars=512)
@@ -40,7 +40,7 @@ else:
             st.error("That is not the operator token.")
         st.stop()
 
-queue = state.job_manager_or_stop()
+queue = training_jobs.job_manager_or_stop()
 
 
 @st.fragment(run_every=refresh_interval(queue.all_jobs()))
@@ -60,7 +60,7 @@ def class_panel() -> None:
         st.info("No jobs yet in any workspace.")
         return
     positions = {j.job_id: queue.position(j) for j in jobs}
-    names = state.workspace_names()  # signed-in people, by workspace (empty without sign-in)
+    names = session_workspace.workspace_names()  # signed-in people, by workspace (empty without sign-in)
     rows = class_queue.job_rows(jobs, positions, names=names)
     st.dataframe(rows, hide_index=True, key="class_queue_jobs", width="stretch")
     for job in live:

@@ -6,7 +6,18 @@ from typing import Any
 
 import streamlit as st
 
-from recexplore.app import model_figures, state
+from recexplore.app import (
+    links,
+    loaded_data,
+    messages,
+    model_cache,
+    model_choice,
+    model_figures,
+    session_workspace,
+    split_baselines,
+    training_jobs,
+)
+from recexplore.app.course_views import lesson_question
 from recexplore.app.metric_names import explain, label
 from recexplore.app.tower_comparison import (
     COMPARISON_METRICS,
@@ -30,11 +41,12 @@ from recexplore.families import RECOMMEND
 from recexplore.models.towers import PRESET_ENTRIES, SUBMIT_ORDER, TowerConfig
 from recexplore.training.request import TrainRequest
 
-state.through_the_entrypoint()  # a shared link on a fresh server: show it inside the app
+links.through_the_entrypoint()  # a shared link on a fresh server: show it inside the app
 
 SAVED, TRAIN_NOW = "Saved models", "Train all three now"
 
 st.title("Compare towers")
+lesson_question("pages/compare.py")
 st.write(
     "Do deeper towers retrieve better? The same two-tower model with 1, 2 or 3 dense layers per "
     "tower, measured by hit-rate@k on held-out ratings (movies the user already rated excluded) "
@@ -50,13 +62,13 @@ st.caption(
     "features EASE never sees. Set the EASE teacher weight to 0 on Train to see them without it."
 )
 
-data = state.data_or_stop()
-owner = state.workspace()
+data = loaded_data.data_or_stop()
+owner = session_workspace.workspace()
 
 source = st.radio("Source", [SAVED, TRAIN_NOW], horizontal=True, key="compare_source")
 k_label = st.radio("Hit-rate at", ["@100", "@10"], horizontal=True, key="compare_k")
 if k_label is None:  # set from code: the radio itself cannot be cleared
-    state.stop_with("Pick a hit-rate cutoff: @100 or @10.")
+    messages.stop_with("Pick a hit-rate cutoff: @100 or @10.")
 k = int(k_label.lstrip("@"))
 
 
@@ -68,7 +80,7 @@ def show(
     histories = {run.label: run.history for run in runs}
     histories.update(partial or {})
     popularity = popularity_value(runs, k)
-    ease = state.ease_baseline(split_name, seed, data.fingerprint)
+    ease = split_baselines.ease_baseline(split_name, seed, data.fingerprint)
     ease_k = None if ease is None else ease[f"ease_hit_rate_at_{k}"]
     if histories:  # live curves from the first epoch; the popularity line once a model has finished
         st.plotly_chart(
@@ -87,7 +99,7 @@ def show(
         if len(baselines) > 1:
             st.caption("These models were trained on different splits: the baseline line is the first model's.")
             return
-        tests = paired_tests(runs, state.ease_per_user(split_name, seed, data.fingerprint))
+        tests = paired_tests(runs, split_baselines.ease_per_user(split_name, seed, data.fingerprint))
         if tests:
             st.markdown("**Is the difference real?**")
             st.info(tests_sentence(runs, tests), icon=":material/science:")
@@ -100,20 +112,22 @@ def show(
 
 
 if source == SAVED:
-    entries = {e.name: e for e in state.list_models(RECOMMEND)}
+    entries = {e.name: e for e in model_choice.list_models(RECOMMEND)}
     runs = [
         TowerRun.from_meta(preset, entries[name].meta) for preset, name in PRESET_ENTRIES.items() if name in entries
     ]
     for run in runs:  # the saved entries' per-user values, measured once per model (cached)
-        found = state.beyond(PRESET_ENTRIES[run.label])["per_user"]
+        found = model_cache.beyond(PRESET_ENTRIES[run.label])["per_user"]
         run.per_user, run.popularity_per_user = found["model"], found["popularity"]
     if not runs:
-        state.stop_with(
+        messages.stop_with(
             f"None of {', '.join(PRESET_ENTRIES.values())} is saved: run `python -m recexplore pretrain`, "
             "or choose 'Train all three now'."
         )
     broken = {
-        e.name: e.problem for e in state.list_models(only_ok=False) if e.name in PRESET_ENTRIES.values() and not e.ok
+        e.name: e.problem
+        for e in model_choice.list_models(only_ok=False)
+        if e.name in PRESET_ENTRIES.values() and not e.ok
     }
     if broken:  # saved but unloadable: say so instead of calling them "not saved"
         st.warning("Left out, broken: " + "; ".join(f"{name} ({problem})" for name, problem in broken.items()) + ".")
@@ -124,7 +138,7 @@ if source == SAVED:
     show(runs, str(first.get("split", {}).get("name", "random")), int(first.get("seed", 42)))
     st.stop()
 
-queue = state.job_manager_or_stop()
+queue = training_jobs.job_manager_or_stop()
 left, middle, right = st.columns(3)
 same = left.checkbox("Same training for all three", value=False, key="compare_same")
 epochs = left.slider("Epochs", 1, 30, TowerConfig().epochs, key="compare_epochs", disabled=not same)
@@ -139,7 +153,7 @@ if st.button("Train all three", type="primary", key="compare_train"):
     ]
     _, refused = submit_problem(queue, owner, requests, data)
     if refused is not None:
-        state.say(refused, "error")
+        messages.say(refused, "error")
 
 
 @st.fragment(run_every=refresh_interval(latest_comparison(queue.jobs_for(owner))))
@@ -187,7 +201,7 @@ def _save_all(finished: list[tuple[str, Any]]) -> None:
     saved, problems = [], []
     for preset, job in finished:
         name = f"{prefix}-{preset}"
-        refused = state.save_job(queue, job, name, overwrite)
+        refused = training_jobs.save_job(queue, job, name, overwrite)
         if refused is None:
             saved.append(name)
         else:
@@ -214,7 +228,7 @@ def _save_form(finished: list[tuple[str, Any]]) -> None:
         if saved:
             st.success(f"Saved {', '.join(saved)} in your workspace: they are now on the other pages.")
         for problem in problems:
-            state.say(problem, "error")
+            messages.say(problem, "error")
 
 
 ACTIVE_AT_START = refresh_interval(latest_comparison(queue.jobs_for(owner))) is not None

@@ -5,7 +5,16 @@ from __future__ import annotations
 
 import streamlit as st
 
-from recexplore.app import model_figures, state
+from recexplore.app import (
+    links,
+    loaded_data,
+    messages,
+    model_figures,
+    session_workspace,
+    split_baselines,
+    training_jobs,
+)
+from recexplore.app.course_views import lesson_question
 from recexplore.app.ranker_report import (
     ALL_FOLDS,
     ONE_SPLIT,
@@ -20,9 +29,10 @@ from recexplore.data.movielens import MAX_SEED
 from recexplore.engine.jobs import FINISHED
 from recexplore.families import RATING, task_presets
 
-state.through_the_entrypoint()  # a shared link on a fresh server: show it inside the app
+links.through_the_entrypoint()  # a shared link on a fresh server: show it inside the app
 
 st.title("Compare rankers")
+lesson_question("pages/compare_rankers.py")
 st.write(
     "Which way of combining feature embeddings predicts ratings best? The same inputs, biases and "
     "factorisation path, with three different networks on top: **DLRM**'s `DotInteraction` and top "
@@ -32,9 +42,9 @@ st.write(
     "pairs), so the verdict says which differences are real and which are noise."
 )
 
-data = state.data_or_stop()
-owner = state.workspace()
-queue = state.job_manager_or_stop()
+data = loaded_data.data_or_stop()
+owner = session_workspace.workspace()
+queue = training_jobs.job_manager_or_stop()
 presets = task_presets(RATING)
 left, middle, right = st.columns(3)
 scope = left.radio("Train on", [ONE_SPLIT, ALL_FOLDS], horizontal=True, key="rankers_scope")
@@ -57,7 +67,7 @@ if st.button(f"Train all {needed}", type="primary", disabled=problem is not None
     requests = comparison_requests(splits, seed, int(epochs) if same else None)
     _, refused = submit_problem(queue, owner, requests, data)
     if refused is not None:
-        state.say(refused, "error")
+        messages.say(refused, "error")
 
 
 @st.fragment(run_every=refresh_interval(latest_rankers(queue.jobs_for(owner))))
@@ -79,7 +89,7 @@ def live() -> None:
             )
     first_split = min(j.request.split for j in jobs)
     histories = {j.request.preset: j.snapshot()["history"] for j in jobs if j.request.split == first_split}
-    lines = state.rating_lines((first_split, jobs[0].request.seed, data.fingerprint))
+    lines = split_baselines.rating_lines((first_split, jobs[0].request.seed, data.fingerprint))
     st.plotly_chart(
         model_figures.overlaid_curves(histories, "test_rmse", lines, f"Held-out RMSE per epoch on {first_split}"),
         key="rankers_curves",

@@ -6,11 +6,11 @@ from typing import Any
 
 import streamlit as st
 
-from recexplore.app import data_figures, data_views, state
+from recexplore.app import data_figures, data_views, links, loaded_data
 from recexplore.data.features import DENSE_FEATURES, MAX_TITLE_TOKENS, Vocabularies
 from recexplore.data.movielens import AGE_BUCKETS, MovieLens
 
-state.through_the_entrypoint()  # a shared link on a fresh server: show it inside the app
+links.through_the_entrypoint()  # a shared link on a fresh server: show it inside the app
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
@@ -33,7 +33,7 @@ def _vocabularies(fingerprint: str, _data: MovieLens) -> Vocabularies:
 
 
 st.title("Data")
-data = state.data_or_stop()
+data = loaded_data.data_or_stop()
 views = _summaries(data.fingerprint, data)
 vocab = _vocabularies(data.fingerprint, data)
 st.write(

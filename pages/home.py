@@ -1,14 +1,15 @@
-"""Home: what RecExplore is, the data set in numbers, the saved models, where to start."""
+"""Home: what RecExplore is, the data set in numbers, the saved models, and the course map (where to start)."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from recexplore.app import state
+from recexplore.app import links, loaded_data, model_choice, split_baselines
+from recexplore.app.course_views import course_map
 from recexplore.app.metric_names import explain, label, show
 from recexplore.families import TASKS, families
 
-state.through_the_entrypoint()  # a shared link on a fresh server: show it inside the app
+links.through_the_entrypoint()  # a shared link on a fresh server: show it inside the app
 
 st.title("RecExplore")
 st.write(
@@ -18,7 +19,7 @@ st.write(
     "always measured beside their baselines on a clean split."
 )
 
-data = state.data_or_stop()
+data = loaded_data.data_or_stop()
 cols = st.columns(4)
 cols[0].metric("Ratings", f"{len(data.ratings):,}")
 cols[1].metric("Users", f"{len(data.users):,}")
@@ -26,12 +27,12 @@ cols[2].metric("Movies", f"{len(data.movies):,}")
 cols[3].metric("Splits", ", ".join(data.available_splits()))
 
 st.subheader("Saved models")
-entries = state.list_models(only_ok=False)
+entries = model_choice.list_models(only_ok=False)
 if not entries:
     st.info("No saved models yet: run `python -m recexplore pretrain`, or train one on the Train page.")
 for task in TASKS.values():  # one table per task: its families' models side by side
     titles = {f.name: f.title for f in families(task=task.name)}
-    shown = [(e, state.entry_metrics(e)) for e in entries if e.ok and e.kind in titles]
+    shown = [(e, split_baselines.entry_metrics(e)) for e in entries if e.ok and e.kind in titles]
     keys = task.table_keys
     rows = [
         {"name": e.name, "family": titles[e.kind], **{label(k): show(metrics.get(k)) for k in keys}}
@@ -49,9 +50,4 @@ broken = [e for e in entries if not e.ok]
 if broken:
     st.warning("Broken entries, left out: " + "; ".join(f"{e.name} ({e.problem})" for e in broken) + ".")
 
-st.subheader("Where to start")
-st.markdown(
-    "- **Recommend**: pick a user and see what the two-tower model retrieves for them.\n"
-    "- Every number is measured on held-out ratings the model never saw; the popularity "
-    "baseline (most-rated movies) is the bar to beat."
-)
+course_map()  # Where to start: a card per lesson

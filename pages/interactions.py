@@ -7,7 +7,8 @@ from typing import Any
 
 import streamlit as st
 
-from recexplore.app import state
+from recexplore.app import links, loaded_data, model_cache, model_choice
+from recexplore.app.course_views import lesson_question
 from recexplore.app.model_figures import contribution_bars, interaction_heatmap
 from recexplore.evaluation.scoring import predict_ratings
 from recexplore.families import CROSS_MATRIX, INTERACTIONS
@@ -20,12 +21,13 @@ from recexplore.serving.interactions import (
     prediction_breakdown,
 )
 
-state.through_the_entrypoint()  # a shared link on a fresh server: show it inside the app
+links.through_the_entrypoint()  # a shared link on a fresh server: show it inside the app
 
 NO_COMPARISON = "(none)"
 VIEWS = (INTERACTIONS, CROSS_MATRIX)
 
 st.title("Feature interactions")
+lesson_question("pages/interactions.py")
 st.write(
     "Rating models embed every feature into the same space and then combine the embeddings pair by "
     "pair. **DLRM**'s `DotInteraction` takes the dot product of every pair, `dot(e_i, e_j)`, and its "
@@ -39,23 +41,23 @@ st.write(
     "same pairs."
 )
 
-data = state.data_or_stop()
-names = state.model_names_or_stop(*VIEWS)
-state.note_gone("interactions_model", names)
+data = loaded_data.data_or_stop()
+names = model_choice.model_names_or_stop(*VIEWS)
+model_choice.note_gone("interactions_model", names)
 left, middle, right = st.columns(3)
-name = state.choose_model(left, "Rating model", names, INTERACTIONS, key="interactions_model")
+name = model_choice.choose_model(left, "Rating model", names, INTERACTIONS, key="interactions_model")
 others = [NO_COMPARISON, *[n for n in names if n != name]]
-state.note_gone("interactions_compare", others)
-default_other = next((n for n in others if n == state.preferred_entry(CROSS_MATRIX)), NO_COMPARISON)
+model_choice.note_gone("interactions_compare", others)
+default_other = next((n for n in others if n == model_choice.preferred_entry(CROSS_MATRIX)), NO_COMPARISON)
 other = middle.selectbox("Compare with", others, index=others.index(default_other), key="interactions_compare")
 sample = right.slider("Ratings sampled (DotInteraction)", 200, 5000, 2000, step=200, key="interactions_sample")
-ready = state.model_or_stop(name)
+ready = model_cache.model_or_stop(name)
 
 
 @st.cache_data(show_spinner="Measuring interactions ...", max_entries=32)
 def _strength(model_name: str, sha: str, n: int) -> tuple[str, list[list[float]]]:
     """The model's pair matrix and what its cells are: its cross weights, or DotInteraction's dots."""
-    model = state.ready_model(model_name)
+    model = model_cache.ready_model(model_name)
     what, matrix = pair_matrix(model.kind, model.model, model.space, model.split.test, sample=n)
     return what, matrix.tolist()
 
@@ -68,7 +70,7 @@ TITLES = {
 
 def _heatmap(column: Any, model_name: str, key: str) -> tuple[list[str], Any, str] | None:
     """Draw one model's pair heatmap with its sentence; None (and why) when it has none."""
-    shown = state.model_or_stop(model_name)
+    shown = model_cache.model_or_stop(model_name)
     try:
         what, matrix = _strength(model_name, shown.digest, sample)
     except ValueError as err:  # the DNN control has no cross layers
@@ -122,6 +124,6 @@ st.plotly_chart(
     contribution_bars(parts, f"Sum = {sum(parts.values()):.3f} (clipped to 1-5: {predicted:.2f})"),
     key="interactions_parts",
 )
-if state.offers(ready.kind, INTERACTIONS):
+if model_choice.offers(ready.kind, INTERACTIONS):
     pairs = interaction_pairs(ready.model, ready.space, row, by_strength=True)
     st.dataframe(pairs, hide_index=True, key="interactions_pairs")

@@ -7,14 +7,25 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
-from recexplore.app import data_figures, data_views, movie_geometry, state
+from recexplore.app import (
+    data_figures,
+    data_views,
+    links,
+    loaded_data,
+    messages,
+    model_cache,
+    model_choice,
+    movie_geometry,
+)
+from recexplore.app.course_views import lesson_question
 from recexplore.families import MOVIE_MAP
 
 PROJECTIONS = ("PCA", "t-SNE")
 
-state.through_the_entrypoint()  # a shared link on a fresh server: show it inside the app
+links.through_the_entrypoint()  # a shared link on a fresh server: show it inside the app
 
 st.title("Movie map")
+lesson_question("pages/movie_map.py")
 st.write(
     "A two-tower model's candidate tower turns every movie (id, title tokens, genres) into a vector; "
     "retrieval scores a user against these vectors. Movies the model finds alike get similar vectors. "
@@ -25,16 +36,16 @@ st.write(
     "mean rating. Pick a movie to list its nearest neighbours by cosine similarity in the full space."
 )
 
-data = state.data_or_stop()
-towers = state.model_names_or_stop(MOVIE_MAP)
-state.note_gone("map_model", towers)
+data = loaded_data.data_or_stop()
+towers = model_choice.model_names_or_stop(MOVIE_MAP)
+model_choice.note_gone("map_model", towers)
 top_left, top_mid, top_right = st.columns([2, 1, 2])
-model_name = state.choose_model(top_left, "Two-tower model", towers, MOVIE_MAP, key="map_model")
+model_name = model_choice.choose_model(top_left, "Two-tower model", towers, MOVIE_MAP, key="map_model")
 projection = top_mid.radio("Projection", list(PROJECTIONS), horizontal=True, key="map_projection")
 colouring = top_right.selectbox("Colour by", list(data_views.MAP_COLOURINGS), key="map_colour")
-ready = state.model_or_stop(model_name)
-if not state.offers(ready.kind, MOVIE_MAP):
-    state.stop_with(f"Model {model_name!r} is a {ready.kind} model; choose a two-tower model.", "error")
+ready = model_cache.model_or_stop(model_name)
+if not model_choice.offers(ready.kind, MOVIE_MAP):
+    messages.stop_with(f"Model {model_name!r} is a {ready.kind} model; choose a two-tower model.", "error")
 
 
 @st.cache_data(show_spinner="Embedding every movie ...", max_entries=8)
@@ -65,7 +76,7 @@ try:
         title = "Candidate-tower movie_geometry, PCA to 2-D"
     points = data_views.map_points(catalogue, coords)
 except Exception as err:  # a model that cannot embed this catalogue: one line, no traceback
-    state.stop_with(f"Could not embed the movies with {model_name!r}: {err}", "error")
+    messages.stop_with(f"Could not embed the movies with {model_name!r}: {err}", "error")
 
 left, mid, right = st.columns([2, 2, 1])
 order = points.sort_values("movie_title", kind="stable")
@@ -82,7 +93,7 @@ movie_id = left.selectbox(
 search = mid.text_input("Highlight titles containing", key="map_search", max_chars=80, placeholder="e.g. Star Wars")
 k = right.slider("Neighbours", min_value=5, max_value=30, value=10, key="map_k")
 if movie_id not in labels:  # None, set from code: the box itself cannot be cleared
-    state.stop_with("Pick a movie to list its nearest neighbours.")
+    messages.stop_with("Pick a movie to list its nearest neighbours.")
 
 position = int(np.flatnonzero(points["movie_id"].to_numpy() == movie_id)[0])
 near, sims = movie_geometry.nearest_neighbours(vectors, position, k)

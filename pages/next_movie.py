@@ -5,18 +5,20 @@ from __future__ import annotations
 
 import streamlit as st
 
-from recexplore.app import next_figures, state
+from recexplore.app import links, loaded_data, messages, model_cache, model_choice, next_figures
+from recexplore.app.course_views import lesson_question
 from recexplore.app.metric_names import label, show
-from recexplore.data.sequences import MIN_RATINGS
+from recexplore.data.splits import MIN_RATINGS
 from recexplore.evaluation.next_item import CUTOFFS, LIST_NAMES, NDCG_K, PEERS, peer_verdict
 from recexplore.families import NEXT_MOVIE
 from recexplore.serving.recommend import RecommendError
 
-state.through_the_entrypoint()  # a shared link on a fresh server: show it inside the app
+links.through_the_entrypoint()  # a shared link on a fresh server: show it inside the app
 
 KEYS = [*(f"next_hit_rate_at_{k}" for k in CUTOFFS), f"next_ndcg_at_{NDCG_K}"]
 
 st.title("Next movie")
+lesson_question("pages/next_movie.py")
 st.write(
     "The two towers treat a history as a bag; order is thrown away. A next-movie model reads the "
     "latest movies in the order they were watched (a GRU, or causal self-attention as in SASRec) and "
@@ -25,18 +27,18 @@ st.write(
     "is ranked (not 100 sampled ones), and the movies already watched are left out."
 )
 
-state.data_or_stop()
-names = state.model_names_or_stop(NEXT_MOVIE)
-state.note_gone("next_model", names)
+loaded_data.data_or_stop()
+names = model_choice.model_names_or_stop(NEXT_MOVIE)
+model_choice.note_gone("next_model", names)
 left, right = st.columns([2, 1])
-name = state.choose_model(left, "Next-movie model", names, NEXT_MOVIE, key="next_model")
+name = model_choice.choose_model(left, "Next-movie model", names, NEXT_MOVIE, key="next_model")
 if name is None:
-    state.stop_with("Pick a next-movie model.")
-ready = state.model_or_stop(name)
+    messages.stop_with("Pick a next-movie model.")
+ready = model_cache.model_or_stop(name)
 try:
-    rec = state.next_recommender(name)
+    rec = model_cache.next_recommender(name)
 except Exception as err:  # RegistryError / DataError: one line
-    state.stop_with(str(err), "error")
+    messages.stop_with(str(err), "error")
 
 metrics = ready.meta.get("metrics", {})
 rows = [
@@ -55,16 +57,16 @@ st.caption(
 
 users, first = rec.user_choices()
 user_id = right.selectbox(
-    "User id (type to search)", users, index=state.linked_index("user", users, first), key="next_user"
+    "User id (type to search)", users, index=links.linked_index("user", users, first), key="next_user"
 )
-state.link_choice("user", user_id)
+links.link_choice("user", user_id)
 k = right.slider("How many movies", 1, 50, 10, key="next_k")
 try:
     timeline = rec.timeline(user_id)
     recs = rec.recommend(user_id, k)
     ablation = rec.order_ablation(user_id)
 except RecommendError as err:
-    state.stop_with(str(err))
+    messages.stop_with(str(err))
 
 st.subheader(f"User {user_id}'s timeline")
 st.plotly_chart(next_figures.timeline_figure(timeline), key="next_timeline")

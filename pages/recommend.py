@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from recexplore.app import state
+from recexplore.app import links, loaded_data, messages, model_cache, model_choice
+from recexplore.app.course_views import lesson_question
 from recexplore.families import RECOMMEND, RERANK
 from recexplore.serving.recommend import (
     RecommendError,
@@ -18,7 +19,7 @@ from recexplore.serving.recommend import (
     user_profile,
 )
 
-state.through_the_entrypoint()  # a shared link on a fresh server: show it inside the app
+links.through_the_entrypoint()  # a shared link on a fresh server: show it inside the app
 
 MAX_NEW_MOVIES = 20
 RECOMMEND_COLUMNS = {
@@ -49,42 +50,43 @@ RECOMMEND_COLUMNS = {
 }
 
 st.title("Recommend")
+lesson_question("pages/recommend.py")
 st.write(
     "A two-tower model embeds the user (query tower) and every movie (candidate tower); "
     "`BruteForceRetrieval` returns the movies with the highest dot product. Optionally a rating model (DLRM, DCN) re-ranks the retrieved candidates "
     "by predicted stars: the two-stage pipeline of production recommenders."
 )
 
-data = state.data_or_stop()
-towers = state.model_names_or_stop(RECOMMEND)
-dlrms = [e.name for e in state.list_models(RERANK)]
+data = loaded_data.data_or_stop()
+towers = model_choice.model_names_or_stop(RECOMMEND)
+dlrms = [e.name for e in model_choice.list_models(RERANK)]
 
-state.note_gone("recommend_model", towers)
-state.note_gone("recommend_rerank", ["(no re-ranking)", *dlrms])
+model_choice.note_gone("recommend_model", towers)
+model_choice.note_gone("recommend_rerank", ["(no re-ranking)", *dlrms])
 left, right = st.columns([1, 1])
-model_name = state.choose_model(left, "Retrieval model", towers, RECOMMEND, key="recommend_model")
+model_name = model_choice.choose_model(left, "Retrieval model", towers, RECOMMEND, key="recommend_model")
 k = left.slider("How many movies", min_value=1, max_value=50, value=10, key="recommend_k")
 mode = right.radio("Who", ["A MovieLens user", "A new user"], horizontal=True, key="recommend_mode")
 rerank = right.selectbox("Re-rank with a rating model", ["(no re-ranking)", *dlrms], key="recommend_rerank")
 
 try:
-    rec = state.recommender(model_name)
+    rec = model_cache.recommender(model_name)
 except Exception as err:  # RegistryError / DataError: one line and a way forward
-    state.stop_with(f"{err}", "error")
+    messages.stop_with(f"{err}", "error")
 
 if mode == "A MovieLens user":
     user_ids = sorted(int(u) for u in data.users["user_id"])
     user_id = st.selectbox(
-        "User id (type to search)", user_ids, index=state.linked_index("user", user_ids, 0), key="recommend_user"
+        "User id (type to search)", user_ids, index=links.linked_index("user", user_ids, 0), key="recommend_user"
     )
-    state.link_choice("user", user_id)
+    links.link_choice("user", user_id)
     if user_id is None:  # only code can clear the box (session state); say what to do
-        state.stop_with("Pick a user id to see their recommendations.")
+        messages.stop_with("Pick a user id to see their recommendations.")
     try:
         profile, rated = user_profile(data, user_id)
         recs = rec.recommend(user_id, k)
     except RecommendError as err:
-        state.stop_with(str(err), "error")
+        messages.stop_with(str(err), "error")
     st.caption(profile_text(profile, len(rated)))
     recs["because you rated"] = because_you_rated(rec, user_id, list(recs["movie_id"]), rated=rated)
     held_out = rec.held_out_of(user_id)  # movie id -> stars in the split's test part
@@ -109,15 +111,15 @@ else:
     )
     ratings = {titles[t]: st.slider(t, 1, 5, 4, key=f"recommend_new_{titles[t]}") for t in picked}
     if not ratings:
-        state.stop_with("Pick at least one movie you have seen to get recommendations.")
+        messages.stop_with("Pick at least one movie you have seen to get recommendations.")
     try:
         recs = for_new_user(rec, ratings, k)
     except RecommendError as err:
-        state.stop_with(str(err), "error")
+        messages.stop_with(str(err), "error")
     user_id, timestamp, rated = None, 0, None
 
 if rerank != "(no re-ranking)" and user_id is not None:
-    dlrm = state.model_or_stop(rerank)
+    dlrm = model_cache.model_or_stop(rerank)
     stars = predict_stars(dlrm.model, dlrm.space, user_id, list(recs["movie_id"]), timestamp)
     recs = rerank_by_stars(recs, stars)
 elif rerank != "(no re-ranking)":
@@ -151,15 +153,15 @@ if user_id is not None:
         "The same user's top list from another model, or from a baseline on this model's split: how many "
         "movies they share, whether they agree at the top, and which leans more on popular movies."
     )
-    others = [state.POPULARITY_LIST, state.EASE_LIST] + [n for n in towers if n != model_name]
+    others = [model_cache.POPULARITY_LIST, model_cache.EASE_LIST] + [n for n in towers if n != model_name]
     if st.session_state.get("recommend_other") not in others:  # it became the model on the left, or went away
         st.session_state.pop("recommend_other", None)
     other = st.selectbox("Beside it", others, key="recommend_other")
     try:
         mine = rec.recommend(user_id, k)  # the retrieval list itself, before any re-ranking
-        theirs = state.second_list(model_name, other, user_id, k)
+        theirs = model_cache.second_list(model_name, other, user_id, k)
     except Exception as err:  # RegistryError / RecommendError: one line
-        state.stop_with(str(err), "error")
+        messages.stop_with(str(err), "error")
     overlap = compare_lists(rec, mine, theirs)
     cols = st.columns(4)
     cols[0].metric("Shared movies (Jaccard)", f"{overlap['jaccard']:.2f}")

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import streamlit as st
 
-from recexplore.app import model_figures, runs, state
+from recexplore.app import links, loaded_data, messages, model_choice, model_figures, runs, split_baselines
 from recexplore.app.metric_names import label
 from recexplore.families import RATING, RETRIEVAL
 
 RMSE_KEYS = RATING.curves
 HIT_KEYS = RETRIEVAL.curves
 
-state.through_the_entrypoint()  # a shared link on a fresh server: show it inside the app
+links.through_the_entrypoint()  # a shared link on a fresh server: show it inside the app
 
 st.title("Runs")
 st.write(
@@ -21,17 +21,17 @@ st.write(
 )
 st.page_link("pages/compare.py", label="The 1/2/3-layer lesson: Compare towers", icon=":material/stacked_line_chart:")
 
-state.data_or_stop()
-entries = {e.name: e for e in state.list_models()}
+loaded_data.data_or_stop()
+entries = {e.name: e for e in model_choice.list_models()}
 if not entries:
-    state.stop_with("No saved models yet: run `python -m recexplore pretrain`, or train one on the Train page.")
+    messages.stop_with("No saved models yet: run `python -m recexplore pretrain`, or train one on the Train page.")
 names = list(entries)
-state.note_gone("runs_pick", names)
-same_task = [n for n in names if state.task_of(entries[n].kind) == RETRIEVAL.name]
+model_choice.note_gone("runs_pick", names)
+same_task = [n for n in names if model_choice.task_of(entries[n].kind) == RETRIEVAL.name]
 default = same_task[:2] if len(same_task) >= 2 else names[:2]  # two runs of one task: a diff worth reading
 picked = st.multiselect("Runs", names, default=default, key="runs_pick", max_selections=8)
 if not picked:
-    state.stop_with("Pick one or more saved models to compare.")
+    messages.stop_with("Pick one or more saved models to compare.")
 metas = {name: entries[name].meta for name in picked}
 
 keys = runs.curve_keys(metas)
@@ -41,10 +41,12 @@ if keys:
     split = runs.shared_split(metas)
     baselines: dict[str, float] = {}
     if split is not None and key in RMSE_KEYS:
-        baselines = state.rating_lines(split)
+        baselines = split_baselines.rating_lines(split)
     elif split is not None and key in HIT_KEYS:
         tower_metrics = [
-            state.entry_metrics(entries[n]) for n in picked if state.task_of(entries[n].kind) == RETRIEVAL.name
+            split_baselines.entry_metrics(entries[n])
+            for n in picked
+            if model_choice.task_of(entries[n].kind) == RETRIEVAL.name
         ]
         baselines = runs.hit_rate_baselines(key, tower_metrics)
     st.plotly_chart(
@@ -78,7 +80,7 @@ else:
 
 st.subheader("Metrics")
 st.dataframe(
-    runs.metrics_table({n: state.entry_metrics(entries[n]) for n in picked}, label),
+    runs.metrics_table({n: split_baselines.entry_metrics(entries[n]) for n in picked}, label),
     hide_index=True,
     key="runs_metrics",
     width="stretch",

@@ -6,7 +6,18 @@ from typing import Any
 
 import streamlit as st
 
-from recexplore.app import model_figures, runs, state
+from recexplore.app import (
+    architecture_panel,
+    links,
+    loaded_data,
+    messages,
+    model_choice,
+    model_figures,
+    runs,
+    session_workspace,
+    split_baselines,
+    training_jobs,
+)
 from recexplore.app.metric_names import metric_rows
 from recexplore.app.setting_widgets import setting_widget
 from recexplore.app.train_forms import (
@@ -24,7 +35,7 @@ from recexplore.families import RATING, families, family, sized_epochs
 from recexplore.store import workspaces
 from recexplore.training.request import TrainRequest
 
-state.through_the_entrypoint()  # a shared link on a fresh server: show it inside the app
+links.through_the_entrypoint()  # a shared link on a fresh server: show it inside the app
 
 FAMILIES = {f.title: f for f in families()}
 # Slider ends narrower than the configs' bounds (which the CLI reaches): a page-sized range.
@@ -40,15 +51,15 @@ st.write(
     "yours, the shared ones are read-only."
 )
 
-data = state.data_or_stop()
-owner = state.workspace()
-queue = state.job_manager_or_stop()
+data = loaded_data.data_or_stop()
+owner = session_workspace.workspace()
+queue = training_jobs.job_manager_or_stop()
 st.caption(limits_caption(queue.settings, len(workspaces.own_entries(owner))) + " " + engine.describe(queue.settings))
-state.workspace_panel(owner)
+session_workspace.workspace_panel(owner)
 
 kind_label = st.radio("Model", list(FAMILIES), horizontal=True, key="train_kind")
 if kind_label not in FAMILIES:  # None, set from code: the radio itself cannot be cleared
-    state.stop_with("Pick a model family: " + ", ".join(FAMILIES) + ".")
+    messages.stop_with("Pick a model family: " + ", ".join(FAMILIES) + ".")
 fam = FAMILIES[kind_label]
 kind = fam.name
 st.caption(fam.description[:1].upper() + fam.description[1:] + ".")
@@ -64,7 +75,7 @@ if len(preset_names) > 1:
         preset_names,
         key=f"train_preset_{kind}",
         format_func=lambda p: f"{p} ({fam.label(fam.make_config(p))})",
-        on_change=state.forget_widgets,  # the preset's own settings become the defaults
+        on_change=model_choice.forget_widgets,  # the preset's own settings become the defaults
         args=(setting_keys,),
     )
 defaults: Any = fam.make_config(values.get("preset"))
@@ -136,7 +147,7 @@ if st.button("Train", type="primary", disabled=config is None, key="train_submit
     request = TrainRequest(kind, config, split_name, seed, label=job_label(kind, config))
     job, refused = submit_problem(queue, owner, [request], data)
     if refused is not None:
-        state.say(refused, "error")
+        messages.say(refused, "error")
     else:
         st.toast(f"Job {job[0].job_id[:6]} submitted: {job[0].label}")
 
@@ -148,7 +159,7 @@ def _curves(kind: str, history: list[dict[str, float]], key: str, split: tuple[s
         return
     quality, loss = family(kind).task.curves, family(kind).task.loss_curves
     task = family(kind).task
-    lines = state.rating_lines(split) if task is RATING else None
+    lines = split_baselines.rating_lines(split) if task is RATING else None
     a, b = st.columns(2)
     a.plotly_chart(model_figures.training_curves(history, quality, task.curve_axis, lines), key=f"{key}_quality")
     if lines:
@@ -173,7 +184,7 @@ def _save(job: Any) -> None:
     outcome stays on the page (the panel redraws every second, so a message drawn only on the
     click's run would vanish)."""
     name = str(st.session_state.get("train_save_name", "")).strip()
-    refused = state.save_job(queue, job, name, bool(st.session_state.get("train_overwrite", False)))
+    refused = training_jobs.save_job(queue, job, name, bool(st.session_state.get("train_overwrite", False)))
     if refused is not None:
         st.session_state[SAVE_OUTCOME] = (job.job_id, "error", refused)
         return
@@ -201,7 +212,7 @@ def _save_form(done: list[Any]) -> None:
     st.button("Save", key="train_save", on_click=_save, args=(job,))
     outcome = st.session_state.get(SAVE_OUTCOME)
     if outcome is not None and outcome[0] == job.job_id:
-        state.say(outcome[2], outcome[1])
+        messages.say(outcome[2], outcome[1])
 
 
 def _any_active() -> bool:
@@ -238,7 +249,7 @@ def jobs_panel() -> None:
             elif status == "cancelled":
                 st.warning("Cancelled.")
             job_kind = job.request.kind
-            job_split = (job.request.split, job.request.seed, state.load_data().fingerprint)
+            job_split = (job.request.split, job.request.seed, loaded_data.load_data().fingerprint)
             if status != "done":
                 _curves(job_kind, snap["history"], f"train_job_{snap['job_id']}", job_split)
             elif job.result is not None:
@@ -248,10 +259,10 @@ def jobs_panel() -> None:
                         f"{job.result.params:,} parameters · {job.result.train_seconds:.1f} s on {job.result.device}"
                     )
                     _curves(job_kind, snap["history"], f"train_job_{snap['job_id']}", job_split)
-                    state.show_architecture(
+                    architecture_panel.show_architecture(
                         job_kind,
                         job.request.config.to_dict(),
-                        state.vocab_sizes(),
+                        architecture_panel.vocab_sizes(),
                         f"train_job_arch_{snap['job_id']}",
                     )
     done = [j for j in jobs if j.status == DONE and j.result is not None]
@@ -265,28 +276,30 @@ jobs_panel()
 
 st.divider()
 st.subheader("Load an existing entry")
-entries = state.list_models()
+entries = model_choice.list_models()
 if not entries:
     st.info("No saved models yet: train one above, or run `python -m recexplore pretrain`.")
 else:
-    state.note_gone("train_load_model", [e.name for e in entries])
+    model_choice.note_gone("train_load_model", [e.name for e in entries])
     names = [e.name for e in entries]
     preferred = next((f.default_entry for f in FAMILIES.values() if f.default_entry in names), names[0])
     picked = st.selectbox("Saved model", names, index=names.index(preferred), key="train_load_model")
     entry = next((e for e in entries if e.name == picked), None)
     if entry is None:  # None, set from code: the box itself cannot be cleared
-        state.stop_with("Pick a saved model to see its metrics and curves.")
+        messages.stop_with("Pick a saved model to see its metrics and curves.")
     meta = entry.meta
     st.caption(
         f"{entry.kind} · {meta.get('params', 0):,} parameters · trained {meta.get('train_seconds', 0):.1f} s "
         f"on {meta.get('device', '?')} · split {meta.get('split', {}).get('name', '?')} · "
         f"seed {meta.get('seed', '?')}"
     )
-    _metrics_table(state.entry_metrics(entry), f"train_entry_metrics_{picked}")
+    _metrics_table(split_baselines.entry_metrics(entry), f"train_entry_metrics_{picked}")
     _curves(
         entry.kind,
         meta.get("history", []),
         f"train_entry_{picked}",
         runs.split_key(meta),
     )
-    state.show_architecture(entry.kind, meta["config"], state.vocab_sizes(meta), f"train_entry_arch_{picked}")
+    architecture_panel.show_architecture(
+        entry.kind, meta["config"], architecture_panel.vocab_sizes(meta), f"train_entry_arch_{picked}"
+    )

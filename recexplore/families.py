@@ -45,6 +45,19 @@ class Task:
         curve_axis: the quality chart's axis title.
         headline: the metric a model of the task is ranked by.
         higher_is_better: whether a larger headline is better.
+        trainer: 'module:function' of its training loop, (family, data, split, config, seed,
+            hooks, vocab, space) -> TrainResult (`recexplore.training`).
+        evaluator: 'module:function' of a trained or loaded model's test metrics, (model, space,
+            split) -> metrics, its peers measured on the same targets included.
+        peers: 'module:function' of the peers measured beside a model on its split but outside its
+            evaluation (data, split, seed) -> metrics (cached per split), or None.
+        saved_peers: 'module:function' of the peers a page shows beside a saved model of the task,
+            (data, split_name, split_seed) -> metrics or None, never an expensive fit (a cached
+            report, or baselines that take a fraction of a second); None: none beyond its metrics.
+        rebuilds_history: whether a loaded model needs its split's rated-movies history again.
+
+    The behaviour is named, not imported: this table sits below every stage that carries it (as
+    FAMILY_MODULES names the families' modules), and `behaviour` imports it on first use.
     """
 
     name: str
@@ -56,6 +69,16 @@ class Task:
     curve_axis: str
     headline: str
     higher_is_better: bool
+    trainer: str
+    evaluator: str
+    peers: str | None = None
+    saved_peers: str | None = None
+    rebuilds_history: bool = False
+
+    def behaviour(self, role: str) -> Callable[..., Any]:
+        """The function the task names for `role` ('trainer', 'evaluator', 'peers', 'saved_peers')."""
+        module, _, name = getattr(self, role).partition(":")
+        return getattr(importlib.import_module(module), name)
 
     def headline_text(self, metrics: Mapping[str, Any]) -> str:
         """'test_rmse=0.8866', or 'hit_rate_at_100=0.612': one line of a model listing."""
@@ -73,6 +96,10 @@ RATING = Task(
     curve_axis="RMSE",
     headline="test_rmse",
     higher_is_better=False,
+    trainer="recexplore.training.rating:train_rating",
+    evaluator="recexplore.evaluation.scoring:rating_metrics",
+    saved_peers="recexplore.evaluation.rating_peers:split_baselines",
+    rebuilds_history=True,
 )
 RETRIEVAL = Task(
     name="retrieval",
@@ -91,6 +118,10 @@ RETRIEVAL = Task(
     curve_axis="test hit-rate",
     headline="hit_rate_at_100",
     higher_is_better=True,
+    trainer="recexplore.training.retrieval:train_retrieval",
+    evaluator="recexplore.evaluation.scoring:towers_metrics",
+    peers="recexplore.evaluation.ease_report:cached_report",
+    saved_peers="recexplore.evaluation.ease_report:saved_report",
 )
 NEXT_ITEM = Task(
     name="next_item",
@@ -108,6 +139,8 @@ NEXT_ITEM = Task(
     curve_axis="next-movie hit rate",
     headline="next_hit_rate_at_10",
     higher_is_better=True,
+    trainer="recexplore.training.next_item:train_next_item",
+    evaluator="recexplore.evaluation.scoring:next_item_metrics",
 )
 TASKS: dict[str, Task] = {t.name: t for t in (RATING, RETRIEVAL, NEXT_ITEM)}
 

@@ -43,12 +43,12 @@ def _isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.
     monkeypatch.setenv("RECEXPLORE_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
     monkeypatch.setenv("RECEXPLORE_MODELS_DIR", str(tmp_path_factory.mktemp("models")))
     monkeypatch.delenv("RECEXPLORE_DATA_DIR", raising=False)
-    from recexplore.data import movielens as data_module
+    from recexplore.data import download
 
     # No test may reach GroupLens: a page or call that would download finds it unreachable at
     # once (the download tests point the URL at their own server on 127.0.0.1 instead).
     for name in NAMES:
-        monkeypatch.setenv(data_module.mirror_env(name), f"https://127.0.0.1:9/{name}.zip")
+        monkeypatch.setenv(download.mirror_env(name), f"https://127.0.0.1:9/{name}.zip")
     monkeypatch.setenv("RECEXPLORE_RAY_CPUS", str(TEST_RAY_CPUS))  # whichever test starts Ray bounds it
     for variable in ("RECEXPLORE_RAY_ADDRESS", "RAY_ADDRESS", "RECEXPLORE_WORKSPACES_DIR", "RECEXPLORE_DATASET"):
         monkeypatch.delenv(variable, raising=False)
@@ -74,7 +74,7 @@ def data_env(ml_folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 def registry_leftovers(folder: Path) -> list[str]:
     """Hidden folders a registry save or delete left behind in `folder` (the registry's marker is not one)."""
-    from recexplore.store.registry import MARKER_FILE
+    from recexplore.store.entry_format import MARKER_FILE
 
     return [p.name for p in folder.iterdir() if p.name.startswith(".") and p.name != MARKER_FILE]
 
@@ -91,7 +91,7 @@ def ml_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def space(ml_folder: Path) -> Any:
     """The synthetic data's feature space (vocabularies built from it)."""
     from recexplore.data.features import FeatureSpace, Vocabularies
-    from recexplore.data.movielens import load_movielens
+    from recexplore.data.loading import load_movielens
 
     data = load_movielens(ml_folder)
     return FeatureSpace(Vocabularies.build(data), data)
@@ -100,7 +100,8 @@ def space(ml_folder: Path) -> Any:
 @pytest.fixture(scope="module")
 def data_split(ml_folder: Path) -> Any:
     """The synthetic data and its seeded random split."""
-    from recexplore.data.movielens import load_movielens, make_split
+    from recexplore.data.loading import load_movielens
+    from recexplore.data.splits import make_split
 
     data = load_movielens(ml_folder)
     return data, make_split(data)
@@ -109,7 +110,8 @@ def data_split(ml_folder: Path) -> Any:
 @pytest.fixture(scope="module")
 def ratings(ml_folder: Path) -> Any:
     """The first 64 training ratings of the synthetic data's seeded split."""
-    from recexplore.data.movielens import load_movielens, make_split
+    from recexplore.data.loading import load_movielens
+    from recexplore.data.splits import make_split
 
     return make_split(load_movielens(ml_folder)).train.head(64)
 
@@ -141,7 +143,8 @@ def save_tiny_models(
 ) -> Path:
     """Train tiny two-tower models (name -> layers) and optionally a tiny DLRM on the synthetic
     data, all on one split, and save them in the registry `folder`."""
-    from recexplore.data.movielens import load_movielens, make_split
+    from recexplore.data.loading import load_movielens
+    from recexplore.data.splits import make_split
     from recexplore.store import registry
     from recexplore.training.trainer import train
 

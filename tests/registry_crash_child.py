@@ -21,7 +21,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from recexplore.data.sources import DEFAULT_DATASET
-from recexplore.store import registry
+from recexplore.store import atomic, registry
 
 STEPS = {"count": 0, "kill_at": 0, "errno": 0}
 STEPPED_OS_CALLS = ("mkdir", "rename", "replace", "fsync", "unlink", "rmdir")
@@ -63,7 +63,7 @@ class ChunkedModel:
 
 
 def split_write(path: Path, payload: bytes) -> None:
-    """registry._write_file in two halves with a step between them (a kill leaves half a file)."""
+    """atomic.write_file in two halves with a step between them (a kill leaves half a file)."""
     with open(path, "xb") as handle:
         handle.write(payload[: len(payload) // 2])
         handle.flush()
@@ -102,7 +102,7 @@ def main(argv: list[str]) -> None:
     registry.library_versions = lambda: {"keras": "test", "keras_rs": "test", "numpy": "test", "backend": "test"}
     for attr in STEPPED_OS_CALLS:
         setattr(os, attr, counted(getattr(os, attr)))
-    registry._write_file = split_write
+    atomic.write_file = split_write
     if op == "save":
         registry.save(fake_result(Path(argv[3]), Path(argv[4])), name, directory, overwrite=True)
     else:

@@ -33,9 +33,11 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from recexplore.app.data_views import ratings_per
-from recexplore.config.memory import estimate_training_bytes
+from recexplore.training.memory import estimate_training_bytes
 from recexplore.data.features import Vocabularies
-from recexplore.data.movielens import MAX_SEED, load_movielens, make_split
+from recexplore.data.movielens import MAX_SEED
+from recexplore.data.loading import load_movielens
+from recexplore.data.splits import make_split
 from recexplore.models.dlrm import DLRMConfig
 from recexplore.models.towers import TowerConfig
 from recexplore.store import registry
@@ -128,9 +130,9 @@ def _assert_one_info(at: AppTest, fragment: str) -> None:
 
 def _jobs(at: AppTest) -> list[Any]:
     """This AppTest session's training jobs in the process-wide queue."""
-    from recexplore.app import state as app_state
+    from recexplore.app import session_workspace, training_jobs
 
-    return app_state.job_manager().jobs_for(at.session_state[app_state.WORKSPACE_KEY])
+    return training_jobs.job_manager().jobs_for(at.session_state[session_workspace.WORKSPACE_KEY])
 
 
 def _snapshot(folder: Path) -> dict[str, bytes]:
@@ -425,10 +427,10 @@ def test_save_bad_name_gets_one_error_and_writes_nothing(
 
 def _own(at: AppTest, save_registry: Path) -> str:
     """This page's workspace folder, relative to the registry (saves from the app land there)."""
-    from recexplore.app import state as app_state
+    from recexplore.app import session_workspace
     from recexplore.store import workspaces
 
-    token = at.session_state[app_state.WORKSPACE_KEY]
+    token = at.session_state[session_workspace.WORKSPACE_KEY]
     return str(workspaces.workspace_dir(token).relative_to(save_registry)) + "/"
 
 

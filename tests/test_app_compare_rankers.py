@@ -35,9 +35,9 @@ def test_all_folds_without_the_fold_files_says_so(data_env: None) -> None:
 
 
 def test_a_limit_below_four_jobs_points_to_the_cli(data_env: None, monkeypatch: pytest.MonkeyPatch) -> None:
-    from recexplore.app import state as app_state
+    from recexplore.app import training_jobs
 
-    manager = app_state.job_manager()
+    manager = training_jobs.job_manager()
     monkeypatch.setattr(manager, "settings", dataclasses.replace(manager.settings, max_active_jobs=3))
     at = AppTest.from_file(PAGE, default_timeout=TIMEOUT).run()
     assert not at.exception
@@ -46,14 +46,14 @@ def test_a_limit_below_four_jobs_points_to_the_cli(data_env: None, monkeypatch: 
 
 
 def test_one_split_trains_the_four_and_gives_an_honest_verdict(data_env: None, ray_engine: None) -> None:
-    from recexplore.app import state as app_state
+    from recexplore.app import session_workspace, training_jobs
 
     at = AppTest.from_file(PAGE, default_timeout=TIMEOUT).run()
     at.checkbox(key="rankers_same").check().run()
     at.slider(key="rankers_epochs").set_value(1).run()
     at.button(key="rankers_train").click().run()
     assert not at.exception
-    jobs = app_state.job_manager().jobs_for(at.session_state[app_state.WORKSPACE_KEY])
+    jobs = training_jobs.job_manager().jobs_for(at.session_state[session_workspace.WORKSPACE_KEY])
     assert sorted(j.request.preset for j in jobs) == ["dcn-cross", "dcn-lowrank", "dlrm", "dnn"]
     _wait_for_jobs(at, 300)
     assert not at.exception

@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from recexplore.data.movielens import load_movielens, make_split
+from recexplore.data.loading import load_movielens
+from recexplore.data.splits import make_split
 from recexplore.models.dcn import DCNConfig
 from recexplore.store import registry
 from recexplore.training.trainer import train

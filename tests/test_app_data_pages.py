@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from recexplore.data.movielens import load_movielens
+from recexplore.data.loading import load_movielens
 from tests.conftest import save_tiny_models
 
 ROOT = Path(__file__).resolve().parent.parent

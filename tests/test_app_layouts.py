@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from recexplore.data.movielens import load_movielens
+from recexplore.data.loading import load_movielens
 from recexplore.data.synth import write_synthetic
 from tests.conftest import save_tiny_models
 

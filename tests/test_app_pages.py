@@ -11,8 +11,9 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from recexplore.data.movielens import load_movielens, make_split
-from recexplore.models.biases import rating_baselines
+from recexplore.data.loading import load_movielens
+from recexplore.data.splits import make_split
+from recexplore.evaluation.rating_peers import rating_baselines
 from recexplore.models.dlrm import DLRM_FEATURES
 from tests.conftest import save_tiny_models
 
@@ -56,7 +57,7 @@ def test_home_shows_counts_models_and_device(app_env: None) -> None:
     assert not (retrieval[model_columns] == "—").any().any()
     # EASE on the model's split: "—" until computed (Home never computes it), then its figures.
     assert list(retrieval["EASE: Hit-rate@100"]) == ["—"]
-    from recexplore.models.ease import cached_report
+    from recexplore.evaluation.ease_report import cached_report
 
     data = load_movielens(os.environ["RECEXPLORE_DATA_DIR"])
     expected = cached_report(data, make_split(data), 42)

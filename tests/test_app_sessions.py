@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from recexplore.app import state
+from recexplore.app import session_workspace, training_jobs
 from recexplore.engine.jobs import DONE, FINISHED
-from recexplore.store import registry, workspaces
+from recexplore.store import entry_format, registry, workspaces
 from tests.conftest import save_tiny_models, warm_spares
 
 TRAIN_PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "train.py")
@@ -30,7 +30,7 @@ def browser_cookies(monkeypatch: pytest.MonkeyPatch) -> None:
     """Each AppTest session sends the cookie put in its session state under BROWSER_COOKIE."""
     import streamlit as st
 
-    monkeypatch.setattr(state, "browser_cookie", lambda: st.session_state.get(BROWSER_COOKIE))
+    monkeypatch.setattr(session_workspace, "browser_cookie", lambda: st.session_state.get(BROWSER_COOKIE))
 
 
 def _page(cookie: str | None = None, link: dict[str, str] | None = None, page: str = TRAIN_PAGE) -> AppTest:
@@ -65,13 +65,13 @@ def _wait(jobs: list, seconds: float = 300) -> None:
 
 
 def test_two_students_train_at_once_and_reloads_keep_their_jobs(data_env: None) -> None:
-    warm_spares(state.job_manager(), 2)  # both start at once, as on a server that has been up a while
+    warm_spares(training_jobs.job_manager(), 2)  # both start at once, as on a server that has been up a while
     tokens = [workspaces.new_token(), workspaces.new_token()]  # the two browsers' cookies
     first = _submit(_page(tokens[0]), embedding_dim=4, epochs=20, batch_size=32)
     second = _submit(_page(tokens[1]), embedding_dim=5, epochs=20, batch_size=32)
-    assert [at.session_state[state.WORKSPACE_KEY] for at in (first, second)] == tokens
+    assert [at.session_state[session_workspace.WORKSPACE_KEY] for at in (first, second)] == tokens
     assert all(t not in str(dict(at.query_params)) for at in (first, second) for t in tokens)  # not in any address
-    manager = state.job_manager()
+    manager = training_jobs.job_manager()
     (job_a,), (job_b,) = (manager.jobs_for(t) for t in tokens)
     _wait([job_a, job_b])
     assert [job_a.status, job_b.status] == [DONE, DONE]
@@ -82,7 +82,7 @@ def test_two_students_train_at_once_and_reloads_keep_their_jobs(data_env: None) 
     stranger = _page(workspaces.new_token())  # another browser
     copied = _page(workspaces.new_token(), link={"ws": tokens[0]})  # another browser, an old-style copied link
     for at in (reloaded, second_tab):
-        assert not at.exception and at.session_state[state.WORKSPACE_KEY] == tokens[0]
+        assert not at.exception and at.session_state[session_workspace.WORKSPACE_KEY] == tokens[0]
         assert _job_ids_shown(at) == {job_a.job_id[:6]}  # its job, nobody else's
         assert at.text_input(key="train_save_name").value == f"my-towers-{job_a.job_id[:6]}"  # unsaved model kept
     for at in (stranger, copied):
@@ -106,11 +106,11 @@ def test_two_students_train_at_once_and_reloads_keep_their_jobs(data_env: None) 
 def test_without_a_cookie_the_workspace_lasts_for_the_session_and_says_so(data_env: None) -> None:
     at = _page()
     assert not at.exception
-    token = at.session_state[state.WORKSPACE_KEY]
+    token = at.session_state[session_workspace.WORKSPACE_KEY]
     assert workspaces.is_token(token) and token not in str(dict(at.query_params))
-    assert at.run().session_state[state.WORKSPACE_KEY] == token  # the session's next runs keep it
+    assert at.run().session_state[session_workspace.WORKSPACE_KEY] == token  # the session's next runs keep it
     assert any("did not keep the workspace's cookie" in m.value for m in at.markdown)
-    assert _page().session_state[state.WORKSPACE_KEY] != token  # a reload without the cookie: a new one
+    assert _page().session_state[session_workspace.WORKSPACE_KEY] != token  # a reload without the cookie: a new one
     cookie = workspaces.new_token()
     kept = _page(cookie)
     assert any("kept by this browser" in m.value for m in kept.markdown)
@@ -127,16 +127,17 @@ def test_a_workspace_cannot_replace_or_delete_a_shared_entry(
     for overwrite in (False, True):
         refused = workspaces.save_problem(token, "towers-1-layer", overwrite, 10)
         assert refused is not None and "shared model" in refused and "\n" not in refused
-        with pytest.raises(registry.RegistryError, match="shared model"):
+        with pytest.raises(entry_format.RegistryError, match="shared model"):
             workspaces.save(token, b"not a model", {}, "towers-1-layer", overwrite, 10)
-    with pytest.raises(registry.RegistryError, match="shared model and cannot be deleted"):
+    with pytest.raises(entry_format.RegistryError, match="shared model and cannot be deleted"):
         workspaces.delete(token, "towers-1-layer")
     assert (shared / "towers-1-layer" / "model.keras").read_bytes() == before
     assert [e.name for e in workspaces.visible_entries(token)] == ["towers-1-layer"]
 
 
 def test_the_saved_models_cap_refuses_with_one_line(data_env: None, ml_folder: Path, tmp_path: Path) -> None:
-    from recexplore.data.movielens import load_movielens, make_split
+    from recexplore.data.loading import load_movielens
+    from recexplore.data.splits import make_split
     from recexplore.engine.worker import model_bytes
     from recexplore.store.registry import build_meta
     from recexplore.training.trainer import train
@@ -159,7 +160,8 @@ def test_the_saved_models_cap_refuses_with_one_line(data_env: None, ml_folder: P
 def test_the_pretrained_model_is_the_default_pick_over_a_students_own(
     data_env: None, ml_folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from recexplore.data.movielens import load_movielens, make_split
+    from recexplore.data.loading import load_movielens
+    from recexplore.data.splits import make_split
     from recexplore.engine.worker import model_bytes
     from recexplore.store.registry import build_meta
     from recexplore.training.trainer import train

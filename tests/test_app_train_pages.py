@@ -12,8 +12,8 @@ from streamlit.testing.v1 import AppTest
 
 from recexplore.app.tower_comparison import TowerRun, comparison_rows, comparison_sentence, popularity_value
 from recexplore.app.train_forms import build_config, job_label, queue_message
-from recexplore.data.movielens import load_movielens
-from recexplore.models.common import parse_layers
+from recexplore.data.loading import load_movielens
+from recexplore.config.settings import parse_layers
 from recexplore.models.dlrm import DLRMConfig
 from recexplore.models.towers import PRESET_ENTRIES, TOWER_PRESETS, TowerConfig
 from recexplore.store import registry, workspaces
@@ -43,13 +43,13 @@ def _compare_page() -> AppTest:
 
 def _wait_for_jobs(at: AppTest, seconds: float = 60.0) -> None:
     """Re-run the page until none of its session's jobs is queued or running."""
-    from recexplore.app import state as app_state
+    from recexplore.app import session_workspace, training_jobs
     from recexplore.engine.jobs import FINISHED
 
-    owner = at.session_state[app_state.WORKSPACE_KEY]
+    owner = at.session_state[session_workspace.WORKSPACE_KEY]
     deadline = time.time() + seconds
     while time.time() < deadline:
-        if all(j.status in FINISHED for j in app_state.job_manager().jobs_for(owner)):
+        if all(j.status in FINISHED for j in training_jobs.job_manager().jobs_for(owner)):
             break
         time.sleep(0.2)
     at.run()
@@ -100,18 +100,18 @@ def test_train_page_depth_brings_its_own_training(data_env: None) -> None:
 def test_train_page_refuses_a_job_that_cannot_fit_in_memory(data_env: None, monkeypatch: pytest.MonkeyPatch) -> None:
     import psutil
 
-    from recexplore.app import state as app_state
+    from recexplore.app import session_workspace, training_jobs
 
     monkeypatch.setattr(psutil, "virtual_memory", lambda: SimpleNamespace(available=1024))
     at = _train_page().run()
     at.button(key="train_submit").click().run()
     assert not at.exception
     assert any("not enough memory" in e.value and "\n" not in e.value for e in at.error)
-    assert app_state.job_manager().jobs_for(at.session_state[app_state.WORKSPACE_KEY]) == []
+    assert training_jobs.job_manager().jobs_for(at.session_state[session_workspace.WORKSPACE_KEY]) == []
 
 
 def test_train_save_and_refuse_duplicate(data_env: None, ray_engine: None) -> None:
-    from recexplore.app import state as app_state
+    from recexplore.app import session_workspace
 
     at = _train_page().run()
     at.radio(key="train_kind").set_value("Two-tower (retrieval)").run()
@@ -128,7 +128,7 @@ def test_train_save_and_refuse_duplicate(data_env: None, ray_engine: None) -> No
     assert any("· done" in m.value for m in at.markdown)
     assert not at.error
 
-    token = at.session_state[app_state.WORKSPACE_KEY]
+    token = at.session_state[session_workspace.WORKSPACE_KEY]
     assert token not in str(dict(at.query_params))  # the page's address never carries the workspace
     at.text_input(key="train_save_name").set_value("my tiny")  # a space: refused by check_name
     at.button(key="train_save").click().run()
@@ -161,18 +161,18 @@ def test_train_save_and_refuse_duplicate(data_env: None, ray_engine: None) -> No
 
 
 def test_train_page_hides_other_workspaces_jobs(data_env: None, ml_folder: Path, ray_engine: None) -> None:
-    from recexplore.app import state as app_state
+    from recexplore.app import training_jobs
 
     config = TowerConfig(layers=(8,), embedding_dim=4, batch_size=256, epochs=1)
     request = TrainRequest("towers", config, seed=1, label="secret-job")
-    other = app_state.job_manager().submit("someone-else" * 2, request, load_movielens(ml_folder))
+    other = training_jobs.job_manager().submit("someone-else" * 2, request, load_movielens(ml_folder))
     try:
         at = _train_page().run()
         assert not at.exception
         assert not any("secret-job" in m.value for m in at.markdown)
         assert any("No training jobs in this workspace" in c.value for c in at.caption)
     finally:
-        app_state.job_manager().wait(other, 120)
+        training_jobs.job_manager().wait(other, 120)
 
 
 def test_train_page_cancel(data_env: None, ray_engine: None) -> None:
@@ -232,7 +232,7 @@ def test_compare_page_from_registry(data_env: None, presets_registry: Path, monk
 
 
 def test_compare_page_train_all_three(data_env: None, ray_engine: None) -> None:
-    from recexplore.app import state as app_state
+    from recexplore.app import session_workspace, training_jobs
 
     at = _compare_page().run()
     at.radio(key="compare_source").set_value("Train all three now").run()
@@ -243,7 +243,7 @@ def test_compare_page_train_all_three(data_env: None, ray_engine: None) -> None:
     at.slider(key="compare_epochs").set_value(1).run()
     at.button(key="compare_train").click().run()
     assert not at.exception
-    jobs = app_state.job_manager().jobs_for(at.session_state[app_state.WORKSPACE_KEY])
+    jobs = training_jobs.job_manager().jobs_for(at.session_state[session_workspace.WORKSPACE_KEY])
     assert sorted(j.request.preset for j in jobs) == ["1-layer", "2-layer", "3-layer"]
     assert {(j.request.config.epochs, j.request.config.learning_rate) for j in jobs} == {(1, 9e-3)}
     by_submission = [j.request.preset for j in sorted(jobs, key=lambda j: j.submitted)]
@@ -257,7 +257,7 @@ def test_compare_page_train_all_three(data_env: None, ray_engine: None) -> None:
     at.button(key="compare_save").click().run()
     assert not at.exception
     assert any("Saved class-1-layer, class-2-layer, class-3-layer" in s.value for s in at.success)
-    owner = at.session_state[app_state.WORKSPACE_KEY]
+    owner = at.session_state[session_workspace.WORKSPACE_KEY]
     assert {"class-1-layer", "class-2-layer", "class-3-layer"} <= {e.name for e in workspaces.own_entries(owner)}
 
 
@@ -368,7 +368,7 @@ def test_compare_goes_through_the_same_submit_path_and_memory_check(
     """Compare used to skip the memory check; now all three presets are refused with one line, none queued."""
     import psutil
 
-    from recexplore.app import state as app_state
+    from recexplore.app import session_workspace, training_jobs
 
     monkeypatch.setattr(psutil, "virtual_memory", lambda: SimpleNamespace(available=1024))
     at = _compare_page().run()
@@ -376,13 +376,13 @@ def test_compare_goes_through_the_same_submit_path_and_memory_check(
     at.button(key="compare_train").click().run()
     assert not at.exception
     assert len(at.error) == 1 and "not enough memory" in at.error[0].value and "\n" not in at.error[0].value
-    assert app_state.job_manager().jobs_for(at.session_state[app_state.WORKSPACE_KEY]) == []
+    assert training_jobs.job_manager().jobs_for(at.session_state[session_workspace.WORKSPACE_KEY]) == []
 
 
 def test_the_workspace_job_limit_refuses_with_one_line(
     data_env: None, ray_engine: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from recexplore.app import state as app_state
+    from recexplore.app import session_workspace, training_jobs
     from recexplore.app.train_forms import PANEL_REFRESH_S
 
     asked = _record_fragment_intervals(monkeypatch)
@@ -392,7 +392,7 @@ def test_the_workspace_job_limit_refuses_with_one_line(
     at.number_input(key="train_embedding_dim_towers").set_value(4)
     at.slider(key="train_epochs_towers").set_value(50)
     at.number_input(key="train_batch_size_towers").set_value(16).run()
-    manager = app_state.job_manager()
+    manager = training_jobs.job_manager()
     limit = manager.settings.max_active_jobs
     assert any(f"{limit} jobs queued or running at once" in c.value for c in at.caption)  # the limit is shown
     for _ in range(limit):
@@ -401,7 +401,7 @@ def test_the_workspace_job_limit_refuses_with_one_line(
     at.button(key="train_submit").click().run()
     assert not at.exception and len(at.error) == 1 and "\n" not in at.error[0].value
     assert f"may have {limit} jobs queued or running at once" in at.error[0].value
-    jobs = manager.jobs_for(at.session_state[app_state.WORKSPACE_KEY])
+    jobs = manager.jobs_for(at.session_state[session_workspace.WORKSPACE_KEY])
     assert len(jobs) == limit
     assert asked[-1] == PANEL_REFRESH_S  # the panel polls while the jobs are queued or running
     for job in jobs:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from recexplore.data.features import Vocabularies
-from recexplore.data.movielens import load_movielens
+from recexplore.data.loading import load_movielens
 from recexplore.models.dlrm import DLRMConfig
 from recexplore.models.towers import TowerConfig, build_towers
 from recexplore.serving.architecture import architecture, architecture_of_config

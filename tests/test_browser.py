@@ -166,7 +166,8 @@ def test_a_bad_model_name_is_refused_in_one_line(app_page: Any) -> None:
 def _check_recommendations(rows: list[dict[str, str]], data_dir: Path, user_id: int) -> None:
     """Ten ranked movies, best first, none of them rated by the user in the model's training part;
     those rated in its held-out part marked as hits with their stars."""
-    from recexplore.data.movielens import load_movielens, make_split
+    from recexplore.data.loading import load_movielens
+    from recexplore.data.splits import make_split
 
     assert [int(r["rank"]) for r in rows] == list(range(1, 11))
     scores = [float(r["score"]) for r in rows]

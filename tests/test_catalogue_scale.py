@@ -11,13 +11,17 @@ import numpy as np
 import pytest
 
 from recexplore.app import movie_geometry
-from recexplore.data.movielens import load_movielens, make_split
-from recexplore.evaluation import accuracy as evaluation
-from recexplore.evaluation.accuracy import ScoreRows, hits_at, popularity_scores, ranks_of, retrieval_report
+from recexplore.config import memory
+from recexplore.data.loading import load_movielens
+from recexplore.data.splits import make_split
+from recexplore.evaluation import ease_report
+from recexplore.evaluation.accuracy import hits_at, ranks_of, retrieval_report
 from recexplore.evaluation.beyond import Target
 from recexplore.evaluation.list_metrics import top_k
 from recexplore.evaluation.scoring import all_pair_scores, beyond_view, tower_scores, towers_evaluation
 from recexplore.models import ease
+from recexplore.models.popularity import popularity_scores
+from recexplore.models.score_rows import ScoreRows, batch_users
 
 TINY = 3  # users per batch in the batched runs
 
@@ -104,8 +108,8 @@ def test_product_scores_come_in_whole_blocks_of_users() -> None:
 
 
 def test_the_batch_follows_the_byte_budget(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert evaluation.batch_users(1000, budget=80_000) == 10 and evaluation.batch_users(10**9, budget=1) == 1
-    monkeypatch.setattr(evaluation, "SCORE_BATCH_BYTES", 3 * 90 * 8)
+    assert batch_users(1000, budget=80_000) == 10 and batch_users(10**9, budget=1) == 1
+    monkeypatch.setattr(memory, "SCORE_BATCH_BYTES", 3 * 90 * 8)
     assert ScoreRows.of(np.zeros((5, 90))).users_per_batch == 3
 
 
@@ -118,7 +122,7 @@ def test_evaluation_never_holds_a_users_x_movies_float_matrix(monkeypatch: pytes
     candidates = candidates.astype(np.float32)
     train = (rng.random((n_users, n_items)) < 0.02).astype(np.int8)
     users, items = rng.integers(1, n_users, 4000), rng.integers(1, n_items, 4000)
-    monkeypatch.setattr(evaluation, "SCORE_BATCH_BYTES", 1 << 20)
+    monkeypatch.setattr(memory, "SCORE_BATCH_BYTES", 1 << 20)
     scores = ScoreRows.product(query, candidates.T)
     tracemalloc.start()
     try:
@@ -162,7 +166,7 @@ def test_towers_evaluation_in_tiny_batches_equals_the_one_piece_scores(
     stars = split.test["user_rating"].to_numpy()
     whole = retrieval_report(_one_piece(table), target.seen, target.test_users, target.test_items, stars)
     lists = target.lists(_one_piece(table))
-    monkeypatch.setattr(evaluation, "SCORE_BATCH_BYTES", TINY * space.n_movies * 8)
+    monkeypatch.setattr(memory, "SCORE_BATCH_BYTES", TINY * space.n_movies * 8)
     assert tower_scores(model, space).users_per_batch == TINY  # type: ignore[arg-type]
     metrics, extras = towers_evaluation(model, space, split)  # type: ignore[arg-type]
     assert {k: metrics[k] for k in whole} == whole
@@ -192,11 +196,11 @@ def _long_tail(lists: np.ndarray, target: Target) -> np.ndarray:
 
 
 def test_the_item_cap_follows_memory_between_its_bounds() -> None:
-    per_item = 8 * ease.EASE_COPIES / ease.EASE_MEMORY_SHARE  # bytes an M x M fit takes per M**2
-    assert ease.ease_item_cap(int(per_item * 10_000**2)) == 10_000
-    assert ease.ease_item_cap(1 << 20) == ease.EASE_MIN_ITEMS
-    assert ease.ease_item_cap(1 << 50) == ease.EASE_MAX_ITEMS
-    assert ease.fitted_columns(np.zeros((3, ease.EASE_MIN_ITEMS + 1))) is None  # a small catalogue: every movie
+    per_item = 8 * memory.EASE_COPIES / memory.EASE_MEMORY_SHARE  # bytes an M x M fit takes per M**2
+    assert memory.ease_item_cap(int(per_item * 10_000**2)) == 10_000
+    assert memory.ease_item_cap(1 << 20) == memory.EASE_MIN_ITEMS
+    assert memory.ease_item_cap(1 << 50) == memory.EASE_MAX_ITEMS
+    assert ease.fitted_columns(np.zeros((3, memory.EASE_MIN_ITEMS + 1))) is None  # a small catalogue: every movie
 
 
 def test_ease_on_the_most_rated_movies_of_a_large_catalogue(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -215,8 +219,8 @@ def test_ease_on_the_most_rated_movies_of_a_large_catalogue(monkeypatch: pytest.
     lists = top_k(ScoreRows.of(fit.score_rows(x), batch=TINY), np.arange(1, 300), x, 10)
     assert np.isin(lists[lists > 0], fit.columns).all()
     np.testing.assert_array_equal(lists, top_k(scores, np.arange(1, 300), x, 10))
-    monkeypatch.setattr(ease, "EASE_MIN_ITEMS", 10)
-    monkeypatch.setattr(ease, "ease_item_cap", lambda available=None: 60)
+    monkeypatch.setattr(memory, "EASE_MIN_ITEMS", 10)
+    monkeypatch.setattr(memory, "ease_item_cap", lambda available=None: 60)
     assert np.all(ease.teacher_logits(x, 20.0, 0.5)[:, left_out] == ease.TEACHER_MASKED)
     uncapped = ease.fit_ease(x, 20.0, cap=399)
     assert not uncapped.capped and uncapped.items == 399
@@ -226,15 +230,15 @@ def test_the_report_says_when_ease_left_movies_out(
     ml_folder: Path, split: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     data = load_movielens(ml_folder)
-    whole = ease.ease_report(data, split)
-    assert ease.ITEMS_KEY not in whole and ease.items_note(whole) == ""
-    monkeypatch.setattr(ease, "EASE_MIN_ITEMS", 10)
-    monkeypatch.setattr(ease, "ease_item_cap", lambda available=None: 30)
-    part = ease.ease_report(data, split)
-    assert part[ease.ITEMS_KEY] == 30 and ease.items_note(part).startswith("EASE on the top 30 movies")
+    whole = ease_report.ease_report(data, split)
+    assert ease.ITEMS_KEY not in whole and ease_report.items_note(whole) == ""
+    monkeypatch.setattr(memory, "EASE_MIN_ITEMS", 10)
+    monkeypatch.setattr(memory, "ease_item_cap", lambda available=None: 30)
+    part = ease_report.ease_report(data, split)
+    assert part[ease.ITEMS_KEY] == 30 and ease_report.items_note(part).startswith("EASE on the top 30 movies")
     assert part["ease_catalog_coverage_at_10"] <= 30 / (len(data.movies))
-    cached = ease.cached_report(data, split)
-    assert cached[ease.ITEMS_KEY] == 30 and set(cached) == {*ease.REPORT_KEYS, ease.ITEMS_KEY}
+    cached = ease_report.cached_report(data, split)
+    assert cached[ease.ITEMS_KEY] == 30 and set(cached) == {*ease_report.REPORT_KEYS, ease.ITEMS_KEY}
 
 
 # ---------------------------------------------------------------- the movie map

@@ -8,7 +8,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from recexplore.app import class_queue
-from recexplore.data.movielens import load_movielens
+from recexplore.data.loading import load_movielens
 from recexplore.engine.jobs import FINISHED
 from recexplore.engine.settings import MIN_OPERATOR_TOKEN, OPERATOR_TOKEN_ENV
 from recexplore.models.towers import TowerConfig
@@ -50,11 +50,11 @@ def test_a_wrong_token_is_refused(data_env: None, monkeypatch: pytest.MonkeyPatc
 def test_the_teacher_sees_every_workspace_and_cancels_a_job(
     data_env: None, ml_folder: Path, ray_engine: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from recexplore.app import state as app_state
+    from recexplore.app import training_jobs
 
     monkeypatch.setenv(OPERATOR_TOKEN_ENV, TOKEN)
     data = load_movielens(ml_folder)
-    manager = app_state.job_manager()
+    manager = training_jobs.job_manager()
     slow = TowerConfig(layers=(8,), embedding_dim=4, batch_size=64, epochs=50)
     jobs = [
         manager.submit(ws * 5, TrainRequest("towers", slow, seed=1, label=f"job-of-{ws}"), data)

@@ -11,9 +11,10 @@ import pytest
 
 from recexplore.app.metric_names import RATING_BASELINES
 from recexplore.cli.main import main
-from recexplore.data.movielens import load_movielens, make_split
+from recexplore.data.loading import load_movielens
+from recexplore.data.splits import make_split
 from recexplore.evaluation.list_metrics import LIST_METRICS
-from recexplore.models.biases import rating_baselines
+from recexplore.evaluation.rating_peers import rating_baselines
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -22,12 +22,13 @@ import pytest
 
 import recexplore.models.towers  # noqa: F401  (import Keras up front so timings measure the CLI only)
 from recexplore.cli.main import main
-from recexplore.config.memory import estimate_training_bytes
 from recexplore.data.features import Vocabularies
-from recexplore.data.movielens import load_movielens, make_split
+from recexplore.data.loading import load_movielens
+from recexplore.data.splits import make_split
 from recexplore.models.towers import TowerConfig
-from recexplore.store import registry
+from recexplore.store import entry_format, reading
 from recexplore.training import trainer as training
+from recexplore.training.memory import estimate_training_bytes
 from tests.synthetic import write_movielens
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -176,12 +177,12 @@ def test_absurd_embedding_dim_refused_before_allocation(
 ) -> None:
     """A 10**9-wide embedding (terabytes of tables) is refused at once, naming the size limit:
     before the data is even read, so nothing can be allocated."""
-    from recexplore.data import movielens as data_module
+    from recexplore.data import loading
 
     def never(*args: object, **kwargs: object) -> None:
         raise AssertionError("the data was read despite an invalid config")
 
-    monkeypatch.setattr(data_module, "load_movielens", never)
+    monkeypatch.setattr(loading, "load_movielens", never)
     run_inprocess(
         ["train", kind, "--data", str(ml_folder), "--embedding-dim", str(10**9)],
         capsys,
@@ -496,7 +497,7 @@ def test_bad_model_name_is_refused(
 
 def test_valid_name_was_accepted(saved_models: Path) -> None:
     """'ok-name_1' (letters, digits, '-' and '_') saved a loadable entry."""
-    entry = registry.inspect(saved_models / SAVED)
+    entry = reading.inspect(saved_models / SAVED)
     assert entry.ok and entry.kind == "towers" and entry.meta["name"] == SAVED
 
 
@@ -579,6 +580,6 @@ def test_overwrite_replaces_the_entry(models_copy: Path, ml_folder: Path, capsys
     ]
     assert main(argv) == 0
     assert capsys.readouterr().err == ""
-    entry = registry.inspect(models_copy / SAVED)
+    entry = reading.inspect(models_copy / SAVED)
     assert entry.ok and entry.meta["config"]["layers"] == [6]
-    assert sorted(p.name for p in models_copy.iterdir()) == sorted([SAVED, "rating", registry.MARKER_FILE])
+    assert sorted(p.name for p in models_copy.iterdir()) == sorted([SAVED, "rating", entry_format.MARKER_FILE])

@@ -12,20 +12,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from recexplore.data import loading
 from recexplore.data import movielens as data_mod
-from recexplore.data.movielens import (
-    AGE_BUCKETS,
-    GENRES,
-    DataError,
-    MovieLens,
-    Split,
-    bucketize_age,
-    load_movielens,
-    make_split,
-    parse_folder,
-    resolve_folder,
-    validation_slice,
-)
+from recexplore.data.loading import load_movielens
+from recexplore.data.locate import resolve_folder
+from recexplore.data.movielens import AGE_BUCKETS, GENRES, DataError, MovieLens
+from recexplore.data.parse import parse_folder
+from recexplore.data.parse_movies_users import bucketize_age
+from recexplore.data.splits import Split, make_split, validation_slice
 from tests.synthetic import OCCUPATIONS, write_fold
 
 N_RATINGS, N_MOVIES, N_USERS = 1800, 80, 60  # write_movielens defaults
@@ -233,7 +227,7 @@ def test_warm_load_uses_parse_cache(ml_folder: Path, monkeypatch: pytest.MonkeyP
     def _no_parse(folder: Path, *args: object) -> dict:
         raise AssertionError("parse_folder called on a warm cache")
 
-    monkeypatch.setattr(data_mod, "parse_folder", _no_parse)
+    monkeypatch.setattr(loading, "parse_folder", _no_parse)
     warm = load_movielens(ml_folder, download=False)
     _assert_frames_equal(cold, warm)
     assert warm.fingerprint == cold.fingerprint
@@ -243,13 +237,13 @@ def test_warm_load_uses_parse_cache(ml_folder: Path, monkeypatch: pytest.MonkeyP
 def test_cache_reparses_after_change(ml_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A changed file misses the cache, so parse_folder runs again."""
     calls: list[Path] = []
-    real = data_mod.parse_folder
+    real = loading.parse_folder
 
     def _counting(folder: Path, *args: object) -> dict:
         calls.append(folder)
         return real(folder, *args)
 
-    monkeypatch.setattr(data_mod, "parse_folder", _counting)
+    monkeypatch.setattr(loading, "parse_folder", _counting)
     load_movielens(ml_copy, download=False)
     load_movielens(ml_copy, download=False)
     assert len(calls) == 1

@@ -12,12 +12,13 @@ import numpy as np
 import pytest
 
 from recexplore.cli.main import main
-from recexplore.config.memory import estimate_training_bytes
+from recexplore.training.memory import estimate_training_bytes
 from recexplore.data.features import FeatureSpace
-from recexplore.data.movielens import load_movielens, make_split
+from recexplore.data.loading import load_movielens
+from recexplore.data.splits import make_split
 from recexplore.models.dcn import DCN, DCNConfig, build_dcn
 from recexplore.serving.interactions import cross_strength, pair_agreement, pairs_sentence, strongest_pairs
-from recexplore.store import manifest, registry
+from recexplore.store import entry_format, manifest, registry
 from recexplore.training.trainer import train
 from tests.test_cli_bad_input import run_inprocess
 
@@ -150,13 +151,13 @@ def test_a_dcn_entry_with_damaged_weights_is_one_line_everywhere(
     assert main(argv) == 0
     capsys.readouterr()
     entry = models / "crossed"
-    os.truncate(entry / registry.MODEL_FILE, 2000)  # damaged on disk: the manifest no longer matches
+    os.truncate(entry / entry_format.MODEL_FILE, 2000)  # damaged on disk: the manifest no longer matches
     listed = next(e for e in registry.list_entries(models) if e.name == "crossed")
     assert not listed.ok and "does not match the manifest" in listed.problem
     run_inprocess(["recommend", "--user", "1", "--model", "crossed", "--models-dir", str(models)], capsys, 1, "broken")
-    contents = {n: (entry / n).read_bytes() for n in registry.ENTRY_FILES}
+    contents = {n: (entry / n).read_bytes() for n in entry_format.ENTRY_FILES}
     (entry / manifest.MANIFEST_FILE).write_text(json.dumps(manifest.build(contents)))  # re-signed by us
-    with pytest.raises(registry.RegistryError, match="could not be loaded") as err:
+    with pytest.raises(entry_format.RegistryError, match="could not be loaded") as err:
         registry.load("crossed", models)
     assert "\n" not in str(err.value)
 

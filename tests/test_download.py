@@ -10,8 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from recexplore.data import movielens as data_module
-from recexplore.data.movielens import DataError, load_movielens
+from recexplore.data import download, locate
+from recexplore.data.hashing import sha256_file
+from recexplore.data.loading import load_movielens
+from recexplore.data.movielens import DataError
 
 
 def test_unreachable_host_fails_fast_with_one_sentence(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -38,11 +40,10 @@ def _fake_download(monkeypatch: pytest.MonkeyPatch, zip_path: Path) -> None:
 
 def _official_checksum_is(monkeypatch: pytest.MonkeyPatch, zip_path: Path) -> None:
     """Make `zip_path` the official ml-100k.zip as far as the sources table's size and sha256 go."""
-    real = data_module.source
-    fake = dataclasses.replace(
-        real("ml-100k"), zip_size=zip_path.stat().st_size, zip_sha256=data_module.sha256_file(zip_path)
-    )
-    monkeypatch.setattr(data_module, "source", lambda name: fake if name == "ml-100k" else real(name))
+    real = locate.source
+    fake = dataclasses.replace(real("ml-100k"), zip_size=zip_path.stat().st_size, zip_sha256=sha256_file(zip_path))
+    for module in (locate, download):  # where a data set's row is looked up
+        monkeypatch.setattr(module, "source", lambda name: fake if name == "ml-100k" else real(name))
 
 
 def _zip_folder(folder: Path, target: Path) -> Path:
@@ -89,7 +90,7 @@ def local_zip_server(ml_folder: Path, tmp_path: Path, monkeypatch: pytest.Monkey
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     url = f"http://127.0.0.1:{server.server_address[1]}/ml-100k.zip"
-    monkeypatch.setenv(data_module.mirror_env("ml-100k"), url)
+    monkeypatch.setenv(download.mirror_env("ml-100k"), url)
     _official_checksum_is(monkeypatch, zip_path)
     try:
         yield url
@@ -98,10 +99,10 @@ def local_zip_server(ml_folder: Path, tmp_path: Path, monkeypatch: pytest.Monkey
 
 
 def test_the_real_tfds_download_from_a_local_server_is_verified_and_kept(local_zip_server: str) -> None:
-    assert data_module.needs_download()
+    assert locate.needs_download()
     first = load_movielens()
-    assert len(first.users) == 60 and not data_module.needs_download()
-    assert data_module.download_progress() > 0
+    assert len(first.users) == 60 and not locate.needs_download()
+    assert download.download_progress() > 0
 
 
 HOME = str(Path(__file__).resolve().parent.parent / "pages" / "home.py")
@@ -112,7 +113,7 @@ def test_the_app_downloads_on_first_start(local_zip_server: str) -> None:
 
     at = AppTest.from_file(HOME, default_timeout=120).run()
     assert not at.exception and not at.warning and not at.error
-    assert not data_module.needs_download()  # downloaded once, kept for every later start
+    assert not locate.needs_download()  # downloaded once, kept for every later start
     assert any(m.value == "1,800" for m in at.metric)
 
 

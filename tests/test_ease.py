@@ -7,18 +7,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from recexplore.data.movielens import load_movielens, make_split
-from recexplore.models.ease import (
-    EASE_LAMBDAS,
+from recexplore.data.loading import load_movielens
+from recexplore.data.splits import make_split
+from recexplore.models.ease import EASE_LAMBDAS, TEACHER_MASKED, ease_scores, ease_weights, teacher_logits
+from recexplore.evaluation.ease_report import (
     REPORT_KEYS,
-    TEACHER_MASKED,
     cached_report,
     cached_report_if_ready,
     choose_lambda,
-    ease_scores,
-    ease_weights,
     per_user_if_ready,
-    teacher_logits,
 )
 
 

@@ -7,14 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from recexplore.evaluation.accuracy import (
-    hits_at,
-    mae,
-    popularity_scores,
-    ranks_of,
-    retrieval_report,
-    rmse,
-)
+from recexplore.evaluation.accuracy import hits_at, mae, ranks_of, retrieval_report, rmse
+from recexplore.models.popularity import popularity_scores
 
 # ---------------------------------------------------------------- rating errors
 

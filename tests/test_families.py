@@ -11,7 +11,8 @@ from streamlit.testing.v1 import AppTest
 
 from recexplore import families
 from recexplore.cli.main import build_parser, main
-from recexplore.data.movielens import load_movielens, make_split
+from recexplore.data.loading import load_movielens
+from recexplore.data.splits import make_split
 from recexplore.families import FAMILY_MODULES, family, pretrained_entries
 from recexplore.store import registry
 from recexplore.training.trainer import train

@@ -8,7 +8,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from recexplore.data import batches as feature_batches
+from recexplore.config import memory
 from recexplore.data.batches import FeatureBatches, fit_input, in_pieces, row_bytes, rows_in_one_piece
 from recexplore.data.features import FeatureSpace, Vocabularies
 from recexplore.evaluation.scoring import predict_ratings, rating_predictions
@@ -19,7 +19,7 @@ from tests.test_training import TINY_DLRM, TINY_TOWERS
 
 def _small_pieces(monkeypatch: pytest.MonkeyPatch, rows: int, make) -> None:
     """Make one piece hold `rows` rows of `make`'s inputs."""
-    monkeypatch.setattr(feature_batches, "INPUT_BYTES_IN_ONE_PIECE", rows * row_bytes(make))
+    monkeypatch.setattr(memory, "INPUT_BYTES_IN_ONE_PIECE", rows * row_bytes(make))
 
 
 def test_the_maker_gives_dlrm_features_of_any_rows(space, ratings) -> None:

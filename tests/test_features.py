@@ -22,7 +22,9 @@ from recexplore.data.features import (
     user_table,
     zip_region,
 )
-from recexplore.data.movielens import AGE_BUCKETS, GENRES, MovieLens, load_movielens, make_split
+from recexplore.data.movielens import AGE_BUCKETS, GENRES, MovieLens
+from recexplore.data.loading import load_movielens
+from recexplore.data.splits import make_split
 from tests.synthetic import OCCUPATIONS, WORDS
 
 HOUR = 3600

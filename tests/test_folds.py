@@ -8,8 +8,10 @@ import numpy as np
 import pytest
 
 from recexplore.cli.main import main
-from recexplore.data.folds import fold_names, write_folds
-from recexplore.data.movielens import DataError, load_movielens, make_split
+from recexplore.data.splits import fold_names, write_folds
+from recexplore.data.movielens import DataError
+from recexplore.data.loading import load_movielens
+from recexplore.data.splits import make_split
 
 
 def _pairs(frame) -> set[tuple[int, int]]:

@@ -15,8 +15,12 @@ from pathlib import Path
 import pytest
 
 from recexplore.cli.main import main
+from recexplore.config import memory
 from recexplore.data import movielens as data_module
-from recexplore.data.movielens import DataError, load_movielens, make_split
+from recexplore.data import parse, text_tables
+from recexplore.data.loading import load_movielens
+from recexplore.data.movielens import DataError
+from recexplore.data.splits import make_split
 from tests.synthetic import write_fold
 
 CORE = ("u.data", "u.item", "u.user")
@@ -162,7 +166,7 @@ def test_data_limits_are_one_line(case: str, ml_folder: Path, tmp_path: Path) ->
 
 def test_the_file_ceiling_refuses_clearly(ml_folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The per-file ceiling (lowered here; the real one is 2 GiB, three times MovieLens 25M's ratings.csv)."""
-    monkeypatch.setattr(data_module, "MAX_DATA_FILE_BYTES", 4096)
+    monkeypatch.setattr(text_tables, "MAX_DATA_FILE_BYTES", 4096)
     folder = Path(shutil.copytree(ml_folder, tmp_path / "ml-100k"))
     with pytest.raises(DataError, match="larger than the 4 KiB allowed"):
         load_movielens(folder)
@@ -173,17 +177,17 @@ def test_a_data_set_larger_than_memory_is_one_line_before_parsing(
 ) -> None:
     """The bound is memory, not a row count: with 1 MB to spare, 1,800 ratings (about 0.14 MB to
     load) fit and a data set that needs more does not, refused before anything is parsed."""
-    monkeypatch.setattr(data_module, "available_bytes", lambda: 1_000_000)
+    monkeypatch.setattr(memory, "available_bytes", lambda: 1_000_000)
     folder = Path(shutil.copytree(ml_folder, tmp_path / "ml-100k"))
     assert len(load_movielens(folder).ratings) == 1800
-    monkeypatch.setattr(data_module, "LOAD_BYTES_PER_RATING", 1000)
-    monkeypatch.setattr(data_module, "parse_ratings", lambda *a: pytest.fail("parsed a data set that cannot fit"))
+    monkeypatch.setattr(memory, "LOAD_BYTES_PER_RATING", 1000)
+    monkeypatch.setattr(parse, "parse_ratings", lambda *a: pytest.fail("parsed a data set that cannot fit"))
     (folder / "u.data").write_bytes((folder / "u.data").read_bytes() + b"\n")  # a new stamp: no cached frames
     with pytest.raises(DataError) as err:
         load_movielens(folder)
     message = str(err.value)
-    assert "\n" not in message and re.match(r"ml-100k holds about 0\.0M ratings, which need about 1\.8 MB", message)
-    assert "0.8 MB to spare" in message and "--dataset" in message
+    assert "\n" not in message and re.match(r"ml-100k holds about 0\.0M ratings, which need about 1\.7 MiB", message)
+    assert "781.2 KiB to spare" in message and "--dataset" in message
 
 
 def test_latin1_bytes_that_python_calls_line_breaks_stay_in_their_title(ml_folder: Path, tmp_path: Path) -> None:
@@ -251,10 +255,11 @@ def test_the_memory_check_reads_the_container_limit(
 
 def test_a_job_over_the_container_limit_is_refused_before_it_starts(monkeypatch: pytest.MonkeyPatch) -> None:
     """In a 1.5 GiB container a 2.24 GiB job once passed the host-memory check and was killed."""
-    from recexplore.config import memory as resources
+    from recexplore.config import memory
     from recexplore.models.towers import TowerConfig
+    from recexplore.training.memory import check_training_memory
 
-    monkeypatch.setattr(resources, "cgroup_available", lambda: 64 << 20)
+    monkeypatch.setattr(memory, "cgroup_available", lambda: 64 << 20)
     config = TowerConfig(batch_size=4096)
-    with pytest.raises(resources.ResourceError, match="not enough memory"):
-        resources.check_training_memory("towers", config, {"user_id": 944, "movie_id": 1683}, 80_000)
+    with pytest.raises(memory.ResourceError, match="not enough memory"):
+        check_training_memory("towers", config, {"user_id": 944, "movie_id": 1683}, 80_000)

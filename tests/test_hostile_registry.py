@@ -14,9 +14,10 @@ from pathlib import Path
 import pytest
 
 from recexplore.cli.main import main
-from recexplore.data.movielens import load_movielens, make_split
-from recexplore.store import manifest, registry
-from recexplore.store.registry import RegistryError
+from recexplore.data.loading import load_movielens
+from recexplore.data.splits import make_split
+from recexplore.store import entry_format, manifest, registry
+from recexplore.store.entry_format import RegistryError
 from recexplore.training.trainer import TrainResult, train
 from tests.conftest import tiny_towers_config
 
@@ -109,7 +110,7 @@ def test_inside_a_registry_only_our_entries_are_touched(
     foreign = {
         p: tree_digest(p) if p.is_dir() else None
         for p in models.iterdir()
-        if p.name not in ("ours", registry.MARKER_FILE)
+        if p.name not in ("ours", entry_format.MARKER_FILE)
     }
     with pytest.raises(RegistryError, match="exists and is not a saved model"):
         registry.save(result, "Documents", models, overwrite=True)
@@ -127,10 +128,12 @@ def test_inside_a_registry_only_our_entries_are_touched(
 def test_an_empty_folder_is_adopted_and_a_missing_one_created(result: TrainResult, tmp_path: Path) -> None:
     empty = tmp_path / "empty"
     empty.mkdir()
-    assert registry.list_entries(empty) == [] and not (empty / registry.MARKER_FILE).exists()
+    assert registry.list_entries(empty) == [] and not (empty / entry_format.MARKER_FILE).exists()
     registry.save(result, "a", empty)
     registry.save(result, "b", tmp_path / "new" / "deeper")
-    assert (empty / registry.MARKER_FILE).is_file() and (tmp_path / "new" / "deeper" / registry.MARKER_FILE).is_file()
+    assert (empty / entry_format.MARKER_FILE).is_file() and (
+        tmp_path / "new" / "deeper" / entry_format.MARKER_FILE
+    ).is_file()
 
 
 # ---------------------------------------------------------------- forged and damaged entries
@@ -138,7 +141,7 @@ def test_an_empty_folder_is_adopted_and_a_missing_one_created(result: TrainResul
 
 def _resign(folder: Path, key: bytes | None = None) -> None:
     """Recompute the manifest for the folder's current files, signed with `key` (default: ours)."""
-    contents = {n: (folder / n).read_bytes() for n in registry.ENTRY_FILES}
+    contents = {n: (folder / n).read_bytes() for n in entry_format.ENTRY_FILES}
     signed = manifest.build(contents)
     if key is not None:
         import hmac
@@ -152,19 +155,19 @@ def _resign(folder: Path, key: bytes | None = None) -> None:
 
 def _edit_meta(change: Callable[[dict], object]) -> Callable[[Path], None]:
     def apply(folder: Path) -> None:
-        meta = json.loads((folder / registry.META_FILE).read_text())
+        meta = json.loads((folder / entry_format.META_FILE).read_text())
         replaced = change(meta)
-        (folder / registry.META_FILE).write_text(json.dumps(meta if replaced is None else replaced))
+        (folder / entry_format.META_FILE).write_text(json.dumps(meta if replaced is None else replaced))
 
     return apply
 
 
 def _deep_meta(folder: Path, depth: int) -> None:
     """meta.json whose metrics are `depth` nested lists (written as text: json.dumps would recurse)."""
-    meta = json.loads((folder / registry.META_FILE).read_text())
+    meta = json.loads((folder / entry_format.META_FILE).read_text())
     meta["metrics"] = "__deep__"
     text = json.dumps(meta).replace('"__deep__"', "[" * depth + "1" + "]" * depth)
-    (folder / registry.META_FILE).write_text(text)
+    (folder / entry_format.META_FILE).write_text(text)
 
 
 FORGERIES: dict[str, tuple[Callable[[Path], None], bool, str]] = {
@@ -185,10 +188,10 @@ FORGERIES: dict[str, tuple[Callable[[Path], None], bool, str]] = {
         "signature does not match",
     ),
     "signature removed": (lambda f: None, "unsigned", "not signed"),
-    "model truncated": (lambda f: os.truncate(f / registry.MODEL_FILE, 1000), False, "does not match the manifest"),
+    "model truncated": (lambda f: os.truncate(f / entry_format.MODEL_FILE, 1000), False, "does not match the manifest"),
     "model swapped, hashes recomputed, no key": (
-        lambda f: (f / registry.MODEL_FILE).write_bytes(
-            (f.parent / "other" / registry.MODEL_FILE).read_bytes()[:-1] + b"\0"
+        lambda f: (f / entry_format.MODEL_FILE).write_bytes(
+            (f.parent / "other" / entry_format.MODEL_FILE).read_bytes()[:-1] + b"\0"
         ),
         "other-key",
         "signature does not match",
@@ -215,19 +218,19 @@ FORGERIES: dict[str, tuple[Callable[[Path], None], bool, str]] = {
     "manifest missing": (lambda f: (f / manifest.MANIFEST_FILE).unlink(), False, "manifest.json is missing"),
     "model is a symbolic link": (
         lambda f: (
-            (f / registry.MODEL_FILE).unlink(),
-            (f / registry.MODEL_FILE).symlink_to(f.parent / "other" / registry.MODEL_FILE),
+            (f / entry_format.MODEL_FILE).unlink(),
+            (f / entry_format.MODEL_FILE).symlink_to(f.parent / "other" / entry_format.MODEL_FILE),
         ),
         False,
         "symbolic link",
     ),
     "model is a named pipe": (
-        lambda f: ((f / registry.MODEL_FILE).unlink(), os.mkfifo(f / registry.MODEL_FILE)),
+        lambda f: ((f / entry_format.MODEL_FILE).unlink(), os.mkfifo(f / entry_format.MODEL_FILE)),
         False,
         "not a regular file",
     ),
     "model too large": (
-        lambda f: os.truncate(f / registry.MODEL_FILE, registry.MAX_MODEL_BYTES + 1),
+        lambda f: os.truncate(f / entry_format.MODEL_FILE, entry_format.MAX_MODEL_BYTES + 1),
         False,
         "larger than",
     ),
@@ -270,7 +273,7 @@ def test_forged_and_damaged_entries_are_listed_broken(
 def test_a_device_node_is_never_read(result: TrainResult, tmp_path: Path) -> None:
     models = tmp_path / "models"
     registry.save(result, "victim", models)
-    target = models / "victim" / registry.MODEL_FILE
+    target = models / "victim" / entry_format.MODEL_FILE
     target.unlink()
     try:
         os.mknod(target, stat.S_IFCHR | 0o600, os.makedev(1, 5))  # /dev/zero's numbers

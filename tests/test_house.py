@@ -35,7 +35,11 @@ def test_only_the_app_side_imports_streamlit() -> None:
 
 
 def test_serving_does_not_import_training() -> None:
-    for module in ("recexplore/serving/recommend.py", "recexplore/evaluation/scoring.py", "recexplore/app/state.py"):
+    for module in (
+        "recexplore/serving/recommend.py",
+        "recexplore/evaluation/scoring.py",
+        "recexplore/app/model_cache.py",
+    ):
         tree = ast.parse((ROOT / module).read_text(encoding="utf-8"))
         names = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
         assert "recexplore.training.trainer" not in names, module

@@ -7,7 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from recexplore.data.movielens import load_movielens, make_split
+from recexplore.data.loading import load_movielens
+from recexplore.data.splits import make_split
 from recexplore.evaluation.scoring import predict_ratings
 from recexplore.models.dlrm import DLRM_FEATURES, DLRMConfig
 from recexplore.serving.interactions import feature_names, interaction_pairs, interaction_strength, prediction_breakdown

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from recexplore.data.movielens import load_movielens
+from recexplore.data.loading import load_movielens
 from recexplore.engine.jobs import (
     CANCELLED,
     DONE,

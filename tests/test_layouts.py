@@ -14,9 +14,12 @@ import numpy as np
 import pytest
 
 from recexplore.cli.main import main
-from recexplore.data import movielens as data_module
-from recexplore.data.folds import write_folds
-from recexplore.data.movielens import DataError, datasets_at, load_movielens, make_split, present_datasets
+from recexplore.config import memory
+from recexplore.data.splits import write_folds
+from recexplore.data.movielens import DataError
+from recexplore.data.loading import load_movielens
+from recexplore.data.locate import datasets_at, present_datasets
+from recexplore.data.splits import make_split
 from recexplore.data.sources import NAMES, SOURCES, source
 from recexplore.data.synth import write_synthetic
 from tests.synthetic import write_movielens
@@ -173,8 +176,8 @@ def test_folds_keep_half_stars_and_the_layout(csv_folder: Path, tmp_path: Path) 
 
 
 def test_a_data_set_too_large_for_memory_is_one_line(csv_folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(data_module, "available_bytes", lambda: 10_000)
-    with pytest.raises(DataError, match=r"^ml-25m holds about 0\.0M ratings, which need about 0\.2 MB to load"):
+    monkeypatch.setattr(memory, "available_bytes", lambda: 10_000)
+    with pytest.raises(DataError, match=r"^ml-25m holds about 0\.0M ratings, which need about 195\.4 KiB to load"):
         load_movielens(csv_folder, dataset="ml-25m")
 
 

@@ -7,7 +7,7 @@ import keras
 import numpy as np
 import pytest
 
-from recexplore.models import common
+from recexplore.config import memory
 from recexplore.models.lazy_adam import LazyAdamW, lazy_optimizer
 
 pytestmark = pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="IndexedSlices are TensorFlow's")
@@ -59,5 +59,5 @@ def test_the_lazy_optimizer_only_on_a_large_catalogue(monkeypatch: pytest.Monkey
     assert type(lazy_optimizer(small, 0.01, 0.3)) is keras.optimizers.AdamW
     large = {"user_id": 162_542, "movie_id": 62_424}
     assert isinstance(lazy_optimizer(large, 0.01), LazyAdamW)
-    monkeypatch.setattr(common, "LARGE_CATALOGUE_CELLS", 0)
+    monkeypatch.setattr(memory, "LARGE_CATALOGUE_CELLS", 0)
     assert isinstance(lazy_optimizer(small, 0.01, 0.3), LazyAdamW)

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from recexplore.data.features import DENSE_FEATURES, FeatureSpace
-from recexplore.models.common import parse_layers
+from recexplore.config.settings import parse_layers
 from recexplore.models.dlrm import DLRM, DLRM_FEATURES, DLRMConfig, build_dlrm
 from recexplore.models.towers import (
     AccidentalHitRemoval,

@@ -8,8 +8,9 @@ import keras
 import numpy as np
 import pytest
 
-from recexplore.models import common
-from recexplore.models.common import History, RatedMovies
+from recexplore.config import memory
+from recexplore.data.history import History
+from recexplore.models.common import RatedMovies
 
 
 def _history(seed: int = 0, n_users: int = 30, n_movies: int = 40, n: int = 300) -> History:
@@ -23,7 +24,7 @@ def _history(seed: int = 0, n_users: int = 30, n_movies: int = 40, n: int = 300)
 def test_lists_average_what_the_matrix_averages(by_user: bool, monkeypatch: pytest.MonkeyPatch) -> None:
     history = _history()
     dense = RatedMovies(30, 40)
-    monkeypatch.setattr(common, "LARGE_CATALOGUE_CELLS", 0)
+    monkeypatch.setattr(memory, "LARGE_CATALOGUE_CELLS", 0)
     lists = RatedMovies(30, 40)
     assert dense.dense and not lists.dense
     dense.assign(history)
@@ -49,18 +50,19 @@ def test_lists_keep_the_latest_ratings_and_drop_out_of_vocabulary_pairs() -> Non
 
 
 def test_a_matrix_is_refused_by_the_list_form(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(common, "LARGE_CATALOGUE_CELLS", 0)
+    monkeypatch.setattr(memory, "LARGE_CATALOGUE_CELLS", 0)
     with pytest.raises(ValueError, match="rated matrix"):
         RatedMovies(3, 4).assign(np.zeros((3, 4)))
 
 
 def test_a_rating_model_trains_on_the_list_form(ml_folder, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: ANN001
     """The DLRM with its history as lists (as on ML-10M and larger) trains and scores."""
-    from recexplore.data.movielens import load_movielens, make_split
+    from recexplore.data.loading import load_movielens
+    from recexplore.data.splits import make_split
     from recexplore.training.trainer import train
     from tests.conftest import TINY_DLRM
 
-    monkeypatch.setattr(common, "LARGE_CATALOGUE_CELLS", 0)
+    monkeypatch.setattr(memory, "LARGE_CATALOGUE_CELLS", 0)
     data = load_movielens(ml_folder)
     result = train("dlrm", data, make_split(data), TINY_DLRM)
     assert not result.model.rated.dense

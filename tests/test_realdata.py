@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from recexplore.data.movielens import load_movielens, make_split
+from recexplore.data.loading import load_movielens
+from recexplore.data.splits import make_split
 from recexplore.evaluation.scoring import evaluate_loaded
 from recexplore.families import family, pretrained_entries
 from recexplore.models.dlrm import DLRMConfig

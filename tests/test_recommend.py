@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from recexplore.data.features import Vocabularies
-from recexplore.data.movielens import load_movielens, make_split
+from recexplore.data.loading import load_movielens
+from recexplore.data.splits import make_split
 from recexplore.evaluation.scoring import all_pair_scores, towers_metrics
 from recexplore.serving.recommend import Recommender, RecommendError, for_new_user
 from recexplore.training.trainer import train

@@ -9,10 +9,11 @@ import keras
 import numpy as np
 import pytest
 
-from recexplore.data.movielens import load_movielens, make_split
+from recexplore.data.loading import load_movielens
+from recexplore.data.splits import make_split
 from recexplore.models.towers import TowerConfig
-from recexplore.store import registry
-from recexplore.store.registry import RegistryError
+from recexplore.store import atomic, entry_format, reading, registry
+from recexplore.store.entry_format import RegistryError
 from recexplore.training.trainer import TrainResult, train
 from tests.conftest import registry_leftovers
 
@@ -25,7 +26,7 @@ def result(ml_folder: Path) -> TrainResult:
 
 def test_save_list_load_delete(result: TrainResult, tmp_path: Path) -> None:
     entry = registry.save(result, "demo", tmp_path)
-    assert entry.ok and (tmp_path / "demo" / registry.MODEL_FILE).is_file()
+    assert entry.ok and (tmp_path / "demo" / entry_format.MODEL_FILE).is_file()
     listed = registry.list_entries(tmp_path)
     assert [e.name for e in listed] == ["demo"] and listed[0].ok
     meta = listed[0].meta
@@ -71,15 +72,15 @@ def test_existing_name_needs_overwrite(result: TrainResult, tmp_path: Path) -> N
 
 def test_failed_save_keeps_previous_entry(result: TrainResult, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     registry.save(result, "keep", tmp_path)
-    before = (tmp_path / "keep" / registry.META_FILE).read_text()
+    before = (tmp_path / "keep" / entry_format.META_FILE).read_text()
 
     def disk_full(*args, **kwargs):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(registry, "_write_file", disk_full)
+    monkeypatch.setattr(atomic, "write_file", disk_full)
     with pytest.raises(RegistryError, match="No space left"):
         registry.save(result, "keep", tmp_path, overwrite=True)
-    assert (tmp_path / "keep" / registry.META_FILE).read_text() == before
+    assert (tmp_path / "keep" / entry_format.META_FILE).read_text() == before
     assert registry.list_entries(tmp_path)[0].ok
     assert not registry_leftovers(tmp_path)
 
@@ -87,14 +88,14 @@ def test_failed_save_keeps_previous_entry(result: TrainResult, tmp_path: Path, m
 def test_half_written_temp_folder_is_not_listed(result: TrainResult, tmp_path: Path) -> None:
     registry.save(result, "good", tmp_path)
     (tmp_path / ".tmp-good-deadbeef").mkdir()
-    (tmp_path / ".tmp-good-deadbeef" / registry.MODEL_FILE).write_bytes(b"partial")
+    (tmp_path / ".tmp-good-deadbeef" / entry_format.MODEL_FILE).write_bytes(b"partial")
     assert [e.name for e in registry.list_entries(tmp_path)] == ["good"]
 
 
 def test_tampered_model_is_listed_broken_and_refused(result: TrainResult, tmp_path: Path) -> None:
     registry.save(result, "victim", tmp_path)
     registry.save(result, "bystander", tmp_path)
-    model_file = tmp_path / "victim" / registry.MODEL_FILE
+    model_file = tmp_path / "victim" / entry_format.MODEL_FILE
     model_file.write_bytes(model_file.read_bytes()[:1000])  # truncated
     entries = {e.name: e for e in registry.list_entries(tmp_path)}
     assert not entries["victim"].ok and "does not match the manifest" in entries["victim"].problem
@@ -109,15 +110,15 @@ def test_damaged_entries_are_reported(result: TrainResult, tmp_path: Path, damag
     registry.save(result, "hurt", tmp_path)
     folder = tmp_path / "hurt"
     if damage == "missing_meta":
-        (folder / registry.META_FILE).unlink()
+        (folder / entry_format.META_FILE).unlink()
     elif damage == "bad_json":
-        (folder / registry.META_FILE).write_text("{not json")
+        (folder / entry_format.META_FILE).write_text("{not json")
     elif damage == "missing_model":
-        (folder / registry.MODEL_FILE).unlink()
+        (folder / entry_format.MODEL_FILE).unlink()
     else:
-        meta = json.loads((folder / registry.META_FILE).read_text())
+        meta = json.loads((folder / entry_format.META_FILE).read_text())
         meta["metrics"]["hit_rate_at_10"] = 0.99
-        (folder / registry.META_FILE).write_text(json.dumps(meta))
+        (folder / entry_format.META_FILE).write_text(json.dumps(meta))
     (entry,) = registry.list_entries(tmp_path)
     assert not entry.ok and entry.problem
     with pytest.raises(RegistryError):
@@ -146,7 +147,7 @@ def test_loading_uses_safe_mode(result: TrainResult, tmp_path: Path, monkeypatch
 def test_a_file_as_the_models_folder_is_an_error(tmp_path: Path) -> None:
     not_a_folder = tmp_path / "models"
     not_a_folder.write_text("x")
-    with pytest.raises(registry.RegistryError, match="is a file, not a folder"):
+    with pytest.raises(entry_format.RegistryError, match="is a file, not a folder"):
         registry.list_entries(not_a_folder)
 
 
@@ -157,30 +158,29 @@ def test_listing_reuses_verified_entries_until_a_file_changes(
     stat is unchanged, and any change (here: same size, new bytes) is read and judged again."""
     import os
 
-    from recexplore.data.movielens import load_movielens, make_split
+    from recexplore.data.loading import load_movielens
+    from recexplore.data.splits import make_split
     from tests.conftest import tiny_towers_config
 
     data = load_movielens(ml_folder)
     registry.save(train("towers", data, make_split(data), tiny_towers_config()), "cached", tmp_path)
-    monkeypatch.setattr(registry, "LISTING_SETTLE_S", 0.0)  # files written just now count as settled
+    monkeypatch.setattr(reading, "LISTING_SETTLE_S", 0.0)  # files written just now count as settled
     reads: list[str] = []
-    real = registry.read_at
-    monkeypatch.setattr(
-        registry, "read_at", lambda folder, name, limit: reads.append(name) or real(folder, name, limit)
-    )
+    real = reading.read_at
+    monkeypatch.setattr(reading, "read_at", lambda folder, name, limit: reads.append(name) or real(folder, name, limit))
     first = registry.list_entries(tmp_path)
-    assert [e.ok for e in first] == [True] and registry.MODEL_FILE in reads
+    assert [e.ok for e in first] == [True] and entry_format.MODEL_FILE in reads
     reads.clear()
     assert registry.list_entries(tmp_path)[0].digest == first[0].digest and reads == []
     registry.load("cached", tmp_path)
-    assert registry.MODEL_FILE in reads  # a load re-hashes the bytes it loads, whatever the listing knows
+    assert entry_format.MODEL_FILE in reads  # a load re-hashes the bytes it loads, whatever the listing knows
     reads.clear()
-    model = tmp_path / "cached" / registry.MODEL_FILE
+    model = tmp_path / "cached" / entry_format.MODEL_FILE
     raw = bytearray(model.read_bytes())
     raw[-1] ^= 0xFF
     model.write_bytes(bytes(raw))
     os.utime(model, ns=(1, 1))  # even with an old mtime: the inode's ctime moved
     again = registry.list_entries(tmp_path)
-    assert registry.MODEL_FILE in reads and not again[0].ok and "does not match" in again[0].problem
-    with pytest.raises(registry.RegistryError):
+    assert entry_format.MODEL_FILE in reads and not again[0].ok and "does not match" in again[0].problem
+    with pytest.raises(entry_format.RegistryError):
         registry.load("cached", tmp_path)

@@ -18,9 +18,10 @@ import numpy as np
 import pytest
 
 from recexplore.data.hashing import sha256_file
-from recexplore.data.movielens import load_movielens, make_split
-from recexplore.store import registry
-from recexplore.store.registry import RegistryError
+from recexplore.data.loading import load_movielens
+from recexplore.data.splits import make_split
+from recexplore.store import atomic, entry_format, registry
+from recexplore.store.entry_format import RegistryError
 from recexplore.training.trainer import train
 from tests import registry_crash_child as child
 from tests.conftest import registry_leftovers, tiny_towers_config
@@ -71,9 +72,9 @@ def _visible(directory: Path) -> list[tuple[str, str]]:
     return [(e.name, _model_sha(e)) for e in entries]
 
 
-def _model_sha(entry: registry.Entry) -> str:
+def _model_sha(entry: entry_format.Entry) -> str:
     """The model file's sha256 as the entry's manifest records it."""
-    return json.loads((entry.path / "manifest.json").read_text())["files"][registry.MODEL_FILE]["sha256"]
+    return json.loads((entry.path / "manifest.json").read_text())["files"][entry_format.MODEL_FILE]["sha256"]
 
 
 @pytest.mark.parametrize("op", ["overwrite", "first save", "delete"])
@@ -110,7 +111,7 @@ def test_disk_full_or_permission_denied_at_every_step(
     payloads: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, code: int
 ) -> None:
     registry.save(child.fake_result(payloads["old"], payloads["meta"]), NAME, tmp_path)
-    old_bytes = (tmp_path / NAME / registry.MODEL_FILE).read_bytes()
+    old_bytes = (tmp_path / NAME / entry_format.MODEL_FILE).read_bytes()
     monkeypatch.setattr(registry, "library_versions", lambda: {"keras": "test"})
     for attr in child.STEPPED_OS_CALLS:
         monkeypatch.setattr(os, attr, child.counted(getattr(os, attr)))
@@ -123,7 +124,7 @@ def test_disk_full_or_permission_denied_at_every_step(
             failures += 1
             message = str(err)
             assert "\n" not in message and os.strerror(code) in message and NAME in message
-            assert (tmp_path / NAME / registry.MODEL_FILE).read_bytes() == old_bytes, (fail_at, message)
+            assert (tmp_path / NAME / entry_format.MODEL_FILE).read_bytes() == old_bytes, (fail_at, message)
         else:
             if child.STEPS["count"] < fail_at:
                 break  # ran out of steps: every step has had its failure
@@ -145,7 +146,7 @@ def test_keras_writer_failing_mid_archive_keeps_previous_entry(
     data = load_movielens(ml_folder)
     result = train("towers", data, make_split(data), tiny_towers_config())
     registry.save(result, NAME, tmp_path)
-    before = (tmp_path / NAME / registry.META_FILE).read_bytes()
+    before = (tmp_path / NAME / entry_format.META_FILE).read_bytes()
     real_write = zipfile._ZipWriteFile.write  # each member Keras writes into the archive
     calls = {"n": 0}
 
@@ -160,7 +161,7 @@ def test_keras_writer_failing_mid_archive_keeps_previous_entry(
         registry.save(result, NAME, tmp_path, overwrite=True)
     monkeypatch.setattr(zipfile._ZipWriteFile, "write", real_write)
     assert calls["n"] > 1
-    assert (tmp_path / NAME / registry.META_FILE).read_bytes() == before and not registry_leftovers(tmp_path)
+    assert (tmp_path / NAME / entry_format.META_FILE).read_bytes() == before and not registry_leftovers(tmp_path)
     loaded = registry.load(NAME, tmp_path)
     for mine, theirs in zip(loaded.model.get_weights(), result.model.get_weights(), strict=True):
         np.testing.assert_allclose(mine, theirs)
@@ -214,8 +215,8 @@ def test_symlinked_entry_is_broken_and_never_loaded(payloads: dict[str, Path], t
 
 def _hold_write_lock(directory: Path, parked: threading.Event, release: threading.Event) -> None:
     """A writer midway through an overwrite: lock held, the old entry parked under its TRASH name."""
-    with registry._locked(directory):
-        trash = directory / f"{registry.TRASH}{NAME}-0badcafe"
+    with atomic.locked(directory):
+        trash = directory / f"{entry_format.TRASH}{NAME}-0badcafe"
         (directory / NAME).rename(trash)
         parked.set()
         release.wait(30)
@@ -245,7 +246,7 @@ def test_readers_wait_for_a_writer_midway_through_a_swap(
     assert waited and listed == [[(NAME, NAME)]]
     assert registry.has_entry(NAME, tmp_path)
 
-    monkeypatch.setattr(registry, "READ_LOCK_WAIT_S", 0.05)
+    monkeypatch.setattr(atomic, "READ_LOCK_WAIT_S", 0.05)
     parked.clear()
     release.clear()
     writer = threading.Thread(target=_hold_write_lock, args=(tmp_path, parked, release))
@@ -253,7 +254,9 @@ def test_readers_wait_for_a_writer_midway_through_a_swap(
     try:
         assert parked.wait(30)
         entries = registry.list_entries(tmp_path)  # the writer is stuck: read without the lock
-        assert [(e.name, e.ok) for e in entries] == [(NAME, True)] and entries[0].path.name.startswith(registry.TRASH)
+        assert [(e.name, e.ok) for e in entries] == [(NAME, True)] and entries[0].path.name.startswith(
+            entry_format.TRASH
+        )
     finally:
         release.set()
         writer.join()

@@ -12,8 +12,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from recexplore.app import runs
-from recexplore.data.movielens import load_movielens, make_split
-from recexplore.models.biases import rating_baselines
+from recexplore.data.loading import load_movielens
+from recexplore.data.splits import make_split
+from recexplore.evaluation.rating_peers import rating_baselines
 from recexplore.store import registry
 from tests.conftest import save_tiny_models
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import keras
 import pytest
 
-from recexplore.store import manifest, registry
-from recexplore.store.registry import RegistryError
+from recexplore.store import entry_format, manifest, registry
+from recexplore.store.entry_format import RegistryError
 
 ROOT = Path(__file__).resolve().parent.parent
 APP_SOURCES = sorted([ROOT / "streamlit_app.py", *(ROOT / "pages").glob("*.py"), *(ROOT / "recexplore").rglob("*.py")])
@@ -98,9 +98,9 @@ def _plant(folder: Path, name: str, model: keras.Model | bytes) -> None:
     entry = folder / name
     entry.mkdir(parents=True)
     if isinstance(model, bytes):
-        (entry / registry.MODEL_FILE).write_bytes(model)
+        (entry / entry_format.MODEL_FILE).write_bytes(model)
     else:
-        model.save(entry / registry.MODEL_FILE)
+        model.save(entry / entry_format.MODEL_FILE)
     vocab = {
         k: []
         for k in (
@@ -128,10 +128,10 @@ def _plant(folder: Path, name: str, model: keras.Model | bytes) -> None:
         "params": 0,
     }
     contents = {
-        registry.META_FILE: json.dumps(meta).encode(),
-        registry.MODEL_FILE: (entry / registry.MODEL_FILE).read_bytes(),
+        entry_format.META_FILE: json.dumps(meta).encode(),
+        entry_format.MODEL_FILE: (entry / entry_format.MODEL_FILE).read_bytes(),
     }
-    (entry / registry.META_FILE).write_bytes(contents[registry.META_FILE])
+    (entry / entry_format.META_FILE).write_bytes(contents[entry_format.META_FILE])
     (entry / "manifest.json").write_text(json.dumps(manifest.build(contents)))
 
 

@@ -10,8 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from recexplore.data import sequences as seq
-from recexplore.evaluation.next_item import next_item_report, transition_scores
+from recexplore.data import history, splits
+from recexplore.evaluation.next_item import next_item_report
+from recexplore.models.transitions import transition_scores
 
 TINY = {"embedding_dim": 8, "max_len": 6, "epochs": 1, "batch_size": 16}
 
@@ -40,7 +41,7 @@ def _timeline() -> pd.DataFrame:
 
 
 def test_leave_last_out_takes_the_last_movie_ties_by_the_lower_id_and_never_the_future() -> None:
-    train, test = seq.leave_last_out(_timeline())
+    train, test = splits.leave_last_out(_timeline())
     assert test[["user_id", "movie_id"]].values.tolist() == [[1, 60], [3, 40]]  # 50 and 60 tie at 400: 60 is last
     assert 2 not in set(test["user_id"]) and (train["user_id"] == 2).sum() == 4  # too few: all training
     for user, target in test.groupby("user_id"):
@@ -51,14 +52,14 @@ def test_leave_last_out_takes_the_last_movie_ties_by_the_lower_id_and_never_the_
 
 
 def test_the_validation_split_holds_out_the_one_before_and_trains_on_what_precedes_it() -> None:
-    train, val = seq.leave_last_out(_timeline(), validation=True)
+    train, val = splits.leave_last_out(_timeline(), validation=True)
     assert val[["user_id", "movie_id"]].values.tolist() == [[1, 50], [3, 30]]
     assert train[train["user_id"] == 1]["movie_id"].tolist() == [10, 20, 30, 40]  # neither 50 nor 60
     assert train[train["user_id"] == 3]["movie_id"].tolist() == [70, 10, 20]
 
 
 def test_the_temporal_cut_trains_before_it_and_asks_for_the_first_movie_after_it() -> None:
-    train, test = seq.temporal_cut(_timeline(), quantile=0.8)
+    train, test = splits.temporal_cut(_timeline(), quantile=0.8)
     cut = float(np.quantile(_timeline()["timestamp"], 0.8))
     assert (train["timestamp"] < cut).all()
     assert test[["user_id", "movie_id"]].values.tolist() == [[1, 50], [3, 30]]  # first at or after the cut (400)
@@ -66,12 +67,12 @@ def test_the_temporal_cut_trains_before_it_and_asks_for_the_first_movie_after_it
 
 
 def test_training_chunks_make_every_movie_but_the_first_a_target_once() -> None:
-    inputs, targets, users = seq.training_chunks([np.array([1, 2, 3, 4, 5]), np.array([7])], max_len=2)
+    inputs, targets, users = history.training_chunks([np.array([1, 2, 3, 4, 5]), np.array([7])], max_len=2)
     assert inputs.tolist() == [[3, 4], [1, 2]] and targets.tolist() == [[4, 5], [2, 3]]
     assert users.tolist() == [0, 0]  # a one-movie history teaches nothing
-    short, after, _ = seq.training_chunks([np.array([8, 9])], max_len=4)
+    short, after, _ = history.training_chunks([np.array([8, 9])], max_len=4)
     assert short.tolist() == [[0, 0, 0, 8]] and after.tolist() == [[0, 0, 0, 9]]  # right-aligned, 0 before
-    assert seq.padded([np.array([1, 2, 3])], 2).tolist() == [[2, 3]]  # only the latest max_len
+    assert history.padded([np.array([1, 2, 3])], 2).tolist() == [[2, 3]]  # only the latest max_len
 
 
 def test_next_item_metrics_on_a_hand_computed_case() -> None:
@@ -141,12 +142,13 @@ def test_the_model_scores_every_position_and_round_trips(encoder: str, tmp_path:
 
 @pytest.fixture(scope="module")
 def trained(ml_folder: Path):
-    from recexplore.data.movielens import load_movielens, make_split
+    from recexplore.data.loading import load_movielens
+    from recexplore.data.splits import make_split
     from recexplore.families import family
     from recexplore.training.trainer import train
 
     data = load_movielens(ml_folder)
-    split = make_split(data, seq.LAST_OUT)
+    split = make_split(data, splits.LAST_OUT)
     return {e: train("sequential", data, split, family("sequential").make_config(e, **TINY)) for e in ("gru", "sasrec")}
 
 
@@ -157,11 +159,12 @@ def test_training_reports_the_model_and_its_three_peers(trained) -> None:
             assert 0 <= m[f"{prefix}next_hit_rate_at_10"] <= m[f"{prefix}next_hit_rate_at_100"] <= 1
             assert 0 <= m[f"{prefix}next_ndcg_at_10"] <= 1
         assert [h["epoch"] for h in result.history] == [1] and "next_hit_rate_at_10" in result.history[0]
-        assert result.split["name"] == seq.LAST_OUT
+        assert result.split["name"] == splits.LAST_OUT
 
 
 def test_a_random_split_is_refused_with_one_line(ml_folder: Path) -> None:
-    from recexplore.data.movielens import load_movielens, make_split
+    from recexplore.data.loading import load_movielens
+    from recexplore.data.splits import make_split
     from recexplore.training.trainer import train
 
     data = load_movielens(ml_folder)
@@ -183,7 +186,7 @@ def test_cli_train_sequential_json_and_bad_input(ml_folder: Path, capsys: pytest
         *(p + k for p in ("popularity_", "transition_", "ease_") for k in keys),
     ]:
         assert key in payload, key
-    assert payload["split"]["name"] == seq.LAST_OUT and payload["config"]["encoder"] == "gru"
+    assert payload["split"]["name"] == splits.LAST_OUT and payload["config"]["encoder"] == "gru"
     for bad, words in ((["--max-len", "0"], "--max-len"), (["--split", "random"], "time-ordered split")):
         assert main([*base, *bad]) == 2
         err = capsys.readouterr().err.strip()
@@ -226,11 +229,11 @@ def test_the_next_movie_page_on_a_saved_model(next_page_env: Path) -> None:
 
 
 def test_the_next_movie_page_says_one_line_for_bad_picks(next_page_env: Path, ml_folder: Path) -> None:
-    from recexplore.data.movielens import load_movielens
+    from recexplore.data.loading import load_movielens
 
     ratings = load_movielens(ml_folder).ratings
     counts = ratings.groupby("user_id").size()
-    few = int(counts[counts < seq.MIN_RATINGS].index[0]) if (counts < seq.MIN_RATINGS).any() else None
+    few = int(counts[counts < splits.MIN_RATINGS].index[0]) if (counts < splits.MIN_RATINGS).any() else None
     if few is not None:  # set from code: the box offers only users with a next movie
         at = _next_page(next_user=few)
         assert not at.exception and [i.value for i in at.info if "needs at" in i.value]
@@ -257,7 +260,7 @@ def test_other_pages_list_the_next_movie_model(next_page_env: Path, page: str) -
         )
     if page == "train":
         at.radio(key="train_kind").set_value("Next movie (sequential)").run()
-        assert not at.exception and at.selectbox(key="train_split").options == list(seq.SEQUENTIAL_SPLITS)
+        assert not at.exception and at.selectbox(key="train_split").options == list(splits.SEQUENTIAL_SPLITS)
 
 
 @pytest.mark.usefixtures("ray_engine")
@@ -268,24 +271,24 @@ def test_the_train_page_trains_a_next_movie_model_as_a_job_with_live_curves(data
 
     from streamlit.testing.v1 import AppTest
 
-    from recexplore.app import state as app_state
+    from recexplore.app import session_workspace, training_jobs
     from recexplore.engine.jobs import DONE, FINISHED
 
     at = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "pages" / "train.py"), default_timeout=120)
     at.run()
     at.radio(key="train_kind").set_value("Next movie (sequential)").run()
-    assert at.selectbox(key="train_split").value == seq.LAST_OUT
+    assert at.selectbox(key="train_split").value == splits.LAST_OUT
     at.number_input(key="train_embedding_dim_sequential").set_value(8)
     at.slider(key="train_epochs_sequential").set_value(2).run()
     at.button(key="train_submit").click().run()
     assert not at.exception and not at.error, [e.value for e in at.error]
-    (job,) = app_state.job_manager().jobs_for(at.session_state[app_state.WORKSPACE_KEY])
+    (job,) = training_jobs.job_manager().jobs_for(at.session_state[session_workspace.WORKSPACE_KEY])
     deadline = time.time() + 240
     while time.time() < deadline and job.status not in FINISHED:
         time.sleep(0.2)
     at.run()
     assert job.status == DONE, job.error
-    assert job.request.split == seq.LAST_OUT and [h["epoch"] for h in job.result.history] == [1, 2]
+    assert job.request.split == splits.LAST_OUT and [h["epoch"] for h in job.result.history] == [1, 2]
     assert all("next_hit_rate_at_10" in h for h in job.result.history)  # the curves the page draws
     assert any("· done" in m.value for m in at.markdown) and at.get("plotly_chart")
-    app_state.job_manager().forget(job)
+    training_jobs.job_manager().forget(job)

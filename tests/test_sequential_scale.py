@@ -11,24 +11,20 @@ from typing import Any
 import numpy as np
 import pytest
 
-from recexplore.config.memory import WEIGHT_COPIES, estimate_training_bytes
-from recexplore.data.features import CSR_BYTES_PER_RATING, FeatureSpace
-from recexplore.data.movielens import load_movielens, make_split
-from recexplore.data.sequences import LAST_OUT
-from recexplore.evaluation import accuracy as evaluation
-from recexplore.evaluation.accuracy import ScoreRows
+from recexplore.config import memory
+from recexplore.config.memory import CSR_BYTES_PER_RATING, TRANSITION_BYTES_PER_RATING, WEIGHT_COPIES
+from recexplore.data.features import FeatureSpace
+from recexplore.data.loading import load_movielens
+from recexplore.data.splits import make_split
+from recexplore.data.splits import LAST_OUT
 from recexplore.evaluation.list_metrics import top_k
-from recexplore.evaluation.next_item import (
-    TRANSITION_BYTES_PER_RATING,
-    TRANSITION_TIE_WEIGHT,
-    next_item_report,
-    peer_reports,
-    split_arrays,
-    transition_scores,
-)
+from recexplore.evaluation.next_item import next_item_report, peer_reports, split_arrays
 from recexplore.evaluation.scoring import history_features, next_item_metrics
 from recexplore.families import family
 from recexplore.models import ease
+from recexplore.models.score_rows import ScoreRows
+from recexplore.models.transitions import TRANSITION_TIE_WEIGHT, transition_scores
+from recexplore.training.memory import estimate_training_bytes
 from recexplore.training.trainer import train
 
 TINY = 3  # users per batch in the batched runs
@@ -86,7 +82,7 @@ def test_next_movie_metrics_in_tiny_batches_equal_the_one_piece_scores(
     one_piece = next_item_report(query @ candidates.T, dense_seen, arrays["users"], arrays["targets"])
     assert {k: whole[k] for k in one_piece} == one_piece
     assert {k: result.metrics[k] for k in whole} == whole  # what training stored
-    monkeypatch.setattr(evaluation, "SCORE_BATCH_BYTES", TINY * space.n_movies * 8)
+    monkeypatch.setattr(memory, "SCORE_BATCH_BYTES", TINY * space.n_movies * 8)
     assert next_item_metrics(model, space, split, arrays) == whole
 
 
@@ -95,8 +91,8 @@ def test_the_ease_peer_fits_the_most_rated_movies_of_a_large_catalogue(
 ) -> None:
     _, space, split = trained
     assert ease.ITEMS_KEY not in peer_reports(space, split)
-    monkeypatch.setattr(ease, "EASE_MIN_ITEMS", 10)
-    monkeypatch.setattr(ease, "ease_item_cap", lambda available=None: 30)
+    monkeypatch.setattr(memory, "EASE_MIN_ITEMS", 10)
+    monkeypatch.setattr(memory, "ease_item_cap", lambda available=None: 30)
     part = peer_reports(space, split)
     assert part[ease.ITEMS_KEY] == 30 and 0 <= part["ease_next_hit_rate_at_10"] <= 1
 

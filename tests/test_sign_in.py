@@ -10,8 +10,7 @@ from typing import Any
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from recexplore.app import sign_in
-from recexplore.app import state as app_state
+from recexplore.app import session_workspace, sign_in
 from recexplore.engine.settings import TEACHERS_ENV
 from recexplore.store import workspaces
 
@@ -70,18 +69,18 @@ def test_with_sign_in_on_nothing_shows_before_signing_in(data_env: None) -> None
     assert not at.exception
     assert at.button(key=sign_in.SIGN_IN_KEY).label == "Sign in"
     assert [t.value for t in at.title] == ["RecExplore"] and not at.dataframe and not at.metric
-    assert app_state.WORKSPACE_KEY not in at.session_state  # no workspace before an identity
+    assert session_workspace.WORKSPACE_KEY not in at.session_state  # no workspace before an identity
 
 
 def test_a_signed_in_person_works_in_the_workspace_of_their_identity(data_env: None) -> None:
     at = _app(ALICE)
     assert not at.exception
-    assert at.session_state[app_state.WORKSPACE_KEY] == sign_in.workspace_of(ALICE, SECRET)
+    assert at.session_state[session_workspace.WORKSPACE_KEY] == sign_in.workspace_of(ALICE, SECRET)
     assert any(m.value == ALICE["email"] for m in at.sidebar.markdown)
     assert at.sidebar.button(key="sign_out_button").label == "Sign out"
-    assert app_state.workspace_names()[sign_in.workspace_of(ALICE, SECRET)] == ALICE["email"]  # for the teacher
+    assert session_workspace.workspace_names()[sign_in.workspace_of(ALICE, SECRET)] == ALICE["email"]  # for the teacher
     train = _app(ALICE, "train")  # another device: the same workspace
-    assert train.session_state[app_state.WORKSPACE_KEY] == sign_in.workspace_of(ALICE, SECRET)
+    assert train.session_state[session_workspace.WORKSPACE_KEY] == sign_in.workspace_of(ALICE, SECRET)
     assert any("belongs to your sign-in" in m.value for m in train.markdown)
 
 

@@ -9,7 +9,8 @@ import keras
 import numpy as np
 import pytest
 
-from recexplore.data.movielens import load_movielens, make_split
+from recexplore.data.loading import load_movielens
+from recexplore.data.splits import make_split
 from recexplore.models.dlrm import DLRMConfig
 from recexplore.models.towers import TowerConfig
 from recexplore.training.device import device_description

@@ -6,7 +6,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from recexplore.data.movielens import DataError
-from recexplore.evaluation.ranker_comparison import FOLDS, compare_rows, fold_splits
+from recexplore.data.splits import FOLDS, fold_splits
+from recexplore.evaluation.ranker_comparison import compare_rows
 from recexplore.families import RATING, task_presets
 from recexplore.training.request import TrainRequest
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from recexplore.models.common import Bound, parse_layers
+from recexplore.config.settings import Bound, parse_layers
 
 SLIDER_HIGH = 0.9  # a rate in [0, 1) (dropout) is offered up to this on a slider
 

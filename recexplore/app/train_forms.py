@@ -58,11 +58,11 @@ def submit_problem(manager: Any, workspace: str, requests: Sequence[Any], data: 
     from recexplore.config.memory import ResourceError
     from recexplore.data.movielens import DataError
     from recexplore.engine.cluster import EngineError
-    from recexplore.store import registry, workspaces
+    from recexplore.store import entry_format, registry, workspaces
 
     try:  # where the models will be saved: checked now, not after the training
         problem = registry.writable_problem(workspaces.workspace_dir(workspace))
-    except registry.RegistryError as err:
+    except entry_format.RegistryError as err:
         problem = str(err)
     if problem is not None:
         return [], f"Training is unavailable: {problem}"

@@ -72,7 +72,7 @@ def _setting_type(config_cls: Any, name: str) -> Any:
     """An argparse type for config field `name`, checked by the field's own rule."""
     rule = config_cls.rule(name)
     if rule.get("layers"):
-        from recexplore.models.common import parse_layers
+        from recexplore.config.settings import parse_layers
 
         def layers(text: str) -> tuple[int, ...]:
             try:
@@ -134,7 +134,7 @@ def _ratings(text: str) -> list[tuple[str, float]]:
 
 
 def _model_name(text: str) -> str:
-    from recexplore.store.registry import RegistryError, check_name
+    from recexplore.store.entry_format import RegistryError, check_name
 
     try:
         return check_name(text)
@@ -260,7 +260,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the process exit code."""
     from recexplore.data.movielens import DataError
     from recexplore.engine.cluster import EngineError
-    from recexplore.store.registry import RegistryError
+    from recexplore.store.entry_format import RegistryError
 
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
@@ -309,7 +309,7 @@ def _json_default(value: Any) -> Any:
 
 
 def _load_split(args: argparse.Namespace) -> tuple[Any, Any]:
-    from recexplore.data.movielens import make_split
+    from recexplore.data.splits import make_split
 
     data = _load(args)
     return data, make_split(data, args.split, seed=args.seed)
@@ -317,7 +317,7 @@ def _load_split(args: argparse.Namespace) -> tuple[Any, Any]:
 
 def _load(args: argparse.Namespace) -> Any:
     """The data set --data and --dataset name."""
-    from recexplore.data.movielens import load_movielens
+    from recexplore.data.loading import load_movielens
 
     return load_movielens(args.data, dataset=args.dataset)
 
@@ -370,16 +370,6 @@ def _config_for(
     return config
 
 
-def _check_memory(fam: ModelFamily, config: Any, vocab_sizes: dict[str, int], train_rows: int) -> None:
-    """Refuse, before anything is allocated, a configuration this machine cannot hold."""
-    from recexplore.config.memory import ResourceError, check_training_memory
-
-    try:
-        check_training_memory(fam.name, config, vocab_sizes, train_rows)
-    except ResourceError as err:
-        raise UsageError(f"{err.args[0]}; use a smaller {_size_flags(fam)}") from None
-
-
 def _size_flags(fam: ModelFamily) -> str:
     """'--batch-size, --embedding-dim or --layers': the flags that shrink a family's model."""
     flags = ["--batch-size", "--embedding-dim"]
@@ -405,7 +395,7 @@ def cmd_folds(args: argparse.Namespace) -> int:
     """Write a seeded 5-fold split in the official format, with a copy of the data beside it."""
     from pathlib import Path
 
-    from recexplore.data.folds import write_folds
+    from recexplore.data.splits import write_folds
 
     data = _load(args)
     out = Path(args.out).expanduser()
@@ -420,11 +410,12 @@ def cmd_folds(args: argparse.Namespace) -> int:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    """Train one model, print its metrics, optionally save it."""
-    from recexplore.data.features import Vocabularies
+    """Train one model through the pipeline, print its metrics beside its peers', optionally save it."""
+    from recexplore.config.memory import ResourceError
     from recexplore.families import family
-    from recexplore.store import registry
-    from recexplore.training.trainer import ProgressHooks, train
+    from recexplore.store import entry_format, registry
+    from recexplore.training.pipeline import run
+    from recexplore.training.trainer import ProgressHooks
 
     start = time.perf_counter()
     fam = family(args.kind)
@@ -435,30 +426,31 @@ def cmd_train(args: argparse.Namespace) -> int:
     if args.save:  # checked before training, so a long run is never thrown away at the end
         problem = registry.writable_problem(args.models_dir)
         if problem is not None:
-            raise registry.RegistryError(problem)
+            raise entry_format.RegistryError(problem)
         if registry.has_entry(args.save, args.models_dir) and not args.overwrite:
             raise UsageError(f"a model named {args.save!r} exists; pass --overwrite to replace it")
-    data, split = _load_split(args)
-    if args.epochs is None:
-        config = dataclasses.replace(config, epochs=sized_epochs(config.epochs, len(data.ratings)))
-    vocab = Vocabularies.build(data)
-    _check_memory(fam, config, vocab.sizes(), len(split.train))
 
     def epoch_line(epoch: int, logs: dict[str, float]) -> None:
         if not args.json:
             shown = ", ".join(f"{k}={v:.4f}" for k, v in logs.items() if k != "epoch")
             print(f"epoch {epoch + 1}: {shown}", flush=True)
 
-    result = train(
-        args.kind, data, split, config, seed=args.seed, hooks=ProgressHooks(on_epoch=epoch_line), vocab=vocab
-    )
-    payload = _result_payload(result, start)
-    if fam.task is RETRIEVAL:  # the linear baseline beside the model (computed once per split, then cached)
-        from recexplore.models.ease import cached_report
-
-        payload.update(cached_report(data, split, args.seed))
+    try:
+        done = run(
+            args.kind,
+            config,
+            data=args.data,
+            dataset=args.dataset,
+            split=args.split,
+            seed=args.seed,
+            hooks=ProgressHooks(on_epoch=epoch_line),
+            size_epochs=args.epochs is None,
+        )
+    except ResourceError as err:
+        raise UsageError(f"{err.args[0]}; use a smaller {_size_flags(fam)}") from None
+    payload = {**_result_payload(done.result, start), **done.peers}
     if args.save:
-        entry = registry.save(result, args.save, args.models_dir, overwrite=args.overwrite)
+        entry = registry.save(done.result, args.save, args.models_dir, overwrite=args.overwrite)
         payload["saved"] = str(entry.path)
     lines = [f"{k}: {v}" for k, v in payload.items() if k != "config"]
     _emit(payload, args.json, lines)
@@ -495,10 +487,10 @@ def cmd_compare_towers(args: argparse.Namespace) -> int:
     """Train the retrieval presets (the 1/2/3-layer towers) on one split, or on each of `--folds`
     official folds, as concurrent jobs on the training engine, and compare them with popularity and
     EASE on every metric, by user group, and with paired tests (over users, or over folds)."""
-    from recexplore.data.movielens import make_split
-    from recexplore.evaluation.ranker_comparison import fold_splits
+    from recexplore.data.splits import make_split
+    from recexplore.data.splits import fold_splits
     from recexplore.evaluation.tower_comparison import compare, split_baseline
-    from recexplore.models.ease import cached_report_with_users
+    from recexplore.evaluation.ease_report import cached_report_with_users
     from recexplore.training.request import TrainRequest
 
     start = time.perf_counter()
@@ -596,7 +588,8 @@ def _tower_fold_lines(comparison: dict[str, Any]) -> list[str]:
 def cmd_compare_rankers(args: argparse.Namespace) -> int:
     """Train every rating preset (DLRM, DCN full and low rank, the DNN control) on the same split,
     or on each of `--folds` official folds, as concurrent jobs, and say which differences are real."""
-    from recexplore.evaluation.ranker_comparison import compare_rows, fold_splits
+    from recexplore.evaluation.ranker_comparison import compare_rows
+    from recexplore.data.splits import fold_splits
     from recexplore.training.request import TrainRequest
 
     start = time.perf_counter()
@@ -680,14 +673,14 @@ def _headline(metrics: dict[str, Any]) -> str:
 def cmd_pretrain(args: argparse.Namespace) -> int:
     """Retrain and save the pretrained default entries."""
     from recexplore.data.features import Vocabularies
-    from recexplore.data.movielens import make_split
+    from recexplore.data.splits import make_split
     from recexplore.families import family, pretrained_entries
-    from recexplore.store import registry
-    from recexplore.training.trainer import train
+    from recexplore.store import entry_format, registry
+    from recexplore.training.pipeline import run
 
     problem = registry.writable_problem(args.models_dir)
     if problem is not None:
-        raise registry.RegistryError(problem)
+        raise entry_format.RegistryError(problem)
     data, split = _load_split(args)
     vocab = Vocabularies.build(data)
     digests = {}
@@ -701,7 +694,7 @@ def cmd_pretrain(args: argparse.Namespace) -> int:
         fam = family(kind)
         config = fam.make_config(preset)
         own = split if fam.split_problem(split.name) is None else make_split(data, fam.default_split, seed=args.seed)
-        result = train(kind, data, own, config, seed=args.seed, vocab=vocab)
+        result = run(kind, config, data=data, split=own, seed=args.seed, vocab=vocab, peers=False).result
         digests[name] = registry.save(result, name, args.models_dir, overwrite=True).digest
         print(f"{name}: {json.dumps(result.metrics, default=_json_default)}", flush=True)
     if registry.models_dir(args.models_dir).resolve() == registry.DEFAULT_MODELS_DIR.resolve():

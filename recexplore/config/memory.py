@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from itertools import pairwise
 from pathlib import Path
@@ -55,29 +56,10 @@ def ranking_bytes(vocab_sizes: dict[str, int], train_rows: int) -> int:
     """What a full-ranking evaluation holds beside the model: one batch of float64 score rows
     (never more than every user's: `evaluation.ScoreRows`) and the sparse 0/1 training matrices
     (CSR), per training rating; nothing per users x movies cell."""
-    from recexplore.data.features import CSR_BYTES_PER_RATING
-    from recexplore.evaluation.accuracy import SCORE_BATCH_BYTES
+    from recexplore.config.memory import CSR_BYTES_PER_RATING, SCORE_BATCH_BYTES
 
     cells = vocab_sizes.get("user_id", 1) * vocab_sizes.get("movie_id", 1)
     return min(SCORE_BATCH_BYTES, cells * 8) + CSR_BYTES_PER_RATING * int(train_rows)
-
-
-def estimate_training_bytes(kind: str, config: Any, vocab_sizes: dict[str, int], train_rows: int) -> int:
-    """A rough lower estimate of the memory that training `config` of family `kind` needs."""
-    from recexplore.families import family
-
-    return int(family(kind).memory_bytes(config, vocab_sizes, train_rows))
-
-
-def check_training_memory(kind: str, config: Any, vocab_sizes: dict[str, int], train_rows: int) -> None:
-    """Raise ResourceError when training `config` would need more memory than is available now."""
-    needed = estimate_training_bytes(kind, config, vocab_sizes, train_rows)
-    available = available_bytes()
-    if needed > available:
-        raise ResourceError(
-            f"not enough memory: training this {kind} model needs about {_size(needed)} but only "
-            f"{_size(available)} is available"
-        )
 
 
 def available_bytes() -> int:
@@ -112,5 +94,76 @@ def cgroup_available(root: Path = CGROUP_ROOT) -> int | None:
     return None
 
 
-def _size(n_bytes: float) -> str:
-    return f"{n_bytes / 2**30:.1f} GiB" if n_bytes >= 2**30 else f"{n_bytes / 2**20:.1f} MiB"
+# A large catalogue: more than LARGE_CATALOGUE_CELLS users x movies cells (ML-100K: 1.6M, ML-1M:
+# 22M, ML-10M: 750M, ML-25M: 10G). On one, what costs users x movies per step changes form: the
+# rated-movies history becomes lists (below), the towers train without the EASE teacher, and the
+# optimizer updates only the embedding rows a batch used (models/lazy_adam.py).
+LARGE_CATALOGUE_CELLS = 50_000_000
+
+
+def large_catalogue(n_users: int, n_movies: int) -> bool:
+    """Whether users x movies passes LARGE_CATALOGUE_CELLS."""
+    return int(n_users) * int(n_movies) > LARGE_CATALOGUE_CELLS
+
+
+# The rated-movies features' representation: the exact users x movies 0/1 matrix on a catalogue
+# that is not large (ML-100K, ML-1M), else each user's latest HISTORY_CAP
+# movies and each movie's latest HISTORY_CAP raters (ML-10M: 750M cells, ML-25M: 10G). The matrix
+# costs users x movies per training step; the lists cost batch x HISTORY_CAP, whatever the data.
+# 64, not 256: a DLRM epoch on 1M synthetic ratings over 62K movies took 87 s (2.5 GB) against
+# 306 s (5.8 GB), with the same test RMSE (0.829); ML-25M's median user has 71 ratings.
+HISTORY_CAP = 64
+
+
+# Loading holds about this many bytes per rating at its peak (the C parser's int64/float64
+# columns, the int32/float32 frame and the parse cache's arrays: 2.5 GB for 25M ratings, measured
+# by bench/scale_bench.py and `/usr/bin/time -v python -m recexplore data --json`).
+LOAD_BYTES_PER_RATING = 100
+
+
+MEMORY_SHARE = 0.8  # of the memory available now, what loading may use
+
+
+def load_bytes(n_ratings: int) -> int:
+    """About how much memory loading `n_ratings` ratings takes at its peak."""
+    return int(n_ratings) * LOAD_BYTES_PER_RATING
+
+
+# Bytes a retrieval training holds per training rating for its sparse 0/1 matrices: an int32 column
+# index and a bool value in the training's CSR matrix and again in its evaluation target's (`interaction_csr`).
+CSR_BYTES_PER_RATING = 12
+
+
+# Score rows (counted at 8 bytes a score) one evaluation batch holds: memory is bounded at any catalogue
+# (a batch's working copies for masking and partitioning take about 3x this at its peak).
+SCORE_BATCH_BYTES = 256 << 20
+
+
+# Bytes the transition peer holds per training rating while its counts are built: the int64
+# (before, after) pairs and their sparse matrix (a float32 count and int32 row and column each).
+TRANSITION_BYTES_PER_RATING = 28
+
+
+EASE_MAX_ITEMS = 10_000  # the most movies one EASE fit holds (the most-rated ones), whatever the memory
+
+
+EASE_MIN_ITEMS = 4_000  # a catalogue of at most this many movies is always fitted whole
+
+
+EASE_MEMORY_SHARE = 0.5  # the share of the available memory an EASE fit's items x items matrices may take
+
+
+def ease_item_cap(available: int | None = None) -> int:
+    """M, the most movies one EASE fit holds: EASE_COPIES float64 M x M matrices in
+    EASE_MEMORY_SHARE of `available` bytes (default: `resources.available_bytes()`, free now),
+    between EASE_MIN_ITEMS and EASE_MAX_ITEMS."""
+    available = available_bytes() if available is None else available
+    by_memory = math.isqrt(int(available * EASE_MEMORY_SHARE) // (8 * EASE_COPIES))
+    return max(EASE_MIN_ITEMS, min(EASE_MAX_ITEMS, by_memory))
+
+
+# The most bytes of model inputs built in one piece (fit's arrays, one chunk of predictions).
+# Streaming costs time (measured on 1M ratings, one DLRM epoch, 2 cores: 42 s whole, 54 s streamed
+# with two loader threads, 83 s with one), so it starts only where the memory matters: the DLRM's
+# inputs pass 1 GiB above about 11M ratings (ML-20M, ML-25M; not 10M).
+INPUT_BYTES_IN_ONE_PIECE = 1 << 30

@@ -17,11 +17,8 @@ from typing import Any
 import keras
 import numpy as np
 
-# The most bytes of model inputs built in one piece (fit's arrays, one chunk of predictions).
-# Streaming costs time (measured on 1M ratings, one DLRM epoch, 2 cores: 42 s whole, 54 s streamed
-# with two loader threads, 83 s with one), so it starts only where the memory matters: the DLRM's
-# inputs pass 1 GiB above about 11M ratings (ML-20M, ML-25M; not 10M).
-INPUT_BYTES_IN_ONE_PIECE = 1 << 30
+from recexplore.config import memory
+
 # Threads gathering batches ahead of the training step (Keras' PyDataset workers).
 LOADER_THREADS = 2
 
@@ -36,7 +33,7 @@ def row_bytes(make: Maker) -> int:
 
 def rows_in_one_piece(make: Maker) -> int:
     """How many rows' inputs fit in `INPUT_BYTES_IN_ONE_PIECE`."""
-    return max(1, INPUT_BYTES_IN_ONE_PIECE // row_bytes(make))
+    return max(1, memory.INPUT_BYTES_IN_ONE_PIECE // row_bytes(make))
 
 
 class FeatureBatches(keras.utils.PyDataset):

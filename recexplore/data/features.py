@@ -15,7 +15,7 @@ from recexplore.data.movielens import AGE_BUCKETS, GENRES, MovieLens
 
 if TYPE_CHECKING:
     from recexplore.data.batches import Maker
-    from recexplore.models.common import History
+    from recexplore.data.history import History
 
 GENDERS = ("F", "M")
 MAX_TITLE_TOKENS = 8
@@ -23,9 +23,6 @@ DENSE_FEATURES = ("raw_user_age", "hour_of_day_sin", "hour_of_day_cos", "hour_of
 _AGE_MEAN, _AGE_STD = 33.0, 12.0  # fixed scaling keeps encoders data-independent
 _TOKEN_RE = re.compile(r"[^\W_]+(?:'[^\W_]+)*")  # Unicode words: "Misérables" stays whole
 _YEAR_RE = re.compile(r"\(\d{4}\)\s*$")
-# Bytes a retrieval training holds per training rating for its sparse 0/1 matrices: an int32 column
-# index and a bool value in the training's CSR matrix and again in its evaluation target's (`interaction_csr`).
-CSR_BYTES_PER_RATING = 12
 
 
 def title_tokens(title: str) -> list[str]:
@@ -233,7 +230,7 @@ class FeatureSpace:
 
     def history(self, ratings: pd.DataFrame) -> History:
         """Who rated what in `ratings`, as a rating model stores it (`RatedMovies`)."""
-        from recexplore.models.common import History
+        from recexplore.data.history import History
 
         return History.of(
             self.user_index(ratings["user_id"]), self.movie_index(ratings["movie_id"]), ratings["timestamp"]

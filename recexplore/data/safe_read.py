@@ -8,6 +8,8 @@ import os
 import stat
 from pathlib import Path
 
+from recexplore.config.text import byte_size
+
 _FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 
@@ -46,17 +48,13 @@ def read_at(folder: int | None, filename: str | os.PathLike[str], limit: int, fo
         if not stat.S_ISREG(info.st_mode):
             raise UnsafeFile(f"{shown} is not a regular file")
         if info.st_size > limit:
-            raise UnsafeFile(f"{shown} is larger than the {_size(limit)} allowed")
+            raise UnsafeFile(f"{shown} is larger than the {byte_size(limit)} allowed")
         data = handle.read(limit + 1)
     if len(data) > limit:  # grew while we read it
-        raise UnsafeFile(f"{shown} is larger than the {_size(limit)} allowed")
+        raise UnsafeFile(f"{shown} is larger than the {byte_size(limit)} allowed")
     return data
 
 
 def read_path(path: Path, limit: int, follow_links: bool = False) -> bytes:
     """`read_at` by path (parent folders may be links; the file itself only with `follow_links`)."""
     return read_at(None, path, limit, follow_links)
-
-
-def _size(n_bytes: int) -> str:
-    return f"{n_bytes >> 20} MiB" if n_bytes >= 1 << 20 else f"{n_bytes >> 10} KiB"

@@ -9,6 +9,7 @@ known layout is one row here; a new layout is one `Layout` and its parser in `da
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 DATASET_ENV = "RECEXPLORE_DATASET"  # the app's (and the CLI's default) data set name
 DEFAULT_DATASET = "ml-100k"
@@ -210,3 +211,11 @@ def _log_ratio(a: int, b: int) -> float:
     import math
 
     return math.log(max(a, 1) / max(b, 1))
+
+
+def layout_of(folder: Path) -> Layout | None:
+    """The layout whose core files are all in `folder` (regular files), or None."""
+    for layout in LAYOUTS:
+        if all((folder / name).is_file() for name in layout.core_files):
+            return layout
+    return None

@@ -22,6 +22,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from recexplore.config.text import one_line
 from recexplore.engine.settings import EngineSettings
 
 NAMESPACE = "recexplore"
@@ -83,7 +84,7 @@ class _Engine:
                 ray.cluster_resources(),
             )
         except Exception as err:  # reported to the caller as one line
-            first = str(err).splitlines()[0] if str(err) else type(err).__name__
+            first = one_line(err)
             where = f"the Ray cluster at {settings.address}" if settings.address else "a local Ray instance"
             self._error = f"Could not start {where}: {first[:200]}"
             _LOG.error("Ray start failed", exc_info=True)

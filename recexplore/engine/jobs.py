@@ -18,6 +18,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
+from recexplore.config.text import one_line
 from recexplore.engine.cluster import ensure_started
 from recexplore.engine.settings import EngineSettings
 from recexplore.families import family
@@ -153,9 +154,9 @@ class JobManager:
             DataError / ValueError: the split cannot be made from `data`.
             EngineError: Ray could not be started or joined.
         """
-        from recexplore.config.memory import check_training_memory
         from recexplore.data.features import Vocabularies
-        from recexplore.data.movielens import make_split
+        from recexplore.data.splits import make_split
+        from recexplore.training.memory import check_training_memory
 
         self.check_limits(workspace, len(requests))
         sizes = Vocabularies.build(data).sizes()
@@ -375,7 +376,7 @@ class JobManager:
             outcome: tuple[str, str | None] = (CANCELLED, None) if job.cancel_requested else (FAILED, WORKER_DIED)
             summary = None
         except Exception as err:  # the training raised: one line for the page, the whole story for the log
-            outcome, summary = (FAILED, first_line(getattr(err, "cause", None) or err)), None
+            outcome, summary = (FAILED, one_line(getattr(err, "cause", None) or err)), None
             _LOG.error("training job %s failed:\n%s", job.job_id, err)
         else:
             stopped_by = summary["stopped_by"]
@@ -475,9 +476,3 @@ def _new_worker(cpus: float, gpus: float, nice: int) -> Any:
 
 
 POOL = WorkerPool()
-
-
-def first_line(err: BaseException) -> str:
-    """An exception's message as one line (its type's name when it has none)."""
-    lines = [line.strip() for line in str(err).splitlines() if line.strip()]
-    return (lines[0] if lines else type(err).__name__)[:300]

@@ -96,9 +96,9 @@ class TrainingWorker:
         The summary holds the metrics, the history and the registry metadata (everything a
         page shows); the `.keras` bytes travel separately and are fetched only to save.
         """
-        from recexplore.data.movielens import make_split
         from recexplore.store.registry import build_meta
-        from recexplore.training.trainer import ProgressHooks, train
+        from recexplore.training.pipeline import run
+        from recexplore.training.trainer import ProgressHooks
 
         start = time.monotonic()
         with self._lock:
@@ -122,15 +122,10 @@ class TrainingWorker:
                 return True
             return False
 
-        split = make_split(data, request.split, seed=request.seed)
-        result = train(
-            request.kind,
-            data,
-            split,
-            request.config,
-            seed=request.seed,
-            hooks=ProgressHooks(on_epoch=on_epoch, on_batch=on_batch, should_stop=should_stop),
-        )
+        hooks = ProgressHooks(on_epoch=on_epoch, on_batch=on_batch, should_stop=should_stop)
+        result = run(
+            request.kind, request.config, data=data, split=request.split, seed=request.seed, hooks=hooks, peers=False
+        ).result  # the page fetches the peers of the split once, from the cache, not per job
         stopped_by = self._state["stopped_by"] or ("cancel" if self._cancel.is_set() or result.cancelled else None)
         summary = {
             "kind": result.kind,

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 from scipy import sparse
 
-from recexplore.evaluation.accuracy import ScoreRows, ZeroOne, axis_counts
+from recexplore.models.score_rows import ScoreRows, ZeroOne, axis_counts
 from recexplore.evaluation.list_metrics import Catalogue, HeldOut, K, list_report, per_user, top_k
 
 ACTIVITY_EDGES = (30, 100, 300)  # training ratings: < 30, 30-100, 100-300, 300+

@@ -17,15 +17,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import sparse
 
-from recexplore.evaluation.accuracy import (
-    ScoreRows,
-    ZeroOne,
-    axis_counts,
-    dense_rows,
-    exclude_rows,
-    finite_shared_row,
-    shared_order,
-)
+from recexplore.evaluation.accuracy import finite_shared_row, shared_order
+from recexplore.models.score_rows import ScoreRows, ZeroOne, axis_counts, dense_rows, exclude_rows
 
 K = 10  # the cutoff of every metric in the reports (the hit rate also has @100)
 # The list metrics, as their keys read (`<name>_at_<k>`, prefixed `popularity_` / `ease_` for the baselines).

@@ -8,22 +8,22 @@ import json
 from typing import Any
 
 import numpy as np
-from scipy import sparse
 
 from recexplore.data.movielens import cache_dir
-from recexplore.data.sequences import histories, leave_last_out, time_ordered
-from recexplore.evaluation.accuracy import ScoreRows, ZeroOne, hits_at, popularity_scores
+from recexplore.data.splits import leave_last_out, time_ordered
+from recexplore.data.history import histories
+from recexplore.evaluation.accuracy import hits_at
+from recexplore.evaluation.ease_report import choose_lambda, keep_in_cache
 from recexplore.evaluation.list_metrics import top_k
-from recexplore.models.ease import EASE_LAMBDAS, ITEMS_KEY, choose_lambda, fit_ease, fitted_columns, keep_in_cache
+from recexplore.models.ease import EASE_LAMBDAS, ITEMS_KEY, fit_ease, fitted_columns
+from recexplore.models.popularity import popularity_scores
+from recexplore.models.score_rows import ScoreRows, ZeroOne
+from recexplore.models.transitions import transition_scores
 
 CUTOFFS = (10, 100)
 NDCG_K = 10
 PEERS = ("popularity_", "transition_", "ease_")
 LIST_NAMES = {"": "this model", "popularity_": "popularity", "transition_": "transitions", "ease_": "EASE"}
-TRANSITION_TIE_WEIGHT = 1e-3  # popularity's share of a transition score: breaks ties, never a count
-# Bytes the transition peer holds per training rating while its counts are built: the int64
-# (before, after) pairs and their sparse matrix (a float32 count and int32 row and column each).
-TRANSITION_BYTES_PER_RATING = 28
 
 
 def next_item_report(
@@ -41,25 +41,6 @@ def next_item_report(
     report = {f"{prefix}next_hit_rate_at_{k}": float(np.mean(hits[k])) for k in CUTOFFS}
     report[f"{prefix}next_ndcg_at_{NDCG_K}"] = float(np.mean(ndcg))
     return report
-
-
-def transition_scores(seqs: list[np.ndarray], n_items: int, train_matrix: ZeroOne) -> ScoreRows:
-    """'The movies most often watched right after the user's last movie': counts of b right after
-    a over every training history, read at each user's last movie; ties (and users without
-    history) fall back to popularity, at TRANSITION_TIE_WEIGHT of one count. The counts are a
-    sparse items x items matrix (one entry per distinct pair seen), each user's row made dense
-    only when their batch is scored."""
-    pairs = [(seq[:-1], seq[1:]) for seq in seqs if len(seq) > 1]
-    before = np.concatenate([a for a, _ in pairs]).astype(np.int64) if pairs else np.zeros(0, np.int64)
-    after = np.concatenate([b for _, b in pairs]).astype(np.int64) if pairs else np.zeros(0, np.int64)
-    keep = before > 0  # row 0 stays empty: a user without history gets the tie row alone
-    ones = np.ones(int(keep.sum()), dtype=np.float32)
-    counts = sparse.csr_matrix((ones, (before[keep], after[keep])), shape=(n_items, n_items), dtype=np.float32)
-    counts.sum_duplicates()
-    popularity = popularity_scores(train_matrix)[0].astype(np.float32)
-    tie = TRANSITION_TIE_WEIGHT * popularity / max(float(popularity.max()), 1.0)
-    last = np.array([seq[-1] if len(seq) else 0 for seq in seqs], dtype=np.int64)
-    return ScoreRows(table=counts, lookup=last, offset=tie.astype(np.float32))
 
 
 def split_arrays(space: Any, split: Any) -> dict[str, Any]:

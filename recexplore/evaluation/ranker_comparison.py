@@ -8,26 +8,10 @@ from typing import Any
 
 import numpy as np
 
-from recexplore.data.movielens import OFFICIAL_SPLITS, DataError, MovieLens
 from recexplore.evaluation.significance import pairwise_verdicts
 from recexplore.families import RATING
 
-FOLDS = OFFICIAL_SPLITS[:5]  # u1..u5: disjoint test parts, so their spread is the between-fold noise
 BASELINES = ("global_mean_rmse", "bias_only_rmse")
-
-
-def fold_splits(data: MovieLens, n: int) -> list[str]:
-    """The first `n` of the official folds u1..u5 in the data folder; DataError when they are not there."""
-    if not isinstance(n, int) or isinstance(n, bool) or not 1 <= n <= len(FOLDS):
-        raise ValueError(f"folds must be a whole number from 1 to {len(FOLDS)}, got {n!r}")
-    present = [s for s in data.available_splits() if s in FOLDS]
-    if len(present) < n:
-        has = ", ".join(present) or "none"
-        raise DataError(
-            f"{n} folds need the official folds {', '.join(FOLDS[:n])} in the data folder (it has {has}): "
-            "use the full ml-100k folder, or write seeded ones with `python -m recexplore folds --out DIR`"
-        )
-    return present[:n]
 
 
 def compare_rows(results: Sequence[tuple[str, str, str, Any]], splits: Sequence[str]) -> dict[str, Any]:

@@ -10,12 +10,15 @@ import numpy as np
 
 from recexplore.data.batches import in_pieces
 from recexplore.data.features import FeatureSpace, Vocabularies
-from recexplore.data.movielens import DataError, MovieLens, Split, make_split
-from recexplore.evaluation.accuracy import ScoreRows, mae, popularity_scores, retrieval_report, rmse
+from recexplore.data.movielens import DataError, MovieLens
+from recexplore.data.splits import Split, make_split
+from recexplore.evaluation.accuracy import mae, retrieval_report, rmse
 from recexplore.evaluation.beyond import Target, slices, user_values
 from recexplore.evaluation.list_metrics import prefixed
-from recexplore.families import NEXT_ITEM, RATING, family
-from recexplore.models.biases import rating_baselines
+from recexplore.evaluation.rating_peers import rating_baselines
+from recexplore.families import family
+from recexplore.models.popularity import popularity_scores
+from recexplore.models.score_rows import ScoreRows
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -96,7 +99,7 @@ def prepare_loaded(
     """Rebuild what a loaded model needs from the data (a rating model's rated-movies matrix)."""
     split = split_of(meta, data)
     space = FeatureSpace(vocab, data)
-    if family(kind).task is RATING:
+    if family(kind).task.rebuilds_history:
         model.set_history(space.history(split.train))
     return space, split
 
@@ -106,15 +109,13 @@ def evaluate_loaded(
 ) -> dict[str, float]:
     """Recompute a loaded model's test metrics on the split it was trained on."""
     space, split = prepare_loaded(kind, model, meta, data, vocab)
-    task = family(kind).task
-    score = rating_metrics if task is RATING else next_item_metrics if task is NEXT_ITEM else towers_metrics
-    return score(model, space, split)
+    return family(kind).task.behaviour("evaluator")(model, space, split)
 
 
 def history_features(model: keras.Model, space: FeatureSpace, seqs: list[np.ndarray]) -> dict[str, np.ndarray]:
     """A next-movie model's query inputs for every user row: the padded latest movies of each
     history (and the user features)."""
-    from recexplore.data.sequences import padded
+    from recexplore.data.history import padded
 
     users = np.arange(space.n_users)
     return {"history": padded(seqs, model.model_config.max_len), **space.query_features(users)}

@@ -12,9 +12,6 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from recexplore.data.movielens import validation_slice
-from recexplore.evaluation.accuracy import rmse
-
 BIAS_LAMBDAS = (1.0, 2.5, 5.0, 10.0, 25.0, 50.0)
 BIAS_ITERATIONS = 20  # alternating exact updates: RMSE settles to 1e-4 stars by then on MovieLens
 
@@ -48,7 +45,7 @@ def _offsets(ids: np.ndarray, values: np.ndarray, wanted: np.ndarray) -> np.ndar
 
 
 @dataclass(frozen=True)
-class _Coded:
+class CodedRatings:
     """A training frame's ids as dense codes (one np.unique per column, shared by every lambda)."""
 
     user_ids: np.ndarray
@@ -58,7 +55,7 @@ class _Coded:
     r: np.ndarray
 
     @classmethod
-    def of(cls, train: pd.DataFrame) -> _Coded:
+    def of(cls, train: pd.DataFrame) -> CodedRatings:
         user_ids, u = np.unique(train["user_id"].to_numpy(), return_inverse=True)
         movie_ids, m = np.unique(train["movie_id"].to_numpy(), return_inverse=True)
         return cls(user_ids, u, movie_ids, m, train["user_rating"].to_numpy(np.float64))
@@ -76,30 +73,4 @@ class _Coded:
 
 def fit_biases(train: pd.DataFrame, lam: float, iterations: int = BIAS_ITERATIONS) -> Biases:
     """Ridge-regularised user and movie biases around the training mean."""
-    return _Coded.of(train).fit(lam, iterations)
-
-
-def choose_bias_lambda(train: pd.DataFrame, seed: int) -> float:
-    """The ridge strength with the lowest RMSE on a seeded validation slice of `train`."""
-    fit, val = validation_slice(train, seed)
-    coded, truth = _Coded.of(fit), val["user_rating"].to_numpy()
-    users, movies = val["user_id"].to_numpy(), val["movie_id"].to_numpy()
-    scores = {lam: rmse(truth, coded.fit(lam).predict(users, movies)) for lam in BIAS_LAMBDAS}
-    return min(scores, key=scores.get)
-
-
-def rating_baselines(train: pd.DataFrame, test: pd.DataFrame, seed: int = 42) -> dict[str, float]:
-    """Test RMSE of the global mean and of bias-only, both fitted on `train`.
-
-    Returns:
-        global_mean_rmse, bias_only_rmse and bias_lambda (the validation-chosen ridge strength).
-    """
-    truth = test["user_rating"].to_numpy()
-    lam = choose_bias_lambda(train, seed)
-    biases = fit_biases(train, lam)
-    global_mean = np.full(len(truth), float(train["user_rating"].mean()))
-    return {
-        "global_mean_rmse": rmse(truth, global_mean),
-        "bias_only_rmse": rmse(truth, biases.predict(test["user_id"].to_numpy(), test["movie_id"].to_numpy())),
-        "bias_lambda": lam,
-    }
+    return CodedRatings.of(train).fit(lam, iterations)

@@ -6,7 +6,7 @@ and a user's scores are their row of X B. One eigendecomposition of G gives P fo
 lambda at the cost of a matrix product, so lambda is chosen on a validation slice of the
 training part (never on test rows) for about the price of one fit.
 
-G, P and B are items x items (float64, several copies: `resources.EASE_COPIES`), so a large
+G, P and B are items x items (float64, several copies: `memory.EASE_COPIES`), so a large
 catalogue is fitted on its M most-rated training movies only (`fitted_columns`; M from the
 available memory, `ease_item_cap`): the other movies score -inf and never enter a list. Every
 catalogue up to EASE_MIN_ITEMS movies (ML-100K, ML-1M) is always fitted whole.
@@ -18,46 +18,30 @@ dense a batch of users at a time.
 
 from __future__ import annotations
 
-import math
-import os
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 from scipy import sparse
 from scipy.linalg import lapack
 
-from recexplore.config.memory import EASE_COPIES, available_bytes
-from recexplore.evaluation.accuracy import HIT_RATE_KS, ScoreRows, ZeroOne, batch_users, hits_at, popularity_scores
-from recexplore.evaluation.list_metrics import LIST_METRICS, K
+from recexplore.config import memory
+from recexplore.models.popularity import popularity_scores
+from recexplore.models.score_rows import ScoreRows, ZeroOne, batch_users
 
 EASE_LAMBDAS = (50.0, 100.0, 200.0, 300.0, 500.0, 1000.0, 2000.0)  # the validation grid
 CHOOSE_K = 10  # lambda is chosen by validation hit-rate at this cutoff
 TEACHER_MASKED = np.float32(-1e9)  # a teacher logit no item the user rated can beat
-EASE_MAX_ITEMS = 10_000  # the most movies one EASE fit holds (the most-rated ones), whatever the memory
-EASE_MIN_ITEMS = 4_000  # a catalogue of at most this many movies is always fitted whole
-EASE_MEMORY_SHARE = 0.5  # the share of the available memory an EASE fit's items x items matrices may take
 ITEMS_KEY = "ease_items"  # in a report only when EASE was fitted on fewer movies than the catalogue has
-
-
-def ease_item_cap(available: int | None = None) -> int:
-    """M, the most movies one EASE fit holds: EASE_COPIES float64 M x M matrices in
-    EASE_MEMORY_SHARE of `available` bytes (default: `resources.available_bytes()`, free now),
-    between EASE_MIN_ITEMS and EASE_MAX_ITEMS."""
-    available = available_bytes() if available is None else available
-    by_memory = math.isqrt(int(available * EASE_MEMORY_SHARE) // (8 * EASE_COPIES))
-    return max(EASE_MIN_ITEMS, min(EASE_MAX_ITEMS, by_memory))
 
 
 def fitted_columns(matrix: ZeroOne, cap: int | None = None) -> np.ndarray | None:
     """The columns an EASE fit of the users x items `matrix` keeps: None (every one) when its movies
     (columns 1..) number at most `cap` (default: `ease_item_cap()`, asked only for a catalogue over
-    EASE_MIN_ITEMS), else the `cap` most-rated movies (ties: the lower index), ascending."""
+    memory.EASE_MIN_ITEMS), else the `cap` most-rated movies (ties: the lower index), ascending."""
     n_movies = np.shape(matrix)[1] - 1
-    if n_movies <= EASE_MIN_ITEMS and cap is None:
+    if n_movies <= memory.EASE_MIN_ITEMS and cap is None:
         return None
-    cap = ease_item_cap() if cap is None else int(cap)
+    cap = memory.ease_item_cap() if cap is None else int(cap)
     if n_movies <= cap:
         return None
     counts = popularity_scores(matrix)[0]
@@ -200,27 +184,6 @@ class EaseFit:
     validation: dict[float, float]
 
 
-def choose_lambda(
-    fit_matrix: ZeroOne,
-    val_users: np.ndarray,
-    val_items: np.ndarray,
-    lambdas: tuple[float, ...] = EASE_LAMBDAS,
-    cap: int | None = None,
-) -> EaseFit:
-    """Pick lambda by hit-rate@CHOOSE_K on validation rows, with `fit_matrix` (training minus
-    the validation slice) as the only input and its items excluded (EASE on its `cap` most-rated
-    movies when there are more: `fitted_columns`)."""
-    columns = fitted_columns(fit_matrix, cap)
-    gram = Gram.of(fit_matrix, columns)
-    scores_of = {}
-    for lam in lambdas:
-        scores = EaseWeights(gram.weights(lam).astype(np.float32), columns).score_rows(fit_matrix)
-        hits = hits_at(scores, val_users, val_items, exclude=fit_matrix, ks=(CHOOSE_K,))[CHOOSE_K]
-        scores_of[lam] = float(np.mean(hits))
-    best = max(scores_of, key=lambda lam: (scores_of[lam], -lam))  # ties: the stronger regularisation
-    return EaseFit(best, scores_of)
-
-
 def ease_scores(train_matrix: ZeroOne, lam: float) -> np.ndarray:
     """(users, items) float32 EASE scores of every user in one piece, fitted on the whole training
     matrix (`fit_ease`: on its most-rated movies for a large catalogue, the others -inf)."""
@@ -241,126 +204,3 @@ def teacher_logits(train_matrix: ZeroOne, lam: float, temperature: float) -> np.
     logits[0, :] = TEACHER_MASKED
     logits[:, 0] = TEACHER_MASKED
     return logits
-
-
-def ease_report(data: Any, split: Any, seed: int = 42) -> dict[str, Any]:
-    """EASE's hit-rates and list metrics on a split's test rows (training movies excluded, as for
-    every model), with lambda chosen on a seeded validation slice of the training part, and its
-    per-user values (`ease_per_user`) for paired tests against the models. On a catalogue larger
-    than `ease_item_cap()`, EASE on the top M movies (the most rated in training): M is the
-    report's ITEMS_KEY (absent when every movie was fitted; `items_note` says it in words)."""
-    from recexplore.data.features import FeatureSpace, Vocabularies
-    from recexplore.data.movielens import validation_slice
-    from recexplore.evaluation.beyond import Target, user_values
-    from recexplore.evaluation.list_metrics import prefixed
-
-    space = FeatureSpace(Vocabularies.build(data), data)
-    fit_part, val = validation_slice(split.train, seed)
-    choice = choose_lambda(
-        space.interaction_csr(fit_part), space.user_index(val["user_id"]), space.movie_index(val["movie_id"])
-    )
-    target = Target.of(space, split)
-    fit = fit_ease(target.seen, choice.lam)
-    scores = fit.score_rows(target.seen)
-    hits = hits_at(scores, target.test_users, target.test_items, exclude=target.seen, ks=HIT_RATE_KS)
-    lists = target.lists(scores)
-    report = {
-        "ease_hit_rate_at_10": float(np.mean(hits[10])),
-        "ease_hit_rate_at_100": float(np.mean(hits[100])),
-        "ease_lambda": choice.lam,
-        **prefixed(target.report(lists), "ease_"),
-        "ease_per_user": user_values(lists, target),
-    }
-    if fit.capped:
-        report[ITEMS_KEY] = fit.items
-    return report
-
-
-def items_note(report: Mapping[str, Any]) -> str:
-    """'EASE on the top M movies (the most rated in training)' for a report fitted on part of the
-    catalogue, '' for one fitted on every movie."""
-    items = report.get(ITEMS_KEY)
-    return "" if items is None else f"EASE on the top {int(items):,} movies (the most rated in training)"
-
-
-# The cached report's numbers (its per-user values travel beside them, read by `per_user_if_ready`;
-# ITEMS_KEY too, where EASE was fitted on the most-rated movies only).
-REPORT_KEYS = (
-    "ease_hit_rate_at_10",
-    "ease_hit_rate_at_100",
-    "ease_lambda",
-    *(f"ease_{m}_at_{K}" for m in LIST_METRICS),
-)
-
-
-def _cache_file(data: Any, split_name: str, split_seed: int, seed: int) -> Any:
-    from recexplore.data.movielens import cache_dir
-
-    return cache_dir() / "baselines" / f"ease-{data.fingerprint}-{split_name}-{split_seed}-{seed}.json"
-
-
-def cached_report(data: Any, split: Any, seed: int = 42) -> dict[str, float]:
-    """`ease_report`, computed once per (data, split, seed) on this machine and kept in the cache."""
-    path = _cache_file(data, split.name, split.seed, seed)
-    ready = cached_report_if_ready(data, split.name, split.seed, seed)
-    if ready is not None:
-        return ready
-    report = ease_report(data, split, seed)
-    keep_in_cache(path, report)
-    return _numbers(report)
-
-
-def keep_in_cache(path: Any, payload: Any) -> None:
-    """Write `payload` as JSON to the cache file `path` atomically (a temporary file renamed over
-    it); a read-only cache is skipped: it only costs the computation again."""
-    import json
-
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".tmp{os.getpid()}")
-        tmp.write_text(json.dumps(payload))
-        tmp.replace(path)
-    except OSError:
-        pass
-
-
-def cached_report_with_users(data: Any, split: Any, seed: int = 42) -> tuple[dict[str, float], dict[str, list[float]]]:
-    """`cached_report` and EASE's per-user values on the split (from the cache, or computed once
-    more where the cache could not be written)."""
-    report = cached_report(data, split, seed)
-    users = per_user_if_ready(data, split.name, split.seed, seed)
-    return report, users if users is not None else ease_report(data, split, seed)["ease_per_user"]
-
-
-def cached_report_if_ready(data: Any, split_name: str, split_seed: int, seed: int = 42) -> dict[str, float] | None:
-    """The cached EASE report of a split (by name and seed), or None when it has not been
-    computed yet; it never computes, nor even makes the split."""
-    import json
-
-    try:
-        report = json.loads(_cache_file(data, split_name, split_seed, seed).read_text())
-    except (OSError, ValueError):
-        return None
-    if not isinstance(report, dict) or not all(isinstance(report.get(k), (int, float)) for k in REPORT_KEYS):
-        return None  # an older cache (before the list metrics) or a damaged one: computed again
-    return _numbers(report)
-
-
-def _numbers(report: Mapping[str, Any]) -> dict[str, float]:
-    """A report's REPORT_KEYS, and ITEMS_KEY where EASE was fitted on part of the catalogue."""
-    numbers = {k: float(report[k]) for k in REPORT_KEYS}
-    if isinstance(report.get(ITEMS_KEY), (int, float)):
-        numbers[ITEMS_KEY] = float(report[ITEMS_KEY])
-    return numbers
-
-
-def per_user_if_ready(data: Any, split_name: str, split_seed: int, seed: int = 42) -> dict[str, list[float]] | None:
-    """EASE's cached per-user values on a split (for paired tests), or None when not computed yet."""
-    import json
-
-    try:
-        found = json.loads(_cache_file(data, split_name, split_seed, seed).read_text()).get("ease_per_user")
-    except (OSError, ValueError, AttributeError):
-        return None
-    ok = isinstance(found, dict) and all(isinstance(found.get(k), list) for k in ("hits", "relevant", "ndcg"))
-    return found if ok else None

@@ -17,7 +17,7 @@ from typing import Any
 
 import keras
 
-from recexplore.models import common
+from recexplore.config.memory import large_catalogue
 
 
 @keras.saving.register_keras_serializable(package="recexplore")
@@ -66,7 +66,7 @@ def lazy_optimizer(vocab_sizes: dict[str, int], learning_rate: Any, weight_decay
     """AdamW (Adam when `weight_decay` is None) for a model over `vocab_sizes`: the lazy one on a
     large catalogue with the TensorFlow backend, else Keras' own (the numbers the presets were
     tuned with on ML-100K and ML-1M)."""
-    large = common.large_catalogue(vocab_sizes.get("user_id", 1), vocab_sizes.get("movie_id", 1))
+    large = large_catalogue(vocab_sizes.get("user_id", 1), vocab_sizes.get("movie_id", 1))
     if large and keras.backend.backend() == "tensorflow":
         return LazyAdamW(learning_rate, weight_decay=weight_decay or 0.0)
     if weight_decay is None:

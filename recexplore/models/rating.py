@@ -11,24 +11,22 @@ import keras
 import numpy as np
 from keras import ops
 
-from recexplore.config import memory as resources
-from recexplore.data.features import DENSE_FEATURES
-from recexplore.data.movielens import VALIDATION_FRACTION
-from recexplore.models.common import (
+from recexplore.config import memory
+from recexplore.config.memory import HISTORY_CAP, large_catalogue
+from recexplore.config.settings import (
     BATCH_SIZE,
     EMBEDDING_DIM,
     EPOCHS,
-    HISTORY_CAP,
     LEARNING_RATE,
     Bound,
     ConfigDict,
-    History,
-    RatedMovies,
-    large_catalogue,
-    mlp,
     setting,
     whole_config,
 )
+from recexplore.data.features import DENSE_FEATURES
+from recexplore.data.history import History
+from recexplore.data.splits import VALIDATION_FRACTION
+from recexplore.models.common import RatedMovies, mlp
 
 # Sparse features in interaction order; "dense" (the bottom-MLP output) comes last.
 RATING_SPARSE_FEATURES = (
@@ -290,7 +288,7 @@ def rating_memory_bytes(config: RatingConfig, vocab_sizes: dict[str, int], train
     users, movies = vocab_sizes.get("user_id", 1), vocab_sizes.get("movie_id", 1)
     dense = not large_catalogue(users, movies)  # the int8 matrix and its float32 cast in each step
     lists = 0 if dense else (users + movies) * (HISTORY_CAP + 1)  # int32 index lists
-    return resources.training_bytes(
+    return memory.training_bytes(
         config, vocab_sizes, train_rows, [bottom, *network], extra_scores=lists, bytes_per_cell=5 if dense else 0
     )
 

@@ -11,11 +11,10 @@ import numpy as np
 from keras import ops
 
 from recexplore import families
-from recexplore.config import memory as resources
-from recexplore.data.sequences import LAST_OUT, LAST_OUT_VALIDATION, TEMPORAL
-from recexplore.evaluation.next_item import TRANSITION_BYTES_PER_RATING
-from recexplore.models.common import EMBEDDING_DIM, EPOCHS, LEARNING_RATE, Bound, ConfigDict, setting
-from recexplore.models.ease import EASE_MAX_ITEMS
+from recexplore.config import memory
+from recexplore.config.memory import EASE_MAX_ITEMS, TRANSITION_BYTES_PER_RATING
+from recexplore.config.settings import EMBEDDING_DIM, EPOCHS, LEARNING_RATE, Bound, ConfigDict, setting
+from recexplore.data.splits import LAST_OUT, LAST_OUT_VALIDATION, TEMPORAL
 from recexplore.models.towers import AccidentalHitRemoval
 
 ENCODERS = ("gru", "sasrec")
@@ -266,16 +265,16 @@ def build_sequential(config: SequentialConfig, vocab_sizes: dict[str, int]) -> S
 
 def _memory_bytes(config: SequentialConfig, vocab_sizes: dict[str, int], train_rows: int) -> int:
     """The query stack over max_len positions, the in-batch logits and the attention maps; the
-    evaluation's score batches and sparse matrices (`resources.ranking_bytes`), the transition
+    evaluation's score batches and sparse matrices (`memory.ranking_bytes`), the transition
     peer's sparse counts and the EASE peer's items x items fit (at most EASE_MAX_ITEMS movies)."""
     dim, n = config.embedding_dim, config.max_len
-    positions = resources.batch_rows(config, train_rows) * n
+    positions = memory.batch_rows(config, train_rows) * n
     attention = positions * n * config.heads * config.blocks if config.encoder == "sasrec" else 0
     stacks = [(dim, dim)] * (config.blocks if config.encoder == "sasrec" else 1)
-    extra = positions * positions * resources.IN_BATCH_COPIES + positions * dim * 8 + attention
-    ease = min(vocab_sizes.get("movie_id", 1), EASE_MAX_ITEMS) ** 2 * resources.EASE_COPIES
-    needed = resources.training_bytes(config, vocab_sizes, train_rows, stacks, extra, ease, bytes_per_cell=0)
-    return needed + resources.ranking_bytes(vocab_sizes, train_rows) + TRANSITION_BYTES_PER_RATING * int(train_rows)
+    extra = positions * positions * memory.IN_BATCH_COPIES + positions * dim * 8 + attention
+    ease = min(vocab_sizes.get("movie_id", 1), EASE_MAX_ITEMS) ** 2 * memory.EASE_COPIES
+    needed = memory.training_bytes(config, vocab_sizes, train_rows, stacks, extra, ease, bytes_per_cell=0)
+    return needed + memory.ranking_bytes(vocab_sizes, train_rows) + TRANSITION_BYTES_PER_RATING * int(train_rows)
 
 
 def _label(config: SequentialConfig) -> str:

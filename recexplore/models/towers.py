@@ -11,21 +11,21 @@ import numpy as np
 from keras import ops
 
 from recexplore import families
-from recexplore.config import memory as resources
-from recexplore.data.features import MAX_TITLE_TOKENS
-from recexplore.models.common import (
+from recexplore.config import memory
+from recexplore.config.memory import EASE_MAX_ITEMS, large_catalogue
+from recexplore.config.settings import (
     BATCH_SIZE,
     EMBEDDING_DIM,
     EPOCHS,
     LEARNING_RATE,
     Bound,
     ConfigDict,
-    large_catalogue,
-    mlp,
     setting,
     whole_config,
 )
-from recexplore.models.ease import EASE_MAX_ITEMS, TEACHER_MASKED
+from recexplore.data.features import MAX_TITLE_TOKENS
+from recexplore.models.common import mlp
+from recexplore.models.ease import TEACHER_MASKED
 
 OBJECTIVES = ("softmax", "rating_mse")
 QUERY_FEATURES = ("user_id", "user_gender", "age_bucket", "gender_x_age", "user_occupation")
@@ -43,7 +43,7 @@ TEACHER_QUERIES = 256
 
 def teacher_fits(vocab_sizes: dict[str, int]) -> bool:
     """Whether the EASE teacher's users x movies float32 logits are small enough to distil from:
-    not on a large catalogue (`common.large_catalogue`), where training goes without it and the
+    not on a large catalogue (`config.memory.large_catalogue`), where training goes without it and the
     result says so."""
     return not large_catalogue(vocab_sizes.get("user_id", 1), vocab_sizes.get("movie_id", 1))
 
@@ -357,17 +357,17 @@ def _memory_bytes(config: TowerConfig, vocab_sizes: dict[str, int], train_rows: 
     """Both towers' dense stacks, the in-batch softmax's batch x batch logits and the EASE teacher."""
     dim = config.embedding_dim
     stacks = [(inputs * dim, *config.layers) for inputs in (len(QUERY_FEATURES), len(CANDIDATE_FEATURES))]
-    batch = resources.batch_rows(config, train_rows)
+    batch = memory.batch_rows(config, train_rows)
     extra_activations = extra_scores = 0
     if config.objective == "softmax":
-        extra_activations = batch * batch * resources.IN_BATCH_COPIES
+        extra_activations = batch * batch * memory.IN_BATCH_COPIES
         if config.distill_weight > 0 and teacher_fits(vocab_sizes):  # EASE teacher: logits, items x items solve
             users, movies = vocab_sizes.get("user_id", 1), vocab_sizes.get("movie_id", 1)
-            extra_scores = users * movies + min(movies, EASE_MAX_ITEMS) ** 2 * resources.EASE_COPIES
-    needed = resources.training_bytes(
+            extra_scores = users * movies + min(movies, EASE_MAX_ITEMS) ** 2 * memory.EASE_COPIES
+    needed = memory.training_bytes(
         config, vocab_sizes, train_rows, stacks, extra_activations, extra_scores, bytes_per_cell=0
     )
-    return needed + resources.ranking_bytes(vocab_sizes, train_rows)
+    return needed + memory.ranking_bytes(vocab_sizes, train_rows)
 
 
 def _label(config: TowerConfig) -> str:

@@ -13,8 +13,10 @@ import pandas as pd
 from scipy import sparse
 
 from recexplore.data.features import FeatureSpace, Vocabularies, zero_one_csr
-from recexplore.data.movielens import MovieLens, Split
-from recexplore.evaluation.accuracy import ScoreRows, axis_counts, hits_at
+from recexplore.data.movielens import MovieLens
+from recexplore.data.splits import Split
+from recexplore.evaluation.accuracy import hits_at
+from recexplore.models.score_rows import ScoreRows, axis_counts
 from recexplore.models.towers import TwoTowerModel, make_retrieval
 from recexplore.serving.cold_start import Prior, fit_query
 

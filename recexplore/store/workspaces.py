@@ -22,7 +22,7 @@ import secrets
 from pathlib import Path
 
 from recexplore.store import registry
-from recexplore.store.registry import WORKSPACES_FOLDER, Entry, RegistryError
+from recexplore.store.entry_format import WORKSPACES_FOLDER, Entry, RegistryError, check_name
 
 WORKSPACES_ENV = "RECEXPLORE_WORKSPACES_DIR"
 TOKEN_BYTES = 18  # 144 random bits, 24 URL-safe characters
@@ -103,7 +103,7 @@ def is_shared(name: str) -> bool:
 def save_problem(token: str, name: str, overwrite: bool, max_saved: int) -> str | None:
     """Why this workspace cannot save under `name` now, or None when it can."""
     try:
-        registry.check_name(name)
+        check_name(name)
     except RegistryError as err:
         return str(err)
     if is_shared(name):

@@ -1,0 +1,142 @@
+"""The course the app teaches, as plain data: the one home of the menu and of the lessons.
+
+`streamlit_app.py` builds its menu from `SECTIONS` (Start, one section per lesson, Workbench,
+Class), Home draws a card per `LESSONS` entry, and each lesson page opens with its lesson's
+question (`recexplore.app.course_views.lesson_question`). No Streamlit here.
+
+A page sits in exactly one menu section (`st.navigation` lists a page once): a lesson's `pages`
+are its own section's pages, the first of them where to start; `also` names pages that belong to
+another lesson and what to look at there (Lesson 2 uses Lesson 1's heatmaps, for example).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of the app: its file (its URL path is the file's stem), menu title and icon."""
+
+    file: str
+    title: str
+    icon: str
+    keras: bool = False  # its imports need Keras (TensorFlow): the app waits for the warm-up first
+
+
+@dataclass(frozen=True)
+class Lesson:
+    """One lesson: the question it answers in one sentence, what it shows, and its pages."""
+
+    number: int
+    title: str
+    menu: str  # the short name in the menu's section header
+    question: str
+    shows: str
+    pages: tuple[str, ...]  # page files in reading order; these make the lesson's menu section
+    also: tuple[tuple[str, str], ...] = ()  # (page file, what to look at there) from other lessons
+
+    @property
+    def section(self) -> str:
+        """The lesson's header in the menu."""
+        return f"Lesson {self.number} · {self.menu}"
+
+
+PAGES: tuple[Page, ...] = (
+    Page("pages/home.py", "Home", ":material/home:"),
+    Page("pages/data.py", "Data", ":material/bar_chart:"),
+    Page("pages/interactions.py", "Feature interactions", ":material/grid_on:", keras=True),
+    Page("pages/compare_rankers.py", "Compare rankers", ":material/leaderboard:", keras=True),
+    Page("pages/compare.py", "Compare towers", ":material/stacked_line_chart:", keras=True),
+    Page("pages/recommend.py", "Recommend", ":material/recommend:", keras=True),
+    Page("pages/movie_map.py", "Movie map", ":material/scatter_plot:", keras=True),
+    Page("pages/next_movie.py", "Next movie", ":material/skip_next:", keras=True),
+    Page("pages/beyond.py", "Beyond accuracy", ":material/balance:", keras=True),
+    Page("pages/train.py", "Train", ":material/model_training:", keras=True),
+    Page("pages/runs.py", "Runs", ":material/compare_arrows:"),
+    Page("pages/class_queue.py", "Teacher's view", ":material/school:"),
+)
+HOME = "pages/home.py"  # the default page
+
+LESSONS: tuple[Lesson, ...] = (
+    Lesson(
+        1,
+        "Ratings and feature interactions",
+        "Ratings",
+        "How does a rating model combine a user's and a movie's features into one predicted rating?",
+        "DLRM embeds every feature and takes the dot product of every pair (DotInteraction): a heatmap "
+        "of how strong each pair is on real ratings, and one prediction taken apart.",
+        ("pages/interactions.py",),
+        (("pages/compare_rankers.py", "DLRM's error beside the rating baselines"),),
+    ),
+    Lesson(
+        2,
+        "Explicit crosses",
+        "Explicit crosses",
+        "Do explicit feature crosses (DCN) predict ratings better than DLRM's dot products or a plain deep network?",
+        "DLRM, DCN (full and low rank) and the DNN control trained on the same split or folds: curves "
+        "overlaid, a table beside the baselines, and a verdict that is honest about noise.",
+        ("pages/compare_rankers.py",),
+        (("pages/interactions.py", "a DCN's cross matrix beside a DLRM's heatmap"),),
+    ),
+    Lesson(
+        3,
+        "Retrieval towers",
+        "Retrieval towers",
+        "How does a two-tower model find a user's movies among thousands, and do deeper towers find better ones?",
+        "1-, 2- and 3-layer towers against the popularity baseline by hit-rate@k, one user's top 10 "
+        "(optionally re-ranked by a rating model), and the movies' embeddings drawn as a map.",
+        ("pages/compare.py", "pages/recommend.py", "pages/movie_map.py"),
+    ),
+    Lesson(
+        4,
+        "Next movie",
+        "Next movie",
+        "Does the order in which a user watched movies help predict the one they watch next?",
+        "A sequential model (a GRU or SASRec-style self-attention) ranking every movie as the next one: "
+        "the user's timeline, the attention over their history, how much order matters, and the peers "
+        "that often win.",
+        ("pages/next_movie.py",),
+    ),
+    Lesson(
+        5,
+        "Beyond accuracy",
+        "Beyond accuracy",
+        "Beyond the hit rate, does a model rank well and reach every user and the long tail, or push the "
+        "same blockbusters to everyone?",
+        "Every saved retrieval model and the two baselines on ranking quality, popularity bias, coverage "
+        "and diversity, the long tail, and results by user group.",
+        ("pages/beyond.py",),
+        (("pages/compare_rankers.py", "when a difference between models is more than noise"),),
+    ),
+)
+
+START = "Start"
+WORKBENCH = "Workbench"
+CLASS = "Class"
+# The menu, top to bottom: section header -> its page files.
+SECTIONS: dict[str, tuple[str, ...]] = {
+    START: ("pages/home.py", "pages/data.py"),
+    **{lesson.section: lesson.pages for lesson in LESSONS},
+    WORKBENCH: ("pages/train.py", "pages/runs.py"),
+    CLASS: ("pages/class_queue.py",),
+}
+
+_BY_FILE = {p.file: p for p in PAGES}
+_BY_TITLE = {p.title: p for p in PAGES}
+_LESSON_OF = {file: lesson for lesson in LESSONS for file in lesson.pages}
+
+
+def page(file: str) -> Page:
+    """The page whose file is `file` (as in PAGES, for example 'pages/recommend.py')."""
+    return _BY_FILE[file]
+
+
+def page_titled(title: str) -> Page:
+    """The page whose menu title is `title`."""
+    return _BY_TITLE[title]
+
+
+def lesson_of(file: str) -> Lesson | None:
+    """The lesson whose menu section holds page `file`; None for Start, Workbench and Class pages."""
+    return _LESSON_OF.get(file)

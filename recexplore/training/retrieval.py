@@ -1,0 +1,76 @@
+"""The retrieval task's training loop: in-batch softmax (or rating MSE) with the EASE teacher, hit-rate curves."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import keras
+import numpy as np
+
+from recexplore.data.batches import fit_input
+from recexplore.data.features import FeatureSpace, Vocabularies
+from recexplore.data.movielens import MovieLens
+from recexplore.data.splits import Split
+from recexplore.evaluation.accuracy import hits_at
+from recexplore.evaluation.scoring import tower_scores, towers_evaluation
+from recexplore.families import ModelFamily
+from recexplore.models.ease import teacher_logits
+from recexplore.models.lazy_adam import lazy_optimizer
+from recexplore.models.score_rows import axis_counts
+from recexplore.models.towers import TEACHER_LAMBDA, teacher_fits
+from recexplore.training.rating import stars_of
+from recexplore.training.trainer import HookBridge, ProgressHooks, TrainResult, build_optimizer, train_result
+
+CURVE_K = 100  # hit-rate@k recorded per epoch for retrieval curves
+
+
+def train_retrieval(
+    fam: ModelFamily,
+    data: MovieLens,
+    split: Split,
+    config: Any,
+    seed: int,
+    hooks: ProgressHooks,
+    vocab: Vocabularies,
+    space: FeatureSpace,
+) -> TrainResult:
+    """Retrieval families: in-batch softmax (or rating MSE), cosine-decayed AdamW, hit-rate curves."""
+    train_matrix = space.interaction_csr(split.train)  # sparse: memory grows with the ratings
+    counts = axis_counts(train_matrix, 0).astype(np.float64)
+    probability = (counts / max(counts.sum(), 1.0)).astype(np.float32)
+    model = fam.build(config, vocab.sizes())
+    steps = -(-len(split.train) // config.batch_size) * config.epochs
+    schedule = keras.optimizers.schedules.CosineDecay(config.learning_rate, decay_steps=max(steps, 1))
+    model.compile(optimizer=lazy_optimizer(vocab.sizes(), schedule, config.weight_decay))
+    build_optimizer(model)
+    stars = stars_of(split.train) if config.objective == "rating_mse" else None
+    x, y, shuffle = fit_input(
+        space.tower_maker(split.train, probability), len(split.train), stars, config.batch_size, seed
+    )
+    test_u = space.user_index(split.test["user_id"])
+    test_m = space.movie_index(split.test["movie_id"])
+
+    def curve() -> dict[str, float]:
+        hits = hits_at(tower_scores(model, space), test_u, test_m, exclude=train_matrix, ks=(10, CURVE_K))
+        return {"hit_rate_at_10": float(np.mean(hits[10])), f"hit_rate_at_{CURVE_K}": float(np.mean(hits[CURVE_K]))}
+
+    bridge = HookBridge(hooks, extra_epoch_logs=curve)
+    start = time.perf_counter()
+    distil = config.objective == "softmax" and config.distill_weight > 0 and teacher_fits(vocab.sizes())
+    if distil:
+        model.set_teacher(teacher_logits(train_matrix, TEACHER_LAMBDA, config.distill_temperature))
+    try:
+        model.fit(
+            x, y, batch_size=config.batch_size, epochs=config.epochs, shuffle=shuffle, verbose=0, callbacks=[bridge]
+        )
+    finally:
+        model.set_teacher(None)
+    seconds = time.perf_counter() - start
+    report, extras = towers_evaluation(model, space, split)
+    report["epochs_run"] = len(bridge.history)
+    if config.distill_weight > 0 and not distil:
+        report["teacher_skipped"] = 1.0  # the catalogue is too large for the EASE teacher's logits
+    result = train_result(fam.name, model, config, vocab, bridge, report, seconds, split, data, seed)
+    result.extras.update(extras)
+    return result
