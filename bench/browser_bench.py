@@ -116,7 +116,7 @@ def measure(
 
 
 def take_screenshots(page: object, folder: Path) -> None:
-    """Viewport screenshots of pages that show models and aggregates (no MovieLens rows) for the README."""
+    """Viewport screenshots of pages that show models and aggregates (no MovieLens rows) for the README and docs/."""
     folder.mkdir(parents=True, exist_ok=True)
     for title, name in [
         ("Home", "home"),

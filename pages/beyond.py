@@ -7,7 +7,8 @@ import streamlit as st
 
 from recexplore.app import beyond_figures, links, loaded_data, messages, model_cache, model_choice
 from recexplore.app.course_views import lesson_question
-from recexplore.app.metric_names import explain, label, show
+from recexplore.app.metric_names import show
+from recexplore.config.metrics import explain, label
 from recexplore.evaluation.beyond import bias_sentence, gain_sentence, scatter_points
 from recexplore.evaluation.list_metrics import LIST_METRICS, K
 from recexplore.families import RECOMMEND

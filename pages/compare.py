@@ -18,7 +18,6 @@ from recexplore.app import (
     training_jobs,
 )
 from recexplore.app.course_views import lesson_question
-from recexplore.app.metric_names import explain, label
 from recexplore.app.tower_comparison import (
     COMPARISON_METRICS,
     TowerRun,
@@ -34,6 +33,7 @@ from recexplore.app.tower_comparison import (
     training_caption,
 )
 from recexplore.app.train_forms import queue_message, refresh_interval, submit_problem
+from recexplore.config.metrics import explain, label
 from recexplore.data.movielens import MAX_SEED
 from recexplore.engine.jobs import DONE, FINISHED
 from recexplore.evaluation.significance import BOOTSTRAP_SAMPLES, BOOTSTRAP_SEED

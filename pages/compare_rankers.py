@@ -89,7 +89,7 @@ def live() -> None:
             )
     first_split = min(j.request.split for j in jobs)
     histories = {j.request.preset: j.snapshot()["history"] for j in jobs if j.request.split == first_split}
-    lines = split_baselines.rating_lines((first_split, jobs[0].request.seed, data.fingerprint))
+    lines = split_baselines.curve_lines(RATING, (first_split, jobs[0].request.seed, data.fingerprint))
     st.plotly_chart(
         model_figures.overlaid_curves(histories, "test_rmse", lines, f"Held-out RMSE per epoch on {first_split}"),
         key="rankers_curves",

@@ -6,7 +6,8 @@ import streamlit as st
 
 from recexplore.app import links, loaded_data, model_choice, split_baselines
 from recexplore.app.course_views import course_map
-from recexplore.app.metric_names import explain, label, show
+from recexplore.app.metric_names import show
+from recexplore.config.metrics import explain, label
 from recexplore.families import TASKS, families
 
 links.through_the_entrypoint()  # a shared link on a fresh server: show it inside the app

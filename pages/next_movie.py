@@ -7,7 +7,8 @@ import streamlit as st
 
 from recexplore.app import links, loaded_data, messages, model_cache, model_choice, next_figures
 from recexplore.app.course_views import lesson_question
-from recexplore.app.metric_names import label, show
+from recexplore.app.metric_names import show
+from recexplore.config.metrics import label
 from recexplore.data.splits import MIN_RATINGS
 from recexplore.evaluation.next_item import CUTOFFS, LIST_NAMES, NDCG_K, PEERS, peer_verdict
 from recexplore.families import NEXT_MOVIE

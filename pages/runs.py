@@ -5,8 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from recexplore.app import links, loaded_data, messages, model_choice, model_figures, runs, split_baselines
-from recexplore.app.metric_names import label
-from recexplore.families import RATING, RETRIEVAL
+from recexplore.config.metrics import label
+from recexplore.families import RATING, RETRIEVAL, TASKS
 
 RMSE_KEYS = RATING.curves
 HIT_KEYS = RETRIEVAL.curves
@@ -41,12 +41,12 @@ if keys:
     split = runs.shared_split(metas)
     baselines: dict[str, float] = {}
     if split is not None and key in RMSE_KEYS:
-        baselines = split_baselines.rating_lines(split)
+        baselines = split_baselines.curve_lines(RATING, split) or {}
     elif split is not None and key in HIT_KEYS:
         tower_metrics = [
             split_baselines.entry_metrics(entries[n])
             for n in picked
-            if model_choice.task_of(entries[n].kind) == RETRIEVAL.name
+            if key in TASKS[model_choice.task_of(entries[n].kind)].curves
         ]
         baselines = runs.hit_rate_baselines(key, tower_metrics)
     st.plotly_chart(

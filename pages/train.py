@@ -31,7 +31,7 @@ from recexplore.app.train_forms import (
 from recexplore.data.movielens import MAX_SEED
 from recexplore.engine import cluster as engine
 from recexplore.engine.jobs import DONE, QUEUED, RUNNING
-from recexplore.families import RATING, families, family, sized_epochs
+from recexplore.families import families, family, sized_epochs
 from recexplore.store import workspaces
 from recexplore.training.request import TrainRequest
 
@@ -159,7 +159,7 @@ def _curves(kind: str, history: list[dict[str, float]], key: str, split: tuple[s
         return
     quality, loss = family(kind).task.curves, family(kind).task.loss_curves
     task = family(kind).task
-    lines = split_baselines.rating_lines(split) if task is RATING else None
+    lines = split_baselines.curve_lines(task, split)
     a, b = st.columns(2)
     a.plotly_chart(model_figures.training_curves(history, quality, task.curve_axis, lines), key=f"{key}_quality")
     if lines:

@@ -11,6 +11,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from recexplore.config.metrics import METRICS, RATING_BASELINES
+
 # The table: family name -> the module that declares it. Its order is the order pages and the
 # CLI offer the families in. Adding a family is one module and one row here.
 FAMILY_MODULES: dict[str, str] = {
@@ -43,8 +45,7 @@ class Task:
         curves: history keys of the quality chart.
         loss_curves: history keys of the loss chart.
         curve_axis: the quality chart's axis title.
-        headline: the metric a model of the task is ranked by.
-        higher_is_better: whether a larger headline is better.
+        headline: the metric a model of the task is ranked by (its direction: `config.metrics`).
         trainer: 'module:function' of its training loop, (family, data, split, config, seed,
             hooks, vocab, space) -> TrainResult (`recexplore.training`).
         evaluator: 'module:function' of a trained or loaded model's test metrics, (model, space,
@@ -54,6 +55,7 @@ class Task:
         saved_peers: 'module:function' of the peers a page shows beside a saved model of the task,
             (data, split_name, split_seed) -> metrics or None, never an expensive fit (a cached
             report, or baselines that take a fraction of a second); None: none beyond its metrics.
+        curve_peers: the `saved_peers` figures drawn as lines on the quality chart.
         rebuilds_history: whether a loaded model needs its split's rated-movies history again.
 
     The behaviour is named, not imported: this table sits below every stage that carries it (as
@@ -68,12 +70,17 @@ class Task:
     loss_curves: tuple[str, ...]
     curve_axis: str
     headline: str
-    higher_is_better: bool
     trainer: str
     evaluator: str
     peers: str | None = None
     saved_peers: str | None = None
+    curve_peers: tuple[str, ...] = ()
     rebuilds_history: bool = False
+
+    @property
+    def higher_is_better(self) -> bool:
+        """Whether a larger headline is better (the metric table's word on it)."""
+        return bool(METRICS[self.headline].higher_is_better)
 
     def behaviour(self, role: str) -> Callable[..., Any]:
         """The function the task names for `role` ('trainer', 'evaluator', 'peers', 'saved_peers')."""
@@ -95,10 +102,10 @@ RATING = Task(
     loss_curves=("loss", "val_loss"),
     curve_axis="RMSE",
     headline="test_rmse",
-    higher_is_better=False,
     trainer="recexplore.training.rating:train_rating",
     evaluator="recexplore.evaluation.scoring:rating_metrics",
     saved_peers="recexplore.evaluation.rating_peers:split_baselines",
+    curve_peers=RATING_BASELINES,
     rebuilds_history=True,
 )
 RETRIEVAL = Task(
@@ -117,7 +124,6 @@ RETRIEVAL = Task(
     loss_curves=("loss",),
     curve_axis="test hit-rate",
     headline="hit_rate_at_100",
-    higher_is_better=True,
     trainer="recexplore.training.retrieval:train_retrieval",
     evaluator="recexplore.evaluation.scoring:towers_metrics",
     peers="recexplore.evaluation.ease_report:cached_report",
@@ -138,7 +144,6 @@ NEXT_ITEM = Task(
     loss_curves=("loss",),
     curve_axis="next-movie hit rate",
     headline="next_hit_rate_at_10",
-    higher_is_better=True,
     trainer="recexplore.training.next_item:train_next_item",
     evaluator="recexplore.evaluation.scoring:next_item_metrics",
 )

@@ -33,14 +33,14 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from recexplore.app.data_views import ratings_per
-from recexplore.training.memory import estimate_training_bytes
 from recexplore.data.features import Vocabularies
-from recexplore.data.movielens import MAX_SEED
 from recexplore.data.loading import load_movielens
+from recexplore.data.movielens import MAX_SEED
 from recexplore.data.splits import make_split
 from recexplore.models.dlrm import DLRMConfig
 from recexplore.models.towers import TowerConfig
 from recexplore.store import registry
+from recexplore.training.memory import estimate_training_bytes
 from tests.conftest import save_tiny_models
 
 PAGES = Path(__file__).resolve().parent.parent / "pages"
@@ -330,7 +330,7 @@ def test_train_embedding_too_big_for_memory_gets_one_error_and_no_job(
     at = _page("train", train_kind=LABELS[kind], **{f"train_embedding_dim_{kind}": 1024}).run()
     _assert_clean(at)
     at.button(key="train_submit").click().run()
-    _assert_one_problem(at, "not enough memory", "64.0 MiB", "embedding dim")
+    _assert_one_problem(at, "not enough memory", "64 MiB", "embedding dim")
     assert _jobs(at) == []
     assert at.number_input(key=f"train_embedding_dim_{kind}").value == 1024  # the setting is kept to edit
 

@@ -12,8 +12,8 @@ from streamlit.testing.v1 import AppTest
 
 from recexplore.app.tower_comparison import TowerRun, comparison_rows, comparison_sentence, popularity_value
 from recexplore.app.train_forms import build_config, job_label, queue_message
-from recexplore.data.loading import load_movielens
 from recexplore.config.settings import parse_layers
+from recexplore.data.loading import load_movielens
 from recexplore.models.dlrm import DLRMConfig
 from recexplore.models.towers import PRESET_ENTRIES, TOWER_PRESETS, TowerConfig
 from recexplore.store import registry, workspaces

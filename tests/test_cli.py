@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from recexplore.app.metric_names import RATING_BASELINES
 from recexplore.cli.main import main
+from recexplore.config.metrics import RATING_BASELINES
 from recexplore.data.loading import load_movielens
 from recexplore.data.splits import make_split
 from recexplore.evaluation.list_metrics import LIST_METRICS

@@ -9,8 +9,8 @@ import pytest
 
 from recexplore.app import data_figures, data_views, movie_geometry
 from recexplore.data.features import MAX_TITLE_TOKENS, Vocabularies, time_features
-from recexplore.data.movielens import GENRES, MovieLens
 from recexplore.data.loading import load_movielens
+from recexplore.data.movielens import GENRES, MovieLens
 
 
 @pytest.fixture(scope="module")

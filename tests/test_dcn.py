@@ -12,13 +12,13 @@ import numpy as np
 import pytest
 
 from recexplore.cli.main import main
-from recexplore.training.memory import estimate_training_bytes
 from recexplore.data.features import FeatureSpace
 from recexplore.data.loading import load_movielens
 from recexplore.data.splits import make_split
 from recexplore.models.dcn import DCN, DCNConfig, build_dcn
 from recexplore.serving.interactions import cross_strength, pair_agreement, pairs_sentence, strongest_pairs
 from recexplore.store import entry_format, manifest, registry
+from recexplore.training.memory import estimate_training_bytes
 from recexplore.training.trainer import train
 from tests.test_cli_bad_input import run_inprocess
 

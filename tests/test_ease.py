@@ -9,7 +9,6 @@ import pytest
 
 from recexplore.data.loading import load_movielens
 from recexplore.data.splits import make_split
-from recexplore.models.ease import EASE_LAMBDAS, TEACHER_MASKED, ease_scores, ease_weights, teacher_logits
 from recexplore.evaluation.ease_report import (
     REPORT_KEYS,
     cached_report,
@@ -17,6 +16,7 @@ from recexplore.evaluation.ease_report import (
     choose_lambda,
     per_user_if_ready,
 )
+from recexplore.models.ease import EASE_LAMBDAS, TEACHER_MASKED, ease_scores, ease_weights, teacher_logits
 
 
 def test_two_items_by_hand() -> None:

@@ -56,7 +56,7 @@ def test_a_local_ray_has_no_dashboard_and_a_cluster_gets_the_package() -> None:
 
 
 def test_the_readme_lists_every_setting_with_its_default() -> None:
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    readme = (ROOT / "docs" / "class-server.md").read_text(encoding="utf-8")
     for row in settings_table():
         assert f"| `{row['variable']}` | {row['default']} |" in readme, row["variable"]
     assert len(settings_table()) == len(SETTINGS) + 1

@@ -10,7 +10,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from recexplore import families
-from recexplore.cli.main import build_parser, main
+from recexplore.cli.main import main
+from recexplore.cli.parser import build_parser
 from recexplore.data.loading import load_movielens
 from recexplore.data.splits import make_split
 from recexplore.families import FAMILY_MODULES, family, pretrained_entries

@@ -22,8 +22,8 @@ from recexplore.data.features import (
     user_table,
     zip_region,
 )
-from recexplore.data.movielens import AGE_BUCKETS, GENRES, MovieLens
 from recexplore.data.loading import load_movielens
+from recexplore.data.movielens import AGE_BUCKETS, GENRES, MovieLens
 from recexplore.data.splits import make_split
 from tests.synthetic import OCCUPATIONS, WORDS
 

@@ -8,10 +8,9 @@ import numpy as np
 import pytest
 
 from recexplore.cli.main import main
-from recexplore.data.splits import fold_names, write_folds
-from recexplore.data.movielens import DataError
 from recexplore.data.loading import load_movielens
-from recexplore.data.splits import make_split
+from recexplore.data.movielens import DataError
+from recexplore.data.splits import fold_names, make_split, write_folds
 
 
 def _pairs(frame) -> set[tuple[int, int]]:

@@ -15,12 +15,11 @@ import pytest
 
 from recexplore.cli.main import main
 from recexplore.config import memory
-from recexplore.data.splits import write_folds
-from recexplore.data.movielens import DataError
 from recexplore.data.loading import load_movielens
 from recexplore.data.locate import datasets_at, present_datasets
-from recexplore.data.splits import make_split
+from recexplore.data.movielens import DataError
 from recexplore.data.sources import NAMES, SOURCES, source
+from recexplore.data.splits import make_split, write_folds
 from recexplore.data.synth import write_synthetic
 from tests.synthetic import write_movielens
 
@@ -200,7 +199,7 @@ def test_synth_then_data_json_reports_the_data_set(
 
 
 def test_dataset_flag_on_every_data_command() -> None:
-    from recexplore.cli.main import build_parser
+    from recexplore.cli.parser import build_parser
 
     parser = build_parser()
     for argv in (

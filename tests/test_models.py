@@ -8,8 +8,8 @@ import keras
 import numpy as np
 import pytest
 
-from recexplore.data.features import DENSE_FEATURES, FeatureSpace
 from recexplore.config.settings import parse_layers
+from recexplore.data.features import DENSE_FEATURES, FeatureSpace
 from recexplore.models.dlrm import DLRM, DLRM_FEATURES, DLRMConfig, build_dlrm
 from recexplore.models.towers import (
     AccidentalHitRemoval,

@@ -11,8 +11,8 @@ import pytest
 from recexplore.data.loading import load_movielens
 from recexplore.data.splits import make_split
 from recexplore.evaluation.accuracy import rmse
-from recexplore.models.biases import BIAS_LAMBDAS, fit_biases
 from recexplore.evaluation.rating_peers import rating_baselines
+from recexplore.models.biases import BIAS_LAMBDAS, fit_biases
 
 
 def _frame(rows: list[tuple[int, int, int]]) -> pd.DataFrame:

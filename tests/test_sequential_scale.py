@@ -15,8 +15,7 @@ from recexplore.config import memory
 from recexplore.config.memory import CSR_BYTES_PER_RATING, TRANSITION_BYTES_PER_RATING, WEIGHT_COPIES
 from recexplore.data.features import FeatureSpace
 from recexplore.data.loading import load_movielens
-from recexplore.data.splits import make_split
-from recexplore.data.splits import LAST_OUT
+from recexplore.data.splits import LAST_OUT, make_split
 from recexplore.evaluation.list_metrics import top_k
 from recexplore.evaluation.next_item import next_item_report, peer_reports, split_arrays
 from recexplore.evaluation.scoring import history_features, next_item_metrics

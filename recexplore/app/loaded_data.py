@@ -10,10 +10,10 @@ from typing import Any
 import streamlit as st
 
 from recexplore.app.messages import stop_with
-from recexplore.data.movielens import DATA_ENV, DataError, MovieLens, chosen_dataset
+from recexplore.data.download import DataUnavailable, download_progress
 from recexplore.data.loading import load_movielens
 from recexplore.data.locate import locate, needs_download, present_datasets
-from recexplore.data.download import DataUnavailable, download_progress
+from recexplore.data.movielens import DATA_ENV, DataError, MovieLens, chosen_dataset
 from recexplore.data.sources import DATASET_ENV, DEFAULT_DATASET, source
 
 DATASET_KEY = "recexplore_dataset"  # session state: the data set this session chose in the sidebar

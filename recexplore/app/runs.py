@@ -12,7 +12,8 @@ from typing import Any
 
 import pandas as pd
 
-from recexplore.app.metric_names import EASE, POPULARITY, show
+from recexplore.app.metric_names import show
+from recexplore.config.metrics import EASE, POPULARITY
 
 SETTING_ROWS = ("kind", "split", "seed", "params", "train_seconds", "device")
 DIFFERS = "differs"

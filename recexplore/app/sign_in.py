@@ -1,7 +1,7 @@
 """Sign-in for a class server (optional, off by default): Streamlit's OIDC login gates the app.
 
-On when the operator configures `[auth]` in `.streamlit/secrets.toml` (see the README's
-class-server section). A signed-in person's workspace is derived from their identity
+On when the operator configures `[auth]` in `.streamlit/secrets.toml` (see docs/class-server.md).
+A signed-in person's workspace is derived from their identity
 (`workspaces.identity_token`: the provider's issuer and subject under the `[auth]` cookie
 secret), so it follows them across devices; the Teacher's view opens for the identities listed
 in `RECEXPLORE_TEACHERS` instead of the shared operator token.

@@ -7,12 +7,12 @@ from typing import Any
 import streamlit as st
 
 from recexplore.app.loaded_data import load_data
-from recexplore.app.metric_names import RATING_BASELINES, label
 from recexplore.app.model_choice import task_of
 from recexplore.app.runs import split_key
+from recexplore.config.metrics import label
 from recexplore.data.movielens import DataError
 from recexplore.data.splits import make_split
-from recexplore.families import TASKS
+from recexplore.families import TASKS, Task
 from recexplore.store.entry_format import Entry
 
 
@@ -41,26 +41,22 @@ def ease_per_user(split_name: str, seed: int, fingerprint: str) -> dict[str, lis
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def split_rating_baselines(split_name: str, seed: int, fingerprint: str) -> dict[str, float] | None:
-    """Global-mean and bias-only RMSE on a split of the loaded data, or None when the split
-    cannot be made or the data is not the one named by `fingerprint`."""
-    from recexplore.evaluation.rating_peers import rating_baselines
-
-    data = load_data()
-    if data.fingerprint != fingerprint:
+def split_peers(task_name: str, split_name: str, seed: int, fingerprint: str) -> dict[str, float] | None:
+    """The peers a task shows beside its models on a split of the loaded data (`Task.saved_peers`),
+    or None when the task has none, the split cannot be made or the data is not `fingerprint`'s."""
+    task, data = TASKS[task_name], load_data()
+    if task.saved_peers is None or data.fingerprint != fingerprint:
         return None
-    try:
-        split = make_split(data, split_name, seed=seed)
-    except DataError:
+    return task.behaviour("saved_peers")(data, split_name, seed)
+
+
+def curve_lines(task: Task, split: tuple[str, int, str]) -> dict[str, float] | None:
+    """The lines a task's quality chart draws for a (split, seed, data fingerprint): its
+    `curve_peers` under their plain names (a rating model's RMSE beside the rating baselines)."""
+    if not task.curve_peers:
         return None
-    found = rating_baselines(split.train, split.test, seed)
-    return {k: found[k] for k in RATING_BASELINES}
-
-
-def rating_lines(split: tuple[str, int, str]) -> dict[str, float]:
-    """The rating baselines of a (split, seed, data fingerprint) under their plain names: chart lines."""
-    found = split_rating_baselines(*split) or {}
-    return {label(k): found[k] for k in RATING_BASELINES if k in found}
+    found = split_peers(task.name, *split) or {}
+    return {label(k): found[k] for k in task.curve_peers if k in found}
 
 
 def entry_metrics(entry: Entry) -> dict[str, Any]:

@@ -6,7 +6,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from recexplore.app.metric_names import MISSING, POPULARITY, label, show
+from recexplore.app.metric_names import MISSING, show
+from recexplore.config.metrics import POPULARITY, label
 from recexplore.models.towers import TOWER_PRESETS, preset_settings
 
 COMPARISON_METRICS = ("hit_rate_at_10", "hit_rate_at_100", "seed_top100_accuracy", "seed_top100_accuracy_all")

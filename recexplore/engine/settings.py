@@ -2,7 +2,7 @@
 
 Each setting is read from an environment variable (the operator's switch) with a default
 here; a bad value is refused with one line naming the variable. The app, the CLI, the
-benchmarks and the README all read the names and defaults from this table.
+benchmarks and docs/class-server.md all read the names and defaults from this table.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ class SettingsError(ValueError):
 
 @dataclass(frozen=True)
 class Setting:
-    """One operator setting: its variable, default, bounds and meaning (for errors and the README)."""
+    """One operator setting: its variable, default, bounds and meaning (for errors and docs/class-server.md)."""
 
     env: str
     default: float
@@ -168,7 +168,7 @@ def _check(setting: Setting, value: float, name: str) -> None:
 
 
 def settings_table() -> list[dict[str, str]]:
-    """One row per setting (variable, default, meaning), for the README and the help text."""
+    """One row per setting (variable, default, meaning), for docs/class-server.md and the help text."""
     rows = [
         {
             "variable": ADDRESS_ENV,

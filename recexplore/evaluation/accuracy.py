@@ -1,4 +1,4 @@
-"""RMSE/MAE, hit-rate@k, the seeds' top-k accuracy and the popularity baseline (DESIGN.md definitions).
+"""RMSE/MAE, hit-rate@k, the seeds' top-k accuracy and the popularity baseline (docs/evaluation.md).
 
 Every full-ranking computation here reads its users x items scores a batch of users at a time
 (`ScoreRows`, batches of `batch_users` rows), so no users x items float matrix is ever held in one

@@ -10,8 +10,8 @@ from typing import Any
 import numpy as np
 from scipy import sparse
 
-from recexplore.models.score_rows import ScoreRows, ZeroOne, axis_counts
 from recexplore.evaluation.list_metrics import Catalogue, HeldOut, K, list_report, per_user, top_k
+from recexplore.models.score_rows import ScoreRows, ZeroOne, axis_counts
 
 ACTIVITY_EDGES = (30, 100, 300)  # training ratings: < 30, 30-100, 100-300, 300+
 HEAD_SHARE = 0.2  # the head: the 20% most-rated movies of the training part

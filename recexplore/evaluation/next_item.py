@@ -9,9 +9,9 @@ from typing import Any
 
 import numpy as np
 
+from recexplore.data.history import histories
 from recexplore.data.movielens import cache_dir
 from recexplore.data.splits import leave_last_out, time_ordered
-from recexplore.data.history import histories
 from recexplore.evaluation.accuracy import hits_at
 from recexplore.evaluation.ease_report import choose_lambda, keep_in_cache
 from recexplore.evaluation.list_metrics import top_k

@@ -12,6 +12,13 @@ from recexplore.config.memory import HISTORY_CAP, large_catalogue
 from recexplore.data.history import History
 
 
+def embedding(size: int, dim: int, name: str, mask_zero: bool = False) -> keras.layers.Embedding:
+    """An embedding table initialised N(0, 0.05), as the retrieval towers and next-movie models use."""
+    return keras.layers.Embedding(
+        size, dim, embeddings_initializer=keras.initializers.RandomNormal(stddev=0.05), mask_zero=mask_zero, name=name
+    )
+
+
 def mlp(
     widths: Sequence[int],
     name: str,

@@ -12,8 +12,8 @@ import numpy as np
 from keras import ops
 
 from recexplore import families
-from recexplore.models.common import mlp
 from recexplore.config.settings import MAX_LAYERS, Bound, setting
+from recexplore.models.common import mlp
 from recexplore.models.rating import (
     RatingConfig,
     RatingModel,

@@ -10,8 +10,8 @@ import keras_rs
 from keras import ops
 
 from recexplore import families
-from recexplore.models.common import mlp
 from recexplore.config.settings import setting
+from recexplore.models.common import mlp
 from recexplore.models.rating import (
     RATING_FEATURES,
     RatingConfig,

@@ -15,6 +15,7 @@ from recexplore.config import memory
 from recexplore.config.memory import EASE_MAX_ITEMS, TRANSITION_BYTES_PER_RATING
 from recexplore.config.settings import EMBEDDING_DIM, EPOCHS, LEARNING_RATE, Bound, ConfigDict, setting
 from recexplore.data.splits import LAST_OUT, LAST_OUT_VALIDATION, TEMPORAL
+from recexplore.models.common import embedding
 from recexplore.models.towers import AccidentalHitRemoval
 
 ENCODERS = ("gru", "sasrec")
@@ -73,12 +74,6 @@ def _unit(x: Any) -> Any:
     return x / ops.sqrt(ops.maximum(ops.sum(ops.square(x), axis=-1, keepdims=True), 1e-12))
 
 
-def _embedding(size: int, dim: int, name: str, mask_zero: bool = False) -> keras.layers.Embedding:
-    return keras.layers.Embedding(
-        size, dim, embeddings_initializer=keras.initializers.RandomNormal(stddev=0.05), mask_zero=mask_zero, name=name
-    )
-
-
 @keras.saving.register_keras_serializable(package="recexplore")
 class SelfAttentionBlock(keras.layers.Layer):
     """Pre-norm causal self-attention and a position-wise feed-forward layer, both residual."""
@@ -131,21 +126,19 @@ class SequentialModel(keras.Model):
         self.model_config = model_config
         self.vocab_sizes = dict(vocab_sizes)
         c, dim = model_config, model_config.embedding_dim
-        self.movie_embedding = _embedding(self.vocab_sizes["movie_id"], dim, "movie_embedding")
+        self.movie_embedding = embedding(self.vocab_sizes["movie_id"], dim, "movie_embedding")
         self.genre_projection = keras.layers.Dense(dim, use_bias=False, name="genre_embedding")
         self.input_dropout = keras.layers.Dropout(c.dropout)
         if c.encoder == "gru":
             self.gru = keras.layers.GRU(dim, return_sequences=True, name="gru")
         else:
-            self.position_embedding = _embedding(c.max_len, dim, "position_embedding")
+            self.position_embedding = embedding(c.max_len, dim, "position_embedding")
             self.attention_blocks = [
                 SelfAttentionBlock(dim, c.heads, c.dropout, name=f"block_{i}") for i in range(c.blocks)
             ]
             self.final_norm = keras.layers.LayerNormalization(epsilon=1e-6, name="final_norm")
         self.user_embeddings = (
-            {f: _embedding(self.vocab_sizes[f], dim, f"{f}_embedding") for f in USER_FEATURES}
-            if c.user_features
-            else {}
+            {f: embedding(self.vocab_sizes[f], dim, f"{f}_embedding") for f in USER_FEATURES} if c.user_features else {}
         )
         self.query_projection = keras.layers.Dense(dim, name="query_projection")
         self.hit_removal = AccidentalHitRemoval(name="remove_accidental_hits")
@@ -161,13 +154,13 @@ class SequentialModel(keras.Model):
         movie): position t's vector reads the movies up to t and predicts the one after it."""
         history = ops.cast(inputs["history"], "int32")
         present = ops.not_equal(history, 0)
-        x = self.input_dropout(self.movie_embedding(history), training=training)
+        x = self.input_dropout(self.movieembedding(history), training=training)
         scores = None
         if self.model_config.encoder == "gru":
             states = self.gru(x, mask=present, training=training)
         else:
             n = self.model_config.max_len
-            x = x + self.position_embedding(ops.arange(n))[None]
+            x = x + self.positionembedding(ops.arange(n))[None]
             causal = ops.tril(ops.ones((n, n), dtype="bool"))
             keys = ops.logical_or(present[:, None, :], ops.eye(n, dtype="bool")[None])  # padding attends to itself
             mask = ops.logical_and(causal[None], keys)
@@ -187,7 +180,7 @@ class SequentialModel(keras.Model):
 
     def candidates(self, inputs: dict[str, Any]) -> Any:
         """Candidate vectors of movies (`movie_id`, `genres`; any leading shape)."""
-        movie = self.movie_embedding(ops.cast(inputs["movie_id"], "int32"))
+        movie = self.movieembedding(ops.cast(inputs["movie_id"], "int32"))
         return _unit(movie + self.genre_projection(ops.cast(inputs["genres"], "float32")))
 
     def call(self, inputs: dict[str, Any], training: bool = False) -> Any:

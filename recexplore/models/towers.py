@@ -24,7 +24,7 @@ from recexplore.config.settings import (
     whole_config,
 )
 from recexplore.data.features import MAX_TITLE_TOKENS
-from recexplore.models.common import mlp
+from recexplore.models.common import embedding, mlp
 from recexplore.models.ease import TEACHER_MASKED
 
 OBJECTIVES = ("softmax", "rating_mse")
@@ -94,12 +94,6 @@ class TowerConfig(ConfigDict):
     SAVED_BEFORE: ClassVar[dict[str, Any]] = {"distill_weight": 0.0}
 
 
-def _embedding(size: int, dim: int, name: str) -> keras.layers.Embedding:
-    return keras.layers.Embedding(
-        size, dim, embeddings_initializer=keras.initializers.RandomNormal(stddev=0.05), name=name
-    )
-
-
 class _Tower(keras.layers.Layer):
     """Shared constructor arguments and config of the two towers."""
 
@@ -128,7 +122,7 @@ class QueryTower(_Tower):
     ) -> None:
         super().__init__(vocab_sizes, embedding_dim, layers, **kwargs)
         self.embeddings = {
-            f: _embedding(self.vocab_sizes[f], self.embedding_dim, f"{f}_embedding") for f in QUERY_FEATURES
+            f: embedding(self.vocab_sizes[f], self.embedding_dim, f"{f}_embedding") for f in QUERY_FEATURES
         }
         self.dense = mlp(self.layer_sizes, name="query_mlp")
 
@@ -153,8 +147,8 @@ class CandidateTower(_Tower):
         self, vocab_sizes: dict[str, int], embedding_dim: int, layers: tuple[int, ...] | list[int], **kwargs: Any
     ) -> None:
         super().__init__(vocab_sizes, embedding_dim, layers, **kwargs)
-        self.movie_embedding = _embedding(self.vocab_sizes["movie_id"], self.embedding_dim, "movie_id_embedding")
-        self.token_embedding = _embedding(self.vocab_sizes["title_token"], self.embedding_dim, "title_embedding")
+        self.movie_embedding = embedding(self.vocab_sizes["movie_id"], self.embedding_dim, "movie_id_embedding")
+        self.token_embedding = embedding(self.vocab_sizes["title_token"], self.embedding_dim, "title_embedding")
         self.genre_projection = keras.layers.Dense(self.embedding_dim, use_bias=False, name="genre_embedding")
         self.dense = mlp(self.layer_sizes, name="candidate_mlp")
 
@@ -169,9 +163,9 @@ class CandidateTower(_Tower):
     def call(self, inputs: dict[str, Any]) -> Any:
         tokens = ops.cast(inputs["title_tokens"], "int32")
         mask = ops.cast(ops.not_equal(tokens, 0), "float32")[..., None]
-        title = ops.sum(self.token_embedding(tokens) * mask, axis=1) / ops.maximum(ops.sum(mask, axis=1), 1.0)
+        title = ops.sum(self.tokenembedding(tokens) * mask, axis=1) / ops.maximum(ops.sum(mask, axis=1), 1.0)
         parts = [
-            self.movie_embedding(ops.cast(inputs["movie_id"], "int32")),
+            self.movieembedding(ops.cast(inputs["movie_id"], "int32")),
             title,
             self.genre_projection(ops.cast(inputs["genres"], "float32")),
         ]

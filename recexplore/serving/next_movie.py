@@ -10,13 +10,12 @@ import numpy as np
 import pandas as pd
 
 from recexplore.data.features import FeatureSpace
-from recexplore.data.movielens import MovieLens
-from recexplore.data.splits import Split
-from recexplore.data.splits import MIN_RATINGS, time_ordered
 from recexplore.data.history import padded
-from recexplore.models.score_rows import ZeroOne, nonzero_in_rows
+from recexplore.data.movielens import MovieLens
+from recexplore.data.splits import MIN_RATINGS, Split, time_ordered
 from recexplore.evaluation.next_item import split_arrays
 from recexplore.evaluation.scoring import sequential_scores
+from recexplore.models.score_rows import ZeroOne, nonzero_in_rows
 from recexplore.serving.recommend import RecommendError, known_user
 
 ABLATION_SEED = 0  # the shuffles of the order ablation

@@ -1,0 +1,46 @@
+"""What the shared flags ask for: the data set (--data, --dataset), its split, and a family's config."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+from typing import Any
+
+from recexplore.families import ModelFamily, sized_epochs
+
+
+def load_split(args: argparse.Namespace) -> tuple[Any, Any]:
+    from recexplore.data.splits import make_split
+
+    data = load_data(args)
+    return data, make_split(data, args.split, seed=args.seed)
+
+
+def load_data(args: argparse.Namespace) -> Any:
+    """The data set --data and --dataset name."""
+    from recexplore.data.loading import load_movielens
+
+    return load_movielens(args.data, dataset=args.dataset)
+
+
+def _common_settings(args: argparse.Namespace) -> dict[str, Any]:
+    """The settings every family has, as the shared flags set them (None: not given)."""
+    return {
+        "epochs": args.epochs,
+        "batch_size": args.batch_size,
+        "learning_rate": args.learning_rate,
+        "embedding_dim": args.embedding_dim,
+    }
+
+
+def config_for(
+    fam: ModelFamily, args: argparse.Namespace, preset: str | None = None, ratings: int | None = None
+) -> Any:
+    """The config the flags ask for: the preset (`--preset`, or the one the family recognises in
+    the flags, e.g. a tower preset's widths) with every given flag on top; without --epochs, the
+    preset's epochs sized for a data set of `ratings` (`families.sized_epochs`)."""
+    settings = {**_common_settings(args), **{name: getattr(args, name, None) for name in fam.options}}
+    config = fam.make_config(preset or getattr(args, "preset", None), **settings)
+    if args.epochs is None and ratings is not None:
+        config = dataclasses.replace(config, epochs=sized_epochs(config.epochs, ratings))
+    return config
