@@ -39,7 +39,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from recexplore import registry  # noqa: E402
-from recexplore.data.loading import load_movielens
+from recexplore.data.loading import load_movielens  # noqa: E402
 from recexplore.evaluation.scoring import split_of  # noqa: E402
 from recexplore.serving.cold_start import FOLD_IN_L2, fit_query  # noqa: E402
 from recexplore.serving.recommend import Recommender  # noqa: E402

@@ -34,13 +34,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from recexplore.data.features import FeatureSpace, Vocabularies  # noqa: E402
-from recexplore.data.loading import load_movielens
-from recexplore.data.movielens import MovieLens
-from recexplore.data.splits import Split, make_split, validation_slice, write_folds
-from recexplore.evaluation.accuracy import hits_at, rmse
-from recexplore.evaluation.ease_report import choose_lambda
-from recexplore.models.ease import ease_scores
-from recexplore.models.popularity import popularity_scores
+from recexplore.data.loading import load_movielens  # noqa: E402
+from recexplore.data.movielens import MovieLens  # noqa: E402
+from recexplore.data.splits import Split, make_split, validation_slice, write_folds  # noqa: E402
+from recexplore.evaluation.accuracy import hits_at, rmse  # noqa: E402
+from recexplore.evaluation.ease_report import choose_lambda  # noqa: E402
+from recexplore.models.ease import ease_scores  # noqa: E402
+from recexplore.models.popularity import popularity_scores  # noqa: E402
 from recexplore.models.towers import preset_settings  # noqa: E402
 
 KNN_NEIGHBOURS = (50, 100, 200, 400)

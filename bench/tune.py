@@ -25,9 +25,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from recexplore.config.settings import parse_layers
-from recexplore.data.loading import load_movielens
-from recexplore.data.splits import Split, make_split, validation_slice, write_folds
+from recexplore.config.settings import parse_layers  # noqa: E402
+from recexplore.data.loading import load_movielens  # noqa: E402
+from recexplore.data.splits import Split, make_split, validation_slice, write_folds  # noqa: E402
 from recexplore.families import family, family_names  # noqa: E402
 
 

@@ -37,9 +37,11 @@ from recexplore.config.metrics import explain, label
 from recexplore.data.movielens import MAX_SEED
 from recexplore.engine.jobs import DONE, FINISHED
 from recexplore.evaluation.significance import BOOTSTRAP_SAMPLES, BOOTSTRAP_SEED
-from recexplore.families import RECOMMEND
-from recexplore.models.towers import PRESET_ENTRIES, SUBMIT_ORDER, TowerConfig
+from recexplore.families import RECOMMEND, family
 from recexplore.training.request import TrainRequest
+
+TOWERS = family("towers")  # the family table, never the family's module
+PRESET_ENTRIES = {preset: entry for entry, preset in TOWERS.pretrained.items()}
 
 links.through_the_entrypoint()  # a shared link on a fresh server: show it inside the app
 
@@ -141,7 +143,7 @@ if source == SAVED:
 queue = training_jobs.job_manager_or_stop()
 left, middle, right = st.columns(3)
 same = left.checkbox("Same training for all three", value=False, key="compare_same")
-epochs = left.slider("Epochs", 1, 30, TowerConfig().epochs, key="compare_epochs", disabled=not same)
+epochs = left.slider("Epochs", 1, 30, TOWERS.config().epochs, key="compare_epochs", disabled=not same)
 st.caption(training_caption() + " Tick 'Same training for all three' to see what that does.")
 split_name = middle.selectbox("Split", data.available_splits(), key="compare_split")
 seed = int(right.number_input("Seed", min_value=0, max_value=MAX_SEED, value=42, step=1, key="compare_seed"))
@@ -149,7 +151,7 @@ if st.button("Train all three", type="primary", key="compare_train"):
     configs = comparison_configs(int(epochs) if same else None)
     requests = [
         TrainRequest("towers", configs[preset], split_name, seed, label=f"two-tower {preset}", preset=preset)
-        for preset in SUBMIT_ORDER
+        for preset in TOWERS.queue_order
     ]
     _, refused = submit_problem(queue, owner, requests, data)
     if refused is not None:

@@ -18,6 +18,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = os.environ.get("RECEXPLORE_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -66,6 +68,15 @@ def browser_available() -> str | None:
     if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
         return f"Chromium not found at {CHROMIUM} (apt-get install chromium)"
     return None
+
+
+def require_browser(what: str = "browser test") -> None:
+    """Skip the calling test where Playwright or Chromium is missing; in CI, fail it instead."""
+    missing = browser_available()
+    if missing:
+        if os.environ.get("CI"):
+            pytest.fail(f"{what} cannot run in CI: {missing}")
+        pytest.skip(missing)
 
 
 def free_port() -> int:

@@ -10,7 +10,6 @@ test-artifacts/browser/ (git-ignored).
 from __future__ import annotations
 
 import csv
-import os
 import re
 import shutil
 from collections.abc import Iterator
@@ -25,10 +24,10 @@ from tests.browser_app import (
     PAGES,
     ROOT,
     app_env,
-    browser_available,
     choose_user,
     chromium_page,
     page_errors,
+    require_browser,
     running_app,
     wait_idle,
     wait_text,
@@ -43,11 +42,7 @@ TRAINED = "browser-towers"
 @pytest.fixture(scope="module")
 def app_page(tmp_path_factory: pytest.TempPathFactory, ml_folder: Path) -> Iterator[Any]:
     """A browser page on a freshly started app server."""
-    missing = browser_available()
-    if missing:
-        if os.environ.get("CI"):
-            pytest.fail(f"browser test cannot run in CI: {missing}")
-        pytest.skip(missing)
+    require_browser()
     base = tmp_path_factory.mktemp("browser")
     real = bool(REAL_DATA_DIR and Path(REAL_DATA_DIR).is_dir())
     data_dir = Path(REAL_DATA_DIR) if real else ml_folder

@@ -4,7 +4,6 @@ test-artifacts/course/ (git-ignored)."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -15,9 +14,9 @@ from tests.browser_app import (
     PAGES,
     ROOT,
     app_env,
-    browser_available,
     chromium_page,
     page_errors,
+    require_browser,
     running_app,
     wait_idle,
     wait_text,
@@ -29,11 +28,7 @@ LESSON = course.LESSONS[1]  # Lesson 2, explicit crosses: its card opens Compare
 
 
 def test_home_course_map_leads_to_a_lesson_page(ml_folder: Path, tmp_path: Path) -> None:
-    missing = browser_available()
-    if missing:
-        if os.environ.get("CI"):
-            pytest.fail(f"browser test cannot run in CI: {missing}")
-        pytest.skip(missing)
+    require_browser()
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     env = app_env(ml_folder, tmp_path / "models", tmp_path / "cache")
     with running_app(env, tmp_path / "streamlit.log") as server, chromium_page(height=1800) as page:

@@ -3,12 +3,11 @@ sidebar, warm-up), not in Streamlit's legacy file-name mode. One fresh server pe
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
-from tests.browser_app import PAGES, app_env, browser_available, chromium_page, running_app, wait_marker
+from tests.browser_app import PAGES, app_env, chromium_page, require_browser, running_app, wait_marker
 
 pytestmark = pytest.mark.browser
 
@@ -17,11 +16,7 @@ pytestmark = pytest.mark.browser
 def test_a_deep_link_on_a_fresh_server_shows_the_page_inside_the_app(
     title: str, ml_folder: Path, tmp_path: Path
 ) -> None:
-    missing = browser_available()
-    if missing:
-        if os.environ.get("CI"):
-            pytest.fail(f"browser test cannot run in CI: {missing}")
-        pytest.skip(missing)
+    require_browser()
     env = app_env(ml_folder, tmp_path / "models", tmp_path / "cache")
     with chromium_page() as page, running_app(env, tmp_path / "streamlit.log") as server:
         page.goto(f"{server.url}/{PAGES[title][0]}")  # the very first request this server gets

@@ -5,7 +5,6 @@ chooser switches the whole app to the other data set (and its own models)."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -17,9 +16,9 @@ from tests.browser_app import (
     PAGES,
     ROOT,
     app_env,
-    browser_available,
     chromium_page,
     page_errors,
+    require_browser,
     running_app,
     wait_idle,
     wait_text,
@@ -37,11 +36,7 @@ WITH_MODELS = ("Data", "Feature interactions", "Beyond accuracy", "Recommend", "
 @pytest.fixture(scope="module")
 def ml1m_page(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """A browser page on an app server whose data folder holds ml-1m/ (opened) and ml-100k/."""
-    missing = browser_available()
-    if missing:
-        if os.environ.get("CI"):
-            pytest.fail(f"browser test cannot run in CI: {missing}")
-        pytest.skip(missing)
+    require_browser()
     base = tmp_path_factory.mktemp("browser-layouts")
     write_synthetic(base / "data" / "ml-1m", "ml-1m", **ML1M)
     write_movielens(base / "data" / "ml-100k")

@@ -4,23 +4,18 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import os
 import sys
 from pathlib import Path
 
 import pytest
 
-from tests.browser_app import ROOT, browser_available
+from tests.browser_app import ROOT, require_browser
 
 pytestmark = pytest.mark.browser
 
 
 def test_three_sessions_are_all_served(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    missing = browser_available()
-    if missing:
-        if os.environ.get("CI"):
-            pytest.fail(f"load test cannot run in CI: {missing}")
-        pytest.skip(missing)
+    require_browser("load test")
     spec = importlib.util.spec_from_file_location("load_test", ROOT / "bench" / "load_test.py")
     assert spec is not None and spec.loader is not None
     load_test = importlib.util.module_from_spec(spec)

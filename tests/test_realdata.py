@@ -37,7 +37,9 @@ def test_short_tower_training_beats_popularity(real) -> None:
     m = result.metrics
     assert m["hit_rate_at_100"] > m["popularity_hit_rate_at_100"]
     assert m["hit_rate_at_10"] > m["popularity_hit_rate_at_10"]
-    assert m["popularity_hit_rate_at_100"] == pytest.approx(0.41, abs=0.02)  # the measured baseline (docs/evaluation.md)
+    assert m["popularity_hit_rate_at_100"] == pytest.approx(
+        0.41, abs=0.02
+    )  # the measured baseline (docs/evaluation.md)
 
 
 def test_short_dlrm_training_beats_the_mean_predictor(real) -> None:

@@ -14,12 +14,6 @@ import pandas as pd
 import pytest
 from scipy import sparse
 
-# A product summed in another order (scipy's sparse X @ B against BLAS's dense one, whose kernel
-# varies by processor) may differ in the last float32 bits: up to a few ulps of the largest score
-# (measured: 1.2e-07 on an AMD EPYC with OpenBLAS' Haswell kernels). Everything computed from
-# integers (Gram matrices, counts, weights solved from the same Gram) stays exactly equal.
-FLOAT32_ORDER = {"rtol": 4 * float(np.finfo(np.float32).eps), "atol": 4 * float(np.finfo(np.float32).eps)}
-
 from recexplore.config import memory
 from recexplore.config.memory import CSR_BYTES_PER_RATING
 from recexplore.data import splits
@@ -36,6 +30,12 @@ from recexplore.models.popularity import popularity_scores
 from recexplore.models.score_rows import ScoreRows
 from recexplore.models.towers import TowerConfig
 from recexplore.training.memory import estimate_training_bytes
+
+# A product summed in another order (scipy's sparse X @ B against BLAS's dense one, whose kernel
+# varies by processor) may differ in the last float32 bits: up to a few ulps of the largest score
+# (measured: 1.2e-07 on an AMD EPYC with OpenBLAS' Haswell kernels). Everything computed from
+# integers (Gram matrices, counts, weights solved from the same Gram) stays exactly equal.
+FLOAT32_ORDER = {"rtol": 4 * float(np.finfo(np.float32).eps), "atol": 4 * float(np.finfo(np.float32).eps)}
 
 TINY = 3  # users per batch in the batched runs
 

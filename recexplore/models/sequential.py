@@ -154,13 +154,13 @@ class SequentialModel(keras.Model):
         movie): position t's vector reads the movies up to t and predicts the one after it."""
         history = ops.cast(inputs["history"], "int32")
         present = ops.not_equal(history, 0)
-        x = self.input_dropout(self.movieembedding(history), training=training)
+        x = self.input_dropout(self.movie_embedding(history), training=training)
         scores = None
         if self.model_config.encoder == "gru":
             states = self.gru(x, mask=present, training=training)
         else:
             n = self.model_config.max_len
-            x = x + self.positionembedding(ops.arange(n))[None]
+            x = x + self.position_embedding(ops.arange(n))[None]
             causal = ops.tril(ops.ones((n, n), dtype="bool"))
             keys = ops.logical_or(present[:, None, :], ops.eye(n, dtype="bool")[None])  # padding attends to itself
             mask = ops.logical_and(causal[None], keys)
@@ -180,7 +180,7 @@ class SequentialModel(keras.Model):
 
     def candidates(self, inputs: dict[str, Any]) -> Any:
         """Candidate vectors of movies (`movie_id`, `genres`; any leading shape)."""
-        movie = self.movieembedding(ops.cast(inputs["movie_id"], "int32"))
+        movie = self.movie_embedding(ops.cast(inputs["movie_id"], "int32"))
         return _unit(movie + self.genre_projection(ops.cast(inputs["genres"], "float32")))
 
     def call(self, inputs: dict[str, Any], training: bool = False) -> Any:

@@ -163,9 +163,9 @@ class CandidateTower(_Tower):
     def call(self, inputs: dict[str, Any]) -> Any:
         tokens = ops.cast(inputs["title_tokens"], "int32")
         mask = ops.cast(ops.not_equal(tokens, 0), "float32")[..., None]
-        title = ops.sum(self.tokenembedding(tokens) * mask, axis=1) / ops.maximum(ops.sum(mask, axis=1), 1.0)
+        title = ops.sum(self.token_embedding(tokens) * mask, axis=1) / ops.maximum(ops.sum(mask, axis=1), 1.0)
         parts = [
-            self.movieembedding(ops.cast(inputs["movie_id"], "int32")),
+            self.movie_embedding(ops.cast(inputs["movie_id"], "int32")),
             title,
             self.genre_projection(ops.cast(inputs["genres"], "float32")),
         ]

@@ -3,31 +3,18 @@
 from __future__ import annotations
 
 import time
-from typing import Any
 
 import keras
 import numpy as np
 
-from recexplore.data.features import FeatureSpace, Vocabularies
-from recexplore.data.movielens import MovieLens
-from recexplore.data.splits import Split
-from recexplore.families import ModelFamily
-from recexplore.training.trainer import HookBridge, ProgressHooks, TrainResult, build_optimizer, train_result
+from recexplore.training.trainer import Fit, HookBridge, TrainResult, build_optimizer, train_result
 
 
-def train_next_item(
-    fam: ModelFamily,
-    data: MovieLens,
-    split: Split,
-    config: Any,
-    seed: int,
-    hooks: ProgressHooks,
-    vocab: Vocabularies,
-    space: FeatureSpace,
-) -> TrainResult:
+def train_next_item(fit: Fit) -> TrainResult:
     """Next-movie families: every position of every training history predicts the movie after
     it (in-batch softmax); per-epoch next-movie hit rates on the split's targets (shown, never
     used to choose anything); the peers measured on the same targets at the end."""
+    fam, data, split, config, seed, hooks, vocab, space = fit.parts()
     from recexplore.data.history import training_chunks
     from recexplore.evaluation.next_item import CUTOFFS, next_item_report, split_arrays
     from recexplore.evaluation.scoring import next_item_metrics, sequential_scores
@@ -62,4 +49,4 @@ def train_next_item(
     seconds = time.perf_counter() - start
     report = next_item_metrics(model, space, split, arrays)
     report["epochs_run"] = len(bridge.history)
-    return train_result(fam.name, model, config, vocab, bridge, report, seconds, split, data, seed)
+    return train_result(fit, model, bridge, report, seconds)

@@ -10,28 +10,18 @@ import keras
 import numpy as np
 
 from recexplore.data.batches import fit_input, in_pieces
-from recexplore.data.features import FeatureSpace, Vocabularies
-from recexplore.data.movielens import MovieLens
+from recexplore.data.features import FeatureSpace
 from recexplore.data.splits import Split, validation_slice
 from recexplore.evaluation.accuracy import rmse
 from recexplore.evaluation.scoring import predict_ratings, rating_metrics
-from recexplore.families import ModelFamily
 from recexplore.models.biases import fit_biases
 from recexplore.models.lazy_adam import lazy_optimizer
-from recexplore.training.trainer import HookBridge, ProgressHooks, TrainResult, build_optimizer, train_result
+from recexplore.training.trainer import Fit, HookBridge, TrainResult, build_optimizer, train_result
 
 
-def train_rating(
-    fam: ModelFamily,
-    data: MovieLens,
-    split: Split,
-    config: Any,
-    seed: int,
-    hooks: ProgressHooks,
-    vocab: Vocabularies,
-    space: FeatureSpace,
-) -> TrainResult:
+def train_rating(fit: Fit) -> TrainResult:
     """Rating families: MSE on the stars, the biases started at the ridge fit, optional early stopping."""
+    fam, data, split, config, seed, hooks, vocab, space = fit.parts()
     fit_rows, val_rows = validation_slice(split.train, seed) if config.early_stopping else (split.train, None)
     model = fam.build(config, vocab.sizes(), float(fit_rows["user_rating"].mean()))
     model.set_history(space.history(split.train))
@@ -70,7 +60,7 @@ def train_rating(
     metrics = {**rating_metrics(model, space, split), "epochs_run": len(bridge.history)}
     if config.early_stopping:
         metrics["best_val_rmse"] = min((h["val_rmse"] for h in bridge.history), default=float("nan"))
-    return train_result(fam.name, model, config, vocab, bridge, metrics, seconds, split, data, seed)
+    return train_result(fit, model, bridge, metrics, seconds)
 
 
 def _held_out_curve(model: keras.Model, space: FeatureSpace, split: Split) -> Callable[[], dict[str, float]]:

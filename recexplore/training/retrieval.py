@@ -3,39 +3,26 @@
 from __future__ import annotations
 
 import time
-from typing import Any
 
 import keras
 import numpy as np
 
 from recexplore.data.batches import fit_input
-from recexplore.data.features import FeatureSpace, Vocabularies
-from recexplore.data.movielens import MovieLens
-from recexplore.data.splits import Split
 from recexplore.evaluation.accuracy import hits_at
 from recexplore.evaluation.scoring import tower_scores, towers_evaluation
-from recexplore.families import ModelFamily
 from recexplore.models.ease import teacher_logits
 from recexplore.models.lazy_adam import lazy_optimizer
 from recexplore.models.score_rows import axis_counts
 from recexplore.models.towers import TEACHER_LAMBDA, teacher_fits
 from recexplore.training.rating import stars_of
-from recexplore.training.trainer import HookBridge, ProgressHooks, TrainResult, build_optimizer, train_result
+from recexplore.training.trainer import Fit, HookBridge, TrainResult, build_optimizer, train_result
 
 CURVE_K = 100  # hit-rate@k recorded per epoch for retrieval curves
 
 
-def train_retrieval(
-    fam: ModelFamily,
-    data: MovieLens,
-    split: Split,
-    config: Any,
-    seed: int,
-    hooks: ProgressHooks,
-    vocab: Vocabularies,
-    space: FeatureSpace,
-) -> TrainResult:
+def train_retrieval(fit: Fit) -> TrainResult:
     """Retrieval families: in-batch softmax (or rating MSE), cosine-decayed AdamW, hit-rate curves."""
+    fam, data, split, config, seed, hooks, vocab, space = fit.parts()
     train_matrix = space.interaction_csr(split.train)  # sparse: memory grows with the ratings
     counts = axis_counts(train_matrix, 0).astype(np.float64)
     probability = (counts / max(counts.sum(), 1.0)).astype(np.float32)
@@ -71,6 +58,6 @@ def train_retrieval(
     report["epochs_run"] = len(bridge.history)
     if config.distill_weight > 0 and not distil:
         report["teacher_skipped"] = 1.0  # the catalogue is too large for the EASE teacher's logits
-    result = train_result(fam.name, model, config, vocab, bridge, report, seconds, split, data, seed)
+    result = train_result(fit, model, bridge, report, seconds)
     result.extras.update(extras)
     return result

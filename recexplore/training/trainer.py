@@ -14,7 +14,7 @@ from recexplore.data.features import FeatureSpace, Vocabularies
 from recexplore.data.movielens import MovieLens
 from recexplore.data.sources import DEFAULT_DATASET
 from recexplore.data.splits import Split
-from recexplore.families import family
+from recexplore.families import ModelFamily, family
 from recexplore.training.device import device_description
 
 
@@ -80,34 +80,43 @@ class HookBridge(keras.callbacks.Callback):
             self.hooks.on_epoch(epoch, row)
 
 
+@dataclass(frozen=True)
+class Fit:
+    """What a task's training loop is handed (`Task.trainer`): one family's config to train on a split."""
+
+    fam: ModelFamily
+    data: MovieLens
+    split: Split
+    config: Any
+    seed: int
+    hooks: ProgressHooks
+    vocab: Vocabularies
+    space: FeatureSpace
+
+    def parts(self) -> tuple[Any, ...]:
+        """(fam, data, split, config, seed, hooks, vocab, space), to unpack at a loop's start."""
+        return self.fam, self.data, self.split, self.config, self.seed, self.hooks, self.vocab, self.space
+
+
 def train_result(
-    kind: str,
-    model: keras.Model,
-    config: Any,
-    vocab: Vocabularies,
-    bridge: HookBridge,
-    metrics: dict[str, float],
-    seconds: float,
-    split: Split,
-    data: MovieLens,
-    seed: int,
+    fit: Fit, model: keras.Model, bridge: HookBridge, metrics: dict[str, float], seconds: float
 ) -> TrainResult:
     """The TrainResult of a finished (or cancelled) fit."""
     return TrainResult(
-        kind,
+        fit.fam.name,
         model,
-        config,
-        vocab,
+        fit.config,
+        fit.vocab,
         bridge.history,
         metrics,
         count_params(model),
         seconds,
         device_description(),
-        split.describe(),
-        data.fingerprint,
-        seed,
+        fit.split.describe(),
+        fit.data.fingerprint,
+        fit.seed,
         bridge.cancelled,
-        dataset=data.dataset,
+        dataset=fit.data.dataset,
     )
 
 
@@ -155,4 +164,4 @@ def train(
     problem = fam.split_problem(split.name)
     if problem is not None:
         raise ValueError(problem)
-    return fam.task.behaviour("trainer")(fam, data, split, config, seed, hooks, vocab, space)
+    return fam.task.behaviour("trainer")(Fit(fam, data, split, config, seed, hooks, vocab, space))
