@@ -27,7 +27,7 @@ from recexplore.data.loading import load_movielens
 from recexplore.data.splits import make_split
 from recexplore.models.towers import TowerConfig
 from recexplore.store import entry_format, reading
-from recexplore.training import trainer as training
+from recexplore.training import pipeline
 from recexplore.training.memory import estimate_training_bytes
 from tests.synthetic import write_movielens
 
@@ -204,9 +204,9 @@ def test_config_too_big_for_memory_refused_before_training(
     def never(*args: object, **kwargs: object) -> None:
         raise AssertionError("training started despite the memory check")
 
-    monkeypatch.setattr(training, "train", never)
+    monkeypatch.setattr(pipeline, "train", never)  # where the pipeline looks the trainer up
     run_inprocess(
-        [*argv, "--data", str(ml_folder), *TINY], capsys, 2, "not enough memory", "MiB is available", "--batch-size"
+        [*argv, "--data", str(ml_folder), *TINY], capsys, 2, "not enough memory", "KiB is available", "--batch-size"
     )
 
 

@@ -1,4 +1,10 @@
-"""Will a training configuration fit in this machine's memory? Checked before anything is allocated."""
+"""The one memory cost model: every bytes-per-unit figure the library budgets with, what this machine
+has free now (cgroup-aware), and what a large catalogue is.
+
+Every stage reads it (loading refuses a data set that cannot fit, training a config it cannot hold,
+EASE caps its items, evaluation batches its score rows), so it imports nothing of the library. The
+figures were measured (bench/memory_bench.py, bench/scale_bench.py): change one here and only here.
+"""
 
 from __future__ import annotations
 
@@ -8,13 +14,81 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
+# ---------------------------------------------------------------- what this process may still allocate
+
+
+def available_bytes() -> int:
+    """Memory this process may still allocate: psutil's available memory, bounded by the
+    container's cgroup limit where there is one."""
+    import psutil
+
+    available = int(psutil.virtual_memory().available)
+    limited = cgroup_available()
+    return available if limited is None else min(available, limited)
+
+
+CGROUP_ROOT = Path("/sys/fs/cgroup")
+
+
+def cgroup_available(root: Path = CGROUP_ROOT) -> int | None:
+    """Bytes this container may still allocate under its cgroup memory limit (v2, else v1), or
+    None when there is no limit. Host memory alone overstates it inside a container: a job
+    that passed a host-memory check was once killed silently (exit 137) at its 1.5 GiB limit."""
+    for limit_file, usage_file in (
+        ("memory.max", "memory.current"),  # cgroup v2
+        ("memory/memory.limit_in_bytes", "memory/memory.usage_in_bytes"),
+    ):  # v1
+        try:
+            limit_text = (root / limit_file).read_text().strip()
+            usage = int((root / usage_file).read_text().strip())
+        except (OSError, ValueError):
+            continue
+        if limit_text == "max" or not limit_text.isdigit() or int(limit_text) >= 1 << 60:  # v1 "no limit" is huge
+            return None
+        return max(int(limit_text) - usage, 0)
+    return None
+
+
+# ---------------------------------------------------------------- loading a data set
+
+
+# Loading holds about this many bytes per rating at its peak (the C parser's int64/float64
+# columns, the int32/float32 frame and the parse cache's arrays: 2.5 GB for 25M ratings, measured
+# by bench/scale_bench.py and `/usr/bin/time -v python -m recexplore data --json`).
+LOAD_BYTES_PER_RATING = 100
+
+
+MEMORY_SHARE = 0.8  # of the memory available now, what loading may use
+
+
+def load_bytes(n_ratings: int) -> int:
+    """About how much memory loading `n_ratings` ratings takes at its peak."""
+    return int(n_ratings) * LOAD_BYTES_PER_RATING
+
+
+# ---------------------------------------------------------------- model inputs
+
+
+# The most bytes of model inputs built in one piece (fit's arrays, one chunk of predictions).
+# Streaming costs time (measured on 1M ratings, one DLRM epoch, 2 cores: 42 s whole, 54 s streamed
+# with two loader threads, 83 s with one), so it starts only where the memory matters: the DLRM's
+# inputs pass 1 GiB above about 11M ratings (ML-20M, ML-25M; not 10M).
+INPUT_BYTES_IN_ONE_PIECE = 1 << 30
+
+
+# ---------------------------------------------------------------- training
+
+
 # Training-memory estimate (see `estimate_training_bytes`): float32 everywhere; weights,
 # gradients and Adam's two moment slots; about four batch x batch tensors live at once in
 # the in-batch softmax (measured: peak RSS grows by ~4.2-4.8 x 4 * batch**2 bytes at 4096-8192).
 WEIGHT_COPIES = 4
+
+
 ACTIVATION_COPIES = 3
+
+
 IN_BATCH_COPIES = 4
-EASE_COPIES = 8  # float64 Gram, its Cholesky factor, P and B of an items x items EASE fit
 
 
 class ResourceError(ValueError):
@@ -52,46 +126,57 @@ def training_bytes(
     return 4 * (params * WEIGHT_COPIES + activations + extra_scores) + int(cells * bytes_per_cell)
 
 
+# ---------------------------------------------------------------- full-ranking evaluation
+
+
+# Score rows (counted at 8 bytes a score) one evaluation batch holds: memory is bounded at any catalogue
+# (a batch's working copies for masking and partitioning take about 3x this at its peak).
+SCORE_BATCH_BYTES = 256 << 20
+
+
+# Bytes a retrieval training holds per training rating for its sparse 0/1 matrices: an int32 column
+# index and a bool value in the training's CSR matrix and again in its evaluation target's (`interaction_csr`).
+CSR_BYTES_PER_RATING = 12
+
+
 def ranking_bytes(vocab_sizes: dict[str, int], train_rows: int) -> int:
     """What a full-ranking evaluation holds beside the model: one batch of float64 score rows
     (never more than every user's: `evaluation.ScoreRows`) and the sparse 0/1 training matrices
     (CSR), per training rating; nothing per users x movies cell."""
-    from recexplore.config.memory import CSR_BYTES_PER_RATING, SCORE_BATCH_BYTES
-
     cells = vocab_sizes.get("user_id", 1) * vocab_sizes.get("movie_id", 1)
     return min(SCORE_BATCH_BYTES, cells * 8) + CSR_BYTES_PER_RATING * int(train_rows)
 
 
-def available_bytes() -> int:
-    """Memory this process may still allocate: psutil's available memory, bounded by the
-    container's cgroup limit where there is one."""
-    import psutil
-
-    available = int(psutil.virtual_memory().available)
-    limited = cgroup_available()
-    return available if limited is None else min(available, limited)
+# Bytes the transition peer holds per training rating while its counts are built: the int64
+# (before, after) pairs and their sparse matrix (a float32 count and int32 row and column each).
+TRANSITION_BYTES_PER_RATING = 28
 
 
-CGROUP_ROOT = Path("/sys/fs/cgroup")
+# ---------------------------------------------------------------- ease
 
 
-def cgroup_available(root: Path = CGROUP_ROOT) -> int | None:
-    """Bytes this container may still allocate under its cgroup memory limit (v2, else v1), or
-    None when there is no limit. Host memory alone overstates it inside a container: a job
-    that passed a host-memory check was once killed silently (exit 137) at its 1.5 GiB limit."""
-    for limit_file, usage_file in (
-        ("memory.max", "memory.current"),  # cgroup v2
-        ("memory/memory.limit_in_bytes", "memory/memory.usage_in_bytes"),
-    ):  # v1
-        try:
-            limit_text = (root / limit_file).read_text().strip()
-            usage = int((root / usage_file).read_text().strip())
-        except (OSError, ValueError):
-            continue
-        if limit_text == "max" or not limit_text.isdigit() or int(limit_text) >= 1 << 60:  # v1 "no limit" is huge
-            return None
-        return max(int(limit_text) - usage, 0)
-    return None
+EASE_COPIES = 8  # float64 Gram, its Cholesky factor, P and B of an items x items EASE fit
+
+
+EASE_MAX_ITEMS = 10_000  # the most movies one EASE fit holds (the most-rated ones), whatever the memory
+
+
+EASE_MIN_ITEMS = 4_000  # a catalogue of at most this many movies is always fitted whole
+
+
+EASE_MEMORY_SHARE = 0.5  # the share of the available memory an EASE fit's items x items matrices may take
+
+
+def ease_item_cap(available: int | None = None) -> int:
+    """M, the most movies one EASE fit holds: EASE_COPIES float64 M x M matrices in
+    EASE_MEMORY_SHARE of `available` bytes (default: `available_bytes()`, free now),
+    between EASE_MIN_ITEMS and EASE_MAX_ITEMS."""
+    available = available_bytes() if available is None else available
+    by_memory = math.isqrt(int(available * EASE_MEMORY_SHARE) // (8 * EASE_COPIES))
+    return max(EASE_MIN_ITEMS, min(EASE_MAX_ITEMS, by_memory))
+
+
+# ---------------------------------------------------------------- a large catalogue
 
 
 # A large catalogue: more than LARGE_CATALOGUE_CELLS users x movies cells (ML-100K: 1.6M, ML-1M:
@@ -113,57 +198,3 @@ def large_catalogue(n_users: int, n_movies: int) -> bool:
 # 64, not 256: a DLRM epoch on 1M synthetic ratings over 62K movies took 87 s (2.5 GB) against
 # 306 s (5.8 GB), with the same test RMSE (0.829); ML-25M's median user has 71 ratings.
 HISTORY_CAP = 64
-
-
-# Loading holds about this many bytes per rating at its peak (the C parser's int64/float64
-# columns, the int32/float32 frame and the parse cache's arrays: 2.5 GB for 25M ratings, measured
-# by bench/scale_bench.py and `/usr/bin/time -v python -m recexplore data --json`).
-LOAD_BYTES_PER_RATING = 100
-
-
-MEMORY_SHARE = 0.8  # of the memory available now, what loading may use
-
-
-def load_bytes(n_ratings: int) -> int:
-    """About how much memory loading `n_ratings` ratings takes at its peak."""
-    return int(n_ratings) * LOAD_BYTES_PER_RATING
-
-
-# Bytes a retrieval training holds per training rating for its sparse 0/1 matrices: an int32 column
-# index and a bool value in the training's CSR matrix and again in its evaluation target's (`interaction_csr`).
-CSR_BYTES_PER_RATING = 12
-
-
-# Score rows (counted at 8 bytes a score) one evaluation batch holds: memory is bounded at any catalogue
-# (a batch's working copies for masking and partitioning take about 3x this at its peak).
-SCORE_BATCH_BYTES = 256 << 20
-
-
-# Bytes the transition peer holds per training rating while its counts are built: the int64
-# (before, after) pairs and their sparse matrix (a float32 count and int32 row and column each).
-TRANSITION_BYTES_PER_RATING = 28
-
-
-EASE_MAX_ITEMS = 10_000  # the most movies one EASE fit holds (the most-rated ones), whatever the memory
-
-
-EASE_MIN_ITEMS = 4_000  # a catalogue of at most this many movies is always fitted whole
-
-
-EASE_MEMORY_SHARE = 0.5  # the share of the available memory an EASE fit's items x items matrices may take
-
-
-def ease_item_cap(available: int | None = None) -> int:
-    """M, the most movies one EASE fit holds: EASE_COPIES float64 M x M matrices in
-    EASE_MEMORY_SHARE of `available` bytes (default: `resources.available_bytes()`, free now),
-    between EASE_MIN_ITEMS and EASE_MAX_ITEMS."""
-    available = available_bytes() if available is None else available
-    by_memory = math.isqrt(int(available * EASE_MEMORY_SHARE) // (8 * EASE_COPIES))
-    return max(EASE_MIN_ITEMS, min(EASE_MAX_ITEMS, by_memory))
-
-
-# The most bytes of model inputs built in one piece (fit's arrays, one chunk of predictions).
-# Streaming costs time (measured on 1M ratings, one DLRM epoch, 2 cores: 42 s whole, 54 s streamed
-# with two loader threads, 83 s with one), so it starts only where the memory matters: the DLRM's
-# inputs pass 1 GiB above about 11M ratings (ML-20M, ML-25M; not 10M).
-INPUT_BYTES_IN_ONE_PIECE = 1 << 30
