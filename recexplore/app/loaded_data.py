@@ -10,6 +10,7 @@ from typing import Any
 import streamlit as st
 
 from recexplore.app.messages import stop_with
+from recexplore.config.text import byte_size
 from recexplore.data.download import DataUnavailable, download_progress
 from recexplore.data.loading import load_movielens
 from recexplore.data.locate import locate, needs_download, present_datasets
@@ -116,11 +117,12 @@ def _download_with_progress() -> None:
             state["thread"] = threading.Thread(target=fetch, name="recexplore-download", daemon=True)
             state["thread"].start()
         thread = state["thread"]
-    size_mb = wanted.zip_size / 2**20
-    bar = st.progress(0.0, text=f"Downloading {wanted.title} from GroupLens ({size_mb:.1f} MB, once) ...")
+    size = byte_size(wanted.zip_size)
+    bar = st.progress(0.0, text=f"Downloading {wanted.title} from GroupLens ({size}, once) ...")
     while thread.is_alive():
-        done = min(download_progress() / wanted.zip_size, 1.0)
-        bar.progress(done, text=f"Downloading {wanted.title} from GroupLens: {done * size_mb:.1f} of {size_mb:.1f} MB")
+        got = min(download_progress(), wanted.zip_size)
+        text = f"Downloading {wanted.title} from GroupLens: {byte_size(got)} of {size}"
+        bar.progress(got / wanted.zip_size, text=text)
         time.sleep(0.25)
     bar.empty()
     if state["error"] is not None:

@@ -158,7 +158,10 @@ def build_parser(with_families: bool = True) -> _Parser:
     """The full argument parser; without `with_families` the `train` sub-commands are left out, so
     that commands other than `train` parse without importing the model code (and Keras)."""
     parser = _Parser(
-        prog="python -m recexplore", description="RecExplore: deep recommenders on MovieLens, 100K to 25M."
+        prog="python -m recexplore",
+        description="RecExplore: deep recommenders on MovieLens, 100K to 25M.",
+        epilog="Set-up commands (they install what is missing first, see docs/cli.md): "
+        "`python -m recexplore app` runs the app, `python -m recexplore test` runs the tests.",
     )
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
