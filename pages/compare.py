@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import streamlit as st
 
 from recexplore.app import (
@@ -12,31 +10,18 @@ from recexplore.app import (
     messages,
     model_cache,
     model_choice,
-    model_figures,
     session_workspace,
-    split_baselines,
+    tower_panel,
     training_jobs,
 )
 from recexplore.app.course_views import lesson_question
 from recexplore.app.tower_comparison import (
-    COMPARISON_METRICS,
     TowerRun,
-    baseline_row,
     comparison_configs,
-    comparison_rows,
-    comparison_sentence,
-    latest_comparison,
-    paired_tests,
-    popularity_value,
-    test_rows,
-    tests_sentence,
     training_caption,
 )
-from recexplore.app.train_forms import queue_message, refresh_interval, submit_problem
-from recexplore.config.metrics import explain, label
+from recexplore.app.train_forms import submit_problem
 from recexplore.data.movielens import MAX_SEED
-from recexplore.engine.jobs import DONE, FINISHED
-from recexplore.evaluation.significance import BOOTSTRAP_SAMPLES, BOOTSTRAP_SEED
 from recexplore.families import RECOMMEND, family
 from recexplore.training.request import TrainRequest
 
@@ -74,45 +59,6 @@ if k_label is None:  # set from code: the radio itself cannot be cleared
 k = int(k_label.lstrip("@"))
 
 
-def show(
-    runs: list[TowerRun], split_name: str, seed: int, partial: dict[str, list[dict[str, float]]] | None = None
-) -> None:
-    """Chart, sentence and table for finished runs, with the popularity and EASE baselines of
-    their split; `partial` adds live curves of running jobs."""
-    histories = {run.label: run.history for run in runs}
-    histories.update(partial or {})
-    popularity = popularity_value(runs, k)
-    ease = split_baselines.ease_baseline(split_name, seed, data.fingerprint)
-    ease_k = None if ease is None else ease[f"ease_hit_rate_at_{k}"]
-    if histories:  # live curves from the first epoch; the popularity line once a model has finished
-        st.plotly_chart(
-            model_figures.hit_rate_comparison(histories, popularity, f"hit_rate_at_{k}", ease_k), key="compare_chart"
-        )
-    if runs:
-        st.info(comparison_sentence(runs, k))
-        rows = comparison_rows(runs) + ([baseline_row("EASE (linear baseline)", ease, "ease_")] if ease else [])
-        st.dataframe(
-            rows,
-            hide_index=True,
-            key="compare_table",
-            column_config={label(k): st.column_config.TextColumn(help=explain(k)) for k in COMPARISON_METRICS},
-        )
-        baselines = {run.metrics.get(f"popularity_hit_rate_at_{k}") for run in runs}
-        if len(baselines) > 1:
-            st.caption("These models were trained on different splits: the baseline line is the first model's.")
-            return
-        tests = paired_tests(runs, split_baselines.ease_per_user(split_name, seed, data.fingerprint))
-        if tests:
-            st.markdown("**Is the difference real?**")
-            st.info(tests_sentence(runs, tests), icon=":material/science:")
-            st.dataframe(test_rows(tests), hide_index=True, key="compare_tests", width="stretch")
-            st.caption(
-                f"Paired bootstrap over this split's users ({BOOTSTRAP_SAMPLES} resamples, seed {BOOTSTRAP_SEED}): "
-                "the same users' results under both models, resampled together; Holm-corrected over every row. "
-                "`compare-towers --folds 5` tests over folds instead."
-            )
-
-
 if source == SAVED:
     entries = {e.name: e for e in model_choice.list_models(RECOMMEND)}
     runs = [
@@ -137,7 +83,9 @@ if source == SAVED:
     if missing:
         st.caption(f"Not saved yet: {', '.join(missing)}.")
     first = next(entries[name].meta for name in PRESET_ENTRIES.values() if name in entries)
-    show(runs, str(first.get("split", {}).get("name", "random")), int(first.get("seed", 42)))
+    tower_panel.show_comparison(
+        runs, k, str(first.get("split", {}).get("name", "random")), int(first.get("seed", 42)), data.fingerprint
+    )
     st.stop()
 
 queue = training_jobs.job_manager_or_stop()
@@ -157,82 +105,4 @@ if st.button("Train all three", type="primary", key="compare_train"):
     if refused is not None:
         messages.say(refused, "error")
 
-
-@st.fragment(run_every=refresh_interval(latest_comparison(queue.jobs_for(owner))))
-def live() -> None:
-    """The three jobs of this workspace's last 'Train all three', redrawn every second while they train."""
-    jobs = latest_comparison(queue.jobs_for(owner))
-    if not jobs:
-        st.caption("Press 'Train all three' to train the 1-, 2- and 3-layer towers on the same split and seed.")
-        return
-    runs, partial = [], {}
-    cols = st.columns(len(jobs))
-    for col, job in zip(cols, jobs, strict=True):
-        snap = job.snapshot()
-        preset = job.request.preset or snap["label"]
-        total = max(int(snap["total_epochs"]), 1)
-        with col:
-            st.markdown(f"**{preset}** · {snap['status']}")
-            if snap["status"] not in FINISHED:
-                text = queue_message(snap["status"], queue.position(job))
-                st.progress(min(snap["epoch"] / total, 1.0), text=f"{text} · epoch {snap['epoch']} / {total}")
-                st.button("Cancel", key=f"compare_cancel_{snap['job_id']}", on_click=queue.cancel, args=(job,))
-            elif snap["status"] == "failed":
-                st.error(snap["error"])
-        if job.status == DONE and job.result is not None:
-            runs.append(TowerRun.from_result(preset, job.result))
-        elif snap["history"]:
-            partial[f"{preset} (training)"] = snap["history"]
-    show(runs, jobs[0].request.split, jobs[0].request.seed, partial)
-    if not runs:
-        st.caption("Results appear as each model finishes.")
-    finished = [(job.request.preset, job) for job in jobs if job.status == DONE and job.result is not None]
-    if finished:
-        _save_form(finished)
-    if ACTIVE_AT_START and refresh_interval(jobs) is None:
-        st.rerun()  # all three finished: one full run turns the polling off
-
-
-SAVE_OUTCOME = "compare_save_outcome"
-
-
-def _save_all(finished: list[tuple[str, Any]]) -> None:
-    """Save button callback: every finished model of the comparison as `<prefix>-<preset>` in this workspace."""
-    prefix = str(st.session_state.get("compare_save_prefix", "")).strip()
-    overwrite = bool(st.session_state.get("compare_overwrite", False))
-    saved, problems = [], []
-    for preset, job in finished:
-        name = f"{prefix}-{preset}"
-        refused = training_jobs.save_job(queue, job, name, overwrite)
-        if refused is None:
-            saved.append(name)
-        else:
-            problems.append(refused)
-    st.session_state[SAVE_OUTCOME] = (saved, problems)
-
-
-def _save_form(finished: list[tuple[str, Any]]) -> None:
-    """Save the comparison's finished models under one name prefix."""
-    left, right = st.columns([3, 2])
-    left.text_input(
-        "Save as (name prefix; each model gets -1-layer, -2-layer, -3-layer)", "my-towers", key="compare_save_prefix"
-    )
-    right.checkbox("overwrite models of those names", key="compare_overwrite")
-    st.button(
-        f"Save the {len(finished)} finished model{'s' if len(finished) > 1 else ''}",
-        key="compare_save",
-        on_click=_save_all,
-        args=(finished,),
-    )
-    outcome = st.session_state.get(SAVE_OUTCOME)
-    if outcome is not None:
-        saved, problems = outcome
-        if saved:
-            st.success(f"Saved {', '.join(saved)} in your workspace: they are now on the other pages.")
-        for problem in problems:
-            messages.say(problem, "error")
-
-
-ACTIVE_AT_START = refresh_interval(latest_comparison(queue.jobs_for(owner))) is not None
-
-live()
+tower_panel.live_panel(queue, owner, k, data.fingerprint)

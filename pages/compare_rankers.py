@@ -9,9 +9,8 @@ from recexplore.app import (
     links,
     loaded_data,
     messages,
-    model_figures,
+    ranker_panel,
     session_workspace,
-    split_baselines,
     training_jobs,
 )
 from recexplore.app.course_views import lesson_question
@@ -19,14 +18,10 @@ from recexplore.app.ranker_report import (
     ALL_FOLDS,
     ONE_SPLIT,
     comparison_requests,
-    latest_rankers,
-    report,
     scope_splits,
-    table_rows,
 )
-from recexplore.app.train_forms import queue_message, refresh_interval, submit_problem
+from recexplore.app.train_forms import submit_problem
 from recexplore.data.movielens import MAX_SEED
-from recexplore.engine.jobs import FINISHED
 from recexplore.families import RATING, task_presets
 
 links.through_the_entrypoint()  # a shared link on a fresh server: show it inside the app
@@ -69,43 +64,4 @@ if st.button(f"Train all {needed}", type="primary", disabled=problem is not None
     if refused is not None:
         messages.say(refused, "error")
 
-
-@st.fragment(run_every=refresh_interval(latest_rankers(queue.jobs_for(owner))))
-def live() -> None:
-    """The last comparison's jobs, redrawn every second while they train; the report when all are done."""
-    jobs = latest_rankers(queue.jobs_for(owner))
-    if not jobs:
-        st.caption(f"Press 'Train all {needed}' to train every rating model on the same data.")
-        return
-    done = sum(j.status in FINISHED for j in jobs)
-    st.progress(done / len(jobs), text=f"{done} of {len(jobs)} models finished")
-    for job in jobs:
-        snap = job.snapshot()
-        if snap["status"] == "failed":
-            st.error(f"{job.request.preset} on {job.request.split}: {snap['error']}")
-        elif snap["status"] not in FINISHED:
-            st.caption(
-                f"{job.request.preset} on {job.request.split}: {queue_message(snap['status'], queue.position(job))}"
-            )
-    first_split = min(j.request.split for j in jobs)
-    histories = {j.request.preset: j.snapshot()["history"] for j in jobs if j.request.split == first_split}
-    lines = split_baselines.curve_lines(RATING, (first_split, jobs[0].request.seed, data.fingerprint))
-    st.plotly_chart(
-        model_figures.overlaid_curves(histories, "test_rmse", lines, f"Held-out RMSE per epoch on {first_split}"),
-        key="rankers_curves",
-    )
-    payload = report(jobs)
-    if payload is None:
-        st.caption("The table and the verdict appear when every model has finished.")
-    else:
-        st.dataframe(table_rows(payload), hide_index=True, key="rankers_table")
-        st.markdown(f"**Verdict.** {payload['summary']}")
-        with st.expander("Every pair"):
-            for verdict in payload["verdicts"]:
-                st.write(verdict["sentence"])
-    if ACTIVE_AT_START and refresh_interval(jobs) is None:
-        st.rerun()  # all finished: one full run turns the polling off
-
-
-ACTIVE_AT_START = refresh_interval(latest_rankers(queue.jobs_for(owner))) is not None
-live()
+ranker_panel.live_panel(queue, owner, needed, data.fingerprint)
