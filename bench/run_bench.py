@@ -48,8 +48,8 @@ def recommend_latency(env: dict[str, str], model: str, users: int = 300) -> dict
     """p50/p99 in-process latency of Recommender.recommend for one user (model loaded once)."""
     code = (
         "import json, time, numpy as np\n"
-        "from recexplore import registry\n"
-        "from recexplore.data.movielens import load_movielens\n"
+        "from recexplore.store import registry\n"
+        "from recexplore.data import load_movielens\n"
         "from recexplore.serving.recommend import Recommender\n"
         "from recexplore.evaluation.scoring import prepare_loaded\n"
         f"loaded = registry.load({model!r})\n"
@@ -72,7 +72,7 @@ def recommend_latency(env: dict[str, str], model: str, users: int = 300) -> dict
 def warm_load_seconds(env: dict[str, str]) -> float:
     """Seconds for a warm (cached) load_movielens in a fresh process."""
     code = (
-        "import time\nfrom recexplore.data.movielens import load_movielens\nload_movielens()\n"
+        "import time\nfrom recexplore.data import load_movielens\nload_movielens()\n"
         "t = time.perf_counter(); load_movielens(); print(time.perf_counter() - t)\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=ROOT)

@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = """
 import json, sys, tempfile, keras
 from recexplore.store import registry
-from recexplore.data.movielens import load_movielens, make_split
+from recexplore.data import load_movielens, make_split
 from recexplore.models.dlrm import DLRMConfig
 from recexplore.models.towers import TowerConfig
 from recexplore.training.trainer import train

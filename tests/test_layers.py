@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import importlib
+import re
 from pathlib import Path
 
 import pytest
@@ -146,3 +147,43 @@ def test_each_package_says_what_it_holds_and_exports_what_exists(package: str) -
     assert module.__doc__ and len(module.__doc__.strip()) > 40, f"recexplore/{package}/__init__.py has no docstring"
     for name in getattr(module, "__all__", ()):
         assert getattr(module, name) is not None, f"recexplore.{package}.{name}"
+
+
+def _defined_names(module: str) -> set[str] | None:
+    """The names `module` (a library module or package) defines or imports at its top, its lazy
+    exports and, for a package, its submodules; None when there is no such module."""
+    path = MODULES.get(module)
+    if path is None:
+        return None
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names |= {n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)}
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names |= {(a.asname or a.name).split(".")[0] for a in node.names}
+    exports = re.search(r"_EXPORTS = \{(.*?)\}", path.read_text(encoding="utf-8"), re.S)
+    if exports:
+        names |= set(re.findall(r'"(\w+)":', exports.group(1)))
+    if path.name == "__init__.py":
+        names |= {p.stem for p in path.parent.glob("*.py")} | {p.name for p in path.parent.iterdir() if p.is_dir()}
+    return names
+
+
+FROM_IMPORT = re.compile(r"from (recexplore(?:\.\w+)*) import \(?([\w ,\n]+?)\)?(?=\n|$|\\n|;|\")")
+
+
+@pytest.mark.parametrize("folder", ["recexplore", "pages", "tests", "bench"])
+def test_every_import_of_the_library_names_what_exists(folder: str) -> None:
+    """Also inside the scripts that tests and benchmarks run in a subprocess (strings no linter reads)."""
+    missing = []
+    for path in sorted((ROOT / folder).rglob("*.py")):
+        for found in FROM_IMPORT.finditer(path.read_text(encoding="utf-8")):
+            have = _defined_names(found.group(1))
+            names = [n.strip().split(" as ")[0] for n in found.group(2).replace("\n", " ").split(",") if n.strip()]
+            absent = names if have is None else [n for n in names if n not in have]
+            missing += [f"{path.relative_to(ROOT)}: {found.group(1)}.{n}" for n in absent]
+    assert missing == []
