@@ -106,7 +106,8 @@ def menu() -> dict[str, list[Any]]:
     st.Page objects are made per run, inside a session."""
     return {
         section: [
-            st.Page(p.file, title=p.title, icon=p.icon, default=p.file == course.HOME) for p in map(course.page, files)
+            st.Page(p.file, title=p.title, icon=p.icon, url_path=p.url_path, default=p.file == course.HOME)
+            for p in map(course.page, files)
         ]
         for section, files in course.SECTIONS.items()
     }

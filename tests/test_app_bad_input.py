@@ -580,7 +580,7 @@ NOTHING_PICKED = {  # a select box or radio set to None from code (the browser c
     "map-movie": ("movie_map", "map_movie", "Pick a movie"),
     "train-load": ("train", "train_load_model", "Pick a saved model"),
     "train-kind": ("train", "train_kind", "Pick a model family"),
-    "compare-k": ("compare", "compare_k", "Pick a hit-rate cutoff"),
+    "compare-k": ("compare_towers", "compare_k", "Pick a hit-rate cutoff"),
 }
 
 
@@ -677,7 +677,7 @@ def test_interactions_out_of_bounds_fall_back_to_the_default(env: Path) -> None:
 
 
 def test_compare_out_of_bounds_fall_back_and_queue_nothing(env: Path) -> None:
-    at = _page("compare", compare_source="Train all three now", compare_split="u9", compare_k="@1000").run()
+    at = _page("compare_towers", compare_source="Train all three now", compare_split="u9", compare_k="@1000").run()
     _assert_clean(at)
     assert at.selectbox(key="compare_split").value == "random" and at.radio(key="compare_k").value == "@100"
     at.checkbox(key="compare_same").check().run()  # the epochs slider is live only then
@@ -691,7 +691,7 @@ def test_compare_out_of_bounds_fall_back_and_queue_nothing(env: Path) -> None:
 def test_compare_broken_preset_entry_gets_one_warning_and_the_others_are_shown(scratch: Path) -> None:
     shutil.copytree(scratch / "towers-1-layer", scratch / "towers-2-layer")
     _truncate(scratch / "towers-2-layer")
-    at = _page("compare").run()
+    at = _page("compare_towers").run()
     _assert_one_problem(at, "towers-2-layer", "broken", "does not match the manifest")
     assert list(at.dataframe[0].value["preset"]) == ["1-layer", "EASE (linear baseline)"]
     captions = [c.value for c in at.caption]
@@ -717,7 +717,7 @@ PAGE_WORKS = {  # page file -> what it shows when it works
     "data": lambda at: len(at.get("plotly_chart")) > 0,
     "train": lambda at: at.button(key="train_submit") is not None,
     "interactions": _interactions_works,
-    "compare": lambda at: len(at.dataframe) == 2,  # the results and the paired tests
+    "compare_towers": lambda at: len(at.dataframe) == 2,  # the results and the paired tests
     "beyond": lambda at: len(at.get("plotly_chart")) == 3,
     "recommend": _recommend_works,
     "movie_map": _map_works,

@@ -19,7 +19,7 @@ PAGES = (
     "pages/data.py",
     "pages/train.py",
     "pages/interactions.py",
-    "pages/compare.py",
+    "pages/compare_towers.py",
     "pages/beyond.py",
     "pages/compare_rankers.py",
     "pages/runs.py",

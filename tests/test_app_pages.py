@@ -170,7 +170,7 @@ def test_recommend_sets_a_baseline_list_beside_the_models(app_env: None) -> None
 
 
 def test_compare_towers_says_whether_each_difference_is_real(app_env: None) -> None:
-    at = AppTest.from_file(str(Path(APP).parent / "pages" / "compare.py"), default_timeout=TIMEOUT).run()
+    at = AppTest.from_file(str(Path(APP).parent / "pages" / "compare_towers.py"), default_timeout=TIMEOUT).run()
     assert not at.exception and not at.error
     tests = at.dataframe[-1].value
     assert set(tests["A - B"]) == {"1-layer - popularity", "1-layer - EASE", "popularity - EASE"}
@@ -257,7 +257,7 @@ def test_interactions_page_shows_heatmap_and_breakdown(app_env: None) -> None:
         "pages/data.py",
         "pages/train.py",
         "pages/interactions.py",
-        "pages/compare.py",
+        "pages/compare_towers.py",
         "pages/beyond.py",
         "pages/recommend.py",
         "pages/movie_map.py",
@@ -270,7 +270,7 @@ def test_every_page_renders_inside_the_navigation(app_env: None, page: str) -> N
     assert at.title and at.title[0].value  # each page opens with its title
 
 
-@pytest.mark.parametrize("page", ["home", "train", "compare", "beyond", "interactions", "recommend", "movie_map"])
+@pytest.mark.parametrize("page", ["home", "train", "compare_towers", "beyond", "interactions", "recommend", "movie_map"])
 def test_a_file_as_the_models_folder_gets_one_message(
     ml_folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, page: str
 ) -> None:

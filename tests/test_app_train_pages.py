@@ -22,7 +22,7 @@ from tests.conftest import save_tiny_models
 
 ROOT = Path(__file__).resolve().parent.parent
 TRAIN_PAGE = str(ROOT / "pages" / "train.py")
-COMPARE_PAGE = str(ROOT / "pages" / "compare.py")
+COMPARE_PAGE = str(ROOT / "pages" / "compare_towers.py")
 TIMEOUT = 120
 
 

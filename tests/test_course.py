@@ -33,7 +33,7 @@ def test_every_page_file_is_in_the_course_once() -> None:
     files = [p.file for p in course.PAGES]
     assert sorted(files) == sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "pages").glob("*.py"))
     assert len(set(files)) == len(files) and len({p.title for p in course.PAGES}) == len(files)
-    assert len({Path(f).stem for f in files}) == len(files)  # URL paths (the file stems) are unique
+    assert len({p.address for p in course.PAGES}) == len(files)  # URL paths are unique
 
 
 def test_each_page_sits_in_exactly_one_menu_section() -> None:
@@ -81,7 +81,7 @@ def test_home_shows_the_course_map(data_env: None) -> None:
     firsts = [course.page(lesson.pages[0]) for lesson in course.LESSONS]
     by_label = {link.label: link.page for link in links}
     for first in firsts:
-        assert by_label[first.title] == Path(first.file).stem
+        assert by_label[first.title] == first.address
     captions = [c.value for c in at.caption]
     assert "Also, from Lesson 1: a DCN's cross matrix beside a DLRM's heatmap." in captions
     assert [link.label for link in links].count("Compare rankers") == 3  # its lesson's card, and two more

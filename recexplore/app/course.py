@@ -16,12 +16,19 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Page:
-    """One page of the app: its file (its URL path is the file's stem), menu title and icon."""
+    """One page of the app: its file, menu title and icon, and its address (the file's stem unless
+    `url_path` keeps an older one)."""
 
     file: str
     title: str
     icon: str
     keras: bool = False  # its imports need Keras (TensorFlow): the app waits for the warm-up first
+    url_path: str | None = None  # the address, where it is not the file's stem
+
+    @property
+    def address(self) -> str:
+        """The page's URL path."""
+        return self.url_path or self.file.rpartition("/")[2].removesuffix(".py")
 
 
 @dataclass(frozen=True)
@@ -47,7 +54,8 @@ PAGES: tuple[Page, ...] = (
     Page("pages/data.py", "Data", ":material/bar_chart:"),
     Page("pages/interactions.py", "Feature interactions", ":material/grid_on:", keras=True),
     Page("pages/compare_rankers.py", "Compare rankers", ":material/leaderboard:", keras=True),
-    Page("pages/compare.py", "Compare towers", ":material/stacked_line_chart:", keras=True),
+    # /compare: the address Compare towers had before its file was named for the feature (issue 32)
+    Page("pages/compare_towers.py", "Compare towers", ":material/stacked_line_chart:", keras=True, url_path="compare"),
     Page("pages/recommend.py", "Recommend", ":material/recommend:", keras=True),
     Page("pages/movie_map.py", "Movie map", ":material/scatter_plot:", keras=True),
     Page("pages/next_movie.py", "Next movie", ":material/skip_next:", keras=True),
@@ -86,7 +94,7 @@ LESSONS: tuple[Lesson, ...] = (
         "How does a two-tower model find a user's movies among thousands, and do deeper towers find better ones?",
         "1-, 2- and 3-layer towers against the popularity baseline by hit-rate@k, one user's top 10 "
         "(optionally re-ranked by a rating model), and the movies' embeddings drawn as a map.",
-        ("pages/compare.py", "pages/recommend.py", "pages/movie_map.py"),
+        ("pages/compare_towers.py", "pages/recommend.py", "pages/movie_map.py"),
     ),
     Lesson(
         4,

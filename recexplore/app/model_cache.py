@@ -129,7 +129,7 @@ def beyond(name: str) -> dict[str, Any]:
 
 @st.cache_resource(show_spinner="Reading every user's history ...", max_entries=4)
 def _cached_next(name: str, directory: str, digest: str, fingerprint: str) -> Any:
-    from recexplore.serving.next_movie import NextMovieRecommender
+    from recexplore.serving.next_item import NextMovieRecommender
 
     ready = _cached_model(name, directory, digest, fingerprint)
     return NextMovieRecommender.build(ready.model, load_data(), ready.split, ready.space)

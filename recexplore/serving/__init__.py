@@ -1,5 +1,5 @@
 """Trained models put to use: top-k lists and re-ranking (`recommend`), a new user (`cold_start`),
-the next movie (`next_movie`), a model's layer table (`architecture`) and what it learned about
+the next movie (`next_item`), a model's layer table (`architecture`) and what it learned about
 feature pairs (`interactions`). Imports the stages below it; never `training`.
 """
 
@@ -9,7 +9,7 @@ from recexplore import lazy_exports
 
 _EXPORTS = {
     "Recommender": "recommend",
-    "NextMovieRecommender": "next_movie",
+    "NextMovieRecommender": "next_item",
     "architecture": "architecture",
 }
 __all__ = sorted(_EXPORTS)

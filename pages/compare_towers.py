@@ -33,7 +33,7 @@ links.through_the_entrypoint()  # a shared link on a fresh server: show it insid
 SAVED, TRAIN_NOW = "Saved models", "Train all three now"
 
 st.title("Compare towers")
-lesson_question("pages/compare.py")
+lesson_question("pages/compare_towers.py")
 st.write(
     "Do deeper towers retrieve better? The same two-tower model with 1, 2 or 3 dense layers per "
     "tower, measured by hit-rate@k on held-out ratings (movies the user already rated excluded) "
