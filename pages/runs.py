@@ -19,7 +19,9 @@ st.write(
     "overlaid with the baselines, the settings that are not the same, and every metric. Histories "
     "download as CSV for a notebook."
 )
-st.page_link("pages/compare_towers.py", label="The 1/2/3-layer lesson: Compare towers", icon=":material/stacked_line_chart:")
+st.page_link(
+    "pages/compare_towers.py", label="The 1/2/3-layer lesson: Compare towers", icon=":material/stacked_line_chart:"
+)
 
 loaded_data.data_or_stop()
 entries = {e.name: e for e in model_choice.list_models()}

@@ -270,7 +270,9 @@ def test_every_page_renders_inside_the_navigation(app_env: None, page: str) -> N
     assert at.title and at.title[0].value  # each page opens with its title
 
 
-@pytest.mark.parametrize("page", ["home", "train", "compare_towers", "beyond", "interactions", "recommend", "movie_map"])
+@pytest.mark.parametrize(
+    "page", ["home", "train", "compare_towers", "beyond", "interactions", "recommend", "movie_map"]
+)
 def test_a_file_as_the_models_folder_gets_one_message(
     ml_folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, page: str
 ) -> None:
