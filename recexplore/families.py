@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from recexplore.config.metrics import METRICS, RATING_BASELINES
+from recexplore.config.search import Dimension, check_dimension
 
 # The table: family name -> the module that declares it. Its order is the order pages and the
 # CLI offer the families in. Adding a family is one module and one row here.
@@ -56,6 +57,8 @@ class Task:
             (data, split_name, split_seed) -> metrics or None, never an expensive fit (a cached
             report, or baselines that take a fraction of a second); None: none beyond its metrics.
         curve_peers: the `saved_peers` figures drawn as lines on the quality chart.
+        sweep_metric: the metric a sweep ranks trials by, measured after every epoch on the
+            validation slice (its direction: `config.metrics`).
         rebuilds_history: whether a loaded model needs its split's rated-movies history again.
 
     The behaviour is named, not imported: this table sits below every stage that carries it (as
@@ -75,6 +78,7 @@ class Task:
     peers: str | None = None
     saved_peers: str | None = None
     curve_peers: tuple[str, ...] = ()
+    sweep_metric: str = ""
     rebuilds_history: bool = False
 
     @property
@@ -106,6 +110,7 @@ RATING = Task(
     evaluator="recexplore.evaluation.scoring:rating_metrics",
     saved_peers="recexplore.evaluation.rating_peers:split_baselines",
     curve_peers=RATING_BASELINES,
+    sweep_metric="test_rmse",
     rebuilds_history=True,
 )
 RETRIEVAL = Task(
@@ -128,6 +133,7 @@ RETRIEVAL = Task(
     evaluator="recexplore.evaluation.scoring:towers_metrics",
     peers="recexplore.evaluation.ease_report:cached_report",
     saved_peers="recexplore.evaluation.ease_report:saved_report",
+    sweep_metric="hit_rate_at_10",
 )
 NEXT_ITEM = Task(
     name="next_item",
@@ -146,6 +152,7 @@ NEXT_ITEM = Task(
     headline="next_hit_rate_at_10",
     trainer="recexplore.training.next_item:train_next_item",
     evaluator="recexplore.evaluation.scoring:next_item_metrics",
+    sweep_metric="next_hit_rate_at_10",
 )
 TASKS: dict[str, Task] = {t.name: t for t in (RATING, RETRIEVAL, NEXT_ITEM)}
 
@@ -177,6 +184,8 @@ class ModelFamily:
             first, so the shorter ones share the other cores); default: the presets' order.
         splits: the splits its models train on, the default first (next-movie models need a
             time-ordered one); empty: any split the data offers, 'random' by default.
+        space: the settings worth sweeping and how (`config.search`: log-uniform for rates and
+            penalties, choices for widths and layer lists), each checked against its setting's rule.
     """
 
     name: str
@@ -196,11 +205,17 @@ class ModelFamily:
     preset_of: Callable[[Mapping[str, Any]], str | None] | None = None
     submit_order: tuple[str, ...] = ()
     splits: tuple[str, ...] = ()
+    space: Mapping[str, Dimension] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         unknown = [p for p in self.pretrained.values() if p not in self.presets]
         if unknown:
             raise ValueError(f"family {self.name!r}: pretrained entry uses unknown preset {unknown[0]!r}")
+        settings = {f.name for f in fields(self.config)}
+        for name, dimension in self.space.items():
+            if name not in settings:
+                raise ValueError(f"family {self.name!r}: its space names {name!r}, which is not a setting")
+            check_dimension(name, dimension, self.config.rule(name))
 
     @property
     def default_entry(self) -> str:

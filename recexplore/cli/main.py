@@ -12,6 +12,7 @@ from recexplore.cli.model_commands import cmd_models, cmd_recommend
 from recexplore.cli.output import EXIT_FAILURE, EXIT_USAGE, EngineJobError, UsageError
 from recexplore.cli.parser import build_parser
 from recexplore.cli.train_commands import cmd_pretrain, cmd_train
+from recexplore.cli.tune_commands import cmd_tune
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -59,4 +60,5 @@ COMMANDS = {
     "recommend": cmd_recommend,
     "models": cmd_models,
     "pretrain": cmd_pretrain,
+    "tune": cmd_tune,
 }

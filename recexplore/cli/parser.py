@@ -196,6 +196,28 @@ def build_parser(with_families: bool = True) -> _Parser:
             "differences over them; default: the one --split",
         )
 
+    from recexplore.families import family_names
+
+    tune = sub.add_parser("tune", help="sweep a family's settings on Ray Tune (validation split of the training part)")
+    tune.add_argument("kind", choices=family_names(), help="the model family")
+    tune.add_argument("--preset", help="the preset the trials start from (default: the family's first)")
+    tune.add_argument("--set", action="append", metavar="NAME=VALUE", help="hold a setting fixed (repeatable)")
+    tune.add_argument(
+        "--space",
+        action="append",
+        metavar="NAME=SPEC",
+        help="sweep a setting: log:LOW:HIGH, uniform:LOW:HIGH, int:LOW:HIGH or choice:A|B (repeatable; "
+        "added to, or replacing, the family's own space)",
+    )
+    tune.add_argument("--trials", type=_positive_int, default=8, help="settings to try (default 8)")
+    tune.add_argument("--time-budget", type=_positive_float, metavar="S", help="start no trial after S seconds")
+    _add_source_options(tune)
+    tune.add_argument("--split", help="the split (default: the family's; the sweep reads its training part only)")
+    tune.add_argument("--seed", type=_seed, default=42, help="split, sampler and training seed (default 42)")
+    tune.add_argument("--models-dir", metavar="DIR", help="the registry whose .sweeps/ keeps the record")
+    tune.add_argument("--no-test", action="store_true", help="skip training the best and the preset on the whole part")
+    tune.add_argument("--json", action="store_true", help="print one JSON object as the last line")
+
     rec = sub.add_parser("recommend", help="top-k movies for a user from a saved retrieval model")
     who = rec.add_mutually_exclusive_group(required=True)
     who.add_argument("--user", help="user id")

@@ -155,6 +155,22 @@ def time_ordered(ratings: pd.DataFrame) -> pd.DataFrame:
     return ratings.sort_values(["user_id", "timestamp", "movie_id"], kind="mergesort").reset_index(drop=True)
 
 
+def validation_split(split: Split, seed: int) -> Split:
+    """What tuning reads in place of `split`: its training part alone, cut the way `split` was cut.
+
+    A random or official split: a seeded slice of its training part held out (`validation_slice`).
+    A time-ordered one: the same cut applied to its training part ('last-out': each user's last
+    training rating, the one before the held-out one, as 'last-out-val'; 'temporal': the cut at the
+    same quantile of the training part's time). Never a row of `split.test`. The name stays the split's own (a family
+    that trains only on time-ordered splits accepts it).
+    """
+    if split.name in SEQUENTIAL_SPLITS:  # the training part's own last rating: the one before the held-out one
+        train, held = temporal_cut(split.train) if split.name == TEMPORAL else leave_last_out(split.train)
+    else:
+        train, held = validation_slice(split.train, seed)
+    return Split(split.name, split.seed, train, held)
+
+
 def leave_last_out(ratings: pd.DataFrame, validation: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(training rows, one target row per eligible user): the last rating, or with `validation`
     the one before it, whose training rows are then only those before it."""

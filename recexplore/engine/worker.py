@@ -24,7 +24,7 @@ CONTROL = "control"  # the concurrency group of progress/cancel (answers while `
 TIME_BUDGET = "time budget"
 
 
-def _configure_threads(cpus: float) -> None:
+def configure_threads(cpus: float) -> None:
     """Use as many compute threads as the job declared CPUs (before any TensorFlow op runs)."""
     threads = max(1, math.ceil(cpus))
     for var in ("OMP_NUM_THREADS", "TF_NUM_INTRAOP_THREADS"):
@@ -49,7 +49,7 @@ class TrainingWorker:
         started = time.perf_counter()
         if nice and hasattr(os, "nice"):
             os.nice(nice)  # below the server: pages stay responsive while jobs train
-        _configure_threads(cpus)
+        configure_threads(cpus)
         from recexplore import training  # noqa: F401  (Keras, TensorFlow, the models: the slow imports)
 
         self.import_seconds = time.perf_counter() - started

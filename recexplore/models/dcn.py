@@ -12,9 +12,11 @@ import numpy as np
 from keras import ops
 
 from recexplore import families
+from recexplore.config.search import Choice, IntRange
 from recexplore.config.settings import MAX_LAYERS, Bound, setting
 from recexplore.models.common import mlp
 from recexplore.models.rating import (
+    RATING_SPACE,
     RatingConfig,
     RatingModel,
     build_rating_model,
@@ -139,4 +141,10 @@ FAMILY = families.ModelFamily(
     "previous layer's output (explicit feature crosses); the deep part and one output unit follow",
     label=_label,
     options=("cross_layers", "projection_dim", "deep_layers", "structure", "dropout", "early_stopping"),
+    space={
+        **RATING_SPACE,
+        "cross_layers": IntRange(1, 3),
+        "projection_dim": Choice((0, 16, 32)),
+        "deep_layers": Choice(((32,), (64, 32), (128, 64, 32))),
+    },
 )

@@ -10,10 +10,12 @@ import keras_rs
 from keras import ops
 
 from recexplore import families
+from recexplore.config.search import Choice
 from recexplore.config.settings import setting
 from recexplore.models.common import mlp
 from recexplore.models.rating import (
     RATING_FEATURES,
+    RATING_SPACE,
     RatingConfig,
     RatingModel,
     build_rating_model,
@@ -85,4 +87,5 @@ FAMILY = families.ModelFamily(
     "their pairwise dot products to the top MLP",
     label=lambda config: f"DLRM dim {config.embedding_dim}, {config.epochs} epochs",
     options=("top_layers", "dropout", "early_stopping"),
+    space={**RATING_SPACE, "top_layers": Choice(((32,), (64, 32), (128, 64, 32)))},
 )

@@ -13,6 +13,7 @@ from keras import ops
 
 from recexplore.config import memory
 from recexplore.config.memory import HISTORY_CAP, large_catalogue
+from recexplore.config.search import Choice, LogUniform, Uniform
 from recexplore.config.settings import (
     BATCH_SIZE,
     EMBEDDING_DIM,
@@ -296,3 +297,14 @@ def rating_memory_bytes(config: RatingConfig, vocab_sizes: dict[str, int], train
 def n_features(config: RatingConfig) -> int:
     """How many embeddings the network sees (the audience feature is a setting)."""
     return len(RATING_FEATURES) - (0 if config.movie_audience else 1)
+
+
+# What every rating family's sweep explores (a family adds its network's settings): around the
+# presets tuned on ML-100K, wide enough to move on another data set.
+RATING_SPACE = {
+    "learning_rate": LogUniform(1e-3, 3e-2),
+    "embedding_dim": Choice((16, 32, 64)),
+    "dropout": Uniform(0.0, 0.6),
+    "l2": LogUniform(0.01, 0.5),
+    "top_l2": LogUniform(1e-3, 0.1),
+}

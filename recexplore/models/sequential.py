@@ -13,6 +13,7 @@ from keras import ops
 from recexplore import families
 from recexplore.config import memory
 from recexplore.config.memory import EASE_MAX_ITEMS, TRANSITION_BYTES_PER_RATING
+from recexplore.config.search import Choice, LogUniform, Uniform
 from recexplore.config.settings import EMBEDDING_DIM, EPOCHS, LEARNING_RATE, Bound, ConfigDict, setting
 from recexplore.data.splits import LAST_OUT, LAST_OUT_VALIDATION, TEMPORAL
 from recexplore.models.common import embedding
@@ -295,5 +296,13 @@ FAMILY = families.ModelFamily(
     "movie's candidate vector returns the next-movie list",
     label=_label,
     options=("encoder", "max_len", "blocks", "heads", "dropout", "user_features"),
+    space={
+        "encoder": Choice(ENCODERS),
+        "learning_rate": LogUniform(1e-3, 2e-2),
+        "embedding_dim": Choice((32, 64)),
+        "dropout": Uniform(0.0, 0.5),
+        "temperature": LogUniform(0.05, 0.5),
+        "max_len": Choice((20, 50, 100)),
+    },
     splits=(LAST_OUT, LAST_OUT_VALIDATION, TEMPORAL),
 )

@@ -13,6 +13,7 @@ from keras import ops
 from recexplore import families
 from recexplore.config import memory
 from recexplore.config.memory import EASE_MAX_ITEMS, large_catalogue
+from recexplore.config.search import Choice, LogUniform, Uniform
 from recexplore.config.settings import (
     BATCH_SIZE,
     EMBEDDING_DIM,
@@ -385,6 +386,15 @@ FAMILY = families.ModelFamily(
     "and returns the top k for a query vector",
     label=_label,
     options=("layers", "objective", "temperature", "distill_weight"),
+    space={
+        "learning_rate": LogUniform(2e-3, 3e-2),
+        "embedding_dim": Choice((32, 48, 64)),
+        "layers": Choice(((32,), (64, 32), (128, 64, 32))),
+        "temperature": LogUniform(0.05, 1.0),
+        "weight_decay": LogUniform(0.01, 1.0),
+        "distill_weight": Uniform(0.0, 2.0),
+        "correction_exponent": Uniform(0.5, 1.5),
+    },
     preset_of=_preset_of_settings,
     submit_order=SUBMIT_ORDER,
 )

@@ -1,0 +1,295 @@
+"""Hyperparameter sweeps on Ray Tune, on the same Ray the training jobs use (a local one, or the cluster).
+
+Each trial trains through the one pipeline on the validation split of the training part only
+(`data.splits.validation_split`: the test part is never read during a sweep) and reports the task's
+sweep metric after every epoch, so ASHA ends weak trials early. A trial that fails is recorded with its
+one-line reason and the sweep goes on. Then the best settings, and the preset beside them, are trained
+on the whole training part and tested with the task's peers; the record (every trial's settings,
+curve, validation metric or error) is saved beside the models, in `<models dir>/.sweeps/`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import tempfile
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from recexplore.config.metrics import METRICS
+from recexplore.config.search import Dimension, IntRange, LogUniform, Uniform
+from recexplore.config.text import one_line
+from recexplore.data.movielens import MovieLens
+from recexplore.data.splits import make_split, validation_split
+from recexplore.families import ModelFamily, family
+
+SWEEPS_FOLDER = ".sweeps"  # beside the models, hidden from the registry's listing
+MAX_TRIALS = 1000
+FAILED = "failed"
+
+
+class SweepError(ValueError):
+    """A sweep that cannot start (a setting it cannot sweep, nothing to sweep); one line."""
+
+
+class SweepFailed(RuntimeError):
+    """A sweep none of whose trials finished; the message names their reasons in one line."""
+
+
+@dataclass(frozen=True)
+class SweepRequest:
+    """One sweep: a family's preset, settings held fixed, the space to search and a budget.
+
+    Attributes:
+        kind: the family.
+        preset: the preset the trials start from (the family's default when None).
+        fixed: settings every trial uses (`--set`), never swept.
+        space: the settings to sweep and how; the family's own space when empty.
+        trials: how many settings to try (at most MAX_TRIALS).
+        time_budget_s: stop starting trials after this many seconds (None: no limit).
+        split: the split whose training part the sweep reads, and whose test part the best is tested on.
+        seed: the split's, the sampler's and every training's seed.
+    """
+
+    kind: str
+    preset: str | None = None
+    fixed: Mapping[str, Any] = field(default_factory=dict)
+    space: Mapping[str, Dimension] = field(default_factory=dict)
+    trials: int = 8
+    time_budget_s: float | None = None
+    split: str | None = None
+    seed: int = 42
+
+    def __post_init__(self) -> None:
+        if isinstance(self.trials, bool) or not isinstance(self.trials, int) or not 1 <= self.trials <= MAX_TRIALS:
+            raise SweepError(f"trials must be a whole number from 1 to {MAX_TRIALS}, got {self.trials!r}")
+        if self.time_budget_s is not None and not (math.isfinite(self.time_budget_s) and self.time_budget_s > 0):
+            raise SweepError(f"the time budget must be a positive number of seconds, got {self.time_budget_s!r}")
+
+    @property
+    def family(self) -> ModelFamily:
+        return family(self.kind)
+
+    def searched(self) -> dict[str, Dimension]:
+        """The space the trials draw from: the request's, else the family's, less the fixed settings."""
+        space = dict(self.space) if self.space else dict(self.family.space)
+        space = {name: dim for name, dim in space.items() if name not in self.fixed}
+        if not space:
+            raise SweepError(f"nothing to sweep: {self.kind} has no setting left in its space (--space adds one)")
+        return space
+
+    def config(self, params: Mapping[str, Any]) -> Any:
+        """The config of one trial: the preset, the fixed settings, then the trial's draws."""
+        values = {name: tuple(v) if isinstance(v, list) else v for name, v in params.items()}
+        return self.family.make_config(self.preset, **{**self.fixed, **values})
+
+    def metric(self) -> tuple[str, str]:
+        """(the task's sweep metric, 'max' or 'min')."""
+        name = self.family.task.sweep_metric
+        return name, "max" if METRICS[name].higher_is_better else "min"
+
+
+def tune_space(space: Mapping[str, Dimension]) -> dict[str, Any]:
+    """Ray Tune's samplers for a space (layer lists travel as lists; the config makes them tuples)."""
+    from ray import tune
+
+    def sampler(dim: Dimension) -> Any:
+        if isinstance(dim, LogUniform):
+            return tune.loguniform(dim.low, dim.high)
+        if isinstance(dim, Uniform):
+            return tune.uniform(dim.low, dim.high)
+        if isinstance(dim, IntRange):
+            return tune.randint(dim.low, dim.high + 1)
+        return tune.choice([list(v) if isinstance(v, tuple) else v for v in dim.values])
+
+    return {name: sampler(dim) for name, dim in space.items()}
+
+
+def _trial(params: dict[str, Any], request: SweepRequest, data: MovieLens) -> None:
+    """One trial, in a Ray worker: train on the validation split, report the metric every epoch."""
+    from ray import tune
+
+    from recexplore.engine.worker import configure_threads
+    from recexplore.training.pipeline import run
+    from recexplore.training.trainer import ProgressHooks
+
+    configure_threads(1)
+    metric, mode = request.metric()
+    reported: list[float] = []
+
+    def on_epoch(epoch: int, logs: dict[str, float]) -> None:
+        if metric in logs:
+            reported.append(float(logs[metric]))
+            tune.report({metric: float(logs[metric]), "epoch": epoch + 1})
+
+    try:
+        split = validation_split(
+            make_split(data, request.split or request.family.default_split, request.seed), request.seed
+        )
+        hooks = ProgressHooks(on_epoch=on_epoch)
+        done = run(
+            request.kind, request.config(params), data=data, split=split, seed=request.seed, hooks=hooks, peers=False
+        )
+    except Exception as err:  # noqa: BLE001 - a trial's failure is recorded, and the sweep goes on
+        worst = -math.inf if mode == "max" else math.inf
+        tune.report({metric: worst, "epoch": len(reported), "error": one_line(err)})
+        return
+    if not reported:  # the metric is not a curve of this config (a rating model with early stopping)
+        tune.report({metric: float(done.result.metrics[metric]), "epoch": len(done.result.history)})
+
+
+@dataclass
+class Sweep:
+    """A finished sweep: every trial, the best settings, and the best and the preset on the test part."""
+
+    request: SweepRequest
+    metric: str
+    mode: str
+    trials: list[dict[str, Any]]
+    best: dict[str, Any] | None
+    tested: dict[str, dict[str, float]]
+    seconds: float
+    record: Path | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """The record: JSON-ready, what `tune --json` prints and what is saved beside the models."""
+        request = self.request
+        return {
+            "kind": request.kind,
+            "preset": request.preset or request.family.default_preset,
+            "fixed": {k: list(v) if isinstance(v, tuple) else v for k, v in request.fixed.items()},
+            "space": {name: dim.describe() for name, dim in request.searched().items()},
+            "split": request.split or request.family.default_split,
+            "seed": request.seed,
+            "metric": self.metric,
+            "mode": self.mode,
+            "trials": self.trials,
+            "failed": sum(t["status"] == FAILED for t in self.trials),
+            "best": self.best,
+            "tested": self.tested,
+            "sweep_seconds": round(self.seconds, 3),
+            **({"record": str(self.record)} if self.record else {}),
+        }
+
+
+def _trial_rows(results: Any, metric: str) -> list[dict[str, Any]]:
+    """One row per trial: its settings, its curve, its last validation value, or its error."""
+    rows = []
+    for result in results:
+        last = dict(result.metrics or {})
+        curve = []
+        frame = result.metrics_dataframe
+        if frame is not None and metric in frame:
+            curve = [float(v) for v in frame[metric].tolist() if math.isfinite(float(v))]
+        error = last.get("error") or (one_line(result.error) if result.error else None)
+        value = last.get(metric)
+        rows.append(
+            {
+                "settings": {k: v for k, v in (result.config or {}).items()},
+                "status": FAILED if error else "done",
+                "error": error,
+                "epochs": int(last.get("epoch", 0) or 0),
+                "validation": None if error or value is None or not math.isfinite(value) else float(value),
+                "curve": curve,
+            }
+        )
+    return rows
+
+
+def _best(rows: list[dict[str, Any]], mode: str) -> dict[str, Any] | None:
+    """The trial with the best validation value (ties: the first), among those that finished."""
+    done = [r for r in rows if r["validation"] is not None]
+    if not done:
+        return None
+    pick = max if mode == "max" else min
+    return pick(done, key=lambda r: r["validation"])
+
+
+def run_sweep(
+    request: SweepRequest,
+    data: MovieLens,
+    models_dir: str | Path | None = None,
+    test_best: bool = True,
+    on_trial: Callable[[dict[str, Any]], None] | None = None,
+) -> Sweep:
+    """Run `request` on Ray Tune; test the best settings and the preset; save the record.
+
+    Args:
+        request: the sweep.
+        data: the data set (shipped to the trials once, through Ray's object store).
+        models_dir: the registry whose `.sweeps/` keeps the record (the default registry when None).
+        test_best: whether to train the best settings and the preset on the whole training part and
+            test them with the task's peers (the only time the test part is read).
+        on_trial: called with each trial's row once the sweep is over (the CLI's progress lines).
+
+    Raises:
+        SweepError: nothing to sweep, or settings that make no valid config.
+        SweepFailed: no trial finished.
+        EngineError: Ray could not be started or joined.
+    """
+    from ray import tune
+    from ray.tune.schedulers import ASHAScheduler
+    from ray.tune.search import BasicVariantGenerator
+
+    from recexplore.engine.cluster import cluster_summary, ensure_started
+    from recexplore.training.pipeline import run
+
+    started = time.perf_counter()
+    space = request.searched()
+    request.config({})  # the preset and the fixed settings make a valid config before any trial starts
+    metric, mode = request.metric()
+    ensure_started()
+    epochs = max(1, int(request.config({}).epochs))
+    scheduler = ASHAScheduler(time_attr="training_iteration", max_t=epochs, grace_period=1, reduction_factor=3)
+    cpus = max(1, int(cluster_summary().get("cpus", 1)))
+    with tempfile.TemporaryDirectory(prefix="recexplore-sweep-") as scratch:
+        tuner = tune.Tuner(
+            tune.with_resources(tune.with_parameters(_trial, request=request, data=data), {"cpu": 1}),
+            param_space=tune_space(space),
+            tune_config=tune.TuneConfig(
+                metric=metric,
+                mode=mode,
+                scheduler=scheduler,
+                search_alg=BasicVariantGenerator(random_state=request.seed, max_concurrent=cpus),
+                num_samples=request.trials,
+                time_budget_s=request.time_budget_s,
+            ),
+            run_config=tune.RunConfig(name="sweep", storage_path=scratch, verbose=0, log_to_file=True),
+        )
+        rows = _trial_rows(tuner.fit(), metric)
+    for row in rows:
+        if on_trial is not None:
+            on_trial(row)
+    best = _best(rows, mode)
+    if best is None:
+        reasons = sorted({r["error"] for r in rows if r["error"]})
+        raise SweepFailed(f"no trial of the sweep finished ({'; '.join(reasons)[:300] or 'none ran'})")
+    tested: dict[str, dict[str, float]] = {}
+    if test_best:
+        split = make_split(data, request.split or request.family.default_split, request.seed)
+        for name, config in (("best", request.config(best["settings"])), ("preset", request.config({}))):
+            done = run(request.kind, config, data=data, split=split, seed=request.seed)
+            tested[name] = {k: float(v) for k, v in done.metrics.items() if isinstance(v, (int, float))}
+    sweep = Sweep(request, metric, mode, rows, best, tested, time.perf_counter() - started)
+    sweep.record = save_record(sweep, models_dir)
+    return sweep
+
+
+def save_record(sweep: Sweep, models_dir: str | Path | None = None) -> Path:
+    """Write the sweep's record into `<models dir>/.sweeps/` (atomically); returns its path."""
+    from recexplore.store.atomic import write_file
+    from recexplore.store.registry import models_dir as registry_dir
+    from recexplore.store.registry import open_registry
+
+    root = registry_dir(models_dir)
+    open_registry(root, create=True)  # a new folder becomes a registry, as a first save makes it
+    folder = root / SWEEPS_FOLDER
+    folder.mkdir(exist_ok=True)
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+    path = folder / f"{sweep.request.kind}-{stamp}.json"
+    write_file(path, json.dumps(sweep.as_dict(), indent=1, default=str).encode())
+    return path

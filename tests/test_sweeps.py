@@ -1,0 +1,206 @@
+"""Sweeps: search spaces from the families' settings, the validation split that never holds a test row,
+trials on Ray Tune through the pipeline, failures recorded, the record beside the models, and the CLI."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import fields
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from recexplore.config.search import Choice, IntRange, LogUniform, Uniform, parse_dimension, parse_value
+from recexplore.data.loading import load_movielens
+from recexplore.data.splits import LAST_OUT, TEMPORAL, make_split, validation_split
+from recexplore.engine import sweeps
+from recexplore.engine.sweeps import SweepError, SweepRequest, run_sweep
+from recexplore.families import ModelFamily, families, family
+from tests.test_cli_bad_input import run_inprocess
+
+TINY_TOWERS = {"epochs": 2, "embedding_dim": 4, "batch_size": 256, "layers": (8,)}
+
+
+def _rows(frame: pd.DataFrame) -> set[tuple[int, int]]:
+    return set(zip(frame["user_id"].tolist(), frame["movie_id"].tolist(), strict=True))
+
+
+# ---------------------------------------------------------------- spaces
+
+
+def test_every_family_space_is_valid_for_its_settings() -> None:
+    for fam in families():
+        assert fam.space, f"{fam.name} declares no space"
+        names = {f.name for f in fields(fam.config)}
+        assert set(fam.space) <= names
+        for name, dimension in fam.space.items():  # every value a space can give makes a valid config
+            for value in dimension.ends():
+                fam.make_config(None, **{name: value})
+
+
+def test_a_space_outside_its_setting_is_refused_when_the_family_is_declared() -> None:
+    dlrm = family("dlrm")
+    for space, words in [
+        ({"learning_rate": LogUniform(1e-3, 20.0)}, "learning_rate must be"),
+        ({"epochs": Uniform(1.0, 3.0)}, "not a real-number setting"),
+        ({"dropout": IntRange(0, 1)}, "not a whole-number setting"),
+        ({"no_such": Choice((1,))}, "not a setting"),
+    ]:
+        with pytest.raises(ValueError, match=words):
+            ModelFamily(**{f.name: getattr(dlrm, f.name) for f in fields(dlrm)} | {"space": space})
+
+
+def test_a_typed_space_is_read_by_the_settings_own_rule() -> None:
+    towers = family("towers").config
+    assert parse_dimension("learning_rate", "log:1e-3:1e-2", towers.rule("learning_rate")) == LogUniform(1e-3, 1e-2)
+    assert parse_dimension("layers", "choice:32|64,32", towers.rule("layers")) == Choice(((32,), (64, 32)))
+    assert parse_dimension("objective", "choice:softmax", towers.rule("objective")) == Choice(("softmax",))
+    assert parse_dimension("epochs", "int:1:4", towers.rule("epochs")) == IntRange(1, 4)
+    assert parse_value("layers", "64,32", towers.rule("layers")) == (64, 32)
+    assert parse_value("distill_weight", "0.5", towers.rule("distill_weight")) == 0.5
+    for name, text, words in [
+        ("learning_rate", "log:0:1", "0 < low < high"),
+        ("learning_rate", "cubic:1:2", "write log:"),
+        ("learning_rate", "log:1e-3", "needs LOW:HIGH"),
+        ("learning_rate", "uniform:1:abc", "--space learning_rate"),
+        ("objective", "choice:softmax|hinge", "objective must be"),
+        ("layers", "choice:32|0", "each width must be from 1"),
+        ("embedding_dim", "log:4:64", "not a real-number setting"),
+    ]:
+        with pytest.raises(ValueError, match=words) as err:
+            parse_dimension(name, text, towers.rule(name))
+        assert "\n" not in str(err.value)
+
+
+# ---------------------------------------------------------------- the validation split
+
+
+def test_the_validation_split_holds_no_test_row(ml_folder: Path) -> None:
+    data = load_movielens(ml_folder)
+    for name in ("random", LAST_OUT, TEMPORAL):
+        split = make_split(data, name, seed=3)
+        val = validation_split(split, seed=3)
+        assert val.name == split.name and len(val.test) > 0
+        assert _rows(val.train) | _rows(val.test) <= _rows(split.train)
+        assert not (_rows(val.train) | _rows(val.test)) & _rows(split.test)
+        assert not _rows(val.train) & _rows(val.test)
+    random_split = make_split(data, "random", seed=3)
+    assert _rows(validation_split(random_split, 3).train) | _rows(validation_split(random_split, 3).test) == _rows(
+        random_split.train
+    )
+
+
+def test_a_trial_trains_on_the_validation_split_and_a_failure_is_reported(
+    ml_folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`_trial` in this process, Tune's report captured: what it trains on, and a failure's one line."""
+    from ray import tune
+
+    from recexplore.training import pipeline
+
+    data = load_movielens(ml_folder)
+    request = SweepRequest("towers", fixed=TINY_TOWERS, trials=1, seed=5)
+    reports: list[dict[str, Any]] = []
+    seen: list[Any] = []
+    monkeypatch.setattr(tune, "report", lambda metrics, **_: reports.append(dict(metrics)))
+
+    def fake_run(kind: str, config: Any, **kwargs: Any) -> Any:
+        seen.append(kwargs["split"])
+        kwargs["hooks"].on_epoch(0, {"hit_rate_at_10": 0.25, "loss": 1.0})
+        raise RuntimeError("the disk is full\nand a second line")
+
+    monkeypatch.setattr(pipeline, "run", fake_run)
+    sweeps._trial({"learning_rate": 0.01}, request, data)
+    split = make_split(data, "random", seed=5)
+    assert _rows(seen[0].test) <= _rows(split.train) and not _rows(seen[0].test) & _rows(split.test)
+    assert reports[0] == {"hit_rate_at_10": 0.25, "epoch": 1}
+    assert reports[-1]["error"] == "the disk is full" and reports[-1]["hit_rate_at_10"] == -math.inf
+
+
+def test_failed_trials_are_rows_and_the_best_is_among_the_finished() -> None:
+    def result(config: dict, metrics: dict, curve: list[float], error: Exception | None = None) -> Any:
+        return SimpleNamespace(
+            config=config, metrics=metrics, error=error, metrics_dataframe=pd.DataFrame({"hit_rate_at_10": curve})
+        )
+
+    rows = sweeps._trial_rows(
+        [
+            result({"learning_rate": 0.01}, {"hit_rate_at_10": 0.3, "epoch": 2}, [0.2, 0.3]),
+            result(
+                {"learning_rate": 0.02}, {"hit_rate_at_10": -math.inf, "epoch": 0, "error": "out of memory"}, [-np.inf]
+            ),
+            result({"learning_rate": 0.03}, {}, [], error=RuntimeError("worker died\ntraceback")),
+            result({"learning_rate": 0.04}, {"hit_rate_at_10": 0.35, "epoch": 1}, [0.35]),
+        ],
+        "hit_rate_at_10",
+    )
+    assert [r["status"] for r in rows] == ["done", "failed", "failed", "done"]
+    assert rows[1]["error"] == "out of memory" and rows[2]["error"] == "worker died" and rows[1]["curve"] == []
+    assert sweeps._best(rows, "max")["settings"] == {"learning_rate": 0.04}
+    assert sweeps._best(rows, "min")["settings"] == {"learning_rate": 0.01}
+    assert sweeps._best(rows[1:3], "max") is None
+
+
+def test_a_request_refuses_what_cannot_be_swept() -> None:
+    with pytest.raises(SweepError, match="trials must be"):
+        SweepRequest("towers", trials=0)
+    with pytest.raises(SweepError, match="time budget"):
+        SweepRequest("towers", time_budget_s=-1.0)
+    every = {name: 1 for name in family("dlrm").space}
+    with pytest.raises(SweepError, match="nothing to sweep"):
+        SweepRequest("dlrm", fixed=every).searched()
+
+
+# ---------------------------------------------------------------- a sweep on the engine
+
+
+def test_a_small_sweep_runs_on_the_engine_and_keeps_its_record(
+    ml_folder: Path, tmp_path: Path, ray_engine: None
+) -> None:
+    data = load_movielens(ml_folder)
+    request = SweepRequest(
+        "towers",
+        preset="1-layer",
+        fixed={k: v for k, v in TINY_TOWERS.items() if k != "layers"},
+        space={"learning_rate": LogUniform(3e-3, 3e-2), "layers": Choice(((8,), (16, 8)))},
+        trials=3,
+        seed=7,
+    )
+    sweep = run_sweep(request, data, tmp_path / "models")
+    record = json.loads(sweep.record.read_text())
+    assert record["metric"] == "hit_rate_at_10" and record["mode"] == "max" and len(record["trials"]) == 3
+    for trial in record["trials"]:
+        assert (
+            trial["status"] == "done"
+            and 1 <= trial["epochs"] <= 2
+            and 3e-3 <= trial["settings"]["learning_rate"] <= 3e-2
+        )
+        assert trial["curve"] and trial["validation"] == trial["curve"][-1]
+    assert record["best"]["validation"] == max(t["validation"] for t in record["trials"])
+    for tested in ("best", "preset"):  # tested on the test part, with the task's peers beside them
+        assert {"hit_rate_at_10", "popularity_hit_rate_at_10", "ease_hit_rate_at_10"} <= set(record["tested"][tested])
+    assert record["space"] == {"learning_rate": "log:0.003:0.03", "layers": "choice:8|16,8"}
+    assert sweep.record.parent == tmp_path / "models" / sweeps.SWEEPS_FOLDER
+
+
+# ---------------------------------------------------------------- the command line
+
+
+@pytest.mark.parametrize(
+    ("argv", "words"),
+    [
+        (["tune", "towers", "--space", "nope=log:1:2"], "towers has no such setting"),
+        (["tune", "towers", "--space", "learning_rate=int:1:3"], "not a whole-number setting"),
+        (["tune", "towers", "--space", "learning_rate"], "--space takes NAME=VALUE"),
+        (["tune", "towers", "--set", "epochs=many"], "--set epochs"),
+        (["tune", "towers", "--preset", "9-layer"], "preset must be one of"),
+        (["tune", "sequential", "--split", "random"], "time-ordered split"),
+        (["tune", "towers", "--trials", "0"], "--trials"),
+    ],
+)
+def test_bad_tune_requests_get_one_line(argv: list[str], words: str, capsys: pytest.CaptureFixture[str]) -> None:
+    run_inprocess(argv, capsys, 2, words)
