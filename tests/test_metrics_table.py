@@ -26,7 +26,7 @@ def test_the_docs_show_the_table_as_the_code_declares_it() -> None:
 
 def test_every_task_speaks_in_declared_metrics() -> None:
     for task in TASKS.values():
-        keys = {*task.result_keys, *task.table_keys, *task.curves, *task.loss_curves, task.headline}
+        keys = {*task.result_keys, *task.table_keys, *task.curves, *task.loss_curves, task.headline, task.sweep_metric}
         assert [k for k in keys if metric(k) is None] == [], task.name
         assert METRICS[task.headline].higher_is_better is task.higher_is_better
 
