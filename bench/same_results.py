@@ -27,7 +27,7 @@ COMMANDS = (
     ("towers", "--preset", "3-layer", "--epochs", "2"),
     ("sequential", "--epochs", "2"),
 )
-TIMINGS = {"train_seconds", "wall_seconds"}
+TIMINGS = {"train_seconds", "wall_seconds", "peer_seconds"}
 
 
 def run(checkout: Path, command: tuple[str, ...], scratch: Path) -> dict:

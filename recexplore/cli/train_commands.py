@@ -72,7 +72,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         )
     except ResourceError as err:
         raise UsageError(f"{err.args[0]}; use a smaller {_size_flags(fam)}") from None
-    payload = {**_result_payload(done.result, start), **done.peers}
+    # wall_seconds: the whole command, the peers included; peer_seconds: the peers' share of it
+    payload = {**_result_payload(done.result, start), **done.peers, "peer_seconds": round(done.peer_seconds, 3)}
     if args.save:
         entry = registry.save(done.result, args.save, args.models_dir, overwrite=args.overwrite)
         payload["saved"] = str(entry.path)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,6 +31,7 @@ class Run:
             measures on the same targets included).
         peers: the metrics of the peers its task measures beside it on the split (`Task.peers`:
             EASE beside a retrieval model), empty when not asked for or the task has none.
+        peer_seconds: how long measuring those peers took (0 when they came from the cache).
         data: the data set it was trained on.
         split: the split it was trained and tested on.
     """
@@ -38,6 +40,7 @@ class Run:
     data: MovieLens
     split: Split
     peers: dict[str, float] = field(default_factory=dict)
+    peer_seconds: float = 0.0
 
     @property
     def metrics(self) -> dict[str, float]:
@@ -100,5 +103,6 @@ def run(
     vocab = vocab or Vocabularies.build(parsed)
     check_training_memory(fam.name, config, vocab.sizes(), len(made.train))
     result = train(kind, parsed, made, config, seed=seed, hooks=hooks, vocab=vocab)
+    started = time.perf_counter()
     found = fam.task.behaviour("peers")(parsed, made, seed) if peers and fam.task.peers else {}
-    return Run(result, parsed, made, dict(found))
+    return Run(result, parsed, made, dict(found), time.perf_counter() - started)
