@@ -10,6 +10,8 @@ curve, validation metric or error) is saved beside the models, in `<models dir>/
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import math
 import tempfile
@@ -260,7 +262,9 @@ def run_sweep(
             ),
             run_config=tune.RunConfig(name="sweep", storage_path=scratch, verbose=0, log_to_file=True),
         )
-        rows = _trial_rows(tuner.fit(), metric)
+        with contextlib.redirect_stdout(io.StringIO()):  # Tune's own tables: the library prints nothing
+            results = tuner.fit()
+        rows = _trial_rows(results, metric)
     for row in rows:
         if on_trial is not None:
             on_trial(row)
