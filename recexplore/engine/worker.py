@@ -35,10 +35,13 @@ def configure_threads(cpus: float) -> None:
     if keras.backend.backend() == "tensorflow":
         import tensorflow as tf
 
-        tf.config.threading.set_intra_op_parallelism_threads(threads)
-        tf.config.threading.set_inter_op_parallelism_threads(min(threads, 2))
-        for gpu in tf.config.list_physical_devices("GPU"):  # several jobs share one GPU
-            tf.config.experimental.set_memory_growth(gpu, True)
+        try:
+            tf.config.threading.set_intra_op_parallelism_threads(threads)
+            tf.config.threading.set_inter_op_parallelism_threads(min(threads, 2))
+            for gpu in tf.config.list_physical_devices("GPU"):  # several jobs share one GPU
+                tf.config.experimental.set_memory_growth(gpu, True)
+        except RuntimeError:  # TensorFlow already runs in this process: its thread pools stay as they are
+            pass
 
 
 @ray.remote(concurrency_groups={CONTROL: 1}, max_restarts=0, max_task_retries=0)
