@@ -14,7 +14,7 @@ from recexplore.families import RATING
 def live_panel(queue: JobManager, owner: str, needed: int, fingerprint: str) -> None:
     """The last comparison as a fragment, polling only while one of its jobs is queued or running."""
     run_every = refresh_interval(latest_rankers(queue.jobs_for(owner)))
-    active_at_start = refresh_interval(latest_rankers(queue.jobs_for(owner))) is not None
+    active_at_start = run_every is not None
     st.fragment(run_every=run_every)(_live)(queue, owner, needed, fingerprint, active_at_start)
 
 

@@ -72,7 +72,7 @@ def show_comparison(
 def live_panel(queue: JobManager, owner: str, k: int, fingerprint: str) -> None:
     """The last 'Train all three' as a fragment, polling only while one of its jobs is queued or running."""
     run_every = refresh_interval(latest_comparison(queue.jobs_for(owner)))
-    active_at_start = refresh_interval(latest_comparison(queue.jobs_for(owner))) is not None
+    active_at_start = run_every is not None
     st.fragment(run_every=run_every)(_live)(queue, owner, k, fingerprint, active_at_start)
 
 
