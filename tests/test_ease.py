@@ -94,3 +94,32 @@ def test_spd_inverse_matches_the_general_one_and_falls_back() -> None:
     np.testing.assert_allclose(_spd_inverse(spd), np.linalg.inv(spd), atol=1e-12)
     indefinite = np.array([[1.0, 2.0], [2.0, 1.0]])
     np.testing.assert_allclose(_spd_inverse(indefinite), np.linalg.inv(indefinite), atol=1e-12)
+
+
+def test_the_lambda_search_fits_only_the_most_rated_movies_of_a_large_catalogue(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Above EASE_SEARCH_ITEMS movies the search (one solve per lambda) fits the most-rated ones only;
+    at or below it, the whole catalogue, as before."""
+    from recexplore.config import memory
+    from recexplore.evaluation import ease_report
+    from recexplore.models.ease import Gram
+
+    rng = np.random.default_rng(4)
+    x = (rng.random((120, 61)) < np.linspace(0.4, 0.02, 61)).astype(np.int8)  # column 1 the most rated
+    x[:, 0] = 0
+    users, items = rng.integers(0, 120, 40), rng.integers(1, 61, 40)
+    fitted: list[int] = []
+    original = Gram.of
+
+    def recording(matrix: object, columns: np.ndarray | None) -> Gram:
+        fitted.append(60 if columns is None else len(columns))
+        return original(matrix, columns)
+
+    monkeypatch.setattr(ease_report.Gram, "of", recording)
+    monkeypatch.setattr(memory, "EASE_MIN_ITEMS", 10)
+    monkeypatch.setattr(memory, "EASE_SEARCH_ITEMS", 20)
+    choose_lambda(x, users, items, lambdas=(5.0, 50.0), cap=None)
+    monkeypatch.setattr(memory, "EASE_SEARCH_ITEMS", 100)
+    choose_lambda(x, users, items, lambdas=(5.0, 50.0), cap=None)
+    assert fitted == [20, 60]

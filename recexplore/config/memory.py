@@ -165,6 +165,11 @@ EASE_MIN_ITEMS = 4_000  # a catalogue of at most this many movies is always fitt
 
 
 EASE_MEMORY_SHARE = 0.5  # the share of the available memory an EASE fit's items x items matrices may take
+# The most movies EASE's lambda search fits (the most-rated ones): it solves once per lambda of its
+# grid, so on a 10,000-movie catalogue a whole-catalogue search cost seven times the fit that follows
+# (issue 33: 637 s beside a 64 s model). At most this many, the search is the whole catalogue (ML-100K,
+# ML-1M: unchanged); above it, seven solves of this size and one full fit.
+EASE_SEARCH_ITEMS = 4_000
 
 
 def ease_item_cap(available: int | None = None) -> int:

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from recexplore.config import memory
 from recexplore.evaluation.accuracy import HIT_RATE_KS, hits_at
 from recexplore.evaluation.list_metrics import LIST_METRICS, K
 from recexplore.models.ease import (
@@ -32,8 +33,12 @@ def choose_lambda(
 ) -> EaseFit:
     """Pick lambda by hit-rate@CHOOSE_K on validation rows, with `fit_matrix` (training minus
     the validation slice) as the only input and its items excluded (EASE on its `cap` most-rated
-    movies when there are more: `fitted_columns`)."""
+    movies when there are more: `fitted_columns`). The search solves once per lambda, so it fits at
+    most `memory.EASE_SEARCH_ITEMS` movies, the most rated; the fit that follows holds all it may."""
     columns = fitted_columns(fit_matrix, cap)
+    fitted = np.shape(fit_matrix)[1] - 1 if columns is None else len(columns)
+    if fitted > memory.EASE_SEARCH_ITEMS:
+        columns = fitted_columns(fit_matrix, memory.EASE_SEARCH_ITEMS)
     gram = Gram.of(fit_matrix, columns)
     scores_of = {}
     for lam in lambdas:
