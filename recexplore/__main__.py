@@ -14,7 +14,19 @@ if sys.argv[1:2] and sys.argv[1] in ("app", "test"):
 
 from recexplore.cli.main import main  # noqa: E402
 
-code = main()
+
+def _process_started() -> float | None:
+    """When this process started (epoch seconds): a command's `wall_seconds` count from here, so they
+    include the interpreter's and the libraries' imports, as the process's own wall time does."""
+    try:
+        import psutil
+
+        return float(psutil.Process().create_time())
+    except Exception:  # noqa: BLE001 - no psutil, or no /proc: the command's own clock is used
+        return None
+
+
+code = main(started_at=_process_started())
 try:
     sys.stdout.flush()
     sys.stderr.flush()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import time
 from typing import Any
 
 from recexplore.families import ModelFamily, sized_epochs
@@ -44,3 +45,11 @@ def config_for(
     if args.epochs is None and ratings is not None:
         config = dataclasses.replace(config, epochs=sized_epochs(config.epochs, ratings))
     return config
+
+
+def command_clock(args: argparse.Namespace) -> float:
+    """A `time.perf_counter()` reading for when the command began: the process's start when the
+    entry point knows it (`wall_seconds` then match the process's own wall time), else now."""
+    started_at = getattr(args, "started_at", None)
+    now = time.perf_counter()
+    return now if started_at is None else now - max(0.0, time.time() - started_at)

@@ -15,8 +15,9 @@ from recexplore.cli.train_commands import cmd_pretrain, cmd_train
 from recexplore.cli.tune_commands import cmd_tune
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the CLI; returns the process exit code."""
+def main(argv: Sequence[str] | None = None, started_at: float | None = None) -> int:
+    """Run the CLI; returns the process exit code. `started_at` (epoch seconds): when the process
+    started, where the commands' `wall_seconds` count from (their own start when None)."""
     from recexplore.data.movielens import DataError
     from recexplore.engine.cluster import EngineError
     from recexplore.store.entry_format import RegistryError
@@ -27,6 +28,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as err:
         print(f"recexplore: error: {err}", file=sys.stderr)
         return EXIT_USAGE
+    args.started_at = started_at
     try:
         return COMMANDS[args.command](args)
     except UsageError as err:

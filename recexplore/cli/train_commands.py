@@ -7,7 +7,7 @@ import json
 import time
 from typing import Any
 
-from recexplore.cli.inputs import config_for, load_split
+from recexplore.cli.inputs import command_clock, config_for, load_split
 from recexplore.cli.output import UsageError, emit, json_default
 from recexplore.families import ModelFamily
 
@@ -41,7 +41,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     from recexplore.training.pipeline import run
     from recexplore.training.trainer import ProgressHooks
 
-    start = time.perf_counter()
+    start = command_clock(args)
     fam = family(args.kind)
     config = config_for(fam, args)
     wrong_split = fam.split_problem(args.split)

@@ -6,7 +6,7 @@ import argparse
 import time
 from typing import Any
 
-from recexplore.cli.inputs import load_data
+from recexplore.cli.inputs import command_clock, load_data
 from recexplore.cli.output import EngineJobError, UsageError, emit
 
 
@@ -58,10 +58,9 @@ def sweep_request(args: argparse.Namespace) -> Any:
 def cmd_tune(args: argparse.Namespace) -> int:
     """Sweep a family's settings on the validation split of the training part; test the best and the preset."""
     from recexplore.engine.sweeps import SweepFailed, run_sweep
-
     from recexplore.store import entry_format, registry
 
-    start = time.perf_counter()
+    start = command_clock(args)
     request = sweep_request(args)
     problem = registry.writable_problem(args.models_dir)  # before the sweep: its record is never thrown away
     if problem is not None:
