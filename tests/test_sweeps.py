@@ -114,8 +114,8 @@ def test_a_trial_trains_on_the_validation_split_and_a_failure_is_reported(
         raise RuntimeError("the disk is full\nand a second line")
 
     monkeypatch.setattr(pipeline, "run", fake_run)
-    sweeps._trial({"learning_rate": 0.01}, request, data)
     split = make_split(data, "random", seed=5)
+    sweeps._trial({"learning_rate": 0.01}, request, data, validation_split(split, 5))
     assert _rows(seen[0].test) <= _rows(split.train) and not _rows(seen[0].test) & _rows(split.test)
     assert reports[0] == {"hit_rate_at_10": 0.25, "epoch": 1}
     assert reports[-1]["error"] == "the disk is full" and reports[-1]["hit_rate_at_10"] == -math.inf

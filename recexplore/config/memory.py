@@ -141,7 +141,7 @@ CSR_BYTES_PER_RATING = 12
 
 def ranking_bytes(vocab_sizes: dict[str, int], train_rows: int) -> int:
     """What a full-ranking evaluation holds beside the model: one batch of float64 score rows
-    (never more than every user's: `evaluation.ScoreRows`) and the sparse 0/1 training matrices
+    (never more than every user's: `models.score_rows.ScoreRows`) and the sparse 0/1 training matrices
     (CSR), per training rating; nothing per users x movies cell."""
     cells = vocab_sizes.get("user_id", 1) * vocab_sizes.get("movie_id", 1)
     return min(SCORE_BATCH_BYTES, cells * 8) + CSR_BYTES_PER_RATING * int(train_rows)

@@ -26,7 +26,7 @@ from recexplore.config.metrics import METRICS
 from recexplore.config.search import Dimension, IntRange, LogUniform, Uniform
 from recexplore.config.text import one_line
 from recexplore.data.movielens import MovieLens
-from recexplore.data.splits import make_split, validation_split
+from recexplore.data.splits import Split, make_split, validation_split
 from recexplore.families import ModelFamily, family
 
 SWEEPS_FOLDER = ".sweeps"  # beside the models, hidden from the registry's listing
@@ -111,8 +111,9 @@ def tune_space(space: Mapping[str, Dimension]) -> dict[str, Any]:
     return {name: sampler(dim) for name, dim in space.items()}
 
 
-def _trial(params: dict[str, Any], request: SweepRequest, data: MovieLens) -> None:
-    """One trial, in a Ray worker: train on the validation split, report the metric every epoch."""
+def _trial(params: dict[str, Any], request: SweepRequest, data: MovieLens, split: Split) -> None:
+    """One trial, in a Ray worker: train on `split` (the sweep's validation split), report the metric
+    every epoch."""
     from ray import tune
 
     from recexplore.engine.worker import configure_threads
@@ -129,9 +130,6 @@ def _trial(params: dict[str, Any], request: SweepRequest, data: MovieLens) -> No
             tune.report({metric: float(logs[metric]), "epoch": epoch + 1})
 
     try:
-        split = validation_split(
-            make_split(data, request.split or request.family.default_split, request.seed), request.seed
-        )
         hooks = ProgressHooks(on_epoch=on_epoch)
         done = run(
             request.kind, request.config(params), data=data, split=split, seed=request.seed, hooks=hooks, peers=False
@@ -242,15 +240,17 @@ def run_sweep(
 
     started = time.perf_counter()
     space = request.searched()
-    request.config({})  # the preset and the fixed settings make a valid config before any trial starts
+    preset = request.config({})  # the preset and the fixed settings make a valid config before any trial
     metric, mode = request.metric()
+    split = make_split(data, request.split or request.family.default_split, request.seed)
+    validation = validation_split(split, request.seed)  # made once: every trial trains on it
     ensure_started()
-    epochs = max(1, int(request.config({}).epochs))
+    epochs = max(1, int(preset.epochs))
     scheduler = ASHAScheduler(time_attr="training_iteration", max_t=epochs, grace_period=1, reduction_factor=3)
     cpus = max(1, int(cluster_summary().get("cpus", 1)))
     with tempfile.TemporaryDirectory(prefix="recexplore-sweep-") as scratch:
         tuner = tune.Tuner(
-            tune.with_resources(tune.with_parameters(_trial, request=request, data=data), {"cpu": 1}),
+            tune.with_resources(tune.with_parameters(_trial, request=request, data=data, split=validation), {"cpu": 1}),
             param_space=tune_space(space),
             tune_config=tune.TuneConfig(
                 metric=metric,
@@ -274,8 +274,7 @@ def run_sweep(
         raise SweepFailed(f"no trial of the sweep finished ({'; '.join(reasons)[:300] or 'none ran'})")
     tested: dict[str, dict[str, float]] = {}
     if test_best:
-        split = make_split(data, request.split or request.family.default_split, request.seed)
-        for name, config in (("best", request.config(best["settings"])), ("preset", request.config({}))):
+        for name, config in (("best", request.config(best["settings"])), ("preset", preset)):
             done = run(request.kind, config, data=data, split=split, seed=request.seed)
             tested[name] = {k: float(v) for k, v in done.metrics.items() if isinstance(v, (int, float))}
     sweep = Sweep(request, metric, mode, rows, best, tested, time.perf_counter() - started)
