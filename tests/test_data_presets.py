@@ -101,3 +101,40 @@ def test_broken_or_misplaced_files_are_skipped_and_named(tmp_path: Path) -> None
     assert len(problems) == 3
     assert any(p.startswith("towers-bad.json") and "nope" in p for p in problems)
     assert all("\n" not in p for p in problems)
+
+
+# ---------------------------------------------------------------- the command line
+
+
+def test_train_uses_a_preset_kept_for_its_data_set(ml_folder: Path, tmp_path: Path, capsys: Any) -> None:
+    from recexplore.cli.main import main
+    from recexplore.data.loading import load_movielens
+
+    models = tmp_path / "models"
+    fingerprint = load_movielens(ml_folder).fingerprint
+    record = {**_record(fingerprint, learning_rate=0.004, embedding_dim=4, batch_size=128), "preset": "1-layer"}
+    record["fixed"] = {"epochs": 1}
+    keep_preset(record, "mine", models)
+    argv = ["train", "towers", "--data", str(ml_folder), "--models-dir", str(models), "--preset", "mine"]
+    assert main([*argv, "--json"]) == 0
+    config = json.loads(capsys.readouterr().out.strip().splitlines()[-1])["config"]
+    assert (config["learning_rate"], config["embedding_dim"], config["epochs"], config["layers"]) == (0.004, 4, 1, [32])
+    # a flag given beside the preset wins over it
+    assert main([*argv, "--embedding-dim", "8", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out.strip().splitlines()[-1])["config"]["embedding_dim"] == 8
+
+
+def test_train_refuses_a_preset_kept_for_another_data_set(ml_folder: Path, tmp_path: Path, capsys: Any) -> None:
+    from tests.test_cli_bad_input import run_inprocess
+
+    models = tmp_path / "models"
+    keep_preset(_record("someotherdata"), "elsewhere", models)
+    argv = ["train", "towers", "--data", str(ml_folder), "--models-dir", str(models), "--preset", "elsewhere"]
+    run_inprocess(argv, capsys, 2, "no such preset for towers on this data set", "1-layer")
+
+
+@pytest.mark.parametrize(("name", "words"), [("2-layer", "built-in"), ("no way", "1-40 letters")])
+def test_tune_refuses_a_name_it_cannot_keep_before_sweeping(name: str, words: str, capsys: Any) -> None:
+    from tests.test_cli_bad_input import run_inprocess
+
+    run_inprocess(["tune", "towers", "--keep", name], capsys, 2, words)

@@ -96,7 +96,9 @@ def _add_family_parser(sub: Any, fam: ModelFamily) -> None:
     if fam.splits:  # a next-movie family trains on a time-ordered split
         parser.set_defaults(split=fam.default_split)
     parser.add_argument(
-        "--preset", choices=list(fam.presets), help=f"settings to start from (default {fam.default_preset})"
+        "--preset",
+        help=f"settings to start from: {', '.join(fam.presets)} (default {fam.default_preset}), "
+        "or a preset a sweep kept for this data set (`tune --keep`)",
     )
     for name in fam.options:
         _add_setting_flag(parser, fam.config, name)
@@ -216,6 +218,11 @@ def build_parser(with_families: bool = True) -> _Parser:
     tune.add_argument("--seed", type=_seed, default=42, help="split, sampler and training seed (default 42)")
     tune.add_argument("--models-dir", metavar="DIR", help="the registry whose .sweeps/ keeps the record")
     tune.add_argument("--no-test", action="store_true", help="skip training the best and the preset on the whole part")
+    tune.add_argument(
+        "--keep",
+        metavar="NAME",
+        help="keep the best settings as preset NAME for this data set (`train --preset NAME`, the Train page)",
+    )
     tune.add_argument("--json", action="store_true", help="print one JSON object as the last line")
 
     rec = sub.add_parser("recommend", help="top-k movies for a user from a saved retrieval model")

@@ -7,7 +7,7 @@ import json
 import time
 from typing import Any
 
-from recexplore.cli.inputs import command_clock, config_for, load_split
+from recexplore.cli.inputs import command_clock, config_for, kept_preset, load_data, load_split
 from recexplore.cli.output import UsageError, emit, json_default
 from recexplore.families import ModelFamily
 
@@ -43,7 +43,12 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     start = command_clock(args)
     fam = family(args.kind)
-    config = config_for(fam, args)
+    data: Any = args.data
+    kept = None
+    if args.preset is not None and args.preset not in fam.presets:  # kept for a data set: read it first
+        data = load_data(args)
+        kept = kept_preset(fam, args, data)
+    config = config_for(fam, args, kept=kept)
     wrong_split = fam.split_problem(args.split)
     if wrong_split is not None:
         raise UsageError(wrong_split)
@@ -63,12 +68,12 @@ def cmd_train(args: argparse.Namespace) -> int:
         done = run(
             args.kind,
             config,
-            data=args.data,
+            data=data,
             dataset=args.dataset,
             split=args.split,
             seed=args.seed,
             hooks=ProgressHooks(on_epoch=epoch_line),
-            size_epochs=args.epochs is None,
+            size_epochs=args.epochs is None and kept is None,  # a kept preset was tuned on this data
         )
     except ResourceError as err:
         raise UsageError(f"{err.args[0]}; use a smaller {_size_flags(fam)}") from None

@@ -37,6 +37,10 @@ def sweep_request(args: argparse.Namespace) -> Any:
 
     fixed = {name: parse_value(name, value, rule(name, "--set")) for name, value in _pairs(args.set, "--set")}
     space = {name: parse_dimension(name, spec, rule(name, "--space")) for name, spec in _pairs(args.space, "--space")}
+    if args.keep is not None:  # before the sweep: a name that cannot be kept never costs one
+        from recexplore.store.data_presets import check_preset_name
+
+        check_preset_name(fam.name, args.keep)
     if args.preset is not None:
         fam.preset_settings(args.preset)  # an unknown preset is refused here, naming the presets
     split = args.split or fam.default_split
@@ -76,7 +80,12 @@ def cmd_tune(args: argparse.Namespace) -> int:
         sweep = run_sweep(request, data, args.models_dir, test_best=not args.no_test, on_trial=trial_line)
     except SweepFailed as err:
         raise EngineJobError(str(err)) from None
-    payload = {**sweep.as_dict(), "wall_seconds": round(time.perf_counter() - start, 3)}
+    payload = {"data_fingerprint": data.fingerprint, **sweep.as_dict()}
+    if args.keep is not None:
+        from recexplore.store.data_presets import keep_preset
+
+        payload["kept"] = str(keep_preset(payload, args.keep, args.models_dir))
+    payload["wall_seconds"] = round(time.perf_counter() - start, 3)
     best, tested = payload["best"], payload["tested"]
     metric = payload["metric"]
     lines = [
@@ -84,6 +93,7 @@ def cmd_tune(args: argparse.Namespace) -> int:
         f"best validation {metric} {best['validation']:.4f} with {best['settings']}",
         *(f"{name} on the test part: {metric} {found.get(metric, float('nan')):.4f}" for name, found in tested.items()),
         f"record: {payload['record']}",
+        *([f"kept as preset {args.keep!r} for this data set: train --preset {args.keep}"] if args.keep else []),
     ]
     emit(payload, args.json, lines)
     return 0
