@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from recexplore.app import beyond_figures, links, loaded_data, messages, model_cache, model_choice
+from recexplore.app import beyond_figures, links, loaded_data, messages, model_cache, model_choice, prepare_panel
 from recexplore.app.course_views import lesson_question
 from recexplore.app.metric_names import show
 from recexplore.config.metrics import explain, label
@@ -35,7 +35,7 @@ with st.expander("What each number means"):
     )
 
 loaded_data.data_or_stop()
-names = model_choice.model_names_or_stop(RECOMMEND)
+names = prepare_panel.model_names_or_offer(RECOMMEND)
 views = {}
 for name in names:
     try:

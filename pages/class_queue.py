@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import streamlit as st
 
-from recexplore.app import class_panel, class_queue, links, messages, sign_in, training_jobs
+from recexplore.app import class_panel, class_queue, links, messages, sign_in, sweep_panel, training_jobs
 from recexplore.engine.settings import TEACHERS_ENV
 
-OPERATOR_KEY = "class_queue_operator"
+OPERATOR_KEY = class_queue.OPERATOR_KEY
 
 links.through_the_entrypoint()  # a shared link on a fresh server: show it inside the app
 
 st.title("Teacher's view")
 st.write(
-    "The whole class's training at a glance: every workspace's queued and running jobs, what the "
+    "The whole class's training at a glance: every workspace's queued and running jobs and sweeps, what the "
     "engine has free, and a cancel for any job. It opens with the operator token set in the server's "
     "environment (or, with sign-in on, for the listed teachers); students see only their own jobs. "
     "Workspaces are named by a short digest, never by the key that opens them."
@@ -40,3 +40,4 @@ else:
 
 queue = training_jobs.job_manager_or_stop()
 class_panel.jobs_panel(queue)
+sweep_panel.class_sweeps(sweep_panel.sweep_manager())

@@ -10,6 +10,7 @@ from recexplore.app import (
     messages,
     model_cache,
     model_choice,
+    prepare_panel,
     session_workspace,
     tower_panel,
     training_jobs,
@@ -22,6 +23,7 @@ from recexplore.app.tower_comparison import (
 )
 from recexplore.app.train_forms import submit_problem
 from recexplore.data.movielens import MAX_SEED
+from recexplore.engine.prepare import entry_name, find_entry
 from recexplore.families import RECOMMEND, family
 from recexplore.training.request import TrainRequest
 
@@ -61,28 +63,28 @@ k = int(k_label.lstrip("@"))
 
 if source == SAVED:
     entries = {e.name: e for e in model_choice.list_models(RECOMMEND)}
-    runs = [
-        TowerRun.from_meta(preset, entries[name].meta) for preset, name in PRESET_ENTRIES.items() if name in entries
-    ]
+    # each preset's entry as listed for this data set (its own name, or its name for this data set)
+    named = {p: find_entry(e, data.dataset, entries) or entry_name(e, data.dataset) for p, e in PRESET_ENTRIES.items()}
+    runs = [TowerRun.from_meta(preset, entries[name].meta) for preset, name in named.items() if name in entries]
     for run in runs:  # the saved entries' per-user values, measured once per model (cached)
-        found = model_cache.beyond(PRESET_ENTRIES[run.label])["per_user"]
+        found = model_cache.beyond(named[run.label])["per_user"]
         run.per_user, run.popularity_per_user = found["model"], found["popularity"]
     if not runs:
-        messages.stop_with(
-            f"None of {', '.join(PRESET_ENTRIES.values())} is saved: run `python -m recexplore pretrain`, "
+        st.info(
+            f"None of {', '.join(named.values())} is saved for {data.source.title}: prepare it below, "
             "or choose 'Train all three now'."
         )
+        prepare_panel.prepare_section(data, "lesson")
+        st.stop()
     broken = {
-        e.name: e.problem
-        for e in model_choice.list_models(only_ok=False)
-        if e.name in PRESET_ENTRIES.values() and not e.ok
+        e.name: e.problem for e in model_choice.list_models(only_ok=False) if e.name in named.values() and not e.ok
     }
     if broken:  # saved but unloadable: say so instead of calling them "not saved"
         st.warning("Left out, broken: " + "; ".join(f"{name} ({problem})" for name, problem in broken.items()) + ".")
-    missing = [name for name in PRESET_ENTRIES.values() if name not in entries and name not in broken]
+    missing = [name for name in named.values() if name not in entries and name not in broken]
     if missing:
         st.caption(f"Not saved yet: {', '.join(missing)}.")
-    first = next(entries[name].meta for name in PRESET_ENTRIES.values() if name in entries)
+    first = next(entries[name].meta for name in named.values() if name in entries)
     tower_panel.show_comparison(
         runs, k, str(first.get("split", {}).get("name", "random")), int(first.get("seed", 42)), data.fingerprint
     )

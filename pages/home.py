@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from recexplore.app import links, loaded_data, model_choice, split_baselines
+from recexplore.app import links, loaded_data, model_choice, prepare_panel, split_baselines
 from recexplore.app.course_views import course_map
 from recexplore.app.metric_names import show
 from recexplore.config.metrics import explain, label
@@ -30,7 +30,8 @@ cols[3].metric("Splits", ", ".join(data.available_splits()))
 st.subheader("Saved models")
 entries = model_choice.list_models(only_ok=False)
 if not entries:
-    st.info("No saved models yet: run `python -m recexplore pretrain`, or train one on the Train page.")
+    st.info(f"No saved models yet for {data.source.title}: prepare it below, or train one on the Train page.")
+prepare_panel.prepare_section(data, "home")  # the lessons' default models in one click, while any is missing
 for task in TASKS.values():  # one table per task: its families' models side by side
     titles = {f.name: f.title for f in families(task=task.name)}
     shown = [(e, split_baselines.entry_metrics(e)) for e in entries if e.ok and e.kind in titles]

@@ -7,7 +7,7 @@ from typing import Any
 
 import streamlit as st
 
-from recexplore.app import links, loaded_data, model_cache, model_choice
+from recexplore.app import links, loaded_data, model_cache, model_choice, prepare_panel
 from recexplore.app.course_views import lesson_question
 from recexplore.app.model_figures import contribution_bars, interaction_heatmap
 from recexplore.evaluation.scoring import predict_ratings
@@ -42,7 +42,7 @@ st.write(
 )
 
 data = loaded_data.data_or_stop()
-names = model_choice.model_names_or_stop(*VIEWS)
+names = prepare_panel.model_names_or_offer(*VIEWS)
 model_choice.note_gone("interactions_model", names)
 left, middle, right = st.columns(3)
 name = model_choice.choose_model(left, "Rating model", names, INTERACTIONS, key="interactions_model")

@@ -16,6 +16,7 @@ from recexplore.app import (
     model_cache,
     model_choice,
     movie_geometry,
+    prepare_panel,
 )
 from recexplore.app.course_views import lesson_question
 from recexplore.families import MOVIE_MAP
@@ -37,7 +38,7 @@ st.write(
 )
 
 data = loaded_data.data_or_stop()
-towers = model_choice.model_names_or_stop(MOVIE_MAP)
+towers = prepare_panel.model_names_or_offer(MOVIE_MAP)
 model_choice.note_gone("map_model", towers)
 top_left, top_mid, top_right = st.columns([2, 1, 2])
 model_name = model_choice.choose_model(top_left, "Two-tower model", towers, MOVIE_MAP, key="map_model")

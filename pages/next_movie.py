@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from recexplore.app import links, loaded_data, messages, model_cache, model_choice, next_figures
+from recexplore.app import links, loaded_data, messages, model_cache, model_choice, next_figures, prepare_panel
 from recexplore.app.course_views import lesson_question
 from recexplore.app.metric_names import show
 from recexplore.config.metrics import label
@@ -29,7 +29,7 @@ st.write(
 )
 
 loaded_data.data_or_stop()
-names = model_choice.model_names_or_stop(NEXT_MOVIE)
+names = prepare_panel.model_names_or_offer(NEXT_MOVIE)
 model_choice.note_gone("next_model", names)
 left, right = st.columns([2, 1])
 name = model_choice.choose_model(left, "Next-movie model", names, NEXT_MOVIE, key="next_model")

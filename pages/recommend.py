@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from recexplore.app import links, loaded_data, messages, model_cache, model_choice
+from recexplore.app import links, loaded_data, messages, model_cache, model_choice, prepare_panel
 from recexplore.app.course_views import lesson_question
 from recexplore.families import RECOMMEND, RERANK
 from recexplore.serving.recommend import (
@@ -58,7 +58,7 @@ st.write(
 )
 
 data = loaded_data.data_or_stop()
-towers = model_choice.model_names_or_stop(RECOMMEND)
+towers = prepare_panel.model_names_or_offer(RECOMMEND)
 dlrms = [e.name for e in model_choice.list_models(RERANK)]
 
 model_choice.note_gone("recommend_model", towers)

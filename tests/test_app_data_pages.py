@@ -153,4 +153,5 @@ def test_movie_map_without_towers_model_says_what_to_do(
     at = AppTest.from_file(MAP_PAGE, default_timeout=TIMEOUT).run()
     assert not at.exception
     assert any("No model for this page is saved yet (Two-tower (retrieval))" in i.value for i in at.info)
-    assert not at.get("plotly_chart") and not at.dataframe
+    assert not at.get("plotly_chart")
+    assert at.button(key="lesson_prepare_start").label.startswith("Prepare")  # the offer to prepare the data set

@@ -16,7 +16,10 @@ from typing import Any
 
 from recexplore.engine.jobs import QUEUED, RUNNING, Job
 from recexplore.engine.settings import MIN_OPERATOR_TOKEN, OPERATOR_TOKEN_ENV
+from recexplore.engine.sweep_jobs import SweepJob
 from recexplore.store.workspaces import label
+
+OPERATOR_KEY = "class_queue_operator"  # session state: this session opened the view with the operator token
 
 
 def operator_problem(environ: Mapping[str, str] | None = None) -> str | None:
@@ -76,3 +79,26 @@ def active(jobs: list[Job]) -> list[Job]:
 def counts(jobs: list[Job]) -> dict[str, int]:
     """How many jobs are running and how many wait, across every workspace."""
     return {"Running": sum(j.status == RUNNING for j in jobs), "Queued": sum(j.status == QUEUED for j in jobs)}
+
+
+def sweep_rows(
+    sweeps: list[SweepJob], now: float | None = None, names: Mapping[str, str] | None = None
+) -> list[dict[str, Any]]:
+    """One row per sweep for the operator's table: workspace, sweep, status, trials finished, how many
+    jobs of its workspace's limit it takes while it runs, timing."""
+    now = time.time() if now is None else now
+    rows = []
+    for sweep in sweeps:
+        snap = sweep.snapshot()
+        rows.append(
+            {
+                "workspace": workspace_name(sweep.workspace, names),
+                "sweep": sweep.job_id[:6],
+                "what": sweep.label,
+                "status": sweep.status,
+                "trials": f"{snap['finished_trials']} / {snap['total_trials']}",
+                "jobs at once": sweep.slots,
+                "ran s": round(((sweep.finished or now) - sweep.started) if sweep.started else 0.0, 1),
+            }
+        )
+    return rows

@@ -12,6 +12,7 @@ from recexplore.app.messages import stop_with
 from recexplore.app.session_workspace import workspace
 from recexplore.data.movielens import DataError
 from recexplore.data.sources import DEFAULT_DATASET
+from recexplore.engine.prepare import entry_names
 from recexplore.families import families, family
 from recexplore.store import registry, workspaces
 from recexplore.store.entry_format import Entry, RegistryError
@@ -66,18 +67,6 @@ def task_of(kind: str) -> str | None:
         return None
 
 
-def model_names_or_stop(*views: str) -> list[str]:
-    """Names of the loadable models that offer one of `views`, or a message saying how to get one
-    and a stopped page."""
-    names = [e.name for e in list_models(views)]
-    if not names:
-        titles = " or ".join(f.title for v in views for f in families(view=v))
-        stop_with(
-            f"No model for this page is saved yet ({titles}): run `python -m recexplore pretrain` or use the Train page."
-        )
-    return names
-
-
 def note_gone(key: str, options: list[str]) -> None:
     """One warning when the model picked under widget `key` on an earlier run is no longer among
     `options` (deleted, broken or of another kind): call it before drawing the selectbox, which
@@ -102,14 +91,24 @@ def forget_widgets(keys: tuple[str, ...]) -> None:
         st.session_state.pop(key, None)
 
 
+def _defaults(view: str) -> list[str]:
+    """The pretrained defaults of the families offering `view`, each by every name it has on the
+    loaded data set (its name there first: `engine.prepare.entry_names`)."""
+    here = _current_dataset() or DEFAULT_DATASET
+    return [name for f in families(view=view) for name in entry_names(f.default_entry, here)]
+
+
 def preferred_entry(view: str) -> str | None:
-    """The pretrained default of the first family offering `view`."""
-    return next((f.default_entry for f in families(view=view)), None)
+    """The pretrained default of the first family offering `view`, by the name it is listed under
+    on the loaded data set (else by its name there)."""
+    candidates = _defaults(view)
+    listed = {e.name for e in list_models(view)}
+    return next((n for n in candidates if n in listed), candidates[0] if candidates else None)
 
 
 def preferred_index(names: list[str], view: str) -> int:
     """Position of the first pretrained default of the families offering `view` in `names` (0 when none is there)."""
-    preferred = [f.default_entry for f in families(view=view)]
+    preferred = _defaults(view)
     return next((names.index(p) for p in preferred if p in names), 0)
 
 
