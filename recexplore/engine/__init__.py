@@ -1,6 +1,7 @@
 """Ray for training jobs: the cluster started lazily or joined (`cluster`), jobs per workspace
-(`jobs`), the worker actor that runs the pipeline (`worker`), and the operator's settings
-(`settings`). Imports every stage below it.
+(`jobs`), the worker actor that runs the pipeline (`worker`), the operator's settings
+(`settings`), and preparing a data set in one click: which models (`prepare`) and their jobs
+(`preparation`). Imports every stage below it.
 """
 
 from __future__ import annotations
