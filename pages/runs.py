@@ -4,7 +4,19 @@ from __future__ import annotations
 
 import streamlit as st
 
-from recexplore.app import links, loaded_data, messages, model_choice, model_figures, runs, split_baselines
+from recexplore.app import (
+    links,
+    loaded_data,
+    messages,
+    model_choice,
+    model_figures,
+    runs,
+    session_workspace,
+    split_baselines,
+    sweep_figures,
+    sweep_panel,
+)
+from recexplore.app.sweep_views import record_label
 from recexplore.config.metrics import label
 from recexplore.families import RATING, RETRIEVAL, TASKS
 
@@ -16,14 +28,14 @@ links.through_the_entrypoint()  # a shared link on a fresh server: show it insid
 st.title("Runs")
 st.write(
     "Pick any saved models, the shared ones and your own, and see how they differ: their curves "
-    "overlaid with the baselines, the settings that are not the same, and every metric. Histories "
-    "download as CSV for a notebook."
+    "overlaid with the baselines (and, if you like, a sweep's trials), the settings that are not the same, "
+    "and every metric. Histories download as CSV for a notebook."
 )
 st.page_link(
     "pages/compare_towers.py", label="The 1/2/3-layer lesson: Compare towers", icon=":material/stacked_line_chart:"
 )
 
-loaded_data.data_or_stop()
+data = loaded_data.data_or_stop()
 entries = {e.name: e for e in model_choice.list_models()}
 if not entries:
     messages.stop_with("No saved models yet: run `python -m recexplore pretrain`, or train one on the Train page.")
@@ -51,9 +63,21 @@ if keys:
             if key in TASKS[model_choice.task_of(entries[n].kind)].curves
         ]
         baselines = runs.hit_rate_baselines(key, tower_metrics)
-    st.plotly_chart(
-        model_figures.overlaid_curves(runs.histories(metas, key), key, baselines, label(key)), key="runs_chart"
-    )
+    curves = runs.histories(metas, key)
+    sweeps = {str(r["record"]): r for r in sweep_panel.records(session_workspace.workspace(), data.fingerprint)}
+    if sweeps:
+        overlay = st.selectbox(
+            "Overlay a sweep's trials",
+            [None, *sweeps],
+            format_func=lambda path: "none" if path is None else record_label(sweeps[path]),
+            key="runs_sweep",
+        )
+        if overlay in sweeps and sweeps[overlay]["metric"] != key:
+            st.caption(f"That sweep's trials recorded {label(sweeps[overlay]['metric'])}: pick that curve to see them.")
+        elif overlay in sweeps:
+            curves = {**curves, **sweep_figures.trial_histories(sweeps[overlay])}
+            st.caption("A sweep trial's values are on a validation slice of the training part, not the test part.")
+    st.plotly_chart(model_figures.overlaid_curves(curves, key, baselines, label(key)), key="runs_chart")
     if split is None:
         st.caption("These runs were trained on different splits, so no single baseline line is drawn.")
     elif key in RMSE_KEYS:

@@ -61,6 +61,7 @@ PAGES: tuple[Page, ...] = (
     Page("pages/next_movie.py", "Next movie", ":material/skip_next:", keras=True),
     Page("pages/beyond.py", "Beyond accuracy", ":material/balance:", keras=True),
     Page("pages/train.py", "Train", ":material/model_training:", keras=True),
+    Page("pages/sweeps.py", "Sweeps", ":material/tune:"),
     Page("pages/runs.py", "Runs", ":material/compare_arrows:"),
     Page("pages/class_queue.py", "Teacher's view", ":material/school:"),
 )
@@ -126,7 +127,7 @@ CLASS = "Class"
 SECTIONS: dict[str, tuple[str, ...]] = {
     START: ("pages/home.py", "pages/data.py"),
     **{lesson.section: lesson.pages for lesson in LESSONS},
-    WORKBENCH: ("pages/train.py", "pages/runs.py"),
+    WORKBENCH: ("pages/train.py", "pages/sweeps.py", "pages/runs.py"),
     CLASS: ("pages/class_queue.py",),
 }
 

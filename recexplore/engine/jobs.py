@@ -15,6 +15,7 @@ import secrets
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -128,6 +129,13 @@ class JobManager:
         self._lock = threading.RLock()
         self._poller: threading.Thread | None = None
         self._closed = threading.Event()
+        self._also_active: list[Callable[[str], int]] = []  # other work that counts against the limit
+
+    def count_also(self, active: Callable[[str], int]) -> None:
+        """Count `active(workspace)` more jobs against each workspace's limit (a running sweep counts
+        as many as it runs trials at once: `sweep_jobs.SweepManager`)."""
+        with self._lock:
+            self._also_active.append(active)
 
     # ---- submitting -------------------------------------------------------------------------
     def check_limits(self, workspace: str, new_jobs: int = 1) -> None:
@@ -135,6 +143,7 @@ class JobManager:
         limit = self.settings.max_active_jobs
         with self._lock:
             active = sum(1 for j in self._jobs.values() if j.workspace == workspace and j.status not in FINISHED)
+            active += sum(count(workspace) for count in self._also_active)
         if active + new_jobs > limit:
             raise JobLimitError(
                 f"This workspace may have {limit} jobs queued or running at once and has {active}: "

@@ -5,20 +5,26 @@ Each trial trains through the one pipeline on the validation split of the traini
 sweep metric after every epoch, so ASHA ends weak trials early. A trial that fails is recorded with its
 one-line reason and the sweep goes on. Then the best settings, and the preset beside them, are trained
 on the whole training part and tested with the task's peers; the record (every trial's settings,
-curve, validation metric or error) is saved beside the models, in `<models dir>/.sweeps/`.
+curve, validation metric or error, and the data set's fingerprint) is saved beside the models, in
+`<models dir>/.sweeps/` (`sweep_records`).
+
+A sweep may run in the background (`sweep_jobs`): it then feeds a live trial table
+(`sweep_progress.SweepProgress`, from Tune's callbacks on the driver) and stops when its cancel event is
+set. `preset_trial` makes the first trial the preset's own values of the swept settings, so its curve
+can be drawn beside the best's.
 """
 
 from __future__ import annotations
 
 import contextlib
 import io
-import json
 import math
+import sys
 import tempfile
+import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -27,9 +33,10 @@ from recexplore.config.search import Dimension, IntRange, LogUniform, Uniform
 from recexplore.config.text import one_line
 from recexplore.data.movielens import MovieLens
 from recexplore.data.splits import Split, make_split, validation_split
+from recexplore.engine.sweep_progress import SweepProgress, cancel_stopper, progress_callback, same_settings
+from recexplore.engine.sweep_records import SWEEPS_FOLDER, write_record  # noqa: F401 - the folder's name, re-exported
 from recexplore.families import ModelFamily, family
 
-SWEEPS_FOLDER = ".sweeps"  # beside the models, hidden from the registry's listing
 MAX_TRIALS = 1000
 FAILED = "failed"
 
@@ -40,6 +47,10 @@ class SweepError(ValueError):
 
 class SweepFailed(RuntimeError):
     """A sweep none of whose trials finished; the message names their reasons in one line."""
+
+
+class SweepCancelled(RuntimeError):
+    """A sweep whose cancel event was set before it ended (nothing is tested or saved)."""
 
 
 @dataclass(frozen=True)
@@ -55,6 +66,8 @@ class SweepRequest:
         time_budget_s: stop starting trials after this many seconds (None: no limit).
         split: the split whose training part the sweep reads, and whose test part the best is tested on.
         seed: the split's, the sampler's and every training's seed.
+        concurrent: trials run at once (None: as many as the cluster has CPUs).
+        preset_trial: whether the first trial runs the preset's own values of the swept settings.
     """
 
     kind: str
@@ -65,12 +78,18 @@ class SweepRequest:
     time_budget_s: float | None = None
     split: str | None = None
     seed: int = 42
+    concurrent: int | None = None
+    preset_trial: bool = False
 
     def __post_init__(self) -> None:
         if isinstance(self.trials, bool) or not isinstance(self.trials, int) or not 1 <= self.trials <= MAX_TRIALS:
             raise SweepError(f"trials must be a whole number from 1 to {MAX_TRIALS}, got {self.trials!r}")
         if self.time_budget_s is not None and not (math.isfinite(self.time_budget_s) and self.time_budget_s > 0):
             raise SweepError(f"the time budget must be a positive number of seconds, got {self.time_budget_s!r}")
+        if self.concurrent is not None and (
+            isinstance(self.concurrent, bool) or not isinstance(self.concurrent, int) or self.concurrent < 1
+        ):
+            raise SweepError(f"trials at once must be a whole number from 1, got {self.concurrent!r}")
 
     @property
     def family(self) -> ModelFamily:
@@ -93,6 +112,38 @@ class SweepRequest:
         """(the task's sweep metric, 'max' or 'min')."""
         name = self.family.task.sweep_metric
         return name, "max" if METRICS[name].higher_is_better else "min"
+
+    def preset_point(self) -> dict[str, Any]:
+        """The preset's (and the fixed settings') values of the swept settings, as a trial's settings."""
+        preset = self.config({})
+        return {name: _plain(getattr(preset, name)) for name in self.searched()}
+
+
+def _plain(value: Any) -> Any:
+    """A setting's value as Tune and JSON carry it (a layer tuple as a list)."""
+    return list(value) if isinstance(value, tuple) else value
+
+
+_QUIET_LOCK = threading.Lock()
+_QUIET: list[Any] = []  # the real stdout while any sweep runs, and how many do
+
+
+@contextlib.contextmanager
+def _quiet() -> Iterator[None]:
+    """Tune's own tables out of stdout while sweeps run: the first sweep swaps stdout for a sink, the
+    last one puts it back (sweeps on several threads of a server never leave it swapped)."""
+    with _QUIET_LOCK:
+        if not _QUIET:
+            _QUIET.append(sys.stdout)
+            sys.stdout = io.StringIO()
+        _QUIET.append(None)
+    try:
+        yield
+    finally:
+        with _QUIET_LOCK:
+            _QUIET.pop()
+            if len(_QUIET) == 1:
+                sys.stdout = _QUIET.pop()
 
 
 def tune_space(space: Mapping[str, Dimension]) -> dict[str, Any]:
@@ -154,6 +205,9 @@ class Sweep:
     tested: dict[str, dict[str, float]]
     seconds: float
     record: Path | None = None
+    data_fingerprint: str = ""  # the data set the sweep read (a preset kept from it is for that data set)
+    dataset: str = ""
+    max_epochs: int = 0  # each trial's epochs unless ASHA ended it sooner
 
     def as_dict(self) -> dict[str, Any]:
         """The record: JSON-ready, what `tune --json` prints and what is saved beside the models."""
@@ -165,6 +219,9 @@ class Sweep:
             "space": {name: dim.describe() for name, dim in request.searched().items()},
             "split": request.split or request.family.default_split,
             "seed": request.seed,
+            "data_fingerprint": self.data_fingerprint,
+            "dataset": self.dataset,
+            "max_epochs": self.max_epochs,
             "metric": self.metric,
             "mode": self.mode,
             "trials": self.trials,
@@ -176,8 +233,9 @@ class Sweep:
         }
 
 
-def _trial_rows(results: Any, metric: str) -> list[dict[str, Any]]:
-    """One row per trial: its settings, its curve, its last validation value, or its error."""
+def _trial_rows(results: Any, metric: str, preset_point: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+    """One row per trial: its settings, its curve, its last validation value, or its error; `preset`
+    marks the first trial whose settings are `preset_point` (the preset's own trial)."""
     rows = []
     for result in results:
         last = dict(result.metrics or {})
@@ -195,8 +253,12 @@ def _trial_rows(results: Any, metric: str) -> list[dict[str, Any]]:
                 "epochs": int(last.get("epoch", 0) or 0),
                 "validation": None if error or value is None or not math.isfinite(value) else float(value),
                 "curve": curve,
+                "preset": False,
             }
         )
+    preset_row = next((r for r in rows if same_settings(r["settings"], preset_point)), None)
+    if preset_row is not None:
+        preset_row["preset"] = True
     return rows
 
 
@@ -215,6 +277,8 @@ def run_sweep(
     models_dir: str | Path | None = None,
     test_best: bool = True,
     on_trial: Callable[[dict[str, Any]], None] | None = None,
+    progress: SweepProgress | None = None,
+    cancel: threading.Event | None = None,
 ) -> Sweep:
     """Run `request` on Ray Tune; test the best settings and the preset; save the record.
 
@@ -225,10 +289,13 @@ def run_sweep(
         test_best: whether to train the best settings and the preset on the whole training part and
             test them with the task's peers (the only time the test part is read).
         on_trial: called with each trial's row once the sweep is over (the CLI's progress lines).
+        progress: fed live, trial by trial, while the sweep runs (a page's table).
+        cancel: once set, every trial stops and the sweep ends without testing or saving.
 
     Raises:
         SweepError: nothing to sweep, or settings that make no valid config.
         SweepFailed: no trial finished.
+        SweepCancelled: `cancel` was set.
         EngineError: Ray could not be started or joined.
     """
     from ray import tune
@@ -242,12 +309,15 @@ def run_sweep(
     space = request.searched()
     preset = request.config({})  # the preset and the fixed settings make a valid config before any trial
     metric, mode = request.metric()
+    point = request.preset_point() if request.preset_trial else None
     split = make_split(data, request.split or request.family.default_split, request.seed)
     validation = validation_split(split, request.seed)  # made once: every trial trains on it
     ensure_started()
     epochs = max(1, int(preset.epochs))
     scheduler = ASHAScheduler(time_attr="training_iteration", max_t=epochs, grace_period=1, reduction_factor=3)
     cpus = max(1, int(cluster_summary().get("cpus", 1)))
+    at_once = min(cpus, request.concurrent) if request.concurrent else cpus
+    callbacks = [progress_callback(progress)] if progress is not None else []
     with tempfile.TemporaryDirectory(prefix="recexplore-sweep-") as scratch:
         tuner = tune.Tuner(
             tune.with_resources(tune.with_parameters(_trial, request=request, data=data, split=validation), {"cpu": 1}),
@@ -256,15 +326,26 @@ def run_sweep(
                 metric=metric,
                 mode=mode,
                 scheduler=scheduler,
-                search_alg=BasicVariantGenerator(random_state=request.seed, max_concurrent=cpus),
+                search_alg=BasicVariantGenerator(
+                    points_to_evaluate=[point] if point else None, random_state=request.seed, max_concurrent=at_once
+                ),
                 num_samples=request.trials,
                 time_budget_s=request.time_budget_s,
             ),
-            run_config=tune.RunConfig(name="sweep", storage_path=scratch, verbose=0, log_to_file=True),
+            run_config=tune.RunConfig(
+                name="sweep",
+                storage_path=scratch,
+                verbose=0,
+                log_to_file=True,
+                callbacks=callbacks,
+                stop=cancel_stopper(cancel) if cancel is not None else None,
+            ),
         )
-        with contextlib.redirect_stdout(io.StringIO()):  # Tune's own tables: the library prints nothing
+        with _quiet():  # Tune's own tables: the library prints nothing
             results = tuner.fit()
-        rows = _trial_rows(results, metric)
+        rows = _trial_rows(results, metric, point)
+    if cancel is not None and cancel.is_set():
+        raise SweepCancelled("the sweep was cancelled")
     for row in rows:
         if on_trial is not None:
             on_trial(row)
@@ -277,22 +358,27 @@ def run_sweep(
         for name, config in (("best", request.config(best["settings"])), ("preset", preset)):
             done = run(request.kind, config, data=data, split=split, seed=request.seed)
             tested[name] = {k: float(v) for k, v in done.metrics.items() if isinstance(v, (int, float))}
-    sweep = Sweep(request, metric, mode, rows, best, tested, time.perf_counter() - started)
+    seconds = time.perf_counter() - started
+    sweep = Sweep(request, metric, mode, rows, best, tested, seconds, None, data.fingerprint, data.dataset, epochs)
     sweep.record = save_record(sweep, models_dir)
     return sweep
 
 
+def record_config(record: Mapping[str, Any], settings: Mapping[str, Any] | None = None) -> Any:
+    """The config a record's trial trains: its preset, its fixed settings, then `settings` (the best
+    trial's when None); what "train the best on the whole training part" submits.
+
+    Raises:
+        ValueError: the record has no best trial, or settings the family refuses (one line).
+    """
+    if settings is None:
+        if not record.get("best"):
+            raise ValueError("this sweep has no finished trial to train")
+        settings = record["best"]["settings"]
+    fixed = {k: tuple(v) if isinstance(v, list) else v for k, v in (record.get("fixed") or {}).items()}
+    return SweepRequest(str(record["kind"]), record.get("preset"), fixed).config(settings)
+
+
 def save_record(sweep: Sweep, models_dir: str | Path | None = None) -> Path:
     """Write the sweep's record into `<models dir>/.sweeps/` (atomically); returns its path."""
-    from recexplore.store.atomic import write_file
-    from recexplore.store.registry import models_dir as registry_dir
-    from recexplore.store.registry import open_registry
-
-    root = registry_dir(models_dir)
-    open_registry(root, create=True)  # a new folder becomes a registry, as a first save makes it
-    folder = root / SWEEPS_FOLDER
-    folder.mkdir(exist_ok=True)
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
-    path = folder / f"{sweep.request.kind}-{stamp}.json"
-    write_file(path, json.dumps(sweep.as_dict(), indent=1, default=str).encode())
-    return path
+    return write_record(sweep.as_dict(), sweep.request.kind, models_dir)
