@@ -281,6 +281,28 @@ def test_home_offers_to_prepare_a_data_set_without_models(ml1m_env: None) -> Non
     assert any("the shared models (everyone sees them)" in m.value for m in operator.markdown)
 
 
+@pytest.mark.parametrize(
+    ("page", "said"),
+    [
+        ("interactions", "No model for this page is saved yet (DLRM (rating prediction)"),
+        ("compare_towers", "None of towers-1-layer-ml-1m, towers-2-layer-ml-1m, towers-3-layer-ml-1m is saved"),
+        ("recommend", "No model for this page is saved yet (Two-tower (retrieval)) for MovieLens 1M"),
+        ("movie_map", "No model for this page is saved yet (Two-tower (retrieval)) for MovieLens 1M"),
+        ("next_movie", "No model for this page is saved yet (Next movie (sequential)) for MovieLens 1M"),
+        ("beyond", "No model for this page is saved yet (Two-tower (retrieval)) for MovieLens 1M"),
+    ],
+)
+def test_an_empty_lesson_page_offers_to_prepare_instead_of_naming_a_command(
+    ml1m_env: None, page: str, said: str
+) -> None:
+    at = AppTest.from_file(str(ROOT / "pages" / f"{page}.py"), default_timeout=TIMEOUT).run()
+    assert not at.exception and not at.error
+    assert any(said in i.value for i in at.info)
+    assert at.button(key="lesson_prepare_start").label == "Prepare MovieLens 1M"
+    assert not any("pretrain`" in i.value for i in at.info)  # the command is the operators' caption only
+    assert any("pretrain --dataset ml-1m" in c.value for c in at.caption)
+
+
 def test_home_prepares_the_data_set_with_progress(
     ml1m_env: None, ml1m: Any, ray_engine: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
