@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import fields
+import time
+from dataclasses import fields, replace
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -18,6 +19,7 @@ from recexplore.config.search import Choice, IntRange, LogUniform, Uniform, pars
 from recexplore.data.loading import load_movielens
 from recexplore.data.splits import LAST_OUT, TEMPORAL, make_split, validation_split
 from recexplore.engine import sweeps
+from recexplore.engine.sweep_progress import SweepProgress
 from recexplore.engine.sweeps import SweepError, SweepRequest, run_sweep
 from recexplore.families import ModelFamily, families, family
 from tests.test_cli_bad_input import run_inprocess
@@ -170,16 +172,24 @@ def test_a_small_sweep_runs_on_the_engine_and_keeps_its_record(
         trials=3,
         seed=7,
     )
-    sweep = run_sweep(request, data, tmp_path / "models")
+    request = replace(request, preset_trial=True)
+    progress = SweepProgress("hit_rate_at_10", request.preset_point())
+    sweep = run_sweep(request, data, tmp_path / "models", progress=progress)
     record = json.loads(sweep.record.read_text())
     assert record["metric"] == "hit_rate_at_10" and record["mode"] == "max" and len(record["trials"]) == 3
+    assert record["data_fingerprint"] == data.fingerprint and record["max_epochs"] == 2
+    presets = [t for t in record["trials"] if t["preset"]]  # the first trial ran the preset's own values
+    assert [t["settings"] for t in presets] == [{"learning_rate": 0.009, "layers": [32]}]
     for trial in record["trials"]:
-        assert (
-            trial["status"] == "done"
-            and 1 <= trial["epochs"] <= 2
-            and 3e-3 <= trial["settings"]["learning_rate"] <= 3e-2
-        )
+        assert trial["status"] == "done" and 1 <= trial["epochs"] <= 2
+        assert trial["preset"] or 3e-3 <= trial["settings"]["learning_rate"] <= 3e-2
         assert trial["curve"] and trial["validation"] == trial["curve"][-1]
+    live = progress.rows()  # the live table, fed by Tune's callbacks, ends as the record does
+    by_settings = {json.dumps(t["settings"], sort_keys=True): t for t in record["trials"]}
+    assert len(live) == 3 and [t["preset"] for t in live].count(True) == 1
+    for row in live:
+        saved = by_settings[json.dumps(row["settings"], sort_keys=True)]
+        assert (row["status"], row["curve"], row["preset"]) == ("done", saved["curve"], saved["preset"])
     assert record["best"]["validation"] == max(t["validation"] for t in record["trials"])
     for tested in ("best", "preset"):  # tested on the test part, with the task's peers beside them
         assert {"hit_rate_at_10", "popularity_hit_rate_at_10", "ease_hit_rate_at_10"} <= set(record["tested"][tested])
@@ -204,3 +214,135 @@ def test_a_small_sweep_runs_on_the_engine_and_keeps_its_record(
 )
 def test_bad_tune_requests_get_one_line(argv: list[str], words: str, capsys: pytest.CaptureFixture[str]) -> None:
     run_inprocess(argv, capsys, 2, words)
+
+
+# ---------------------------------------------------------------- the live table, records, sweeps as jobs
+
+
+def test_the_live_table_follows_each_trial_and_marks_the_preset_once() -> None:
+    progress = SweepProgress("hit_rate_at_10", {"learning_rate": 0.01, "layers": (32,)})
+    progress.start("a", {"learning_rate": 0.01, "layers": [32]})
+    progress.result("a", {"learning_rate": 0.01, "layers": [32]}, {"hit_rate_at_10": 0.2, "epoch": 1})
+    progress.start("b", {"learning_rate": 0.01, "layers": [32]})  # the same draw again: not the preset's trial
+    progress.result("b", {"learning_rate": 0.01, "layers": [32]}, {"hit_rate_at_10": -math.inf, "error": "no room"})
+    progress.result("c", {"learning_rate": 0.02}, {"hit_rate_at_10": 0.3, "epoch": 1})  # its start came late
+    rows = progress.rows()
+    assert [(r["status"], r["preset"], r["epochs"], r["curve"]) for r in rows] == [
+        ("running", True, 1, [0.2]),
+        ("failed", False, 0, []),
+        ("running", False, 1, [0.3]),
+    ]
+    rows[0]["curve"].append(9.0)  # a copy: the page cannot change the feed
+    progress.result("a", {}, {"hit_rate_at_10": 0.25, "epoch": 2})
+    progress.end("a", {})
+    progress.end("c", {}, "the worker died")
+    rows = progress.rows()
+    assert rows[0]["curve"] == [0.2, 0.25] and rows[0]["status"] == "done" and rows[0]["validation"] == 0.25
+    assert (rows[1]["status"], rows[1]["error"]) == ("failed", "no room")  # its failure stays
+    assert (rows[2]["status"], rows[2]["error"], rows[2]["validation"]) == ("failed", "the worker died", None)
+
+
+def test_layer_lists_travel_through_tune_as_text() -> None:
+    space = sweeps.tune_space({"layers": Choice(((8,), (16, 8))), "temperature": Choice((0.1, 0.2))})
+    assert space["layers"].categories == ["8", "16,8"] and space["temperature"].categories == [0.1, 0.2]
+    assert sweeps.decoded("towers", {"layers": "16,8", "temperature": 0.1, "objective": "softmax"}) == {
+        "layers": [16, 8],
+        "temperature": 0.1,
+        "objective": "softmax",
+    }
+    assert sweeps.decoded("dlrm", {"top_layers": "64,32"}) == {"top_layers": [64, 32]}
+
+
+def test_a_records_config_and_the_records_listed_back(tmp_path: Path) -> None:
+    from recexplore.engine.sweep_records import list_records, write_record
+
+    record = {
+        "kind": "towers",
+        "preset": "2-layer",
+        "fixed": {"epochs": 1, "layers": [16, 8]},
+        "metric": "hit_rate_at_10",
+        "trials": [],
+        "best": {"settings": {"learning_rate": 0.004, "embedding_dim": 32}},
+        "data_fingerprint": "one",
+    }
+    config = sweeps.record_config(record)
+    assert (config.learning_rate, config.embedding_dim, config.layers, config.epochs) == (0.004, 32, (16, 8), 1)
+    with pytest.raises(ValueError, match="no finished trial"):
+        sweeps.record_config({**record, "best": None})
+    first = write_record(record, "towers", tmp_path)
+    second = write_record({**record, "data_fingerprint": "two"}, "towers", tmp_path)
+    third = write_record(record, "towers", tmp_path)
+    (tmp_path / sweeps.SWEEPS_FOLDER / "towers-99999999T999999999999Z.json").write_text("{not json")  # skipped
+    assert [r["record"] for r in list_records([tmp_path])] == [str(third), str(second), str(first)]
+    assert [r["record"] for r in list_records([tmp_path], "one")] == [str(third), str(first)]
+    assert list_records([tmp_path / "nowhere"]) == []
+
+
+def test_tunes_tables_stay_out_of_stdout_while_sweeps_overlap() -> None:
+    import sys
+
+    real = sys.stdout
+    first, second = sweeps._quiet(), sweeps._quiet()
+    first.__enter__()
+    second.__enter__()
+    assert sys.stdout is not real
+    first.__exit__(None, None, None)  # the first sweep ends while the second still runs
+    assert sys.stdout is not real
+    second.__exit__(None, None, None)
+    assert sys.stdout is real
+
+
+def test_a_sweep_is_a_job_of_its_workspace(ml_folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Counted against the limit while it runs (its trials at once), refused past it, one line when it fails."""
+    import threading
+
+    from recexplore.engine import sweep_jobs
+    from recexplore.engine.jobs import DONE, FAILED, RUNNING, JobLimitError, JobManager
+    from recexplore.engine.settings import EngineSettings
+
+    data = load_movielens(ml_folder)
+    jobs = JobManager(EngineSettings(max_active_jobs=3, job_time_budget_s=600))
+    manager = sweep_jobs.SweepManager(jobs)
+    release = threading.Event()
+    seen: list[SweepRequest] = []
+
+    def fake_sweep(request: SweepRequest, data: Any, models_dir: Path, **kwargs: Any) -> Any:
+        seen.append(request)
+        kwargs["progress"].start("t1", {"learning_rate": 0.01})
+        release.wait(30)
+        if request.trials == 3:
+            raise RuntimeError("the trials all failed\nand a traceback")
+        return SimpleNamespace(as_dict=lambda: {"trials": [], "metric": "hit_rate_at_10"})
+
+    monkeypatch.setattr(sweep_jobs, "run_sweep", fake_sweep)
+    request = SweepRequest("towers", fixed=TINY_TOWERS, trials=4, concurrent=2, time_budget_s=9999.0)
+    with pytest.raises(JobLimitError, match="may have 3 jobs"):
+        manager.submit("ws", replace(request, concurrent=4), data, tmp_path)
+    sweep = manager.submit("ws", request, data, tmp_path)
+    deadline = time.time() + 30
+    while sweep.status != RUNNING and time.time() < deadline:
+        time.sleep(0.01)
+    assert sweep.status == RUNNING and manager.active_slots("ws") == 2 and manager.active_slots("other") == 0
+    assert seen[0].time_budget_s == 600  # never past the operator's per-job budget
+    assert sweep.snapshot()["trials"][0]["status"] == "running"
+    jobs.check_limits("ws", 1)
+    with pytest.raises(JobLimitError, match="has 2"):
+        jobs.check_limits("ws", 2)  # a training job sees the sweep's two trials at once
+    failing = manager.submit("ws", replace(request, trials=3, concurrent=1), data, tmp_path)
+    release.set()
+    assert manager.wait(sweep, 30) and manager.wait(failing, 30)
+    assert (sweep.status, sweep.record) == (DONE, {"trials": [], "metric": "hit_rate_at_10"})
+    assert (failing.status, failing.error) == (FAILED, "the trials all failed")
+    assert manager.active_slots("ws") == 0 and manager.get(sweep.job_id, "other") is None
+
+
+def test_a_cancelled_sweep_ends_without_a_record(ml_folder: Path, tmp_path: Path, ray_engine: None) -> None:
+    import threading
+
+    data = load_movielens(ml_folder)
+    cancel = threading.Event()
+    cancel.set()
+    request = SweepRequest("towers", fixed={**TINY_TOWERS, "epochs": 1}, trials=2, concurrent=1)
+    with pytest.raises(sweeps.SweepCancelled):
+        run_sweep(request, data, tmp_path, test_best=False, cancel=cancel)
+    assert not (tmp_path / sweeps.SWEEPS_FOLDER).exists()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from recexplore.config.text import one_line
@@ -88,8 +88,9 @@ class SweepProgress:
                 row["status"] = "done"
 
 
-def progress_callback(progress: SweepProgress) -> Any:
-    """A Ray Tune callback that feeds `progress` (made here so Ray is imported only when a sweep runs).
+def progress_callback(progress: SweepProgress, settings_of: Callable[[Mapping[str, Any]], dict[str, Any]]) -> Any:
+    """A Ray Tune callback that feeds `progress` each trial's settings as `settings_of` reads Tune's
+    config (made here so Ray is imported only when a sweep runs).
 
     Tune pickles its callbacks and stopper into the experiment's state (classes made in a function are
     pickled whole, so they close over nothing); the copy it would restore from drops the live objects
@@ -97,30 +98,31 @@ def progress_callback(progress: SweepProgress) -> Any:
     from ray.tune import Callback
 
     class _Feed(Callback):  # type: ignore[misc]
-        def __init__(self, feeds: SweepProgress) -> None:
+        def __init__(self, feeds: SweepProgress, read: Callable[[Mapping[str, Any]], dict[str, Any]]) -> None:
             self.progress: SweepProgress | None = feeds
+            self.read = read
 
         def __getstate__(self) -> dict[str, Any]:
-            return {"progress": None}
+            return {"progress": None, "read": None}
 
         def on_trial_start(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
             if self.progress is not None:
-                self.progress.start(trial.trial_id, trial.config or {})
+                self.progress.start(trial.trial_id, self.read(trial.config or {}))
 
         def on_trial_result(self, iteration: int, trials: list, trial: Any, result: dict, **info: Any) -> None:
             if self.progress is not None:
-                self.progress.result(trial.trial_id, trial.config or {}, result)
+                self.progress.result(trial.trial_id, self.read(trial.config or {}), result)
 
         def on_trial_complete(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
             if self.progress is not None:
-                self.progress.end(trial.trial_id, trial.config or {})
+                self.progress.end(trial.trial_id, self.read(trial.config or {}))
 
         def on_trial_error(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
             reason = getattr(trial, "error_msg", None) or "the trial's worker failed"
             if self.progress is not None:
-                self.progress.end(trial.trial_id, trial.config or {}, one_line(reason))
+                self.progress.end(trial.trial_id, self.read(trial.config or {}), one_line(reason))
 
-    return _Feed(progress)
+    return _Feed(progress, settings_of)
 
 
 def cancel_stopper(cancel: threading.Event) -> Any:

@@ -25,6 +25,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -146,8 +147,26 @@ def _quiet() -> Iterator[None]:
                 sys.stdout = _QUIET.pop()
 
 
+def _to_tune(value: Any) -> Any:
+    """A setting's value as Tune carries it: a layer list as text ('64,32'), for Tune reads a list in a
+    config as nested settings."""
+    return ",".join(str(v) for v in value) if isinstance(value, (list, tuple)) else value
+
+
+def decoded(kind: str, params: Mapping[str, Any]) -> dict[str, Any]:
+    """A trial's settings as Tune gave them, with each layer list back as a list of widths."""
+    rules = family(kind).config
+
+    def value(name: str, raw: Any) -> Any:
+        if isinstance(raw, str) and name in rules.__dataclass_fields__ and rules.rule(name).get("layers"):
+            return [int(v) for v in raw.split(",") if v.strip()]
+        return raw
+
+    return {name: value(name, raw) for name, raw in params.items()}
+
+
 def tune_space(space: Mapping[str, Dimension]) -> dict[str, Any]:
-    """Ray Tune's samplers for a space (layer lists travel as lists; the config makes them tuples)."""
+    """Ray Tune's samplers for a space (layer lists travel as text: `decoded` reads them back)."""
     from ray import tune
 
     def sampler(dim: Dimension) -> Any:
@@ -157,7 +176,7 @@ def tune_space(space: Mapping[str, Dimension]) -> dict[str, Any]:
             return tune.uniform(dim.low, dim.high)
         if isinstance(dim, IntRange):
             return tune.randint(dim.low, dim.high + 1)
-        return tune.choice([list(v) if isinstance(v, tuple) else v for v in dim.values])
+        return tune.choice([_to_tune(v) for v in dim.values])
 
     return {name: sampler(dim) for name, dim in space.items()}
 
@@ -172,6 +191,7 @@ def _trial(params: dict[str, Any], request: SweepRequest, data: MovieLens, split
     from recexplore.training.trainer import ProgressHooks
 
     configure_threads(1)
+    params = decoded(request.kind, params)
     metric, mode = request.metric()
     reported: list[float] = []
 
@@ -233,9 +253,12 @@ class Sweep:
         }
 
 
-def _trial_rows(results: Any, metric: str, preset_point: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
-    """One row per trial: its settings, its curve, its last validation value, or its error; `preset`
-    marks the first trial whose settings are `preset_point` (the preset's own trial)."""
+def _trial_rows(
+    results: Any, metric: str, preset_point: Mapping[str, Any] | None = None, kind: str | None = None
+) -> list[dict[str, Any]]:
+    """One row per trial: its settings (`decoded` for family `kind`), its curve, its last validation
+    value, or its error; `preset` marks the first trial whose settings are `preset_point` (the
+    preset's own trial)."""
     rows = []
     for result in results:
         last = dict(result.metrics or {})
@@ -247,7 +270,7 @@ def _trial_rows(results: Any, metric: str, preset_point: Mapping[str, Any] | Non
         value = last.get(metric)
         rows.append(
             {
-                "settings": {k: v for k, v in (result.config or {}).items()},
+                "settings": decoded(kind, result.config or {}) if kind else dict(result.config or {}),
                 "status": FAILED if error else "done",
                 "error": error,
                 "epochs": int(last.get("epoch", 0) or 0),
@@ -317,7 +340,7 @@ def run_sweep(
     scheduler = ASHAScheduler(time_attr="training_iteration", max_t=epochs, grace_period=1, reduction_factor=3)
     cpus = max(1, int(cluster_summary().get("cpus", 1)))
     at_once = min(cpus, request.concurrent) if request.concurrent else cpus
-    callbacks = [progress_callback(progress)] if progress is not None else []
+    callbacks = [progress_callback(progress, partial(decoded, request.kind))] if progress is not None else []
     with tempfile.TemporaryDirectory(prefix="recexplore-sweep-") as scratch:
         tuner = tune.Tuner(
             tune.with_resources(tune.with_parameters(_trial, request=request, data=data, split=validation), {"cpu": 1}),
@@ -327,7 +350,9 @@ def run_sweep(
                 mode=mode,
                 scheduler=scheduler,
                 search_alg=BasicVariantGenerator(
-                    points_to_evaluate=[point] if point else None, random_state=request.seed, max_concurrent=at_once
+                    points_to_evaluate=[{k: _to_tune(v) for k, v in point.items()}] if point else None,
+                    random_state=request.seed,
+                    max_concurrent=at_once,
                 ),
                 num_samples=request.trials,
                 time_budget_s=request.time_budget_s,
@@ -343,7 +368,7 @@ def run_sweep(
         )
         with _quiet():  # Tune's own tables: the library prints nothing
             results = tuner.fit()
-        rows = _trial_rows(results, metric, point)
+        rows = _trial_rows(results, metric, point, request.kind)
     if cancel is not None and cancel.is_set():
         raise SweepCancelled("the sweep was cancelled")
     for row in rows:
