@@ -93,5 +93,5 @@ def test_a_toy_family_is_one_module_and_one_row(
     assert {"toy-run", "toy-second"} <= set(runs.multiselect(key="runs_pick").options)
 
     home = AppTest.from_file(str(PAGES / "home.py"), default_timeout=120).run()
-    rating_table = next(d for d in home.dataframe if "toy-run" in d.value["name"].tolist())
+    rating_table = next(d for d in home.dataframe if "name" in d.value and "toy-run" in d.value["name"].tolist())
     assert "Toy (one linear unit)" in rating_table.value["family"].tolist()

@@ -203,3 +203,6 @@ def large_catalogue(n_users: int, n_movies: int) -> bool:
 # 64, not 256: a DLRM epoch on 1M synthetic ratings over 62K movies took 87 s (2.5 GB) against
 # 306 s (5.8 GB), with the same test RMSE (0.829); ML-25M's median user has 71 ratings.
 HISTORY_CAP = 64
+# Users x movies cells a two-tower query tower with the user's history pools at once when scoring
+# every user (each user's 0/1 row and its weights over the whole catalogue): 16M, 64 MB a copy.
+POOL_BATCH_CELLS = 1 << 24

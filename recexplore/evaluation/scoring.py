@@ -96,10 +96,11 @@ def split_of(meta: dict[str, Any], data: MovieLens) -> Split:
 def prepare_loaded(
     kind: str, model: keras.Model, meta: dict[str, Any], data: MovieLens, vocab: Vocabularies
 ) -> tuple[FeatureSpace, Split]:
-    """Rebuild what a loaded model needs from the data (a rating model's rated-movies matrix)."""
+    """Rebuild what a loaded model needs from the data (a rating model's rated-movies matrix, or a
+    two-tower model's whose query tower reads the user's history)."""
     split = split_of(meta, data)
     space = FeatureSpace(vocab, data)
-    if family(kind).task.rebuilds_history:
+    if family(kind).task.rebuilds_history or getattr(model, "reads_history", False):
         model.set_history(space.history(split.train))
     return space, split
 

@@ -52,10 +52,11 @@ class RatedMovies(keras.layers.Layer):
     redistributed, and the history is rebuilt from the data and the stored split).
     """
 
-    def __init__(self, n_users: int, n_movies: int, **kwargs: Any) -> None:
+    def __init__(self, n_users: int, n_movies: int, latest_only: bool = False, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.n_users, self.n_movies = int(n_users), int(n_movies)
-        self.dense = not large_catalogue(self.n_users, self.n_movies)
+        self.latest_only = bool(latest_only)  # the lists on any catalogue (each row's latest HISTORY_CAP)
+        self.dense = not latest_only and not large_catalogue(self.n_users, self.n_movies)
         if self.dense:
             self.matrix = self._weight((self.n_users, self.n_movies), "int8", "matrix")
         else:
@@ -104,6 +105,23 @@ class RatedMovies(keras.layers.Layer):
         norms = ops.sum(mask * ops.sum(ops.square(rows), axis=2), axis=1) / n
         return vectors, norms
 
+    def user_rows(self, users: Any, exclude: Any = None) -> tuple[Any, Any]:
+        """The movies each of `users` rated, less `exclude` (one movie per user, or None): (None, a
+        float32 (batch, movies) 0/1 mask over the whole catalogue) from the matrix, or ((batch, cap)
+        movie indices, their (batch, cap) 0/1 mask) from the lists."""
+        ops = keras.ops
+        if self.dense:
+            mask = ops.cast(ops.take(self.matrix, users, axis=0), "float32")
+            if exclude is not None:
+                mask = mask * (1.0 - ops.one_hot(exclude, self.n_movies, dtype="float32"))
+            return None, mask
+        found = ops.take(self.user_lists, users, axis=0)
+        n = ops.take(self.user_counts, users, axis=0)
+        mask = ops.cast(ops.arange(self.user_lists.shape[1])[None, :] < n[:, None], "float32")
+        if exclude is not None:
+            mask = mask * ops.cast(ops.not_equal(found, exclude[:, None]), "float32")
+        return found, mask
+
     def save_own_variables(self, store: Any) -> None:
         """Save nothing: the history is data, rebuilt after loading."""
 
@@ -112,7 +130,7 @@ class RatedMovies(keras.layers.Layer):
 
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()
-        config.update({"n_users": self.n_users, "n_movies": self.n_movies})
+        config.update({"n_users": self.n_users, "n_movies": self.n_movies, "latest_only": self.latest_only})
         return config
 
 

@@ -12,7 +12,7 @@ from keras import ops
 
 from recexplore import families
 from recexplore.config import memory
-from recexplore.config.memory import EASE_MAX_ITEMS, large_catalogue
+from recexplore.config.memory import EASE_MAX_ITEMS, HISTORY_CAP, large_catalogue
 from recexplore.config.search import Choice, LogUniform, Uniform
 from recexplore.config.settings import (
     BATCH_SIZE,
@@ -25,10 +25,11 @@ from recexplore.config.settings import (
     whole_config,
 )
 from recexplore.data.features import MAX_TITLE_TOKENS
-from recexplore.models.common import embedding, mlp
+from recexplore.models.common import RatedMovies, embedding, mlp
 from recexplore.models.ease import TEACHER_MASKED
 
 OBJECTIVES = ("softmax", "rating_mse")
+HISTORY_POOLING = ("off", "mean", "attention")  # TowerConfig.user_history
 QUERY_FEATURES = ("user_id", "user_gender", "age_bucket", "gender_x_age", "user_occupation")
 CANDIDATE_FEATURES = ("movie_id", "title_tokens", "genres")
 _NEG = -1e9  # logit given to accidental hits
@@ -70,6 +71,12 @@ class TowerConfig(ConfigDict):
             ranking of the movies a user has not rated (distillation; 0 turns it off).
             EASE is fitted on the training part only, with lambda TEACHER_LAMBDA.
         distill_temperature: EASE's scores are divided by it before the softmax.
+        user_history: whether the query tower also reads the movies the user rated in the training
+            part, pooled by their mean ('mean') or by attention from the user's other features
+            ('attention', over their latest HISTORY_CAP), as YouTube's candidate generation and the
+            DLRM's rated-movies feature do;
+            'off' reads the user's id and demographics only. While training, each pair's own movie
+            is left out of its user's pooled history; the held-out movies are never in it.
     """
 
     layers: tuple[int, ...] = setting((32,), "tower widths", layers="one or more")
@@ -90,6 +97,15 @@ class TowerConfig(ConfigDict):
         "alone; compare the two on the Runs page.",
     )
     distill_temperature: float = setting(0.2, "EASE-teacher temperature", Bound(0.0, 100.0, open_low=True))
+    user_history: str = setting(
+        "off",
+        "the user's rated movies in the query tower",
+        choices=HISTORY_POOLING,
+        explain="The query tower also reads the movies the user rated in the training part, averaged ('mean') "
+        f"or weighted by attention from the user's other features over their latest {HISTORY_CAP} ('attention'). "
+        "Each training pair's own "
+        "movie is left out of its user's history, and the held-out movies are never in it.",
+    )
 
     # Saves from before distillation were trained without it.
     SAVED_BEFORE: ClassVar[dict[str, Any]] = {"distill_weight": 0.0}
@@ -116,28 +132,74 @@ class _Tower(keras.layers.Layer):
 
 @keras.saving.register_keras_serializable(package="recexplore")
 class QueryTower(_Tower):
-    """User id, gender, age bucket, gender x age cross and occupation -> query vector."""
+    """User id, gender, age bucket, gender x age cross and occupation (and, with `history`, the
+    movies the user rated, pooled) -> query vector."""
 
     def __init__(
-        self, vocab_sizes: dict[str, int], embedding_dim: int, layers: tuple[int, ...] | list[int], **kwargs: Any
+        self,
+        vocab_sizes: dict[str, int],
+        embedding_dim: int,
+        layers: tuple[int, ...] | list[int],
+        history: str = "off",
+        **kwargs: Any,
     ) -> None:
         super().__init__(vocab_sizes, embedding_dim, layers, **kwargs)
+        self.history = history
         self.embeddings = {
             f: embedding(self.vocab_sizes[f], self.embedding_dim, f"{f}_embedding") for f in QUERY_FEATURES
         }
+        if history != "off":
+            users, movies = self.vocab_sizes["user_id"], self.vocab_sizes["movie_id"]
+            # attention reads each user's latest HISTORY_CAP movies on any catalogue: its logits over
+            # the whole catalogue cost six times the mean's training time at 10,000 movies
+            self.rated = RatedMovies(users, movies, latest_only=history == "attention", name="rated_movies")
+            self.history_embedding = embedding(movies, self.embedding_dim, "history_embedding")
+        if history == "attention":
+            self.attention_query = keras.layers.Dense(self.embedding_dim, use_bias=False, name="history_attention")
         self.dense = mlp(self.layer_sizes, name="query_mlp")
+
+    @property
+    def inputs_width(self) -> int:
+        """The width the query MLP reads: every feature's embedding, and the pooled history."""
+        return (len(QUERY_FEATURES) + (self.history != "off")) * self.embedding_dim
 
     def build(self, input_shape: Any = None) -> None:
         """Create every weight eagerly (Keras would otherwise trace `call` in a stateless scope,
         whose deferred variable initialisation is not safe while another thread also builds)."""
         for layer in self.embeddings.values():
             layer.build((None,))
-        self.dense.build((None, len(QUERY_FEATURES) * self.embedding_dim))
+        if self.history != "off":
+            self.history_embedding.build((None,))
+        if self.history == "attention":
+            self.attention_query.build((None, len(QUERY_FEATURES) * self.embedding_dim))
+        self.dense.build((None, self.inputs_width))
         self.built = True
 
     def call(self, inputs: dict[str, Any]) -> Any:
         parts = [self.embeddings[f](ops.cast(inputs[f], "int32")) for f in QUERY_FEATURES]
+        if self.history != "off":
+            parts.append(self._pooled_history(inputs, ops.concatenate(parts, axis=1)))
         return self.dense(ops.concatenate(parts, axis=1))
+
+    def _pooled_history(self, inputs: dict[str, Any], features: Any) -> Any:
+        """The mean (or attention-weighted mean) of the history embeddings of the movies each user
+        rated, less `inputs['history_exclude']` (a training pair's own movie) when given."""
+        exclude = inputs.get("history_exclude")
+        exclude = None if exclude is None else ops.cast(exclude, "int32")
+        ids, mask = self.rated.user_rows(ops.cast(inputs["user_id"], "int32"), exclude)
+        table = self.history_embedding.embeddings
+        rows = table if ids is None else ops.take(table, ids, axis=0)  # (movies, dim) or (batch, cap, dim)
+        weights = mask
+        if self.history == "attention":
+            query = self.attention_query(features) / float(np.sqrt(self.embedding_dim))
+            logits = ops.matmul(query, ops.transpose(rows)) if ids is None else ops.einsum("bcd,bd->bc", rows, query)
+            top = ops.max(ops.where(mask > 0, logits, _NEG), axis=1, keepdims=True)
+            weights = ops.exp(ops.minimum(logits - top, 0.0)) * mask  # no overflow where masked out
+        weights = weights / ops.maximum(ops.sum(weights, axis=1, keepdims=True), 1e-9)  # no movie: zeros
+        return ops.matmul(weights, rows) if ids is None else ops.einsum("bc,bcd->bd", weights, rows)
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "history": self.history}
 
 
 @keras.saving.register_keras_serializable(package="recexplore")
@@ -210,7 +272,9 @@ class TwoTowerModel(keras.Model):
         self.correction_exponent = model_config.correction_exponent
         self.distill_weight = model_config.distill_weight
         self.teacher: np.ndarray | None = None  # (users, movies) logits while training (`set_teacher`)
-        self.query_tower = QueryTower(self.vocab_sizes, self.embedding_dim, self.layer_sizes, name="query_tower")
+        self.query_tower = QueryTower(
+            self.vocab_sizes, self.embedding_dim, self.layer_sizes, model_config.user_history, name="query_tower"
+        )
         self.candidate_tower = CandidateTower(
             self.vocab_sizes, self.embedding_dim, self.layer_sizes, name="candidate_tower"
         )
@@ -222,8 +286,22 @@ class TwoTowerModel(keras.Model):
         self.call(dummy_tower_inputs(self.vocab_sizes["genre"]))
         self.built = True
 
+    @property
+    def reads_history(self) -> bool:
+        """Whether the query tower reads the training part's history (`set_history` after loading)."""
+        return self.model_config.user_history != "off"
+
+    def set_history(self, history: Any) -> None:
+        """Store who rated what in the training part (`FeatureSpace.history`) for the query tower; it is
+        data, never saved, so call this after loading (`scoring.prepare_loaded` does)."""
+        if self.reads_history:
+            self.query_tower.rated.assign(history)
+
     def call(self, inputs: dict[str, Any], training: bool = False) -> Any:
-        query = self.query_tower({f: inputs[f] for f in QUERY_FEATURES})
+        query_inputs = {f: inputs[f] for f in QUERY_FEATURES}
+        if training and self.reads_history:  # a pair's own movie never explains itself
+            query_inputs["history_exclude"] = inputs["movie_id"]
+        query = self.query_tower(query_inputs)
         candidate = self.candidate_tower({f: inputs[f] for f in CANDIDATE_FEATURES})
         return query, candidate
 
@@ -276,7 +354,10 @@ class TwoTowerModel(keras.Model):
         return cls(**whole_config(TowerConfig, config))
 
     def query_embeddings(self, features: dict[str, np.ndarray], batch_size: int = 8192) -> np.ndarray:
-        """Query vectors for encoded query features."""
+        """Query vectors for encoded query features (with the history, fewer users at a time: each
+        holds a row over the whole catalogue, `config.memory.POOL_BATCH_CELLS` in all)."""
+        if self.reads_history and self.query_tower.rated.dense:
+            batch_size = max(1, min(batch_size, memory.POOL_BATCH_CELLS // self.vocab_sizes["movie_id"]))
         return _batched(self.query_tower, features, batch_size)
 
     def candidate_embeddings(self, features: dict[str, np.ndarray], batch_size: int = 8192) -> np.ndarray:
@@ -351,23 +432,31 @@ def _preset_of_settings(settings: Any) -> str | None:
 def _memory_bytes(config: TowerConfig, vocab_sizes: dict[str, int], train_rows: int) -> int:
     """Both towers' dense stacks, the in-batch softmax's batch x batch logits and the EASE teacher."""
     dim = config.embedding_dim
-    stacks = [(inputs * dim, *config.layers) for inputs in (len(QUERY_FEATURES), len(CANDIDATE_FEATURES))]
+    history = config.user_history != "off"
+    query_inputs = len(QUERY_FEATURES) + history
+    stacks = [(inputs * dim, *config.layers) for inputs in (query_inputs, len(CANDIDATE_FEATURES))]
     batch = memory.batch_rows(config, train_rows)
+    users, movies = vocab_sizes.get("user_id", 1), vocab_sizes.get("movie_id", 1)
+    dense_history = config.user_history == "mean" and not large_catalogue(users, movies)
     extra_activations = extra_scores = 0
+    if history:  # the rated-movies store, and each batch's masks, logits and weights over it
+        width = movies if dense_history else HISTORY_CAP
+        extra_activations += batch * width * memory.ACTIVATION_COPIES
+        extra_scores += 0 if dense_history else (users + movies) * (HISTORY_CAP + 1)
     if config.objective == "softmax":
         extra_activations = batch * batch * memory.IN_BATCH_COPIES
         if config.distill_weight > 0 and teacher_fits(vocab_sizes):  # EASE teacher: logits, items x items solve
-            users, movies = vocab_sizes.get("user_id", 1), vocab_sizes.get("movie_id", 1)
-            extra_scores = users * movies + min(movies, EASE_MAX_ITEMS) ** 2 * memory.EASE_COPIES
+            extra_scores += users * movies + min(movies, EASE_MAX_ITEMS) ** 2 * memory.EASE_COPIES
     needed = memory.training_bytes(
-        config, vocab_sizes, train_rows, stacks, extra_activations, extra_scores, bytes_per_cell=0
+        config, vocab_sizes, train_rows, stacks, extra_activations, extra_scores, bytes_per_cell=int(dense_history)
     )
     return needed + memory.ranking_bytes(vocab_sizes, train_rows)
 
 
 def _label(config: TowerConfig) -> str:
     shape = preset_of(config.layers) or "layers " + ",".join(str(w) for w in config.layers)
-    return f"two-tower {shape}, dim {config.embedding_dim}, {config.epochs} epochs"
+    history = "" if config.user_history == "off" else f", history {config.user_history}"
+    return f"two-tower {shape}, dim {config.embedding_dim}{history}, {config.epochs} epochs"
 
 
 FAMILY = families.ModelFamily(
@@ -385,7 +474,7 @@ FAMILY = families.ModelFamily(
     architecture_note="`BruteForceRetrieval` is built after training from every movie's candidate-tower vector "
     "and returns the top k for a query vector",
     label=_label,
-    options=("layers", "objective", "temperature", "distill_weight"),
+    options=("layers", "objective", "temperature", "distill_weight", "user_history"),
     space={
         "learning_rate": LogUniform(2e-3, 3e-2),
         "embedding_dim": Choice((32, 48, 64)),
@@ -394,6 +483,7 @@ FAMILY = families.ModelFamily(
         "weight_decay": LogUniform(0.01, 1.0),
         "distill_weight": Uniform(0.0, 2.0),
         "correction_exponent": Uniform(0.5, 1.5),
+        "user_history": Choice(HISTORY_POOLING),
     },
     preset_of=_preset_of_settings,
     submit_order=SUBMIT_ORDER,

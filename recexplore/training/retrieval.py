@@ -27,6 +27,7 @@ def train_retrieval(fit: Fit) -> TrainResult:
     counts = axis_counts(train_matrix, 0).astype(np.float64)
     probability = (counts / max(counts.sum(), 1.0)).astype(np.float32)
     model = fam.build(config, vocab.sizes())
+    model.set_history(space.history(split.train))  # the query tower's, when it reads one
     steps = -(-len(split.train) // config.batch_size) * config.epochs
     schedule = keras.optimizers.schedules.CosineDecay(config.learning_rate, decay_steps=max(steps, 1))
     model.compile(optimizer=lazy_optimizer(vocab.sizes(), schedule, config.weight_decay))
