@@ -31,7 +31,6 @@ st.subheader("Saved models")
 entries = model_choice.list_models(only_ok=False)
 if not entries:
     st.info(f"No saved models yet for {data.source.title}: prepare it below, or train one on the Train page.")
-prepare_panel.prepare_section(data, "home")  # the lessons' default models in one click, while any is missing
 for task in TASKS.values():  # one table per task: its families' models side by side
     titles = {f.name: f.title for f in families(task=task.name)}
     shown = [(e, split_baselines.entry_metrics(e)) for e in entries if e.ok and e.kind in titles]
@@ -51,5 +50,6 @@ for task in TASKS.values():  # one table per task: its families' models side by 
 broken = [e for e in entries if not e.ok]
 if broken:
     st.warning("Broken entries, left out: " + "; ".join(f"{e.name} ({e.problem})" for e in broken) + ".")
+prepare_panel.prepare_section(data, "home")  # the lessons' default models in one click, while any is missing
 
 course_map()  # Where to start: a card per lesson

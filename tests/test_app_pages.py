@@ -49,7 +49,8 @@ def test_home_shows_counts_models_and_device(app_env: None) -> None:
     assert not at.exception
     values = {m.label: m.value for m in at.metric}
     assert values["Users"] == "60" and values["Movies"] == "80"
-    rating, retrieval = (t.value for t in at.dataframe)  # one table per kind: no empty cells
+    rating, retrieval = (t.value for t in at.dataframe[:2])  # one table per kind: no empty cells
+    assert at.button(key="home_prepare_start")  # then the offer to train the lessons' missing defaults
     assert list(rating["name"]) == ["dlrm-default"] and list(retrieval["name"]) == ["towers-1-layer"]
     assert "Rating error (RMSE)" in rating.columns and "Popularity: Hit-rate@100" in retrieval.columns
     assert not (rating == "None").any().any() and not (retrieval == "None").any().any()
@@ -221,7 +222,9 @@ def test_recommend_without_models_says_what_to_do(
     at = _app().run()
     at.switch_page("pages/recommend.py").run()
     assert not at.exception
-    assert any("pretrain" in i.value for i in at.info)
+    assert any("No model for this page is saved yet" in i.value for i in at.info)
+    assert at.button(key="lesson_prepare_start")  # prepare the data set here; the command is for operators
+    assert any("python -m recexplore pretrain" in c.value for c in at.caption)
 
 
 def _plotly_array(value: object) -> np.ndarray:
