@@ -23,12 +23,14 @@ from recexplore.app.train_forms import (
     build_config,
     job_label,
     limits_caption,
+    preset_choices,
+    preset_label,
     submit_problem,
 )
 from recexplore.data.movielens import MAX_SEED
 from recexplore.engine import cluster as engine
 from recexplore.families import families, sized_epochs
-from recexplore.store import workspaces
+from recexplore.store import data_presets, workspaces
 from recexplore.training.request import TrainRequest
 
 links.through_the_entrypoint()  # a shared link on a fresh server: show it inside the app
@@ -63,18 +65,21 @@ st.caption(fam.description[:1].upper() + fam.description[1:] + ".")
 left, middle, right = st.columns(3)
 values: dict[str, Any] = {}
 problem: str | None = None
-preset_names = list(fam.presets)
+kept = {p.name: p for p in data_presets.presets_for(kind, data.fingerprint, workspaces.preset_folders(owner))}
+preset_names = preset_choices(kind, list(kept.values()))
 if len(preset_names) > 1:
     setting_keys = tuple(f"train_{name}_{kind}" for name in ("epochs", "learning_rate", *fam.options))
     values["preset"] = left.selectbox(
         "Preset",
         preset_names,
         key=f"train_preset_{kind}",
-        format_func=lambda p: f"{p} ({fam.label(fam.make_config(p))})",
+        format_func=lambda p: preset_label(kind, p, kept),
         on_change=model_choice.forget_widgets,  # the preset's own settings become the defaults
         args=(setting_keys,),
+        help="Presets a sweep kept for this data set come first (the Sweeps page, or `tune --keep`).",
     )
-defaults: Any = fam.make_config(values.get("preset"))
+tuned = values.get("preset") in kept
+defaults: Any = kept[values["preset"]].config() if tuned else fam.make_config(values.get("preset"))
 for i, name in enumerate(fam.options):
     column = (left, middle, right)[i % 3] if i else left
     try:
@@ -97,9 +102,11 @@ values["epochs"] = int(
         "Epochs",
         int(epochs.smallest),
         min(EPOCHS_SLIDER_MAX, int(epochs.high)),
-        min(EPOCHS_SLIDER_MAX, sized_epochs(int(defaults.epochs), len(data.ratings))),
+        min(
+            EPOCHS_SLIDER_MAX, int(defaults.epochs) if tuned else sized_epochs(int(defaults.epochs), len(data.ratings))
+        ),
         key=f"train_epochs_{kind}",
-        help="The preset's epochs, fewer in proportion on data sets above 1M ratings.",
+        help="The preset's epochs (a built-in preset's fewer in proportion on data sets above 1M ratings).",
     )
 )
 values["batch_size"] = int(
@@ -133,7 +140,7 @@ seed = int(middle.number_input("Seed", min_value=0, max_value=MAX_SEED, value=42
 config = None
 if problem is None:
     try:
-        config = build_config(kind, values)
+        config = build_config(kind, values, kept)
     except ValueError as err:  # the config's own validation: one line, no traceback
         problem = str(err)
 if problem is not None:

@@ -17,6 +17,7 @@ from recexplore.data.loading import load_movielens
 from recexplore.models.dlrm import DLRMConfig
 from recexplore.models.towers import PRESET_ENTRIES, TOWER_PRESETS, TowerConfig
 from recexplore.store import registry, workspaces
+from recexplore.store.data_presets import keep_preset, presets_for
 from recexplore.training.request import TrainRequest
 from tests.conftest import save_tiny_models
 
@@ -95,6 +96,34 @@ def test_train_page_depth_brings_its_own_training(data_env: None) -> None:
     assert at.number_input(key="train_learning_rate_towers").value == pytest.approx(0.004)
     at.selectbox(key="train_preset_towers").set_value("1-layer").run()
     assert at.slider(key="train_epochs_towers").value == TowerConfig().epochs
+
+
+def test_train_page_offers_a_preset_kept_for_this_data_set_first(data_env: None, ml_folder: Path) -> None:
+    """A sweep's best kept for the loaded data set comes first, with every setting it kept (those the
+    form does not show included); a preset kept for another data set is not offered."""
+    record = {
+        "kind": "towers",
+        "preset": "2-layer",
+        "fixed": {},
+        "metric": "hit_rate_at_10",
+        "best": {
+            "settings": {"learning_rate": 0.0042, "weight_decay": 0.05, "user_history": "mean"},
+            "validation": 0.2,
+        },
+    }
+    keep_preset({**record, "data_fingerprint": load_movielens(ml_folder).fingerprint}, "tuned-here", None)
+    keep_preset({**record, "data_fingerprint": "elsewhere"}, "tuned-there", None)
+    at = _train_page().run()
+    at.radio(key="train_kind").set_value("Two-tower (retrieval)").run()
+    box = at.selectbox(key="train_preset_towers")
+    assert box.options[0].startswith("tuned-here (tuned on this data set") and len(box.options) == 4
+    assert box.value == "tuned-here"
+    assert at.number_input(key="train_learning_rate_towers").value == pytest.approx(0.0042)
+    assert at.text_input(key="train_layers_towers").value == "64,32"  # its base preset's widths
+    fingerprint = load_movielens(ml_folder).fingerprint
+    kept = {p.name: p for p in presets_for("towers", fingerprint, [None])}
+    config = build_config("towers", {"preset": "tuned-here", "learning_rate": 0.003}, kept)
+    assert (config.learning_rate, config.weight_decay, config.user_history) == (0.003, 0.05, "mean")
 
 
 def test_train_page_refuses_a_job_that_cannot_fit_in_memory(data_env: None, monkeypatch: pytest.MonkeyPatch) -> None:

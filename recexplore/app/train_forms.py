@@ -8,16 +8,33 @@ from typing import Any
 from recexplore.families import family
 
 
-def build_config(kind: str, values: Mapping[str, Any]) -> Any:
+def build_config(kind: str, values: Mapping[str, Any], kept: Mapping[str, Any] | None = None) -> Any:
     """The family's config for the form's values: a 'preset' value (the family's default one
-    when absent) with the other values on top.
+    when absent, or one of `kept`: the presets kept for this data set, by name) with the other
+    values on top.
 
     Raises:
         ValueError: unknown kind, preset or field, or a value the config refuses.
     """
     fields_ = dict(values)
     preset = fields_.pop("preset", None)
+    if kept and preset in kept:  # its own settings under the form's (the form shows only some)
+        return family(kind).make_config(kept[preset].base, **{**kept[preset].settings, **fields_})
     return family(kind).make_config(preset, **fields_)
+
+
+def preset_choices(kind: str, kept: Sequence[Any]) -> list[str]:
+    """The Train page's presets, those kept for this data set (`store.data_presets`, newest first)
+    before the family's built-in ones."""
+    return [p.name for p in kept] + list(family(kind).presets)
+
+
+def preset_label(kind: str, preset: str, kept: Mapping[str, Any]) -> str:
+    """A preset as the Train page lists it: a kept one says it was tuned on this data set."""
+    if preset in kept:
+        return kept[preset].label()
+    fam = family(kind)
+    return f"{preset} ({fam.label(fam.make_config(preset))})"
 
 
 def job_label(kind: str, config: Any) -> str:

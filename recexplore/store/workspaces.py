@@ -61,6 +61,12 @@ def workspace_dir(token: str) -> Path:
     return workspaces_root() / _digest(token)[:32]
 
 
+def preset_folders(token: str | None) -> tuple[Path | None, ...]:
+    """Where the presets kept for a data set are looked for (`store.data_presets`): the workspace's
+    own models first (its name wins a clash), then the shared ones (None: the default registry)."""
+    return (None,) if token is None else (workspace_dir(token), None)
+
+
 def label(token: str) -> str:
     """A short public name of a workspace: the start of its folder's digest (the token cannot be
     recovered from it, and the operator can find the folder by it)."""
