@@ -56,6 +56,7 @@ def sweep_request(args: argparse.Namespace) -> Any:
         args.time_budget,
         split,
         args.seed,
+        preset_trial=True,  # the first trial: the preset's own values, measured on the same validation split
     )
 
 
