@@ -118,7 +118,7 @@ def main() -> None:
     keep_keras_state_between_runs()  # Streamlit would otherwise reset Keras for every thread after each run
     st.set_page_config(page_title="RecExplore", page_icon=":material/movie:", layout="wide")
     sign_in.gate()  # with sign-in configured, nothing shows before it
-    page = st.navigation(menu())
+    page = st.navigation(menu(), expanded=True)  # the menu is the course: every page shows, none folded away
     session_workspace.workspace()  # from the identity or the browser's cookie: a reload keeps the jobs, a copied link does not
     link_slot = sidebar()
     if course.page_titled(page.title).keras:
