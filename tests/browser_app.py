@@ -46,6 +46,7 @@ PAGES = {
     "Recommend": ("recommend", "Top 10 for user"),
     "Next movie": ("next_movie", "there is nothing to check"),
     "Movie map": ("movie_map", "Nearest 10 to"),
+    "Sweeps": ("sweeps", "Look at a sweep"),
     "Runs": ("runs", "Download the histories"),
     "Teacher's view": ("class_queue", "It opens with the operator token"),
 }
