@@ -15,6 +15,7 @@ from streamlit.testing.v1 import AppTest
 from recexplore.app import sweep_figures, sweep_views
 from recexplore.config.metrics import label
 from recexplore.engine.sweep_records import write_record
+from recexplore.families import families
 
 ROOT = Path(__file__).resolve().parent.parent
 SWEEPS_PAGE = str(ROOT / "pages" / "sweeps.py")
@@ -290,3 +291,32 @@ def test_runs_overlays_a_sweeps_trials(data_env: None, ml_folder: Path, tmp_path
     assert not at.exception
     names = [t["name"] for t in json.loads(at.get("plotly_chart")[0].proto.spec)["data"]]
     assert names == ["towers-a", "sweep trial 1 (preset)", "sweep trial 2"]
+
+
+def test_a_running_sweep_is_cancelled_from_its_box(data_env: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    from recexplore.engine import sweep_jobs
+    from recexplore.engine.sweeps import SweepCancelled
+
+    def until_cancelled(*args: Any, cancel: Any, progress: Any, **kwargs: Any) -> Any:
+        progress.start("t1", {"learning_rate": 0.01})
+        cancel.wait(60)
+        raise SweepCancelled("the sweep was cancelled")
+
+    monkeypatch.setattr(sweep_jobs, "run_sweep", until_cancelled)
+    at = _sweeps_page().run()
+    _tiny_towers_sweep(at)
+    at.button(key="sweeps_launch").click().run()
+    cancel = [b for b in at.button if b.key and b.key.startswith("sweeps_cancel_")]
+    assert len(cancel) == 1 and len(at.get("progress")) == 1
+    cancel[0].click().run()
+    _wait(at, 30)
+    assert not at.exception
+    assert any("Cancelled: nothing was saved." in w.value for w in at.warning)
+    assert not any(b.key and b.key.startswith("sweeps_cancel_") for b in at.button)
+
+
+def test_the_page_renders_inside_the_navigation(data_env: None) -> None:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    at.switch_page("pages/sweeps.py").run()
+    assert not at.exception and at.title[0].value == "Sweeps"
+    assert at.radio(key="sweeps_kind").options == [f.title for f in families()]  # every family can be swept
