@@ -293,15 +293,16 @@ def test_tunes_tables_stay_out_of_stdout_while_sweeps_overlap() -> None:
 
 
 def test_a_sweep_is_a_job_of_its_workspace(ml_folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Counted against the limit while it runs (its trials at once), refused past it, one line when it fails."""
+    """Counted against the limit while it runs (its trials at once), refused past it, queued behind the
+    sweep driving Tune, cancelled while queued, one line when it fails."""
     import threading
 
     from recexplore.engine import sweep_jobs
-    from recexplore.engine.jobs import DONE, FAILED, RUNNING, JobLimitError, JobManager
+    from recexplore.engine.jobs import CANCELLED, DONE, FAILED, QUEUED, RUNNING, JobLimitError, JobManager
     from recexplore.engine.settings import EngineSettings
 
     data = load_movielens(ml_folder)
-    jobs = JobManager(EngineSettings(max_active_jobs=3, job_time_budget_s=600))
+    jobs = JobManager(EngineSettings(max_active_jobs=4, job_time_budget_s=600))
     manager = sweep_jobs.SweepManager(jobs)
     release = threading.Event()
     seen: list[SweepRequest] = []
@@ -316,8 +317,8 @@ def test_a_sweep_is_a_job_of_its_workspace(ml_folder: Path, tmp_path: Path, monk
 
     monkeypatch.setattr(sweep_jobs, "run_sweep", fake_sweep)
     request = SweepRequest("towers", fixed=TINY_TOWERS, trials=4, concurrent=2, time_budget_s=9999.0)
-    with pytest.raises(JobLimitError, match="may have 3 jobs"):
-        manager.submit("ws", replace(request, concurrent=4), data, tmp_path)
+    with pytest.raises(JobLimitError, match="may have 4 jobs"):
+        manager.submit("ws", replace(request, trials=5, concurrent=5), data, tmp_path)
     sweep = manager.submit("ws", request, data, tmp_path)
     deadline = time.time() + 30
     while sweep.status != RUNNING and time.time() < deadline:
@@ -325,10 +326,15 @@ def test_a_sweep_is_a_job_of_its_workspace(ml_folder: Path, tmp_path: Path, monk
     assert sweep.status == RUNNING and manager.active_slots("ws") == 2 and manager.active_slots("other") == 0
     assert seen[0].time_budget_s == 600  # never past the operator's per-job budget
     assert sweep.snapshot()["trials"][0]["status"] == "running"
-    jobs.check_limits("ws", 1)
+    jobs.check_limits("ws", 2)
     with pytest.raises(JobLimitError, match="has 2"):
-        jobs.check_limits("ws", 2)  # a training job sees the sweep's two trials at once
+        jobs.check_limits("ws", 3)  # a training job sees the sweep's two trials at once
     failing = manager.submit("ws", replace(request, trials=3, concurrent=1), data, tmp_path)
+    dropped = manager.submit("ws", replace(request, concurrent=1), data, tmp_path)
+    time.sleep(0.2)  # their threads wait for the driver: queued, and counted
+    assert (failing.status, dropped.status, manager.active_slots("ws")) == (QUEUED, QUEUED, 4)
+    manager.cancel(dropped)
+    assert manager.wait(dropped, 30) and dropped.status == CANCELLED and len(seen) == 1
     release.set()
     assert manager.wait(sweep, 30) and manager.wait(failing, 30)
     assert (sweep.status, sweep.record) == (DONE, {"trials": [], "metric": "hit_rate_at_10"})

@@ -13,7 +13,7 @@ from typing import Any
 
 import streamlit as st
 
-from recexplore.app import class_queue, session_workspace, training_jobs
+from recexplore.app import class_queue, messages, session_workspace, training_jobs
 from recexplore.app.sweep_views import trial_table
 from recexplore.app.train_forms import refresh_interval
 from recexplore.config.search import parse_dimension
@@ -161,8 +161,10 @@ def _sweep_box(manager: SweepManager, sweep: SweepJob) -> None:
                 text=f"{snap['finished_trials']} of {total} trials finished, {snap['started_trials']} started · "
                 f"{snap['elapsed']:.0f} s",
             )
+        if status == QUEUED:
+            st.caption("Waiting for the sweep before it on this server to finish (one sweep runs at a time).")
         elif status == FAILED:
-            st.error(f"The sweep failed: {snap['error']}")
+            messages.say(f"The sweep failed: {snap['error']}", "error")
         elif status == "cancelled":
             st.warning("Cancelled: nothing was saved.")
         if snap["trials"]:

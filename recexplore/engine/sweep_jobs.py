@@ -4,8 +4,9 @@ A sweep's driver (Ray Tune's loop) runs on a thread of this server process; its 
 Ray as the training jobs, one CPU each, competing with them for the cluster's CPUs. While it runs, a
 sweep counts against its workspace's active-job limit as many jobs as it runs trials at once
 (`SweepRequest.concurrent`), through `JobManager.count_also`; the Teacher's view lists it beside the
-training jobs. A sweep that fails, or whose trials all fail, fails that job alone, with one line; the
-server goes on. Its time budget is never more than the operator's per-job budget. The record is saved
+training jobs. One sweep drives Ray Tune at a time per process (`sweeps.DRIVER_LOCK`): another waits,
+queued, still counted. A sweep that fails, or whose trials all fail, fails that job alone, with one
+line; the server goes on. Its time budget is never more than the operator's per-job budget. The record is saved
 into the workspace's registry folder, so the page finds it again after a reload.
 """
 
@@ -22,9 +23,10 @@ from typing import Any
 from recexplore.config.text import one_line
 from recexplore.engine.jobs import CANCELLED, DONE, FAILED, FINISHED, QUEUED, RUNNING, JobManager
 from recexplore.engine.sweep_progress import SweepProgress
-from recexplore.engine.sweeps import SweepCancelled, SweepRequest, run_sweep
+from recexplore.engine.sweeps import DRIVER_LOCK, SweepCancelled, SweepRequest, run_sweep
 
 _LOG = logging.getLogger("recexplore.engine.sweep_jobs")
+QUEUE_POLL_S = 0.5  # how often a queued sweep looks for its cancel
 
 
 @dataclass
@@ -123,7 +125,19 @@ class SweepManager:
         return sweep
 
     def _run(self, sweep: SweepJob, data: Any) -> None:
-        """The sweep's thread: whatever happens, the sweep ends finished and the thread returns."""
+        """The sweep's thread: it waits (queued) while another sweep drives Tune in this process, then
+        runs; whatever happens, the sweep ends finished and the thread returns."""
+        while not DRIVER_LOCK.acquire(timeout=QUEUE_POLL_S):
+            if sweep._cancel.is_set():
+                with self._lock:
+                    self._finish(sweep, CANCELLED)
+                return
+        try:
+            self._drive(sweep, data)
+        finally:
+            DRIVER_LOCK.release()
+
+    def _drive(self, sweep: SweepJob, data: Any) -> None:
         with self._lock:
             if sweep._cancel.is_set():
                 self._finish(sweep, CANCELLED)

@@ -39,6 +39,9 @@ from recexplore.engine.sweep_records import SWEEPS_FOLDER, write_record  # noqa:
 from recexplore.families import ModelFamily, family
 
 MAX_TRIALS = 1000
+# Ray Tune's driver keeps process-wide state (two Tuners fitting on two threads of one process race on
+# it), so one sweep drives at a time per process; another waits here (`sweep_jobs` shows it queued).
+DRIVER_LOCK = threading.RLock()
 FAILED = "failed"
 
 
@@ -341,7 +344,7 @@ def run_sweep(
     cpus = max(1, int(cluster_summary().get("cpus", 1)))
     at_once = min(cpus, request.concurrent) if request.concurrent else cpus
     callbacks = [progress_callback(progress, partial(decoded, request.kind))] if progress is not None else []
-    with tempfile.TemporaryDirectory(prefix="recexplore-sweep-") as scratch:
+    with DRIVER_LOCK, tempfile.TemporaryDirectory(prefix="recexplore-sweep-") as scratch:
         tuner = tune.Tuner(
             tune.with_resources(tune.with_parameters(_trial, request=request, data=data, split=validation), {"cpu": 1}),
             param_space=tune_space(space),
