@@ -91,7 +91,16 @@ def launch_form(fam: ModelFamily, data: Any, settings: Any) -> tuple[SweepReques
         return None, "Pick at least one setting to sweep."
     try:
         request = SweepRequest(
-            kind, preset, {"epochs": epochs}, space, trials, minutes * 60.0, split, seed, at_once, True
+            kind,
+            preset,
+            fixed={"epochs": epochs},
+            space=space,
+            trials=trials,
+            time_budget_s=minutes * 60.0,
+            split=split,
+            seed=seed,
+            concurrent=at_once,
+            preset_trial=True,
         )
         request.config({})
     except ValueError as err:
