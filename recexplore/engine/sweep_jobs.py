@@ -88,6 +88,7 @@ class SweepManager:
         self.jobs = jobs
         self._sweeps: dict[str, SweepJob] = {}
         self._lock = threading.RLock()
+        self._submit_lock = threading.Lock()  # one check-and-register at a time
         jobs.count_also(self.active_slots)
 
     def active_slots(self, workspace: str) -> int:
@@ -114,11 +115,15 @@ class SweepManager:
         _check_memory(request, data)
         metric, _ = request.metric()
         point = request.preset_point() if request.preset_trial else None
-        with self._lock:
-            sweep = SweepJob(secrets.token_hex(8), workspace, request, Path(models_dir))
+        sweep = SweepJob(
+            secrets.token_hex(8), workspace, request, Path(models_dir), progress=SweepProgress(metric, point)
+        )
+        # Lock order: submit, then the job manager's (its check reads `active_slots`, which takes ours);
+        # ours is never held while the job manager's is taken, so a training job's submit cannot deadlock.
+        with self._submit_lock:
             self.jobs.check_limits(workspace, sweep.slots)
-            sweep.progress = SweepProgress(metric, point)
-            self._sweeps[sweep.job_id] = sweep
+            with self._lock:
+                self._sweeps[sweep.job_id] = sweep
         thread = threading.Thread(target=self._run, args=(sweep, data), name=f"recexplore-sweep-{sweep.job_id[:6]}")
         thread.daemon = True
         thread.start()
@@ -209,7 +214,8 @@ class SweepManager:
 
 
 def _check_memory(request: SweepRequest, data: Any) -> None:
-    """Refuse a sweep whose preset, trained by as many trials as run at once, would not fit in memory now."""
+    """Refuse a sweep whose trials at once would not fit in memory now: estimated as its preset on the
+    training rows of all of them together (each trial's own memory is mostly its rows' batches)."""
     from recexplore.data.features import Vocabularies
     from recexplore.data.splits import make_split
     from recexplore.training.memory import check_training_memory
