@@ -21,6 +21,7 @@ FAMILY_MODULES: dict[str, str] = {
     "dcn": "recexplore.models.dcn",
     "towers": "recexplore.models.towers",
     "sequential": "recexplore.models.sequential",
+    "multitask": "recexplore.models.multitask",
 }
 
 # Views a family can offer; pages list a model where its family offers the page's view.
@@ -154,7 +155,29 @@ NEXT_ITEM = Task(
     evaluator="recexplore.evaluation.scoring:next_item_metrics",
     sweep_metric="next_hit_rate_at_10",
 )
-TASKS: dict[str, Task] = {t.name: t for t in (RATING, RETRIEVAL, NEXT_ITEM)}
+MULTITASK = Task(
+    name="multitask",
+    title="Multi-task models: one model retrieves and rates",
+    result_keys=(*RETRIEVAL.result_keys, "ndcg_at_10", *RATING.result_keys),
+    table_keys=(
+        "hit_rate_at_10",
+        "hit_rate_at_100",
+        "test_rmse",
+        "test_mae",
+        "ease_hit_rate_at_10",
+        "bias_only_rmse",
+    ),
+    curves=("hit_rate_at_10", "hit_rate_at_100", "test_rmse"),
+    loss_curves=("loss",),
+    curve_axis="test hit-rate and RMSE",
+    headline="hit_rate_at_10",
+    trainer="recexplore.training.multitask:train_multitask",
+    evaluator="recexplore.evaluation.multitask:multitask_metrics",
+    peers="recexplore.evaluation.ease_report:cached_report",
+    saved_peers="recexplore.evaluation.multitask:saved_peers",
+    sweep_metric="hit_rate_at_10",
+)
+TASKS: dict[str, Task] = {t.name: t for t in (RATING, RETRIEVAL, NEXT_ITEM, MULTITASK)}
 
 
 @dataclass(frozen=True)

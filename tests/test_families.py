@@ -58,7 +58,7 @@ def test_the_table_is_the_only_list() -> None:
 
 
 def test_unknown_family_and_preset_are_one_line_value_errors() -> None:
-    with pytest.raises(ValueError, match="model family must be one of dlrm, dcn, towers, sequential, got 'svd'"):
+    with pytest.raises(ValueError, match=f"model family must be one of {', '.join(FAMILY_MODULES)}, got 'svd'"):
         family("svd")
     with pytest.raises(ValueError, match="preset must be one of dcn-cross, dcn-lowrank, dnn, got 'dcn-wide'"):
         family("dcn").make_config("dcn-wide")
