@@ -11,10 +11,11 @@ import pytest
 from keras import ops
 
 from recexplore.cli.main import main
+from recexplore.config.trade_off import TRADE_OFF_WEIGHTS, parse_weights
 from recexplore.data.features import FeatureSpace, Vocabularies
 from recexplore.data.loading import load_movielens
 from recexplore.data.splits import make_split
-from recexplore.evaluation.multitask import stars_predicted
+from recexplore.evaluation.multitask import DLRM_POINT, TOWERS_POINT, stars_predicted, trade_off
 from recexplore.evaluation.scoring import evaluate_loaded, tower_scores
 from recexplore.families import MULTITASK, RATING, RETRIEVAL, family
 from recexplore.models.multitask import MultiTaskConfig, build_multitask
@@ -104,3 +105,25 @@ def test_a_weight_out_of_range_is_one_line(ml_folder: Path, capsys: pytest.Captu
     run_inprocess(argv, capsys, 2, "retrieval")
     with pytest.raises(ValueError, match="retrieval_weight must be"):
         MultiTaskConfig(retrieval_weight=-0.5)
+
+
+def test_the_trade_off_reads_each_weight_as_a_point_and_says_what_the_balance_gives_up() -> None:
+    points = [
+        (1.0, {"test_rmse": 1.10, "hit_rate_at_10": 0.180}),
+        (0.0, {"test_rmse": 0.90, "hit_rate_at_10": 0.050}),
+        (0.5, {"test_rmse": 0.92, "hit_rate_at_10": 0.171}),
+    ]
+    view = trade_off(points, {"test_rmse": 0.89, "bias_only_rmse": 0.94}, {"hit_rate_at_10": 0.176})
+    assert [p["weight"] for p in view["points"]] == [0.0, 0.5, 1.0]
+    assert view["references"] == {DLRM_POINT: {"test_rmse": 0.89}, TOWERS_POINT: {"hit_rate_at_10": 0.176}}
+    sentence = view["sentence"]
+    assert "retrieval weight 0.5" in sentence and "+0.020 against weight 0" in sentence
+    assert "+0.030 against the DLRM" in sentence and "-0.009 (-5%) against weight 1" in sentence
+    assert "-0.005 (-3%) against the 1-layer towers" in sentence
+    assert "No multi-task model" in trade_off([])["sentence"]
+
+
+@pytest.mark.parametrize("weights", ["0,1.5", "a,0.5", "-1", ""])
+def test_compare_multitask_refuses_bad_weights_in_one_line(capsys: pytest.CaptureFixture[str], weights: str) -> None:
+    run_inprocess(["compare-multitask", "--weights", weights], capsys, 2, "retrieval weight")
+    assert parse_weights("1, 0, 0.5, 0") == (0.0, 0.5, 1.0) and TRADE_OFF_WEIGHTS == (0.0, 0.1, 0.5, 0.9, 1.0)

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from recexplore.cli.compare_commands import cmd_compare_rankers, cmd_compare_towers
 from recexplore.cli.data_commands import cmd_data, cmd_folds, cmd_synth
 from recexplore.cli.model_commands import cmd_models, cmd_recommend
+from recexplore.cli.multitask_commands import cmd_compare_multitask
 from recexplore.cli.output import EXIT_FAILURE, EXIT_USAGE, EngineJobError, UsageError
 from recexplore.cli.parser import build_parser
 from recexplore.cli.train_commands import cmd_pretrain, cmd_train
@@ -59,6 +60,7 @@ COMMANDS = {
     "train": cmd_train,
     "compare-towers": cmd_compare_towers,
     "compare-rankers": cmd_compare_rankers,
+    "compare-multitask": cmd_compare_multitask,
     "recommend": cmd_recommend,
     "models": cmd_models,
     "pretrain": cmd_pretrain,

@@ -6,6 +6,7 @@ import argparse
 from typing import Any, NoReturn
 
 from recexplore.cli.output import UsageError
+from recexplore.config.trade_off import TRADE_OFF_WEIGHTS, parse_weights
 from recexplore.data.movielens import DATA_ENV, MAX_SEED
 from recexplore.families import ModelFamily
 
@@ -15,6 +16,14 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         raise UsageError(message)
+
+
+def _weights(text: str) -> tuple[float, ...]:
+    """`--weights 0,0.5,1`: retrieval weights from 0 to 1."""
+    try:
+        return parse_weights(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
 
 
 def _positive_int(text: str) -> int:
@@ -197,6 +206,19 @@ def build_parser(with_families: bool = True) -> _Parser:
             help="train on this many of the data's official folds u1..u5 (or `folds` output) and test the "
             "differences over them; default: the one --split",
         )
+
+    trade = sub.add_parser(
+        "compare-multitask",
+        help="train the multi-task family across retrieval weights beside the DLRM and the 1-layer towers",
+    )
+    _add_train_options(trade)
+    trade.add_argument(
+        "--weights",
+        type=_weights,
+        default=TRADE_OFF_WEIGHTS,
+        help="retrieval weights to train, comma-separated, each from 0 (rating only) to 1 (retrieval only); "
+        "default: " + ",".join(f"{w:g}" for w in TRADE_OFF_WEIGHTS),
+    )
 
     from recexplore.families import family_names
 

@@ -3,12 +3,14 @@ metrics of its stars, each beside its task's peers (popularity and EASE; global 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import keras
 import numpy as np
 
 from recexplore.config.metrics import RATING_BASELINES
+from recexplore.config.trade_off import BALANCED
 from recexplore.data.batches import in_pieces
 from recexplore.data.features import FeatureSpace
 from recexplore.data.splits import Split
@@ -52,3 +54,52 @@ def saved_peers(data: Any, split_name: str, split_seed: int) -> dict[str, float]
         **(split_baselines(data, split_name, split_seed) or {}),
     }
     return found or None
+
+
+def trade_off(
+    points: list[tuple[float, Mapping[str, float]]],
+    dlrm: Mapping[str, float] | None = None,
+    towers: Mapping[str, float] | None = None,
+) -> dict[str, Any]:
+    """The trade-off view's numbers: each (retrieval weight, metrics) as a point of RMSE against
+    hit-rate@10, the rating-only DLRM's and retrieval-only towers' metrics as reference points, and
+    a sentence on what the weight nearest BALANCED gives up on each side (against the family's own
+    single-task ends, and the references where given)."""
+    rows = [
+        {"weight": float(w), "test_rmse": float(m["test_rmse"]), "hit_rate_at_10": float(m["hit_rate_at_10"])}
+        for w, m in sorted(points, key=lambda p: p[0])
+    ]
+    references = {
+        name: {key: float(m[key])}
+        for name, m, key in ((DLRM_POINT, dlrm, "test_rmse"), (TOWERS_POINT, towers, "hit_rate_at_10"))
+        if m is not None and key in m
+    }
+    return {"points": rows, "references": references, "sentence": _sentence(rows, dlrm, towers)}
+
+
+DLRM_POINT, TOWERS_POINT = "DLRM (rating only)", "two towers, 1 layer (retrieval only)"
+
+
+def _sentence(
+    rows: list[dict[str, float]], dlrm: Mapping[str, float] | None, towers: Mapping[str, float] | None
+) -> str:
+    if not rows:
+        return "No multi-task model yet: train the family at a few retrieval weights."
+    middle = min(rows, key=lambda r: (abs(r["weight"] - BALANCED), r["weight"]))
+    best_rmse = min(rows, key=lambda r: r["test_rmse"])
+    best_hits = max(rows, key=lambda r: r["hit_rate_at_10"])
+    rating_side = [(f"weight {best_rmse['weight']:g}", best_rmse["test_rmse"])]
+    retrieval_side = [(f"weight {best_hits['weight']:g}", best_hits["hit_rate_at_10"])]
+    if dlrm is not None and "test_rmse" in dlrm:
+        rating_side.append(("the DLRM", float(dlrm["test_rmse"])))
+    if towers is not None and "hit_rate_at_10" in towers:
+        retrieval_side.append(("the 1-layer towers", float(towers["hit_rate_at_10"])))
+    rmse_text = " and ".join(f"{middle['test_rmse'] - v:+.3f} against {who}" for who, v in rating_side)
+    hit_text = " and ".join(
+        f"{middle['hit_rate_at_10'] - v:+.3f} ({(middle['hit_rate_at_10'] / v - 1) if v else 0.0:+.0%}) against {who}"
+        for who, v in retrieval_side
+    )
+    return (
+        f"At retrieval weight {middle['weight']:g} one model does both: its RMSE is {middle['test_rmse']:.3f} "
+        f"({rmse_text}) and its hit-rate@10 {middle['hit_rate_at_10']:.3f} ({hit_text})."
+    )

@@ -118,9 +118,8 @@ def _label(config: MultiTaskConfig) -> str:
     return f"multi-task retrieval {config.retrieval_weight:g}, towers {widths}, {config.epochs} epochs"
 
 
-# The trade-off view's weights (retrieval's share), and the presets: the two single tasks and the
-# balance between them, each on the 1-layer towers' tuned training.
-TRADE_OFF_WEIGHTS = (0.0, 0.1, 0.5, 0.9, 1.0)
+# The presets: the balance between the two tasks and the two single tasks, each on the 1-layer
+# towers' tuned training.
 PRESETS: dict[str, dict[str, Any]] = {
     "balanced": {"retrieval_weight": 0.5},
     "retrieval-only": {"retrieval_weight": 1.0},
