@@ -22,7 +22,7 @@ from recexplore.app.ranker_report import (
 )
 from recexplore.app.train_forms import submit_problem
 from recexplore.data.movielens import MAX_SEED
-from recexplore.families import RATING, task_presets
+from recexplore.evaluation.ranker_comparison import POINTWISE, ranker_losses, rankers
 
 links.through_the_entrypoint()  # a shared link on a fresh server: show it inside the app
 
@@ -36,11 +36,26 @@ st.write(
     "all five folds, each difference gets a paired t-test over the folds (Holm-corrected over the six "
     "pairs), so the verdict says which differences are real and which are noise."
 )
+st.markdown(
+    "**Does training on the order of a list beat predicting each star?** Every model is also scored on "
+    "each test user's own held-out movies, ordered by its score (list NDCG@5 and @10 with the stars as "
+    "gains, MRR of the first 5-star movie), beside the bias-only and popularity orderings. Add a list "
+    "loss below to train the DLRM's network on lists of each user's ratings with it (the **listwise** "
+    "ranker, keras-rs's pairwise and ListMLE losses) and compare it with the DLRM, which learns each "
+    "star on its own: the same network, the same folds, one paired verdict per pair on list NDCG@10."
+)
 
 data = loaded_data.data_or_stop()
 owner = session_workspace.workspace()
 queue = training_jobs.job_manager_or_stop()
-presets = task_presets(RATING)
+losses = st.multiselect(
+    "Losses",
+    ranker_losses(),
+    default=list(POINTWISE),
+    key="rankers_losses",
+    help="mse: DLRM, DCN and the DNN control, each star on its own; a list loss adds the listwise ranker trained with it",
+)
+presets = rankers(losses or POINTWISE)
 left, middle, right = st.columns(3)
 scope = left.radio("Train on", [ONE_SPLIT, ALL_FOLDS], horizontal=True, key="rankers_scope")
 seed = int(middle.number_input("Seed", min_value=0, max_value=MAX_SEED, value=42, step=1, key="rankers_seed"))
@@ -49,7 +64,7 @@ epochs = right.slider(
     "Epochs", 1, 30, presets[0][0].make_config(presets[0][1]).epochs, key="rankers_epochs", disabled=not same
 )
 split = middle.selectbox("Split", data.available_splits(), key="rankers_split") if scope == ONE_SPLIT else ""
-splits, problem = scope_splits(data, scope, split, queue.settings.max_active_jobs)
+splits, problem = scope_splits(data, scope, split, queue.settings.max_active_jobs, losses or POINTWISE)
 needed = len(presets) * len(splits)
 if problem is not None:
     st.info(problem)
@@ -59,7 +74,7 @@ st.caption(
     + "."
 )
 if st.button(f"Train all {needed}", type="primary", disabled=problem is not None, key="rankers_train"):
-    requests = comparison_requests(splits, seed, int(epochs) if same else None)
+    requests = comparison_requests(splits, seed, int(epochs) if same else None, losses or POINTWISE)
     _, refused = submit_problem(queue, owner, requests, data)
     if refused is not None:
         messages.say(refused, "error")

@@ -21,6 +21,7 @@ FAMILY_MODULES: dict[str, str] = {
     "dcn": "recexplore.models.dcn",
     "towers": "recexplore.models.towers",
     "sequential": "recexplore.models.sequential",
+    "listwise": "recexplore.models.listwise",
     "multitask": "recexplore.models.multitask",
 }
 

@@ -10,6 +10,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from recexplore.app.ranker_report import ALL_FOLDS, comparison_requests
+from recexplore.evaluation.ranker_comparison import rankers
 from recexplore.families import RATING, task_presets
 from tests.test_app_train_pages import _wait_for_jobs
 
@@ -19,11 +20,15 @@ TIMEOUT = 120
 
 def test_the_requests_are_every_rating_preset_on_every_split() -> None:
     requests = comparison_requests(["u1", "u2"], 7, epochs=2)
-    assert [(r.split, r.preset) for r in requests[:4]] == [("u1", p) for _, p in task_presets(RATING)]
+    assert [(r.split, r.preset) for r in requests[:4]] == [("u1", p) for _, p in rankers()]
     assert len(requests) == 8 and {r.config.epochs for r in requests} == {2} and {r.seed for r in requests} == {7}
     assert {r.kind for r in requests} == {"dlrm", "dcn"}
     assert requests[3].config.cross_layers == 0  # the DNN control
     assert comparison_requests(["u1"], 42)[0].config.epochs == 4  # the preset's own, without `epochs`
+    with_lists = comparison_requests(["u1"], 7, losses=("mse", "list_mle"))
+    assert [r.preset for r in with_lists] == ["dlrm", "dcn-cross", "dcn-lowrank", "dnn", "listmle"]
+    assert with_lists[-1].kind == "listwise" and with_lists[-1].config.loss == "list_mle"
+    assert {(f.name, p) for f, p in rankers(("mse",))} < {(f.name, p) for f, p in task_presets(RATING)}
 
 
 def test_all_folds_without_the_fold_files_says_so(data_env: None) -> None:
@@ -64,6 +69,8 @@ def test_one_split_trains_the_four_and_gives_an_honest_verdict(data_env: None, r
         "dcn-lowrank",
         "dnn",
         "bias only (baseline)",
+        "popularity (baseline)",
         "global mean (baseline)",
     ]
+    assert set(table["loss"][:4]) == {"mse"} and table["list NDCG@10"].notna().sum() == 6  # models and two peers
     assert any("one split cannot tell a real difference from noise" in m.value for m in at.markdown)

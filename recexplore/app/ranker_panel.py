@@ -47,8 +47,11 @@ def _live(queue: JobManager, owner: str, needed: int, fingerprint: str, active_a
     else:
         st.dataframe(table_rows(payload), hide_index=True, key="rankers_table")
         st.markdown(f"**Verdict.** {payload['summary']}")
+        st.markdown(f"**Ordering the held-out lists.** {payload['list_summary']}")
         with st.expander("Every pair"):
             for verdict in payload["verdicts"]:
+                st.write(verdict["sentence"])
+            for verdict in payload["list_verdicts"]:
                 st.write(verdict["sentence"])
     if active_at_start and refresh_interval(jobs) is None:
         st.rerun()  # all finished: one full run turns the polling off

@@ -7,16 +7,19 @@ from typing import Any
 
 from recexplore.data.movielens import DataError
 from recexplore.data.splits import FOLDS, fold_splits
-from recexplore.evaluation.ranker_comparison import compare_rows
+from recexplore.evaluation.ranker_comparison import LIST_KEYS, POINTWISE, compare_rows, rankers
 from recexplore.families import RATING, task_presets
 from recexplore.training.request import TrainRequest
 
 ONE_SPLIT, ALL_FOLDS = "One split", "All five folds"
 
 
-def scope_splits(data: Any, scope: str, split: str, limit: int) -> tuple[list[str], str | None]:
-    """The splits a comparison of `scope` trains on, and None, or one line on why it cannot be
-    trained from the page (the folds are missing, or it would pass the workspace's job limit)."""
+def scope_splits(
+    data: Any, scope: str, split: str, limit: int, losses: Sequence[str] = POINTWISE
+) -> tuple[list[str], str | None]:
+    """The splits a comparison of `scope` (of the rankers trained with `losses`) trains on, and None,
+    or one line on why it cannot be trained from the page (the folds are missing, or it would pass
+    the workspace's job limit)."""
     if scope == ALL_FOLDS:
         try:
             splits = fold_splits(data, len(FOLDS))
@@ -24,22 +27,25 @@ def scope_splits(data: Any, scope: str, split: str, limit: int) -> tuple[list[st
             return [], str(err)
     else:
         splits = [split]
-    needed = len(task_presets(RATING)) * len(splits)
+    needed = len(rankers(losses)) * len(splits)
     if needed > limit:
+        flag = "" if tuple(losses) == POINTWISE else f" --losses {','.join(losses)}"
         return splits, (
             f"{scope} trains {needed} models and this workspace may have {limit} jobs at once: run "
-            f"`python -m recexplore compare-rankers --folds {len(splits)}` (the same report), or have the "
+            f"`python -m recexplore compare-rankers --folds {len(splits)}{flag}` (the same report), or have the "
             "operator raise RECEXPLORE_MAX_ACTIVE_JOBS."
         )
     return splits, None
 
 
-def comparison_requests(splits: Sequence[str], seed: int, epochs: int | None = None) -> list[TrainRequest]:
-    """Every rating preset on every split, each with its preset's settings (or `epochs` for all)."""
+def comparison_requests(
+    splits: Sequence[str], seed: int, epochs: int | None = None, losses: Sequence[str] = POINTWISE
+) -> list[TrainRequest]:
+    """Every rating preset of `losses` on every split, each with its preset's settings (or `epochs` for all)."""
     return [
         TrainRequest(fam.name, fam.make_config(preset, epochs=epochs), split, seed, label=preset, preset=preset)
         for split in splits
-        for fam, preset in task_presets(RATING)
+        for fam, preset in rankers(losses)
     ]
 
 
@@ -74,17 +80,31 @@ def table_rows(payload: dict[str, Any]) -> list[dict[str, Any]]:
             mae, seconds = r["mean_test_mae"], r["mean_train_seconds"]
         else:
             rmse, mae, seconds = f"{r['test_rmse']:.4f}", r["test_mae"], r["train_seconds"]
+        lists = {
+            LIST_NAMES[key]: f"{r[f'mean_{key}']:.4f} ± {r[f'std_{key}']:.4f}" if many else f"{r[key]:.4f}"
+            for key in LIST_KEYS
+        }
         rows.append(
             {
                 "model": r["model"],
+                "loss": r["loss"],
                 "RMSE": rmse,
                 "MAE": round(mae, 4),
+                **lists,
                 "params": r["params"],
                 "seconds": round(seconds, 1),
             }
         )
-    for key, name in (("bias_only_rmse", "bias only (baseline)"), ("global_mean_rmse", "global mean (baseline)")):
-        rows.append(
-            {"model": name, "RMSE": f"{payload['baselines'][key]:.4f}", "MAE": None, "params": 0, "seconds": None}
-        )
+    base = payload["baselines"]
+    for prefix, key, name in (
+        ("bias_only_", "bias_only_rmse", "bias only (baseline)"),
+        ("popularity_", None, "popularity (baseline)"),
+        (None, "global_mean_rmse", "global mean (baseline)"),
+    ):
+        lists = {LIST_NAMES[k]: f"{base[prefix + k]:.4f}" if prefix else None for k in LIST_KEYS}
+        rmse = f"{base[key]:.4f}" if key else None
+        rows.append({"model": name, "loss": None, "RMSE": rmse, "MAE": None, **lists, "params": 0, "seconds": None})
     return rows
+
+
+LIST_NAMES = {"list_ndcg_at_5": "list NDCG@5", "list_ndcg_at_10": "list NDCG@10", "list_mrr": "list MRR"}

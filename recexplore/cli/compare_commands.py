@@ -9,7 +9,7 @@ from typing import Any
 
 from recexplore.cli.inputs import config_for, load_data
 from recexplore.cli.output import EngineJobError, UsageError, emit, tower_fold_lines, tower_lines
-from recexplore.families import RATING, RETRIEVAL, task_presets
+from recexplore.families import RETRIEVAL, task_presets
 
 
 def _train_on_engine(requests: list[Any], data: Any, side_work: Any = None) -> tuple[list[Any], Any]:
@@ -105,16 +105,20 @@ def cmd_compare_towers(args: argparse.Namespace) -> int:
 
 
 def cmd_compare_rankers(args: argparse.Namespace) -> int:
-    """Train every rating preset (DLRM, DCN full and low rank, the DNN control) on the same split,
-    or on each of `--folds` official folds, as concurrent jobs, and say which differences are real."""
+    """Train every rating preset of the `--losses` (mse: DLRM, DCN full and low rank, the DNN control;
+    a list loss: the listwise ranker with it) on the same split, or on each of `--folds` official
+    folds, as concurrent jobs, and say which differences are real (RMSE, and list NDCG@10)."""
     from recexplore.data.splits import fold_splits
-    from recexplore.evaluation.ranker_comparison import compare_rows
+    from recexplore.evaluation.ranker_comparison import compare_rows, rankers
     from recexplore.training.request import TrainRequest
 
     start = time.perf_counter()
+    try:
+        presets = rankers(args.losses)
+    except ValueError as err:
+        raise UsageError(f"--losses: {err}") from None
     data = load_data(args)
     splits = fold_splits(data, args.folds) if args.folds else [args.split]
-    presets = task_presets(RATING)
     requests = [
         TrainRequest(f.name, config_for(f, args, p, len(data.ratings)), split, args.seed, label=p, preset=p)
         for split in splits

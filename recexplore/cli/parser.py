@@ -26,6 +26,11 @@ def _weights(text: str) -> tuple[float, ...]:
         raise argparse.ArgumentTypeError(str(err)) from None
 
 
+def _loss_list(text: str) -> tuple[str, ...]:
+    """`--losses mse,list_mle`: the names, stripped (checked against the presets when used)."""
+    return tuple(name.strip() for name in text.split(",") if name.strip())
+
+
 def _positive_int(text: str) -> int:
     try:
         value = int(text)
@@ -206,6 +211,13 @@ def build_parser(with_families: bool = True) -> _Parser:
             help="train on this many of the data's official folds u1..u5 (or `folds` output) and test the "
             "differences over them; default: the one --split",
         )
+    rankers.add_argument(
+        "--losses",
+        type=_loss_list,
+        default=("mse",),
+        help="the losses to compare, comma-separated (mse: DLRM, DCN, DNN; pairwise_hinge, pairwise_logistic, "
+        "list_mle: the listwise ranker trained with that loss); default: mse",
+    )
 
     trade = sub.add_parser(
         "compare-multitask",

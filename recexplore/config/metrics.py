@@ -157,6 +157,24 @@ _TABLE = (
         "#list-metrics",
     ),
     _share(
+        "list_ndcg_at_5",
+        "List NDCG@5",
+        "How well the model orders each test user's own held-out movies: the stars as gains, 1 / log2(rank + 1) discounts over the top 5, divided by the star order's; 1 is perfect.",
+        "#held-out-lists",
+    ),
+    _share(
+        "list_ndcg_at_10",
+        "List NDCG@10",
+        "As list NDCG@5, over the top 10 of each test user's held-out movies.",
+        "#held-out-lists",
+    ),
+    _share(
+        "list_mrr",
+        "List MRR (first 5-star)",
+        "1 / the rank of the first 5-star movie when a test user's held-out movies are ordered by the model, averaged over users with one.",
+        "#held-out-lists",
+    ),
+    _share(
         "next_hit_rate_at_10",
         "Next-movie hit rate@10",
         "Share of users whose held-out next movie is in their top 10 (every movie ranked, the history excluded).",
@@ -196,12 +214,13 @@ _TABLE = (
 )
 METRICS: dict[str, Metric] = {m.key: m for m in _TABLE}
 
-POPULARITY, EASE, TRANSITION = "popularity_", "ease_", "transition_"  # the peers' key prefixes
+POPULARITY, EASE, TRANSITION, BIAS_ONLY = "popularity_", "ease_", "transition_", "bias_only_"  # the peers' prefixes
 # A peer's figures: its prefix -> (its name, one sentence on what it is).
 PEERS: dict[str, tuple[str, str]] = {
     POPULARITY: ("Popularity", "The popularity baseline (the most-rated movies for everyone)."),
     EASE: ("EASE", "EASE, a closed-form linear item-item baseline, on the same split."),
     TRANSITION: ("Transitions", "What people watch right after the movie a user watched last, on the same split."),
+    BIAS_ONLY: ("Bias only", "The bias-only fit (average + user offset + movie offset) ordering the same lists."),
 }
 RATING_BASELINES = ("bias_only_rmse", "global_mean_rmse")  # the lines every RMSE is read against
 

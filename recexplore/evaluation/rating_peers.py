@@ -28,15 +28,24 @@ def rating_baselines(train: pd.DataFrame, test: pd.DataFrame, seed: int = 42) ->
     Returns:
         global_mean_rmse, bias_only_rmse and bias_lambda (the validation-chosen ridge strength).
     """
+    return rating_baselines_and_biases(train, test, seed)[0]
+
+
+def rating_baselines_and_biases(
+    train: pd.DataFrame, test: pd.DataFrame, seed: int = 42
+) -> tuple[dict[str, float], np.ndarray]:
+    """`rating_baselines`, and the bias-only predictions of the test rows they were measured on."""
     truth = test["user_rating"].to_numpy()
     lam = choose_bias_lambda(train, seed)
     biases = fit_biases(train, lam)
     global_mean = np.full(len(truth), float(train["user_rating"].mean()))
-    return {
+    predicted = biases.predict(test["user_id"].to_numpy(), test["movie_id"].to_numpy())
+    baselines = {
         "global_mean_rmse": rmse(truth, global_mean),
-        "bias_only_rmse": rmse(truth, biases.predict(test["user_id"].to_numpy(), test["movie_id"].to_numpy())),
+        "bias_only_rmse": rmse(truth, predicted),
         "bias_lambda": lam,
     }
+    return baselines, predicted
 
 
 _SAVED: dict[tuple[str, str, int], dict[str, float]] = {}  # (fingerprint, split, seed) -> baselines

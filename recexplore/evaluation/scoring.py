@@ -15,7 +15,7 @@ from recexplore.data.splits import Split, make_split
 from recexplore.evaluation.accuracy import mae, retrieval_report, rmse
 from recexplore.evaluation.beyond import Target, slices, user_values
 from recexplore.evaluation.list_metrics import prefixed
-from recexplore.evaluation.rating_peers import rating_baselines
+from recexplore.evaluation.rating_peers import rating_baselines_and_biases
 from recexplore.families import family
 from recexplore.models.popularity import popularity_scores
 from recexplore.models.score_rows import ScoreRows
@@ -28,15 +28,21 @@ if TYPE_CHECKING:
 
 def rating_metrics(model: keras.Model, space: FeatureSpace, split: Split) -> dict[str, float]:
     """Test RMSE and MAE of a rating model (its rated-movies matrix must already be set), with the
-    global-mean and bias-only RMSE on the same split to read them against."""
-    predictions = rating_predictions(model, space, split.test)
+    global-mean and bias-only RMSE on the same split to read them against; and how it orders each
+    test user's held-out movies (`held_out_lists`: by its raw score, beside bias-only and popularity)."""
+    from recexplore.evaluation.held_out_lists import list_metrics
+
+    scores = rating_scores(model, space, split.test)
+    predictions = np.clip(scores, 1.0, 5.0)
     truth = split.test["user_rating"].to_numpy()
-    baselines = rating_baselines(split.train, split.test, split.seed)
+    baselines, bias_only = rating_baselines_and_biases(split.train, split.test, split.seed)
+    counts = split.train["movie_id"].value_counts().to_dict()
     return {
         "test_rmse": rmse(truth, predictions),
         "test_mae": mae(truth, predictions),
         "global_mean_rmse": baselines["global_mean_rmse"],
         "bias_only_rmse": baselines["bias_only_rmse"],
+        **list_metrics(split.test, scores, bias_only, counts),
     }
 
 
@@ -154,6 +160,15 @@ def predict_ratings(model: keras.Model, features: dict[str, np.ndarray], batch_s
     """A rating model's star predictions clipped to the 1-5 scale (one batch up to `batch_size`: one trace)."""
     raw = model.predict(features, batch_size=batch_size, verbose=0)
     return np.clip(np.asarray(raw, dtype=np.float64).reshape(-1), 1.0, 5.0)
+
+
+def rating_scores(model: keras.Model, space: FeatureSpace, ratings: pd.DataFrame) -> np.ndarray:
+    """A rating model's raw scores of every row of `ratings` (not clipped: they order a list)."""
+
+    def raw(x: dict[str, np.ndarray]) -> np.ndarray:
+        return np.asarray(model.predict(x, batch_size=65536, verbose=0), dtype=np.float64).reshape(-1)
+
+    return in_pieces(space.dlrm_maker(ratings), len(ratings), raw)
 
 
 def rating_predictions(model: keras.Model, space: FeatureSpace, ratings: pd.DataFrame) -> np.ndarray:

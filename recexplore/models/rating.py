@@ -93,6 +93,11 @@ class RatingConfig(ConfigDict):
     )
     patience: int = setting(1, "with early stopping, epochs without improvement before stopping", EPOCHS)
 
+    @property
+    def training_loss(self) -> str:
+        """What training minimises: 'mse' on each star (a list-trained family says its list loss)."""
+        return "mse"
+
 
 class RatingModel(keras.Model):
     """A rating model over one embedding per feature, with bias terms and an SVD++-style
