@@ -72,8 +72,9 @@ def _table_csv(page: Any, table: Any) -> list[dict[str, str]]:
         return list(csv.DictReader(handle))
 
 
-def _type_number(page: Any, name: str, value: int) -> None:
-    box = page.locator(MAIN).get_by_label(name, exact=True)
+def _type_number(page: Any, key: str, value: int) -> None:
+    """Type `value` into the number input of widget `key` (by key: a family switch's old inputs may linger)."""
+    box = page.locator(f"{MAIN} .st-key-{key} input")
     box.fill(str(value))
     box.press("Enter")
     wait_idle(page)
@@ -83,10 +84,11 @@ def _type_number(page: Any, name: str, value: int) -> None:
 def test_launch_watch_the_parallel_coordinates_and_train_the_best(sweeps_page: Any) -> None:
     page, main = sweeps_page, sweeps_page.locator(MAIN)
     main.get_by_text("Two-tower (retrieval)").click()
+    _wait(page, main.locator(".st-key-sweeps_epochs_towers input"), 60)
     wait_idle(page)
-    _type_number(page, "Epochs per trial", 1)
-    _type_number(page, "Trials", 2)
-    _type_number(page, "Trials at once", 1)
+    _type_number(page, "sweeps_epochs_towers", 1)
+    _type_number(page, "sweeps_trials", 2)
+    _type_number(page, "sweeps_at_once", 1)
     main.get_by_role("button", name="Launch the sweep").click()
 
     # watch: the sweep's line and its live table while it runs, then "done"
