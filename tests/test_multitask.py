@@ -20,8 +20,9 @@ from recexplore.evaluation.scoring import evaluate_loaded, tower_scores
 from recexplore.families import MULTITASK, RATING, RETRIEVAL, family
 from recexplore.models.multitask import MultiTaskConfig, build_multitask
 from recexplore.models.towers import TowerConfig, build_towers
+from recexplore.serving.architecture import architecture_of_config
 from recexplore.store import registry
-from recexplore.training.trainer import train
+from recexplore.training.trainer import count_params, train
 from tests.test_cli_bad_input import run_inprocess
 
 TINY = {"epochs": 1, "batch_size": 256, "embedding_dim": 8, "distill_weight": 0.0}
@@ -127,3 +128,19 @@ def test_the_trade_off_reads_each_weight_as_a_point_and_says_what_the_balance_gi
 def test_compare_multitask_refuses_bad_weights_in_one_line(capsys: pytest.CaptureFixture[str], weights: str) -> None:
     run_inprocess(["compare-multitask", "--weights", weights], capsys, 2, "retrieval weight")
     assert parse_weights("1, 0, 0.5, 0") == (0.0, 0.5, 1.0) and TRADE_OFF_WEIGHTS == (0.0, 0.1, 0.5, 0.9, 1.0)
+
+
+def test_a_preset_per_trade_off_weight_and_the_architecture_shows_both_heads(batch: tuple) -> None:
+    """The presets are the trade-off view's weights; the layer table holds both towers, the rating
+    head and the retrieval stage, and its parameters add up to the model's."""
+    space = batch[0]
+    fam = family("multitask")
+    assert sorted(fam.make_config(p).retrieval_weight for p in fam.presets) == list(TRADE_OFF_WEIGHTS)
+    assert fam.make_config().retrieval_weight == 0.5 and fam.default_entry == "multitask-balanced"
+    config = MultiTaskConfig(**TINY)
+    rows = architecture_of_config("multitask", config, space.vocab.sizes())
+    names = [r["layer"] for r in rows]
+    assert any(n.startswith("query_tower") for n in names) and any(n.startswith("candidate_tower") for n in names)
+    assert any(n.startswith("rating_head") for n in names) and rows[-1]["type"] == "BruteForceRetrieval"
+    model = build_multitask(config, space.vocab.sizes())
+    assert sum(r["parameters"] for r in rows if r["depth"] == 0) == count_params(model)

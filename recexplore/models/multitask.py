@@ -118,12 +118,21 @@ def _label(config: MultiTaskConfig) -> str:
     return f"multi-task retrieval {config.retrieval_weight:g}, towers {widths}, {config.epochs} epochs"
 
 
-# The presets: the balance between the two tasks and the two single tasks, each on the 1-layer
-# towers' tuned training.
+# The presets: one per weight of the trade-off view (`config.trade_off`), the balance first, each on
+# the 1-layer towers' training (their tuned rate and epochs) with the rating head beside them.
 PRESETS: dict[str, dict[str, Any]] = {
     "balanced": {"retrieval_weight": 0.5},
-    "retrieval-only": {"retrieval_weight": 1.0},
     "rating-only": {"retrieval_weight": 0.0},
+    "weight-0.1": {"retrieval_weight": 0.1},
+    "weight-0.9": {"retrieval_weight": 0.9},
+    "retrieval-only": {"retrieval_weight": 1.0},
+}
+PRETRAINED = {
+    "multitask-balanced": "balanced",
+    "multitask-rating-only": "rating-only",
+    "multitask-10": "weight-0.1",
+    "multitask-90": "weight-0.9",
+    "multitask-retrieval-only": "retrieval-only",
 }
 
 FAMILY = families.ModelFamily(
@@ -135,7 +144,7 @@ FAMILY = families.ModelFamily(
     model_class=MultiTaskModel,
     build=build_multitask,
     presets=PRESETS,
-    pretrained={"multitask-balanced": "balanced"},
+    pretrained=PRETRAINED,
     views=frozenset({families.CURVES, families.ARCHITECTURE}),
     memory_bytes=towers.FAMILY.memory_bytes,
     architecture_note="the query and candidate towers feed both heads: their dot product ranks every movie "
