@@ -17,9 +17,11 @@ from recexplore.cli.main import main
 from recexplore.data.lists import BY_TIME, SHUFFLED, user_lists
 from recexplore.evaluation.held_out_lists import HeldOutLists, list_metrics
 from recexplore.evaluation.ranker_comparison import compare_rows, rankers
+from recexplore.families import family
 from recexplore.models.listwise import LOSSES, PADDED, ListwiseConfig, ranking_loss
 from tests.test_cli_bad_input import TINY, run_inprocess
 
+ROOT = Path(__file__).resolve().parent.parent
 STARS = np.array([[5.0, 3.0, 1.0, 4.0]], dtype=np.float32)
 RIGHT = np.array([[4.0, 2.0, 0.0, 3.0]], dtype=np.float32)  # the stars' order
 WRONG = RIGHT[:, ::-1].copy()  # 0, 3, 2, 4: the 5-star movie last
@@ -186,3 +188,16 @@ def test_compare_rankers_reads_the_loss_and_gives_a_list_verdict_per_pair() -> N
     assert len(payload["verdicts"]) == len(payload["list_verdicts"]) == 1
     assert payload["list_verdicts"][0]["better"] == "listmle"
     assert "listmle has the highest mean list NDCG@10 over 5 folds" in payload["list_summary"]
+
+
+def test_the_train_page_offers_the_loss_and_the_list_settings(data_env: None) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    page = AppTest.from_file(str(ROOT / "pages" / "train.py"), default_timeout=120).run()
+    title = family("listwise").title
+    assert title in page.radio(key="train_kind").options
+    page.radio(key="train_kind").set_value(title).run()
+    assert not page.exception
+    loss = next(s for s in page.selectbox if s.key == "train_loss_listwise")
+    assert list(loss.options) == list(LOSSES) and loss.value == "list_mle"
+    assert any(w.key == "train_list_length_listwise" for w in [*page.number_input, *page.slider])

@@ -20,7 +20,7 @@ from recexplore.models.dlrm import DLRM, DLRMConfig
 from recexplore.models.rating import RATING_SPACE, build_rating_model, n_features, rating_memory_bytes
 
 MSE, HINGE, LOGISTIC, LIST_MLE = "mse", "pairwise_hinge", "pairwise_logistic", "list_mle"
-LOSSES = (HINGE, LOGISTIC, LIST_MLE, MSE)
+LOSSES = (LIST_MLE, HINGE, LOGISTIC, MSE)
 MAX_LIST_LENGTH = 100
 PADDED = -1.0  # the label of a padded slot: keras-rs's losses ignore labels below 0, and so does ours
 
@@ -41,7 +41,7 @@ class ListwiseConfig(DLRMConfig):
     """
 
     loss: str = setting(
-        HINGE,
+        LIST_MLE,
         "the loss over each list",
         choices=LOSSES,
         explain="pairwise_hinge / pairwise_logistic: penalise every pair of the list in the wrong order; "
@@ -118,7 +118,7 @@ def _memory_bytes(config: ListwiseConfig, vocab_sizes: dict[str, int], train_row
 # One preset per list loss, so compare-rankers can put the loss beside the network as a dimension;
 # the pointwise control on the same network is the DLRM itself (or `train listwise --loss mse`: the
 # same lists, each star on its own).
-PRESET_OF_LOSS = {HINGE: "listwise-hinge", LOGISTIC: "listwise-logistic", LIST_MLE: "listmle"}
+PRESET_OF_LOSS = {LIST_MLE: "listmle", HINGE: "listwise-hinge", LOGISTIC: "listwise-logistic"}
 
 FAMILY = families.ModelFamily(
     name="listwise",
@@ -131,7 +131,7 @@ FAMILY = families.ModelFamily(
         ListwiseRanker, config, vocab_sizes, global_mean
     ),
     presets={preset: {"loss": loss} for loss, preset in PRESET_OF_LOSS.items()},
-    pretrained={"listwise-default": "listwise-hinge"},
+    pretrained={"listwise-default": "listmle"},
     views=frozenset({families.CURVES, families.ARCHITECTURE, families.RERANK}),
     memory_bytes=_memory_bytes,
     architecture_note="the DLRM's `DotInteraction` and top MLP, trained to order each user's list of movies "
