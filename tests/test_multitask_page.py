@@ -63,7 +63,8 @@ def test_no_saved_model_offers_to_prepare(ml_folder: Path, monkeypatch: pytest.M
 
 
 def test_train_and_runs_pages_take_the_family(saved: Path, ml_folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The Train page offers its weight as a setting; Runs lists its saved models beside the others."""
+    """The Train page offers its weight as a setting; Runs lists its saved models beside the others, and
+    Home gives its task a table of its own."""
     monkeypatch.setenv("RECEXPLORE_DATA_DIR", str(ml_folder))
     monkeypatch.setenv("RECEXPLORE_MODELS_DIR", str(saved))
     title = family("multitask").title
@@ -78,3 +79,8 @@ def test_train_and_runs_pages_take_the_family(saved: Path, ml_folder: Path, monk
     assert {f"multitask-{round(w * 100)}" for w in WEIGHTS} <= set(runs.multiselect(key="runs_pick").options)
     runs.multiselect(key="runs_pick").set_value(["multitask-50", "dlrm-default"]).run()
     assert not runs.exception
+
+    home = AppTest.from_file(str(ROOT / "pages" / "home.py"), default_timeout=120).run()
+    assert not home.exception
+    table = next(d.value for d in home.dataframe if "name" in d.value and "multitask-50" in d.value["name"].tolist())
+    assert set(table["name"]) == {f"multitask-{round(w * 100)}" for w in WEIGHTS}  # its task's own table
