@@ -84,12 +84,14 @@ class MultiTaskModel(TwoTowerModel):
         self, x: Any = None, y: Any = None, y_pred: Any = None, sample_weight: Any = None, training: bool = True
     ) -> Any:
         query, candidate, stars = y_pred
-        loss = 0.0
-        if self.retrieval_weight > 0:
-            loss = self.retrieval_weight * super().compute_loss(x, y, (query, candidate), sample_weight, training)
-        if self.retrieval_weight < 1:
-            rating = ops.mean(ops.square(stars - ops.cast(ops.reshape(y, (-1,)), "float32")))
-            loss = loss + (1.0 - self.retrieval_weight) * rating
+        # the rating term even at weight 1 (times 0): the head then has a gradient, of zeros, and
+        # Keras does not warn that it has none
+        rating = ops.mean(ops.square(stars - ops.cast(ops.reshape(y, (-1,)), "float32")))
+        loss = (1.0 - self.retrieval_weight) * rating
+        if self.retrieval_weight > 0:  # the in-batch softmax only where it counts
+            loss = loss + self.retrieval_weight * super().compute_loss(
+                x, y, (query, candidate), sample_weight, training
+            )
         return loss
 
     def predict_stars(self, features: dict[str, np.ndarray]) -> np.ndarray:
