@@ -128,7 +128,7 @@ LESSONS: tuple[Lesson, ...] = (
         "the weight between the two losses: RMSE against hit-rate@10, a point per weight, beside the DLRM "
         "and the 1-layer towers.",
         ("pages/multitask.py",),
-        (("pages/train.py", "the multi-task family at any weight, its curves of both tasks"),),
+        (("pages/compare_towers.py", "the retrieval-only towers the trade-off is read against"),),
     ),
 )
 
