@@ -42,6 +42,7 @@ PAGES = {
     "Feature interactions": ("interactions", "One rating, taken apart"),
     "Compare towers": ("compare", "towers are best at hit-rate"),
     "Beyond accuracy": ("beyond", "Head: the 20% most-rated movies"),
+    "Planted crosses": ("planted_crosses", "What the cross layer learned"),
     "Compare rankers": ("compare_rankers", "Press 'Train all"),
     "Recommend": ("recommend", "Top 10 for user"),
     "Next movie": ("next_movie", "there is nothing to check"),

@@ -53,6 +53,7 @@ PAGES: tuple[Page, ...] = (
     Page("pages/home.py", "Home", ":material/home:"),
     Page("pages/data.py", "Data", ":material/bar_chart:"),
     Page("pages/interactions.py", "Feature interactions", ":material/grid_on:", keras=True),
+    Page("pages/planted_crosses.py", "Planted crosses", ":material/join_inner:", keras=True),
     Page("pages/compare_rankers.py", "Compare rankers", ":material/leaderboard:", keras=True),
     # /compare: the address Compare towers had before its file was named for the feature (issue 32)
     Page("pages/compare_towers.py", "Compare towers", ":material/stacked_line_chart:", keras=True, url_path="compare"),
@@ -60,7 +61,6 @@ PAGES: tuple[Page, ...] = (
     Page("pages/movie_map.py", "Movie map", ":material/scatter_plot:", keras=True),
     Page("pages/next_movie.py", "Next movie", ":material/skip_next:", keras=True),
     Page("pages/beyond.py", "Beyond accuracy", ":material/balance:", keras=True),
-    Page("pages/multitask.py", "One model, two tasks", ":material/call_split:", keras=True),
     Page("pages/train.py", "Train", ":material/model_training:", keras=True),
     Page("pages/sweeps.py", "Sweeps", ":material/tune:"),
     Page("pages/runs.py", "Runs", ":material/compare_arrows:"),
@@ -84,9 +84,10 @@ LESSONS: tuple[Lesson, ...] = (
         "Explicit crosses",
         "Explicit crosses",
         "Do explicit feature crosses (DCN) predict ratings better than DLRM's dot products or a plain deep network?",
-        "DLRM, DCN (full and low rank) and the DNN control trained on the same split or folds: curves "
-        "overlaid, a table beside the baselines, and a verdict that is honest about noise.",
-        ("pages/compare_rankers.py",),
+        "First a generated table with planted crosses, where the cross layer finds them and a DNN needs far "
+        "more parameters; then DLRM, DCN (full and low rank) and the DNN control trained on the same split "
+        "or folds: curves overlaid, a table beside the baselines, and a verdict that is honest about noise.",
+        ("pages/planted_crosses.py", "pages/compare_rankers.py"),
         (("pages/interactions.py", "a DCN's cross matrix beside a DLRM's heatmap"),),
     ),
     Lesson(
@@ -118,17 +119,6 @@ LESSONS: tuple[Lesson, ...] = (
         "and diversity, the long tail, and results by user group.",
         ("pages/beyond.py",),
         (("pages/compare_rankers.py", "when a difference between models is more than noise"),),
-    ),
-    Lesson(
-        6,
-        "One model, two tasks",
-        "Two tasks",
-        "Can one model both retrieve and rate?",
-        "The towers' user and movie vectors shared by a retrieval head and a rating head, trained across "
-        "the weight between the two losses: RMSE against hit-rate@10, a point per weight, beside the DLRM "
-        "and the 1-layer towers.",
-        ("pages/multitask.py",),
-        (("pages/compare_towers.py", "the retrieval-only towers the trade-off is read against"),),
     ),
 )
 

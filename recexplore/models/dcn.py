@@ -89,13 +89,24 @@ class DCN(RatingModel):
     def cross_matrix(self) -> np.ndarray | None:
         """The first cross layer's weight matrix W (inputs x inputs, W = U V when low rank),
         oriented as x_next = x0 * (W x + b) + x, or None without cross layers."""
-        if not self.cross:
-            return None
-        layer = self.cross[0]
-        kernel = ops.convert_to_numpy(layer.dense.kernel)  # (rank or inputs) x inputs
-        if layer.projection_dim is not None:
-            kernel = ops.convert_to_numpy(layer.down_proj_dense.kernel) @ kernel
-        return np.asarray(kernel, dtype=np.float64).T
+        return cross_layer_matrix(self.cross[0]) if self.cross else None
+
+
+def cross_layer_matrix(layer: keras_rs.layers.FeatureCross) -> np.ndarray:
+    """A FeatureCross layer's weight matrix W (inputs x inputs, W = U V when low rank), oriented as
+    x_next = x0 * (W x + b) + x: row i, column j weighs input j in the term that multiplies x0_i."""
+    kernel = ops.convert_to_numpy(layer.dense.kernel)  # (rank or inputs) x inputs
+    if layer.projection_dim is not None:
+        kernel = ops.convert_to_numpy(layer.down_proj_dense.kernel) @ kernel
+    return np.asarray(kernel, dtype=np.float64).T
+
+
+def block_norms(weights: np.ndarray, n_features: int, dim: int) -> np.ndarray:
+    """The Frobenius norm of each feature-pair block of a cross matrix over `n_features` inputs of
+    `dim` numbers each, shape (n_features, n_features), as in the DCN-V2 paper's figure (with
+    dim 1, the absolute weights themselves)."""
+    blocks = np.asarray(weights, dtype=np.float64).reshape(n_features, dim, n_features, dim)
+    return np.sqrt(np.square(blocks).sum(axis=(1, 3)))
 
 
 def build_dcn(config: DCNConfig, vocab_sizes: dict[str, int], global_mean: float = 3.5) -> DCN:

@@ -8,7 +8,7 @@ import pandas as pd
 from keras import ops
 
 from recexplore.data.features import FeatureSpace
-from recexplore.models.dcn import DCN
+from recexplore.models.dcn import DCN, block_norms
 from recexplore.models.dlrm import DLRM
 from recexplore.models.rating import SCORE_PARTS, RatingModel
 
@@ -96,9 +96,7 @@ def cross_strength(model: DCN) -> np.ndarray:
     weights = model.cross_matrix()
     if weights is None:
         raise ValueError("this model has no cross layers (the DNN control): there is no cross matrix to show")
-    dim, n = model.embedding_dim, len(model.features)
-    blocks = weights.reshape(n, dim, n, dim)
-    return np.sqrt(np.square(blocks).sum(axis=(1, 3)))
+    return block_norms(weights, len(model.features), model.embedding_dim)
 
 
 def pair_matrix(
