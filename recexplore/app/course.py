@@ -61,6 +61,7 @@ PAGES: tuple[Page, ...] = (
     Page("pages/movie_map.py", "Movie map", ":material/scatter_plot:", keras=True),
     Page("pages/next_movie.py", "Next movie", ":material/skip_next:", keras=True),
     Page("pages/beyond.py", "Beyond accuracy", ":material/balance:", keras=True),
+    Page("pages/multitask.py", "One model, two tasks", ":material/call_split:", keras=True),
     Page("pages/train.py", "Train", ":material/model_training:", keras=True),
     Page("pages/sweeps.py", "Sweeps", ":material/tune:"),
     Page("pages/runs.py", "Runs", ":material/compare_arrows:"),
@@ -119,6 +120,17 @@ LESSONS: tuple[Lesson, ...] = (
         "and diversity, the long tail, and results by user group.",
         ("pages/beyond.py",),
         (("pages/compare_rankers.py", "when a difference between models is more than noise"),),
+    ),
+    Lesson(
+        6,
+        "One model, two tasks",
+        "Two tasks",
+        "Can one model both retrieve and rate?",
+        "The towers' user and movie vectors shared by a retrieval head and a rating head, trained across "
+        "the weight between the two losses: RMSE against hit-rate@10, a point per weight, beside the DLRM "
+        "and the 1-layer towers.",
+        ("pages/multitask.py",),
+        (("pages/compare_towers.py", "the retrieval-only towers the trade-off is read against"),),
     ),
 )
 
