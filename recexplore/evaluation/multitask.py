@@ -86,10 +86,13 @@ def _sentence(
     if not rows:
         return "No multi-task model yet: train the family at a few retrieval weights."
     middle = min(rows, key=lambda r: (abs(r["weight"] - BALANCED), r["weight"]))
-    best_rmse = min(rows, key=lambda r: r["test_rmse"])
-    best_hits = max(rows, key=lambda r: r["hit_rate_at_10"])
-    rating_side = [(f"weight {best_rmse['weight']:g}", best_rmse["test_rmse"])]
-    retrieval_side = [(f"weight {best_hits['weight']:g}", best_hits["hit_rate_at_10"])]
+    rating_end, retrieval_end = rows[0], rows[-1]  # the weights nearest the rating loss alone, and retrieval's
+    rating_side = [(f"weight {rating_end['weight']:g}", rating_end["test_rmse"])] if rating_end is not middle else []
+    retrieval_side = (
+        [(f"weight {retrieval_end['weight']:g}", retrieval_end["hit_rate_at_10"])]
+        if retrieval_end is not middle
+        else []
+    )
     if dlrm is not None and "test_rmse" in dlrm:
         rating_side.append(("the DLRM", float(dlrm["test_rmse"])))
     if towers is not None and "hit_rate_at_10" in towers:
@@ -100,6 +103,9 @@ def _sentence(
         for who, v in retrieval_side
     )
     return (
-        f"At retrieval weight {middle['weight']:g} one model does both: its RMSE is {middle['test_rmse']:.3f} "
-        f"({rmse_text}) and its hit-rate@10 {middle['hit_rate_at_10']:.3f} ({hit_text})."
+        f"At retrieval weight {middle['weight']:g} one model does both: its RMSE is {middle['test_rmse']:.3f}"
+        + (f" ({rmse_text})" if rmse_text else "")
+        + f" and its hit-rate@10 {middle['hit_rate_at_10']:.3f}"
+        + (f" ({hit_text})" if hit_text else "")
+        + "."
     )
