@@ -12,6 +12,11 @@ from recexplore.families import RATING, task_presets
 from recexplore.training.request import TrainRequest
 
 ONE_SPLIT, ALL_FOLDS = "One split", "All five folds"
+LIST_NAMES = {
+    "list_ndcg_at_5": "list NDCG@5",
+    "list_ndcg_at_10": "list NDCG@10",
+    "list_mrr": "list MRR",
+}  # table columns
 
 
 def scope_splits(
@@ -105,6 +110,3 @@ def table_rows(payload: dict[str, Any]) -> list[dict[str, Any]]:
         rmse = f"{base[key]:.4f}" if key else None
         rows.append({"model": name, "loss": None, "RMSE": rmse, "MAE": None, **lists, "params": 0, "seconds": None})
     return rows
-
-
-LIST_NAMES = {"list_ndcg_at_5": "list NDCG@5", "list_ndcg_at_10": "list NDCG@10", "list_mrr": "list MRR"}
