@@ -332,3 +332,16 @@ def test_the_cross_matrix_view_of_the_pretrained_dcn(app_page: Any) -> None:
     assert "first cross layer" in _main_text(app_page) or main.locator("text.gtitle").count() >= 2
     assert page_errors(app_page) == []
     _shot(app_page, "interactions-cross-matrix")
+
+
+def test_planted_crosses_outline_the_pairs_the_cross_layer_found(app_page: Any) -> None:
+    """Lesson 2's opening needs no MovieLens: the cross networks and the DNN control train on the
+    generated table, and the cross layer's strongest pairs are the planted x1 x x2 and x3 x x4."""
+    _go(app_page, "Planted crosses")
+    main = app_page.locator(MAIN)
+    _wait(app_page, main.get_by_text("What the cross layer learned"), 180)
+    _wait(app_page, main.locator(".js-plotly-plot").nth(1), 30)  # RMSE against parameters, the matrix
+    text = _main_text(app_page)
+    assert "Planted: x1 x x2 and x3 x x4." in text and "are the planted ones" in text
+    assert page_errors(app_page) == []
+    _shot(app_page, "planted-crosses")

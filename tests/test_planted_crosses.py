@@ -100,7 +100,9 @@ def test_the_page_shows_the_table_the_scatter_and_the_marked_matrix() -> None:
     assert table["kind"].tolist()[:2] == ["DCN", "DCN"] and "DNN 256-128" in table["model"].tolist()
     specs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
     scatter, heatmap = specs
-    assert scatter["layout"]["xaxis"]["type"] == "log"
+    assert scatter["layout"]["xaxis"]["type"] == "log" and scatter["layout"]["yaxis"]["type"] == "log"
+    dcn_point = scatter["data"][0]  # the cross networks, drawn above the noise floor
+    assert dcn_point["name"] == "DCN" and all(0 < y < 0.05 for y in dcn_point["y"])
     marks = next(t for t in heatmap["data"] if t.get("name") == "planted")
     assert sorted(zip(marks["y"], marks["x"], strict=True)) == sorted(
         [("x1", "x2"), ("x2", "x1"), ("x3", "x4"), ("x4", "x3")]

@@ -75,7 +75,8 @@ def show() -> None:
     st.subheader("Who finds the crosses: RMSE against parameters")
     st.dataframe(_table(result), hide_index=True, key="planted_table")
     st.plotly_chart(
-        rmse_against_params(result.measured, result.floor, "Test RMSE on the held-out fifth"), key="planted_rmse"
+        rmse_against_params(result.measured, result.floor, "Above the noise floor: the held-out fifth"),
+        key="planted_rmse",
     )
     dcn = result.measured[0]
     best = min((m for m in result.measured if m.kind == "DNN"), key=lambda m: m.rmse)
