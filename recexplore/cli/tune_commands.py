@@ -74,7 +74,12 @@ def cmd_tune(args: argparse.Namespace) -> int:
 
     def trial_line(row: dict[str, Any]) -> None:
         if not args.json:
-            shown = row["error"] or f"{row['validation']:.4f} after {row['epochs']} epochs"
+            if row["error"]:
+                shown = row["error"]
+            elif row["validation"] is None:
+                shown = "stopped before its first epoch ended"
+            else:
+                shown = f"{row['validation']:.4f} after {row['epochs']} epochs"
             print(f"trial {row['settings']}: {shown}", flush=True)
 
     try:

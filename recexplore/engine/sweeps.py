@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import logging
 import math
 import sys
 import tempfile
@@ -128,18 +129,24 @@ def _plain(value: Any) -> Any:
     return list(value) if isinstance(value, tuple) else value
 
 
+TUNE_LOGGERS = ("ray.tune", "ray.train")  # their warnings are Tune's business, not a user's
 _QUIET_LOCK = threading.Lock()
-_QUIET: list[Any] = []  # the real stdout while any sweep runs, and how many do
+_QUIET: list[Any] = []  # the real stdout and log levels while any sweep runs, and how many do
 
 
 @contextlib.contextmanager
 def _quiet() -> Iterator[None]:
-    """Tune's own tables out of stdout while sweeps run: the first sweep swaps stdout for a sink, the
-    last one puts it back (sweeps on several threads of a server never leave it swapped)."""
+    """Tune's own tables out of stdout, and its warnings below ERROR out of the log, while sweeps run
+    (TensorboardX missing; the metrics of a trial the budget stopped before it reported: the record says
+    what matters in one line each). The first sweep swaps stdout for a sink and raises Tune's loggers,
+    the last one puts both back (sweeps on several threads of a server never leave them changed)."""
     with _QUIET_LOCK:
         if not _QUIET:
-            _QUIET.append(sys.stdout)
+            loggers = [logging.getLogger(name) for name in TUNE_LOGGERS]
+            _QUIET.append((sys.stdout, [(log, log.level) for log in loggers]))
             sys.stdout = io.StringIO()
+            for log in loggers:
+                log.setLevel(logging.ERROR)
         _QUIET.append(None)
     try:
         yield
@@ -147,7 +154,10 @@ def _quiet() -> Iterator[None]:
         with _QUIET_LOCK:
             _QUIET.pop()
             if len(_QUIET) == 1:
-                sys.stdout = _QUIET.pop()
+                stdout, levels = _QUIET.pop()
+                sys.stdout = stdout
+                for log, level in levels:
+                    log.setLevel(level)
 
 
 def _to_tune(value: Any) -> Any:
@@ -380,6 +390,8 @@ def run_sweep(
     best = _best(rows, mode)
     if best is None:
         reasons = sorted({r["error"] for r in rows if r["error"]})
+        if not reasons and request.time_budget_s is not None:
+            reasons = [f"the time budget of {request.time_budget_s:g} s ended before any trial finished an epoch"]
         raise SweepFailed(f"no trial of the sweep finished ({'; '.join(reasons)[:300] or 'none ran'})")
     tested: dict[str, dict[str, float]] = {}
     if test_best:
