@@ -50,6 +50,20 @@ def test_a_limit_below_four_jobs_points_to_the_cli(data_env: None, monkeypatch: 
     assert at.button(key="rankers_train").disabled
 
 
+def test_a_list_loss_adds_the_listwise_ranker_to_the_count(data_env: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    from recexplore.app import training_jobs
+
+    manager = training_jobs.job_manager()
+    monkeypatch.setattr(manager, "settings", dataclasses.replace(manager.settings, max_active_jobs=4))
+    at = AppTest.from_file(PAGE, default_timeout=TIMEOUT).run()
+    assert at.button(key="rankers_train").label == "Train all 4"
+    at.multiselect(key="rankers_losses").set_value(["mse", "list_mle"]).run()
+    assert not at.exception
+    assert at.button(key="rankers_train").label == "Train all 5" and at.button(key="rankers_train").disabled
+    assert any("trains 5 models" in i.value and "--losses mse,list_mle" in i.value for i in at.info)
+    assert any("Does training on the order of a list beat predicting each star?" in m.value for m in at.markdown)
+
+
 def test_one_split_trains_the_four_and_gives_an_honest_verdict(data_env: None, ray_engine: None) -> None:
     from recexplore.app import session_workspace, training_jobs
 

@@ -129,6 +129,8 @@ def test_hostile_settings_get_one_line(ml_folder: Path, capsys: pytest.CaptureFi
     run_inprocess([*base, "--list-length", "0"], capsys, 2, "list")
     run_inprocess([*base, "--list-length", "101"], capsys, 2, "list")
     run_inprocess([*base, "--list-length", "100"], capsys, 2, "longer than any user's training history")
+    compare = ["compare-rankers", "--data", str(ml_folder), *TINY]
+    run_inprocess([*compare, "--losses", "mse,hinge"], capsys, 2, "--losses", "got hinge")
     with pytest.raises(ValueError, match="loss must be one of"):
         ListwiseConfig(loss="hinge")
     with pytest.raises(ValueError, match="loss must be one of"):
