@@ -87,7 +87,8 @@ LESSONS: tuple[Lesson, ...] = (
         "Do explicit feature crosses (DCN) predict ratings better than DLRM's dot products or a plain deep network?",
         "First a generated table with planted crosses, where the cross layer finds them and a DNN needs far "
         "more parameters; then DLRM, DCN (full and low rank) and the DNN control trained on the same split "
-        "or folds: curves overlaid, a table beside the baselines, and a verdict that is honest about noise.",
+        "or folds: curves overlaid, a table beside the baselines, and a verdict that is honest about noise; "
+        "last, does training on the order of a list beat predicting each star (a list loss on the same network)?",
         ("pages/planted_crosses.py", "pages/compare_rankers.py"),
         (("pages/interactions.py", "a DCN's cross matrix beside a DLRM's heatmap"),),
     ),
