@@ -31,3 +31,16 @@ def test_a_family_that_declares_no_space_cannot_be_swept(
     code = main(["tune", "toy", "--data", str(ml_folder)])
     captured = capsys.readouterr()
     assert code == 2 and "nothing to sweep" in captured.err and len(captured.err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("spec", "words"),
+    [
+        ("learning_rate=log:0.01:0.01", "0 < low < high"),
+        ("learning_rate=log:0.02:0.01", "0 < low < high"),
+        ("epochs=int:5:2", "epochs"),
+        ("layers=choice:", "--space layers"),
+    ],
+)
+def test_an_empty_range_is_one_line(spec: str, words: str, capsys: pytest.CaptureFixture[str]) -> None:
+    run_inprocess(["tune", "towers", "--space", spec], capsys, 2, words)
