@@ -59,7 +59,7 @@ def measure(kind: str, overrides: dict[str, Any], folds: list[str], seed: int, d
         started = time.perf_counter()
         inner = inner_split(make_split(data, fold), seed)
         metrics = run(kind, config, data=data, split=inner, seed=seed, peers=False).result.metrics
-        keys = ("test_rmse",) if family(kind).task.name == "rating" else ("hit_rate_at_10", "hit_rate_at_100")
+        keys = [k for k in ("test_rmse", "hit_rate_at_10", "hit_rate_at_100") if k in metrics]  # a task's own
         out.append({**{k: round(float(metrics[k]), 4) for k in keys}, "seconds": round(time.perf_counter() - started)})
     return out
 
