@@ -143,7 +143,7 @@ def test_train_save_and_reload_give_the_same_outputs(
     ml_folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from recexplore.data.loading import load_movielens
-    from recexplore.evaluation.scoring import evaluate_loaded
+    from recexplore.evaluation.scoring import evaluate_loaded, prepare_loaded, rating_scores
     from recexplore.store import registry
 
     models = tmp_path / "models"
@@ -159,6 +159,11 @@ def test_train_save_and_reload_give_the_same_outputs(
     again = evaluate_loaded("listwise", loaded.model, loaded.meta, data, loaded.vocab)
     for key in ("test_rmse", "list_ndcg_at_10", "list_mrr"):
         assert again[key] == pytest.approx(payload[key], abs=1e-6)
+    # the calibration line is the least-squares fit on the training ratings: their mean is the stars' mean
+    space, split = prepare_loaded("listwise", loaded.model, loaded.meta, data, loaded.vocab)
+    stars = rating_scores(loaded.model, space, split.train)
+    assert float(loaded.model.calibration[0]) > 0
+    assert stars.mean() == pytest.approx(split.train["user_rating"].mean(), abs=1e-3)
 
 
 def _result(loss: str, rmse: float, ndcg: float) -> SimpleNamespace:

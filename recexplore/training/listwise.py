@@ -18,8 +18,10 @@ from recexplore.evaluation.accuracy import rmse
 from recexplore.evaluation.scoring import predict_ratings, rating_metrics, rating_scores
 from recexplore.models.lazy_adam import lazy_optimizer
 from recexplore.models.listwise import MSE, PADDED, ranking_loss
-from recexplore.training.rating import _bias_tables, stars_of
+from recexplore.training.rating import bias_tables, stars_of
 from recexplore.training.trainer import Fit, HookBridge, TrainResult, build_optimizer, train_result
+
+CALIBRATION_ROWS = 200_000  # the most training ratings the calibration line is fitted on (a line: plenty)
 
 
 class ListBatches(keras.utils.PyDataset):
@@ -65,7 +67,7 @@ def train_listwise(fit: Fit) -> TrainResult:
     model = fam.build(config, vocab.sizes(), float(rows["user_rating"].mean()))
     model.set_history(space.history(rows))
     if config.bias_start > 0:
-        model.start_biases(*_bias_tables(space, rows, config.bias_start))
+        model.start_biases(*bias_tables(space, rows, config.bias_start))
     model.compile(optimizer=lazy_optimizer(vocab.sizes(), config.learning_rate), loss=ranking_loss(config.loss))
     build_optimizer(model)
     stamps = rows["timestamp"].to_numpy()
@@ -87,9 +89,12 @@ def train_listwise(fit: Fit) -> TrainResult:
 
 
 def calibrate(model: keras.Model, space: FeatureSpace, rows: Any) -> tuple[float, float]:
-    """Fit the line from the model's raw scores to the stars of `rows` (least squares) and set it
-    as the model's calibration: its predictions are then stars, its order unchanged (a scale
-    below 0 would reverse it, so the scale is at least 0)."""
+    """Fit the line from the model's raw scores to the stars of `rows` (least squares; a seeded
+    sample of CALIBRATION_ROWS of them when there are more) and set it as the model's calibration:
+    its predictions are then stars, its order unchanged (a scale below 0 would reverse it, so the
+    scale is at least 0)."""
+    if len(rows) > CALIBRATION_ROWS:
+        rows = rows.sample(CALIBRATION_ROWS, random_state=0)
     model.set_calibration(1.0, 0.0)
     raw = rating_scores(model, space, rows)
     truth = stars_of(rows).astype(np.float64)

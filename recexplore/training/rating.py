@@ -26,7 +26,7 @@ def train_rating(fit: Fit) -> TrainResult:
     model = fam.build(config, vocab.sizes(), float(fit_rows["user_rating"].mean()))
     model.set_history(space.history(split.train))
     if config.bias_start > 0:
-        model.start_biases(*_bias_tables(space, fit_rows, config.bias_start))
+        model.start_biases(*bias_tables(space, fit_rows, config.bias_start))
     model.compile(
         optimizer=lazy_optimizer(vocab.sizes(), config.learning_rate),
         loss="mse",
@@ -74,7 +74,7 @@ def stars_of(rows: Any) -> np.ndarray:
     return rows["user_rating"].to_numpy(np.float32)
 
 
-def _bias_tables(space: FeatureSpace, rows: Any, lam: float) -> tuple[np.ndarray, np.ndarray]:
+def bias_tables(space: FeatureSpace, rows: Any, lam: float) -> tuple[np.ndarray, np.ndarray]:
     """The bias-only ridge fit of `rows` as user and movie bias tables (0 for the OOV row)."""
     fit = fit_biases(rows, lam)
     user, movie = np.zeros(space.n_users, np.float32), np.zeros(space.n_movies, np.float32)
