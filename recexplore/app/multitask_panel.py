@@ -11,6 +11,7 @@ import streamlit as st
 from recexplore.app import model_choice
 from recexplore.app.trade_off_figure import trade_off_figure
 from recexplore.app.train_forms import queue_message, refresh_interval
+from recexplore.config.metrics import label
 from recexplore.engine.jobs import DONE, FINISHED, JobManager
 from recexplore.engine.prepare import find_entry
 from recexplore.evaluation.multitask import trade_off
@@ -48,7 +49,8 @@ def show(view: dict[str, Any], key: str) -> None:
     """The figure, the sentence and the table of one trade-off."""
     st.plotly_chart(trade_off_figure(view), key=f"{key}_chart")
     st.info(view["sentence"], icon=":material/balance:")
-    st.dataframe(view["points"], hide_index=True, key=f"{key}_table")
+    names = {k: label(k) for k in ("test_rmse", "hit_rate_at_10")} | {"weight": "retrieval weight"}
+    st.dataframe(view["points"], hide_index=True, key=f"{key}_table", column_config=names)
 
 
 def latest_sweep(jobs: Sequence[Any]) -> list[Any]:
