@@ -112,7 +112,7 @@ def test_where_the_models_go_and_why_they_cannot(
     token = workspaces.new_token()
     planned = prepare.plan(ml1m, ())
     monkeypatch.setenv(registry.MODELS_ENV, str(shared))
-    mine = Target(token, shared=False, max_saved=10)
+    mine = Target(token, shared=False, max_saved=len(planned) + 1)  # room for every entry: only the name clashes
     assert mine.folder == workspaces.workspace_dir(token) and mine.where == "your workspace"
     (found,) = mine.problems(planned, "ml-1m")
     assert found == "'dlrm-default-ml-1m' is a shared model's name, so your workspace cannot save one under it."
