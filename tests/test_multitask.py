@@ -144,3 +144,17 @@ def test_a_preset_per_trade_off_weight_and_the_architecture_shows_both_heads(bat
     assert any(n.startswith("rating_head") for n in names) and rows[-1]["type"] == "BruteForceRetrieval"
     model = build_multitask(config, space.vocab.sizes())
     assert sum(r["parameters"] for r in rows if r["depth"] == 0) == count_params(model)
+
+
+def test_compare_multitask_trains_the_weights_and_the_specialists_as_jobs(
+    ml_folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Each weight a point (RMSE, hit-rate@10), the DLRM's RMSE and the towers' hit-rate@10 as references,
+    and the sentence on the balance."""
+    argv = ["compare-multitask", "--data", str(ml_folder), "--weights", "0,0.5,1", "--json"]
+    assert main([*argv, "--epochs", "1", "--batch-size", "256", "--embedding-dim", "8"]) == 0
+    payload = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert [p["weight"] for p in payload["points"]] == [0.0, 0.5, 1.0]
+    assert all(0.0 < p["test_rmse"] < 4.0 and 0.0 <= p["hit_rate_at_10"] <= 1.0 for p in payload["points"])
+    assert set(payload["references"]) == {DLRM_POINT, TOWERS_POINT}
+    assert "At retrieval weight 0.5" in payload["sentence"] and payload["split"]["name"] == "random"
