@@ -195,6 +195,7 @@ def test_compare_rankers_reads_the_loss_and_gives_a_list_verdict_per_pair() -> N
     assert len(payload["verdicts"]) == len(payload["list_verdicts"]) == 1
     assert payload["list_verdicts"][0]["better"] == "listmle"
     assert "listmle has the highest mean list NDCG@10 over 5 folds" in payload["list_summary"]
+    assert payload["lines"][-1] == payload["list_summary"]  # the CLI's last line
 
 
 def test_the_train_page_offers_the_loss_and_the_list_settings(data_env: None) -> None:

@@ -89,6 +89,7 @@ def compare_rows(results: Sequence[tuple[str, str, str, Any]], splits: Sequence[
     best = min(models, key=lambda m: float(np.mean(rmse[m])))
     baseline_row = {k: (float(np.mean(v)) if many else v[0]) for k, v in baselines.items()}
     summary = summary_sentence(best, verdicts, len(splits))
+    list_summary = list_sentence(lists[LIST_VERDICT], list_verdicts, len(splits))
     return {
         "splits": list(splits),
         "rows": rows,
@@ -97,8 +98,13 @@ def compare_rows(results: Sequence[tuple[str, str, str, Any]], splits: Sequence[
         "verdicts": verdicts,
         "list_verdicts": list_verdicts,
         "summary": summary,
-        "list_summary": list_sentence(lists[LIST_VERDICT], list_verdicts, len(splits)),
-        "lines": [*_lines(rows, baseline_row, verdicts, many), summary, *[v["sentence"] for v in list_verdicts]],
+        "list_summary": list_summary,
+        "lines": [
+            *_lines(rows, baseline_row, verdicts, many),
+            summary,
+            *[v["sentence"] for v in list_verdicts],
+            list_summary,
+        ],
     }
 
 
