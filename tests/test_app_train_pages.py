@@ -226,7 +226,8 @@ def test_train_page_cancel(data_env: None, ray_engine: None) -> None:
 def test_compare_page_without_models_says_what_to_do(data_env: None) -> None:
     at = _compare_page().run()
     assert not at.exception
-    assert any("pretrain" in i.value for i in at.info)
+    assert any("prepare it below" in i.value for i in at.info)  # the one-click offer (issue 33, item 6)
+    assert at.button(key="lesson_prepare_start").label.startswith("Prepare")
 
 
 def test_compare_page_from_registry(data_env: None, presets_registry: Path, monkeypatch: pytest.MonkeyPatch) -> None:
