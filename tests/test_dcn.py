@@ -127,7 +127,7 @@ def test_dcn_early_stopping_holds_out_a_validation_slice(ml_folder: Path) -> Non
 @pytest.mark.parametrize(
     ("argv", "code", "needle"),
     [
-        (["train", "dcn", "--preset", "dcn-wide"], 2, "argument --preset: invalid choice: 'dcn-wide'"),
+        (["train", "dcn", "--preset", "dcn-wide"], 2, "--preset dcn-wide: no such preset for dcn"),
         (["train", "dcn", "--cross-layers", "-1"], 2, "argument --cross-layers: expected an integer from 0 to 8"),
         (["train", "dcn", "--structure", "diagonal"], 2, "argument --structure: invalid choice"),
         (["train", "dcn", "--deep-layers", "a"], 2, "argument --deep-layers:"),
@@ -177,5 +177,9 @@ def test_compare_rankers_over_folds_reports_mean_spread_and_verdicts(
         assert row["mean_test_rmse"] == pytest.approx(np.mean(row["fold_test_rmse"]))
     assert len(payload["verdicts"]) == 6 and all(0 <= v["p_holm"] <= 1 for v in payload["verdicts"])
     assert payload["best"] in {r["model"] for r in payload["rows"]}
-    assert set(payload["baselines"]) == {"global_mean_rmse", "bias_only_rmse"}
+    # the rating baselines, and the bias-only and popularity orderings of the held-out lists
+    lists = {
+        f"{peer}_{m}" for peer in ("bias_only", "popularity") for m in ("list_ndcg_at_5", "list_ndcg_at_10", "list_mrr")
+    }
+    assert set(payload["baselines"]) == {"global_mean_rmse", "bias_only_rmse"} | lists
     assert "folds" in payload["summary"]
