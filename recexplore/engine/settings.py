@@ -101,7 +101,12 @@ SETTINGS: dict[str, Setting] = {
         "queued plus running jobs one workspace may have (Compare towers needs 3, Compare rankers 4 a split)",
     ),
     "max_saved_models": Setting(
-        "RECEXPLORE_MAX_SAVED_MODELS", 10, 0, 10000, True, "models one workspace may save from the app"
+        "RECEXPLORE_MAX_SAVED_MODELS",
+        24,  # room for every lesson's default models (13, one-click prepare) and as many of one's own
+        0,
+        10000,
+        True,
+        "models one workspace may save from the app",
     ),
     "keep_finished_jobs": Setting(
         "RECEXPLORE_KEEP_FINISHED_JOBS", 6, 1, 1000, True, "finished jobs (and their unsaved models) kept per workspace"
