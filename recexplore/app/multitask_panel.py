@@ -8,11 +8,11 @@ from typing import Any
 
 import streamlit as st
 
-from recexplore.app import model_choice
+from recexplore.app import model_choice, training_jobs
 from recexplore.app.trade_off_figure import trade_off_figure
-from recexplore.app.train_forms import queue_message, refresh_interval
+from recexplore.app.train_forms import refresh_interval
 from recexplore.config.metrics import label
-from recexplore.engine.jobs import DONE, FINISHED, JobManager
+from recexplore.engine.jobs import DONE, JobManager
 from recexplore.engine.prepare import find_entry
 from recexplore.evaluation.multitask import trade_off
 from recexplore.families import family
@@ -74,16 +74,8 @@ def _live(queue: JobManager, owner: str, dataset: str, active_at_start: bool) ->
         st.caption("Press 'Train the weights' to train one multi-task model per retrieval weight on the same split.")
         return
     for col, job in zip(st.columns(len(jobs)), jobs, strict=True):
-        snap = job.snapshot()
-        total = max(int(snap["total_epochs"]), 1)
         with col:
-            st.markdown(f"**weight {job.request.config.retrieval_weight:g}** · {snap['status']}")
-            if snap["status"] not in FINISHED:
-                text = queue_message(snap["status"], queue.position(job))
-                st.progress(min(snap["epoch"] / total, 1.0), text=f"{text} · epoch {snap['epoch']} / {total}")
-                st.button("Cancel", key=f"multitask_cancel_{snap['job_id']}", on_click=queue.cancel, args=(job,))
-            elif snap["status"] == "failed":
-                st.error(snap["error"])
+            training_jobs.job_status(queue, job, f"weight {job.request.config.retrieval_weight:g}", "multitask")
     done = [(j.request.config.retrieval_weight, j.result.metrics) for j in jobs if j.status == DONE and j.result]
     if done:
         show(trade_off(done, *references(dataset)), "multitask_live")

@@ -17,9 +17,9 @@ from recexplore.app.tower_comparison import (
     test_rows,
     tests_sentence,
 )
-from recexplore.app.train_forms import queue_message, refresh_interval
+from recexplore.app.train_forms import refresh_interval
 from recexplore.config.metrics import explain, label
-from recexplore.engine.jobs import DONE, FINISHED, Job, JobManager
+from recexplore.engine.jobs import DONE, Job, JobManager
 from recexplore.evaluation.significance import BOOTSTRAP_SAMPLES, BOOTSTRAP_SEED
 
 SAVE_OUTCOME = "compare_save_outcome"
@@ -85,17 +85,9 @@ def _live(queue: JobManager, owner: str, k: int, fingerprint: str, active_at_sta
     runs, partial = [], {}
     cols = st.columns(len(jobs))
     for col, job in zip(cols, jobs, strict=True):
-        snap = job.snapshot()
-        preset = job.request.preset or snap["label"]
-        total = max(int(snap["total_epochs"]), 1)
+        preset = job.request.preset or job.label
         with col:
-            st.markdown(f"**{preset}** · {snap['status']}")
-            if snap["status"] not in FINISHED:
-                text = queue_message(snap["status"], queue.position(job))
-                st.progress(min(snap["epoch"] / total, 1.0), text=f"{text} · epoch {snap['epoch']} / {total}")
-                st.button("Cancel", key=f"compare_cancel_{snap['job_id']}", on_click=queue.cancel, args=(job,))
-            elif snap["status"] == "failed":
-                st.error(snap["error"])
+            snap = training_jobs.job_status(queue, job, preset, "compare")
         if job.status == DONE and job.result is not None:
             runs.append(TowerRun.from_result(preset, job.result))
         elif snap["history"]:

@@ -41,3 +41,21 @@ def save_job(manager: Any, job: Any, name: str, overwrite: bool) -> str | None:
         return str(err)
     clear_model_caches()
     return None
+
+
+def job_status(queue: Any, job: Any, heading: str, key: str) -> dict[str, Any]:
+    """One job in a row of jobs: its heading and status, its queue place and epoch with a Cancel
+    button while it runs, its one-line error if it failed; the snapshot it drew."""
+    from recexplore.app.train_forms import queue_message
+    from recexplore.engine.jobs import FINISHED
+
+    snap = job.snapshot()
+    total = max(int(snap["total_epochs"]), 1)
+    st.markdown(f"**{heading}** · {snap['status']}")
+    if snap["status"] not in FINISHED:
+        text = queue_message(snap["status"], queue.position(job))
+        st.progress(min(snap["epoch"] / total, 1.0), text=f"{text} · epoch {snap['epoch']} / {total}")
+        st.button("Cancel", key=f"{key}_cancel_{snap['job_id']}", on_click=queue.cancel, args=(job,))
+    elif snap["status"] == "failed":
+        st.error(snap["error"])
+    return snap

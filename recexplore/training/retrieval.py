@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from typing import Any
 
 import keras
 import numpy as np
@@ -20,22 +22,22 @@ from recexplore.training.trainer import Fit, HookBridge, TrainResult, build_opti
 CURVE_K = 100  # hit-rate@k recorded per epoch for retrieval curves
 
 
-def train_retrieval(fit: Fit) -> TrainResult:
-    """Retrieval families: in-batch softmax (or rating MSE), cosine-decayed AdamW, hit-rate curves."""
-    fam, data, split, config, seed, hooks, vocab, space = fit.parts()
-    train_matrix = space.interaction_csr(split.train)  # sparse: memory grows with the ratings
+def sampling_probability(train_matrix: Any) -> np.ndarray:
+    """Each movie's share of the training ratings: the in-batch softmax's sampling probability."""
     counts = axis_counts(train_matrix, 0).astype(np.float64)
-    probability = (counts / max(counts.sum(), 1.0)).astype(np.float32)
-    model = fam.build(config, vocab.sizes())
-    model.set_history(space.history(split.train))  # the query tower's, when it reads one
-    steps = -(-len(split.train) // config.batch_size) * config.epochs
+    return (counts / max(counts.sum(), 1.0)).astype(np.float32)
+
+
+def compile_towers(model: keras.Model, config: Any, vocab_sizes: dict[str, int], train_rows: int) -> None:
+    """Lazy AdamW with the learning rate cosine-decayed to 0 over the whole training, its slots built."""
+    steps = -(-train_rows // config.batch_size) * config.epochs
     schedule = keras.optimizers.schedules.CosineDecay(config.learning_rate, decay_steps=max(steps, 1))
-    model.compile(optimizer=lazy_optimizer(vocab.sizes(), schedule, config.weight_decay))
+    model.compile(optimizer=lazy_optimizer(vocab_sizes, schedule, config.weight_decay))
     build_optimizer(model)
-    stars = stars_of(split.train) if config.objective == "rating_mse" else None
-    x, y, shuffle = fit_input(
-        space.tower_maker(split.train, probability), len(split.train), stars, config.batch_size, seed
-    )
+
+
+def hit_curve(model: keras.Model, space: Any, split: Any, train_matrix: Any) -> Callable[[], dict[str, float]]:
+    """The per-epoch test hit rates @10 and @CURVE_K of a model with towers (training movies excluded)."""
     test_u = space.user_index(split.test["user_id"])
     test_m = space.movie_index(split.test["movie_id"])
 
@@ -43,9 +45,16 @@ def train_retrieval(fit: Fit) -> TrainResult:
         hits = hits_at(tower_scores(model, space), test_u, test_m, exclude=train_matrix, ks=(10, CURVE_K))
         return {"hit_rate_at_10": float(np.mean(hits[10])), f"hit_rate_at_{CURVE_K}": float(np.mean(hits[CURVE_K]))}
 
-    bridge = HookBridge(hooks, extra_epoch_logs=curve)
+    return curve
+
+
+def fit_with_teacher(
+    model: keras.Model, fit_args: tuple[Any, Any, Any], config: Any, train_matrix: Any, bridge: HookBridge, distil: bool
+) -> float:
+    """`model.fit` on (x, y, shuffle), with the EASE teacher's logits set while it trains when `distil`;
+    the training's seconds."""
+    x, y, shuffle = fit_args
     start = time.perf_counter()
-    distil = config.objective == "softmax" and config.distill_weight > 0 and teacher_fits(vocab.sizes())
     if distil:
         model.set_teacher(teacher_logits(train_matrix, TEACHER_LAMBDA, config.distill_temperature))
     try:
@@ -54,7 +63,22 @@ def train_retrieval(fit: Fit) -> TrainResult:
         )
     finally:
         model.set_teacher(None)
-    seconds = time.perf_counter() - start
+    return time.perf_counter() - start
+
+
+def train_retrieval(fit: Fit) -> TrainResult:
+    """Retrieval families: in-batch softmax (or rating MSE), cosine-decayed AdamW, hit-rate curves."""
+    fam, data, split, config, seed, hooks, vocab, space = fit.parts()
+    train_matrix = space.interaction_csr(split.train)  # sparse: memory grows with the ratings
+    probability = sampling_probability(train_matrix)
+    model = fam.build(config, vocab.sizes())
+    model.set_history(space.history(split.train))  # the query tower's, when it reads one
+    compile_towers(model, config, vocab.sizes(), len(split.train))
+    stars = stars_of(split.train) if config.objective == "rating_mse" else None
+    fit_args = fit_input(space.tower_maker(split.train, probability), len(split.train), stars, config.batch_size, seed)
+    bridge = HookBridge(hooks, extra_epoch_logs=hit_curve(model, space, split, train_matrix))
+    distil = config.objective == "softmax" and config.distill_weight > 0 and teacher_fits(vocab.sizes())
+    seconds = fit_with_teacher(model, fit_args, config, train_matrix, bridge, distil)
     report, extras = towers_evaluation(model, space, split)
     report["epochs_run"] = len(bridge.history)
     if config.distill_weight > 0 and not distil:
