@@ -34,6 +34,7 @@ RECOMMEND = "recommend"  # top-k retrieval for a user (Recommend page)
 RERANK = "rerank"  # predicted stars for a user's candidates (Recommend page's re-ranking)
 MOVIE_MAP = "movie_map"  # the candidate tower's movie vectors (Movie map page)
 NEXT_MOVIE = "next_movie"  # a user's watch timeline and next-movie list (Next movie page)
+RETRIEVAL_INDEX = "retrieval_index"  # movie vectors served through an exact or approximate index (Catalogue scale page)
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,10 @@ class Task:
         sweep_metric: the metric a sweep ranks trials by, measured after every epoch on the
             validation slice (its direction: `config.metrics`).
         rebuilds_history: whether a loaded model needs its split's rated-movies history again.
+        sampled_metrics: 'module:function' of a model's and its peers' full and sampled metrics
+            under chosen samplings, (model, space, split, data, samplings) -> metrics; None: the
+            task ranks no held-out movie (`evaluation.sampled`).
+        sampled_against: the full-ranking hit rate@10 its sampled hit rate is read against.
 
     The behaviour is named, not imported: this table sits below every stage that carries it (as
     FAMILY_MODULES names the families' modules), and `behaviour` imports it on first use.
@@ -82,6 +87,8 @@ class Task:
     curve_peers: tuple[str, ...] = ()
     sweep_metric: str = ""
     rebuilds_history: bool = False
+    sampled_metrics: str | None = None
+    sampled_against: str = ""
 
     @property
     def higher_is_better(self) -> bool:
@@ -89,7 +96,8 @@ class Task:
         return bool(METRICS[self.headline].higher_is_better)
 
     def behaviour(self, role: str) -> Callable[..., Any]:
-        """The function the task names for `role` ('trainer', 'evaluator', 'peers', 'saved_peers')."""
+        """The function the task names for `role` ('trainer', 'evaluator', 'peers', 'saved_peers',
+        'sampled_metrics')."""
         module, _, name = getattr(self, role).partition(":")
         return getattr(importlib.import_module(module), name)
 
@@ -118,7 +126,15 @@ RATING = Task(
 RETRIEVAL = Task(
     name="retrieval",
     title="Retrieval models: top-k lists",
-    result_keys=("hit_rate_at_10", "hit_rate_at_100", "seed_top100_accuracy"),
+    result_keys=(
+        "hit_rate_at_10",
+        "hit_rate_at_100",
+        "seed_top100_accuracy",
+        "sampled_hit_rate_at_10",
+        "sampled_ndcg_at_10",
+        "sampled_pop_hit_rate_at_10",
+        "sampled_pop_ndcg_at_10",
+    ),
     table_keys=(
         "hit_rate_at_10",
         "hit_rate_at_100",
@@ -136,11 +152,21 @@ RETRIEVAL = Task(
     peers="recexplore.evaluation.ease_report:cached_report",
     saved_peers="recexplore.evaluation.ease_report:saved_report",
     sweep_metric="hit_rate_at_10",
+    sampled_metrics="recexplore.evaluation.sampled_scoring:retrieval_sampled",
+    sampled_against="hit_rate_at_10",
 )
 NEXT_ITEM = Task(
     name="next_item",
     title="Next-movie models: what comes next",
-    result_keys=("next_hit_rate_at_10", "next_hit_rate_at_100", "next_ndcg_at_10"),
+    result_keys=(
+        "next_hit_rate_at_10",
+        "next_hit_rate_at_100",
+        "next_ndcg_at_10",
+        "sampled_hit_rate_at_10",
+        "sampled_ndcg_at_10",
+        "sampled_pop_hit_rate_at_10",
+        "sampled_pop_ndcg_at_10",
+    ),
     table_keys=(
         "next_hit_rate_at_10",
         "next_ndcg_at_10",
@@ -155,6 +181,8 @@ NEXT_ITEM = Task(
     trainer="recexplore.training.next_item:train_next_item",
     evaluator="recexplore.evaluation.scoring:next_item_metrics",
     sweep_metric="next_hit_rate_at_10",
+    sampled_metrics="recexplore.evaluation.sampled_scoring:next_item_sampled",
+    sampled_against="next_hit_rate_at_10",
 )
 MULTITASK = Task(
     name="multitask",
@@ -177,6 +205,8 @@ MULTITASK = Task(
     peers="recexplore.evaluation.ease_report:cached_report",
     saved_peers="recexplore.evaluation.multitask:saved_peers",
     sweep_metric="hit_rate_at_10",
+    sampled_metrics="recexplore.evaluation.sampled_scoring:retrieval_sampled",
+    sampled_against="hit_rate_at_10",
 )
 TASKS: dict[str, Task] = {t.name: t for t in (RATING, RETRIEVAL, NEXT_ITEM, MULTITASK)}
 

@@ -13,17 +13,26 @@ batch of rows at a time, so its memory grows with the ratings, not users x items
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 from scipy import sparse
 
+from recexplore.evaluation.sampled import (
+    DEFAULT_SAMPLINGS,
+    Negatives,
+    Sampling,
+    negatives_for,
+    sampled_rank,
+    sampled_report,
+)
 from recexplore.models.popularity import popularity_scores
 from recexplore.models.score_rows import ScoreRows, ZeroOne, exclude_rows, nonzero_in_rows
 
 HIT_RATE_KS = (10, 100)
 SEED_K = 100
+SAMPLED_PAIRS = 1 << 14  # pairs whose sampled movies are picked from a shared row at once
 
 
 def rmse(y_true: np.ndarray, y_pred: np.ndarray) -> float:
@@ -179,15 +188,35 @@ def hits_at(
     are read a batch of users at a time; a finite row shared by every user (popularity)
     is ranked once.
     """
+    return hits_and_sampled(scores, users, items, exclude, ks)[0]
+
+
+def hits_and_sampled(
+    scores: np.ndarray | ScoreRows,
+    users: np.ndarray,
+    items: np.ndarray,
+    exclude: ZeroOne | None = None,
+    ks: tuple[int, ...] = HIT_RATE_KS,
+    negatives: Sequence[Negatives] = (),
+) -> tuple[dict[int, np.ndarray], list[np.ndarray]]:
+    """`hits_at`, and each pair's `sampled_rank` among its sampled movies for each of `negatives`,
+    read from the same score rows (the sampled movies' scores picked from them: nothing scored twice)."""
     source = ScoreRows.of(scores)
     users = np.asarray(users, dtype=np.int64).reshape(-1)
     items = np.asarray(items, dtype=np.int64).reshape(-1)
+    sampled = [np.zeros(len(items)) for _ in negatives]
     shared = finite_shared_row(source)
     if shared is not None:
         ranks = _shared_ranks(source, shared, users, items, exclude)
-        return {k: ranks < k for k in ks}
+        for found, neg in zip(sampled, negatives, strict=True):
+            for start in range(0, len(items), SAMPLED_PAIRS):
+                part = slice(start, start + SAMPLED_PAIRS)
+                found[part] = sampled_rank(shared[items[part]], shared[neg.draw(users[part], items[part])])
+        return {k: ranks < k for k in ks}, sampled
     out = {k: np.zeros(len(items), dtype=bool) for k in ks}
     for b in _masked_batches(source, users, items, exclude):
+        for found, neg in zip(sampled, negatives, strict=True):
+            found[b.pairs] = sampled_rank(b.own, b.rows[b.local[:, None], neg.draw(users[b.pairs], b.items)])
         n_items = b.rows.shape[1]
         cut = sorted({k - 1 for k in ks if k < n_items})
         if cut:
@@ -202,7 +231,7 @@ def hits_at(
             for p in np.flatnonzero((b.own == limit) | dropped):
                 hit[p] = _rank_in_row(b.rows[b.local[p]], b.own[p], b.items[p]) < k
             out[k][b.pairs] = hit
-    return out
+    return out, sampled
 
 
 def retrieval_report(
@@ -211,6 +240,7 @@ def retrieval_report(
     test_users: np.ndarray,
     test_items: np.ndarray,
     test_ratings: np.ndarray,
+    samplings: Sequence[Sampling] = DEFAULT_SAMPLINGS,
 ) -> dict[str, float]:
     """Every retrieval number for a model, with the popularity baseline beside it.
 
@@ -220,21 +250,25 @@ def retrieval_report(
         test_users: user row of each held-out rating.
         test_items: item column of each held-out rating.
         test_ratings: stars of each held-out rating.
+        samplings: the sampled rankings measured beside the full one (`sampled`).
 
     Returns:
         hit_rate_at_10/100 (seen excluded), seed_top100_accuracy (5-star test
         ratings, no exclusion, as the KerasRS tutorial), seed_top100_accuracy_all
-        (all test ratings, as TFRS), and the same keys prefixed `popularity_`.
+        (all test ratings, as TFRS), each sampling's sampled hit rate and NDCG@10
+        (`sampled_hit_rate_at_10`, ...), and the same keys prefixed `popularity_`.
     """
     seen = train_matrix if sparse.issparse(train_matrix) else np.asarray(train_matrix)  # read a batch of rows at a time
     five = np.asarray(test_ratings) >= 5
     popularity = popularity_scores(train_matrix)
+    negatives = negatives_for(samplings, train_matrix, test_users, test_items)
     report: dict[str, float] = {}
     for prefix, table in (("", scores), ("popularity_", popularity)):
-        excluded = hits_at(table, test_users, test_items, exclude=seen, ks=HIT_RATE_KS)
+        excluded, sampled = hits_and_sampled(table, test_users, test_items, seen, HIT_RATE_KS, negatives)
         plain = hits_at(table, test_users, test_items, ks=(SEED_K,))[SEED_K]
         report[f"{prefix}hit_rate_at_10"] = float(np.mean(excluded[10]))
         report[f"{prefix}hit_rate_at_100"] = float(np.mean(excluded[100]))
         report[f"{prefix}seed_top100_accuracy"] = float(np.mean(plain[five])) if five.any() else 0.0
         report[f"{prefix}seed_top100_accuracy_all"] = float(np.mean(plain))
+        report.update(sampled_report(negatives, sampled, prefix))
     return report

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
 from recexplore.config import memory
-from recexplore.evaluation.accuracy import HIT_RATE_KS, hits_at
+from recexplore.evaluation.accuracy import HIT_RATE_KS, hits_and_sampled, hits_at
 from recexplore.evaluation.list_metrics import LIST_METRICS, K
+from recexplore.evaluation.sampled import DEFAULT_SAMPLINGS, N_KEY, Sampling, negatives_for, sampled_report
 from recexplore.models.ease import (
     CHOOSE_K,
     EASE_LAMBDAS,
@@ -21,7 +22,7 @@ from recexplore.models.ease import (
     fit_ease,
     fitted_columns,
 )
-from recexplore.models.score_rows import ZeroOne
+from recexplore.models.score_rows import ScoreRows, ZeroOne
 
 
 def choose_lambda(
@@ -68,11 +69,9 @@ def ease_report(data: Any, split: Any, seed: int = 42) -> dict[str, Any]:
     target = Target.of(space, split)
     fit = fit_ease(target.seen, choice.lam)
     scores = fit.score_rows(target.seen)
-    hits = hits_at(scores, target.test_users, target.test_items, exclude=target.seen, ks=HIT_RATE_KS)
     lists = target.lists(scores)
     report = {
-        "ease_hit_rate_at_10": float(np.mean(hits[10])),
-        "ease_hit_rate_at_100": float(np.mean(hits[100])),
+        **ease_hits(scores, target.seen, target.test_users, target.test_items),
         "ease_lambda": choice.lam,
         **prefixed(target.report(lists), "ease_"),
         "ease_per_user": user_values(lists, target),
@@ -80,6 +79,24 @@ def ease_report(data: Any, split: Any, seed: int = 42) -> dict[str, Any]:
     if fit.capped:
         report[ITEMS_KEY] = fit.items
     return report
+
+
+def ease_hits(
+    scores: ScoreRows,
+    seen: ZeroOne,
+    users: np.ndarray,
+    items: np.ndarray,
+    samplings: Sequence[Sampling] = DEFAULT_SAMPLINGS,
+) -> dict[str, float]:
+    """EASE's hit rates @10 and @100 on test pairs (training movies excluded) and, from the same
+    score rows, its sampled hit rate and NDCG@10 for each of `samplings`."""
+    negatives = negatives_for(samplings, seen, users, items)
+    hits, sampled = hits_and_sampled(scores, users, items, seen, HIT_RATE_KS, negatives)
+    return {
+        "ease_hit_rate_at_10": float(np.mean(hits[10])),
+        "ease_hit_rate_at_100": float(np.mean(hits[100])),
+        **sampled_report(negatives, sampled, "ease_"),
+    }
 
 
 def items_note(report: Mapping[str, Any]) -> str:
@@ -96,6 +113,8 @@ REPORT_KEYS = (
     "ease_hit_rate_at_100",
     "ease_lambda",
     *(f"ease_{m}_at_{K}" for m in LIST_METRICS),
+    *(f"ease_{key}" for sampling in DEFAULT_SAMPLINGS for key in sampling.keys),
+    N_KEY,
 )
 
 
@@ -160,7 +179,7 @@ def saved_report(data: Any, split_name: str, split_seed: int) -> dict[str, float
 
 def _numbers(report: Mapping[str, Any]) -> dict[str, float]:
     """A report's REPORT_KEYS, and ITEMS_KEY where EASE was fitted on part of the catalogue."""
-    numbers = {k: float(report[k]) for k in REPORT_KEYS}
+    numbers = {k: float(report[k]) for k in REPORT_KEYS if k in report}  # (no sampled keys where none could be drawn)
     if isinstance(report.get(ITEMS_KEY), (int, float)):
         numbers[ITEMS_KEY] = float(report[ITEMS_KEY])
     return numbers

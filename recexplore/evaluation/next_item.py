@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -12,9 +13,10 @@ import numpy as np
 from recexplore.data.history import histories
 from recexplore.data.movielens import cache_dir
 from recexplore.data.splits import leave_last_out, time_ordered
-from recexplore.evaluation.accuracy import hits_at
+from recexplore.evaluation.accuracy import hits_and_sampled
 from recexplore.evaluation.ease_report import choose_lambda, keep_in_cache
 from recexplore.evaluation.list_metrics import top_k
+from recexplore.evaluation.sampled import DEFAULT_SAMPLINGS, Sampling, negatives_for, sampled_report
 from recexplore.models.ease import EASE_LAMBDAS, ITEMS_KEY, fit_ease, fitted_columns
 from recexplore.models.popularity import popularity_scores
 from recexplore.models.score_rows import ScoreRows, ZeroOne
@@ -27,19 +29,27 @@ LIST_NAMES = {"": "this model", "popularity_": "popularity", "transition_": "tra
 
 
 def next_item_report(
-    scores: np.ndarray | ScoreRows, seen: ZeroOne, users: np.ndarray, targets: np.ndarray, prefix: str = ""
+    scores: np.ndarray | ScoreRows,
+    seen: ZeroOne,
+    users: np.ndarray,
+    targets: np.ndarray,
+    prefix: str = "",
+    samplings: Sequence[Sampling] = (),
 ) -> dict[str, float]:
     """`next_hit_rate_at_10`, `next_hit_rate_at_100` (share of users whose next movie is in their
     top k, history excluded, ties to the lower index) and `next_ndcg_at_10` (1 / log2(rank + 1)
     of the next movie when it is in the top 10, else 0; one relevant movie, so IDCG = 1), with
-    `prefix` before each key. Scores are read a batch of users at a time (`ScoreRows`)."""
-    hits = hits_at(scores, users, targets, exclude=seen, ks=CUTOFFS)
+    `prefix` before each key; and each of `samplings`' sampled hit rate and NDCG@10 of the next
+    movie (`sampled`, from the same score rows). Scores are read a batch of users at a time (`ScoreRows`)."""
+    negatives = negatives_for(samplings, seen, users, targets)
+    hits, sampled = hits_and_sampled(scores, users, targets, seen, CUTOFFS, negatives)
     lists = top_k(scores, users, seen, NDCG_K)
     found = lists == np.asarray(targets)[:, None]
     rank = np.argmax(found, axis=1)
     ndcg = np.where(found.any(axis=1), 1.0 / np.log2(rank + 2.0), 0.0)
     report = {f"{prefix}next_hit_rate_at_{k}": float(np.mean(hits[k])) for k in CUTOFFS}
     report[f"{prefix}next_ndcg_at_{NDCG_K}"] = float(np.mean(ndcg))
+    report.update(sampled_report(negatives, sampled, prefix))
     return report
 
 
@@ -87,9 +97,11 @@ def ease_lambda_for(space: Any, train_rows: Any) -> float:
     return lam
 
 
-def peer_reports(space: Any, split: Any, arrays: dict[str, Any] | None = None) -> dict[str, float]:
+def peer_reports(
+    space: Any, split: Any, arrays: dict[str, Any] | None = None, samplings: Sequence[Sampling] = DEFAULT_SAMPLINGS
+) -> dict[str, float]:
     """The three peers on the split's targets: popularity, transitions and EASE on the history
-    (its lambda as `ease_lambda`)."""
+    (its lambda as `ease_lambda`), full and sampled (`samplings`)."""
     arrays = arrays or split_arrays(space, split)
     seen, users, targets = arrays["seen"], arrays["users"], arrays["targets"]
     lam = ease_lambda_for(space, split.train)
@@ -100,7 +112,7 @@ def peer_reports(space: Any, split: Any, arrays: dict[str, Any] | None = None) -
         ("transition_", transition_scores(arrays["histories"], space.n_movies, seen)),
         ("ease_", ease.score_rows(seen)),
     ):
-        report.update(next_item_report(scores, seen, users, targets, prefix))
+        report.update(next_item_report(scores, seen, users, targets, prefix, samplings))
     report["ease_lambda"] = lam
     if ease.capped:
         report[ITEMS_KEY] = ease.items  # EASE on the most-rated movies of a large catalogue

@@ -3,6 +3,7 @@ loaded model needs from the data before it can score (serving imports this, neve
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import keras
@@ -16,6 +17,7 @@ from recexplore.evaluation.accuracy import mae, retrieval_report, rmse
 from recexplore.evaluation.beyond import Target, slices, user_values
 from recexplore.evaluation.list_metrics import prefixed
 from recexplore.evaluation.rating_peers import rating_baselines_and_biases
+from recexplore.evaluation.sampled import DEFAULT_SAMPLINGS, Sampling
 from recexplore.families import family
 from recexplore.models.popularity import popularity_scores
 from recexplore.models.score_rows import ScoreRows
@@ -143,16 +145,21 @@ def sequential_scores(
 
 
 def next_item_metrics(
-    model: keras.Model, space: FeatureSpace, split: Split, arrays: dict[str, Any] | None = None
+    model: keras.Model,
+    space: FeatureSpace,
+    split: Split,
+    arrays: dict[str, Any] | None = None,
+    samplings: Sequence[Sampling] = DEFAULT_SAMPLINGS,
 ) -> dict[str, float]:
-    """A next-movie model's hit rates and NDCG on its split's targets, with the three peers'
-    (`arrays`: the split's `next_item.split_arrays`, when already at hand)."""
+    """A next-movie model's hit rates and NDCG on its split's targets, full and sampled
+    (`samplings`), with the three peers' (`arrays`: the split's `next_item.split_arrays`, when
+    already at hand)."""
     from recexplore.evaluation.next_item import next_item_report, peer_reports, split_arrays
 
     arrays = arrays if arrays is not None else split_arrays(space, split)
     scores = sequential_scores(model, space, arrays["histories"])
-    report = next_item_report(scores, arrays["seen"], arrays["users"], arrays["targets"])
-    report.update(peer_reports(space, split, arrays))
+    report = next_item_report(scores, arrays["seen"], arrays["users"], arrays["targets"], samplings=samplings)
+    report.update(peer_reports(space, split, arrays, samplings))
     return report
 
 
