@@ -46,6 +46,10 @@ st.markdown(
 )
 
 data = loaded_data.data_or_stop()
+st.subheader("The saved rankers")
+ranker_panel.saved_panel(data)
+
+st.subheader("Train and compare")
 owner = session_workspace.workspace()
 queue = training_jobs.job_manager_or_stop()
 losses = st.multiselect(

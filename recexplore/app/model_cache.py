@@ -127,6 +127,24 @@ def beyond(name: str) -> dict[str, Any]:
     return _beyond(entry.name, str(entry.path.parent), entry.digest, load_data().fingerprint, _ease_lambda(ready.meta))
 
 
+@st.cache_data(show_spinner="Scoring the saved model on its split (once per model) ...", max_entries=32)
+def _test_metrics(name: str, directory: str, digest: str, fingerprint: str) -> dict[str, float]:
+    from recexplore.families import family
+
+    ready = _cached_model(name, directory, digest, fingerprint)
+    return family(ready.kind).task.behaviour("evaluator")(ready.model, ready.space, ready.split)
+
+
+def test_metrics(name: str, needed: tuple[str, ...]) -> dict[str, float]:
+    """A saved model's test metrics: those its save recorded, recomputed on its split (once per save)
+    when any of `needed` is missing (a model saved before the metric existed); raises RegistryError/DataError."""
+    entry = _visible_entry(name)
+    recorded = dict(entry.meta.get("metrics") or {})
+    if set(needed) <= set(recorded):
+        return recorded
+    return {**recorded, **_test_metrics(entry.name, str(entry.path.parent), entry.digest, load_data().fingerprint)}
+
+
 @st.cache_resource(show_spinner="Reading every user's history ...", max_entries=4)
 def _cached_next(name: str, directory: str, digest: str, fingerprint: str) -> Any:
     from recexplore.serving.next_item import NextMovieRecommender

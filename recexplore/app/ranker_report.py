@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from recexplore.data.movielens import DataError
 from recexplore.data.splits import FOLDS, fold_splits
 from recexplore.evaluation.ranker_comparison import LIST_KEYS, POINTWISE, compare_rows, rankers
-from recexplore.families import RATING, task_presets
+from recexplore.families import RATING, family, task_presets
 from recexplore.training.request import TrainRequest
 
 ONE_SPLIT, ALL_FOLDS = "One split", "All five folds"
@@ -110,3 +111,50 @@ def table_rows(payload: dict[str, Any]) -> list[dict[str, Any]]:
         rmse = f"{base[key]:.4f}" if key else None
         rows.append({"model": name, "loss": None, "RMSE": rmse, "MAE": None, **lists, "params": 0, "seconds": None})
     return rows
+
+
+@dataclass(frozen=True)
+class SavedRanker:
+    """A saved rating model's figures in the shape `compare_rows` reads from a finished training."""
+
+    metrics: Mapping[str, float]
+    config: Any
+    params: int
+    train_seconds: float
+
+    @classmethod
+    def of(cls, kind: str, meta: Mapping[str, Any], metrics: Mapping[str, float]) -> SavedRanker:
+        """From a registry entry's kind and metadata, with its test metrics (held-out lists included)."""
+        config = family(kind).make_config(**(meta.get("config") or {}))
+        return cls(metrics, config, int(meta.get("params") or 0), float(meta.get("train_seconds") or 0.0))
+
+
+def split_label(meta: Mapping[str, Any]) -> str:
+    """The split a saved model was trained on, as the report names it ('random (seed 42)', 'u1')."""
+    split = meta.get("split") or {}
+    name = str(split.get("name", "random"))
+    return f"{name} (seed {meta.get('seed', split.get('seed', 42))})" if name == "random" else name
+
+
+def saved_group(entries: Sequence[tuple[str, str, Mapping[str, Any]]], pinned: Sequence[str]) -> list[int]:
+    """Which of the saved rating models (name, kind, meta) to set side by side: those trained on the same
+    split as the first `pinned` name present (the pretrained entries), else on the most common split;
+    at least one model trained with a list loss and one without, else none."""
+    if not entries:
+        return []
+    labels = [split_label(meta) for _, _, meta in entries]
+    anchor = next((labels[i] for p in pinned for i, (name, _, _) in enumerate(entries) if name == p), None)
+    chosen = anchor or max(set(labels), key=labels.count)
+    group = [i for i, label in enumerate(labels) if label == chosen]
+    losses = {
+        str(family(entries[i][1]).make_config(**(entries[i][2].get("config") or {})).training_loss) for i in group
+    }
+    return group if len(losses) > 1 and POINTWISE[0] in losses else []
+
+
+def saved_report(rankers_: Sequence[tuple[str, str, Mapping[str, Any], Mapping[str, float]]]) -> dict[str, Any]:
+    """compare-rankers' report (rows, baselines, the list sentence) of saved models on their one split:
+    (name, kind, meta, test metrics) each."""
+    split = split_label(rankers_[0][2])
+    results = [(name, kind, split, SavedRanker.of(kind, meta, metrics)) for name, kind, meta, metrics in rankers_]
+    return compare_rows(results, [split])
