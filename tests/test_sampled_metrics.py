@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import math
+from typing import Any
 
 import numpy as np
 import pytest
@@ -166,3 +168,36 @@ def test_every_sampled_key_is_in_the_metric_table() -> None:
             assert metric(key) is not None and metric("transition_" + key) is not None
     assert label("ease_sampled_hit_rate_at_10") == "EASE: Sampled hit rate@10 (uniform)"
     assert metric(N_KEY).higher_is_better is None
+
+
+SAMPLED_KEYS = [key for sampling in DEFAULT_SAMPLINGS for key in sampling.keys]
+
+
+@pytest.mark.parametrize(
+    ("argv", "full_key", "peers"),
+    [
+        (["towers", "--layers", "8", "--batch-size", "256"], "hit_rate_at_10", ("popularity_", "ease_")),
+        (
+            ["sequential", "--preset", "gru", "--max-len", "6"],
+            "next_hit_rate_at_10",
+            ("popularity_", "transition_", "ease_"),
+        ),
+    ],
+    ids=["towers", "sequential"],
+)
+def test_train_json_carries_sampled_beside_full(
+    argv: list[str], full_key: str, peers: tuple[str, ...], ml_folder: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from recexplore.cli.main import main
+
+    base = ["train", argv[0], "--data", str(ml_folder), "--epochs", "1", "--embedding-dim", "8", *argv[1:]]
+    assert main([*base, "--json"]) == 0
+    payload = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    # 80 synthetic movies: N is lowered from 100 to what every test user has left, and said so
+    assert 1 <= payload[N_KEY] < 80
+    for prefix in ("", *peers):
+        for key in SAMPLED_KEYS:
+            assert 0.0 <= payload[prefix + key] <= 1.0, prefix + key
+        assert payload[prefix + "sampled_ndcg_at_10"] <= payload[prefix + "sampled_hit_rate_at_10"]
+    # fewer movies to beat: the model's sampled hit rate is never below its full one (its scores do not tie)
+    assert payload["sampled_hit_rate_at_10"] >= payload[full_key]
