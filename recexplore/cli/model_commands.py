@@ -46,11 +46,16 @@ def cmd_recommend(args: argparse.Namespace) -> int:
     """Print top-k recommendations for one user, or for a new user from `--rate`."""
     from recexplore.evaluation.scoring import prepare_loaded
     from recexplore.families import RECOMMEND, families, family
-    from recexplore.serving.recommend import Recommender, for_new_user, resolve_movies
+    from recexplore.serving.recommend import Recommender, resolve_movies, serve_new_user
+    from recexplore.serving.retrieval_index import check_indexable, index_config
     from recexplore.store import registry
 
     name = args.model or families(view=RECOMMEND)[0].default_entry
+    settings = ("nlist", "nprobe", "hnsw_m", "ef_search")
+    config = index_config(kind=args.index, **{s: getattr(args, s) for s in settings})
     loaded = registry.load(name, args.models_dir)
+    if args.index is not None:
+        check_indexable(name, loaded.kind)
     if not family(loaded.kind).offers(RECOMMEND):
         raise UsageError(f"model {name!r} is a {loaded.kind} model; recommend needs a retrieval model")
     data = load_data(args)
@@ -58,15 +63,21 @@ def cmd_recommend(args: argparse.Namespace) -> int:
     recommender = Recommender.build(loaded.model, loaded.vocab, data, split, space)
     if args.rate is not None:
         ratings = resolve_movies(data, args.rate)
-        frame = for_new_user(recommender, ratings, args.k)
-        payload = {
-            "ratings": {str(m): s for m, s in ratings.items()},
-            "model": name,
-            "recommendations": frame.to_dict(orient="records"),
-        }
+        served = serve_new_user(recommender, ratings, args.k, config)
+        who: dict[str, Any] = {"ratings": {str(m): s for m, s in ratings.items()}}
     else:
-        frame = recommender.recommend(args.user, args.k)
-        payload = {"user": int(args.user), "model": name, "recommendations": frame.to_dict(orient="records")}
+        served = recommender.serve(args.user, args.k, config)
+        who = {"user": int(args.user)}
+    frame = served.frame
+    payload = {
+        **who,
+        "model": name,
+        "index": served.index,
+        "recall_vs_exact": served.recall_vs_exact,
+        "recommendations": frame.to_dict(orient="records"),
+    }
     lines = [f"{r.rank:>3}. {r.movie_title} [{r.movie_genres}] score={r.score:.3f}" for r in frame.itertuples()]
+    if config.approximate:
+        lines.append(f"served by {served.index}: recall@{args.k} vs exact {served.recall_vs_exact:.2f}")
     emit(payload, args.json, lines)
     return 0

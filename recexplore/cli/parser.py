@@ -120,6 +120,17 @@ def _add_family_parser(sub: Any, fam: ModelFamily) -> None:
     parser.add_argument("--overwrite", action="store_true", help="replace an existing entry of that name")
 
 
+def _add_index_options(parser: argparse.ArgumentParser) -> None:
+    """`--index` and its settings, each with the help, bound and default `IndexConfig` declares."""
+    from recexplore.config.retrieval_index import INDEX_KINDS, IndexConfig
+
+    defaults = IndexConfig()
+    parser.add_argument("--index", choices=INDEX_KINDS, help=f"{IndexConfig.rule('kind')['help']} (default exact)")
+    for name in ("nlist", "nprobe", "hnsw_m", "ef_search"):
+        text = f"{IndexConfig.rule(name)['help']} (default {getattr(defaults, name)})"
+        parser.add_argument("--" + name.replace("_", "-"), type=_setting_type(IndexConfig, name), help=text)
+
+
 def _ratings(text: str) -> list[tuple[str, float]]:
     from recexplore.serving.recommend import RecommendError, parse_rate_option
 
@@ -271,6 +282,7 @@ def build_parser(with_families: bool = True) -> _Parser:
     rec.add_argument("--k", type=_positive_int, default=10, help="number of movies (default 10)")
     rec.add_argument("--model", type=_model_name, help="registry name (default: the pretrained retrieval model)")
     rec.add_argument("--models-dir", metavar="DIR")
+    _add_index_options(rec)
     _add_source_options(rec)
     rec.add_argument("--json", action="store_true")
 

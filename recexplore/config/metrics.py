@@ -225,6 +225,12 @@ _TABLE = (
         None,
         EVALUATION_DOC + "#sampled-against-full-ranking",
     ),
+    _share(
+        "recall_vs_exact",
+        "Recall@k vs exact",
+        "Share of the exact top-k list (brute force over every movie) that a list served through an approximate index holds; 1: the index lost nothing.",
+        "#approximate-retrieval",
+    ),
     Metric(
         "epochs_run",
         "Epochs run",

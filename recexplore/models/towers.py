@@ -469,7 +469,9 @@ FAMILY = families.ModelFamily(
     build=lambda config, vocab_sizes, global_mean=0.0: build_towers(config, vocab_sizes),
     presets={p: {"layers": widths, **PRESET_TRAINING.get(p, {})} for p, widths in TOWER_PRESETS.items()},
     pretrained={entry: preset for preset, entry in PRESET_ENTRIES.items()},
-    views=frozenset({families.CURVES, families.ARCHITECTURE, families.RECOMMEND, families.MOVIE_MAP}),
+    views=frozenset(
+        {families.CURVES, families.ARCHITECTURE, families.RECOMMEND, families.MOVIE_MAP, families.RETRIEVAL_INDEX}
+    ),
     memory_bytes=_memory_bytes,
     architecture_note="`BruteForceRetrieval` is built after training from every movie's candidate-tower vector "
     "and returns the top k for a query vector",

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
+from recexplore.config.retrieval_index import IndexConfig
 from recexplore.data.features import FeatureSpace, Vocabularies, zero_one_csr
 from recexplore.data.movielens import MovieLens
 from recexplore.data.splits import Split
@@ -19,6 +20,7 @@ from recexplore.evaluation.accuracy import hits_at
 from recexplore.models.score_rows import ScoreRows, axis_counts
 from recexplore.models.towers import TwoTowerModel, make_retrieval
 from recexplore.serving.cold_start import Prior, fit_query
+from recexplore.serving.retrieval_index import MovieIndex, recall
 
 if TYPE_CHECKING:
     from recexplore.models.ease import EaseWeights
@@ -41,6 +43,16 @@ def known_user(space: FeatureSpace, user_id: Any) -> int:
     return idx
 
 
+@dataclass(frozen=True)
+class Served:
+    """A list served through an index: the list, which index served it ('HNSW (M=32, efSearch=64)'),
+    and the share of the exact (brute-force) list it holds."""
+
+    frame: pd.DataFrame
+    index: str
+    recall_vs_exact: float
+
+
 @dataclass
 class Recommender:
     """Serving state for one retrieval model: precomputed vectors and a retrieval index.
@@ -61,6 +73,9 @@ class Recommender:
     # The index's k is layer state: one request at a time sets it and reads the index (the app
     # shares one Recommender between all sessions; without this, concurrent requests got short lists).
     _index_lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+    # Approximate indexes over the candidate vectors, built once per build settings (`movie_index`).
+    _movie_indexes: dict[tuple[Any, ...], MovieIndex] = field(default_factory=dict, repr=False, compare=False)
+    _build_lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     @classmethod
     def build(
@@ -132,6 +147,34 @@ class Recommender:
         scores, ids = keras.ops.convert_to_numpy(scores)[0], keras.ops.convert_to_numpy(ids)[0]
         keep = ~np.isin(ids, exclude)
         return ids[keep][:k], scores[keep][:k]
+
+    def movie_index(self, config: IndexConfig) -> MovieIndex:
+        """The index `config` asks for over the candidate vectors (row r: movie index r + 1), built
+        once per build settings and searched with `config`'s; RetrievalIndexError for a bad nlist."""
+        key = (config.kind, config.nlist, config.hnsw_m)
+        with self._build_lock:
+            if key not in self._movie_indexes:
+                self._movie_indexes[key] = MovieIndex.build(self.candidate_vectors, config)
+        return self._movie_indexes[key].searched_with(config)
+
+    def served_top_k(
+        self, query_vector: np.ndarray, exclude: np.ndarray, k: int, config: IndexConfig
+    ) -> tuple[np.ndarray, np.ndarray, float]:
+        """`top_k` through the index `config` asks for, and the list's recall against the exact one."""
+        exact = self.top_k(query_vector, exclude, k)
+        if not config.approximate:
+            return *exact, 1.0
+        rows, scores = self.movie_index(config).top_k(query_vector, np.asarray(exclude) - 1, k)
+        return rows + 1, scores, recall(rows + 1, exact[0])
+
+    def serve(self, user_id: int, k: int, config: IndexConfig) -> Served:
+        """`recommend` through the index `config` asks for, with which index and the list's recall."""
+        k = self.check_k(k)
+        user = self.user_index(user_id)
+        ids, scores, found = self.served_top_k(
+            self.query_vectors[user], self.rated.get(user, np.empty(0, np.int64)), k, config
+        )
+        return Served(self.describe(ids, scores), config.label(self.n_candidates), found)
 
     def recommend(self, user_id: int, k: int = 10) -> pd.DataFrame:
         """Top-k movies for a known user, movies they already rated excluded.
@@ -255,7 +298,13 @@ def parse_new_ratings(rec: Recommender, ratings: dict[int, float]) -> tuple[np.n
 
 
 def for_new_user(rec: Recommender, ratings: dict[int, float], k: int = 10) -> pd.DataFrame:
-    """Recommendations for someone not in the data, from a few (movie_id -> stars) ratings.
+    """Recommendations for someone not in the data, from a few (movie_id -> stars) ratings (exact)."""
+    return serve_new_user(rec, ratings, k, IndexConfig()).frame
+
+
+def serve_new_user(rec: Recommender, ratings: dict[int, float], k: int, config: IndexConfig) -> Served:
+    """Recommendations for someone not in the data, from a few (movie_id -> stars) ratings, served
+    through the index `config` asks for.
 
     The query vector is fitted to the ratings under the model's own softmax scoring, liked
     movies as positives and disliked ones as negatives (`recexplore.serving.cold_start`); rated
@@ -264,8 +313,8 @@ def for_new_user(rec: Recommender, ratings: dict[int, float], k: int = 10) -> pd
     k = rec.check_k(k)
     rows, stars = parse_new_ratings(rec, ratings)
     query = fit_query(rec.candidate_vectors, rec.model.temperature, rows, stars, rec.prior).query
-    movie_idx, scores = rec.top_k(query, rows + 1, k)
-    return rec.describe(movie_idx, scores)
+    movie_idx, scores, found = rec.served_top_k(query, rows + 1, k, config)
+    return Served(rec.describe(movie_idx, scores), config.label(rec.n_candidates), found)
 
 
 def parse_rate_option(text: str) -> list[tuple[str, float]]:
