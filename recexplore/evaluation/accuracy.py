@@ -200,7 +200,8 @@ def hits_and_sampled(
     negatives: Sequence[Negatives] = (),
 ) -> tuple[dict[int, np.ndarray], list[np.ndarray]]:
     """`hits_at`, and each pair's `sampled_rank` among its sampled movies for each of `negatives`,
-    read from the same score rows (the sampled movies' scores picked from them: nothing scored twice)."""
+    read from the same score rows (the sampled movies' scores picked from them: nothing scored twice);
+    `negatives` are made for these very pairs (`sampled.negatives_for(..., users, items)`)."""
     source = ScoreRows.of(scores)
     users = np.asarray(users, dtype=np.int64).reshape(-1)
     items = np.asarray(items, dtype=np.int64).reshape(-1)
@@ -211,12 +212,14 @@ def hits_and_sampled(
         for found, neg in zip(sampled, negatives, strict=True):
             for start in range(0, len(items), SAMPLED_PAIRS):
                 part = slice(start, start + SAMPLED_PAIRS)
-                found[part] = sampled_rank(shared[items[part]], shared[neg.draw(users[part], items[part])])
+                pairs = np.arange(start, min(start + SAMPLED_PAIRS, len(items)))
+                found[part] = sampled_rank(shared[items[part]], shared[neg.movies(pairs, users[part], items[part])])
         return {k: ranks < k for k in ks}, sampled
     out = {k: np.zeros(len(items), dtype=bool) for k in ks}
     for b in _masked_batches(source, users, items, exclude):
         for found, neg in zip(sampled, negatives, strict=True):
-            found[b.pairs] = sampled_rank(b.own, b.rows[b.local[:, None], neg.draw(users[b.pairs], b.items)])
+            picked = b.rows[b.local[:, None], neg.movies(b.pairs, users[b.pairs], b.items)]
+            found[b.pairs] = sampled_rank(b.own, picked)
         n_items = b.rows.shape[1]
         cut = sorted({k - 1 for k in ks if k < n_items})
         if cut:

@@ -15,7 +15,7 @@ those scoring the same (0-based, may be fractional); a hit when it is below 10, 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from scipy import sparse
@@ -31,6 +31,7 @@ SAMPLED_K = 10
 # sampling kind -> the key prefix its metrics carry
 KINDS: dict[str, str] = {"uniform": "sampled_", "popularity": "sampled_pop_"}
 N_KEY = "sampled_n"  # the N a result's sampled metrics were measured with
+GUIDE = 4  # guide-table buckets per movie (popularity sampling's indexed search)
 CHUNK_DRAWS = 1 << 16  # candidate draws held at once (cases x draws per case): a few MB of arrays
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
@@ -125,6 +126,8 @@ class Negatives:
     n: int  # the N drawn (the sampling's, or lower where it is not strict: `fitted_n`)
     cumulative: np.ndarray  # (n_movies,) cumulative sampling weights (column 0, the OOV row: 0)
     rated: sparse.csr_matrix  # users x movies: each user's training and test movies, never drawn
+    guide: np.ndarray  # (GUIDE * n_movies,) the first column whose cumulative weight passes each bucket's start
+    drawn: np.ndarray | None = None  # (cases, n) every case's movies, drawn once where they fit (`negatives_for`)
 
     @classmethod
     def of(
@@ -149,13 +152,20 @@ class Negatives:
                 f"sampled N={n} is more than the {left} {what} of user row {user} (the most N can be on "
                 f"this split with {sampling.kind} sampling): choose N <= {left}"
             )
-        return cls(sampling, n, np.cumsum(weights), rated)
+        cumulative = np.cumsum(weights)
+        buckets = np.arange(GUIDE * len(weights)) * (cumulative[-1] / (GUIDE * len(weights)))
+        return cls(sampling, n, cumulative, rated, np.searchsorted(cumulative, buckets, side="right"))
+
+    def movies(self, pairs: np.ndarray, users: np.ndarray, items: np.ndarray) -> np.ndarray:
+        """The sampled movies of the cases at `pairs` (their `users` and `items`): read from the
+        ones drawn once when at hand, else drawn (the same movies)."""
+        return self.drawn[pairs] if self.drawn is not None else self.draw(users, items)
 
     def draw(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
         """(cases, n) movie columns: each case's sampled movies, in draw order."""
         users = np.asarray(users, dtype=np.int64).reshape(-1)
         items = np.asarray(items, dtype=np.int64).reshape(-1)
-        out = np.zeros((len(users), self.n), dtype=np.int64)
+        out = np.zeros((len(users), self.n), dtype=np.int32 if len(self.cumulative) < 1 << 31 else np.int64)
         step = max(1, CHUNK_DRAWS // (2 * self.n))
         for start in range(0, len(users), step):
             stop = min(start + step, len(users))
@@ -182,12 +192,21 @@ class Negatives:
         return out
 
     def _movies(self, uniforms: np.ndarray) -> np.ndarray:
-        """The movie columns numbers in [0, 1) stand for under the weights (uniform: 1..n-1 alike)."""
+        """The movie columns numbers in [0, 1) stand for under the weights (uniform: 1..n-1 alike),
+        as the smallest integers that hold them (a stable sort of 16-bit keys is a radix sort)."""
         n_items = len(self.cumulative)
+        small = np.uint16 if n_items <= 1 << 16 else np.int64
         if self.sampling.kind == "uniform":  # the same columns the search below finds, without it
-            return np.minimum((uniforms * (n_items - 1)).astype(np.int64) + 1, n_items - 1)
-        found = np.searchsorted(self.cumulative, uniforms * self.cumulative[-1], side="right")
-        return np.minimum(found, n_items - 1)
+            return np.minimum((uniforms * (n_items - 1)).astype(np.int64) + 1, n_items - 1).astype(small)
+        # indexed search: start at the bucket's first column, step on while the cumulative weight is passed
+        wanted = uniforms * self.cumulative[-1]
+        found = self.guide[np.minimum((uniforms * len(self.guide)).astype(np.int64), len(self.guide) - 1)]
+        found = np.minimum(found, n_items - 1)
+        while True:
+            short = (self.cumulative[found] <= wanted) & (found < n_items - 1)
+            if not short.any():
+                return found.astype(small)
+            found += short
 
     def _rated_test(self, users: np.ndarray) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
         """(cases, movies) -> whether each case's user rated each movie, for the cases of `users`:
@@ -201,7 +220,7 @@ class Negatives:
         keys = np.repeat(np.arange(len(distinct), dtype=np.int64), np.diff(rows.indptr)) * n_items + rows.indices
 
         def search(cases: np.ndarray, drawn: np.ndarray) -> np.ndarray:
-            wanted = local[cases][:, None] * n_items + drawn
+            wanted = local[cases][:, None] * n_items + drawn.astype(np.int64)
             at = np.minimum(np.searchsorted(keys, wanted), max(len(keys) - 1, 0))
             return keys[at] == wanted if len(keys) else np.zeros(wanted.shape, dtype=bool)
 
@@ -230,7 +249,10 @@ def negatives_for(
     n = fitted_n(samplings, rated, train, users)
     if n < 1:
         return []
-    return [Negatives._build(s, rated, _weights(s.kind, train), users, None if s.strict else n) for s in samplings]
+    found = [Negatives._build(s, rated, _weights(s.kind, train), users, None if s.strict else n) for s in samplings]
+    if len(users) * n * 4 > memory.SCORE_BATCH_BYTES:  # too many to hold: drawn again where read
+        return found
+    return [replace(neg, drawn=neg.draw(users, items)) for neg in found]
 
 
 def sampled_rank(own: np.ndarray, picked: np.ndarray) -> np.ndarray:

@@ -107,14 +107,18 @@ def paper_sentence(rows: Sequence[Scored], value: float = PAPER_HIT_RATE, source
     )
 
 
-def peer_name(prefix: str, split_name: str) -> str:
-    """A peer's row name: 'Popularity (random split)'."""
-    return f"{PEERS[prefix][0]} ({split_name} split)"
+def split_label(meta: Mapping[str, Any]) -> str:
+    """'random split, seed 42': a saved model's split as its peers' rows name it."""
+    split = meta.get("split", {})
+    return f"{split.get('name', 'random')} split, seed {split.get('seed', meta.get('seed', 42))}"
 
 
-def scored_rows(
-    name: str, metrics: Mapping[str, Any], full_key: str, sampling: Sampling, split_name: str
-) -> list[Scored]:
+def peer_name(prefix: str, split: str) -> str:
+    """A peer's row name: 'Popularity (random split, seed 42)'."""
+    return f"{PEERS[prefix][0]} ({split})"
+
+
+def scored_rows(name: str, metrics: Mapping[str, Any], full_key: str, sampling: Sampling, split: str) -> list[Scored]:
     """A model's row and its peers' (those its metrics carry, named by `peer_name`) under one
     sampling, from flat metrics (`full_key`: the full-ranking hit rate@10 its task reports)."""
     hit_key, ndcg_key = sampling.keys
@@ -123,7 +127,7 @@ def scored_rows(
         if prefix + full_key in metrics and prefix + hit_key in metrics:
             rows.append(
                 Scored(
-                    name if prefix == "" else peer_name(prefix, split_name),
+                    name if prefix == "" else peer_name(prefix, split),
                     float(metrics[prefix + full_key]),
                     float(metrics[prefix + hit_key]),
                     float(metrics.get(prefix + ndcg_key, float("nan"))),
@@ -138,3 +142,26 @@ def merged(rows: Sequence[Scored]) -> list[Scored]:
     for row in rows:
         seen.setdefault(row.name, row)
     return list(seen.values())
+
+
+@dataclass(frozen=True)
+class Measured:
+    """One saved model's measured metrics (its peers' included) and where they come from."""
+
+    name: str
+    kind: str
+    split: str  # `split_label`
+    metrics: Mapping[str, Any]
+
+
+def task_groups(measured: Sequence[Measured], sampling: Sampling) -> dict[str, list[Scored]]:
+    """The models and their peers (each split's peers once) under `sampling`, grouped by the
+    full-ranking hit rate their task reports (`Task.sampled_against`): only rows of one group
+    rank against each other."""
+    from recexplore.families import family
+
+    groups: dict[str, list[Scored]] = {}
+    for m in measured:
+        key = family(m.kind).task.sampled_against
+        groups.setdefault(key, []).extend(scored_rows(m.name, m.metrics, key, sampling, m.split))
+    return {key: merged(rows) for key, rows in groups.items()}

@@ -13,7 +13,6 @@ from recexplore.data.features import FeatureSpace, Vocabularies
 from recexplore.data.movielens import MovieLens
 from recexplore.data.splits import Split
 from recexplore.evaluation.sampled import Sampling
-from recexplore.evaluation.sampled_comparison import Scored, scored_rows
 from recexplore.families import family
 
 
@@ -47,7 +46,12 @@ def next_item_sampled(
 
 
 def measure_loaded(
-    kind: str, model: keras.Model, meta: dict[str, Any], data: MovieLens, vocab: Vocabularies, sampling: Sampling
+    kind: str,
+    model: keras.Model,
+    meta: dict[str, Any],
+    data: MovieLens,
+    vocab: Vocabularies,
+    samplings: Sequence[Sampling],
 ) -> dict[str, float]:
     """A loaded model's full and sampled metrics (and its peers') on the split it was trained on;
     ValueError for a family whose task has none, or an N the split cannot give."""
@@ -57,9 +61,4 @@ def measure_loaded(
     if task.sampled_metrics is None:
         raise ValueError(f"a {kind} model has no sampled metrics: choose a retrieval or next-movie model")
     space, split = prepare_loaded(kind, model, meta, data, vocab)
-    return task.behaviour("sampled_metrics")(model, space, split, data, (sampling,))
-
-
-def rows_of(name: str, kind: str, metrics: dict[str, float], sampling: Sampling, split_name: str) -> list[Scored]:
-    """A model's and its peers' `Scored` rows under `sampling`, from its task's measured metrics."""
-    return scored_rows(name, metrics, family(kind).task.sampled_against, sampling, split_name)
+    return task.behaviour("sampled_metrics")(model, space, split, data, tuple(samplings))
