@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import streamlit as st
 
-from recexplore.app import links, loaded_data, messages, model_cache, model_choice, prepare_panel
+from recexplore.app import index_panel, links, loaded_data, messages, model_cache, model_choice, prepare_panel
 from recexplore.app.course_views import lesson_question
 from recexplore.families import RECOMMEND, RERANK
 from recexplore.serving.recommend import (
     RecommendError,
     because_you_rated,
     compare_lists,
-    for_new_user,
     held_out_marks,
     predict_stars,
     profile_text,
     rerank_by_stars,
+    serve_new_user,
     user_profile,
 )
 
@@ -73,6 +73,7 @@ try:
     rec = model_cache.recommender(model_name)
 except Exception as err:  # RegistryError / DataError: one line and a way forward
     messages.stop_with(f"{err}", "error")
+index = index_panel.index_choice(right, rec.n_candidates, "recommend")
 
 if mode == "A MovieLens user":
     user_ids = sorted(int(u) for u in data.users["user_id"])
@@ -84,9 +85,10 @@ if mode == "A MovieLens user":
         messages.stop_with("Pick a user id to see their recommendations.")
     try:
         profile, rated = user_profile(data, user_id)
-        recs = rec.recommend(user_id, k)
+        served = rec.serve(user_id, k, index)
     except RecommendError as err:
         messages.stop_with(str(err), "error")
+    recs = served.frame
     st.caption(profile_text(profile, len(rated)))
     recs["because you rated"] = because_you_rated(rec, user_id, list(recs["movie_id"]), rated=rated)
     held_out = rec.held_out_of(user_id)  # movie id -> stars in the split's test part
@@ -113,9 +115,10 @@ else:
     if not ratings:
         messages.stop_with("Pick at least one movie you have seen to get recommendations.")
     try:
-        recs = for_new_user(rec, ratings, k)
+        served = serve_new_user(rec, ratings, k, index)
     except RecommendError as err:
         messages.stop_with(str(err), "error")
+    recs = served.frame
     user_id, timestamp, rated = None, 0, None
 
 if rerank != "(no re-ranking)" and user_id is not None:
@@ -130,6 +133,7 @@ st.subheader(f"Top {len(recs)} for " + (f"user {user_id}" if user_id is not None
 first = ["rank", "movie_title", *(c for c in ("held out", "predicted stars", "score") if c in recs.columns)]
 recs = recs[first + [c for c in recs.columns if c not in first]]
 st.dataframe(recs, hide_index=True, key="recommend_table", width="stretch", column_config=RECOMMEND_COLUMNS)
+st.caption(index_panel.served_line(served.index, served.recall_vs_exact, k))
 if user_id is not None:
     average = rec.average_hit_rate(k)
     st.info(

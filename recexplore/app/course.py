@@ -62,6 +62,8 @@ PAGES: tuple[Page, ...] = (
     Page("pages/next_movie.py", "Next movie", ":material/skip_next:", keras=True),
     Page("pages/beyond.py", "Beyond accuracy", ":material/balance:", keras=True),
     Page("pages/multitask.py", "One model, two tasks", ":material/call_split:", keras=True),
+    Page("pages/approximate_retrieval.py", "Catalogue scale", ":material/speed:", keras=True),
+    Page("pages/sampled_metrics.py", "Sampled metrics", ":material/percent:", keras=True),
     Page("pages/train.py", "Train", ":material/model_training:", keras=True),
     Page("pages/sweeps.py", "Sweeps", ":material/tune:"),
     Page("pages/runs.py", "Runs", ":material/compare_arrows:"),
@@ -132,6 +134,29 @@ LESSONS: tuple[Lesson, ...] = (
         "and the 1-layer towers.",
         ("pages/multitask.py",),
         (("pages/compare_towers.py", "the retrieval-only towers the trade-off is read against"),),
+    ),
+    Lesson(
+        7,
+        "Catalogue scale",
+        "Catalogue scale",
+        "How is top-k served when the catalogue has a million movies, and what does an approximate index give up?",
+        "Brute force against two approximate indexes (Faiss IVF and HNSW) on a towers model's movie vectors: "
+        "recall@10 against query latency, a point per setting, live at this data set's size or a generated "
+        "larger one, and the bench's table up to 1,000,000 movies.",
+        ("pages/approximate_retrieval.py",),
+        (("pages/recommend.py", "one user's list served through an index, with its recall against exact"),),
+    ),
+    Lesson(
+        8,
+        "Sampled metrics",
+        "Sampled metrics",
+        "Why are the hit rates in papers so much higher than ours, and can sampling change which model wins?",
+        "Every saved retrieval and next-movie model and its peers ranked against every movie and against "
+        "N sampled ones (the papers' protocol): a line per model from full to sampled, how much sampling "
+        "inflates each number, Kendall's tau between the two orderings and the pairs that swap, and what "
+        "a paper's sampled hit rate reads as here.",
+        ("pages/sampled_metrics.py",),
+        (("pages/next_movie.py", "the next-movie models and peers whose order sampling changes"),),
     ),
 )
 
