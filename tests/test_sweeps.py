@@ -152,6 +152,8 @@ def test_a_request_refuses_what_cannot_be_swept() -> None:
         SweepRequest("towers", trials=0)
     with pytest.raises(SweepError, match="time budget"):
         SweepRequest("towers", time_budget_s=-1.0)
+    with pytest.raises(SweepError, match="search must be one of tpe, random"):
+        SweepRequest("towers", search="grid")
     every = {name: 1 for name in family("dlrm").space}
     with pytest.raises(SweepError, match="nothing to sweep"):
         SweepRequest("dlrm", fixed=every).searched()
@@ -194,6 +196,7 @@ def test_a_small_sweep_runs_on_the_engine_and_keeps_its_record(
     for tested in ("best", "preset"):  # tested on the test part, with the task's peers beside them
         assert {"hit_rate_at_10", "popularity_hit_rate_at_10", "ease_hit_rate_at_10"} <= set(record["tested"][tested])
     assert record["space"] == {"learning_rate": "log:0.003:0.03", "layers": "choice:8|16,8"}
+    assert record["search"] == "tpe"  # the default: Optuna's TPE, started from the preset's trial
     assert sweep.record.parent == tmp_path / "models" / sweeps.SWEEPS_FOLDER
 
 
@@ -210,6 +213,7 @@ def test_a_small_sweep_runs_on_the_engine_and_keeps_its_record(
         (["tune", "towers", "--preset", "9-layer"], "preset must be one of"),
         (["tune", "sequential", "--split", "random"], "time-ordered split"),
         (["tune", "towers", "--trials", "0"], "--trials"),
+        (["tune", "towers", "--search", "grid"], "--search"),
     ],
 )
 def test_bad_tune_requests_get_one_line(argv: list[str], words: str, capsys: pytest.CaptureFixture[str]) -> None:
@@ -240,6 +244,19 @@ def test_the_live_table_follows_each_trial_and_marks_the_preset_once() -> None:
     assert rows[0]["curve"] == [0.2, 0.25] and rows[0]["status"] == "done" and rows[0]["validation"] == 0.25
     assert (rows[1]["status"], rows[1]["error"]) == ("failed", "no room")  # its failure stays
     assert (rows[2]["status"], rows[2]["error"], rows[2]["validation"]) == ("failed", "the worker died", None)
+
+
+def test_tpe_starts_from_a_preset_its_choices_can_express() -> None:
+    """Optuna can enqueue only a choice it has: the preset's value joins a narrowed choice, once."""
+    space = {
+        "layers": Choice(((8,), (16, 8))),
+        "embedding_dim": Choice((32, 48)),
+        "learning_rate": LogUniform(0.1, 1.0),
+    }
+    held = sweeps._holding(space, {"layers": [32], "embedding_dim": 48, "learning_rate": 0.009})
+    assert held["layers"] == Choice(((32,), (8,), (16, 8)))
+    assert held["embedding_dim"] == space["embedding_dim"] and held["learning_rate"] == space["learning_rate"]
+    assert sweeps._holding(space, None) == space
 
 
 def test_layer_lists_travel_through_tune_as_text() -> None:

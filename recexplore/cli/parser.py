@@ -6,6 +6,7 @@ import argparse
 from typing import Any, NoReturn
 
 from recexplore.cli.output import UsageError
+from recexplore.config.search import SEARCHES
 from recexplore.config.trade_off import TRADE_OFF_WEIGHTS, parse_weights
 from recexplore.data.movielens import DATA_ENV, MAX_SEED
 from recexplore.families import ModelFamily
@@ -257,6 +258,12 @@ def build_parser(with_families: bool = True) -> _Parser:
         "added to, or replacing, the family's own space)",
     )
     tune.add_argument("--trials", type=_positive_int, default=8, help="settings to try (default 8)")
+    tune.add_argument(
+        "--search",
+        choices=SEARCHES,
+        default=SEARCHES[0],
+        help="how the next settings are chosen: tpe (Optuna's TPE after a few random trials; default) or random",
+    )
     tune.add_argument("--time-budget", type=_positive_float, metavar="S", help="start no trial after S seconds")
     _add_source_options(tune)
     tune.add_argument("--split", help="the split (default: the family's; the sweep reads its training part only)")

@@ -57,6 +57,7 @@ def sweep_request(args: argparse.Namespace) -> Any:
         split,
         args.seed,
         preset_trial=True,  # the first trial: the preset's own values, measured on the same validation split
+        search=args.search,
     )
 
 

@@ -14,6 +14,9 @@ from typing import Any
 
 from recexplore.config.settings import Bound, parse_layers
 
+SEARCHES = ("tpe", "random")  # how a sweep picks settings: Optuna's TPE (the default), or at random
+TPE_RANDOM_SHARE = 1 / 3  # of a TPE sweep's trials, the first (at most 10) are random: TPE's start
+
 
 @dataclass(frozen=True)
 class LogUniform:

@@ -1,7 +1,8 @@
 """Synthetic ratings: distinct movies per user, stars and times, written as numpy-encoded text lines.
 
 Ratings are made in chunks of users, vectorised: which movies a user rates is a sample without
-replacement from a per-user mixture of global popularity and the user's taste cluster, drawn with
+replacement from a per-user mixture of global popularity, the user's taste cluster and the few
+neighbourhoods of movies they favour, drawn with
 replacement and de-duplicated in draw order (light users) or by Gumbel-top-k (heavy users); both
 give the same successive-sampling distribution. Lines are encoded as bytes with numpy, not formatted
 one by one.
@@ -13,24 +14,40 @@ from pathlib import Path
 
 import numpy as np
 
-from recexplore.data.synth_world import CLUSTER_PULL, CLUSTERS, LayoutSpec, World
+from recexplore.data.synth_world import (
+    CLUSTER_PULL,
+    CLUSTERS,
+    FAVOURITES,
+    NEIGHBOURHOOD_PULL,
+    LayoutSpec,
+    World,
+    pick_logits,
+)
 
 _CHUNK_RATINGS = 1 << 20  # ratings generated and written per chunk of users
 _GUMBEL_CELLS = 1 << 22  # users x movies cells per Gumbel-top-k batch
 _HEAVY_SHARE = 1 / 16  # a user rating more than this share of the movies is sampled by Gumbel-top-k
 
 
-def _draw(rng: np.random.Generator, w: World, cluster: np.ndarray) -> np.ndarray:
-    """One movie index per entry of `cluster`, with replacement, from that cluster's pick mixture."""
-    r = 1.0 - rng.random(cluster.size)  # (0, 1]: searchsorted "left" then lands inside the right cdf
-    own = rng.random(cluster.size) < CLUSTER_PULL
-    movie = np.empty(cluster.size, dtype=np.int64)
-    movie[~own] = np.minimum(np.searchsorted(w.global_cdf, r[~own]), w.global_cdf.size - 1)
-    c = cluster[own]
-    at = np.searchsorted(w.cluster_cdf, c + r[own])
-    at = np.clip(at, w.cluster_start[c], w.cluster_start[c + 1] - 1)  # guard against rounding at cluster edges
-    movie[own] = w.cluster_order[at]
+def _draw(rng: np.random.Generator, w: World, user: np.ndarray) -> np.ndarray:
+    """One movie index per entry of `user`, with replacement, from that user's pick mixture."""
+    r = 1.0 - rng.random(user.size)  # (0, 1]: searchsorted "left" then lands inside the right cdf
+    part = rng.random(user.size)
+    own = part < CLUSTER_PULL
+    near = (part >= CLUSTER_PULL) & (part < CLUSTER_PULL + NEIGHBOURHOOD_PULL)
+    wide = ~(own | near)
+    movie = np.empty(user.size, dtype=np.int64)
+    movie[wide] = np.minimum(np.searchsorted(w.global_cdf, r[wide]), w.global_cdf.size - 1)
+    movie[own] = _inside(w.cluster_cdf, w.cluster_order, w.cluster_start, w.user_cluster[user[own]], r[own])
+    hood = w.favourites[user[near], rng.integers(0, FAVOURITES, int(near.sum()))]
+    movie[near] = _inside(w.hood_cdf, w.hood_order, w.hood_start, hood, r[near])
     return movie
+
+
+def _inside(cdf: np.ndarray, order: np.ndarray, start: np.ndarray, group: np.ndarray, r: np.ndarray) -> np.ndarray:
+    """A movie of each `group` drawn by `r` from the groups' shifted cdfs (group g's values in (g, g + 1])."""
+    at = np.searchsorted(cdf, group + r)
+    return order[np.clip(at, start[group], start[group + 1] - 1)]  # guard against rounding at group edges
 
 
 def _sample_light(rng: np.random.Generator, w: World, users: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -49,7 +66,7 @@ def _sample_light(rng: np.random.Generator, w: World, users: np.ndarray) -> tupl
         draws = np.ceil((need[active] - have) * factor).astype(np.int64) + 2
         new_u = np.repeat(active, draws)
         all_u = np.concatenate([cur_u, new_u])
-        all_m = np.concatenate([cur_m, _draw(rng, w, w.user_cluster[users[new_u]])])
+        all_m = np.concatenate([cur_m, _draw(rng, w, users[new_u])])
         key = all_u * m + all_m
         order = np.argsort(key, kind="stable")
         sorted_key = key[order]
@@ -81,7 +98,7 @@ def _sample_heavy(rng: np.random.Generator, w: World, users: np.ndarray) -> tupl
         part = users[lo : lo + batch]
         with np.errstate(divide="ignore"):
             noise = -np.log(-np.log(1.0 - rng.random((part.size, m), dtype=np.float32)))
-        noise += w.mixture_logits[w.user_cluster[part]]
+        noise += pick_logits(w, part)
         for row, user in enumerate(part):
             k = int(w.counts[user])
             picks = np.arange(m) if k >= m else np.argpartition(-noise[row], k - 1)[:k]

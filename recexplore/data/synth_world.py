@@ -9,7 +9,15 @@ import numpy as np
 
 MIN_PER_USER = 20  # MovieLens' promise: every user has at least 20 ratings
 CLUSTERS = 8  # taste clusters (and latent dimensions)
-CLUSTER_PULL = 0.5  # share of a user's picks drawn from their own taste cluster
+CLUSTER_PULL = 0.35  # share of a user's picks drawn from their own taste cluster
+# Item-item structure beyond the low-rank taste, as franchises and niches give real releases: the
+# movies of a cluster fall into small neighbourhoods, each user favours a few of them, and this share
+# of their picks comes from their favourites (EASE and a pooled history can read it; an id cannot
+# from a user's ratings alone). It does not reproduce ml-latest-small's gap between EASE and id-only
+# towers (measured in docs/benchmarks.md, "Sweeps").
+NEIGHBOURHOOD_PULL = 0.3
+NEIGHBOURHOOD_SIZE = 12  # movies per neighbourhood (the last one of a cluster may be smaller)
+FAVOURITES = 4  # neighbourhoods each user favours
 
 
 @dataclass(frozen=True)
@@ -66,7 +74,13 @@ class World:
     cluster_cdf: np.ndarray  # per-cluster cdfs over `cluster_order`, cluster c's shifted by +c
     cluster_order: np.ndarray  # movie indices grouped by cluster
     cluster_start: np.ndarray  # (clusters + 1) offsets into cluster_order
-    mixture_logits: np.ndarray  # (clusters, movies) float32 log pick-probability for a user of each cluster
+    mixture: np.ndarray  # (clusters, movies) float32 pick-probability of the global and cluster parts
+    hood_cdf: np.ndarray  # per-neighbourhood cdfs over `hood_order`, neighbourhood g's shifted by +g
+    hood_order: np.ndarray  # movie indices grouped by neighbourhood
+    hood_start: np.ndarray  # (neighbourhoods + 1) offsets into hood_order
+    hood_of: np.ndarray  # each movie's neighbourhood
+    hood_share: np.ndarray  # each movie's share of its neighbourhood's popularity
+    favourites: np.ndarray  # (users, FAVOURITES) neighbourhoods each user favours
     popularity: np.ndarray  # normalised global pick probability
     counts: np.ndarray  # ratings per user
     user_cluster: np.ndarray
@@ -86,6 +100,22 @@ def _rating_shares(popularity: np.ndarray, counts: np.ndarray) -> np.ndarray:
     log_miss = np.log1p(-np.minimum(popularity, 1 - 1e-12))
     expected = sum(n * -np.expm1(k * log_miss) for n, k in zip(users, mean_k, strict=True) if n)
     return expected / expected.sum()
+
+
+def _cumulative_within(values: np.ndarray, start: np.ndarray, total: np.ndarray) -> np.ndarray:
+    """Each group's running share of its total (groups are runs of `values` between `start` offsets), last = 1."""
+    running = np.cumsum(values) - np.repeat(np.concatenate([[0.0], np.cumsum(total)[:-1]]), np.diff(start))
+    share = running / np.repeat(np.maximum(total, 1e-300), np.diff(start))
+    share[start[1:] - 1] = 1.0
+    return np.minimum(share, 1.0)
+
+
+def pick_logits(w: World, users: np.ndarray) -> np.ndarray:
+    """(users, movies) log pick-probability of each movie for each of `users` (cells: users x movies)."""
+    mix = w.mixture[w.user_cluster[users]].astype(np.float64)
+    for hood in w.favourites[users].T:
+        mix += (NEIGHBOURHOOD_PULL / FAVOURITES) * (w.hood_of[None, :] == hood[:, None]) * w.hood_share
+    return np.log(mix)
 
 
 def make_world(rng: np.random.Generator, spec: LayoutSpec, counts: np.ndarray, n_movies: int) -> World:
@@ -124,11 +154,32 @@ def make_world(rng: np.random.Generator, spec: LayoutSpec, counts: np.ndarray, n
         part = np.cumsum(inside)
         part[-1] = 1.0
         cluster_cdf[cluster_start[c] : cluster_start[c + 1]] = c + part
-        mix = (1 - CLUSTER_PULL) * popularity
+        mix = (1 - CLUSTER_PULL - NEIGHBOURHOOD_PULL) * popularity
         mix[members] += CLUSTER_PULL * inside
-        mixture[c] = np.log(mix)
+        mixture[c] = mix
+    # Neighbourhoods: runs of NEIGHBOURHOOD_SIZE movies of one cluster in a random order.
+    shuffled = order[np.lexsort((rng.random(m), cluster[order]))]
+    at_in_cluster = np.arange(m) - cluster_start[cluster[shuffled]]
+    hood_of = np.empty(m, dtype=np.int64)
+    hood_of[shuffled] = np.unique(cluster[shuffled] * m + at_in_cluster // NEIGHBOURHOOD_SIZE, return_inverse=True)[1]
+    hood_order = np.argsort(hood_of, kind="stable")
+    n_hoods = int(hood_of.max()) + 1
+    hood_start = np.searchsorted(hood_of[hood_order], np.arange(n_hoods + 1))
+    hood_mass = np.bincount(hood_of, weights=popularity, minlength=n_hoods)
+    hood_cdf = hood_of[hood_order] + _cumulative_within(popularity[hood_order], hood_start, hood_mass)
+    hood_share = popularity / hood_mass[hood_of]
 
     user_cluster = rng.integers(0, k, size=u)
+    # Favourites: mostly from the user's own cluster, more often the better-known neighbourhoods.
+    hood_cluster = cluster[hood_order[hood_start[:-1]]]
+    appeal = np.sqrt(hood_mass)
+    favourites = np.empty((u, FAVOURITES), dtype=np.int64)
+    for c in range(k):
+        users_c = np.flatnonzero(user_cluster == c)
+        weight_c = appeal * np.where(hood_cluster == c, 4.0, 1.0)
+        cdf = np.cumsum(weight_c / weight_c.sum())
+        cdf[-1] = 1.0
+        favourites[users_c] = np.searchsorted(cdf, rng.random((users_c.size, FAVOURITES)))
     user_taste = rng.normal(size=(u, CLUSTERS)).astype(np.float32)
     user_taste[np.arange(u), user_cluster] += 1.5
     start_time, end_time = _epoch(spec.start), _epoch(spec.start) + int(spec.years * 365.25 * 86400)
@@ -146,7 +197,13 @@ def make_world(rng: np.random.Generator, spec: LayoutSpec, counts: np.ndarray, n
         cluster_cdf=cluster_cdf,
         cluster_order=order,
         cluster_start=cluster_start,
-        mixture_logits=mixture,
+        mixture=mixture,
+        hood_cdf=hood_cdf,
+        hood_order=hood_order,
+        hood_start=hood_start,
+        hood_of=hood_of,
+        hood_share=hood_share,
+        favourites=favourites,
         popularity=popularity,
         counts=counts,
         user_cluster=user_cluster,

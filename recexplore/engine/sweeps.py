@@ -12,6 +12,11 @@ A sweep may run in the background (`sweep_jobs`): it then feeds a live trial tab
 (`sweep_progress.SweepProgress`, from Tune's callbacks on the driver) and stops when its cancel event is
 set. `preset_trial` makes the first trial the preset's own values of the swept settings, so its curve
 can be drawn beside the best's.
+
+How the next settings are chosen (`SEARCHES`): `tpe`, Optuna's tree-structured Parzen estimator through
+Tune's `OptunaSearch` (the default: random for its first trials, then it samples where the better
+trials were, which a budget of a few dozen trials needs; RecBole's and LensKit's tuners do the same),
+or `random`, Tune's own random sampler. Both start from the preset's trial when there is one.
 """
 
 from __future__ import annotations
@@ -31,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from recexplore.config.metrics import METRICS
-from recexplore.config.search import Dimension, IntRange, LogUniform, Uniform
+from recexplore.config.search import SEARCHES, TPE_RANDOM_SHARE, Choice, Dimension, IntRange, LogUniform, Uniform
 from recexplore.config.text import one_line
 from recexplore.data.movielens import MovieLens
 from recexplore.data.splits import Split, make_split, validation_split
@@ -73,6 +78,7 @@ class SweepRequest:
         seed: the split's, the sampler's and every training's seed.
         concurrent: trials run at once (None: as many as the cluster has CPUs).
         preset_trial: whether the first trial runs the preset's own values of the swept settings.
+        search: how the next trial's settings are chosen (one of SEARCHES).
     """
 
     kind: str
@@ -85,8 +91,11 @@ class SweepRequest:
     seed: int = 42
     concurrent: int | None = None
     preset_trial: bool = False
+    search: str = SEARCHES[0]
 
     def __post_init__(self) -> None:
+        if self.search not in SEARCHES:
+            raise SweepError(f"search must be one of {', '.join(SEARCHES)}, got {self.search!r}")
         if isinstance(self.trials, bool) or not isinstance(self.trials, int) or not 1 <= self.trials <= MAX_TRIALS:
             raise SweepError(f"trials must be a whole number from 1 to {MAX_TRIALS}, got {self.trials!r}")
         if self.time_budget_s is not None and not (math.isfinite(self.time_budget_s) and self.time_budget_s > 0):
@@ -129,7 +138,7 @@ def _plain(value: Any) -> Any:
     return list(value) if isinstance(value, tuple) else value
 
 
-TUNE_LOGGERS = ("ray.tune", "ray.train")  # their warnings are Tune's business, not a user's
+TUNE_LOGGERS = ("ray.tune", "ray.train", "optuna")  # their warnings are Tune's business, not a user's
 _QUIET_LOCK = threading.Lock()
 _QUIET: list[Any] = []  # the real stdout and log levels while any sweep runs, and how many do
 
@@ -252,6 +261,7 @@ class Sweep:
             "space": {name: dim.describe() for name, dim in request.searched().items()},
             "split": request.split or request.family.default_split,
             "seed": request.seed,
+            "search": request.search,
             "data_fingerprint": self.data_fingerprint,
             "dataset": self.dataset,
             "max_epochs": self.max_epochs,
@@ -307,6 +317,33 @@ def _best(rows: list[dict[str, Any]], mode: str) -> dict[str, Any] | None:
     return pick(done, key=lambda r: r["validation"])
 
 
+def _holding(space: Mapping[str, Dimension], point: Mapping[str, Any] | None) -> dict[str, Dimension]:
+    """`space` with the preset's value added to each choice that lacks it: TPE can start only from a point
+    its space can express (a number outside its range is still tried; a choice outside cannot be)."""
+    out = dict(space)
+    for name, dim in space.items():
+        value = None if point is None else point.get(name)
+        value = tuple(value) if isinstance(value, list) else value
+        if isinstance(dim, Choice) and value is not None and value not in dim.values:
+            out[name] = Choice((value, *dim.values))
+    return out
+
+
+def _searcher(request: SweepRequest, point: Mapping[str, Any] | None, at_once: int) -> Any:
+    """Tune's search algorithm for `request.search`, seeded, starting from `point` (the preset's trial)."""
+    from ray.tune.search import BasicVariantGenerator, ConcurrencyLimiter
+
+    first = [{k: _to_tune(v) for k, v in point.items()}] if point else None
+    if request.search == "random":
+        return BasicVariantGenerator(points_to_evaluate=first, random_state=request.seed, max_concurrent=at_once)
+    import optuna
+    from ray.tune.search.optuna import OptunaSearch
+
+    start = max(1, min(10, round(request.trials * TPE_RANDOM_SHARE)))
+    sampler = optuna.samplers.TPESampler(seed=request.seed, n_startup_trials=start)
+    return ConcurrencyLimiter(OptunaSearch(points_to_evaluate=first, sampler=sampler), max_concurrent=at_once)
+
+
 def run_sweep(
     request: SweepRequest,
     data: MovieLens,
@@ -336,7 +373,6 @@ def run_sweep(
     """
     from ray import tune
     from ray.tune.schedulers import ASHAScheduler
-    from ray.tune.search import BasicVariantGenerator
 
     from recexplore.engine.cluster import cluster_summary, ensure_started
     from recexplore.training.pipeline import run
@@ -357,16 +393,12 @@ def run_sweep(
     with DRIVER_LOCK, tempfile.TemporaryDirectory(prefix="recexplore-sweep-") as scratch:
         tuner = tune.Tuner(
             tune.with_resources(tune.with_parameters(_trial, request=request, data=data, split=validation), {"cpu": 1}),
-            param_space=tune_space(space),
+            param_space=tune_space(_holding(space, point) if request.search == "tpe" else space),
             tune_config=tune.TuneConfig(
                 metric=metric,
                 mode=mode,
                 scheduler=scheduler,
-                search_alg=BasicVariantGenerator(
-                    points_to_evaluate=[{k: _to_tune(v) for k, v in point.items()}] if point else None,
-                    random_state=request.seed,
-                    max_concurrent=at_once,
-                ),
+                search_alg=_searcher(request, point, at_once),
                 num_samples=request.trials,
                 time_budget_s=request.time_budget_s,
             ),
