@@ -150,7 +150,7 @@ class Negatives:
             what = "movies it has not rated" if sampling.kind == "uniform" else "unrated movies rated in training"
             raise ValueError(
                 f"sampled N={n} is more than the {left} {what} of user row {user} (the most N can be on "
-                f"this split with {sampling.kind} sampling): choose N <= {left}"
+                f"this split with {sampling.kind} sampling): choose N from 1 to {left}"
             )
         cumulative = np.cumsum(weights)
         buckets = np.arange(GUIDE * len(weights)) * (cumulative[-1] / (GUIDE * len(weights)))

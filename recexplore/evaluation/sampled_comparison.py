@@ -70,6 +70,19 @@ def compare(rows: Sequence[Scored]) -> Comparison:
     return Comparison(tuple(full), tuple(r.name for r in full), tuple(r.name for r in sampled), tau, swaps)
 
 
+def order_sentence(found: Comparison) -> str:
+    """One sentence on whether sampling changes which model wins: the pairs it reverses, with tau."""
+    pairs = len(found.rows) * (len(found.rows) - 1) // 2
+    if pairs == 0:
+        return "One model alone has no ordering to compare: save another one."
+    tau = "undefined" if math.isnan(found.tau) else f"{found.tau:.2f}"
+    if not found.swaps:
+        return f"Sampling keeps the order of all {len(found.rows)} (Kendall's tau {tau}): no pair swaps."
+    named = "; ".join(f"{a} beats {b} on full ranking, but not on sampled" for a, b in found.swaps)
+    winner = "the winner changes" if found.full_order[0] != found.sampled_order[0] else "the winner stays"
+    return f"Sampling reverses {len(found.swaps)} of the {pairs} pairs (Kendall's tau {tau}, {winner}): {named}."
+
+
 def full_reading(rows: Sequence[Scored], sampled_value: float) -> tuple[float, bool] | None:
     """The full-ranking hit rate a sampled one of `sampled_value` reads as on these models: read off
     the line through their (sampled, full) points, interpolated between neighbours inside their span,
@@ -156,12 +169,13 @@ class Measured:
 
 def task_groups(measured: Sequence[Measured], sampling: Sampling) -> dict[str, list[Scored]]:
     """The models and their peers (each split's peers once) under `sampling`, grouped by the
-    full-ranking hit rate their task reports (`Task.sampled_against`): only rows of one group
-    rank against each other."""
-    from recexplore.families import family
+    full-ranking hit rate their task reports (`Task.sampled_against`), in the task table's order:
+    only rows of one group rank against each other."""
+    from recexplore.families import TASKS, family
 
     groups: dict[str, list[Scored]] = {}
     for m in measured:
         key = family(m.kind).task.sampled_against
         groups.setdefault(key, []).extend(scored_rows(m.name, m.metrics, key, sampling, m.split))
-    return {key: merged(rows) for key, rows in groups.items()}
+    order = list(dict.fromkeys(t.sampled_against for t in TASKS.values()))  # the task table's order
+    return {key: merged(groups[key]) for key in sorted(groups, key=order.index)}

@@ -57,8 +57,15 @@ def measure_loaded(
     ValueError for a family whose task has none, or an N the split cannot give."""
     from recexplore.evaluation.scoring import prepare_loaded
 
+    space, split = prepare_loaded(kind, model, meta, data, vocab)
+    return measure_prepared(kind, model, space, split, data, samplings)
+
+
+def measure_prepared(
+    kind: str, model: keras.Model, space: FeatureSpace, split: Split, data: MovieLens, samplings: Sequence[Sampling]
+) -> dict[str, float]:
+    """`measure_loaded` for a model whose feature space and split are already rebuilt."""
     task = family(kind).task
     if task.sampled_metrics is None:
         raise ValueError(f"a {kind} model has no sampled metrics: choose a retrieval or next-movie model")
-    space, split = prepare_loaded(kind, model, meta, data, vocab)
     return task.behaviour("sampled_metrics")(model, space, split, data, tuple(samplings))
