@@ -11,7 +11,7 @@ import numpy as np
 from recexplore.config import memory
 from recexplore.evaluation.accuracy import HIT_RATE_KS, hits_and_sampled, hits_at
 from recexplore.evaluation.list_metrics import LIST_METRICS, K
-from recexplore.evaluation.sampled import DEFAULT_SAMPLINGS, N_KEY, Sampling, negatives_for, sampled_report
+from recexplore.evaluation.sampled import DEFAULT_SAMPLINGS, Sampling, negatives_for, sampled_report
 from recexplore.models.ease import (
     CHOOSE_K,
     EASE_LAMBDAS,
@@ -113,8 +113,7 @@ REPORT_KEYS = (
     "ease_hit_rate_at_100",
     "ease_lambda",
     *(f"ease_{m}_at_{K}" for m in LIST_METRICS),
-    *(f"ease_{key}" for sampling in DEFAULT_SAMPLINGS for key in sampling.keys),
-    N_KEY,
+    *(f"ease_{key}" for sampling in DEFAULT_SAMPLINGS for key in sampling.keys),  # (N: the model's `sampled_n`)
 )
 
 
