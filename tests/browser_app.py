@@ -219,6 +219,29 @@ def open_page(page: Any, title: str, timeout: float = 60.0) -> float:
     return time.perf_counter() - started
 
 
+@contextmanager
+def on_lesson_page(
+    data_dir: Path, models_dir: Path, tmp_path: Path, file: str, height: int = 1600
+) -> Iterator[tuple[AppServer, Any]]:
+    """The app on `data_dir` and `models_dir`, and a browser on lesson page `file`: opened from Home
+    through the menu, its title and its lesson's question shown. When the block ends without error:
+    no exception box on the page and no traceback in the server's log."""
+    from recexplore.app import course
+
+    require_browser()
+    target = course.page(file)
+    env = app_env(data_dir, models_dir, tmp_path / "cache")
+    with running_app(env, tmp_path / "streamlit.log") as server, chromium_page(height=height) as page:
+        page.goto(server.url)
+        wait_text(page, PAGES["Home"][1], timeout=120)
+        page.locator('[data-testid="stSidebarNav"]').get_by_text(target.title, exact=True).click()
+        page.locator(f"{MAIN} h1").filter(has_text=target.title).wait_for(timeout=60_000)
+        wait_text(page, course.lesson_of(file).question)
+        yield server, page
+        assert page_errors(page) == []
+        assert "Traceback" not in server.log_tail(20000), server.log_tail()
+
+
 def page_errors(page: Any) -> list[str]:
     """Texts of any exception boxes Streamlit shows (a traceback reaching the page)."""
     boxes = page.locator('[data-testid="stException"]')
