@@ -155,7 +155,7 @@ TRANSITION_BYTES_PER_RATING = 28
 # ---------------------------------------------------------------- ease
 
 
-EASE_COPIES = 8  # float64 Gram, its Cholesky factor, P and B of an items x items EASE fit
+EASE_COPIES = 8  # an items x items EASE fit's Gram, Cholesky factor, P and B, counted as float64: an upper bound (the fit is float32)
 
 
 EASE_MAX_ITEMS = 10_000  # the most movies one EASE fit holds (the most-rated ones), whatever the memory

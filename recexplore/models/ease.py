@@ -2,11 +2,11 @@
 
 With X the users x items 0/1 training matrix and G = X'X, EASE's weights are
 B = I - P diag(1/diag(P)) with P = (G + lambda I)^-1, i.e. B_ij = -P_ij / P_jj and B_jj = 0,
-and a user's scores are their row of X B. One eigendecomposition of G gives P for every
-lambda at the cost of a matrix product, so lambda is chosen on a validation slice of the
-training part (never on test rows) for about the price of one fit.
+and a user's scores are their row of X B. G is made once and each lambda is one float32 Cholesky
+inverse of G + lambda I, so lambda is chosen on a validation slice of the training part (never on
+test rows) for a few fits' price.
 
-G, P and B are items x items (float64, several copies: `memory.EASE_COPIES`), so a large
+G, P and B are items x items (float32, a few copies: `memory.EASE_COPIES`), so a large
 catalogue is fitted on its M most-rated training movies only (`fitted_columns`; M from the
 available memory, `ease_item_cap`): the other movies score -inf and never enter a list. Every
 catalogue up to EASE_MIN_ITEMS movies (ML-100K, ML-1M) is always fitted whole.
@@ -50,13 +50,13 @@ def fitted_columns(matrix: ZeroOne, cap: int | None = None) -> np.ndarray | None
 
 
 def _gram(matrix: ZeroOne, columns: np.ndarray | None) -> np.ndarray:
-    """X'X (float64) of the 0/1 matrix (at `columns`), summed a batch of users at a time in
-    float32: the co-counts are integers, exact in both (a sparse X: `_sparse_gram`)."""
+    """X'X (float32: integer co-counts, exact below 2^24 users) of the 0/1 matrix (at `columns`),
+    summed a batch of users at a time (a sparse X: `_sparse_gram`)."""
     if sparse.issparse(matrix):
         return _sparse_gram(matrix, columns)
     x = np.asarray(matrix)
     n = x.shape[1] if columns is None else len(columns)
-    gram = np.zeros((n, n))
+    gram = np.zeros((n, n), dtype=np.float32)
     step = batch_users(n)
     for start in range(0, len(x), step):
         part = x[start : start + step] if columns is None else x[start : start + step][:, columns]
@@ -66,13 +66,13 @@ def _gram(matrix: ZeroOne, columns: np.ndarray | None) -> np.ndarray:
 
 
 def _sparse_gram(matrix: sparse.csr_matrix, columns: np.ndarray | None) -> np.ndarray:
-    """X'X (float64) of a sparse 0/1 X (at `columns`) as sparse int32 products, a block of Gram
+    """X'X (float32) of a sparse 0/1 X (at `columns`) as sparse int32 products, a block of Gram
     columns at a time (`batch_users` of them: each block's result at most a score batch's cells):
     the same integer co-counts as the dense sum, never a users x items array."""
     x = sparse.csc_matrix(matrix if columns is None else matrix[:, columns], dtype=np.int32)
     n = x.shape[1]
     transposed = x.T.tocsr()
-    gram = np.zeros((n, n))
+    gram = np.zeros((n, n), dtype=np.float32)
     step = batch_users(n)
     for start in range(0, n, step):
         gram[:, start : start + step] = (transposed @ x[:, start : start + step]).toarray()
@@ -81,45 +81,41 @@ def _sparse_gram(matrix: sparse.csr_matrix, columns: np.ndarray | None) -> np.nd
 
 @dataclass(frozen=True)
 class Gram:
-    """The eigendecomposition of X'X, shared by every lambda."""
+    """X'X, made once and shared by every lambda of a search: each lambda is one float32 Cholesky
+    inverse of G + lambda I. At 4,000 movies that costs what the product of an eigendecomposition's
+    factors cost per lambda (1.9 s) without the eigendecomposition itself (8 s)."""
 
-    values: np.ndarray
-    vectors: np.ndarray
+    matrix: np.ndarray
 
     @classmethod
     def of(cls, matrix: ZeroOne, columns: np.ndarray | None = None) -> Gram:
         """Of the 0/1 users x items `matrix`, at `columns` only when given."""
-        values, vectors = np.linalg.eigh(_gram(matrix, columns))
-        return cls(values, vectors.astype(np.float32))  # P per lambda: a float32 product, half the time
+        return cls(_gram(matrix, columns))
 
     def weights(self, lam: float) -> np.ndarray:
         """EASE's item-item weights B for one lambda (zero diagonal)."""
         if not lam > 0:
             raise ValueError(f"lambda must be positive, got {lam!r}")
-        scaled = self.vectors / (self.values + lam).astype(np.float32)
-        return _weights_of((scaled @ self.vectors.T).astype(np.float64))
+        shifted = self.matrix.copy()
+        shifted[np.diag_indices_from(shifted)] += lam
+        return _weights_of(_spd_inverse(shifted))
 
 
 def _weights_of(p: np.ndarray) -> np.ndarray:
-    """B from P = (G + lambda I)^-1: B_ij = -P_ij / P_jj, zero diagonal."""
-    b = -p / np.diag(p)[None, :]
-    np.fill_diagonal(b, 0.0)
-    return b
+    """B from P = (G + lambda I)^-1: B_ij = -P_ij / P_jj, zero diagonal (in P's place)."""
+    p /= -np.diag(p).copy()[None, :]
+    np.fill_diagonal(p, 0.0)
+    return p
 
 
 def _fit(matrix: ZeroOne, lam: float, columns: np.ndarray | None) -> np.ndarray:
-    """B (float64) on `columns` of the 0/1 matrix (every column: None), one Cholesky inverse."""
-    if not lam > 0:
-        raise ValueError(f"lambda must be positive, got {lam!r}")
-    gram = _gram(matrix, columns)
-    gram[np.diag_indices_from(gram)] += lam
-    return _weights_of(_spd_inverse(gram))
+    """B (float32) on `columns` of the 0/1 matrix (every column: None), one Cholesky inverse."""
+    return Gram.of(matrix, columns).weights(lam)
 
 
 def ease_weights(matrix: ZeroOne, lam: float) -> np.ndarray:
-    """EASE's B for a users x items 0/1 matrix and one lambda, on every column (one inverse: a
-    third of the eigendecomposition `Gram` shares between lambdas). items x items: for a
-    catalogue of any size, `fit_ease`."""
+    """EASE's B for a users x items 0/1 matrix and one lambda, on every column (one Cholesky
+    inverse). items x items: for a catalogue of any size, `fit_ease`."""
     return _fit(matrix, lam, None)
 
 
@@ -167,17 +163,28 @@ def ease_rows(matrix: ZeroOne, weights: np.ndarray | EaseWeights) -> ScoreRows:
 
 
 def _spd_inverse(matrix: np.ndarray) -> np.ndarray:
-    """The inverse (float64) of a symmetric positive definite matrix by its float32 Cholesky factor
-    (LAPACK spotrf/spotri: about a third of the time of a general inverse, and float32 a fifth of
-    float64's at 10,000 movies, 11 s against 54 s; EASE's scores are float32 anyway, and its hit rates
-    and NDCG on ML-100K and a 10,000-movie set agree to every digit)."""
-    factor, info = lapack.spotrf(matrix.astype(np.float32), lower=True)
+    """The float32 inverse of a symmetric positive definite matrix by its float32 Cholesky factor
+    (LAPACK spotrf/spotri: about a third of the time of a general inverse, and a fifth of float64's
+    at 10,000 movies, 11 s against 54 s; EASE's scores are float32 anyway, and its hit rates and NDCG
+    on ML-100K and a 10,000-movie set agree to every digit with float64's)."""
+    factor, info = lapack.spotrf(np.asarray(matrix, dtype=np.float32), lower=True)
     if info == 0:
-        inverse, info = lapack.spotri(factor, lower=True)
+        inverse, info = lapack.spotri(factor, lower=True, overwrite_c=True)
     if info != 0:  # not positive definite in floating point: the general inverse
-        return np.linalg.inv(matrix)
-    inverse = inverse.astype(np.float64)
-    return np.tril(inverse) + np.tril(inverse, -1).T
+        return np.linalg.inv(matrix).astype(np.float32)
+    return _mirrored(inverse)
+
+
+def _mirrored(lower: np.ndarray, block: int = 1024) -> np.ndarray:
+    """`lower`'s lower triangle copied onto its upper one, in place, a block of rows at a time (whole
+    triangles would cost several items x items copies)."""
+    n = len(lower)
+    for start in range(0, n, block):
+        end = min(start + block, n)
+        diagonal = lower[start:end, start:end]
+        diagonal[:] = np.tril(diagonal) + np.tril(diagonal, -1).T
+        lower[start:end, end:] = lower[end:, start:end].T
+    return lower
 
 
 @dataclass(frozen=True)
