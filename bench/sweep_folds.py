@@ -3,7 +3,7 @@ by the sweep that is tested on it).
 
 Usage:
     python bench/sweep_folds.py dlrm --data ../shared/data/ml-100k [--folds N] [--trials 12] [--seed 42]
-                                     [--set NAME=VALUE ...] [--json PATH]
+                                     [--search tpe|random] [--set NAME=VALUE ...] [--json PATH]
 
 It writes seeded folds of the data set (`python -m recexplore folds`) into a scratch folder, then for
 each fold runs `python -m recexplore tune FAMILY --split uK`, as a user would: the trials train on the
@@ -49,6 +49,7 @@ def main() -> None:
     parser.add_argument("--folds", type=int, default=5, help="tune and test on the first N of the 5 folds")
     parser.add_argument("--trials", type=int, default=12)
     parser.add_argument("--seed", default="42")
+    parser.add_argument("--search", default="tpe", choices=("tpe", "random"), help="passed to tune (default tpe)")
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="passed to tune")
     parser.add_argument("--json", metavar="PATH", help="also write every fold's record here")
     args = parser.parse_args()
@@ -70,6 +71,8 @@ def main() -> None:
                 str(args.trials),
                 "--seed",
                 args.seed,
+                "--search",
+                args.search,
                 "--models-dir",
                 str(Path(scratch) / "models"),
                 *extra,
